@@ -1,0 +1,27 @@
+// Runs every test file under test/ with Node's own test runner (TypeScript through tsx).
+// Usage: node scripts/test.mjs [substring filter on the file path]
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { spawnSync } from 'node:child_process';
+
+function walk(dir) {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? walk(path) : [path];
+  });
+}
+
+const filter = process.argv[2] ?? '';
+const files = walk('test')
+  .filter((f) => f.endsWith('.test.ts') && relative('.', f).includes(filter))
+  .sort();
+if (files.length === 0) {
+  console.error(`no test files match "${filter}"`);
+  process.exit(1);
+}
+const result = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files],
+  { stdio: 'inherit' },
+);
+process.exit(result.status ?? 1);

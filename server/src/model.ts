@@ -1,0 +1,121 @@
+// One onnxruntime session per model: runs a batch of inputs (pixel space) and returns logits or
+// top-1 labels. Normalization from the manifest (ImageNet models) happens here, after any noise.
+import * as ort from 'onnxruntime-node';
+import type { ResolvedModel } from '@rs-arena/shared/catalog';
+
+export interface ModelOptions {
+  /** Largest batch sent to onnxruntime in one run; larger requests are split. */
+  maxBatch?: number;
+  /** onnxruntime intra-op threads (default: onnxruntime's choice, one per core). */
+  threads?: number;
+}
+
+export class OnnxModel {
+  readonly id: string;
+  readonly inputShape: readonly [number, number, number];
+  readonly inputSize: number;
+  readonly classes: number;
+  readonly maxBatch: number;
+  private readonly mean?: Float32Array;
+  private readonly invStd?: Float32Array;
+
+  private constructor(
+    readonly model: ResolvedModel,
+    private readonly session: ort.InferenceSession,
+    maxBatch: number,
+  ) {
+    const { entry } = model;
+    this.id = entry.id;
+    this.inputShape = entry.input.shape;
+    this.inputSize = model.inputSize;
+    this.classes = entry.output.classes;
+    this.maxBatch = maxBatch;
+    const norm = entry.input.normalization;
+    if (norm) {
+      this.mean = Float32Array.from(norm.mean);
+      this.invStd = Float32Array.from(norm.std, (s) => 1 / s);
+    }
+  }
+
+  static async load(model: ResolvedModel, options: ModelOptions = {}): Promise<OnnxModel> {
+    if (model.status !== 'ok') throw new Error(model.problem);
+    const session = await ort.InferenceSession.create(model.path, {
+      graphOptimizationLevel: 'all',
+      ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
+    });
+    const { input, output } = model.entry;
+    if (!session.inputNames.includes(input.name)) {
+      throw new Error(`model ${model.entry.id}: ONNX inputs are [${session.inputNames}], manifest says "${input.name}"`);
+    }
+    if (!session.outputNames.includes(output.name)) {
+      throw new Error(`model ${model.entry.id}: ONNX outputs are [${session.outputNames}], manifest says "${output.name}"`);
+    }
+    const m = new OnnxModel(model, session, options.maxBatch ?? 256);
+    // Fail at start-up, not on the first query: one forward pass on a blank input.
+    const probe = await m.logits(new Float32Array(m.inputSize), 1);
+    if (probe.length !== m.classes || !probe.every(Number.isFinite)) {
+      throw new Error(`model ${m.id}: a test forward pass gave ${probe.length} outputs (expected ${m.classes} finite logits)`);
+    }
+    return m;
+  }
+
+  /**
+   * Logits for `count` inputs laid out back to back in `batch`. When `scratch` is true the caller
+   * gives up `batch` and normalization is done in place (saves a copy on the RS hot path).
+   */
+  async logits(batch: Float32Array, count: number, scratch = false): Promise<Float32Array> {
+    const out = new Float32Array(count * this.classes);
+    for (let start = 0; start < count; start += this.maxBatch) {
+      const size = Math.min(this.maxBatch, count - start);
+      let chunk = batch.subarray(start * this.inputSize, (start + size) * this.inputSize);
+      if (this.mean) chunk = this.normalize(chunk, scratch);
+      const feeds = { [this.model.entry.input.name]: new ort.Tensor('float32', chunk, [size, ...this.inputShape]) };
+      const result = await this.session.run(feeds);
+      out.set(result[this.model.entry.output.name].data as Float32Array, start * this.classes);
+    }
+    return out;
+  }
+
+  /** Top-1 labels; ties break to the lowest class index. */
+  async predict(batch: Float32Array, count: number, scratch = false): Promise<Int32Array> {
+    return argmaxRows(await this.logits(batch, count, scratch), this.classes);
+  }
+
+  private normalize(chunk: Float32Array, inPlace: boolean): Float32Array {
+    const out = inPlace ? chunk : new Float32Array(chunk.length);
+    const [c, h, w] = this.inputShape;
+    const plane = h * w;
+    for (let base = 0; base < chunk.length; base += c * plane) {
+      for (let ch = 0; ch < c; ch++) {
+        const m = this.mean![ch];
+        const s = this.invStd![ch];
+        const off = base + ch * plane;
+        for (let j = off; j < off + plane; j++) out[j] = (chunk[j] - m) * s;
+      }
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+/** Row-wise argmax; the first (lowest-index) maximum wins ties. */
+export function argmaxRows(values: Float32Array, width: number): Int32Array {
+  const rows = values.length / width;
+  const out = new Int32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let best = 0;
+    let bestValue = values[r * width];
+    for (let c = 1; c < width; c++) {
+      const v = values[r * width + c];
+      if (v > bestValue) {
+        bestValue = v;
+        best = c;
+      }
+    }
+    out[r] = best;
+  }
+  return out;
+}

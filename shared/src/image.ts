@@ -1,0 +1,74 @@
+// Image files ↔ model inputs: decode and preprocess a PNG/JPEG into float32 CHW in [0,1] exactly
+// as the models expect it, and render an input back to PNG for previews and figures.
+import sharp from 'sharp';
+
+export interface ImageGeometry {
+  /** [C, H, W] of the model input; C is 1 (greyscale) or 3 (RGB). */
+  shape: readonly [number, number, number];
+  /**
+   * 'crop': ImageNet evaluation style: resize the shorter side to H·256/224 and centre-crop H×W.
+   * 'fill': resize straight to H×W (small datasets such as Fashion-MNIST).
+   */
+  resize: 'crop' | 'fill';
+}
+
+export class ImageDecodeError extends Error {
+  override name = 'ImageDecodeError';
+}
+
+/** Decodes an image file (PNG, JPEG, …) into float32 CHW values in [0,1]. */
+export async function imageToTensor(file: Uint8Array, geometry: ImageGeometry): Promise<Float32Array> {
+  const [c, h, w] = geometry.shape;
+  if (c !== 1 && c !== 3) throw new RangeError(`images can feed 1- or 3-channel inputs, not ${c}`);
+  let img = sharp(file, { failOn: 'error' }).rotate(); // apply EXIF orientation
+  let meta;
+  try {
+    meta = await img.metadata();
+  } catch (err) {
+    throw new ImageDecodeError(`cannot decode image: ${(err as Error).message}`);
+  }
+  if (!meta.width || !meta.height) throw new ImageDecodeError('cannot decode image: no dimensions');
+  const [iw, ih] = (meta.orientation ?? 1) >= 5 ? [meta.height, meta.width] : [meta.width, meta.height];
+  img = c === 1 ? img.greyscale() : img.toColourspace('srgb');
+  img = img.removeAlpha();
+  if (geometry.resize === 'crop') {
+    const short = Math.round((Math.min(h, w) * 256) / 224);
+    const scale = short / Math.min(iw, ih);
+    const rw = iw <= ih ? short : Math.round(iw * scale);
+    const rh = iw <= ih ? Math.round(ih * scale) : short;
+    img = img
+      .resize(rw, rh, { kernel: 'linear', fit: 'fill' })
+      .extract({ left: Math.round((rw - w) / 2), top: Math.round((rh - h) / 2), width: w, height: h });
+  } else {
+    img = img.resize(w, h, { kernel: 'linear', fit: 'fill' });
+  }
+  let raw;
+  try {
+    raw = await img.raw().toBuffer({ resolveWithObject: true });
+  } catch (err) {
+    throw new ImageDecodeError(`cannot decode image: ${(err as Error).message}`);
+  }
+  const { data, info } = raw;
+  if (info.channels !== c) throw new ImageDecodeError(`decoded ${info.channels} channels, expected ${c}`);
+  // HWC uint8 → CHW float32 / 255
+  const out = new Float32Array(c * h * w);
+  const plane = h * w;
+  for (let p = 0; p < plane; p++) for (let ch = 0; ch < c; ch++) out[ch * plane + p] = data[p * c + ch] / 255;
+  return out;
+}
+
+/** Renders a CHW float32 input (values clipped to [0,1]) as a PNG, optionally enlarged. */
+export async function tensorToPng(values: Float32Array, shape: readonly [number, number, number], scale = 1): Promise<Buffer> {
+  const [c, h, w] = shape;
+  const plane = h * w;
+  const hwc = Buffer.alloc(c * plane);
+  for (let p = 0; p < plane; p++) {
+    for (let ch = 0; ch < c; ch++) {
+      const v = values[ch * plane + p];
+      hwc[p * c + ch] = Math.round(Math.min(1, Math.max(0, Number.isFinite(v) ? v : 0)) * 255);
+    }
+  }
+  let img = sharp(hwc, { raw: { width: w, height: h, channels: c as 1 | 3 } });
+  if (scale !== 1) img = img.resize(w * scale, h * scale, { kernel: 'nearest' });
+  return img.png().toBuffer();
+}
