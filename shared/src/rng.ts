@@ -10,8 +10,12 @@ const R = 3.442619855899; // right edge of the base layer for 128 layers
 const V = 9.91256303526217e-3; // area of each layer
 const SCALE = 2 ** 24; // 24 magnitude bits per draw: as fine as a float32 mantissa
 
-/** Layer tables: k[i] = acceptance bound (24-bit units), w[i] = x_i / 2^24, f[i] = exp(-x_i²/2). */
-const K = new Uint32Array(LAYERS);
+/**
+ * Layer tables: K[i] = acceptance bound on the 24-bit magnitude, W[i] = x_i / 2^24, F[i] = exp(-x_i²/2).
+ * Int32Array/Float64Array on purpose: V8 loads them without boxing (a Uint32Array load may not fit a
+ * small integer and halves the speed).
+ */
+const K = new Int32Array(LAYERS);
 const W = new Float64Array(LAYERS);
 const F = new Float64Array(LAYERS);
 {
@@ -91,16 +95,20 @@ export class Rng {
     return (hi * 67108864 + lo) / 9007199254740992;
   }
 
-  /** A standard normal double (ziggurat). */
+  /**
+   * A standard normal double (ziggurat). One 32-bit word gives the layer (7 low bits) and a signed
+   * 25-bit h; the value is (h + ½)·W[i], symmetric about 0, accepted when its magnitude is inside the
+   * layer's rectangle (~98.8% of draws).
+   */
   normal(): number {
     for (;;) {
-      const u = this.nextUint32();
+      const u = this.nextUint32() | 0;
       const i = u & 127;
-      const m = u >>> 8;
-      const x = m * W[i];
-      if (m < K[i]) return u & 128 ? -x : x;
-      const y = this.slowNormal(i, x);
-      if (y !== undefined) return u & 128 ? -y : y;
+      const h = u >> 7;
+      const mag = h ^ (h >> 31);
+      if (mag < K[i]) return (h + 0.5) * W[i];
+      const y = this.slowNormal(i, (mag + 0.5) * W[i]);
+      if (y !== undefined) return h < 0 ? -y : y;
     }
   }
 
@@ -129,7 +137,9 @@ export class Rng {
   /**
    * Fills `out` with N(mean, std²) samples. `mean` may be a vector whose length divides
    * out.length: it then repeats, so `fillNormal(out, x, σ)` writes the noisy copies x + σN of x
-   * for randomized smoothing in one pass. The hot loop is inlined: this is the server's noise source.
+   * for randomized smoothing in one pass. This is the server's noise source, hence the care:
+   * the generator state lives in locals, the first pass has no data-dependent branch but the rare
+   * rejection, and rejected draws (~1.2%) are finished in a second pass with the exact slow path.
    */
   fillNormal(out: Float32Array, mean: number | Float32Array = 0, std = 1): Float32Array {
     const mu = typeof mean === 'number' ? Float32Array.of(mean) : mean;
@@ -137,23 +147,47 @@ export class Rng {
     if (period === 0 || out.length % period !== 0) {
       throw new RangeError(`mean vector length ${period} must divide output length ${out.length}`);
     }
-    let k = 0;
-    for (let j = 0; j < out.length; ) {
-      const u = this.nextUint32();
+    let rejected = this.rejected;
+    let nRejected = 0;
+    let a = this.a, b = this.b, c = this.c, d = this.d;
+    for (let j = 0, k = 0; j < out.length; j++) {
+      const u = Math.imul(rotl(Math.imul(b, 5), 7), 9);
+      const t = b << 9;
+      c ^= a;
+      d ^= b;
+      b ^= c;
+      a ^= d;
+      c ^= t;
+      d = (d << 11) | (d >>> 21);
       const i = u & 127;
-      const m = u >>> 8;
-      let z: number;
-      if (m < K[i]) {
-        z = m * W[i];
-      } else {
-        const y = this.slowNormal(i, m * W[i]);
-        if (y === undefined) continue; // rejected: draw this element again
-        z = y;
-      }
-      out[j++] = mu[k] + std * (u & 128 ? -z : z);
+      const h = u >> 7;
+      out[j] = mu[k] + std * (h + 0.5) * W[i];
       if (++k === period) k = 0;
+      if ((h ^ (h >> 31)) >= K[i]) {
+        if (2 * nRejected === rejected.length) rejected = this.growRejected();
+        rejected[2 * nRejected] = j;
+        rejected[2 * nRejected + 1] = u;
+        nRejected++;
+      }
+    }
+    this.a = a; this.b = b; this.c = c; this.d = d;
+    for (let r = 0; r < nRejected; r++) {
+      const j = rejected[2 * r];
+      const u = rejected[2 * r + 1];
+      const i = u & 127;
+      const h = u >> 7;
+      const y = this.slowNormal(i, ((h ^ (h >> 31)) + 0.5) * W[i]);
+      const z = y === undefined ? this.normal() : h < 0 ? -y : y;
+      out[j] = mu[j % period] + std * z;
     }
     return out;
+  }
+
+  private rejected: Int32Array = new Int32Array(4096);
+  private growRejected(): Int32Array {
+    const grown = new Int32Array(this.rejected.length * 2);
+    grown.set(this.rejected);
+    return (this.rejected = grown);
   }
 }
 

@@ -1,0 +1,89 @@
+// Server configuration: a JSON file validated by zod (or the embedded default), then environment
+// overrides. Keys in a config file are stored as sha256 digests, never in clear.
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { Budgets, DeploymentSpec, Role } from '@rs-arena/shared/api';
+
+export const KeyConfig = z.object({
+  id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/),
+  role: Role,
+  /** sha256 (hex) of the secret. */
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex sha256 of the key'),
+  budgets: Budgets.default({}),
+});
+export type KeyConfig = z.infer<typeof KeyConfig>;
+
+/** A key given in clear by the environment (RS_ARENA_*_KEY). */
+export interface EnvKey {
+  id: string;
+  role: Role;
+  secret: string;
+  budgets: Record<string, number | null>;
+}
+
+export const ServerConfig = z.object({
+  host: z.string().default('127.0.0.1'),
+  port: z.number().int().min(0).max(65535).default(8080),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** models/ folder with manifest.json (default: the repository's). */
+  modelsDir: z.string().optional(),
+  /** onnxruntime intra-op threads per model (default: one per core). */
+  threads: z.number().int().min(1).max(256).optional(),
+  /** Largest request body. */
+  bodyLimitBytes: z.number().int().min(1024).default(64 * 1024 * 1024),
+  /** Cap on the evaluator's samples per input in /votes, and on CERTIFY's n. */
+  maxVotesN: z.number().int().min(1).default(1_000_000),
+  maxCertifyN: z.number().int().min(1).default(10_000_000),
+  deployments: z.array(DeploymentSpec).default([]),
+  keys: z.array(KeyConfig).default([]),
+});
+export type ServerConfig = z.infer<typeof ServerConfig> & { envKeys?: EnvKey[] };
+
+export const DEFAULT_CONFIG_FILE = join(dirname(fileURLToPath(import.meta.url)), '../config/default.json');
+
+export function parseConfig(raw: unknown, source: string): ServerConfig {
+  const result = ServerConfig.safeParse(raw);
+  if (!result.success) {
+    const issues = result.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n');
+    throw new Error(`invalid config ${source}:\n${issues}`);
+  }
+  const ids = result.data.deployments.map((d) => d.id);
+  const dup = ids.find((id, i) => ids.indexOf(id) !== i);
+  if (dup) throw new Error(`invalid config ${source}: deployment id "${dup}" appears twice`);
+  return result.data;
+}
+
+/** The config file named by RS_ARENA_CONFIG (or the embedded default), with env overrides applied. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const file = env.RS_ARENA_CONFIG || DEFAULT_CONFIG_FILE;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new Error(`cannot read config ${file}: ${(err as Error).message}`);
+  }
+  const config: ServerConfig = parseConfig(raw, file);
+  if (env.PORT !== undefined) config.port = parseIntEnv(env.PORT, 'PORT', 0, 65535);
+  if (env.HOST) config.host = env.HOST;
+  if (env.LOG_LEVEL) config.logLevel = ServerConfig.shape.logLevel.parse(env.LOG_LEVEL);
+  if (env.RS_ARENA_MODELS_DIR) config.modelsDir = env.RS_ARENA_MODELS_DIR;
+  if (env.RS_ARENA_THREADS) config.threads = parseIntEnv(env.RS_ARENA_THREADS, 'RS_ARENA_THREADS', 1, 256);
+  const budget = env.RS_ARENA_CLIENT_BUDGET ? parseIntEnv(env.RS_ARENA_CLIENT_BUDGET, 'RS_ARENA_CLIENT_BUDGET', 0) : null;
+  const envKeys: EnvKey[] = [];
+  for (const [role, name] of [['admin', 'RS_ARENA_ADMIN_KEY'], ['evaluator', 'RS_ARENA_EVALUATOR_KEY'], ['client', 'RS_ARENA_CLIENT_KEY']] as const) {
+    const secret = env[name];
+    if (!secret) continue;
+    if (secret.length < 16) throw new Error(`${name} must be at least 16 characters`);
+    envKeys.push({ id: `env-${role}`, role, secret, budgets: role === 'client' ? { '*': budget } : {} });
+  }
+  config.envKeys = envKeys;
+  return config;
+}
+
+function parseIntEnv(value: string, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name} must be an integer in [${min}, ${max}], got "${value}"`);
+  return n;
+}

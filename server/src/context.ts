@@ -1,0 +1,22 @@
+// What every route plugin receives: the app's own registry, keys, ledger, metrics and docs.
+import type { ServerConfig } from './config.js';
+import type { DeploymentRegistry } from './deployments.js';
+import type { KeyStore } from './auth.js';
+import type { Ledger } from './budget.js';
+import type { Metrics } from './metrics.js';
+import type { OpenApi } from './openapi.js';
+
+export interface AppContext {
+  config: ServerConfig;
+  deployments: DeploymentRegistry;
+  keys: KeyStore;
+  ledger: Ledger;
+  metrics: Metrics;
+  openapi: OpenApi;
+  /** Set once the configured deployments have loaded. */
+  ready: boolean;
+}
+
+export interface RouteOptions {
+  ctx: AppContext;
+}

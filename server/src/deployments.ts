@@ -1,0 +1,123 @@
+// The deployment registry: each deployment is a model plus its RS settings and its own noise
+// stream. One onnxruntime session per model serves every deployment of that model. Deployments
+// can be added and removed while the server runs (the admin API), so a sweep needs no restart.
+import type { Catalog } from '@rs-arena/shared/catalog';
+import { findModel, resolveModel } from '@rs-arena/shared/catalog';
+import { Rng } from '@rs-arena/shared/rng';
+import type { DeploymentInfo, DeploymentSpec } from '@rs-arena/shared/api';
+import { HttpError, notFound } from './errors.js';
+import { OnnxModel, type ModelOptions } from './model.js';
+import { SmoothedClassifier } from './smoothing.js';
+
+export class Deployment {
+  readonly smoothed: SmoothedClassifier;
+  /** Seeded: reproducible answers for a fixed query order. Unseeded: from the OS CSPRNG. */
+  readonly rng: Rng;
+
+  constructor(
+    readonly spec: DeploymentSpec,
+    readonly model: OnnxModel,
+  ) {
+    this.smoothed = new SmoothedClassifier(model, spec.sigma, spec.batchSize);
+    this.rng = spec.seed === undefined ? Rng.fromCrypto() : Rng.seeded(spec.seed);
+  }
+
+  get id(): string {
+    return this.spec.id;
+  }
+
+  /** Top-1 answers of g_{σ,n} under the deployment's rule. */
+  predict(xs: Float32Array, count: number): Promise<Int32Array> {
+    const { n, rule, alpha } = this.spec;
+    return this.smoothed.predict(xs, count, n, rule === 'majority' ? { rule } : { rule, alpha }, this.rng);
+  }
+
+  forwardPasses(count: number, n = this.spec.n): number {
+    return this.smoothed.forwardPasses(count, n);
+  }
+
+  info(): DeploymentInfo {
+    const { entry, classNames } = this.model.model;
+    const { spec } = this;
+    return {
+      id: spec.id,
+      model: spec.model,
+      ...(spec.description ? { description: spec.description } : {}),
+      dataset: entry.dataset,
+      inputShape: [...entry.input.shape],
+      range: entry.input.range,
+      classes: entry.output.classes,
+      classNames,
+      maxBatch: spec.maxBatch,
+      smoothing: spec.disclose
+        ? { sigma: spec.sigma, n: spec.n, rule: spec.rule, ...(spec.rule === 'predict' ? { alpha: spec.alpha } : {}) }
+        : null,
+    };
+  }
+}
+
+export class DeploymentRegistry {
+  private readonly deployments = new Map<string, Deployment>();
+  private readonly models = new Map<string, Promise<OnnxModel>>();
+
+  constructor(
+    private readonly catalog: Catalog,
+    private readonly modelOptions: ModelOptions = {},
+  ) {}
+
+  /** Loads (or reuses) the model and registers the deployment. */
+  async add(spec: DeploymentSpec): Promise<Deployment> {
+    if (this.deployments.has(spec.id)) throw new HttpError(409, 'conflict', `deployment "${spec.id}" already exists`);
+    const model = await this.model(spec.model);
+    if (this.deployments.has(spec.id)) throw new HttpError(409, 'conflict', `deployment "${spec.id}" already exists`);
+    const deployment = new Deployment(spec, model);
+    this.deployments.set(spec.id, deployment);
+    return deployment;
+  }
+
+  remove(id: string): boolean {
+    return this.deployments.delete(id);
+  }
+
+  get(id: string): Deployment {
+    const d = this.deployments.get(id);
+    if (!d) throw notFound(`no deployment "${id}" (GET /v1/deployments lists them)`);
+    return d;
+  }
+
+  has(id: string): boolean {
+    return this.deployments.has(id);
+  }
+
+  list(): Deployment[] {
+    return [...this.deployments.values()];
+  }
+
+  loadedModels(): string[] {
+    return [...this.models.keys()];
+  }
+
+  private model(id: string): Promise<OnnxModel> {
+    let pending = this.models.get(id);
+    if (!pending) {
+      const entry = findModel(this.catalog, id);
+      if (!entry) {
+        const known = this.catalog.manifest.models.map((m) => m.id).join(', ');
+        return Promise.reject(new HttpError(400, 'unknown_model', `no model "${id}" in the manifest (known: ${known})`));
+      }
+      const resolved = resolveModel(this.catalog, entry);
+      if (resolved.status !== 'ok') return Promise.reject(new HttpError(400, 'model_unavailable', resolved.problem!));
+      pending = OnnxModel.load(resolved, this.modelOptions);
+      this.models.set(id, pending);
+      pending.catch(() => this.models.delete(id));
+    }
+    return pending;
+  }
+
+  async close(): Promise<void> {
+    const models = await Promise.allSettled(this.models.values());
+    this.deployments.clear();
+    this.models.clear();
+    for (const m of models) if (m.status === 'fulfilled') await m.value.close();
+  }
+}

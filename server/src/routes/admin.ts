@@ -1,0 +1,80 @@
+// /v1/admin/* — the operator's routes: deployments at runtime (so a sweep over σ and n needs no
+// restart), keys and their budgets, and the query counters.
+import type { FastifyPluginAsync } from 'fastify';
+import {
+  AllUsage, BudgetUpdate, DeploymentSpec, DeploymentSpecList, KeyCreate, KeyCreated, KeyInfo, KeyList, Removed, ResetCount, UsageReset,
+  type DeploymentSpecInput,
+} from '@rs-arena/shared/api';
+import { authorize, generateSecret, type ApiKey } from '../auth.js';
+import { HttpError, notFound, parseOr400 } from '../errors.js';
+import type { RouteOptions } from '../context.js';
+import { usageOf } from './usage.js';
+
+const keyInfo = (k: ApiKey) => ({ id: k.id, role: k.role, budgets: k.budgets });
+
+export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {
+  const op = (method: 'get' | 'post' | 'put' | 'delete', path: string, summary: string, response: import('zod').ZodType, json?: import('zod').ZodType) =>
+    ctx.openapi.add({ method, path, summary, tag: 'admin', role: 'admin', response, ...(json ? { body: { json } } : {}), errors: [400, 401, 403, 404, 409] });
+  op('get', '/v1/admin/deployments', 'Every deployment with its full settings', DeploymentSpecList);
+  op('post', '/v1/admin/deployments', 'Add a deployment (loads its model if needed)', DeploymentSpec, DeploymentSpec);
+  op('delete', '/v1/admin/deployments/:id', 'Remove a deployment', Removed);
+  op('get', '/v1/admin/keys', 'List keys (ids, roles, budgets; never secrets)', KeyList);
+  op('post', '/v1/admin/keys', 'Create a key; the secret is returned once', KeyCreated, KeyCreate);
+  op('delete', '/v1/admin/keys/:id', 'Revoke a key', Removed);
+  op('put', '/v1/admin/keys/:id/budgets', "Set a key's query budget on a deployment (\"*\": default; null: unlimited)", KeyInfo, BudgetUpdate);
+  op('get', '/v1/admin/usage', "Every key's usage per deployment", AllUsage);
+  op('post', '/v1/admin/usage/reset', 'Zero the counters of a key, a deployment, both, or all', ResetCount, UsageReset);
+
+  app.addHook('onRequest', async (request) => {
+    const key = authorize(ctx.keys, request.headers.authorization, 'admin');
+    request.log = request.log.child({ keyId: key.id });
+  });
+
+  app.get('/v1/admin/deployments', async () => ({ deployments: ctx.deployments.list().map((d) => d.spec) }));
+
+  app.post('/v1/admin/deployments', async (request, reply) => {
+    const spec = parseOr400(DeploymentSpec, request.body as DeploymentSpecInput, 'deployment');
+    const deployment = await ctx.deployments.add(spec);
+    request.log.info({ deployment: spec.id, model: spec.model, sigma: spec.sigma, n: spec.n }, 'deployment added');
+    return reply.code(201).send(deployment.spec);
+  });
+
+  app.delete<{ Params: { id: string } }>('/v1/admin/deployments/:id', async (request) => {
+    if (!ctx.deployments.remove(request.params.id)) throw notFound(`no deployment "${request.params.id}"`);
+    request.log.info({ deployment: request.params.id }, 'deployment removed');
+    return { removed: request.params.id };
+  });
+
+  app.get('/v1/admin/keys', async () => ({ keys: ctx.keys.list().map(keyInfo) }));
+
+  app.post('/v1/admin/keys', async (request, reply) => {
+    const body = parseOr400(KeyCreate, request.body, 'key');
+    const id = body.id ?? `${body.role}-${Math.random().toString(36).slice(2, 10)}`;
+    const secret = body.secret ?? generateSecret();
+    const key = ctx.keys.add({ id, role: body.role, budgets: body.budgets, secret });
+    request.log.info({ newKey: id, role: body.role }, 'key created');
+    return reply.code(201).send({ ...keyInfo(key), secret });
+  });
+
+  app.delete<{ Params: { id: string } }>('/v1/admin/keys/:id', async (request) => {
+    if (!ctx.keys.remove(request.params.id)) throw notFound(`no key "${request.params.id}"`);
+    ctx.ledger.forgetKey(request.params.id);
+    return { removed: request.params.id };
+  });
+
+  app.put<{ Params: { id: string } }>('/v1/admin/keys/:id/budgets', async (request) => {
+    const key = ctx.keys.get(request.params.id);
+    if (!key) throw notFound(`no key "${request.params.id}"`);
+    const { deployment, limit } = parseOr400(BudgetUpdate, request.body, 'budget');
+    if (deployment !== '*' && !ctx.deployments.has(deployment)) throw new HttpError(404, 'not_found', `no deployment "${deployment}"`);
+    key.budgets[deployment] = limit;
+    return keyInfo(key);
+  });
+
+  app.get('/v1/admin/usage', async () => ({ keys: ctx.keys.list().map((k) => usageOf(ctx, k)) }));
+
+  app.post('/v1/admin/usage/reset', async (request) => {
+    const { key, deployment } = parseOr400(UsageReset, request.body ?? {}, 'reset');
+    return { reset: ctx.ledger.reset(key, deployment) };
+  });
+};

@@ -1,0 +1,127 @@
+// The smoothed classifier g_{σ,n} around a base model f (Cohen et al.'s core, and the paper's
+// majority vote): draw n noisy copies x + σN in pixel space (never clipped), ask f for each, count
+// the votes. `predict` answers by the deployment's rule; `certify` is Cohen's CERTIFY.
+import { Rng } from '@rs-arena/shared/rng';
+import { binomTestTwoSided, clopperPearsonLower, certifiedRadius } from '@rs-arena/shared/stats';
+
+/** What smoothing needs of a base model f: its input size, class count and batched top-1 labels. */
+export interface BaseClassifier {
+  readonly inputSize: number;
+  readonly classes: number;
+  /** Labels of `count` inputs; with `scratch` the callee may overwrite `batch`. */
+  predict(batch: Float32Array, count: number, scratch?: boolean): Promise<Int32Array>;
+}
+
+export const ABSTAIN = -1;
+
+/** 'majority': the paper's g_{σ,n}. 'predict': Cohen's PREDICT, abstaining when the top two are not significantly apart. */
+export type VoteRule = { rule: 'majority' } | { rule: 'predict'; alpha: number };
+
+export interface Certificate {
+  /** The certified class, or ABSTAIN. */
+  label: number;
+  /** ĉ_A, the class picked by the selection samples (certified or not). */
+  candidate: number;
+  /** One-sided (1 − α) Clopper-Pearson lower bound on p_A. */
+  pLower: number;
+  /** σ·Φ⁻¹(p_A lower bound), 0 when abstaining. */
+  radius: number;
+  /** Counts of the n0 selection samples and of the n estimation samples. */
+  selectionCounts: Uint32Array;
+  counts: Uint32Array;
+}
+
+export class SmoothedClassifier {
+  constructor(
+    readonly model: BaseClassifier,
+    /** Noise level in pixel units; 0 is the undefended base model. */
+    readonly sigma: number,
+    /** How many noisy copies go to onnxruntime at once. */
+    readonly batchSize: number,
+  ) {
+    if (!(sigma >= 0)) throw new RangeError(`sigma must be ≥ 0, got ${sigma}`);
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
+  }
+
+  /** Forward passes that `votes` makes for `count` inputs at n samples each. */
+  forwardPasses(count: number, n: number): number {
+    return this.sigma === 0 ? count : count * n;
+  }
+
+  /**
+   * Vote counts [count × classes] of the base model over n noisy copies of each of `count` inputs
+   * (laid out back to back in `xs`). With σ = 0 the base model is deterministic: one pass counts n.
+   * Noise for the next chunk is drawn while onnxruntime works on the current one.
+   */
+  async votes(xs: Float32Array, count: number, n: number, rng: Rng): Promise<Uint32Array> {
+    const { inputSize, classes } = this.model;
+    const counts = new Uint32Array(count * classes);
+    if (this.sigma === 0) {
+      const labels = await this.model.predict(xs, count);
+      labels.forEach((label, i) => (counts[i * classes + label] = n));
+      return counts;
+    }
+    const total = count * n;
+    const chunk = Math.min(this.batchSize, total);
+    const buffers = [new Float32Array(chunk * inputSize), new Float32Array(chunk * inputSize)];
+    let pending: { run: Promise<Int32Array>; start: number } | undefined;
+    for (let start = 0, turn = 0; start < total; start += chunk, turn ^= 1) {
+      const size = Math.min(chunk, total - start);
+      const buf = buffers[turn].subarray(0, size * inputSize);
+      // Sample s belongs to input ⌊s/n⌋: fill runs of copies of the same input at once.
+      for (let s = start; s < start + size; ) {
+        const input = Math.floor(s / n);
+        const run = Math.min(start + size, (input + 1) * n) - s;
+        const x = xs.subarray(input * inputSize, (input + 1) * inputSize);
+        rng.fillNormal(buf.subarray((s - start) * inputSize, (s - start + run) * inputSize), x, this.sigma);
+        s += run;
+      }
+      const run = this.model.predict(buf, size, true);
+      if (pending) tally(await pending.run, pending.start, n, classes, counts);
+      pending = { run, start };
+    }
+    if (pending) tally(await pending.run, pending.start, n, classes, counts);
+    return counts;
+  }
+
+  /** Labels for `count` inputs under the vote rule (ABSTAIN possible with 'predict'). */
+  async predict(xs: Float32Array, count: number, n: number, rule: VoteRule, rng: Rng): Promise<Int32Array> {
+    const counts = await this.votes(xs, count, n, rng);
+    const classes = this.model.classes;
+    const labels = new Int32Array(count);
+    for (let i = 0; i < count; i++) labels[i] = decide(counts.subarray(i * classes, (i + 1) * classes), rule);
+    return labels;
+  }
+
+  /** Cohen et al.'s CERTIFY: pick ĉ_A with n0 samples, bound p_A with n fresh ones. */
+  async certify(x: Float32Array, n0: number, n: number, alpha: number, rng: Rng): Promise<Certificate> {
+    const selectionCounts = await this.votes(x, 1, n0, rng);
+    const cA = argmaxCounts(selectionCounts);
+    const counts = await this.votes(x, 1, n, rng);
+    const pLower = clopperPearsonLower(counts[cA], n, alpha);
+    if (pLower < 0.5) return { label: ABSTAIN, candidate: cA, pLower, radius: 0, selectionCounts, counts };
+    return { label: cA, candidate: cA, pLower, radius: certifiedRadius(this.sigma, pLower), selectionCounts, counts };
+  }
+}
+
+function tally(labels: Int32Array, start: number, n: number, classes: number, counts: Uint32Array): void {
+  for (let j = 0; j < labels.length; j++) counts[Math.floor((start + j) / n) * classes + labels[j]]++;
+}
+
+/** Index of the largest count; ties go to the lowest class index. */
+export function argmaxCounts(counts: ArrayLike<number>): number {
+  let best = 0;
+  for (let c = 1; c < counts.length; c++) if (counts[c] > counts[best]) best = c;
+  return best;
+}
+
+/** The answer for one input's vote counts under a rule. */
+export function decide(counts: ArrayLike<number>, rule: VoteRule): number {
+  const top = argmaxCounts(counts);
+  if (rule.rule === 'majority') return top;
+  let second = -1;
+  for (let c = 0; c < counts.length; c++) if (c !== top && (second < 0 || counts[c] > counts[second])) second = c;
+  const nA = counts[top];
+  const nB = second < 0 ? 0 : counts[second];
+  return binomTestTwoSided(nA, nA + nB, 0.5) > rule.alpha ? ABSTAIN : top;
+}

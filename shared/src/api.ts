@@ -1,0 +1,151 @@
+// Every body that crosses HTTP, as zod schemas; server and client infer their types from here.
+import { z } from 'zod';
+import { TensorJson } from './tensor.js';
+
+export const DeploymentId = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, dot, dash or underscore (at most 64)');
+
+export const Role = z.enum(['client', 'evaluator', 'admin']);
+export type Role = z.infer<typeof Role>;
+
+/** A deployment: a model wrapped by randomized smoothing g_{σ,n}. */
+export const DeploymentSpec = z.object({
+  id: DeploymentId,
+  /** A model id from models/manifest.json. */
+  model: z.string().min(1),
+  /** RS noise level in pixel units; 0 serves the undefended model. */
+  sigma: z.number().min(0).max(10).default(0),
+  /** Monte Carlo samples per query. */
+  n: z.number().int().min(1).max(100_000).default(1),
+  /** 'majority': the paper's g_{σ,n}. 'predict': Cohen et al.'s PREDICT, which may abstain (label −1). */
+  rule: z.enum(['majority', 'predict']).default('majority'),
+  /** Significance level of PREDICT's binomial test. */
+  alpha: z.number().gt(0).lt(1).default(0.001),
+  /** Noisy copies sent to onnxruntime in one run. */
+  batchSize: z.number().int().min(1).max(4096).default(500),
+  /** Seed for reproducible noise; absent: seeded from the OS CSPRNG, unpredictable to clients. */
+  seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+  /** Whether σ, n and the rule are shown to clients in the deployment's public metadata. */
+  disclose: z.boolean().default(true),
+  /** Most inputs one predict request may carry. */
+  maxBatch: z.number().int().min(1).max(65_536).default(1024),
+  description: z.string().max(500).optional(),
+});
+export type DeploymentSpec = z.infer<typeof DeploymentSpec>;
+export type DeploymentSpecInput = z.input<typeof DeploymentSpec>;
+
+export const DeploymentInfo = z.object({
+  id: z.string(),
+  model: z.string(),
+  description: z.string().optional(),
+  dataset: z.string(),
+  inputShape: z.array(z.number().int()),
+  range: z.tuple([z.number(), z.number()]),
+  classes: z.number().int(),
+  classNames: z.array(z.string()),
+  maxBatch: z.number().int(),
+  /** The defence's settings, or null where the operator does not disclose them. */
+  smoothing: z
+    .object({ sigma: z.number(), n: z.number().int(), rule: z.enum(['majority', 'predict']), alpha: z.number().optional() })
+    .nullable(),
+});
+export type DeploymentInfo = z.infer<typeof DeploymentInfo>;
+
+export const DeploymentList = z.object({ deployments: z.array(DeploymentInfo) });
+export type DeploymentList = z.infer<typeof DeploymentList>;
+
+export const Usage = z.object({
+  used: z.number().int(),
+  /** null: unlimited. */
+  limit: z.number().int().nullable(),
+  remaining: z.number().int().nullable(),
+});
+export type Usage = z.infer<typeof Usage>;
+
+export const InputsBody = z.object({ inputs: TensorJson });
+
+export const PredictResponse = z.object({
+  /** One top-1 label per input; −1 where Cohen's PREDICT abstains. */
+  labels: z.array(z.number().int()),
+  usage: Usage,
+});
+export type PredictResponse = z.infer<typeof PredictResponse>;
+
+export const VotesQuery = z.object({
+  /** Samples per input; defaults to the deployment's n. */
+  n: z.coerce.number().int().min(1).max(1_000_000).optional(),
+});
+
+export const VotesResponse = z.object({
+  sigma: z.number(),
+  n: z.number().int(),
+  /** counts[i][c]: how many of the n noisy copies of input i the base model labelled c. */
+  counts: z.array(z.array(z.number().int())),
+  usage: Usage,
+});
+export type VotesResponse = z.infer<typeof VotesResponse>;
+
+export const CertifyParams = z.object({
+  n0: z.coerce.number().int().min(1).max(1_000_000).default(100),
+  n: z.coerce.number().int().min(1).max(10_000_000).default(100_000),
+  alpha: z.coerce.number().gt(0).lt(1).default(0.001),
+});
+export const CertifyBody = InputsBody.extend(CertifyParams.shape);
+
+export const CertifyResult = z.object({
+  /** Certified class, or −1 (abstain). */
+  label: z.number().int(),
+  abstain: z.boolean(),
+  /** Count of the selected class among the n estimation samples. */
+  nA: z.number().int(),
+  pLower: z.number(),
+  radius: z.number(),
+});
+export const CertifyResponse = z.object({
+  sigma: z.number(),
+  n0: z.number().int(),
+  n: z.number().int(),
+  alpha: z.number(),
+  results: z.array(CertifyResult),
+  usage: Usage,
+});
+export type CertifyResponse = z.infer<typeof CertifyResponse>;
+
+export const DeploymentUsage = z.object({
+  deployment: z.string(),
+  queries: z.number().int(),
+  forwardPasses: z.number().int(),
+  rejected: z.number().int(),
+  limit: z.number().int().nullable(),
+  remaining: z.number().int().nullable(),
+});
+export const UsageResponse = z.object({
+  key: z.object({ id: z.string(), role: Role }),
+  deployments: z.array(DeploymentUsage),
+});
+export type UsageResponse = z.infer<typeof UsageResponse>;
+
+/** Budgets per deployment id; "*" applies to every deployment without its own entry. null: unlimited. */
+export const Budgets = z.record(z.string(), z.number().int().min(0).nullable());
+
+export const KeyCreate = z.object({
+  id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, dot, dash or underscore (at most 64)').optional(),
+  role: Role,
+  budgets: Budgets.default({}),
+  /** Provide the secret yourself; otherwise the server generates one and returns it once. */
+  secret: z.string().min(16).max(256).optional(),
+});
+export const KeyInfo = z.object({ id: z.string(), role: Role, budgets: Budgets });
+export const KeyCreated = KeyInfo.extend({ secret: z.string() });
+export const BudgetUpdate = z.object({ deployment: z.string().min(1), limit: z.number().int().min(0).nullable() });
+export const UsageReset = z.object({ key: z.string().optional(), deployment: z.string().optional() });
+
+export const ErrorBody = z.object({ error: z.string(), message: z.string() });
+export type ErrorBody = z.infer<typeof ErrorBody>;
+
+export const DeploymentSpecList = z.object({ deployments: z.array(DeploymentSpec) });
+export const KeyList = z.object({ keys: z.array(KeyInfo) });
+export const AllUsage = z.object({ keys: z.array(UsageResponse) });
+export const Removed = z.object({ removed: z.string() });
+export const ResetCount = z.object({ reset: z.number().int() });
