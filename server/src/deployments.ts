@@ -3,7 +3,7 @@
 // can be added and removed while the server runs (the admin API), so a sweep needs no restart.
 import type { Catalog } from '@rs-arena/shared/catalog';
 import { findModel, resolveModel } from '@rs-arena/shared/catalog';
-import { Rng } from '@rs-arena/shared/rng';
+import { NoiseSource } from '@rs-arena/shared/noise';
 import type { DeploymentInfo, DeploymentSpec } from '@rs-arena/shared/api';
 import { HttpError, notFound } from './errors.js';
 import { OnnxModel, type ModelOptions } from './model.js';
@@ -12,14 +12,14 @@ import { SmoothedClassifier } from './smoothing.js';
 export class Deployment {
   readonly smoothed: SmoothedClassifier;
   /** Seeded: reproducible answers for a fixed query order. Unseeded: from the OS CSPRNG. */
-  readonly rng: Rng;
+  readonly noise: NoiseSource;
 
   constructor(
     readonly spec: DeploymentSpec,
     readonly model: OnnxModel,
   ) {
     this.smoothed = new SmoothedClassifier(model, spec.sigma, spec.batchSize);
-    this.rng = spec.seed === undefined ? Rng.fromCrypto() : Rng.seeded(spec.seed);
+    this.noise = spec.seed === undefined ? NoiseSource.fromCrypto() : NoiseSource.seeded(spec.seed);
   }
 
   get id(): string {
@@ -29,7 +29,7 @@ export class Deployment {
   /** Top-1 answers of g_{σ,n} under the deployment's rule. */
   predict(xs: Float32Array, count: number): Promise<Int32Array> {
     const { n, rule, alpha } = this.spec;
-    return this.smoothed.predict(xs, count, n, rule === 'majority' ? { rule } : { rule, alpha }, this.rng);
+    return this.smoothed.predict(xs, count, n, rule === 'majority' ? { rule } : { rule, alpha }, this.noise);
   }
 
   forwardPasses(count: number, n = this.spec.n): number {

@@ -1,7 +1,7 @@
 // The smoothed classifier g_{σ,n} around a base model f (Cohen et al.'s core, and the paper's
 // majority vote): draw n noisy copies x + σN in pixel space (never clipped), ask f for each, count
 // the votes. `predict` answers by the deployment's rule; `certify` is Cohen's CERTIFY.
-import { Rng } from '@rs-arena/shared/rng';
+import type { NoiseGenerator } from '@rs-arena/shared/noise';
 import { binomTestTwoSided, clopperPearsonLower, certifiedRadius } from '@rs-arena/shared/stats';
 
 /** What smoothing needs of a base model f: its input size, class count and batched top-1 labels. */
@@ -51,9 +51,18 @@ export class SmoothedClassifier {
   /**
    * Vote counts [count × classes] of the base model over n noisy copies of each of `count` inputs
    * (laid out back to back in `xs`). With σ = 0 the base model is deterministic: one pass counts n.
-   * Noise for the next chunk is drawn while onnxruntime works on the current one.
+   * Calls on one classifier run one at a time: they share the noise source's scratch buffer, and
+   * the CPU-bound work gains nothing from interleaving.
    */
-  async votes(xs: Float32Array, count: number, n: number, rng: Rng): Promise<Uint32Array> {
+  votes(xs: Float32Array, count: number, n: number, noise: NoiseGenerator): Promise<Uint32Array> {
+    const run = this.queue.then(() => this.sampleVotes(xs, count, n, noise));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private async sampleVotes(xs: Float32Array, count: number, n: number, noise: NoiseGenerator): Promise<Uint32Array> {
     const { inputSize, classes } = this.model;
     const counts = new Uint32Array(count * classes);
     if (this.sigma === 0) {
@@ -63,30 +72,26 @@ export class SmoothedClassifier {
     }
     const total = count * n;
     const chunk = Math.min(this.batchSize, total);
-    const buffers = [new Float32Array(chunk * inputSize), new Float32Array(chunk * inputSize)];
-    let pending: { run: Promise<Int32Array>; start: number } | undefined;
-    for (let start = 0, turn = 0; start < total; start += chunk, turn ^= 1) {
+    for (let start = 0; start < total; start += chunk) {
       const size = Math.min(chunk, total - start);
-      const buf = buffers[turn].subarray(0, size * inputSize);
+      // Fetched per chunk: a scratch view may be replaced while we await the model.
+      const buf = (noise.scratch ? noise.scratch(chunk * inputSize) : new Float32Array(chunk * inputSize)).subarray(0, size * inputSize);
       // Sample s belongs to input ⌊s/n⌋: fill runs of copies of the same input at once.
       for (let s = start; s < start + size; ) {
         const input = Math.floor(s / n);
         const run = Math.min(start + size, (input + 1) * n) - s;
         const x = xs.subarray(input * inputSize, (input + 1) * inputSize);
-        rng.fillNormal(buf.subarray((s - start) * inputSize, (s - start + run) * inputSize), x, this.sigma);
+        noise.fillNormal(buf.subarray((s - start) * inputSize, (s - start + run) * inputSize), x, this.sigma);
         s += run;
       }
-      const run = this.model.predict(buf, size, true);
-      if (pending) tally(await pending.run, pending.start, n, classes, counts);
-      pending = { run, start };
+      tally(await this.model.predict(buf, size, true), start, n, classes, counts);
     }
-    if (pending) tally(await pending.run, pending.start, n, classes, counts);
     return counts;
   }
 
   /** Labels for `count` inputs under the vote rule (ABSTAIN possible with 'predict'). */
-  async predict(xs: Float32Array, count: number, n: number, rule: VoteRule, rng: Rng): Promise<Int32Array> {
-    const counts = await this.votes(xs, count, n, rng);
+  async predict(xs: Float32Array, count: number, n: number, rule: VoteRule, noise: NoiseGenerator): Promise<Int32Array> {
+    const counts = await this.votes(xs, count, n, noise);
     const classes = this.model.classes;
     const labels = new Int32Array(count);
     for (let i = 0; i < count; i++) labels[i] = decide(counts.subarray(i * classes, (i + 1) * classes), rule);
@@ -94,10 +99,10 @@ export class SmoothedClassifier {
   }
 
   /** Cohen et al.'s CERTIFY: pick ĉ_A with n0 samples, bound p_A with n fresh ones. */
-  async certify(x: Float32Array, n0: number, n: number, alpha: number, rng: Rng): Promise<Certificate> {
-    const selectionCounts = await this.votes(x, 1, n0, rng);
+  async certify(x: Float32Array, n0: number, n: number, alpha: number, noise: NoiseGenerator): Promise<Certificate> {
+    const selectionCounts = await this.votes(x, 1, n0, noise);
     const cA = argmaxCounts(selectionCounts);
-    const counts = await this.votes(x, 1, n, rng);
+    const counts = await this.votes(x, 1, n, noise);
     const pLower = clopperPearsonLower(counts[cA], n, alpha);
     if (pLower < 0.5) return { label: ABSTAIN, candidate: cA, pLower, radius: 0, selectionCounts, counts };
     return { label: cA, candidate: cA, pLower, radius: certifiedRadius(this.sigma, pLower), selectionCounts, counts };

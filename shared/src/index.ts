@@ -4,3 +4,4 @@ export * from './tensor.js';
 export * from './idx.js';
 export * from './catalog.js';
 export * from './image.js';
+export * from './noise.js';

@@ -3,36 +3,9 @@ import assert from 'node:assert/strict';
 import { Rng } from '@rs-arena/shared/rng';
 import { normalCdf } from '@rs-arena/shared/stats/normal';
 
-// Kolmogorov distribution: P[√n·D > 1.9495] = 0.001 (asymptotic critical value, e.g. Smirnov's table;
-// scipy.special.kolmogi(0.001) = 1.94947980).
-const KS_CRIT_001 = 1.9494798;
+import { KS_CRIT_001, ksScaled, moments } from '../helpers/distribution-checks.js';
 
-function ksStatistic(samples: Float32Array, cdf: (x: number) => number): number {
-  const sorted = Float64Array.from(samples).sort();
-  const n = sorted.length;
-  let d = 0;
-  for (let i = 0; i < n; i++) {
-    const f = cdf(sorted[i]);
-    d = Math.max(d, f - i / n, (i + 1) / n - f);
-  }
-  return d;
-}
-
-function moments(x: Float32Array) {
-  const n = x.length;
-  let s = 0;
-  for (const v of x) s += v;
-  const mean = s / n;
-  let m2 = 0, m3 = 0, m4 = 0;
-  for (const v of x) {
-    const d = v - mean;
-    m2 += d * d;
-    m3 += d * d * d;
-    m4 += d * d * d * d;
-  }
-  m2 /= n; m3 /= n; m4 /= n;
-  return { mean, variance: m2, skewness: m3 / m2 ** 1.5, kurtosis: m4 / (m2 * m2) };
-}
+const ksStatistic = (x: Float32Array, cdf: (v: number) => number) => ksScaled(x, cdf) / Math.sqrt(x.length);
 
 test('the same seed gives the same stream; different seeds differ', () => {
   const a = Rng.seeded(42).fillNormal(new Float32Array(1000));

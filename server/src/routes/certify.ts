@@ -35,7 +35,7 @@ export const certifyRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx
     const { result, usage } = await charged(ctx, request, key, deployment, 'certify', count, count * (n0 + n), async () => {
       const out = [];
       for (let i = 0; i < count; i++) {
-        const c = await deployment.smoothed.certify(values.subarray(i * size, (i + 1) * size), n0, n, alpha, deployment.rng);
+        const c = await deployment.smoothed.certify(values.subarray(i * size, (i + 1) * size), n0, n, alpha, deployment.noise);
                 out.push({ label: c.label, abstain: c.label === ABSTAIN, nA: c.counts[c.candidate], pLower: c.pLower, radius: c.radius });
       }
       return out;

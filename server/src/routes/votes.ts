@@ -30,7 +30,7 @@ export const votesRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }
     if (n > ctx.config.maxVotesN) throw badRequest(`n = ${n} exceeds the server's maxVotesN of ${ctx.config.maxVotesN}`);
     const { values, count } = await decodeInputs(request, deployment);
     const { result, usage } = await charged(ctx, request, key, deployment, 'votes', count, deployment.forwardPasses(count, n), () =>
-      deployment.smoothed.votes(values, count, n, deployment.rng),
+      deployment.smoothed.votes(values, count, n, deployment.noise),
     );
     const classes = deployment.model.classes;
     const counts = Array.from({ length: count }, (_, i) => Array.from(result.subarray(i * classes, (i + 1) * classes)));
