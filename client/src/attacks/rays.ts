@@ -1,0 +1,100 @@
+// RayS (Chen & Gu, 2020): search over sign vectors s ∈ {±1}^d, the ray x0 + r·s/‖s‖, flipping the
+// sign of ever smaller blocks (level k: 2^k blocks) and keeping a flip when the boundary along
+// the new ray is closer. Each candidate costs one query at the current best radius (reject if not
+// adversarial), then a bisection of the radius to `tolerance`. Deterministic given the oracle,
+// like the original; L∞ by construction, with L2 reported as the paper does. The budget is checked
+// before every query (the original checks once per block and can overshoot).
+import type { CountingOracle } from '../oracle.js';
+import { type Attack, type AttackOptions, Tracker, withBudget } from './attack.js';
+
+export interface RaysOptions extends AttackOptions {
+  /** Bisection stops when the radius interval is below this (L2 units along the unit ray). Official: 1e-3. */
+  tolerance?: number;
+  /** Radii tried (in units of ‖s‖) to find a first boundary along the all-ones ray. Official: 10. */
+  linSearchRadius?: number;
+  /** Stop once the L∞ distortion is at or below this (official early stopping); default: never. */
+  epsilon?: number;
+}
+
+export const RAYS_DEFAULTS = { tolerance: 1e-3, linSearchRadius: 10 };
+
+export const rays: Attack<RaysOptions> = {
+  name: 'rays',
+  async run(oracle: CountingOracle, x0: Float32Array, options: RaysOptions = {}) {
+    const o = { ...RAYS_DEFAULTS, ...options };
+    const t = new Tracker(oracle, x0, options, 'l2');
+    const d = x0.length;
+    const [lo, hi] = oracle.range;
+    const point = (s: Float32Array, r: number) => {
+      const scale = r / Math.sqrt(d); // s has norm √d
+      const x = new Float32Array(d);
+      for (let j = 0; j < d; j++) x[j] = Math.min(hi, Math.max(lo, x0[j] + scale * s[j]));
+      return x;
+    };
+
+    return withBudget(t, 'rays', async () => {
+      oracle.phase('init');
+      if (await t.check1(x0)) return 'misclassified';
+      let sgn = new Float32Array(d).fill(1);
+      let best = Infinity; // radius along the current best ray
+
+      // Radius of the boundary along s, or Infinity when the ray is no better than `best`.
+      const search = async (s: Float32Array): Promise<number> => {
+        let start = 0;
+        let end: number;
+        if (best < Infinity) {
+          oracle.phase('ray-check');
+          if (!(await t.check1(point(s, best)))) return Infinity;
+          end = best;
+        } else {
+          oracle.phase('init');
+          end = Infinity;
+          for (let k = 1; k <= o.linSearchRadius; k++) {
+            if (await t.check1(point(s, k * Math.sqrt(d)))) {
+              end = k * Math.sqrt(d);
+              break;
+            }
+          }
+          if (end === Infinity) return Infinity;
+        }
+        oracle.phase('binary-search');
+        while (end - start > o.tolerance) {
+          const mid = (start + end) / 2;
+          if (await t.check1(point(s, mid))) end = mid;
+          else start = mid;
+        }
+        return end;
+      };
+
+      best = await search(sgn);
+      if (best === Infinity) return 'init-failed';
+      let level = 0;
+      let block = 0;
+      for (;;) {
+        const blocks = 2 ** level;
+        const size = Math.ceil(d / blocks);
+        const from = block * size;
+        const to = Math.min(d, from + size);
+        const attempt = sgn.slice();
+        for (let j = from; j < to; j++) attempt[j] = -attempt[j];
+        const r = await search(attempt);
+        if (r < best) {
+          best = r;
+          sgn = attempt;
+        }
+        block++;
+        if (block === blocks || to === d) {
+          if (size > 1) level++;
+          block = 0;
+        }
+        if (o.epsilon !== undefined && t.best && maxAbsDiff(t.best, x0) <= o.epsilon) return 'converged';
+      }
+    });
+  },
+};
+
+function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}

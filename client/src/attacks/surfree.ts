@@ -1,0 +1,129 @@
+// SurFree (Maho, Furon & Le Merrer, CVPR 2021): no gradient estimate, only geometry. From the
+// current boundary point x_b, with u = (x_b − x0)/‖x_b − x0‖, draw a low-frequency DCT direction
+// v ⟂ u (and ⟂ recent directions), and search the circle x(θ) = x0 + ‖x_b − x0‖·cosθ·(cosθ·u + sinθ·v)
+// in the plane (u, v): an adversarial θ shrinks the distance by cos θ. The sign/angle search tries
+// ±θ_max(1 − i/T); success widens θ_max (÷ρ), failure narrows it (×ρ) and a new direction is drawn.
+// A found θ is refined by extending it while still adversarial, then bisecting. All loops are
+// bounded and every query counted, the initial noise search included (the original does not count it).
+import type { CountingOracle } from '../oracle.js';
+import { dct2, idct2, zigzagLowFrequencies } from '../dct.js';
+import { dot, norm2, sub } from '../vec.js';
+import { type Attack, type AttackOptions, Tracker, blendSearch, noiseStart, withBudget } from './attack.js';
+
+export interface SurFreeOptions extends AttackOptions {
+  /** Initial largest angle tried, degrees. Official: 30. */
+  thetaMax?: number;
+  /** Angles tried per sign: ±θ_max(1 − i/T), i < T. Paper/Foolbox: 3. */
+  T?: number;
+  /** θ_max update factor (κ = 0.02 → ρ = 0.98). */
+  rho?: number;
+  /** Directions kept for Gram-Schmidt. Official: 100. */
+  nOrtho?: number;
+  /** Angle bisection stops when (1 − cos) changes by less than this. Official: 0.01. */
+  bsGamma?: number;
+  /** Most bisection steps. Official: 10. */
+  bsMaxIterations?: number;
+  /** Fraction of DCT frequencies (zig-zag order) directions live in. Official: [0, 0.5]. */
+  frequencyFraction?: number;
+  /** Directions drawn per step before giving up on this step. */
+  maxDirectionTries?: number;
+  initTrials?: number;
+}
+
+export const SURFREE_DEFAULTS = {
+  thetaMax: 30, T: 3, rho: 0.98, nOrtho: 100, bsGamma: 0.01, bsMaxIterations: 10, frequencyFraction: 0.5, maxDirectionTries: 50, initTrials: 100,
+};
+
+export const surfree: Attack<SurFreeOptions> = {
+  name: 'surfree',
+  async run(oracle: CountingOracle, x0: Float32Array, options: SurFreeOptions = {}) {
+    const o = { ...SURFREE_DEFAULTS, ...options };
+    const t = new Tracker(oracle, x0, options, 'l2');
+    const shape = oracle.inputShape;
+    const [c, h, w] = shape;
+    const [lo, hi] = oracle.range;
+    const mask = zigzagLowFrequencies(h, w, o.frequencyFraction);
+    const toRad = Math.PI / 180;
+
+    return withBudget(t, 'surfree', async () => {
+      oracle.phase('init');
+      if (await t.check1(x0)) return 'misclassified';
+      const start = await noiseStart(t, o.initTrials);
+      if (!start) return 'init-failed';
+      let xb = start;
+      const directions: Float32Array[] = [];
+      let thetaMax = o.thetaMax;
+
+      const circle = (u: Float32Array, v: Float32Array, radius: number, thetaDeg: number) => {
+        const th = thetaDeg * toRad;
+        const a = radius * Math.cos(th) * Math.cos(th);
+        const b = radius * Math.cos(th) * Math.sin(th);
+        const x = new Float32Array(x0.length);
+        for (let j = 0; j < x.length; j++) x[j] = Math.min(hi, Math.max(lo, x0[j] + a * u[j] + b * v[j]));
+        return x;
+      };
+
+      const newDirection = (u: Float32Array): Float32Array => {
+        const coeffs = new Float32Array(x0.length);
+        for (let ch = 0; ch < c; ch++) {
+          for (const k of mask) coeffs[ch * h * w + k] = (t.rng.nextUint32() % 3) - 1; // ternary {−1, 0, 1}
+        }
+        const v = idct2(coeffs, shape);
+        for (const e of [u, ...directions.slice(-o.nOrtho)]) {
+          const p = dot(v, e);
+          for (let j = 0; j < v.length; j++) v[j] -= p * e[j];
+        }
+        const n = norm2(v);
+        for (let j = 0; j < v.length; j++) v[j] /= n;
+        return v;
+      };
+
+      for (;;) {
+        const diff = sub(xb, x0);
+        const radius = norm2(diff);
+        const u = diff.map((x) => x / radius) as Float32Array;
+        oracle.phase('direction-search');
+        let found: { v: Float32Array; theta: number } | null = null;
+        for (let tries = 0; tries < o.maxDirectionTries && !found; tries++) {
+          const v = newDirection(u);
+          for (let i = 0; i < o.T && !found; i++) {
+            for (const s of [1, -1]) {
+              const theta = s * thetaMax * (1 - i / o.T);
+              if (await t.check1(circle(u, v, radius, theta))) {
+                found = { v, theta };
+                break;
+              }
+            }
+          }
+          thetaMax = found ? thetaMax / o.rho : thetaMax * o.rho;
+          if (!found) directions.push(v);
+        }
+        if (!found) return 'converged';
+        directions.push(found.v);
+        // Refine: extend the angle while still adversarial (up to 90°), then bisect.
+        oracle.phase('angle-search');
+        const stepDeg = (Math.sign(found.theta) * thetaMax) / o.T;
+        let good = found.theta;
+        let bad = good + stepDeg;
+        while (Math.abs(bad) < 90 && (await t.check1(circle(u, found.v, radius, bad)))) {
+          good = bad;
+          bad += stepDeg;
+        }
+        if (Math.abs(bad) >= 90) bad = Math.sign(bad) * 90;
+        for (let k = 0; k < o.bsMaxIterations && Math.abs(Math.cos(good * toRad) - Math.cos(bad * toRad)) > o.bsGamma; k++) {
+          const mid = (good + bad) / 2;
+          if (await t.check1(circle(u, found.v, radius, mid))) good = mid;
+          else bad = mid;
+        }
+        const next = circle(u, found.v, radius, good);
+        // The candidate was verified adversarial at `good`; if clipping brought it closer still, keep it.
+        xb = t.best && norm2(sub(t.best, x0)) < norm2(sub(next, x0)) ? t.best : next;
+        // Occasionally pull straight toward x0: a cheap line search along the segment.
+        if (oracle.remaining > 20 && directions.length % 10 === 0) xb = await blendSearch(t, xb, 0.01, 'line-search', 8);
+      }
+    });
+  },
+};
+
+/** Exported for tests: the DCT round trip the directions rely on. */
+export const _dct = { dct2, idct2 };

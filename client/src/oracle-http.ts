@@ -1,0 +1,117 @@
+// The remote defended endpoint, over HTTP as a real attacker sees it: top-1 labels only. A
+// keep-alive undici pool, binary float32 bodies, large batches split to the deployment's maximum,
+// retries with exponential back-off on network errors and 503 only (never on another 4xx: a bad
+// request will not get better), and a 429 "budget exhausted" surfaced as BudgetExhausted so the
+// attack stops cleanly with its best result.
+import { Pool, errors as undiciErrors } from 'undici';
+import type { DeploymentInfo, PredictResponse } from '@rs-arena/shared/api';
+import { float32ToBytes } from '@rs-arena/shared/tensor';
+import { BudgetExhausted, type Oracle } from './oracle.js';
+
+export interface HttpOracleOptions {
+  endpoint: string;
+  key: string;
+  deployment: string;
+  retries?: number;
+  /** First back-off delay in ms, doubled per retry. */
+  backoffMs?: number;
+  connections?: number;
+}
+
+export class HttpError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+export class HttpOracle implements Oracle {
+  readonly inputShape: readonly [number, number, number];
+  readonly range: readonly [number, number];
+  /** What the server reported after the last call: queries used, limit, remaining. */
+  lastUsage: PredictResponse['usage'] | undefined;
+
+  private constructor(
+    private readonly pool: Pool,
+    private readonly o: Required<Omit<HttpOracleOptions, 'connections'>>,
+    readonly info: DeploymentInfo,
+  ) {
+    this.inputShape = info.inputShape as [number, number, number];
+    this.range = info.range;
+  }
+
+  /** Connects and reads the deployment's public metadata (shape, range, classes). */
+  static async connect(options: HttpOracleOptions): Promise<HttpOracle> {
+    const pool = new Pool(options.endpoint, { connections: options.connections ?? 8, keepAliveTimeout: 30_000 });
+    const o = { retries: 5, backoffMs: 100, ...options };
+    const info = (await request(pool, o, 'GET', `/v1/deployments/${encodeURIComponent(o.deployment)}`)) as DeploymentInfo;
+    return new HttpOracle(pool, o, info);
+  }
+
+  async predict(batch: Float32Array, count: number): Promise<Int32Array> {
+    const size = this.inputShape.reduce((a, b) => a * b, 1);
+    const out = new Int32Array(count);
+    for (let start = 0; start < count; start += this.info.maxBatch) {
+      const k = Math.min(this.info.maxBatch, count - start);
+      const body = float32ToBytes(batch.subarray(start * size, (start + k) * size));
+      const res = (await request(this.pool, this.o, 'POST', `/v1/deployments/${encodeURIComponent(this.o.deployment)}/predict`, body)) as PredictResponse;
+      if (res.labels.length !== k) throw new Error(`server answered ${res.labels.length} labels for ${k} inputs`);
+      out.set(res.labels, start);
+      this.lastUsage = res.usage;
+    }
+    return out;
+  }
+
+  /** The caller's usage as the server counts it. */
+  usage(): Promise<unknown> {
+    return request(this.pool, this.o, 'GET', '/v1/usage');
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}
+
+async function request(pool: Pool, o: Required<Omit<HttpOracleOptions, 'connections'>>, method: 'GET' | 'POST', path: string, body?: Uint8Array): Promise<unknown> {
+  for (let attempt = 0; ; attempt++) {
+    let status: number;
+    let text: string;
+    try {
+      const res = await pool.request({
+        method,
+        path,
+        headers: { authorization: `Bearer ${o.key}`, ...(body ? { 'content-type': 'application/octet-stream' } : {}) },
+        body,
+      });
+      status = res.statusCode;
+      text = await res.body.text();
+    } catch (err) {
+      if (attempt < o.retries && isNetworkError(err)) {
+        await sleep(o.backoffMs * 2 ** attempt);
+        continue;
+      }
+      throw err;
+    }
+    if (status === 200) return JSON.parse(text);
+    if (status === 503 && attempt < o.retries) {
+      await sleep(o.backoffMs * 2 ** attempt);
+      continue;
+    }
+    let parsed: { error?: string; message?: string } = {};
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      /* not JSON: keep the raw text */
+    }
+    const message = parsed.message ?? text.slice(0, 200);
+    if (status === 429) throw new BudgetExhausted(`server: ${message}`);
+    throw new HttpError(status, parsed.error ?? 'http_error', `HTTP ${status} from ${method} ${path}: ${message}`);
+  }
+}
+
+function isNetworkError(err: unknown): boolean {
+  if (err instanceof undiciErrors.UndiciError) return !(err instanceof undiciErrors.RequestAbortedError);
+  const code = (err as { code?: string }).code ?? '';
+  return ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN'].includes(code);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

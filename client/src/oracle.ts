@@ -1,0 +1,112 @@
+// The attacker's view of a classifier: a batch of inputs in, top-1 labels out. Every attack talks
+// to a CountingOracle, through which every model call passes: it checks the budget before each call
+// (an attack never spends more than its budget, not even by one query), counts queries per phase,
+// and counts "bad" queries (answered with a label other than the original), as in the ETH
+// realistic-adversarial-examples accounting.
+
+/** A black-box classifier: HTTP (oracle-http.ts) or in-process (oracle-local.ts). */
+export interface Oracle {
+  /** [C, H, W] of one input. */
+  readonly inputShape: readonly [number, number, number];
+  /** Valid input range; attacks clip to it. */
+  readonly range: readonly [number, number];
+  /** Top-1 labels for `count` inputs laid back to back in `batch` (−1: the defence abstained). */
+  predict(batch: Float32Array, count: number): Promise<Int32Array>;
+}
+
+/** Thrown when a call would exceed the budget (client-side) or the server answered 429. */
+export class BudgetExhausted extends Error {
+  override name = 'BudgetExhausted';
+}
+
+export interface PhaseCount {
+  queries: number;
+  bad: number;
+}
+
+export interface QueryCounts {
+  total: number;
+  bad: number;
+  perPhase: Record<string, PhaseCount>;
+}
+
+export class CountingOracle {
+  readonly inputSize: number;
+  private total = 0;
+  private bad = 0;
+  private readonly phases: Record<string, PhaseCount> = {};
+  private current = 'init';
+  /** (queries, value) pairs an attack records as it improves. */
+  readonly history: [number, number][] = [];
+
+  constructor(
+    readonly inner: Oracle,
+    /** The label of the original input: other (non-abstaining) answers are adversarial, "bad" queries. */
+    readonly originalLabel: number,
+    readonly budget: number,
+  ) {
+    if (!Number.isInteger(budget) || budget < 0) throw new RangeError(`budget must be a non-negative integer, got ${budget}`);
+    this.inputSize = inner.inputShape.reduce((a, b) => a * b, 1);
+  }
+
+  get inputShape() {
+    return this.inner.inputShape;
+  }
+
+  get range() {
+    return this.inner.range;
+  }
+
+  get queries(): number {
+    return this.total;
+  }
+
+  get remaining(): number {
+    return this.budget - this.total;
+  }
+
+  /** Attribute the following queries to `name` (init, binary-search, gradient, step, …). */
+  phase(name: string): void {
+    this.current = name;
+  }
+
+  counts(): QueryCounts {
+    return { total: this.total, bad: this.bad, perPhase: structuredClone(this.phases) };
+  }
+
+  /** Labels of `count` inputs; throws BudgetExhausted before any call that would exceed the budget. */
+  async labels(batch: Float32Array, count: number): Promise<Int32Array> {
+    if (count === 0) return new Int32Array(0);
+    if (this.total + count > this.budget) {
+      throw new BudgetExhausted(`query budget of ${this.budget} exhausted (${this.total} used, ${count} more asked)`);
+    }
+    // Booked before the call: a query the server answered but the network lost still cost us.
+    this.total += count;
+    const p = (this.phases[this.current] ??= { queries: 0, bad: 0 });
+    p.queries += count;
+    const labels = await this.inner.predict(batch.subarray(0, count * this.inputSize), count);
+    for (const l of labels) {
+      if (l >= 0 && l !== this.originalLabel) {
+        this.bad++;
+        p.bad++;
+      }
+    }
+    return labels;
+  }
+
+  /**
+   * Whether each input is adversarial: answered with a valid label other than the original. An
+   * abstention (−1, Cohen's PREDICT) is not a wrong answer, so it does not count as adversarial.
+   */
+  async isAdversarial(batch: Float32Array, count: number): Promise<boolean[]> {
+    return Array.from(await this.labels(batch, count), (l) => l >= 0 && l !== this.originalLabel);
+  }
+
+  async isAdversarial1(x: Float32Array): Promise<boolean> {
+    return (await this.isAdversarial(x, 1))[0];
+  }
+
+  record(value: number): void {
+    this.history.push([this.total, value]);
+  }
+}
