@@ -1,0 +1,118 @@
+// The three attacks against the shipped standard CNN, in-process: they find adversarials that
+// shrink with the budget, their query accounting is exact, and a randomized oracle (RS, n = 1)
+// never makes them crash, hang or overspend.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { LocalOracle } from '../../../client/src/oracle-local.js';
+import { CountingOracle, type Oracle } from '../../../client/src/oracle.js';
+import { ATTACKS } from '../../../client/src/attacks/index.js';
+import { dist2 } from '../../../client/src/vec.js';
+import { loadCatalog, loadSample } from '@rs-arena/shared/catalog';
+
+const sample = loadSample(loadCatalog());
+const image = (i: number) => sample.images.slice(i * 784, (i + 1) * 784);
+
+/** Records every call that reaches the model, and its answers. */
+class SpyOracle implements Oracle {
+  calls = 0;
+  inputs = 0;
+  wrong = 0;
+  answers = new Map<string, number>();
+  constructor(readonly inner: Oracle, readonly original: number) {}
+  get inputShape() {
+    return this.inner.inputShape;
+  }
+  get range() {
+    return this.inner.range;
+  }
+  async predict(batch: Float32Array, count: number): Promise<Int32Array> {
+    this.calls++;
+    this.inputs += count;
+    const labels = await this.inner.predict(batch, count);
+    for (const l of labels) if (l >= 0 && l !== this.original) this.wrong++;
+    return labels;
+  }
+}
+
+let base: LocalOracle;
+before(async () => {
+  base = await LocalOracle.load('fmnist-cnn');
+});
+after(() => base.close());
+
+for (const attack of Object.values(ATTACKS)) {
+  describe(attack.name, () => {
+    test('distortion decreases with the budget; adversarials are verified', async () => {
+      const images = [0, 1, 2];
+      const at = async (budget: number) => {
+        const l2: number[] = [];
+        for (const i of images) {
+          const oracle = new CountingOracle(base, sample.labels[i], budget);
+          const r = await attack.run(oracle, image(i), { seed: i });
+          assert.equal(r.success, true, `${attack.name} image ${i} at ${budget}: ${r.stopReason}`);
+          // The returned point really is adversarial for the (deterministic) model, in range.
+          const label = (await base.predict(r.adversarial!, 1))[0];
+          assert.notEqual(label, sample.labels[i]);
+          assert.equal(label, r.adversarialLabel);
+          assert.ok(r.adversarial!.every((v) => v >= 0 && v <= 1));
+          assert.ok(Math.abs(dist2(r.adversarial!, image(i)) - r.l2!) < 1e-9);
+          // History: queries increase and the best distance never grows.
+          for (let k = 1; k < r.history.length; k++) {
+            assert.ok(r.history[k][0] >= r.history[k - 1][0]);
+            assert.ok(r.history[k][1] <= r.history[k - 1][1] + 1e-12);
+          }
+          l2.push(r.l2!);
+        }
+        return l2.reduce((a, b) => a + b) / l2.length;
+      };
+      const small = await at(300);
+      const large = await at(2000);
+      assert.ok(large < 0.85 * small, `mean L2 ${large} at 2000 queries vs ${small} at 300`);
+    });
+
+    test('query accounting is exact and never exceeds the budget', async () => {
+      for (const budget of [0, 1, 7, 150, 433]) {
+        const spy = new SpyOracle(base, sample.labels[3]);
+        const oracle = new CountingOracle(spy, sample.labels[3], budget);
+        const r = await attack.run(oracle, image(3), { seed: 3 });
+        assert.equal(r.queries.total, spy.inputs, `budget ${budget}: reported vs made`);
+        assert.ok(spy.inputs <= budget, `budget ${budget}: spent ${spy.inputs}`);
+        assert.equal(r.queries.bad, spy.wrong);
+        const phases = Object.values(r.queries.perPhase);
+        assert.equal(phases.reduce((s, p) => s + p.queries, 0), r.queries.total);
+        assert.equal(phases.reduce((s, p) => s + p.bad, 0), r.queries.bad);
+        if (budget >= 150) assert.ok(r.queries.total > budget - 60, `budget ${budget}: only ${r.queries.total} used`);
+        if (budget === 0) assert.equal(r.stopReason, 'budget');
+      }
+    });
+
+    test('a randomized oracle (RS n = 1) neither crashes, hangs nor overspends', async () => {
+      // σ = 0.1 keeps x0 mostly correctly classified, so the attacks do run under the noise.
+      const noisy = base.withSmoothing({ sigma: 0.1, n: 1, seed: 7 });
+      let spent = 0;
+      for (const i of [0, 1, 2, 3]) {
+        const spy = new SpyOracle(noisy, sample.labels[i]);
+        const oracle = new CountingOracle(spy, sample.labels[i], 600);
+        const r = await attack.run(oracle, image(i), { seed: i });
+        assert.equal(r.queries.total, spy.inputs);
+        assert.ok(spy.inputs <= 600);
+        spent += spy.inputs;
+        if (r.success) {
+          assert.ok(r.adversarial!.every((v) => v >= 0 && v <= 1));
+          assert.ok(r.l2! >= 0 && Number.isFinite(r.l2!));
+        }
+      }
+      assert.ok(spent > 1200, `the attacks stopped early: ${spent} queries over 4 images`);
+    });
+
+    test('same seeds, same answers: a run is reproducible', async () => {
+      const run = async () => {
+        const noisy = base.withSmoothing({ sigma: 0.1, n: 5, seed: 11 });
+        return attack.run(new CountingOracle(noisy, sample.labels[1], 400), image(1), { seed: 5 });
+      };
+      const [a, b] = [await run(), await run()];
+      assert.equal(a.l2, b.l2);
+      assert.deepEqual(a.queries, b.queries);
+    });
+  });
+}
