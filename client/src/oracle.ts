@@ -44,9 +44,16 @@ export class CountingOracle {
     /** The label of the original input: other (non-abstaining) answers are adversarial, "bad" queries. */
     readonly originalLabel: number,
     readonly budget: number,
+    /** Queries already spent on this image (e.g. asking the label of an unlabelled input). */
+    spent?: QueryCounts,
   ) {
     if (!Number.isInteger(budget) || budget < 0) throw new RangeError(`budget must be a non-negative integer, got ${budget}`);
     this.inputSize = inner.inputShape.reduce((a, b) => a * b, 1);
+    if (spent) {
+      this.total = spent.total;
+      this.bad = spent.bad;
+      Object.assign(this.phases, structuredClone(spent.perPhase));
+    }
   }
 
   get inputShape() {
@@ -84,7 +91,17 @@ export class CountingOracle {
     this.total += count;
     const p = (this.phases[this.current] ??= { queries: 0, bad: 0 });
     p.queries += count;
-    const labels = await this.inner.predict(batch.subarray(0, count * this.inputSize), count);
+    let labels: Int32Array;
+    try {
+      labels = await this.inner.predict(batch.subarray(0, count * this.inputSize), count);
+    } catch (err) {
+      // A server that refuses for budget (429) charged nothing: un-book, so both counts agree.
+      if (err instanceof BudgetExhausted) {
+        this.total -= count;
+        p.queries -= count;
+      }
+      throw err;
+    }
     for (const l of labels) {
       if (l >= 0 && l !== this.originalLabel) {
         this.bad++;

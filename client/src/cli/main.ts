@@ -1,0 +1,38 @@
+// rs-arena: the command line. `attack` runs a campaign against a remote endpoint over HTTP.
+import { pathToFileURL } from 'node:url';
+import { attackCommand } from './attack.js';
+
+const USAGE = `rs-arena <command> [options]
+
+Commands:
+  attack      attack a deployment of an rs-arena server over HTTP (rs-arena attack --help)
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'attack':
+      return attackCommand(rest);
+    case undefined:
+    case '-h':
+    case '--help':
+      process.stdout.write(USAGE);
+      return command ? 0 : 2;
+    default:
+      process.stderr.write(`rs-arena: unknown command "${command}"\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+// Run directly (node --import tsx client/src/cli/main.ts); the bin script calls main() itself.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: Error) => {
+      process.stderr.write(`rs-arena: ${err.message}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,101 @@
+// Starts the rs-arena server as its own process (as `npm start` would) for the demo, experiments
+// and benchmarks: the server's CPU stays out of the client's, and both cores are used.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+
+const MAIN = fileURLToPath(new URL('../../server/src/main.ts', import.meta.url));
+
+export interface ServerProcess {
+  url: string;
+  keys: { admin: string; evaluator: string; client: string };
+  child: ChildProcess;
+  /** Server CPU time so far (user + system, ms), from /proc (Linux), for cost-per-query figures. */
+  cpuMs(): number;
+  stop(): Promise<void>;
+}
+
+export async function startServer(options: { config?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<ServerProcess> {
+  const keys = { admin: secret(), evaluator: secret(), client: secret() };
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      RS_ARENA_ADMIN_KEY: keys.admin,
+      RS_ARENA_EVALUATOR_KEY: keys.evaluator,
+      RS_ARENA_CLIENT_KEY: keys.client,
+      ...(options.config ? { RS_ARENA_CONFIG: options.config } : {}),
+      ...options.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => fail(new Error(`the server did not become ready in time:\n${output}`)), options.timeoutMs ?? 60_000);
+    const onExit = (code: number | null) => fail(new Error(`the server exited with code ${code}:\n${output}`));
+    const fail = (err: Error) => {
+      clearInterval(poll);
+      clearTimeout(timer);
+      child.off('exit', onExit);
+      reject(err);
+    };
+    child.once('exit', onExit);
+    const poll = setInterval(async () => {
+      try {
+        if ((await fetch(`${base}/readyz`)).status === 200) {
+          clearInterval(poll);
+          clearTimeout(timer);
+          child.off('exit', onExit);
+          resolve(base);
+        }
+      } catch {
+        /* not yet */
+      }
+    }, 200);
+  });
+  return {
+    url,
+    keys,
+    child,
+    cpuMs: () => processCpuMs(child.pid!),
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    },
+  };
+}
+
+const secret = () => randomBytes(24).toString('base64url');
+
+/** A port the OS just handed out and released (the server binds it a moment later). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** utime + stime of a process, in ms (clock ticks are 100 Hz on Linux). */
+export function processCpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}

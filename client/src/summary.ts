@@ -1,0 +1,71 @@
+// Campaign summaries: per (deployment, attack), the clean accuracy the attacker saw, the success
+// rate on the images it could attack, mean and median L2 of the adversarials, and queries.
+import type { AttackRecord } from './record.js';
+
+export interface SummaryRow {
+  deployment: string;
+  attack: string;
+  images: number;
+  /** Fraction of images whose original was answered correctly (not already misclassified). */
+  accuracy: number;
+  /** Successes ÷ correctly classified images. */
+  successRate: number;
+  meanL2: number | null;
+  medianL2: number | null;
+  meanQueries: number;
+  meanBadQueries: number;
+}
+
+export function median(values: number[]): number | null {
+  if (values.length === 0) return null;
+  const s = values.slice().sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+export const mean = (values: number[]): number | null => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : null);
+
+export function summarize(records: AttackRecord[]): SummaryRow[] {
+  const groups = new Map<string, AttackRecord[]>();
+  for (const r of records) {
+    const k = `${r.deployment}\u0000${r.attack}`;
+    groups.set(k, [...(groups.get(k) ?? []), r]);
+  }
+  return [...groups.values()].map((rs) => {
+    const attacked = rs.filter((r) => !r.misclassified);
+    const l2 = attacked.filter((r) => r.success).map((r) => r.l2!);
+    return {
+      deployment: rs[0].deployment,
+      attack: rs[0].attack,
+      images: rs.length,
+      accuracy: attacked.length / rs.length,
+      successRate: attacked.length ? l2.length / attacked.length : 0,
+      meanL2: mean(l2),
+      medianL2: median(l2),
+      meanQueries: mean(rs.map((r) => r.queries.total)) ?? 0,
+      meanBadQueries: mean(rs.map((r) => r.queries.bad)) ?? 0,
+    };
+  });
+}
+
+/** A plain-text table with right-aligned numbers. */
+export function formatTable(headers: string[], rows: (string | number | null)[][]): string {
+  const cells = rows.map((r) => r.map((c) => (c === null ? '–' : typeof c === 'number' ? fmt(c) : c)));
+  const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i].length)));
+  const line = (r: string[]) => r.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  return [line(headers), widths.map((w) => '─'.repeat(w)).join('  '), ...cells.map(line)].join('\n');
+}
+
+function fmt(x: number): string {
+  if (Number.isInteger(x)) return String(x);
+  return Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(3);
+}
+
+export function summaryTable(rows: SummaryRow[]): string {
+  return formatTable(
+    ['deployment', 'attack', 'images', 'accuracy', 'success', 'mean L2', 'median L2', 'queries', 'bad q.'],
+    rows.map((r) => [r.deployment, r.attack, r.images, pct(r.accuracy), pct(r.successRate), r.meanL2, r.medianL2, r.meanQueries, r.meanBadQueries]),
+  );
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
