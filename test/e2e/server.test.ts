@@ -39,20 +39,20 @@ test('the default server answers over real HTTP, counts queries, enforces budget
         headers: { authorization: `Bearer ${CLIENT}`, 'content-type': 'application/octet-stream' },
         body: float32ToBytes(body),
       });
-    const res = await call('fmnist-cnn-rs025', values);
+    const res = await call('fmnist-randtrain-rs025', values);
     assert.equal(res.status, 200);
     const body = (await res.json()) as PredictResponse;
     assert.equal(body.labels.length, 10);
     assert.ok(body.labels.filter((l: number, i: number) => l === labels[i]).length >= 7);
     assert.deepEqual(body.usage, { used: 10, limit: 12, remaining: 2 });
-    const refused = await call('fmnist-cnn-rs025', values.subarray(0, 3 * 784));
+    const refused = await call('fmnist-randtrain-rs025', values.subarray(0, 3 * 784));
     assert.equal(refused.status, 429);
     assert.match(((await refused.json()) as { message: string }).message, /exceeds the 2 remaining of 12/);
     const usage = (await (await fetch(`${base}/v1/usage`, { headers: { authorization: `Bearer ${CLIENT}` } })).json()) as UsageResponse;
-    const rs = usage.deployments.find((d) => d.deployment === 'fmnist-cnn-rs025')!;
+    const rs = usage.deployments.find((d) => d.deployment === 'fmnist-randtrain-rs025')!;
     assert.deepEqual([rs.queries, rs.forwardPasses, rs.rejected], [10, 1000, 3]);
     const metrics = await (await fetch(`${base}/metrics`)).text();
-    assert.match(metrics, /rs_arena_queries_total\{deployment="fmnist-cnn-rs025",route="predict"\} 10/);
+    assert.match(metrics, /rs_arena_queries_total\{deployment="fmnist-randtrain-rs025",route="predict"\} 10/);
   } finally {
     child.kill('SIGTERM');
     const [code] = await once(child, 'exit');
@@ -60,5 +60,5 @@ test('the default server answers over real HTTP, counts queries, enforces budget
   }
   assert.ok(!output.includes(ADMIN) && !output.includes(CLIENT), 'a key appeared in the logs');
   assert.match(output, /"keyId":"env-client"/);
-  assert.match(output, /"deployment":"fmnist-cnn-rs025"/);
+  assert.match(output, /"deployment":"fmnist-randtrain-rs025"/);
 });
