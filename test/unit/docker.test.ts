@@ -27,6 +27,13 @@ test('docker-compose.yml parses and its services build from existing Dockerfiles
   const env = compose.services.server.environment;
   assert.equal(env.HOST, '0.0.0.0', 'the server must listen on all interfaces inside the container');
   for (const key of ['RS_ARENA_ADMIN_KEY', 'RS_ARENA_CLIENT_KEY']) assert.match(env[key], /:\?/, `${key} is required, not defaulted`);
+  // The attacker reaches the server by its service name, once the server is healthy, with the client key.
+  const client = compose.services.client;
+  assert.ok(client, 'a client service');
+  assert.equal(client.environment.RS_ARENA_ENDPOINT, `http://server:${env.PORT}`);
+  assert.equal(client.depends_on.server.condition, 'service_healthy');
+  assert.match(client.environment.RS_ARENA_KEY, /RS_ARENA_CLIENT_KEY/);
+  assert.equal(client.command[0], 'attack');
 });
 
 for (const file of glob('docker/*.Dockerfile')) {
@@ -37,9 +44,10 @@ for (const file of glob('docker/*.Dockerfile')) {
     for (const sources of copies) {
       for (const src of sources) assert.ok(glob(src).length > 0, `${file}: COPY source ${src} matches nothing`);
     }
-    const cmd = /^CMD\s+(\[.*\])$/m.exec(text);
-    assert.ok(cmd, 'an exec-form CMD');
-    const script = (JSON.parse(cmd[1]) as string[]).find((a) => a.endsWith('.ts'));
+    // The program started: the first script named by an exec-form ENTRYPOINT, else CMD.
+    const forms = [/^ENTRYPOINT\s+(\[.*\])$/m.exec(text), /^CMD\s+(\[.*\])$/m.exec(text)].filter((m) => m !== null);
+    assert.ok(forms.length > 0, 'an exec-form ENTRYPOINT or CMD');
+    const script = forms.flatMap((m) => JSON.parse(m[1]) as string[]).find((a) => /\.(ts|mjs|js)$/.test(a));
     assert.ok(script && existsSync(`${root}${script}`), `entry point ${script} exists`);
     assert.match(text, /onnxruntime_node_install=skip/, 'offline-safe onnxruntime install');
   });
