@@ -69,3 +69,10 @@ export function summaryTable(rows: SummaryRow[]): string {
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
+
+/** Best L2 reached within `queries` (from a run's history), or null if none was adversarial yet. */
+export function l2At(record: Pick<AttackRecord, 'history'>, queries: number): number | null {
+  let best: number | null = null;
+  for (const [q, l2] of record.history) if (q <= queries && (best === null || l2 < best)) best = l2;
+  return best;
+}

@@ -7,7 +7,7 @@
 // bounded and every query counted, the initial noise search included (the original does not count it).
 import type { CountingOracle } from '../oracle.js';
 import { dct2, idct2, zigzagLowFrequencies } from '../dct.js';
-import { dot, norm2, sub } from '../vec.js';
+import { dot, norm2, normalize, sub } from '../vec.js';
 import { type Attack, type AttackOptions, Tracker, blendSearch, noiseStart, withBudget } from './attack.js';
 
 export interface SurFreeOptions extends AttackOptions {
@@ -73,14 +73,15 @@ export const surfree: Attack<SurFreeOptions> = {
           const p = dot(v, e);
           for (let j = 0; j < v.length; j++) v[j] -= p * e[j];
         }
-        const n = norm2(v);
-        for (let j = 0; j < v.length; j++) v[j] /= n;
-        return v;
+        return normalize(v, v); // zero if v lay in the span already: circle() then stays on the ray
+
       };
 
       for (;;) {
         const diff = sub(xb, x0);
         const radius = norm2(diff);
+        // Under a randomized oracle x0 itself may be answered wrongly once: nothing left to shrink.
+        if (radius === 0) return 'converged';
         const u = diff.map((x) => x / radius) as Float32Array;
         oracle.phase('direction-search');
         let found: { v: Float32Array; theta: number } | null = null;
