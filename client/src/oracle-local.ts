@@ -55,6 +55,13 @@ export class LocalOracle implements Oracle {
     return this.smoothed.predict(batch, count, this.n, this.rule, this.noise);
   }
 
+  /** Vote counts per class over n noisy copies of each input (what the evaluator's /votes answers). */
+  async votes(batch: Float32Array, count: number, n: number): Promise<number[][]> {
+    const counts = await this.smoothed.votes(batch, count, n, this.noise);
+    const classes = counts.length / count;
+    return Array.from({ length: count }, (_, i) => Array.from(counts.subarray(i * classes, (i + 1) * classes)));
+  }
+
   close(): Promise<void> {
     return this.model.close();
   }

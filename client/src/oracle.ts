@@ -46,6 +46,11 @@ export class CountingOracle {
     readonly budget: number,
     /** Queries already spent on this image (e.g. asking the label of an unlabelled input). */
     spent?: QueryCounts,
+    /**
+     * Queries one input costs: 1, or ℓ when the inner oracle answers each point by ℓ repeated
+     * top-1 queries (the realistic confidence-level attacker, experiments/confidence.ts).
+     */
+    readonly cost = 1,
   ) {
     if (!Number.isInteger(budget) || budget < 0) throw new RangeError(`budget must be a non-negative integer, got ${budget}`);
     this.inputSize = inner.inputShape.reduce((a, b) => a * b, 1);
@@ -68,8 +73,9 @@ export class CountingOracle {
     return this.total;
   }
 
+  /** Inputs that can still be asked about (queries left ÷ cost per input). */
   get remaining(): number {
-    return this.budget - this.total;
+    return Math.floor((this.budget - this.total) / this.cost);
   }
 
   /** Attribute the following queries to `name` (init, binary-search, gradient, step, …). */
@@ -84,28 +90,29 @@ export class CountingOracle {
   /** Labels of `count` inputs; throws BudgetExhausted before any call that would exceed the budget. */
   async labels(batch: Float32Array, count: number): Promise<Int32Array> {
     if (count === 0) return new Int32Array(0);
-    if (this.total + count > this.budget) {
-      throw new BudgetExhausted(`query budget of ${this.budget} exhausted (${this.total} used, ${count} more asked)`);
+    const price = count * this.cost;
+    if (this.total + price > this.budget) {
+      throw new BudgetExhausted(`query budget of ${this.budget} exhausted (${this.total} used, ${price} more asked)`);
     }
     // Booked before the call: a query the server answered but the network lost still cost us.
-    this.total += count;
+    this.total += price;
     const p = (this.phases[this.current] ??= { queries: 0, bad: 0 });
-    p.queries += count;
+    p.queries += price;
     let labels: Int32Array;
     try {
       labels = await this.inner.predict(batch.subarray(0, count * this.inputSize), count);
     } catch (err) {
       // A server that refuses for budget (429) charged nothing: un-book, so both counts agree.
       if (err instanceof BudgetExhausted) {
-        this.total -= count;
-        p.queries -= count;
+        this.total -= price;
+        p.queries -= price;
       }
       throw err;
     }
     for (const l of labels) {
       if (l >= 0 && l !== this.originalLabel) {
-        this.bad++;
-        p.bad++;
+        this.bad += this.cost;
+        p.bad += this.cost;
       }
     }
     return labels;
