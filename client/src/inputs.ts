@@ -55,7 +55,7 @@ export async function loadInputs(sel: InputSelection, target: InputTarget): Prom
   } else if (statSync(sel.source).isDirectory()) {
     const files = take(readdirSync(sel.source).filter((f) => IMAGE_EXT.has(extname(f).toLowerCase())).sort());
     if (files.length === 0) throw new InputError(`--images: no PNG/JPEG/WebP images in ${sel.source}`);
-    const labels = sel.labels ? readLabels(sel.labels) : null;
+    const labels = sel.labels ? readLabels(sel.labels) : wnidLabels(sel.source, files);
     images = [];
     for (const f of files) {
       const values = await imageToTensor(readFileSync(join(sel.source, f)), { shape: target.shape, resize: target.dataset === 'imagenet' ? 'crop' : 'fill' });
@@ -104,4 +104,25 @@ function labelFor(labels: Labels, name: string, index: number): number {
   const l = Array.isArray(labels) ? labels[index] : labels[name];
   if (l === undefined) throw new InputError(`--labels has no label for ${name}`);
   return l;
+}
+
+/**
+ * ImageNet-style folders name files "<wnid>_….JPEG" and keep a labels.tsv ("index<TAB>wnid<TAB>name")
+ * beside the images or one level up: the true labels then come from the names.
+ */
+function wnidLabels(dir: string, files: string[]): Record<string, number> | null {
+  const tsv = [join(dir, 'labels.tsv'), join(dir, '..', 'labels.tsv')].find(existsSync);
+  if (!tsv) return null;
+  const index = new Map<string, number>();
+  for (const line of readFileSync(tsv, 'utf8').split(/\r?\n/)) {
+    const [i, wnid] = line.split('\t');
+    if (wnid) index.set(wnid, Number(i));
+  }
+  const out: Record<string, number> = {};
+  for (const f of files) {
+    const l = index.get(f.split('_')[0]);
+    if (l === undefined) return null;
+    out[f] = l;
+  }
+  return out;
 }

@@ -65,3 +65,31 @@ export function formatSeconds(s: number): string {
   if (s < 3600) return `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
   return `${Math.floor(s / 3600)}h${String(Math.round((s % 3600) / 60)).padStart(2, '0')}m`;
 }
+
+/** Progress of a sweep of `total` tasks: a bar with the time left, one line per task off a terminal. */
+export class Ticker {
+  private done = 0;
+  private fresh = 0;
+  private readonly started = Date.now();
+  private readonly tty: boolean;
+
+  constructor(
+    private readonly label: string,
+    private readonly total: number,
+    private readonly stream: NodeJS.WriteStream = process.stderr,
+  ) {
+    this.tty = Boolean(stream.isTTY);
+  }
+
+  /** One task finished; `resumed` tasks came from a previous run and do not inform the time left. */
+  tick(note: string, resumed = false): void {
+    this.done++;
+    if (!resumed) this.fresh++;
+    const elapsed = (Date.now() - this.started) / 1000;
+    const eta = this.fresh ? ((this.total - this.done) * elapsed) / this.fresh : NaN;
+    const bar = '█'.repeat(Math.round((this.done / Math.max(1, this.total)) * 20)).padEnd(20, '░');
+    const text = `${this.label} ${bar} ${this.done}/${this.total} ${formatSeconds(elapsed)}${Number.isFinite(eta) ? ` (~${formatSeconds(eta)} left)` : ''} ${note}`;
+    if (this.tty) this.stream.write(`\r\x1b[2K${text.slice(0, (this.stream.columns ?? 160) - 1)}${this.done === this.total ? '\n' : ''}`);
+    else this.stream.write(text + '\n');
+  }
+}

@@ -1,11 +1,14 @@
 // rs-arena: the command line. `attack` runs a campaign against a remote endpoint over HTTP.
 import { pathToFileURL } from 'node:url';
 import { attackCommand } from './attack.js';
+import { experimentCommand, reportCommand } from './experiment.js';
 
 const USAGE = `rs-arena <command> [options]
 
 Commands:
   attack      attack a deployment of an rs-arena server over HTTP (rs-arena attack --help)
+  experiment  run the paper's evaluation: a preset of experiments, data, figures and a report
+  report      rebuild the figures and report.html of a results folder
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -13,6 +16,10 @@ export async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'attack':
       return attackCommand(rest);
+    case 'experiment':
+      return experimentCommand(rest);
+    case 'report':
+      return reportCommand(rest);
     case undefined:
     case '-h':
     case '--help':

@@ -1,0 +1,97 @@
+// rs-arena experiment --preset NAME | rs-arena report DIR
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { PRESETS, type Preset } from '../experiments/presets.js';
+import { runPreset } from '../experiments/run.js';
+import { buildReport } from '../report/report.js';
+
+const HELP = `rs-arena experiment --preset NAME [options]
+
+  --preset NAME        ${Object.keys(PRESETS).join(', ')}
+  --config FILE        a preset as JSON instead (same fields as client/src/experiments/presets.ts)
+  --out DIR            results folder (default results/<preset>); a rerun resumes
+  --only LIST          some of: certification, direction, slice, binary-search, distortion
+  --concurrency N      attacks in flight (default 4)
+  --imagenet DIR       ImageNet images (wnid-named, labels.tsv beside or above; default
+                       $RS_ARENA_IMAGENET_DIR/images or ../shared/imagenet/images)
+  --endpoint URL       use a running server instead of starting one; then also
+  --admin-key K --evaluator-key K --client-key K   (or RS_ARENA_ADMIN_KEY etc.)
+
+rs-arena report DIR    rebuild figures and report.html from a results folder
+`;
+
+export async function experimentCommand(argv: string[]): Promise<number> {
+  let a;
+  try {
+    a = parseArgs({
+      args: argv,
+      options: {
+        preset: { type: 'string' },
+        config: { type: 'string' },
+        out: { type: 'string' },
+        only: { type: 'string' },
+        concurrency: { type: 'string', default: '4' },
+        imagenet: { type: 'string' },
+        endpoint: { type: 'string' },
+        'admin-key': { type: 'string', default: process.env.RS_ARENA_ADMIN_KEY },
+        'evaluator-key': { type: 'string', default: process.env.RS_ARENA_EVALUATOR_KEY },
+        'client-key': { type: 'string', default: process.env.RS_ARENA_CLIENT_KEY },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }).values;
+  } catch (err) {
+    return usage((err as Error).message);
+  }
+  if (a.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  let preset: Preset | undefined;
+  if (a.config) preset = JSON.parse(readFileSync(a.config, 'utf8')) as Preset;
+  else if (a.preset) preset = PRESETS[a.preset];
+  if (!preset) return usage(a.preset ? `unknown preset "${a.preset}"; choose from ${Object.keys(PRESETS).join(', ')}` : '--preset or --config is required');
+  const concurrency = Number(a.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency < 1) return usage(`--concurrency must be a positive integer, got "${a.concurrency}"`);
+  const only = a.only?.split(',').map((s) => s.trim());
+  const known = ['certification', 'direction', 'slice', 'binary-search', 'distortion'];
+  const wrong = only?.filter((s) => !known.includes(s)) ?? [];
+  if (wrong.length) return usage(`--only: unknown experiment ${wrong.join(', ')}; choose from ${known.join(', ')}`);
+  let keys;
+  if (a.endpoint) {
+    if (!a['admin-key'] || !a['evaluator-key'] || !a['client-key']) return usage('--endpoint needs --admin-key, --evaluator-key and --client-key');
+    keys = { admin: a['admin-key'], evaluator: a['evaluator-key'], client: a['client-key'] };
+  }
+  const imagenetImages = resolve(a.imagenet ?? (process.env.RS_ARENA_IMAGENET_DIR ? `${process.env.RS_ARENA_IMAGENET_DIR}/images` : resolve(import.meta.dirname, '../../../../shared/imagenet/images')));
+  const report = await runPreset(preset, {
+    dir: resolve(a.out ?? `results/${preset.name}`),
+    endpoint: a.endpoint,
+    keys,
+    concurrency,
+    imagenetImages,
+    only,
+    command: `rs-arena experiment ${argv.join(' ')}`,
+  });
+  process.stdout.write(`report: ${report}\n`);
+  return 0;
+}
+
+export async function reportCommand(argv: string[]): Promise<number> {
+  const dir = argv[0];
+  if (!dir || dir.startsWith('-')) {
+    process.stdout.write(HELP);
+    return dir === '--help' || dir === '-h' ? 0 : 2;
+  }
+  try {
+    process.stdout.write(`report: ${await buildReport(resolve(dir))}\n`);
+    return 0;
+  } catch (err) {
+    process.stderr.write(`rs-arena report: ${(err as Error).message}\n`);
+    return 1;
+  }
+}
+
+function usage(message: string): number {
+  process.stderr.write(`rs-arena experiment: ${message}\n\n${HELP}`);
+  return 2;
+}

@@ -1,0 +1,94 @@
+// What every experiment gets: the server (endpoint, keys, admin and evaluator clients), the results
+// folder, the concurrency bound, and appendable JSONL files that make a rerun resume.
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { findModel, loadCatalog } from '@rs-arena/shared/catalog';
+import type { ServerAdmin } from '../admin.js';
+import { type InputImage, loadInputs } from '../inputs.js';
+
+export interface ExperimentContext {
+  endpoint: string;
+  keys: { admin: string; evaluator: string; client: string };
+  admin: ServerAdmin;
+  evaluator: ServerAdmin;
+  dir: string;
+  concurrency: number;
+  /** Folder of ImageNet images (wnid-named, with labels.tsv) for ImageNet models. */
+  imagenetImages: string;
+  log(line: string): void;
+}
+
+export interface ModelInputs {
+  shape: [number, number, number];
+  images: InputImage[];
+}
+
+const inputCache = new Map<string, Promise<ModelInputs>>();
+
+/** The test images a model is evaluated on: the shipped sample, or the ImageNet folder. */
+export function inputsFor(ctx: ExperimentContext, model: string, count: number): Promise<ModelInputs> {
+  const key = `${model}|${count}|${ctx.imagenetImages}`;
+  let p = inputCache.get(key);
+  if (!p) {
+    const entry = findModel(loadCatalog(), model);
+    if (!entry) throw new Error(`no model "${model}" in the manifest`);
+    const shape = entry.input.shape as [number, number, number];
+    const source = entry.dataset === 'imagenet' ? ctx.imagenetImages : 'sample';
+    p = loadInputs({ source, count }, { shape, range: entry.input.range, dataset: entry.dataset }).then((images) => ({ shape, images }));
+    inputCache.set(key, p);
+  }
+  return p;
+}
+
+/** The deployment of a (model, σ, n) setting, created through the admin API if needed; seeded noise. */
+export async function deploymentFor(ctx: ExperimentContext, model: string, sigma: number, n: number): Promise<string> {
+  const id = `x-${model}-s${sigma}-n${sigma === 0 ? 1 : n}`.replace(/[^A-Za-z0-9._-]/g, '_');
+  await ctx.admin.ensureDeployment({ id, model, sigma, n: sigma === 0 ? 1 : n, seed: 7919, maxBatch: 4096, batchSize: 1000 });
+  return id;
+}
+
+/** An appendable JSONL file of records with a `key`: what is in it is done. */
+export class ResultsFile<T extends { key: string }> {
+  readonly path: string;
+  private readonly records = new Map<string, T>();
+
+  constructor(dir: string, name: string) {
+    mkdirSync(dir, { recursive: true });
+    this.path = join(dir, name);
+    if (existsSync(this.path)) {
+      const text = readFileSync(this.path, 'utf8');
+      for (const line of text.split('\n')) {
+        try {
+          const r = JSON.parse(line) as T;
+          if (r && typeof r.key === 'string') this.records.set(r.key, r);
+        } catch {
+          /* a torn last line from an interrupted run */
+        }
+      }
+      if (text.length && !text.endsWith('\n')) appendFileSync(this.path, '\n');
+    }
+  }
+
+  get(key: string): T | undefined {
+    return this.records.get(key);
+  }
+
+  add(record: T): void {
+    this.records.set(record.key, record);
+    appendFileSync(this.path, JSON.stringify(record) + '\n');
+  }
+
+  all(): T[] {
+    return [...this.records.values()];
+  }
+}
+
+/** Runs `tasks` with at most `limit` in flight. */
+export async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  const queue = items.slice();
+  await Promise.all(
+    Array.from({ length: Math.max(1, Math.min(limit, queue.length)) }, async () => {
+      for (let item = queue.shift(); item !== undefined; item = queue.shift()) await fn(item);
+    }),
+  );
+}

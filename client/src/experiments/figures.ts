@@ -1,0 +1,30 @@
+// A figure an experiment writes: SVG and PNG side by side in the results folder, plus its caption
+// for the report.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { svgToPng } from '../report/svg.js';
+
+export interface Figure {
+  name: string;
+  title: string;
+  caption: string;
+  svg: string;
+  png: string;
+}
+
+export async function writeFigure(dir: string, name: string, title: string, caption: string, svg: string): Promise<Figure> {
+  writeFileSync(join(dir, `${name}.svg`), svg);
+  writeFileSync(join(dir, `${name}.png`), await svgToPng(svg));
+  return { name, title, caption, svg: `${name}.svg`, png: `${name}.png` };
+}
+
+export function writeCsv(dir: string, name: string, rows: Record<string, unknown>[]): string {
+  const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+  const cell = (v: unknown) => {
+    if (v === null || v === undefined) return '';
+    const s = typeof v === 'number' ? String(Number(v.toPrecision(6))) : String(v);
+    return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  writeFileSync(join(dir, name), [cols.join(','), ...rows.map((r) => cols.map((c) => cell(r[c])).join(','))].join('\n') + '\n');
+  return name;
+}

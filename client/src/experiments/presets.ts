@@ -1,0 +1,98 @@
+// The experiment presets: what `rs-arena experiment --preset NAME` runs. Each is plain data, so a
+// new sweep is a new entry (or a JSON file passed with --config).
+import type { BinarySearchConfig } from './binary-search.js';
+import type { CertificationConfig } from './certification.js';
+import type { DirectionConfig } from './direction.js';
+import type { DistortionConfig } from './distortion.js';
+import type { SliceConfig } from './slice.js';
+
+export interface Preset {
+  name: string;
+  description: string;
+  distortion?: DistortionConfig;
+  certification?: CertificationConfig;
+  direction?: DirectionConfig;
+  slice?: SliceConfig;
+  binarySearch?: BinarySearchConfig;
+}
+
+const STD = 'fmnist-cnn';
+const RAND = 'fmnist-cnn-randtrain';
+const ADV = 'fmnist-cnn-advtrain';
+const ATTACKS = ['hsja', 'surfree', 'rays'] as const;
+
+export const PRESETS: Record<string, Preset> = {
+  smoke: {
+    name: 'smoke',
+    description: 'Every experiment, tiny: a CI check that the whole pipeline runs against a real server (under two minutes).',
+    distortion: {
+      settings: [{ model: STD, sigma: 0 }, { model: RAND, sigma: 0.25 }],
+      ns: [10],
+      Pas: [0.5, 0.8],
+      attacks: [...ATTACKS],
+      budget: 150,
+      images: 2,
+      assessSamples: 500,
+      repeated: { settings: [{ model: RAND, sigma: 0.25 }], ns: [10], Pas: [0.8], repeats: 3 },
+      checkpoints: [50, 100, 150],
+    },
+    certification: { settings: [{ model: RAND, sigma: 0.25 }], images: 4, n0: 20, n: 500, alpha: 0.001 },
+    direction: { model: RAND, sigma: 0.25, images: [0], ns: [1, 10, 100], tMax: 2, steps: 16, samples: 400 },
+    slice: { model: RAND, sigma: 0.25, image: 0, ns: [1, 10], grid: 12, extent: 1.5 },
+    binarySearch: { model: RAND, sigma: 0.25, image: 0, ns: [1, 10], repeats: 12, tolerance: 0.01, tMax: 2 },
+  },
+  'paper-fmnist': {
+    name: 'paper-fmnist',
+    description:
+      "The paper's evaluation on the shipped Fashion-MNIST models: distortion vs accuracy over σ, n and P_a for the three attacks at 2,000 queries, certification, and the geometry figures.",
+    distortion: {
+      settings: [
+        { model: STD, sigma: 0 },
+        { model: STD, sigma: 0.05 },
+        { model: STD, sigma: 0.15 },
+        { model: STD, sigma: 0.25 },
+        { model: RAND, sigma: 0.25 },
+        { model: ADV, sigma: 0 },
+      ],
+      ns: [1, 10, 50, 100],
+      Pas: [0.5, 0.8],
+      attacks: [...ATTACKS],
+      budget: 2000,
+      images: 50,
+      assessSamples: 4000,
+      repeated: { settings: [{ model: STD, sigma: 0.05 }], ns: [100], Pas: [0.8], repeats: 5 },
+    },
+    certification: {
+      settings: [{ model: STD, sigma: 0.05 }, { model: STD, sigma: 0.15 }, { model: STD, sigma: 0.25 }, { model: RAND, sigma: 0.25 }],
+      images: 200,
+      n0: 100,
+      n: 10_000,
+      alpha: 0.001,
+    },
+    direction: { model: STD, sigma: 0.05, images: [0, 1, 2, 3, 4], ns: [1, 10, 100], tMax: 2.5, steps: 60, samples: 4000 },
+    slice: { model: STD, sigma: 0.05, image: 0, ns: [1, 10, 100], grid: 48, extent: 1.5 },
+    binarySearch: { model: STD, sigma: 0.05, image: 0, ns: [1, 10, 100], repeats: 200, tolerance: 0.001, tMax: 2.5 },
+  },
+  'paper-imagenet': {
+    name: 'paper-imagenet',
+    description:
+      'MobileNetV2 (int8) and SqueezeNet 1.1 from ../shared/imagenet on a few ImageNet images with smaller n (each query of n = 10 costs ten 224×224 forward passes).',
+    distortion: {
+      settings: [
+        { model: 'imagenet-mobilenetv2-int8', sigma: 0 },
+        { model: 'imagenet-mobilenetv2-int8', sigma: 0.05 },
+        { model: 'imagenet-squeezenet1.1', sigma: 0 },
+        { model: 'imagenet-squeezenet1.1', sigma: 0.05 },
+      ],
+      ns: [1, 10],
+      Pas: [0.5],
+      attacks: [...ATTACKS],
+      budget: 1000,
+      images: 4,
+      assessSamples: 500,
+    },
+    certification: { settings: [{ model: 'imagenet-mobilenetv2-int8', sigma: 0.05 }], images: 8, n0: 20, n: 500, alpha: 0.001 },
+    direction: { model: 'imagenet-mobilenetv2-int8', sigma: 0.05, images: [0], ns: [1, 10, 100], tMax: 2.5, steps: 20, samples: 200 },
+    binarySearch: { model: 'imagenet-mobilenetv2-int8', sigma: 0.05, image: 0, ns: [1, 10], repeats: 30, tolerance: 0.01, tMax: 2.5 },
+  },
+};

@@ -1,0 +1,68 @@
+// rs-arena experiment: runs a preset's experiments against a server (started here on the default
+// config when no --endpoint is given), writing JSONL data into the results folder, then the figures
+// and the report. Deployments are created through the admin API; a rerun resumes.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ServerAdmin } from '../admin.js';
+import { startServer, type ServerProcess } from '../server-process.js';
+import { formatSeconds } from '../progress.js';
+import { buildReport } from '../report/report.js';
+import { runBinarySearch } from './binary-search.js';
+import { runCertification } from './certification.js';
+import type { ExperimentContext } from './context.js';
+import { runDirection } from './direction.js';
+import { runDistortion } from './distortion.js';
+import type { Preset } from './presets.js';
+import { runSlice } from './slice.js';
+
+export interface RunOptions {
+  dir: string;
+  /** An existing server; without one a server process is started on the default config. */
+  endpoint?: string;
+  keys?: { admin: string; evaluator: string; client: string };
+  concurrency: number;
+  imagenetImages: string;
+  /** Only these experiments (default: all the preset has). */
+  only?: string[];
+  command: string;
+}
+
+export async function runPreset(preset: Preset, o: RunOptions): Promise<string> {
+  mkdirSync(o.dir, { recursive: true });
+  writeFileSync(join(o.dir, 'preset.json'), JSON.stringify({ preset, command: o.command, startedAt: new Date().toISOString() }, null, 2));
+  let server: ServerProcess | null = null;
+  let endpoint = o.endpoint;
+  let keys = o.keys;
+  if (!endpoint) {
+    process.stderr.write('starting a server on the default config…\n');
+    server = await startServer({ env: { RS_ARENA_IMAGENET_DIR: resolve(o.imagenetImages, '..') } });
+    endpoint = server.url;
+    keys = server.keys;
+  }
+  if (!keys) throw new Error('--endpoint needs the admin, evaluator and client keys');
+  const ctx: ExperimentContext = {
+    endpoint,
+    keys,
+    admin: new ServerAdmin(endpoint, keys.admin),
+    evaluator: new ServerAdmin(endpoint, keys.evaluator),
+    dir: o.dir,
+    concurrency: o.concurrency,
+    imagenetImages: o.imagenetImages,
+    log: (line) => process.stderr.write(line + '\n'),
+  };
+  const want = (name: string) => !o.only || o.only.includes(name);
+  const t0 = Date.now();
+  try {
+    if (preset.certification && want('certification')) await runCertification(ctx, preset.certification);
+    if (preset.direction && want('direction')) await runDirection(ctx, preset.direction);
+    if (preset.slice && want('slice')) await runSlice(ctx, preset.slice);
+    if (preset.binarySearch && want('binary-search')) await runBinarySearch(ctx, preset.binarySearch);
+    if (preset.distortion && want('distortion')) await runDistortion(ctx, preset.distortion);
+  } finally {
+    await ctx.admin.close();
+    await ctx.evaluator.close();
+    await server?.stop();
+  }
+  process.stderr.write(`experiments done in ${formatSeconds((Date.now() - t0) / 1000)}; building the report…\n`);
+  return buildReport(o.dir);
+}

@@ -1,0 +1,62 @@
+// The smoke preset end to end: the CLI starts a real server process on the default config, runs
+// every experiment through the admin, evaluator and client APIs, and writes data, figures and the
+// report; a rerun resumes from the data instead of querying again.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+
+function run(args: string[]): Promise<{ code: number; out: string }> {
+  const child = spawn(process.execPath, ['client/bin/rs-arena.mjs', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code: code ?? -1, out })));
+}
+
+const lines = (path: string) => readFileSync(path, 'utf8').trim().split('\n').filter(Boolean);
+
+test('rs-arena experiment --preset smoke: data, figures, findings and report; a rerun resumes', { timeout: 300_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rs-arena-smoke-'));
+  try {
+    const first = await run(['experiment', '--preset', 'smoke', '--out', dir]);
+    assert.equal(first.code, 0, first.out);
+    assert.match(first.out, /distortion .* 24\/24/);
+    const distortion = lines(join(dir, 'distortion.jsonl')).map((l) => JSON.parse(l));
+    assert.equal(distortion.length, 24);
+    for (const r of distortion) {
+      assert.ok(r.queries <= 150, `${r.key}: ${r.queries} queries`);
+      if (r.oracle === 'repeated') assert.equal(r.queries % 3, 0, 'ℓ = 3 queries per point');
+      if (r.success && r.sigma > 0) {
+        assert.ok(r.assessment, `${r.key}: final point assessed`);
+        assert.ok(r.assessment.pi0Interval[0] <= r.assessment.pi0 && r.assessment.pi0 <= r.assessment.pi0Interval[1]);
+      }
+    }
+    assert.equal(lines(join(dir, 'certification.jsonl')).length, 4);
+    const findings = JSON.parse(readFileSync(join(dir, 'findings.json'), 'utf8'));
+    assert.equal(findings.length, 6);
+    const pngs = readdirSync(dir).filter((f) => f.endsWith('.png'));
+    for (const name of ['fig1-direction-0', 'fig2-slice-0', 'fig3-binary-search-0', 'fig4-certified-accuracy', 'fig5-hsja', 'queries-rays']) {
+      assert.ok(pngs.includes(`${name}.png`), `${name}.png written`);
+    }
+    for (const f of pngs) {
+      const meta = await sharp(join(dir, f)).metadata();
+      assert.equal(meta.format, 'png');
+      assert.ok(meta.width! >= 400, `${f} is ${meta.width} px wide`);
+    }
+    const html = readFileSync(join(dir, 'report.html'), 'utf8');
+    assert.match(html, /The paper's findings, checked/);
+    assert.equal((html.match(/<svg/g) ?? []).length >= 10, true);
+
+    const before = lines(join(dir, 'distortion.jsonl')).length;
+    const again = await run(['experiment', '--preset', 'smoke', '--out', dir]);
+    assert.equal(again.code, 0, again.out);
+    assert.match(again.out, /\(resumed\)/);
+    assert.equal(lines(join(dir, 'distortion.jsonl')).length, before, 'nothing re-attacked');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
