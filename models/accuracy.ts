@@ -41,7 +41,7 @@ async function main() {
   console.log(`Shipped models on the first ${count} images of the shipped Fashion-MNIST test sample`);
   console.log(`(smoothed: majority vote of n = ${SMOOTHING_N} noisy copies, seed ${SMOOTHING_SEED})\n`);
   const header = ['model', 'clean', ...(values['no-smoothing'] ? [] : SIGMAS.map((s) => `σ=${s}`)), 'MB', 'ms'];
-  console.log(header.map((h, i) => (i === 0 ? h.padEnd(24) : h.padStart(8))).join(''));
+  console.log(header.map((h, i) => (i === 0 ? h.padEnd(27) : h.padStart(8))).join(''));
   for (const entry of catalog.manifest.models.filter((m) => m.source === 'committed')) {
     const t0 = performance.now();
     const resolved = resolveModel(catalog, entry);
@@ -56,7 +56,7 @@ async function main() {
     }
     const cells = [clean, ...smoothed.map((s) => s.accuracy)].map((a) => `${(100 * a).toFixed(1)}%`.padStart(8));
     const mb = (readFileSync(resolved.path).length / 1e6).toFixed(2).padStart(8);
-    console.log(`${entry.id.padEnd(24)}${cells.join('')}${mb}${(performance.now() - t0).toFixed(0).padStart(8)}`);
+    console.log(`${entry.id.padEnd(27)}${cells.join('')}${mb}${(performance.now() - t0).toFixed(0).padStart(8)}`);
     if (values.write && count === sample.count && entry.accuracy) {
       entry.accuracy.sample = clean;
       if (smoothed.length) entry.accuracy.smoothed = smoothed;
@@ -66,7 +66,7 @@ async function main() {
   const external = catalog.manifest.models.filter((m) => m.source === 'external');
   for (const entry of external) {
     const r = resolveModel(catalog, entry);
-    console.log(`${entry.id.padEnd(24)}${r.status === 'ok' ? `installed at ${r.path}` : `not installed: ${r.problem}`}`);
+    console.log(`${`${entry.id.padEnd(26)} `}${r.status === 'ok' ? `installed at ${r.path}` : `not installed: ${r.problem}`}`);
   }
   if (values.write) {
     if (count !== sample.count) throw new Error('--write needs the whole sample (no --count)');

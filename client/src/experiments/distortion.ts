@@ -206,7 +206,7 @@ export async function distortionFigures(dir: string, records: DistortionRecord[]
     figures.push(
       await writeFigure(dir, `fig5-${attack}`, `${attack.toUpperCase()}: distortion vs accuracy`,
         `Median L2 of the adversarials (at level P_a) against the classifier's accuracy, ${c.images} images, ${c.budget} queries; along a line, n = ${c.ns.join(', ')}.`,
-        lineChart({ title: `${attack}: median L2 vs accuracy (points along a line: n = ${c.ns.join(', ')})`, xLabel: 'accuracy of the smoothed classifier', yLabel: 'median L2 distortion', series, xRange: [0, 1], width: 760 })),
+        lineChart({ title: `${attack}: median L2 vs accuracy (points along a line: n = ${c.ns.join(', ')})`, xLabel: 'accuracy of the smoothed classifier', yLabel: 'median L2 distortion', series, xRange: [0, 1.04], width: 760 })),
     );
   }
   // Distortion vs queries: median over images of the best L2 within q queries, per setting at the largest n, Pa = first.
