@@ -37,8 +37,12 @@ export async function startServer(options: { config?: string; env?: Record<strin
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
+  // Keep the tail only: a long run at LOG_LEVEL=info must not grow memory without bound.
+  const keep = (d: Buffer) => {
+    output = (output + d).slice(-65_536);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => fail(new Error(`the server did not become ready in time:\n${output}`)), options.timeoutMs ?? 60_000);
     const onExit = (code: number | null) => fail(new Error(`the server exited with code ${code}:\n${output}`));
