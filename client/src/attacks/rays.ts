@@ -47,10 +47,16 @@ export const rays: Attack<RaysOptions> = {
           if (!(await t.check1(point(s, best)))) return Infinity;
           end = best;
         } else {
+          // No boundary yet: the official line search along s at L∞ steps k = 1…linSearchRadius.
+          // Clipping saturates x0 + k·s quickly; a point equal to the last one is not asked again.
           oracle.phase('init');
           end = Infinity;
+          let previous: Float32Array | null = null;
           for (let k = 1; k <= o.linSearchRadius; k++) {
-            if (await t.check1(point(s, k * Math.sqrt(d)))) {
+            const x = point(s, k * Math.sqrt(d));
+            if (previous && x.every((v, j) => v === previous![j])) break;
+            previous = x;
+            if (await t.check1(x)) {
               end = k * Math.sqrt(d);
               break;
             }
@@ -66,8 +72,9 @@ export const rays: Attack<RaysOptions> = {
         return end;
       };
 
+      // As the official code: every block flip is a candidate ray, and until one has a boundary each
+      // candidate runs the line search (the first is the all-ones ray itself).
       best = await search(sgn);
-      if (best === Infinity) return 'init-failed';
       let level = 0;
       let block = 0;
       for (;;) {
@@ -85,6 +92,7 @@ export const rays: Attack<RaysOptions> = {
         block++;
         if (block === blocks || to === d) {
           if (size > 1) level++;
+          else if (best === Infinity) return 'init-failed'; // every single-pixel flip tried, no boundary
           block = 0;
         }
         if (o.epsilon !== undefined && t.best && maxAbsDiff(t.best, x0) <= o.epsilon) return 'converged';

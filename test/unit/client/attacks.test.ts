@@ -122,3 +122,12 @@ for (const attack of Object.values(ATTACKS)) {
     });
   });
 }
+
+test('RayS keeps searching other sign vectors when the first ray meets no boundary (as the official code)', async () => {
+  // On shipped image 69 the all-ones ray saturates to a white image the CNN still labels correctly.
+  const oracle = new CountingOracle(base, sample.labels[69], 400);
+  const r = await ATTACKS.rays.run(oracle, image(69), {});
+  assert.equal(r.success, true, r.stopReason);
+  // The saturated ray x0 + k·s (k ≥ 1) is the same image for every k: asked once, not ten times.
+  assert.ok(r.queries.perPhase.init.queries <= 4, JSON.stringify(r.queries.perPhase));
+});
