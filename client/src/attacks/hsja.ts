@@ -26,6 +26,8 @@ export interface HsjaOptions extends AttackOptions {
   maxIterations?: number;
   /** Floor of the geometric step search: at most this many halvings per iteration. */
   maxHalvings?: number;
+  /** Iterations in a row whose step search found nothing before giving up. */
+  maxStepFailures?: number;
   /** Uniform-noise draws allowed to find a starting adversarial. */
   initTrials?: number;
 }
@@ -38,6 +40,7 @@ export const HSJA_DEFAULTS: Required<Omit<HsjaOptions, keyof AttackOptions | 'de
   stepsizeSearch: 'geometric',
   maxIterations: 1000,
   maxHalvings: 30,
+  maxStepFailures: 5,
   initTrials: 100,
 };
 
@@ -57,6 +60,7 @@ export const hsja: Attack<HsjaOptions> = {
       if (await t.check1(x0)) return 'misclassified';
       let adv = await noiseStart(t, o.initTrials);
       if (!adv) return 'init-failed';
+      let failures = 0;
       for (let step = 1; step <= o.maxIterations; step++) {
         adv = await boundary(t, adv, theta, l2);
         const dNow = dist(adv);
@@ -68,8 +72,15 @@ export const hsja: Attack<HsjaOptions> = {
         const grad = await estimateGradient(t, adv, evals, delta, l2);
         oracle.phase('step');
         const next = await stepSearch(t, adv, grad, dNow, step, o);
-        if (!next) return 'converged'; // no adversarial step found even at the floor
-        adv = next;
+        if (next) {
+          adv = next;
+          failures = 0;
+        } else if (++failures >= o.maxStepFailures) {
+          // No adversarial step even at the floor, several times running: nothing left to gain.
+          return 'converged';
+        }
+        // Otherwise, under a randomized oracle, a new binary search and gradient may well succeed.
+        // The official code has no floor and would halve forever.
       }
       return 'iterations';
     });
