@@ -1,0 +1,69 @@
+// Summaries and the findings logic, on records whose answers are known by construction.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { l2At, median, summarize } from '../../../client/src/summary.js';
+import { summarizeDistortion, type DistortionRecord } from '../../../client/src/experiments/distortion.js';
+import { findings } from '../../../client/src/report/findings.js';
+import type { AttackRecord } from '../../../client/src/record.js';
+
+test('median, and the best L2 within a query budget from a history', () => {
+  assert.equal(median([3, 1, 2]), 2);
+  assert.equal(median([4, 1, 3, 2]), 2.5);
+  assert.equal(median([]), null);
+  const r = { history: [[10, 5], [120, 3], [900, 1.5], [1800, 1.2]] as [number, number][] };
+  assert.equal(l2At(r, 5), null);
+  assert.equal(l2At(r, 500), 3);
+  assert.equal(l2At(r, 1000), 1.5);
+  assert.equal(l2At(r, 2000), 1.2);
+});
+
+test('campaign summary: accuracy over all images, success and L2 over the correctly classified', () => {
+  const rec = (image: string, misclassified: boolean, l2: number | null): AttackRecord =>
+    ({ deployment: 'd', attack: 'hsja', image, misclassified, success: l2 !== null, l2, queries: { total: misclassified ? 1 : 100, bad: 0, perPhase: {} } }) as unknown as AttackRecord;
+  const [row] = summarize([rec('a', false, 1), rec('b', false, 3), rec('c', true, null), rec('d', false, null)]);
+  assert.equal(row.images, 4);
+  assert.equal(row.accuracy, 0.75);
+  assert.equal(row.successRate, 2 / 3);
+  assert.equal(row.meanL2, 2);
+  assert.equal(row.medianL2, 2);
+  assert.equal(row.meanQueries, 75.25);
+});
+
+function dist(model: string, sigma: number, n: number, Pa: number | null, attack: string, l2s: number[], misclassified = 0): DistortionRecord[] {
+  const base = { model, sigma, n, Pa, attack, oracle: sigma === 0 ? 'plain' : 'shortcut', repeats: 1, queries: 2000, badQueries: 0, history: [], stopReason: 'budget', wallMs: 0, assessment: null, linf: null, label: 0 } as const;
+  return [
+    ...l2s.map((l2, image) => ({ ...base, key: `${model}|${sigma}|${n}|${Pa}|${attack}|${image}`, image, misclassified: false, success: true, l2 })),
+    ...Array.from({ length: misclassified }, (_, k) => ({ ...base, key: `${model}|${sigma}|${n}|${Pa}|${attack}|m${k}`, image: 100 + k, misclassified: true, success: false, l2: null })),
+  ] as DistortionRecord[];
+}
+
+test('findings: each verdict follows from the numbers', () => {
+  const records = [
+    ...dist('m', 0, 1, null, 'hsja', [1, 1, 1]),
+    ...dist('m', 0, 1, null, 'rays', [1, 1, 1]),
+    // σ small: accurate; σ large: same distortion, less accurate → "a large σ does not buy robustness".
+    ...dist('m', 0.05, 10, 0.5, 'hsja', [3, 3, 3]),
+    ...dist('m', 0.05, 100, 0.5, 'hsja', [2, 2, 2]),
+    ...dist('m', 0.05, 100, 0.8, 'hsja', [2.2, 2.2, 2.2]),
+    ...dist('m', 0.25, 100, 0.5, 'hsja', [2.1, 2.1, 2.1], 3),
+    ...dist('m', 0.05, 10, 0.5, 'rays', [1.2, 1.2, 1.2]),
+    ...dist('m', 0.05, 100, 0.5, 'rays', [1.1, 1.1, 1.1]),
+    ...dist('m', 0.25, 100, 0.5, 'rays', [1.1, 1.1, 1.1], 3),
+  ];
+  const rows = summarizeDistortion(records);
+  assert.equal(rows.find((r) => r.sigma === 0.25 && r.attack === 'hsja')!.accuracy, 0.5);
+  const cert = [0, 1, 2].map((image) => ({ key: `m|0.05|${image}`, model: 'm', sigma: 0.05, image, label: 0, certified: 0, correct: true, pLower: 0.99, radius: 0.05 }));
+  const bs = [
+    { key: 'a', model: 'm', sigma: 0.05, n: 1, image: 0, l2: 1, outputs: [0.2, 0.5, 0.9, 1.4, 2], boundary: 1 },
+    { key: 'b', model: 'm', sigma: 0.05, n: 100, image: 0, l2: 1, outputs: [0.98, 1, 1.01, 1.02, 1.03], boundary: 1 },
+  ];
+  const f = Object.fromEntries(findings(records, cert, bs).map((x) => [x.id, x]));
+  assert.equal(f['pa-barely-matters'].verdict, 'reproduced'); // ×1.1
+  assert.equal(f['large-sigma'].verdict, 'reproduced'); // accuracy 1 → 0.5, L2 ×1.05
+  assert.equal(f['fewer-samples'].verdict, 'reproduced'); // n = 10 above n = 100 for both attacks
+  assert.equal(f['rays-least-affected'].verdict, 'reproduced'); // rays ×1.1 vs hsja ×2
+  assert.equal(f['binary-search-spread'].verdict, 'reproduced');
+  // L2/R: hsja at σ = 0.05 is 2 / 0.05 = 40 (n=100) or 60 (n=10); rays 22–24: below 30.
+  assert.equal(f['distortion-vs-radius'].verdict, 'partly');
+  assert.match(f['distortion-vs-radius'].evidence, /hsja: median L2\/R 4\d\.\d+/);
+});
