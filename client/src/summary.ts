@@ -2,9 +2,8 @@
 // rate on the images it could attack, mean and median L2 of the adversarials, and queries.
 import type { AttackRecord } from './record.js';
 
-export interface SummaryRow {
-  deployment: string;
-  attack: string;
+/** What every summary reports about a group of attacked images. */
+export interface AttackStats {
   images: number;
   /** Fraction of images whose original was answered correctly (not already misclassified). */
   accuracy: number;
@@ -13,7 +12,26 @@ export interface SummaryRow {
   meanL2: number | null;
   medianL2: number | null;
   meanQueries: number;
+}
+
+export interface SummaryRow extends AttackStats {
+  deployment: string;
+  attack: string;
   meanBadQueries: number;
+}
+
+/** The stats of one group; `queries` reads a record's total. */
+export function attackStats<R extends { misclassified: boolean; success: boolean; l2: number | null }>(rs: R[], queries: (r: R) => number): AttackStats {
+  const attacked = rs.filter((r) => !r.misclassified);
+  const l2 = attacked.filter((r) => r.success).map((r) => r.l2!);
+  return {
+    images: rs.length,
+    accuracy: rs.length ? attacked.length / rs.length : 0,
+    successRate: attacked.length ? l2.length / attacked.length : 0,
+    meanL2: mean(l2),
+    medianL2: median(l2),
+    meanQueries: mean(rs.map(queries)) ?? 0,
+  };
 }
 
 export function median(values: number[]): number | null {
@@ -31,21 +49,12 @@ export function summarize(records: AttackRecord[]): SummaryRow[] {
     const k = `${r.deployment}\u0000${r.attack}`;
     groups.set(k, [...(groups.get(k) ?? []), r]);
   }
-  return [...groups.values()].map((rs) => {
-    const attacked = rs.filter((r) => !r.misclassified);
-    const l2 = attacked.filter((r) => r.success).map((r) => r.l2!);
-    return {
-      deployment: rs[0].deployment,
-      attack: rs[0].attack,
-      images: rs.length,
-      accuracy: attacked.length / rs.length,
-      successRate: attacked.length ? l2.length / attacked.length : 0,
-      meanL2: mean(l2),
-      medianL2: median(l2),
-      meanQueries: mean(rs.map((r) => r.queries.total)) ?? 0,
-      meanBadQueries: mean(rs.map((r) => r.queries.bad)) ?? 0,
-    };
-  });
+  return [...groups.values()].map((rs) => ({
+    deployment: rs[0].deployment,
+    attack: rs[0].attack,
+    ...attackStats(rs, (r) => r.queries.total),
+    meanBadQueries: mean(rs.map((r) => r.queries.bad)) ?? 0,
+  }));
 }
 
 /** A plain-text table with right-aligned numbers. */

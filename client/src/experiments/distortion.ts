@@ -9,7 +9,7 @@ import { ATTACKS, type AttackName } from '../attacks/index.js';
 import { CountingOracle, type Oracle } from '../oracle.js';
 import { HttpOracle } from '../oracle-http.js';
 import { Ticker } from '../progress.js';
-import { l2At, mean, median } from '../summary.js';
+import { type AttackStats, attackStats, l2At, mean, median } from '../summary.js';
 import { RepeatedOracle, ShortcutOracle, assessPoint, type PointAssessment, type VoteCounter } from './confidence.js';
 import { type ExperimentContext, ResultsFile, deploymentFor, inputsFor, pool } from './context.js';
 import { type Figure, writeCsv, writeFigure } from './figures.js';
@@ -143,20 +143,13 @@ export async function runDistortion(ctx: ExperimentContext, c: DistortionConfig)
   return file.all().filter((r) => keys.has(r.key));
 }
 
-export interface DistortionRow {
+export interface DistortionRow extends AttackStats {
   model: string;
   sigma: number;
   n: number;
   Pa: number | null;
   oracle: string;
   attack: string;
-  images: number;
-  /** Accuracy of the (smoothed) classifier at level P_a: the original not already adversarial. */
-  accuracy: number;
-  successRate: number;
-  meanL2: number | null;
-  medianL2: number | null;
-  meanQueries: number;
   /** Final points whose fresh eq. (4) probability reaches P_a. */
   assessedAtLevel: number | null;
   meanProbAdversarial: number | null;
@@ -169,18 +162,11 @@ export function summarizeDistortion(records: DistortionRecord[]): DistortionRow[
     groups.set(k, [...(groups.get(k) ?? []), r]);
   }
   return [...groups.values()].map((rs) => {
-    const attacked = rs.filter((r) => !r.misclassified);
-    const l2 = attacked.filter((r) => r.success).map((r) => r.l2!);
-    const assessed = attacked.filter((r) => r.assessment).map((r) => r.assessment!);
+    const assessed = rs.filter((r) => !r.misclassified && r.assessment).map((r) => r.assessment!);
     const { model, sigma, n, Pa, oracle, attack } = rs[0];
     return {
       model, sigma, n, Pa, oracle, attack,
-      images: rs.length,
-      accuracy: attacked.length / rs.length,
-      successRate: attacked.length ? l2.length / attacked.length : 0,
-      meanL2: mean(l2),
-      medianL2: median(l2),
-      meanQueries: mean(rs.map((r) => r.queries)) ?? 0,
+      ...attackStats(rs, (r) => r.queries),
       assessedAtLevel: assessed.length ? assessed.filter((a) => a.probAdversarial >= (Pa ?? 0.5)).length / assessed.length : null,
       meanProbAdversarial: mean(assessed.map((a) => a.probAdversarial)),
     };

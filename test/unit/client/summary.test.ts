@@ -34,7 +34,7 @@ function dist(model: string, sigma: number, n: number, Pa: number | null, attack
   return [
     ...l2s.map((l2, image) => ({ ...base, key: `${model}|${sigma}|${n}|${Pa}|${attack}|${image}`, image, misclassified: false, success: true, l2 })),
     ...Array.from({ length: misclassified }, (_, k) => ({ ...base, key: `${model}|${sigma}|${n}|${Pa}|${attack}|m${k}`, image: 100 + k, misclassified: true, success: false, l2: null })),
-  ] as DistortionRecord[];
+  ] as unknown as DistortionRecord[];
 }
 
 test('findings: each verdict follows from the numbers', () => {
