@@ -83,7 +83,8 @@ export function distortionTasks(c: DistortionConfig): Task[] {
   for (const s of c.repeated?.settings ?? []) {
     for (const n of c.repeated!.ns) for (const Pa of c.repeated!.Pas) add(s.model, s.sigma, n, Pa, 'repeated', c.repeated!.repeats);
   }
-  return tasks;
+  // Image by image: a sweep stopped halfway still compares every setting on the same images.
+  return tasks.map((t, i) => [t, i] as const).sort((a, b) => a[0].image - b[0].image || a[1] - b[1]).map(([t]) => t);
 }
 
 const taskKey = (t: Task) => `${t.model}|${t.sigma}|${t.n}|${t.Pa}|${t.oracle}|${t.repeats}|${t.attack}|${t.image}`;
