@@ -1,8 +1,8 @@
 // The operator's and evaluator's side of the API, for experiments: create the deployments a sweep
 // needs, read vote counts, certify. Never used by an attack (an attacker has none of these rights).
 import { Pool } from 'undici';
-import type { CertifyResponse, DeploymentSpec, DeploymentSpecInput, UsageResponse, VotesResponse } from '@rs-arena/shared/api';
-import { encodeTensorJson } from '@rs-arena/shared/tensor';
+import type { CertifyResponse, DeploymentInfo, DeploymentSpec, DeploymentSpecInput, UsageResponse, VotesResponse } from '@rs-arena/shared/api';
+import { encodeTensorJson, float32ToBytes } from '@rs-arena/shared/tensor';
 import { HttpError } from './oracle-http.js';
 
 export class ServerAdmin {
@@ -12,12 +12,14 @@ export class ServerAdmin {
     this.pool = new Pool(endpoint, { connections: 4 });
   }
 
+  /** JSON in and out; a Uint8Array body goes as application/octet-stream. */
   private async call<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
+    const binary = body instanceof Uint8Array;
     const res = await this.pool.request({
       method,
       path,
-      headers: { authorization: `Bearer ${this.key}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      body: body !== undefined ? JSON.stringify(body) : undefined,
+      headers: { authorization: `Bearer ${this.key}`, ...(body !== undefined ? { 'content-type': binary ? 'application/octet-stream' : 'application/json' } : {}) },
+      body: body === undefined ? undefined : binary ? body : JSON.stringify(body),
     });
     const text = await res.body.text();
     if (res.statusCode >= 300) {
@@ -53,8 +55,29 @@ export class ServerAdmin {
 
   /** Micro-decision counts per class for each input (evaluator role), with `n` samples each. */
   async votes(deployment: string, inputs: Float32Array, shape: number[], n?: number): Promise<VotesResponse> {
-    const query = n ? `?n=${n}` : '';
-    return this.call('POST', `/v1/deployments/${encodeURIComponent(deployment)}/votes${query}`, { inputs: encodeTensorJson(inputs, shape) });
+    // Binary bodies, split to the deployment's maxBatch (ImageNet inputs are 600 kB each).
+    const size = shape.slice(1).reduce((a, b) => a * b, 1);
+    const count = inputs.length / size;
+    const max = await this.maxBatch(deployment);
+    let out: VotesResponse | null = null;
+    for (let start = 0; start < count; start += max) {
+      const k = Math.min(max, count - start);
+      const path = `/v1/deployments/${encodeURIComponent(deployment)}/votes${n ? `?n=${n}` : ''}`;
+      const res = await this.call<VotesResponse>('POST', path, float32ToBytes(inputs.subarray(start * size, (start + k) * size)));
+      out = out ? { ...res, counts: [...out.counts, ...res.counts] } : res;
+    }
+    return out ?? { sigma: 0, n: n ?? 0, counts: [], usage: { used: 0, limit: null, remaining: null } };
+  }
+
+  private readonly maxBatches = new Map<string, number>();
+
+  private async maxBatch(deployment: string): Promise<number> {
+    let m = this.maxBatches.get(deployment);
+    if (m === undefined) {
+      m = (await this.call<DeploymentInfo>('GET', `/v1/deployments/${encodeURIComponent(deployment)}`)).maxBatch;
+      this.maxBatches.set(deployment, m);
+    }
+    return m;
   }
 
   async certify(deployment: string, inputs: Float32Array, shape: number[], params: { n0?: number; n?: number; alpha?: number } = {}): Promise<CertifyResponse> {

@@ -37,7 +37,7 @@ export async function buildApp(config: ServerConfig, options: BuildOptions = {})
   const catalog = loadCatalog(config.modelsDir);
   const ctx: AppContext = {
     config,
-    deployments: new DeploymentRegistry(catalog, { threads: config.threads }),
+    deployments: new DeploymentRegistry(catalog, { threads: config.threads }, config.bodyLimitBytes),
     keys: new KeyStore(),
     ledger: new Ledger(),
     metrics: new Metrics(),

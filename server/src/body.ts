@@ -35,7 +35,7 @@ export async function decodeInputs(request: FastifyRequest, deployment: Deployme
     );
   }
   const count = values.length / inputSize;
-  const { maxBatch } = deployment.spec;
+  const { maxBatch } = deployment;
   if (count > maxBatch) {
     throw new HttpError(413, 'batch_too_large', `batch of ${count} inputs exceeds this deployment's maximum of ${maxBatch}`);
   }

@@ -14,12 +14,18 @@ export class Deployment {
   /** Seeded: reproducible answers for a fixed query order. Unseeded: from the OS CSPRNG. */
   readonly noise: NoiseSource;
 
+  /** Most inputs one request may carry: the spec's maxBatch, or fewer if a full batch would not fit the body limit. */
+  readonly maxBatch: number;
+
   constructor(
     readonly spec: DeploymentSpec,
     readonly model: OnnxModel,
+    bodyLimitBytes = Infinity,
   ) {
     this.smoothed = new SmoothedClassifier(model, spec.sigma, spec.batchSize);
     this.noise = spec.seed === undefined ? NoiseSource.fromCrypto() : NoiseSource.seeded(spec.seed);
+    // Binary bodies are 4 bytes per value; keep a margin for multipart-free JSON framing.
+    this.maxBatch = Math.max(1, Math.min(spec.maxBatch, Math.floor((0.95 * bodyLimitBytes) / (4 * model.inputSize))));
   }
 
   get id(): string {
@@ -48,7 +54,7 @@ export class Deployment {
       range: entry.input.range,
       classes: entry.output.classes,
       classNames,
-      maxBatch: spec.maxBatch,
+      maxBatch: this.maxBatch,
       smoothing: spec.disclose
         ? { sigma: spec.sigma, n: spec.n, rule: spec.rule, ...(spec.rule === 'predict' ? { alpha: spec.alpha } : {}) }
         : null,
@@ -63,6 +69,7 @@ export class DeploymentRegistry {
   constructor(
     private readonly catalog: Catalog,
     private readonly modelOptions: ModelOptions = {},
+    private readonly bodyLimitBytes = Infinity,
   ) {}
 
   /** Loads (or reuses) the model and registers the deployment. */
@@ -70,7 +77,7 @@ export class DeploymentRegistry {
     if (this.deployments.has(spec.id)) throw new HttpError(409, 'conflict', `deployment "${spec.id}" already exists`);
     const model = await this.model(spec.model);
     if (this.deployments.has(spec.id)) throw new HttpError(409, 'conflict', `deployment "${spec.id}" already exists`);
-    const deployment = new Deployment(spec, model);
+    const deployment = new Deployment(spec, model, this.bodyLimitBytes);
     this.deployments.set(spec.id, deployment);
     return deployment;
   }

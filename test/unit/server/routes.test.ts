@@ -205,3 +205,18 @@ test('metrics expose queries, forward passes, rejections and latency per deploym
   assert.match(text, /rs_arena_budget_rejections_total\{.*deployment="plain".*\} 1/);
   assert.match(text, /rs_arena_request_duration_seconds_bucket\{.*le="\+Inf"\} \d+/);
 });
+
+test('a deployment advertises a maxBatch that fits the body limit, and enforces it', async () => {
+  // 40,000 bytes hold 12 Fashion-MNIST inputs of 3,136 bytes (with the 5% margin: 12).
+  const small = await testApp({ bodyLimitBytes: 40_000 });
+  try {
+    const info = (await small.inject({ url: '/v1/deployments/plain', headers: auth('client') })).json();
+    assert.equal(info.maxBatch, 12);
+    const ok = await small.inject({ method: 'POST', url: '/v1/deployments/plain/predict', headers: { ...auth('client'), ...binary(images(12).values).headers }, payload: binary(images(12).values).payload });
+    assert.equal(ok.statusCode, 200);
+    const over = await small.inject({ method: 'POST', url: '/v1/deployments/plain/predict', headers: { ...auth('client'), ...binary(images(13).values).headers }, payload: binary(images(13).values).payload });
+    assert.equal(over.statusCode, 413);
+  } finally {
+    await small.close();
+  }
+});
