@@ -16,7 +16,7 @@ import { summarize, summaryTable } from './summary.js';
 const { values: args } = parseArgs({
   options: {
     images: { type: 'string', default: '6' },
-    budget: { type: 'string', default: '500' },
+    budget: { type: 'string', default: '1000' },
     out: { type: 'string', default: 'out/demo/results.jsonl' },
   },
 });
