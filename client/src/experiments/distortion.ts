@@ -21,6 +21,8 @@ export interface DistortionConfig {
   /** n for σ > 0 (σ = 0 runs once, n = 1). */
   ns: number[];
   Pas: number[];
+  /** Levels after the first run only for n up to this (each level is a full run; default: every n). */
+  extraPaMaxN?: number;
   attacks: AttackName[];
   budget: number;
   images: number;
@@ -76,7 +78,8 @@ export function distortionTasks(c: DistortionConfig): Task[] {
     else {
       for (const n of c.ns) {
         // With n = 1 every level P_a needs the single micro-decision wrong: one run covers them all.
-        for (const Pa of n === 1 ? [c.Pas[0]] : c.Pas) add(s.model, s.sigma, n, Pa, 'shortcut', 1);
+        const levels = n === 1 ? [c.Pas[0]] : c.Pas.filter((_, i) => i === 0 || n <= (c.extraPaMaxN ?? Infinity));
+        for (const Pa of levels) add(s.model, s.sigma, n, Pa, 'shortcut', 1);
       }
     }
   }
@@ -88,6 +91,12 @@ export function distortionTasks(c: DistortionConfig): Task[] {
 }
 
 const taskKey = (t: Task) => `${t.model}|${t.sigma}|${t.n}|${t.Pa}|${t.oracle}|${t.repeats}|${t.attack}|${t.image}`;
+
+/** The records of a config's tasks (a results file may hold others, from an earlier, larger config). */
+export function recordsOf(records: DistortionRecord[], c: DistortionConfig): DistortionRecord[] {
+  const keys = new Set(distortionTasks(c).map(taskKey));
+  return records.filter((r) => keys.has(r.key));
+}
 
 export async function runDistortion(ctx: ExperimentContext, c: DistortionConfig): Promise<DistortionRecord[]> {
   const file = new ResultsFile<DistortionRecord>(ctx.dir, 'distortion.jsonl');
@@ -140,8 +149,7 @@ export async function runDistortion(ctx: ExperimentContext, c: DistortionConfig)
   } finally {
     for (const o of oracles.values()) await o.close();
   }
-  const keys = new Set(tasks.map(taskKey));
-  return file.all().filter((r) => keys.has(r.key));
+  return recordsOf(file.all(), c);
 }
 
 export interface DistortionRow extends AttackStats {

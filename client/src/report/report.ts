@@ -6,7 +6,7 @@ import { findModel, loadCatalog } from '@rs-arena/shared/catalog';
 import { binarySearchFigures, type BinarySearchRecord } from '../experiments/binary-search.js';
 import { certificationFigures, distortionToRadius, type CertificationRecord } from '../experiments/certification.js';
 import { directionFigures, type DirectionRecord } from '../experiments/direction.js';
-import { distortionFigures, summarizeDistortion, type DistortionRecord } from '../experiments/distortion.js';
+import { distortionFigures, recordsOf, summarizeDistortion, type DistortionRecord } from '../experiments/distortion.js';
 import type { Figure } from '../experiments/figures.js';
 import type { Preset } from '../experiments/presets.js';
 import { sliceFigures, type SliceRecord } from '../experiments/slice.js';
@@ -42,7 +42,7 @@ function table(rows: Record<string, unknown>[]): string {
 export async function buildReport(dir: string): Promise<string> {
   const meta = JSON.parse(readFileSync(join(dir, 'preset.json'), 'utf8')) as { preset: Preset; command: string; startedAt: string };
   const p = meta.preset;
-  const dist = readJsonl<DistortionRecord>(dir, 'distortion.jsonl');
+  const dist = p.distortion ? recordsOf(readJsonl<DistortionRecord>(dir, 'distortion.jsonl'), p.distortion) : [];
   const cert = readJsonl<CertificationRecord>(dir, 'certification.jsonl');
   const direction = readJsonl<DirectionRecord>(dir, 'direction.jsonl');
   const slice = readJsonl<SliceRecord>(dir, 'slice.jsonl');

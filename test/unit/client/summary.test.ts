@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { l2At, median, summarize } from '../../../client/src/summary.js';
-import { summarizeDistortion, type DistortionRecord } from '../../../client/src/experiments/distortion.js';
+import { distortionTasks, recordsOf, summarizeDistortion, type DistortionRecord } from '../../../client/src/experiments/distortion.js';
 import { findings } from '../../../client/src/report/findings.js';
 import type { AttackRecord } from '../../../client/src/record.js';
 
@@ -66,4 +66,29 @@ test('findings: each verdict follows from the numbers', () => {
   // L2/R: hsja at σ = 0.05 is 2 / 0.05 = 40 (n=100) or 60 (n=10); rays 22–24: below 30.
   assert.equal(f['distortion-vs-radius'].verdict, 'partly');
   assert.match(f['distortion-vs-radius'].evidence, /hsja: median L2\/R 4\d\.\d+/);
+});
+
+test('distortion grid: σ = 0 once, n = 1 at one level, extra levels only up to extraPaMaxN; recordsOf keeps the grid', () => {
+  const config = {
+    settings: [{ model: 'm', sigma: 0 }, { model: 'm', sigma: 0.25 }],
+    ns: [1, 10, 100],
+    Pas: [0.5, 0.8],
+    extraPaMaxN: 10,
+    attacks: ['hsja' as const],
+    budget: 100,
+    images: 2,
+    assessSamples: 10,
+  };
+  const tasks = distortionTasks(config);
+  const cells = [...new Set(tasks.map((t) => `${t.sigma}/${t.n}/${t.Pa}`))].sort();
+  // σ = 0: plain, once; σ > 0: n = 1 at 0.5 only, n = 10 at both levels, n = 100 at 0.5 only.
+  assert.deepEqual(cells, ['0.25/1/0.5', '0.25/10/0.5', '0.25/10/0.8', '0.25/100/0.5', '0/1/null']);
+  assert.equal(tasks.length, 5 * 2);
+  // Image by image: every setting of image 0 comes before image 1.
+  assert.deepEqual(tasks.map((t) => t.image), [0, 0, 0, 0, 0, 1, 1, 1, 1, 1]);
+  // Without the cap, n = 100 runs at P_a = 0.8 too.
+  assert.equal(distortionTasks({ ...config, extraPaMaxN: undefined }).length, 6 * 2);
+  // A record from the uncapped grid (n = 100, P_a = 0.8) is not part of the capped one.
+  const rec = (n: number, Pa: number) => ({ key: `m|0.25|${n}|${Pa}|shortcut|1|hsja|0` }) as DistortionRecord;
+  assert.deepEqual(recordsOf([rec(100, 0.8), rec(100, 0.5), rec(10, 0.8)], config).map((r) => r.key), [rec(100, 0.5).key, rec(10, 0.8).key]);
 });
