@@ -73,11 +73,13 @@ function fmt(x: number): string {
 export function summaryTable(rows: SummaryRow[]): string {
   return formatTable(
     ['deployment', 'attack', 'images', 'accuracy', 'success', 'mean L2', 'median L2', 'queries', 'bad q.'],
-    rows.map((r) => [r.deployment, r.attack, r.images, pct(r.accuracy), pct(r.successRate), r.meanL2, r.medianL2, r.meanQueries, r.meanBadQueries]),
+    rows.map((r) => [r.deployment, r.attack, r.images, pct(r.accuracy), pct(r.successRate), r.meanL2, r.medianL2, count(r.meanQueries), count(r.meanBadQueries)]),
   );
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
+/** Mean query counts read as counts: 90.5 → "91". */
+const count = (x: number) => x.toFixed(0);
 
 /** Best L2 reached within `queries` (from a run's history), or null if none was adversarial yet. */
 export function l2At(record: Pick<AttackRecord, 'history'>, queries: number): number | null {
