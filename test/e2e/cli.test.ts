@@ -106,5 +106,15 @@ test('bad CLI input is a clear usage error, not a stack trace', { timeout: 60_00
   const badKey = await cli(['--deployment', 'plain', '--out', join(dir, 'x.jsonl')], 'wrong-key-0123456789');
   assert.equal(badKey.code, 1);
   assert.match(badKey.stderr, /HTTP 401/);
-  for (const r of [unknown, budget, option, missing, badKey]) assert.doesNotMatch(r.stderr, /\n\s+at /);
+  // Nothing listens on port 1: the experiment's first admin call fails, and the command says so in one line.
+  const down = await new Promise<{ code: number; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, ['client/bin/rs-arena.mjs', 'experiment', '--preset', 'smoke', '--out', join(dir, 'down'), '--endpoint', 'http://127.0.0.1:1',
+      '--admin-key', 'a', '--evaluator-key', 'b', '--client-key', 'c'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('exit', (code) => resolve({ code: code ?? -1, stderr }));
+  });
+  assert.equal(down.code, 1);
+  assert.match(down.stderr, /^rs-arena: connect ECONNREFUSED 127\.0\.0\.1:1/m);
+  for (const r of [unknown, budget, option, missing, badKey, down]) assert.doesNotMatch(r.stderr, /\n\s+at /);
 });
