@@ -3,7 +3,7 @@
 import { Pool } from 'undici';
 import type { CertifyResponse, DeploymentInfo, DeploymentSpec, DeploymentSpecInput, UsageResponse, VotesResponse } from '@rs-arena/shared/api';
 import { encodeTensorJson, float32ToBytes } from '@rs-arena/shared/tensor';
-import { HttpError } from './oracle-http.js';
+import { HttpError, isNetworkError, sleep } from './oracle-http.js';
 
 export class ServerAdmin {
   private readonly pool: Pool;
@@ -15,13 +15,28 @@ export class ServerAdmin {
   /** JSON in and out; a Uint8Array body goes as application/octet-stream. */
   private async call<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
     const binary = body instanceof Uint8Array;
-    const res = await this.pool.request({
-      method,
-      path,
-      headers: { authorization: `Bearer ${this.key}`, ...(body !== undefined ? { 'content-type': binary ? 'application/octet-stream' : 'application/json' } : {}) },
-      body: body === undefined ? undefined : binary ? body : JSON.stringify(body),
-    });
-    const text = await res.body.text();
+    const send = async () => {
+      const res = await this.pool.request({
+        method,
+        path,
+        headers: { authorization: `Bearer ${this.key}`, ...(body !== undefined ? { 'content-type': binary ? 'application/octet-stream' : 'application/json' } : {}) },
+        body: body === undefined ? undefined : binary ? body : JSON.stringify(body),
+      });
+      return { res, text: await res.body.text() };
+    };
+    // A reset keep-alive connection must not end a two-hour sweep: these calls are safe to repeat.
+    let attempt = 0;
+    let sent: Awaited<ReturnType<typeof send>>;
+    for (;;) {
+      try {
+        sent = await send();
+        break;
+      } catch (err) {
+        if (attempt >= 4 || !isNetworkError(err)) throw err;
+        await sleep(100 * 2 ** attempt++);
+      }
+    }
+    const { res, text } = sent;
     if (res.statusCode >= 300) {
       let message = text;
       try {
