@@ -197,7 +197,16 @@ export async function distortionFigures(dir: string, records: DistortionRecord[]
       const k = r.sigma === 0 ? settingName(r) : `${settingName(r)} Pa=${r.Pa}`;
       groups.set(k, [...(groups.get(k) ?? []), r]);
     }
-    for (const [name, rs] of groups) series.push({ name, points: rs.sort((a, b) => a.n - b.n).map((r) => [r.accuracy, r.medianL2!]), scatter: rs.length === 1, dashed: name.includes('Pa=0.8') });
+    for (const [name, rs] of groups) {
+      rs.sort((a, b) => a.n - b.n);
+      series.push({
+        name,
+        points: rs.map((r) => [r.accuracy, r.medianL2!]),
+        labels: rs[0].sigma === 0 ? undefined : rs.map((r) => `n=${r.n}`),
+        scatter: rs.length === 1,
+        dashed: name.includes('Pa=0.8'),
+      });
+    }
     figures.push(
       await writeFigure(dir, `fig5-${attack}`, `${attack.toUpperCase()}: distortion vs accuracy`,
         `Median L2 of the adversarials (at level P_a) against the classifier's accuracy, ${c.images} images, ${c.budget} queries; along a line, n = ${c.ns.join(', ')}.`,

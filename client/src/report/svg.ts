@@ -9,6 +9,8 @@ export interface Series {
   scatter?: boolean;
   dashed?: boolean;
   color?: string;
+  /** A small label beside each point (same order as `points`), e.g. the n a point was measured at. */
+  labels?: string[];
 }
 
 export interface ChartSpec {
@@ -107,6 +109,10 @@ export function lineChart(spec: ChartSpec): string {
     if (s.scatter || pts.length <= 12) {
       for (const [x, y] of pts) out.push(`<circle cx="${tx(x).toFixed(1)}" cy="${ty(y).toFixed(1)}" r="${s.scatter ? 2.5 : 3}" fill="${color}" clip-path="url(#plot)"/>`);
     }
+    s.points.forEach(([x, y], k) => {
+      const label = s.labels?.[k];
+      if (label && pts.some((p) => p[0] === x && p[1] === y)) out.push(`<text x="${(tx(x) + 5).toFixed(1)}" y="${(ty(y) - 4).toFixed(1)}" font-size="9" fill="${color}">${esc(label)}</text>`);
+    });
     const ly = m.top + 8 + i * 18;
     const lx = m.left + pw + 12;
     out.push(`<line x1="${lx}" y1="${ly}" x2="${lx + 18}" y2="${ly}" stroke="${color}" stroke-width="3"${s.dashed ? ' stroke-dasharray="4 3"' : ''}/>`);
