@@ -38,7 +38,7 @@ export async function runBinarySearch(ctx: ExperimentContext, c: BinarySearchCon
   const file = new ResultsFile<BinarySearchRecord>(ctx.dir, 'binary-search.jsonl');
   const pair = await basePair(ctx, c.model, c.image);
   if (!pair) throw new Error(`binary search: test image ${c.image} is misclassified by ${c.model}`);
-  // The boundary of g_σ along the segment: first t where π0 < ½, from 2,000 votes on a fine grid.
+  // The boundary of g_σ along the segment: where π0 crosses ½, from 2,000 votes per grid point.
   const votesId = await deploymentFor(ctx, c.model, c.sigma, 1);
   const ts = Array.from({ length: 101 }, (_, i) => (i / 100) * c.tMax);
   const size = pair.x0.length;
@@ -46,7 +46,9 @@ export async function runBinarySearch(ctx: ExperimentContext, c: BinarySearchCon
   ts.forEach((t, i) => along(pair.x0, pair.xa, t, grid.subarray(i * size, (i + 1) * size)));
   const pi0 = await pi0At(ctx, votesId, pair.shape, grid, ts.length, pair.label, 2000);
   const cross = pi0.findIndex((p) => p < 0.5);
-  const boundary = cross >= 0 ? ts[cross] * pair.l2 : null;
+  // Interpolate linearly between the two grid points around the crossing (they are tMax/100 apart).
+  const tCross = cross > 0 ? ts[cross - 1] + ((pi0[cross - 1] - 0.5) / (pi0[cross - 1] - pi0[cross])) * (ts[cross] - ts[cross - 1]) : cross === 0 ? 0 : null;
+  const boundary = tCross === null ? null : tCross * pair.l2;
   const ticker = new Ticker('binary search', c.ns.length);
   for (const n of c.ns) {
     const key = `${c.model}|${c.sigma}|${n}|${c.image}|${c.repeats}|${c.tolerance}|${c.tMax}`;
