@@ -7,7 +7,7 @@ import { Ticker } from '../progress.js';
 import { median } from '../summary.js';
 import { type ExperimentContext, ResultsFile, deploymentFor, pool } from './context.js';
 import { type Figure, writeCsv, writeFigure } from './figures.js';
-import { along, basePair, pi0At } from './geometry.js';
+import { along, basePair, firstCrossing, pi0At } from './geometry.js';
 
 export interface BinarySearchConfig {
   model: string;
@@ -45,9 +45,7 @@ export async function runBinarySearch(ctx: ExperimentContext, c: BinarySearchCon
   const grid = new Float32Array(ts.length * size);
   ts.forEach((t, i) => along(pair.x0, pair.xa, t, grid.subarray(i * size, (i + 1) * size)));
   const pi0 = await pi0At(ctx, votesId, pair.shape, grid, ts.length, pair.label, 2000);
-  const cross = pi0.findIndex((p) => p < 0.5);
-  // Interpolate linearly between the two grid points around the crossing (they are tMax/100 apart).
-  const tCross = cross > 0 ? ts[cross - 1] + ((pi0[cross - 1] - 0.5) / (pi0[cross - 1] - pi0[cross])) * (ts[cross] - ts[cross - 1]) : cross === 0 ? 0 : null;
+  const tCross = firstCrossing(ts, pi0, 0.5);
   const boundary = tCross === null ? null : tCross * pair.l2;
   const ticker = new Ticker('binary search', c.ns.length);
   for (const n of c.ns) {

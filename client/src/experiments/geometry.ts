@@ -67,3 +67,13 @@ export function along(x0: Float32Array, xa: Float32Array, t: number, out = new F
   for (let j = 0; j < x0.length; j++) out[j] = Math.min(1, Math.max(0, x0[j] + t * (xa[j] - x0[j])));
   return out;
 }
+
+/**
+ * The first t where `values` falls below `level`, interpolated linearly between the two grid points
+ * around the crossing; 0 if it starts below, null if it never gets there.
+ */
+export function firstCrossing(ts: number[], values: number[], level: number): number | null {
+  const k = values.findIndex((v) => v < level);
+  if (k <= 0) return k === 0 ? ts[0] : null;
+  return ts[k - 1] + ((values[k - 1] - level) / (values[k - 1] - values[k])) * (ts[k] - ts[k - 1]);
+}

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { l2At, median, summarize } from '../../../client/src/summary.js';
 import { distortionTasks, recordsOf, summarizeDistortion, type DistortionRecord } from '../../../client/src/experiments/distortion.js';
 import { findings } from '../../../client/src/report/findings.js';
+import { firstCrossing } from '../../../client/src/experiments/geometry.js';
 import type { AttackRecord } from '../../../client/src/record.js';
 
 test('median, and the best L2 within a query budget from a history', () => {
@@ -91,4 +92,12 @@ test('distortion grid: σ = 0 once, n = 1 at one level, extra levels only up to 
   // A record from the uncapped grid (n = 100, P_a = 0.8) is not part of the capped one.
   const rec = (n: number, Pa: number) => ({ key: `m|0.25|${n}|${Pa}|shortcut|1|hsja|0` }) as DistortionRecord;
   assert.deepEqual(recordsOf([rec(100, 0.8), rec(100, 0.5), rec(10, 0.8)], config).map((r) => r.key), [rec(100, 0.5).key, rec(10, 0.8).key]);
+});
+
+test('firstCrossing interpolates between the grid points around the level', () => {
+  // π0 goes 1, 0.9, 0.7, 0.3, 0: it crosses ½ halfway between t = 2 and t = 3.
+  assert.equal(firstCrossing([0, 1, 2, 3, 4], [1, 0.9, 0.7, 0.3, 0], 0.5), 2.5);
+  assert.ok(Math.abs(firstCrossing([0, 0.5, 1], [1, 0.6, 0.1], 0.5)! - (0.5 + 0.5 * (0.1 / 0.5))) < 1e-12);
+  assert.equal(firstCrossing([0, 1], [0.2, 0.1], 0.5), 0);
+  assert.equal(firstCrossing([0, 1], [0.9, 0.8], 0.5), null);
 });
