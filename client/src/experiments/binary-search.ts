@@ -19,6 +19,8 @@ export interface BinarySearchConfig {
   tolerance: number;
   /** Extend the search to [0, tMax]·(xa − x0): under RS the boundary of g_σ may lie beyond t = 1. */
   tMax: number;
+  /** Votes per grid point (101 points) to locate the boundary of g_σ; default 2,000. */
+  boundarySamples?: number;
 }
 
 export interface BinarySearchRecord {
@@ -38,13 +40,13 @@ export async function runBinarySearch(ctx: ExperimentContext, c: BinarySearchCon
   const file = new ResultsFile<BinarySearchRecord>(ctx.dir, 'binary-search.jsonl');
   const pair = await basePair(ctx, c.model, c.image);
   if (!pair) throw new Error(`binary search: test image ${c.image} is misclassified by ${c.model}`);
-  // The boundary of g_σ along the segment: where π0 crosses ½, from 2,000 votes per grid point.
+  // The boundary of g_σ along the segment: where π0 crosses ½, from votes on a grid of 101 points.
   const votesId = await deploymentFor(ctx, c.model, c.sigma, 1);
   const ts = Array.from({ length: 101 }, (_, i) => (i / 100) * c.tMax);
   const size = pair.x0.length;
   const grid = new Float32Array(ts.length * size);
   ts.forEach((t, i) => along(pair.x0, pair.xa, t, grid.subarray(i * size, (i + 1) * size)));
-  const pi0 = await pi0At(ctx, votesId, pair.shape, grid, ts.length, pair.label, 2000);
+  const pi0 = await pi0At(ctx, votesId, pair.shape, grid, ts.length, pair.label, c.boundarySamples ?? 2000);
   const tCross = firstCrossing(ts, pi0, 0.5);
   const boundary = tCross === null ? null : tCross * pair.l2;
   const ticker = new Ticker('binary search', c.ns.length);

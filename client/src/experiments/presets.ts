@@ -97,6 +97,6 @@ export const PRESETS: Record<string, Preset> = {
     },
     certification: { settings: [{ model: 'imagenet-mobilenetv2-int8', sigma: 0.05 }], images: 8, n0: 20, n: 500, alpha: 0.001 },
     direction: { model: 'imagenet-mobilenetv2-int8', sigma: 0.05, images: [0], ns: [1, 10, 100], tMax: 2.5, steps: 20, samples: 200 },
-    binarySearch: { model: 'imagenet-mobilenetv2-int8', sigma: 0.05, image: 0, ns: [1, 10], repeats: 30, tolerance: 0.01, tMax: 2.5 },
+    binarySearch: { model: 'imagenet-mobilenetv2-int8', sigma: 0.05, image: 0, ns: [1, 10], repeats: 30, tolerance: 0.01, tMax: 2.5, boundarySamples: 200 },
   },
 };
