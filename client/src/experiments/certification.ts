@@ -1,7 +1,7 @@
 // Experiment 2 (paper Fig. 4): Cohen et al.'s CERTIFY on the test images for each model and σ
 // (evaluator endpoint), the certified accuracy as a function of the radius, and the ratio of each
 // attack's distortion to the certified radius of the same image (the paper: at least 30×).
-import { maxCertifiableRadius } from '@rs-arena/shared/stats';
+import { eq6Bound, maxCertifiableRadius } from '@rs-arena/shared/stats';
 import { Ticker } from '../progress.js';
 import { median } from '../summary.js';
 import { lineChart, type Series } from '../report/svg.js';
@@ -64,21 +64,33 @@ export interface RatioRow {
   images: number;
   medianRatio: number | null;
   minRatio: number | null;
+  /** Eq. (6): R(x0, σ) + σΦ⁻¹(I⁻¹_Pa(ñ, ñ)), the least distance of an adversarial at level P_a (median over images). */
+  medianEq6Bound: number | null;
+  /** Images whose distortion is below their eq. (6) bound (then the final point is not adversarial at level P_a). */
+  belowEq6: number;
 }
 
-/** Distortion ÷ certified radius per image, over images certified correctly (R > 0) and attacked successfully. */
+/** Distortion ÷ certified radius per image, over images certified correctly (R > 0) and attacked successfully; and eq. (6). */
 export function distortionToRadius(cert: CertificationRecord[], dist: DistortionRecord[]): RatioRow[] {
   const radius = new Map(cert.filter((r) => r.correct && r.radius > 0).map((r) => [`${r.model}|${r.sigma}|${r.image}`, r.radius]));
-  const groups = new Map<string, number[]>();
+  const groups = new Map<string, { ratio: number; bound: number; l2: number }[]>();
   const meta = new Map<string, RatioRow>();
   for (const d of dist) {
     const R = radius.get(`${d.model}|${d.sigma}|${d.image}`);
     if (!R || !d.success || d.oracle === 'repeated') continue;
     const k = `${d.model}|${d.sigma}|${d.attack}|${d.n}|${d.Pa}`;
-    groups.set(k, [...(groups.get(k) ?? []), d.l2! / R]);
-    meta.set(k, { model: d.model, sigma: d.sigma, attack: d.attack, n: d.n, Pa: d.Pa, images: 0, medianRatio: null, minRatio: null });
+    const bound = eq6Bound(R, d.sigma, d.n, d.Pa ?? 0.5);
+    groups.set(k, [...(groups.get(k) ?? []), { ratio: d.l2! / R, bound, l2: d.l2! }]);
+    meta.set(k, { model: d.model, sigma: d.sigma, attack: d.attack, n: d.n, Pa: d.Pa, images: 0, medianRatio: null, minRatio: null, medianEq6Bound: null, belowEq6: 0 });
   }
-  return [...groups.entries()].map(([k, ratios]) => ({ ...meta.get(k)!, images: ratios.length, medianRatio: median(ratios), minRatio: Math.min(...ratios) }));
+  return [...groups.entries()].map(([k, rs]) => ({
+    ...meta.get(k)!,
+    images: rs.length,
+    medianRatio: median(rs.map((r) => r.ratio)),
+    minRatio: Math.min(...rs.map((r) => r.ratio)),
+    medianEq6Bound: median(rs.map((r) => r.bound)),
+    belowEq6: rs.filter((r) => r.l2 < r.bound).length,
+  }));
 }
 
 export async function certificationFigures(dir: string, cert: CertificationRecord[], c: CertificationConfig, dist: DistortionRecord[]): Promise<Figure[]> {

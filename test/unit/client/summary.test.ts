@@ -5,6 +5,8 @@ import { l2At, median, summarize } from '../../../client/src/summary.js';
 import { distortionTasks, recordsOf, summarizeDistortion, type DistortionRecord } from '../../../client/src/experiments/distortion.js';
 import { findings } from '../../../client/src/report/findings.js';
 import { firstCrossing } from '../../../client/src/experiments/geometry.js';
+import { distortionToRadius, type CertificationRecord } from '../../../client/src/experiments/certification.js';
+import { eq6Bound } from '@rs-arena/shared/stats';
 import type { AttackRecord } from '../../../client/src/record.js';
 
 test('median, and the best L2 within a query budget from a history', () => {
@@ -100,4 +102,25 @@ test('firstCrossing interpolates between the grid points around the level', () =
   assert.ok(Math.abs(firstCrossing([0, 0.5, 1], [1, 0.6, 0.1], 0.5)! - (0.5 + 0.5 * (0.1 / 0.5))) < 1e-12);
   assert.equal(firstCrossing([0, 1], [0.2, 0.1], 0.5), 0);
   assert.equal(firstCrossing([0, 1], [0.9, 0.8], 0.5), null);
+});
+
+test('distortion ÷ certified radius and the eq. (6) bound, per attack, n and P_a', () => {
+  const cert = [
+    { model: 'm', sigma: 0.25, image: 0, correct: true, radius: 0.2 },
+    { model: 'm', sigma: 0.25, image: 1, correct: true, radius: 0.5 },
+    { model: 'm', sigma: 0.25, image: 2, correct: false, radius: 0.7 }, // wrong class: no certificate
+  ] as CertificationRecord[];
+  const d = (image: number, l2: number) =>
+    ({ model: 'm', sigma: 0.25, attack: 'rays', n: 10, Pa: 0.8, oracle: 'shortcut', image, success: true, l2 }) as DistortionRecord;
+  const [row, ...rest] = distortionToRadius(cert, [d(0, 1.0), d(1, 0.1), d(2, 3.0)]);
+  assert.equal(rest.length, 0);
+  assert.equal(row.images, 2);
+  assert.equal(row.medianRatio, (1.0 / 0.2 + 0.1 / 0.5) / 2);
+  assert.equal(row.minRatio, 0.2);
+  // eq6Bound is pinned to SciPy in smoothing-formulas.test.ts; here: R + σΦ⁻¹(I⁻¹_0.8(6, 6)) > R.
+  const b0 = eq6Bound(0.2, 0.25, 10, 0.8);
+  const b1 = eq6Bound(0.5, 0.25, 10, 0.8);
+  assert.ok(b0 > 0.2 && b1 > 0.5);
+  assert.equal(row.medianEq6Bound, (b0 + b1) / 2);
+  assert.equal(row.belowEq6, 1); // image 1: 0.1 is below its bound
 });
