@@ -3,7 +3,7 @@
 import { Pool } from 'undici';
 import type { CertifyResponse, DeploymentInfo, DeploymentSpec, DeploymentSpecInput, UsageResponse, VotesResponse } from '@rs-arena/shared/api';
 import { encodeTensorJson, float32ToBytes } from '@rs-arena/shared/tensor';
-import { HttpError, isNetworkError, sleep } from './oracle-http.js';
+import { HttpError, withNetworkRetries } from './oracle-http.js';
 
 export class ServerAdmin {
   private readonly pool: Pool;
@@ -25,18 +25,7 @@ export class ServerAdmin {
       return { res, text: await res.body.text() };
     };
     // A reset keep-alive connection must not end a two-hour sweep: these calls are safe to repeat.
-    let attempt = 0;
-    let sent: Awaited<ReturnType<typeof send>>;
-    for (;;) {
-      try {
-        sent = await send();
-        break;
-      } catch (err) {
-        if (attempt >= 4 || !isNetworkError(err)) throw err;
-        await sleep(100 * 2 ** attempt++);
-      }
-    }
-    const { res, text } = sent;
+    const { res, text } = await withNetworkRetries(send);
     if (res.statusCode >= 300) {
       let message = text;
       try {

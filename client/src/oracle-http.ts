@@ -108,10 +108,22 @@ async function request(pool: Pool, o: Required<Omit<HttpOracleOptions, 'connecti
   }
 }
 
-export function isNetworkError(err: unknown): boolean {
+function isNetworkError(err: unknown): boolean {
   if (err instanceof undiciErrors.UndiciError) return !(err instanceof undiciErrors.RequestAbortedError);
   const code = (err as { code?: string }).code ?? '';
   return ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN'].includes(code);
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** `send()`, repeated with exponential back-off while it fails with a network error (at most `retries` times). */
+export async function withNetworkRetries<T>(send: () => Promise<T>, retries = 4, backoffMs = 100): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await send();
+    } catch (err) {
+      if (attempt >= retries || !isNetworkError(err)) throw err;
+      await sleep(backoffMs * 2 ** attempt);
+    }
+  }
+}

@@ -25,8 +25,13 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** `rs-arena attack` against the test server. */
 function cli(args: string[], key = KEYS.client): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['client/bin/rs-arena.mjs', 'attack', '--endpoint', base, '--key', key, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return rsArena(['attack', '--endpoint', base, '--key', key, ...args]);
+}
+
+function rsArena(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['client/bin/rs-arena.mjs', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
@@ -107,13 +112,8 @@ test('bad CLI input is a clear usage error, not a stack trace', { timeout: 60_00
   assert.equal(badKey.code, 1);
   assert.match(badKey.stderr, /HTTP 401/);
   // Nothing listens on port 1: the experiment's first admin call fails, and the command says so in one line.
-  const down = await new Promise<{ code: number; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, ['client/bin/rs-arena.mjs', 'experiment', '--preset', 'smoke', '--out', join(dir, 'down'), '--endpoint', 'http://127.0.0.1:1',
-      '--admin-key', 'a', '--evaluator-key', 'b', '--client-key', 'c'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('exit', (code) => resolve({ code: code ?? -1, stderr }));
-  });
+  const down = await rsArena(['experiment', '--preset', 'smoke', '--out', join(dir, 'down'), '--endpoint', 'http://127.0.0.1:1',
+    '--admin-key', 'a', '--evaluator-key', 'b', '--client-key', 'c']);
   assert.equal(down.code, 1);
   assert.match(down.stderr, /^rs-arena: connect ECONNREFUSED 127\.0\.0\.1:1/m);
   for (const r of [unknown, budget, option, missing, badKey, down]) assert.doesNotMatch(r.stderr, /\n\s+at /);
