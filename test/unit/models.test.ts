@@ -11,7 +11,7 @@ import { loadCatalog, loadSample, resolveModel, sha256File } from '@rs-arena/sha
 import { imageToTensor } from '@rs-arena/shared/image';
 import { OnnxModel } from '../../server/src/model.js';
 import { smoothedAccuracy } from '../../models/accuracy.js';
-import { IMAGENET_DIR, SKIP_IMAGENET } from '../helpers/imagenet.js';
+import { IMAGENET_DIR, SKIP_IMAGENET, int8Reference } from '../helpers/imagenet.js';
 
 const catalog = loadCatalog();
 const sample = loadSample(catalog);
@@ -65,7 +65,7 @@ for (const entry of committed) {
   });
 }
 
-test('ImageNet models reproduce the reference top-1 on all 200 images', { skip: SKIP_IMAGENET, timeout: 300_000 }, async () => {
+test('ImageNet models reproduce the reference top-1 on all 200 images (the int8 model: as measured for this CPU kind)', { skip: SKIP_IMAGENET, timeout: 300_000 }, async () => {
   const saved = process.env.RS_ARENA_IMAGENET_DIR;
   process.env.RS_ARENA_IMAGENET_DIR = IMAGENET_DIR;
   try {
@@ -75,7 +75,13 @@ test('ImageNet models reproduce the reference top-1 on all 200 images', { skip: 
     );
     const batch = new Float32Array(inputs.length * 150528);
     inputs.forEach((x, i) => batch.set(x, i * 150528));
-    for (const [id, column, expectedCorrect] of [['imagenet-mobilenetv2-int8', 2, 169], ['imagenet-squeezenet1.1', 3, 131]] as const) {
+    // SqueezeNet is fp32 and matches the reference on any CPU; the int8 MobileNetV2 depends on the CPU's int8 kernels.
+    const int8 = int8Reference();
+    const expected = [
+      { id: 'imagenet-mobilenetv2-int8', column: 2, agree: int8.agree, correct: int8.correct, tolerance: int8.tolerance },
+      { id: 'imagenet-squeezenet1.1', column: 3, agree: 200, correct: 131, tolerance: 2 },
+    ];
+    for (const { id, column, agree: expectedAgree, correct: expectedCorrect, tolerance } of expected) {
       const resolved = resolveModel(catalog, catalog.manifest.models.find((m) => m.id === id)!);
       assert.equal(resolved.status, 'ok', resolved.problem);
       assert.equal(resolved.classNames[0], 'tench');
@@ -84,8 +90,9 @@ test('ImageNet models reproduce the reference top-1 on all 200 images', { skip: 
       await model.close();
       const agree = rows.filter((r, i) => Number(r[column].split(',')[0]) === labels[i]).length;
       const correct = rows.filter((r, i) => Number(r[1]) === labels[i]).length;
-      assert.ok(agree >= 198, `${id}: ${agree}/200 agree with expected_predictions.tsv`);
-      assert.ok(Math.abs(correct - expectedCorrect) <= 2, `${id}: ${correct}/200 correct, README says ${expectedCorrect}`);
+      const isa = id.includes('int8') ? ` on ${int8.isa}` : '';
+      assert.ok(Math.abs(agree - expectedAgree) <= tolerance, `${id}: ${agree}/200 agree with expected_predictions.tsv, expected ${expectedAgree}${isa}`);
+      assert.ok(Math.abs(correct - expectedCorrect) <= tolerance, `${id}: ${correct}/200 correct, expected ${expectedCorrect}${isa}`);
     }
   } finally {
     if (saved === undefined) delete process.env.RS_ARENA_IMAGENET_DIR;
