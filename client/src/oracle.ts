@@ -4,7 +4,7 @@
 // and counts "bad" queries (answered with a label other than the original), as in the ETH
 // realistic-adversarial-examples accounting.
 
-/** A black-box classifier: HTTP (oracle-http.ts) or in-process (oracle-local.ts). */
+/** A black-box classifier: HTTP (oracle-http.ts), or in-process in tests (test/helpers/oracle-local.ts). */
 export interface Oracle {
   /** [C, H, W] of one input. */
   readonly inputShape: readonly [number, number, number];
