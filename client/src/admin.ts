@@ -58,10 +58,6 @@ export class ServerAdmin {
     await this.call(DeploymentSpec, 'POST', '/v1/admin/deployments', spec);
   }
 
-  async removeDeployment(id: string): Promise<void> {
-    await this.call(Removed, 'DELETE', `/v1/admin/deployments/${encodeURIComponent(id)}`);
-  }
-
   /** Micro-decision counts per class for each input (evaluator role), with `n` samples each. */
   async votes(deployment: string, inputs: Float32Array, shape: number[], n?: number): Promise<VotesResponse> {
     // Binary bodies, split to the deployment's maxBatch (ImageNet inputs are 600 kB each).
