@@ -3,12 +3,12 @@
 import { Pool } from 'undici';
 import type { z } from 'zod';
 import {
-  CertifyResponse, DeploymentInfo, DeploymentSpec, DeploymentSpecList, ErrorBody, Removed, UsageResponse, VotesResponse,
+  CertifyResponse, DeploymentInfo, DeploymentSpec, DeploymentSpecList, Removed, UsageResponse, VotesResponse,
   type DeploymentSpecInput,
 } from '@rs-arena/shared/api';
 import { encodeTensorJson, float32ToBytes } from '@rs-arena/shared/tensor';
 import { HttpError, withNetworkRetries } from './oracle-http.js';
-import { parseResponse } from './response.js';
+import { errorBody, parseResponse } from './response.js';
 
 export class ServerAdmin {
   private readonly pool: Pool;
@@ -32,12 +32,7 @@ export class ServerAdmin {
     // A reset keep-alive connection must not end a two-hour sweep: these calls are safe to repeat.
     const { res, text } = await withNetworkRetries(send);
     if (res.statusCode >= 300) {
-      let error: ErrorBody | undefined;
-      try {
-        error = ErrorBody.safeParse(JSON.parse(text)).data;
-      } catch {
-        /* not JSON: the raw text */
-      }
+      const error = errorBody(text);
       throw new HttpError(res.statusCode, error?.error ?? 'http_error', `HTTP ${res.statusCode} from ${method} ${path}: ${error?.message ?? text}`);
     }
     return parseResponse(schema, text, `${method} ${path}`);

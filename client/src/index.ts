@@ -4,6 +4,7 @@
 // models, data and server).
 export { BudgetExhausted, CountingOracle, type Oracle, type PhaseCount, type QueryCounts } from './oracle.js';
 export { HttpError, HttpOracle, type HttpOracleOptions } from './oracle-http.js';
+export { ResponseError } from './response.js';
 export * from './attacks/index.js';
 export type { Attack, AttackOptions, AttackResult, StopReason } from './attacks/attack.js';
 export { AttackRecord } from './record.js';

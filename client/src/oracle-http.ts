@@ -8,7 +8,7 @@ import type { z } from 'zod';
 import { DeploymentInfo, PredictResponse, UsageResponse } from '@rs-arena/shared/api';
 import { float32ToBytes } from '@rs-arena/shared/tensor';
 import { BudgetExhausted, type Oracle } from './oracle.js';
-import { parseResponse } from './response.js';
+import { errorBody, parseResponse } from './response.js';
 
 export interface HttpOracleOptions {
   endpoint: string;
@@ -104,15 +104,10 @@ async function request<S extends z.ZodType>(pool: Pool, o: Required<Omit<HttpOra
       await sleep(o.backoffMs * 2 ** attempt);
       continue;
     }
-    let parsed: { error?: string; message?: string } = {};
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      /* not JSON: keep the raw text */
-    }
-    const message = parsed.message ?? text.slice(0, 200);
+    const error = errorBody(text);
+    const message = error?.message ?? text.slice(0, 200);
     if (status === 429) throw new BudgetExhausted(`server: ${message}`);
-    throw new HttpError(status, parsed.error ?? 'http_error', `HTTP ${status} from ${method} ${path}: ${message}`);
+    throw new HttpError(status, error?.error ?? 'http_error', `HTTP ${status} from ${method} ${path}: ${message}`);
   }
 }
 

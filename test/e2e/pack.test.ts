@@ -79,7 +79,7 @@ test('the packed client, installed into an empty project, attacks a listening se
   for (const p of packed) {
     const paths = p.files.map((f) => f.path);
     assert.ok(paths.includes('dist/index.js') && paths.includes('dist/index.d.ts'), `${p.name} ships compiled JS and declarations`);
-    assert.ok(!paths.some((f) => f.startsWith('src/')), `${p.name} ships no TypeScript sources`);
+    assert.ok(!paths.some((f) => f.startsWith('src/') || f.endsWith('.tsbuildinfo')), `${p.name} ships no TypeScript sources, no build state`);
   }
 
   const project = join(dir, 'consumer');
