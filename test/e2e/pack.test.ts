@@ -73,7 +73,7 @@ await http.close();
 console.log(JSON.stringify({ success: result.success, l2: result.l2, queries: result.queries.total, counted: oracle.queries, used, stopReason: result.stopReason }));
 `;
 
-test('the packed client, installed into an empty project, attacks a listening server', { timeout: 240_000 }, async () => {
+test('the packed client, installed into an empty project, attacks a listening server', { timeout: 300_000 }, async () => {
   const packed = JSON.parse(await run('npm', ['pack', '--json', '--pack-destination', dir, '-w', '@rs-arena/shared', '-w', '@rs-arena/client'], root)) as { name: string; filename: string; files: { path: string }[] }[];
   assert.deepEqual(packed.map((p) => p.name).sort(), ['@rs-arena/client', '@rs-arena/shared']);
   for (const p of packed) {
