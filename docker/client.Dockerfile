@@ -3,8 +3,9 @@
 #   docker run --rm rs-arena-client attack --endpoint http://server:8080 --key KEY --deployment fmnist-cnn-rs025
 FROM node:20-bookworm-slim
 WORKDIR /app
-# The client workspace depends on the server's package for its in-process test oracle only; the
-# install skips onnxruntime's CUDA download either way.
+# The client workspace depends on @rs-arena/shared only (no server code, no onnxruntime); the lockfile
+# still names every workspace, so their package.json files come along. The onnxruntime setting is
+# inert here, kept so that no install in this repository ever downloads CUDA.
 ENV NODE_ENV=production \
     npm_config_onnxruntime_node_install=skip
 COPY package.json package-lock.json .npmrc ./
@@ -13,7 +14,6 @@ COPY server/package.json server/
 COPY client/package.json client/
 RUN npm ci --omit=dev --workspace=@rs-arena/client --no-audit --no-fund && npm cache clean --force
 COPY shared/src shared/src
-COPY server/src server/src
 COPY client/src client/src
 COPY client/bin client/bin
 # The shipped test images (--images sample) and the manifest that names them.

@@ -22,4 +22,5 @@ USER node
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s \
   CMD node -e "fetch('http://127.0.0.1:'+process.env.PORT+'/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-CMD ["node", "--import", "tsx", "server/src/main.ts"]
+# TypeScript sources through tsx, the workspace packages resolved to theirs ("rs-arena-source").
+CMD ["node", "--conditions=rs-arena-source", "--import", "tsx", "server/src/main.ts"]

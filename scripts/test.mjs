@@ -19,9 +19,12 @@ if (files.length === 0) {
   console.error(`no test files match "${filter}"`);
   process.exit(1);
 }
+// The workspace packages resolve to their TypeScript sources ("rs-arena-source" export condition);
+// through NODE_OPTIONS, so every process a test starts (a server, the CLI) does too.
+const NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --conditions=rs-arena-source`.trim();
 const result = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files],
-  { stdio: 'inherit' },
+  { stdio: 'inherit', env: { ...process.env, NODE_OPTIONS } },
 );
 process.exit(result.status ?? 1);

@@ -1,9 +1,23 @@
 #!/usr/bin/env node
-// The rs-arena command: TypeScript sources run through tsx, no build step.
-import { register } from 'tsx/esm/api';
+// The rs-arena command: in the repository, the TypeScript sources run through tsx, no build step.
+import { existsSync } from 'node:fs';
+import { register } from 'node:module';
 
-register();
-const { main } = await import('../src/cli/main.ts');
+const entry = new URL('../src/cli/main.ts', import.meta.url);
+if (!existsSync(entry)) {
+  // The packed package ships the compiled library only: the command needs the repository's models,
+  // sample images and server.
+  process.stderr.write(
+    "rs-arena: the command runs in a checkout of the rs-arena repository; installed as a package,\n" +
+      "@rs-arena/client is a library: import { HttpOracle, CountingOracle, ... } from '@rs-arena/client'.\n",
+  );
+  process.exit(1);
+}
+const { register: registerTsx } = await import('tsx/esm/api');
+registerTsx();
+// Registered after tsx, so it runs first and tsx's resolver sees the condition too.
+register('./source-condition.mjs', import.meta.url);
+const { main } = await import(entry.href);
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (err) {

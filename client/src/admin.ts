@@ -1,9 +1,14 @@
 // The operator's and evaluator's side of the API, for experiments: create the deployments a sweep
 // needs, read vote counts, certify. Never used by an attack (an attacker has none of these rights).
 import { Pool } from 'undici';
-import type { CertifyResponse, DeploymentInfo, DeploymentSpec, DeploymentSpecInput, UsageResponse, VotesResponse } from '@rs-arena/shared/api';
+import type { z } from 'zod';
+import {
+  CertifyResponse, DeploymentInfo, DeploymentSpec, DeploymentSpecList, Removed, UsageResponse, VotesResponse,
+  type DeploymentSpecInput,
+} from '@rs-arena/shared/api';
 import { encodeTensorJson, float32ToBytes } from '@rs-arena/shared/tensor';
 import { HttpError, withNetworkRetries } from './oracle-http.js';
+import { errorBody, parseResponse } from './response.js';
 
 export class ServerAdmin {
   private readonly pool: Pool;
@@ -12,8 +17,8 @@ export class ServerAdmin {
     this.pool = new Pool(endpoint, { connections: 4 });
   }
 
-  /** JSON in and out; a Uint8Array body goes as application/octet-stream. */
-  private async call<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
+  /** JSON in, and out parsed with the route's response `schema`; a Uint8Array body goes as application/octet-stream. */
+  private async call<S extends z.ZodType>(schema: S, method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<z.output<S>> {
     const binary = body instanceof Uint8Array;
     const send = async () => {
       const res = await this.pool.request({
@@ -27,19 +32,14 @@ export class ServerAdmin {
     // A reset keep-alive connection must not end a two-hour sweep: these calls are safe to repeat.
     const { res, text } = await withNetworkRetries(send);
     if (res.statusCode >= 300) {
-      let message = text;
-      try {
-        message = JSON.parse(text).message ?? text;
-      } catch {
-        /* raw text */
-      }
-      throw new HttpError(res.statusCode, 'http_error', `HTTP ${res.statusCode} from ${method} ${path}: ${message}`);
+      const error = errorBody(text);
+      throw new HttpError(res.statusCode, error?.error ?? 'http_error', `HTTP ${res.statusCode} from ${method} ${path}: ${error?.message ?? text}`);
     }
-    return JSON.parse(text) as T;
+    return parseResponse(schema, text, `${method} ${path}`);
   }
 
   async deployments(): Promise<DeploymentSpec[]> {
-    return (await this.call<{ deployments: DeploymentSpec[] }>('GET', '/v1/admin/deployments')).deployments;
+    return (await this.call(DeploymentSpecList, 'GET', '/v1/admin/deployments')).deployments;
   }
 
   /** Creates the deployment, or leaves an identical existing one (a resumed sweep). */
@@ -48,13 +48,9 @@ export class ServerAdmin {
     if (existing) {
       const differs = (Object.keys(spec) as (keyof DeploymentSpecInput)[]).some((k) => JSON.stringify(existing[k]) !== JSON.stringify(spec[k]));
       if (!differs) return;
-      await this.call('DELETE', `/v1/admin/deployments/${encodeURIComponent(spec.id)}`);
+      await this.call(Removed, 'DELETE', `/v1/admin/deployments/${encodeURIComponent(spec.id)}`);
     }
-    await this.call('POST', '/v1/admin/deployments', spec);
-  }
-
-  async removeDeployment(id: string): Promise<void> {
-    await this.call('DELETE', `/v1/admin/deployments/${encodeURIComponent(id)}`);
+    await this.call(DeploymentSpec, 'POST', '/v1/admin/deployments', spec);
   }
 
   /** Micro-decision counts per class for each input (evaluator role), with `n` samples each. */
@@ -67,7 +63,7 @@ export class ServerAdmin {
     for (let start = 0; start < count; start += max) {
       const k = Math.min(max, count - start);
       const path = `/v1/deployments/${encodeURIComponent(deployment)}/votes${n ? `?n=${n}` : ''}`;
-      const res = await this.call<VotesResponse>('POST', path, float32ToBytes(inputs.subarray(start * size, (start + k) * size)));
+      const res = await this.call(VotesResponse, 'POST', path, float32ToBytes(inputs.subarray(start * size, (start + k) * size)));
       out = out ? { ...res, counts: [...out.counts, ...res.counts] } : res;
     }
     return out ?? { sigma: 0, n: n ?? 0, counts: [], usage: { used: 0, limit: null, remaining: null } };
@@ -78,18 +74,18 @@ export class ServerAdmin {
   private async maxBatch(deployment: string): Promise<number> {
     let m = this.maxBatches.get(deployment);
     if (m === undefined) {
-      m = (await this.call<DeploymentInfo>('GET', `/v1/deployments/${encodeURIComponent(deployment)}`)).maxBatch;
+      m = (await this.call(DeploymentInfo, 'GET', `/v1/deployments/${encodeURIComponent(deployment)}`)).maxBatch;
       this.maxBatches.set(deployment, m);
     }
     return m;
   }
 
   async certify(deployment: string, inputs: Float32Array, shape: number[], params: { n0?: number; n?: number; alpha?: number } = {}): Promise<CertifyResponse> {
-    return this.call('POST', `/v1/deployments/${encodeURIComponent(deployment)}/certify`, { inputs: encodeTensorJson(inputs, shape), ...params });
+    return this.call(CertifyResponse, 'POST', `/v1/deployments/${encodeURIComponent(deployment)}/certify`, { inputs: encodeTensorJson(inputs, shape), ...params });
   }
 
   async usage(): Promise<UsageResponse> {
-    return this.call('GET', '/v1/usage');
+    return this.call(UsageResponse, 'GET', '/v1/usage');
   }
 
   close(): Promise<void> {

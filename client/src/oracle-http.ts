@@ -4,9 +4,11 @@
 // request will not get better), and a 429 "budget exhausted" surfaced as BudgetExhausted so the
 // attack stops cleanly with its best result.
 import { Pool, errors as undiciErrors } from 'undici';
-import type { DeploymentInfo, PredictResponse } from '@rs-arena/shared/api';
+import type { z } from 'zod';
+import { DeploymentInfo, PredictResponse, UsageResponse } from '@rs-arena/shared/api';
 import { float32ToBytes } from '@rs-arena/shared/tensor';
 import { BudgetExhausted, type Oracle } from './oracle.js';
+import { errorBody, parseResponse } from './response.js';
 
 export interface HttpOracleOptions {
   endpoint: string;
@@ -35,7 +37,8 @@ export class HttpOracle implements Oracle {
     private readonly o: Required<Omit<HttpOracleOptions, 'connections'>>,
     readonly info: DeploymentInfo,
   ) {
-    this.inputShape = info.inputShape as [number, number, number];
+    const [c, h, w] = info.inputShape; // three, checked by connect()
+    this.inputShape = [c, h, w];
     this.range = info.range;
   }
 
@@ -43,7 +46,11 @@ export class HttpOracle implements Oracle {
   static async connect(options: HttpOracleOptions): Promise<HttpOracle> {
     const pool = new Pool(options.endpoint, { connections: options.connections ?? 8, keepAliveTimeout: 30_000 });
     const o = { retries: 5, backoffMs: 100, ...options };
-    const info = (await request(pool, o, 'GET', `/v1/deployments/${encodeURIComponent(o.deployment)}`)) as DeploymentInfo;
+    const info = await request(pool, o, DeploymentInfo, 'GET', `/v1/deployments/${encodeURIComponent(o.deployment)}`);
+    if (info.inputShape.length !== 3) {
+      await pool.close();
+      throw new Error(`deployment "${o.deployment}" takes inputs of shape [${info.inputShape}], not [C, H, W]`);
+    }
     return new HttpOracle(pool, o, info);
   }
 
@@ -53,7 +60,7 @@ export class HttpOracle implements Oracle {
     for (let start = 0; start < count; start += this.info.maxBatch) {
       const k = Math.min(this.info.maxBatch, count - start);
       const body = float32ToBytes(batch.subarray(start * size, (start + k) * size));
-      const res = (await request(this.pool, this.o, 'POST', `/v1/deployments/${encodeURIComponent(this.o.deployment)}/predict`, body)) as PredictResponse;
+      const res = await request(this.pool, this.o, PredictResponse, 'POST', `/v1/deployments/${encodeURIComponent(this.o.deployment)}/predict`, body);
       if (res.labels.length !== k) throw new Error(`server answered ${res.labels.length} labels for ${k} inputs`);
       out.set(res.labels, start);
       this.lastUsage = res.usage;
@@ -62,8 +69,8 @@ export class HttpOracle implements Oracle {
   }
 
   /** The caller's usage as the server counts it. */
-  usage(): Promise<unknown> {
-    return request(this.pool, this.o, 'GET', '/v1/usage');
+  usage(): Promise<UsageResponse> {
+    return request(this.pool, this.o, UsageResponse, 'GET', '/v1/usage');
   }
 
   close(): Promise<void> {
@@ -71,7 +78,8 @@ export class HttpOracle implements Oracle {
   }
 }
 
-async function request(pool: Pool, o: Required<Omit<HttpOracleOptions, 'connections'>>, method: 'GET' | 'POST', path: string, body?: Uint8Array): Promise<unknown> {
+/** One call, retried on network errors and 503; a 200 is parsed with `schema`, the route's response in shared/src/api.ts. */
+async function request<S extends z.ZodType>(pool: Pool, o: Required<Omit<HttpOracleOptions, 'connections'>>, schema: S, method: 'GET' | 'POST', path: string, body?: Uint8Array): Promise<z.output<S>> {
   for (let attempt = 0; ; attempt++) {
     let status: number;
     let text: string;
@@ -91,20 +99,15 @@ async function request(pool: Pool, o: Required<Omit<HttpOracleOptions, 'connecti
       }
       throw err;
     }
-    if (status === 200) return JSON.parse(text);
+    if (status === 200) return parseResponse(schema, text, `${method} ${path}`);
     if (status === 503 && attempt < o.retries) {
       await sleep(o.backoffMs * 2 ** attempt);
       continue;
     }
-    let parsed: { error?: string; message?: string } = {};
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      /* not JSON: keep the raw text */
-    }
-    const message = parsed.message ?? text.slice(0, 200);
+    const error = errorBody(text);
+    const message = error?.message ?? text.slice(0, 200);
     if (status === 429) throw new BudgetExhausted(`server: ${message}`);
-    throw new HttpError(status, parsed.error ?? 'http_error', `HTTP ${status} from ${method} ${path}: ${message}`);
+    throw new HttpError(status, error?.error ?? 'http_error', `HTTP ${status} from ${method} ${path}: ${message}`);
   }
 }
 

@@ -3,8 +3,10 @@
 // (an attack never spends more than its budget, not even by one query), counts queries per phase,
 // and counts "bad" queries (answered with a label other than the original), as in the ETH
 // realistic-adversarial-examples accounting.
+import type { z } from 'zod';
+import type { AttackRecord, PhaseCount as PhaseCountSchema } from './record.js';
 
-/** A black-box classifier: HTTP (oracle-http.ts) or in-process (oracle-local.ts). */
+/** A black-box classifier: HTTP (oracle-http.ts), or in-process in tests (test/helpers/oracle-local.ts). */
 export interface Oracle {
   /** [C, H, W] of one input. */
   readonly inputShape: readonly [number, number, number];
@@ -19,16 +21,9 @@ export class BudgetExhausted extends Error {
   override name = 'BudgetExhausted';
 }
 
-export interface PhaseCount {
-  queries: number;
-  bad: number;
-}
-
-export interface QueryCounts {
-  total: number;
-  bad: number;
-  perPhase: Record<string, PhaseCount>;
-}
+/** Queries and "bad" queries: in total and per phase, as records store them (record.ts). */
+export type PhaseCount = z.infer<typeof PhaseCountSchema>;
+export type QueryCounts = AttackRecord['queries'];
 
 export class CountingOracle {
   readonly inputSize: number;
@@ -116,18 +111,6 @@ export class CountingOracle {
       }
     }
     return labels;
-  }
-
-  /**
-   * Whether each input is adversarial: answered with a valid label other than the original. An
-   * abstention (−1, Cohen's PREDICT) is not a wrong answer, so it does not count as adversarial.
-   */
-  async isAdversarial(batch: Float32Array, count: number): Promise<boolean[]> {
-    return Array.from(await this.labels(batch, count), (l) => l >= 0 && l !== this.originalLabel);
-  }
-
-  async isAdversarial1(x: Float32Array): Promise<boolean> {
-    return (await this.isAdversarial(x, 1))[0];
   }
 
   record(value: number): void {

@@ -22,7 +22,8 @@ export async function startServer(options: { config?: string; env?: Record<strin
   const keys = { admin: secret(), evaluator: secret(), client: secret() };
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+  // The server's TypeScript sources, with the workspace packages resolved to theirs (no build step).
+  const child = spawn(process.execPath, ['--conditions=rs-arena-source', '--import', 'tsx', MAIN], {
     env: {
       ...process.env,
       PORT: String(port),

@@ -1,16 +1,8 @@
 // Small vector operations on Float32Array, allocation-light: the attacks' arithmetic.
 export type Vec = Float32Array;
 
-export const zeros = (n: number): Vec => new Float32Array(n);
-export const copy = (a: Vec): Vec => a.slice();
-
 export function sub(a: Vec, b: Vec, out: Vec = new Float32Array(a.length)): Vec {
   for (let i = 0; i < a.length; i++) out[i] = a[i] - b[i];
-  return out;
-}
-
-export function add(a: Vec, b: Vec, out: Vec = new Float32Array(a.length)): Vec {
-  for (let i = 0; i < a.length; i++) out[i] = a[i] + b[i];
   return out;
 }
 
@@ -41,12 +33,6 @@ export function norm2(a: Vec): number {
   return Math.sqrt(dot(a, a));
 }
 
-export function normInf(a: Vec): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
-  return m;
-}
-
 export function dist2(a: Vec, b: Vec): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += (a[i] - b[i]) ** 2;
@@ -72,13 +58,5 @@ export function normalize(a: Vec, out: Vec = new Float32Array(a.length)): Vec {
 
 export function sign(a: Vec, out: Vec = new Float32Array(a.length)): Vec {
   for (let i = 0; i < a.length; i++) out[i] = a[i] > 0 ? 1 : a[i] < 0 ? -1 : 0;
-  return out;
-}
-
-/** Stacks several inputs into one batch. */
-export function stack(rows: Vec[]): Vec {
-  const n = rows[0]?.length ?? 0;
-  const out = new Float32Array(rows.length * n);
-  rows.forEach((r, i) => out.set(r, i * n));
   return out;
 }

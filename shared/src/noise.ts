@@ -20,7 +20,6 @@ interface Kernel {
   memory: WebAssembly.Memory;
   __heap_base: WebAssembly.Global;
   seed(ptr: number): void;
-  save(ptr: number): void;
   fill_noisy(out: number, x: number, d: number, copies: number, sigma: number): void;
   fill_normal(out: number, len: number, mean: number, sigma: number): void;
 }
@@ -59,17 +58,6 @@ export class NoiseSource implements NoiseGenerator {
   static fromCrypto(): NoiseSource {
     const rng = Rng.fromCrypto();
     return new NoiseSource(Uint32Array.from({ length: STATE_WORDS }, () => rng.nextUint32()));
-  }
-
-  /** An independent source seeded from this one's stream. */
-  fork(): NoiseSource {
-    const w = new Uint32Array(STATE_WORDS);
-    this.fillNormal(new Float32Array(0));
-    const view = new Uint32Array(this.k.memory.buffer, this.base, STATE_WORDS);
-    this.k.save(this.base);
-    const seeder = Rng.seeded(view.reduce((a, v) => (a * 31 + v) % 2 ** 48, 0));
-    for (let i = 0; i < STATE_WORDS; i++) w[i] = seeder.nextUint32();
-    return new NoiseSource(w);
   }
 
   scratch(length: number): Float32Array {

@@ -70,11 +70,6 @@ export class Rng {
     return new Rng([buf.readUInt32LE(0), buf.readUInt32LE(4), buf.readUInt32LE(8), buf.readUInt32LE(12)]);
   }
 
-  /** An independent child stream (e.g. one per request), derived from this one. */
-  fork(): Rng {
-    return new Rng([this.nextUint32(), this.nextUint32(), this.nextUint32(), this.nextUint32()]);
-  }
-
   /** xoshiro128**: the next 32-bit word as an unsigned integer. */
   nextUint32(): number {
     const result = Math.imul(rotl(Math.imul(this.b, 5), 7), 9) >>> 0;

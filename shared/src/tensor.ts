@@ -68,14 +68,3 @@ export function decodeTensorJson(t: TensorJson): { values: Float32Array; shape: 
   }
   return { values, shape: t.shape };
 }
-
-/** Splits a flat batch into the number of inputs it holds, or says why it cannot. */
-export function batchCount(values: Float32Array, inputSize: number): number {
-  if (values.length === 0) throw new TensorFormatError('empty batch: no input values');
-  if (values.length % inputSize !== 0) {
-    throw new TensorFormatError(
-      `batch of ${values.length} values is not a whole number of inputs of ${inputSize} values each`,
-    );
-  }
-  return values.length / inputSize;
-}

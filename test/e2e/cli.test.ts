@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import type { UsageResponse } from '@rs-arena/shared/api';
+import { UsageResponse } from '@rs-arena/shared/api';
 import { AttackRecord } from '../../client/src/record.js';
 import { KEYS, testApp } from '../helpers/app.js';
 
@@ -43,7 +43,7 @@ const records = (file: string) => readFileSync(file, 'utf8').trim().split('\n').
 
 async function serverQueries(key: string, deployment: string): Promise<number> {
   const res = await fetch(`${base}/v1/usage`, { headers: { authorization: `Bearer ${key}` } });
-  const usage = (await res.json()) as UsageResponse;
+  const usage = UsageResponse.parse(await res.json());
   return usage.deployments.find((d) => d.deployment === deployment)?.queries ?? 0;
 }
 

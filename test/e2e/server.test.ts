@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { float32ToBytes } from '@rs-arena/shared/tensor';
-import type { PredictResponse, UsageResponse } from '@rs-arena/shared/api';
+import { ErrorBody, PredictResponse, UsageResponse } from '@rs-arena/shared/api';
 import { images } from '../helpers/app.js';
 
 const ADMIN = 'e2e-admin-key-0123456789';
@@ -41,14 +41,14 @@ test('the default server answers over real HTTP, counts queries, enforces budget
       });
     const res = await call('fmnist-randtrain-rs025', values);
     assert.equal(res.status, 200);
-    const body = (await res.json()) as PredictResponse;
+    const body = PredictResponse.parse(await res.json());
     assert.equal(body.labels.length, 10);
     assert.ok(body.labels.filter((l: number, i: number) => l === labels[i]).length >= 7);
     assert.deepEqual(body.usage, { used: 10, limit: 12, remaining: 2 });
     const refused = await call('fmnist-randtrain-rs025', values.subarray(0, 3 * 784));
     assert.equal(refused.status, 429);
-    assert.match(((await refused.json()) as { message: string }).message, /exceeds the 2 remaining of 12/);
-    const usage = (await (await fetch(`${base}/v1/usage`, { headers: { authorization: `Bearer ${CLIENT}` } })).json()) as UsageResponse;
+    assert.match(ErrorBody.parse(await refused.json()).message, /exceeds the 2 remaining of 12/);
+    const usage = UsageResponse.parse(await (await fetch(`${base}/v1/usage`, { headers: { authorization: `Bearer ${CLIENT}` } })).json());
     const rs = usage.deployments.find((d) => d.deployment === 'fmnist-randtrain-rs025')!;
     assert.deepEqual([rs.queries, rs.forwardPasses, rs.rejected], [10, 1000, 3]);
     const metrics = await (await fetch(`${base}/metrics`)).text();

@@ -70,14 +70,9 @@ test('in-place fills of a scratch view equal copied fills, and the view is not r
   assert.equal(view.length, 7840, 'the scratch view is still attached');
 });
 
-test('seeds reproduce, differ, and forks are independent; crypto seeding is unpredictable', () => {
+test('seeds reproduce and differ; crypto seeding is unpredictable', () => {
   const a = NoiseSource.seeded(42).fillNormal(new Float32Array(1000));
   assert.deepEqual(NoiseSource.seeded(42).fillNormal(new Float32Array(1000)), a);
   assert.notDeepEqual(NoiseSource.seeded(43).fillNormal(new Float32Array(1000)), a);
-  const parent = NoiseSource.seeded(9);
-  const child = parent.fork();
-  const p = parent.fillNormal(new Float32Array(100_000));
-  const c = child.fillNormal(new Float32Array(100_000));
-  assert.ok(Math.abs(correlation(p, c)) < 5 / Math.sqrt(100_000));
   assert.notDeepEqual(NoiseSource.fromCrypto().fillNormal(new Float32Array(8)), NoiseSource.fromCrypto().fillNormal(new Float32Array(8)));
 });

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   float32ToBytes, bytesToFloat32, float32ToBase64, base64ToFloat32, encodeTensorJson, decodeTensorJson,
-  batchCount, TensorJson,
+  TensorJson,
 } from '@rs-arena/shared/tensor';
 
 const values = Float32Array.from([0, 1, -1.5, 0.1, 3.4028234663852886e38, 1e-45, -0]);
@@ -38,10 +38,4 @@ test('JSON tensors check shape against data', () => {
   assert.throws(() => decodeTensorJson({ ...t, shape: [2, 2] }), /shape \[2,2\] holds 4 values but data has 6/);
   assert.throws(() => encodeTensorJson(Float32Array.of(1), [2]), /holds 2 values, got 1/);
   assert.equal(TensorJson.safeParse({ ...t, dtype: 'float64' }).success, false);
-});
-
-test('batchCount splits whole inputs and names the problem otherwise', () => {
-  assert.equal(batchCount(new Float32Array(784 * 3), 784), 3);
-  assert.throws(() => batchCount(new Float32Array(0), 784), /empty batch/);
-  assert.throws(() => batchCount(new Float32Array(785), 784), /not a whole number of inputs of 784/);
 });

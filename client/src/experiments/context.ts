@@ -44,7 +44,7 @@ export function inputsFor(ctx: ExperimentContext, model: string, count: number):
 export async function deploymentFor(ctx: ExperimentContext, model: string, sigma: number, n: number): Promise<string> {
   const id = `x-${model}-s${sigma}-n${sigma === 0 ? 1 : n}`.replace(/[^A-Za-z0-9._-]/g, '_');
   // maxBatch: the server lowers it to what fits its body limit (ImageNet inputs are 600 kB);
-  // batchSize: noisy copies per onnxruntime run, small for ImageNet (memory, and its best throughput).
+  // batchSize: noisy copies per model run on the server, small for ImageNet (memory, and its best throughput).
   const entry = findModel(loadCatalog(), model);
   const large = entry ? entry.input.shape.reduce((a, b) => a * b, 1) > 10_000 : false;
   await ctx.admin.ensureDeployment({ id, model, sigma, n: sigma === 0 ? 1 : n, seed: 7919, maxBatch: 4096, batchSize: large ? 16 : 500 });

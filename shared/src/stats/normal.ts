@@ -1,5 +1,5 @@
 // The standard normal distribution: Φ, its upper tail, and Φ⁻¹, to ~1e-15 relative in both tails.
-// erf/erfc come from two expansions that are each accurate where they are used: a positive-term
+// erfc comes from two expansions that are each accurate where they are used: a positive-term
 // series for |x| < 2 (no cancellation) and a continued fraction for the tail.
 
 const SQRT_PI = Math.sqrt(Math.PI);
@@ -36,12 +36,6 @@ function erfcContinuedFraction(x: number): number {
     if (Math.abs(delta - 1) < 1e-16) break;
   }
   return Math.exp(-x * x) / SQRT_PI / f;
-}
-
-export function erf(x: number): number {
-  if (Number.isNaN(x)) return NaN;
-  if (Math.abs(x) < 2) return erfSeries(x);
-  return x > 0 ? 1 - erfcContinuedFraction(x) : erfcContinuedFraction(-x) - 1;
 }
 
 export function erfc(x: number): number {

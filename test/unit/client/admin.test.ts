@@ -11,7 +11,7 @@ test('ServerAdmin retries a reset connection, not an HTTP error', async () => {
   const server = createServer((req, res) => {
     requests++;
     if (req.url === '/v1/admin/deployments' && requests === 1) return req.socket.destroy(); // ECONNRESET / socket closed
-    if (req.url === '/v1/admin/deployments') return res.end(JSON.stringify({ deployments: [{ id: 'd' }] }));
+    if (req.url === '/v1/admin/deployments') return res.end(JSON.stringify({ deployments: [{ id: 'd', model: 'fmnist-cnn' }] }));
     res.statusCode = 404;
     res.end(JSON.stringify({ error: 'not_found', message: 'no such route' }));
   });

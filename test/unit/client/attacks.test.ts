@@ -3,7 +3,7 @@
 // never makes them crash, hang or overspend.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LocalOracle } from '../../../client/src/oracle-local.js';
+import { LocalOracle } from '../../helpers/oracle-local.js';
 import { CountingOracle, type Oracle } from '../../../client/src/oracle.js';
 import { ATTACKS } from '../../../client/src/attacks/index.js';
 import { dist2 } from '../../../client/src/vec.js';

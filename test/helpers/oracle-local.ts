@@ -1,10 +1,11 @@
-// The same model in-process: the ONNX file through the server's own model and smoothing code, so
-// fast tests and local experiments see exactly what the server would answer, without HTTP.
+// The same model in-process, for tests: the ONNX file through the server's own model and smoothing
+// code, so a fast test sees exactly what the server would answer, without HTTP. It lives here, not in
+// client/, because the attacker's package must not depend on the defender's (onnxruntime-node).
 import { findModel, loadCatalog, resolveModel } from '@rs-arena/shared/catalog';
 import { NoiseSource } from '@rs-arena/shared/noise';
-import { OnnxModel } from '@rs-arena/server/model';
-import { SmoothedClassifier, type VoteRule } from '@rs-arena/server/smoothing';
-import type { Oracle } from './oracle.js';
+import { OnnxModel } from '../../server/src/model.js';
+import { SmoothedClassifier, type VoteRule } from '../../server/src/smoothing.js';
+import type { Oracle } from '../../client/src/oracle.js';
 
 export interface LocalOracleOptions {
   /** RS noise level; 0 (default) is the undefended model. */
@@ -23,9 +24,6 @@ export class LocalOracle implements Oracle {
   private readonly noise: NoiseSource;
   private readonly n: number;
   private readonly rule: VoteRule;
-  /** Calls and inputs received: the ground truth a counting test compares with. */
-  calls = 0;
-  inputs = 0;
 
   private constructor(readonly model: OnnxModel, o: LocalOracleOptions) {
     this.inputShape = model.inputShape;
@@ -50,16 +48,7 @@ export class LocalOracle implements Oracle {
   }
 
   async predict(batch: Float32Array, count: number): Promise<Int32Array> {
-    this.calls++;
-    this.inputs += count;
     return this.smoothed.predict(batch, count, this.n, this.rule, this.noise);
-  }
-
-  /** Vote counts per class over n noisy copies of each input (what the evaluator's /votes answers). */
-  async votes(batch: Float32Array, count: number, n: number): Promise<number[][]> {
-    const counts = await this.smoothed.votes(batch, count, n, this.noise);
-    const classes = counts.length / count;
-    return Array.from({ length: count }, (_, i) => Array.from(counts.subarray(i * classes, (i + 1) * classes)));
   }
 
   close(): Promise<void> {

@@ -1,0 +1,10 @@
+// @rs-arena/client as a library: what another project needs to attack an rs-arena endpoint (or any
+// classifier it wraps as an Oracle) with the arena's attacks and query accounting, and the schema of
+// the records the CLI writes. The CLI, experiments and report stay in the repository (they need its
+// models, data and server).
+export { BudgetExhausted, CountingOracle, type Oracle, type PhaseCount, type QueryCounts } from './oracle.js';
+export { HttpError, HttpOracle, type HttpOracleOptions } from './oracle-http.js';
+export { ResponseError } from './response.js';
+export * from './attacks/index.js';
+export type { Attack, AttackOptions, AttackResult, StopReason } from './attacks/attack.js';
+export { AttackRecord } from './record.js';
