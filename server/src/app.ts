@@ -47,8 +47,9 @@ export async function buildApp(config: ServerConfig, options: BuildOptions = {})
     openapi: new OpenApi(),
     ready: false,
   };
+  let ownKeys;
   try {
-    await loadKeys(ctx, config, options.onGeneratedKeys);
+    ownKeys = await loadKeys(ctx, config, options.onGeneratedKeys);
   } catch (err) {
     await state.close();
     throw err;
@@ -91,7 +92,7 @@ export async function buildApp(config: ServerConfig, options: BuildOptions = {})
   try {
     for (const spec of config.deployments) await ctx.deployments.add(spec);
     await loadDeployments(ctx, app.log);
-    await followChanges(ctx, config, app.log);
+    await followChanges(ctx, config, ownKeys, app.log);
   } catch (err) {
     await app.close();
     const message = err instanceof Error ? err.message : String(err);

@@ -23,13 +23,17 @@ export const storedKey = (k: ApiKey): StoredKey => ({ id: k.id, role: k.role, sh
  * the config wins at each start), then those created at runtime. With no key at all, fresh random
  * keys: in a shared store only the first replica's are kept, the others load them.
  */
-export async function loadKeys(ctx: AppContext, config: ServerConfig, onGenerated?: (keys: { id: string; role: string; secret: string }[]) => void): Promise<void> {
+export async function loadKeys(
+  ctx: AppContext,
+  config: ServerConfig,
+  onGenerated?: (keys: { id: string; role: string; secret: string }[]) => void,
+): Promise<StoredKey[]> {
   for (const k of config.keys) ctx.keys.add(k);
   for (const k of config.envKeys ?? []) ctx.keys.add(k);
-  const configured = new Set(ctx.keys.list().map((k) => k.id));
-  for (const k of ctx.keys.list()) await ctx.state.putKey(storedKey(k));
-  for (const k of await ctx.state.keys()) if (!configured.has(k.id)) ctx.keys.put(k);
-  if (ctx.keys.size > 0) return;
+  const own = ctx.keys.list().map(storedKey);
+  for (const k of own) await ctx.state.putKey(k);
+  for (const k of await ctx.state.keys()) if (!own.some((o) => o.id === k.id)) ctx.keys.put(k);
+  if (ctx.keys.size > 0) return own;
   const generated = [
     { id: 'admin', role: 'admin' as const, secret: generateSecret() },
     { id: 'client', role: 'client' as const, secret: generateSecret() },
@@ -39,6 +43,7 @@ export async function loadKeys(ctx: AppContext, config: ServerConfig, onGenerate
     const key = ctx.keys.add(k);
     if (await ctx.state.putKey(storedKey(key), true)) {
       kept.push(k);
+      own.push(storedKey(key));
     } else {
       // Another replica generated this one first: serve its key (its secret was printed there).
       ctx.keys.remove(k.id);
@@ -47,6 +52,7 @@ export async function loadKeys(ctx: AppContext, config: ServerConfig, onGenerate
     }
   }
   if (kept.length > 0) onGenerated?.(kept);
+  return own;
 }
 
 /** Adds the deployments other replicas created at runtime (the configured ones are loaded already). */
@@ -54,8 +60,8 @@ export async function loadDeployments(ctx: AppContext, log: FastifyBaseLogger): 
   for (const spec of await ctx.state.deployments()) await putDeployment(ctx, spec, log);
 }
 
-/** Follows the other replicas' changes, one at a time in the order they come. */
-export async function followChanges(ctx: AppContext, config: ServerConfig, log: FastifyBaseLogger): Promise<void> {
+/** Follows the other replicas' changes, one at a time in the order they come. `own`: the keys this replica brought (loadKeys). */
+export async function followChanges(ctx: AppContext, config: ServerConfig, own: StoredKey[], log: FastifyBaseLogger): Promise<void> {
   if (!ctx.state.shared) return;
   let queue = Promise.resolve();
   const enqueue = (work: () => Promise<void>) => {
@@ -63,7 +69,7 @@ export async function followChanges(ctx: AppContext, config: ServerConfig, log: 
   };
   await ctx.state.watch(
     (change) => enqueue(() => applyChange(ctx, change, log)),
-    () => enqueue(() => resync(ctx, config, log)),
+    () => enqueue(() => resync(ctx, config, own, log)),
   );
 }
 
@@ -79,10 +85,12 @@ async function applyChange(ctx: AppContext, change: StateChange, log: FastifyBas
   else if (ctx.deployments.remove(change.id)) log.info({ deployment: change.id }, 'deployment removed by another replica');
 }
 
-async function resync(ctx: AppContext, config: ServerConfig, log: FastifyBaseLogger): Promise<void> {
+async function resync(ctx: AppContext, config: ServerConfig, own: StoredKey[], log: FastifyBaseLogger): Promise<void> {
   const keys = await ctx.state.keys();
   const ids = new Set(keys.map((k) => k.id));
-  for (const k of ctx.keys.list()) if (!ids.has(k.id)) ctx.keys.remove(k.id);
+  // A Redis that came back empty (no persistence) still gets this replica's configured keys.
+  for (const k of own) if (!ids.has(k.id)) await ctx.state.putKey(k, true);
+  for (const k of ctx.keys.list()) if (!ids.has(k.id) && !own.some((o) => o.id === k.id)) ctx.keys.remove(k.id);
   for (const k of keys) ctx.keys.put(k);
   const specs = await ctx.state.deployments();
   const keep = new Set([...config.deployments.map((d) => d.id), ...specs.map((d) => d.id)]);
