@@ -134,7 +134,8 @@ test('Redis unreachable: 503 "state store unavailable", nothing served; service 
     assert.equal((await app.inject({ url: '/v1/usage', headers: auth('client') })).statusCode, 503);
     await redis.restart();
     await until(async () => (await predict(app)).statusCode === 200, 'service to resume', 15_000);
-    assert.equal((await used(app)).queries, 0, 'Redis restarted without persistence: the ledger is empty, and the 503 charged nothing');
+    // Redis came back empty (no persistence in this test): the one query answered since, and nothing for the 503s.
+    assert.equal((await used(app)).queries, 1);
   } finally {
     await app.close();
     await redis.destroy();
