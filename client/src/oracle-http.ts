@@ -2,7 +2,10 @@
 // keep-alive undici pool, binary float32 bodies, large batches split to the deployment's maximum,
 // retries with exponential back-off on network errors and 503 only (never on another 4xx: a bad
 // request will not get better), and a 429 "budget exhausted" surfaced as BudgetExhausted so the
-// attack stops cleanly with its best result.
+// attack stops cleanly with its best result. Every POST carries an Idempotency-Key, one random id
+// per request reused by its retries: a retry after a reset connection gets the answer the server
+// already gave (same labels), charged once, so client and server counts stay equal.
+import { randomUUID } from 'node:crypto';
 import { Pool, errors as undiciErrors } from 'undici';
 import type { DeploymentInfo, PredictResponse } from '@rs-arena/shared/api';
 import { float32ToBytes } from '@rs-arena/shared/tensor';
@@ -53,7 +56,14 @@ export class HttpOracle implements Oracle {
     for (let start = 0; start < count; start += this.info.maxBatch) {
       const k = Math.min(this.info.maxBatch, count - start);
       const body = float32ToBytes(batch.subarray(start * size, (start + k) * size));
-      const res = (await request(this.pool, this.o, 'POST', `/v1/deployments/${encodeURIComponent(this.o.deployment)}/predict`, body)) as PredictResponse;
+      let res: PredictResponse;
+      try {
+        res = (await request(this.pool, this.o, 'POST', `/v1/deployments/${encodeURIComponent(this.o.deployment)}/predict`, body)) as PredictResponse;
+      } catch (err) {
+        // The parts before this one were answered and charged: say so, the caller un-books the rest only.
+        if (err instanceof BudgetExhausted) throw new BudgetExhausted(err.message, start);
+        throw err;
+      }
       if (res.labels.length !== k) throw new Error(`server answered ${res.labels.length} labels for ${k} inputs`);
       out.set(res.labels, start);
       this.lastUsage = res.usage;
@@ -72,6 +82,8 @@ export class HttpOracle implements Oracle {
 }
 
 async function request(pool: Pool, o: Required<Omit<HttpOracleOptions, 'connections'>>, method: 'GET' | 'POST', path: string, body?: Uint8Array): Promise<unknown> {
+  // One id for this logical request, the same on every retry of it.
+  const idempotency = method === 'POST' ? { [IDEMPOTENCY_HEADER]: newIdempotencyKey() } : {};
   for (let attempt = 0; ; attempt++) {
     let status: number;
     let text: string;
@@ -79,7 +91,7 @@ async function request(pool: Pool, o: Required<Omit<HttpOracleOptions, 'connecti
       const res = await pool.request({
         method,
         path,
-        headers: { authorization: `Bearer ${o.key}`, ...(body ? { 'content-type': 'application/octet-stream' } : {}) },
+        headers: { authorization: `Bearer ${o.key}`, ...(body ? { 'content-type': 'application/octet-stream' } : {}), ...idempotency },
         body,
       });
       status = res.statusCode;
@@ -92,15 +104,16 @@ async function request(pool: Pool, o: Required<Omit<HttpOracleOptions, 'connecti
       throw err;
     }
     if (status === 200) return JSON.parse(text);
-    if (status === 503 && attempt < o.retries) {
-      await sleep(o.backoffMs * 2 ** attempt);
-      continue;
-    }
     let parsed: { error?: string; message?: string } = {};
     try {
       parsed = JSON.parse(text);
     } catch {
       /* not JSON: keep the raw text */
+    }
+    // 503: the server (or its state store) is unavailable; 409 request_in_progress: our own earlier attempt still runs.
+    if ((status === 503 || (status === 409 && parsed.error === 'request_in_progress')) && attempt < o.retries) {
+      await sleep(o.backoffMs * 2 ** attempt);
+      continue;
     }
     const message = parsed.message ?? text.slice(0, 200);
     if (status === 429) throw new BudgetExhausted(`server: ${message}`);
@@ -115,6 +128,11 @@ function isNetworkError(err: unknown): boolean {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export const IDEMPOTENCY_HEADER = 'idempotency-key';
+
+/** A fresh request id: random, so no two logical requests share one. */
+export const newIdempotencyKey = (): string => randomUUID();
 
 /** `send()`, repeated with exponential back-off while it fails with a network error (at most `retries` times). */
 export async function withNetworkRetries<T>(send: () => Promise<T>, retries = 4, backoffMs = 100): Promise<T> {
