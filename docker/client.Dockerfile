@@ -1,7 +1,7 @@
 # The attacker: rs-arena's CLI, which reaches the server only over HTTP (no model, no server code used).
 #   docker build -f docker/client.Dockerfile -t rs-arena-client .
 #   docker run --rm rs-arena-client attack --endpoint http://server:8080 --key KEY --deployment fmnist-cnn-rs025
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 WORKDIR /app
 # The client workspace depends on the server's package for its in-process test oracle only; the
 # install skips onnxruntime's CUDA download either way.
@@ -13,12 +13,14 @@ COPY server/package.json server/
 COPY client/package.json client/
 RUN npm ci --omit=dev --workspace=@rs-arena/client --no-audit --no-fund && npm cache clean --force
 COPY shared/src shared/src
+COPY shared/native/noise.wasm shared/native/
 COPY server/src server/src
 COPY client/src client/src
 COPY client/bin client/bin
 # The shipped test images (--images sample) and the manifest that names them.
 COPY models/manifest.json models/
 COPY models/data models/data
+# Owned by node so the results volume (a named volume takes this owner when first mounted) is writable.
 RUN mkdir -p /results && chown node /results
 USER node
 VOLUME /results
