@@ -1,7 +1,7 @@
 # The attacker: rs-arena's CLI, which reaches the server only over HTTP (no model, no server code used).
 #   docker build -f docker/client.Dockerfile -t rs-arena-client .
 #   docker run --rm rs-arena-client attack --endpoint http://server:8080 --key KEY --deployment fmnist-cnn-rs025
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 WORKDIR /app
 # The client workspace depends on @rs-arena/shared only (no server code, no onnxruntime); the lockfile
 # still names every workspace, so their package.json files come along. The onnxruntime setting is
@@ -19,6 +19,7 @@ COPY client/bin client/bin
 # The shipped test images (--images sample) and the manifest that names them.
 COPY models/manifest.json models/
 COPY models/data models/data
+# Owned by node so the results volume (a named volume takes this owner when first mounted) is writable.
 RUN mkdir -p /results && chown node /results
 USER node
 VOLUME /results

@@ -7,7 +7,7 @@ import {
   type DeploymentSpecInput,
 } from '@rs-arena/shared/api';
 import { encodeTensorJson, float32ToBytes } from '@rs-arena/shared/tensor';
-import { HttpError, withNetworkRetries } from './oracle-http.js';
+import { HttpError, IDEMPOTENCY_HEADER, newIdempotencyKey, withNetworkRetries } from './oracle-http.js';
 import { errorBody, parseResponse } from './response.js';
 
 export class ServerAdmin {
@@ -20,17 +20,29 @@ export class ServerAdmin {
   /** JSON in, and out parsed with the route's response `schema`; a Uint8Array body goes as application/octet-stream. */
   private async call<S extends z.ZodType>(schema: S, method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<z.output<S>> {
     const binary = body instanceof Uint8Array;
+    // Votes and certify are charged: one id per call, reused by its retries, so a retry is answered
+    // from the server's kept answer and charged once (the other calls are safe to repeat anyway).
+    const idempotency = method === 'POST' ? { [IDEMPOTENCY_HEADER]: newIdempotencyKey() } : {};
     const send = async () => {
       const res = await this.pool.request({
         method,
         path,
-        headers: { authorization: `Bearer ${this.key}`, ...(body !== undefined ? { 'content-type': binary ? 'application/octet-stream' : 'application/json' } : {}) },
+        headers: {
+          authorization: `Bearer ${this.key}`,
+          ...(body !== undefined ? { 'content-type': binary ? 'application/octet-stream' : 'application/json' } : {}),
+          ...idempotency,
+        },
         body: body === undefined ? undefined : binary ? body : JSON.stringify(body),
       });
       return { res, text: await res.body.text() };
     };
     // A reset keep-alive connection must not end a two-hour sweep: these calls are safe to repeat.
-    const { res, text } = await withNetworkRetries(send);
+    let { res, text } = await withNetworkRetries(send);
+    // Our own first attempt still runs on the server (its connection was reset): wait for its answer.
+    for (let wait = 0; res.statusCode === 409 && text.includes('"request_in_progress"') && wait < 8; wait++) {
+      await new Promise((r) => setTimeout(r, 100 * 2 ** wait));
+      ({ res, text } = await withNetworkRetries(send));
+    }
     if (res.statusCode >= 300) {
       const error = errorBody(text);
       throw new HttpError(res.statusCode, error?.error ?? 'http_error', `HTTP ${res.statusCode} from ${method} ${path}: ${error?.message ?? text}`);

@@ -2,7 +2,10 @@
 // keep-alive undici pool, binary float32 bodies, large batches split to the deployment's maximum,
 // retries with exponential back-off on network errors and 503 only (never on another 4xx: a bad
 // request will not get better), and a 429 "budget exhausted" surfaced as BudgetExhausted so the
-// attack stops cleanly with its best result.
+// attack stops cleanly with its best result. Every POST carries an Idempotency-Key, one random id
+// per request reused by its retries: a retry after a reset connection gets the answer the server
+// already gave (same labels), charged once, so client and server counts stay equal.
+import { randomUUID } from 'node:crypto';
 import { Pool, errors as undiciErrors } from 'undici';
 import type { z } from 'zod';
 import { DeploymentInfo, PredictResponse, UsageResponse } from '@rs-arena/shared/api';
@@ -60,7 +63,14 @@ export class HttpOracle implements Oracle {
     for (let start = 0; start < count; start += this.info.maxBatch) {
       const k = Math.min(this.info.maxBatch, count - start);
       const body = float32ToBytes(batch.subarray(start * size, (start + k) * size));
-      const res = await request(this.pool, this.o, PredictResponse, 'POST', `/v1/deployments/${encodeURIComponent(this.o.deployment)}/predict`, body);
+      let res: PredictResponse;
+      try {
+        res = await request(this.pool, this.o, PredictResponse, 'POST', `/v1/deployments/${encodeURIComponent(this.o.deployment)}/predict`, body);
+      } catch (err) {
+        // The parts before this one were answered and charged: say so, the caller un-books the rest only.
+        if (err instanceof BudgetExhausted) throw new BudgetExhausted(err.message, start);
+        throw err;
+      }
       if (res.labels.length !== k) throw new Error(`server answered ${res.labels.length} labels for ${k} inputs`);
       out.set(res.labels, start);
       this.lastUsage = res.usage;
@@ -80,6 +90,8 @@ export class HttpOracle implements Oracle {
 
 /** One call, retried on network errors and 503; a 200 is parsed with `schema`, the route's response in shared/src/api.ts. */
 async function request<S extends z.ZodType>(pool: Pool, o: Required<Omit<HttpOracleOptions, 'connections'>>, schema: S, method: 'GET' | 'POST', path: string, body?: Uint8Array): Promise<z.output<S>> {
+  // One id for this logical request, the same on every retry of it.
+  const idempotency = method === 'POST' ? { [IDEMPOTENCY_HEADER]: newIdempotencyKey() } : {};
   for (let attempt = 0; ; attempt++) {
     let status: number;
     let text: string;
@@ -87,7 +99,7 @@ async function request<S extends z.ZodType>(pool: Pool, o: Required<Omit<HttpOra
       const res = await pool.request({
         method,
         path,
-        headers: { authorization: `Bearer ${o.key}`, ...(body ? { 'content-type': 'application/octet-stream' } : {}) },
+        headers: { authorization: `Bearer ${o.key}`, ...(body ? { 'content-type': 'application/octet-stream' } : {}), ...idempotency },
         body,
       });
       status = res.statusCode;
@@ -100,11 +112,12 @@ async function request<S extends z.ZodType>(pool: Pool, o: Required<Omit<HttpOra
       throw err;
     }
     if (status === 200) return parseResponse(schema, text, `${method} ${path}`);
-    if (status === 503 && attempt < o.retries) {
+    const error = errorBody(text);
+    // 503: the server (or its state store) is unavailable; 409 request_in_progress: our own earlier attempt still runs.
+    if ((status === 503 || (status === 409 && error?.error === 'request_in_progress')) && attempt < o.retries) {
       await sleep(o.backoffMs * 2 ** attempt);
       continue;
     }
-    const error = errorBody(text);
     const message = error?.message ?? text.slice(0, 200);
     if (status === 429) throw new BudgetExhausted(`server: ${message}`);
     throw new HttpError(status, error?.error ?? 'http_error', `HTTP ${status} from ${method} ${path}: ${message}`);
@@ -118,6 +131,11 @@ function isNetworkError(err: unknown): boolean {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export const IDEMPOTENCY_HEADER = 'idempotency-key';
+
+/** A fresh request id: random, so no two logical requests share one. */
+export const newIdempotencyKey = (): string => randomUUID();
 
 /** `send()`, repeated with exponential back-off while it fails with a network error (at most `retries` times). */
 export async function withNetworkRetries<T>(send: () => Promise<T>, retries = 4, backoffMs = 100): Promise<T> {

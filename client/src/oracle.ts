@@ -19,6 +19,17 @@ export interface Oracle {
 /** Thrown when a call would exceed the budget (client-side) or the server answered 429. */
 export class BudgetExhausted extends Error {
   override name = 'BudgetExhausted';
+
+  constructor(
+    message: string,
+    /**
+     * Queries of the refused call the server did charge before refusing: a batch split into
+     * several requests (oracle-http.ts) may meet the 429 half-way, after earlier parts were answered.
+     */
+    readonly charged = 0,
+  ) {
+    super(message);
+  }
 }
 
 /** Queries and "bad" queries: in total and per phase, as records store them (record.ts). */
@@ -97,10 +108,12 @@ export class CountingOracle {
     try {
       labels = await this.inner.predict(batch.subarray(0, count * this.inputSize), count);
     } catch (err) {
-      // A server that refuses for budget (429) charged nothing: un-book, so both counts agree.
+      // A server that refuses for budget (429) charged nothing of the refused part: un-book that
+      // part only (the parts answered before it were charged), so both counts agree.
       if (err instanceof BudgetExhausted) {
-        this.total -= price;
-        p.queries -= price;
+        const refused = price - Math.min(price, err.charged);
+        this.total -= refused;
+        p.queries -= refused;
       }
       throw err;
     }

@@ -5,8 +5,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { loadCatalog } from '@rs-arena/shared/catalog';
 import type { ServerConfig } from './config.js';
 import { DeploymentRegistry } from './deployments.js';
-import { KeyStore, generateSecret } from './auth.js';
-import { Ledger } from './budget.js';
+import { KeyStore } from './auth.js';
 import { Metrics } from './metrics.js';
 import { OpenApi } from './openapi.js';
 import { registerBodyParsers } from './body.js';
@@ -19,6 +18,8 @@ import { votesRoutes } from './routes/votes.js';
 import { certifyRoutes } from './routes/certify.js';
 import { usageRoutes } from './routes/usage.js';
 import { adminRoutes } from './routes/admin.js';
+import { followChanges, loadDeployments, loadKeys, openStore } from './state/sync.js';
+import { installIdempotency } from './state/idempotency.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -35,16 +36,24 @@ export interface BuildOptions {
 
 export async function buildApp(config: ServerConfig, options: BuildOptions = {}): Promise<FastifyInstance> {
   const catalog = loadCatalog(config.modelsDir);
+  const state = await openStore(config);
   const ctx: AppContext = {
     config,
     deployments: new DeploymentRegistry(catalog, { threads: config.threads }, config.bodyLimitBytes),
     keys: new KeyStore(),
-    ledger: new Ledger(),
+    ledger: state.ledger,
+    state,
     metrics: new Metrics(),
     openapi: new OpenApi(),
     ready: false,
   };
-  addKeys(ctx, config, options);
+  let ownKeys;
+  try {
+    ownKeys = await loadKeys(ctx, config, options.onGeneratedKeys);
+  } catch (err) {
+    await state.close();
+    throw err;
+  }
 
   const app = Fastify({
     logger: options.logger ?? { level: config.logLevel },
@@ -71,13 +80,19 @@ export async function buildApp(config: ServerConfig, options: BuildOptions = {})
     ctx.metrics.requests.inc({ route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
   });
 
+  installIdempotency(app, ctx);
   for (const plugin of [healthRoutes, deploymentRoutes, predictRoutes, votesRoutes, certifyRoutes, usageRoutes, adminRoutes]) {
     await app.register(plugin, { ctx });
   }
-  app.addHook('onClose', async () => ctx.deployments.close());
+  app.addHook('onClose', async () => {
+    await ctx.deployments.close();
+    await state.close();
+  });
 
   try {
     for (const spec of config.deployments) await ctx.deployments.add(spec);
+    await loadDeployments(ctx, app.log);
+    await followChanges(ctx, config, ownKeys, app.log);
   } catch (err) {
     await app.close();
     const message = err instanceof Error ? err.message : String(err);
@@ -85,17 +100,4 @@ export async function buildApp(config: ServerConfig, options: BuildOptions = {})
   }
   ctx.ready = true;
   return app;
-}
-
-function addKeys(ctx: AppContext, config: ServerConfig, options: BuildOptions): void {
-  for (const k of config.keys) ctx.keys.add(k);
-  for (const k of config.envKeys ?? []) ctx.keys.add(k);
-  if (ctx.keys.size > 0) return;
-  // Secure by default: no configured key means fresh random keys, shown once to the operator.
-  const generated = [
-    { id: 'admin', role: 'admin' as const, secret: generateSecret() },
-    { id: 'client', role: 'client' as const, secret: generateSecret() },
-  ];
-  for (const k of generated) ctx.keys.add(k);
-  options.onGeneratedKeys?.(generated);
 }

@@ -46,6 +46,13 @@ export class KeyStore {
     return found;
   }
 
+  /** Sets a key as another replica stored it (state/sync.ts), replacing any of the same id. */
+  put(key: { id: string; role: Role; sha256: string; budgets: Record<string, number | null> }): ApiKey {
+    const entry: ApiKey = { id: key.id, role: key.role, budgets: { ...key.budgets }, digest: Buffer.from(key.sha256, 'hex') };
+    this.keys.set(key.id, entry);
+    return entry;
+  }
+
   get(id: string): ApiKey | undefined {
     return this.keys.get(id);
   }

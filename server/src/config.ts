@@ -38,6 +38,20 @@ export const ServerConfig = z.object({
   maxCertifyN: z.number().int().min(1).default(10_000_000),
   deployments: z.array(DeploymentSpec).default([]),
   keys: z.array(KeyConfig).default([]),
+  /** redis://… : usage, budgets, keys and runtime deployments in Redis, shared by every replica. Absent: this process's memory. */
+  redisUrl: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL').optional(),
+  /** Answers kept so a retried request (same Idempotency-Key) gets the same answer, charged once. */
+  idempotency: z
+    .object({
+      /** How long an answer is kept (Redis TTL; in memory too). */
+      ttlSeconds: z.number().int().min(1).default(24 * 3600),
+      /** In memory: at most this many answers and bytes (least recently used dropped first). */
+      maxEntries: z.number().int().min(1).default(10_000),
+      maxBytes: z.number().int().min(1024).default(64 * 1024 * 1024),
+      /** How long a request in progress holds its id (a retry meanwhile gets 409). */
+      pendingSeconds: z.number().int().min(1).default(600),
+    })
+    .prefault({}),
 });
 export type ServerConfig = z.infer<typeof ServerConfig> & { envKeys?: EnvKey[] };
 
@@ -69,6 +83,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   if (env.HOST) config.host = env.HOST;
   if (env.LOG_LEVEL) config.logLevel = ServerConfig.shape.logLevel.parse(env.LOG_LEVEL);
   if (env.RS_ARENA_MODELS_DIR) config.modelsDir = env.RS_ARENA_MODELS_DIR;
+  if (env.REDIS_URL) {
+    if (!ServerConfig.shape.redisUrl.safeParse(env.REDIS_URL).success) throw new Error('REDIS_URL must be a redis:// or rediss:// URL');
+    config.redisUrl = env.REDIS_URL;
+  }
   if (env.RS_ARENA_THREADS) config.threads = parseIntEnv(env.RS_ARENA_THREADS, 'RS_ARENA_THREADS', 1, 256);
   const budget = env.RS_ARENA_CLIENT_BUDGET ? parseIntEnv(env.RS_ARENA_CLIENT_BUDGET, 'RS_ARENA_CLIENT_BUDGET', 0) : null;
   const envKeys: EnvKey[] = [];

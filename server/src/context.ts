@@ -5,12 +5,15 @@ import type { KeyStore } from './auth.js';
 import type { Ledger } from './budget.js';
 import type { Metrics } from './metrics.js';
 import type { OpenApi } from './openapi.js';
+import type { StateStore } from './state/store.js';
 
 export interface AppContext {
   config: ServerConfig;
   deployments: DeploymentRegistry;
   keys: KeyStore;
   ledger: Ledger;
+  /** Where the ledger, idempotent answers, runtime keys and deployments live (memory or Redis). */
+  state: StateStore;
   metrics: Metrics;
   openapi: OpenApi;
   /** Set once the configured deployments have loaded. */

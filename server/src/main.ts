@@ -1,4 +1,6 @@
-// env → config → buildApp → listen; graceful shutdown on SIGTERM/SIGINT.
+// env → config → buildApp → listen; graceful shutdown on SIGTERM/SIGINT: stop accepting, finish the
+// requests in flight, close the models and the state store's connections, exit. `npm start` runs
+// this file with `exec` so the signal npm forwards reaches this process, not only npm's shell.
 import { buildApp } from './app.js';
 import { loadConfig } from './config.js';
 
@@ -23,13 +25,26 @@ async function main(): Promise<void> {
     console.error(`rs-arena server: ${(err as Error).message}`);
     process.exit(1);
   }
+  let closing = false;
   const close = async (signal: string) => {
+    if (closing) return;
+    closing = true;
     app.log.info({ signal }, 'shutting down');
-    await app.close();
-    process.exit(0);
+    // A request that never ends must not keep a half-closed server alive.
+    setTimeout(() => {
+      app.log.error('shutdown took over 10 s: exiting anyway');
+      process.exit(1);
+    }, 10_000).unref();
+    try {
+      await app.close();
+      process.exit(0);
+    } catch (err) {
+      app.log.error({ err }, 'shutdown failed');
+      process.exit(1);
+    }
   };
-  process.once('SIGTERM', () => void close('SIGTERM'));
-  process.once('SIGINT', () => void close('SIGINT'));
+  process.on('SIGTERM', () => void close('SIGTERM'));
+  process.on('SIGINT', () => void close('SIGINT'));
   await app.listen({ host: config.host, port: config.port });
   const ids = app.ctx.deployments.list().map((d) => d.id).join(', ');
   app.log.info(`serving deployments: ${ids}`);

@@ -9,6 +9,7 @@ import { authorize, generateSecret, type ApiKey } from '../auth.js';
 import { HttpError, notFound, parseOr400 } from '../errors.js';
 import type { RouteOptions } from '../context.js';
 import { usageOf } from './usage.js';
+import { storedKey } from '../state/sync.js';
 
 const keyInfo = (k: ApiKey) => ({ id: k.id, role: k.role, budgets: k.budgets });
 
@@ -35,12 +36,20 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }
   app.post('/v1/admin/deployments', async (request, reply) => {
     const spec = parseOr400(DeploymentSpec, request.body as DeploymentSpecInput, 'deployment');
     const deployment = await ctx.deployments.add(spec);
+    try {
+      await ctx.state.putDeployment(deployment.spec);
+    } catch (err) {
+      ctx.deployments.remove(spec.id); // not stored: not served, so replicas stay equal
+      throw err;
+    }
     request.log.info({ deployment: spec.id, model: spec.model, sigma: spec.sigma, n: spec.n }, 'deployment added');
     return reply.code(201).send(deployment.spec);
   });
 
   app.delete<{ Params: { id: string } }>('/v1/admin/deployments/:id', async (request) => {
-    if (!ctx.deployments.remove(request.params.id)) throw notFound(`no deployment "${request.params.id}"`);
+    if (!ctx.deployments.has(request.params.id)) throw notFound(`no deployment "${request.params.id}"`);
+    await ctx.state.deleteDeployment(request.params.id);
+    ctx.deployments.remove(request.params.id);
     request.log.info({ deployment: request.params.id }, 'deployment removed');
     return { removed: request.params.id };
   });
@@ -52,13 +61,21 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }
     const id = body.id ?? `${body.role}-${Math.random().toString(36).slice(2, 10)}`;
     const secret = body.secret ?? generateSecret();
     const key = ctx.keys.add({ id, role: body.role, budgets: body.budgets, secret });
+    try {
+      await ctx.state.putKey(storedKey(key));
+    } catch (err) {
+      ctx.keys.remove(id);
+      throw err;
+    }
     request.log.info({ newKey: id, role: body.role }, 'key created');
     return reply.code(201).send({ ...keyInfo(key), secret });
   });
 
   app.delete<{ Params: { id: string } }>('/v1/admin/keys/:id', async (request) => {
-    if (!ctx.keys.remove(request.params.id)) throw notFound(`no key "${request.params.id}"`);
-    ctx.ledger.forgetKey(request.params.id);
+    if (!ctx.keys.get(request.params.id)) throw notFound(`no key "${request.params.id}"`);
+    await ctx.state.deleteKey(request.params.id);
+    ctx.keys.remove(request.params.id);
+    await ctx.ledger.forgetKey(request.params.id);
     return { removed: request.params.id };
   });
 
@@ -67,14 +84,15 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }
     if (!key) throw notFound(`no key "${request.params.id}"`);
     const { deployment, limit } = parseOr400(BudgetUpdate, request.body, 'budget');
     if (deployment !== '*' && !ctx.deployments.has(deployment)) throw new HttpError(404, 'not_found', `no deployment "${deployment}"`);
+    await ctx.state.putKey(storedKey({ ...key, budgets: { ...key.budgets, [deployment]: limit } }));
     key.budgets[deployment] = limit;
     return keyInfo(key);
   });
 
-  app.get('/v1/admin/usage', async () => ({ keys: ctx.keys.list().map((k) => usageOf(ctx, k)) }));
+  app.get('/v1/admin/usage', async () => ({ keys: await Promise.all(ctx.keys.list().map((k) => usageOf(ctx, k))) }));
 
   app.post('/v1/admin/usage/reset', async (request) => {
     const { key, deployment } = parseOr400(UsageReset, request.body ?? {}, 'reset');
-    return { reset: ctx.ledger.reset(key, deployment) };
+    return { reset: await ctx.ledger.reset(key, deployment) };
   });
 };

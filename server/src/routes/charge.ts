@@ -19,7 +19,7 @@ export async function charged<T>(
 ): Promise<{ result: T; usage: Usage }> {
   const labels = { deployment: deployment.id, route };
   const limit = budgetFor(key, deployment.id);
-  const booked = ctx.ledger.charge(key.id, deployment.id, count, limit);
+  const booked = await ctx.ledger.charge(key.id, deployment.id, count, limit);
   if (!booked.ok) {
     ctx.metrics.budgetRejections.inc(labels);
     request.log.info({ count, remaining: booked.usage.remaining }, 'query budget exhausted');
@@ -35,10 +35,10 @@ export async function charged<T>(
   try {
     result = await run();
   } catch (err) {
-    ctx.ledger.refund(key.id, deployment.id, count);
+    await ctx.ledger.refund(key.id, deployment.id, count);
     throw err;
   }
-  ctx.ledger.addForwardPasses(key.id, deployment.id, forwardPasses);
+  await ctx.ledger.addForwardPasses(key.id, deployment.id, forwardPasses);
   ctx.metrics.queries.inc(labels, count);
   ctx.metrics.forwardPasses.inc({ deployment: deployment.id }, forwardPasses);
   ctx.metrics.latency.observe(labels, (performance.now() - started) / 1000);

@@ -3,15 +3,17 @@ import type { FastifyPluginAsync } from 'fastify';
 import { UsageResponse } from '@rs-arena/shared/api';
 import { authorize, budgetFor, type ApiKey } from '../auth.js';
 import type { AppContext, RouteOptions } from '../context.js';
+import { emptyAccount } from '../budget.js';
 
-export function usageOf(ctx: AppContext, key: ApiKey): UsageResponse {
+export async function usageOf(ctx: AppContext, key: ApiKey): Promise<UsageResponse> {
   // Every live deployment (so a fresh key sees its budgets), plus any removed one it has used.
-  const ids = new Set([...ctx.deployments.list().map((d) => d.id), ...ctx.ledger.accountsOf(key.id).map(([id]) => id)]);
+  const accounts = await ctx.ledger.accountsOf(key.id);
+  const ids = new Set([...ctx.deployments.list().map((d) => d.id), ...accounts.keys()]);
   return {
     key: { id: key.id, role: key.role },
     deployments: [...ids].map((id) => {
       const limit = budgetFor(key, id);
-      const acc = ctx.ledger.account(key.id, id);
+      const acc = accounts.get(id) ?? emptyAccount();
       return { deployment: id, ...acc, limit, remaining: limit === null ? null : Math.max(0, limit - acc.queries) };
     }),
   };

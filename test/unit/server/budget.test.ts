@@ -2,18 +2,23 @@
 // refused batch never reaches the model, and a batch larger than what remains is refused whole.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Ledger } from '../../../server/src/budget.js';
+import { MemoryLedger } from '../../../server/src/budget.js';
 import { auth, binary, images, testApp } from '../../helpers/app.js';
 
-test('ledger: a batch that does not fit is refused whole and books nothing', () => {
-  const ledger = new Ledger();
-  assert.deepEqual(ledger.charge('k', 'd', 7, 10), { ok: true, usage: { used: 7, limit: 10, remaining: 3 } });
-  assert.deepEqual(ledger.charge('k', 'd', 4, 10), { ok: false, usage: { used: 7, limit: 10, remaining: 3 } });
-  assert.deepEqual(ledger.charge('k', 'd', 3, 10), { ok: true, usage: { used: 10, limit: 10, remaining: 0 } });
-  assert.equal(ledger.account('k', 'd').rejected, 4);
-  assert.deepEqual(ledger.charge('k', 'other', 1_000_000, null).usage, { used: 1_000_000, limit: null, remaining: null });
-  ledger.refund('k', 'd', 2);
-  assert.equal(ledger.account('k', 'd').queries, 8);
+test('ledger: a batch that does not fit is refused whole and books nothing', async () => {
+  const ledger = new MemoryLedger();
+  assert.deepEqual(await ledger.charge('k', 'd', 7, 10), { ok: true, usage: { used: 7, limit: 10, remaining: 3 } });
+  assert.deepEqual(await ledger.charge('k', 'd', 4, 10), { ok: false, usage: { used: 7, limit: 10, remaining: 3 } });
+  assert.deepEqual(await ledger.charge('k', 'd', 3, 10), { ok: true, usage: { used: 10, limit: 10, remaining: 0 } });
+  assert.equal((await ledger.account('k', 'd')).rejected, 4);
+  assert.deepEqual((await ledger.charge('k', 'other', 1_000_000, null)).usage, { used: 1_000_000, limit: null, remaining: null });
+  await ledger.refund('k', 'd', 2);
+  assert.equal((await ledger.account('k', 'd')).queries, 8);
+  // Ids that are Object.prototype names are ordinary accounts.
+  for (const id of ['constructor', '__proto__', 'toString']) {
+    assert.equal((await ledger.charge(id, id, 3, 2)).ok, false);
+    assert.deepEqual(await ledger.account(id, id), { queries: 0, forwardPasses: 0, rejected: 3 });
+  }
 });
 
 test('60 concurrent requests against a budget of 25 queries: exactly 25 answered, none beyond', async () => {
