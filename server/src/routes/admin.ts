@@ -5,7 +5,7 @@ import {
   AllUsage, BudgetUpdate, DeploymentSpec, DeploymentSpecList, KeyCreate, KeyCreated, KeyInfo, KeyList, Removed, ResetCount, UsageReset,
   type DeploymentSpecInput,
 } from '@rs-arena/shared/api';
-import { authorize, generateSecret, type ApiKey } from '../auth.js';
+import { generateSecret, type ApiKey } from '../auth.js';
 import { HttpError, notFound, parseOr400 } from '../errors.js';
 import type { RouteOptions } from '../context.js';
 import { usageOf } from './usage.js';
@@ -25,9 +25,9 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }
   op('get', '/v1/admin/usage', "Every key's usage per deployment", AllUsage);
   op('post', '/v1/admin/usage/reset', 'Zero the counters of a key, a deployment, both, or all', ResetCount, UsageReset);
 
-  app.addHook('onRequest', async (request) => {
-    const key = authorize(ctx.keys, request.headers.authorization, 'admin');
-    request.log = request.log.child({ keyId: key.id });
+  // Every route here is the admin's: the root onRequest hook (preamble.ts) authenticates it.
+  app.addHook('onRoute', (route) => {
+    route.config = { ...route.config, role: 'admin' };
   });
 
   app.get('/v1/admin/deployments', async () => ({ deployments: ctx.deployments.list().map((d) => d.spec) }));
@@ -58,7 +58,7 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }
 
   app.delete<{ Params: { id: string } }>('/v1/admin/keys/:id', async (request) => {
     if (!ctx.keys.remove(request.params.id)) throw notFound(`no key "${request.params.id}"`);
-    ctx.ledger.forgetKey(request.params.id);
+    await ctx.ledger.forgetKey(request.params.id);
     return { removed: request.params.id };
   });
 
@@ -71,10 +71,10 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }
     return keyInfo(key);
   });
 
-  app.get('/v1/admin/usage', async () => ({ keys: ctx.keys.list().map((k) => usageOf(ctx, k)) }));
+  app.get('/v1/admin/usage', async () => ({ keys: await Promise.all(ctx.keys.list().map((k) => usageOf(ctx, k))) }));
 
   app.post('/v1/admin/usage/reset', async (request) => {
     const { key, deployment } = parseOr400(UsageReset, request.body ?? {}, 'reset');
-    return { reset: ctx.ledger.reset(key, deployment) };
+    return { reset: await ctx.ledger.reset(key, deployment) };
   });
 };

@@ -1,23 +1,33 @@
 // GET /v1/usage — the caller's own counts per deployment: queries, forward passes, budget.
+// Forward passes ÷ queries is n: a client sees them only for deployments that disclose n.
 import type { FastifyPluginAsync } from 'fastify';
 import { UsageResponse } from '@rs-arena/shared/api';
-import { authorize, budgetFor, type ApiKey } from '../auth.js';
+import { budgetFor, type ApiKey } from '../auth.js';
 import type { AppContext, RouteOptions } from '../context.js';
+import { keyOf } from './preamble.js';
 
-export function usageOf(ctx: AppContext, key: ApiKey): UsageResponse {
+export async function usageOf(ctx: AppContext, key: ApiKey): Promise<UsageResponse> {
   // Every live deployment (so a fresh key sees its budgets), plus any removed one it has used.
-  const ids = new Set([...ctx.deployments.list().map((d) => d.id), ...ctx.ledger.accountsOf(key.id).map(([id]) => id)]);
-  return {
-    key: { id: key.id, role: key.role },
-    deployments: [...ids].map((id) => {
-      const limit = budgetFor(key, id);
-      const acc = ctx.ledger.account(key.id, id);
-      return { deployment: id, ...acc, limit, remaining: limit === null ? null : Math.max(0, limit - acc.queries) };
-    }),
-  };
+  const used = await ctx.ledger.accountsOf(key.id);
+  const ids = new Set([...ctx.deployments.list().map((d) => d.id), ...used.map(([id]) => id)]);
+  const hidden = (id: string) => key.role === 'client' && !(ctx.deployments.has(id) && ctx.deployments.get(id).disclosed);
+  const deployments = [];
+  for (const id of ids) {
+    const limit = budgetFor(key, id);
+    const { queries, forwardPasses, rejected } = await ctx.ledger.account(key.id, id);
+    deployments.push({
+      deployment: id,
+      queries,
+      ...(hidden(id) ? {} : { forwardPasses }),
+      rejected,
+      limit,
+      remaining: limit === null ? null : Math.max(0, limit - queries),
+    });
+  }
+  return { key: { id: key.id, role: key.role }, deployments };
 }
 
 export const usageRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {
   ctx.openapi.add({ method: 'get', path: '/v1/usage', summary: "The caller's queries, forward passes and budget per deployment", tag: 'query', role: 'client', response: UsageResponse, errors: [401] });
-  app.get('/v1/usage', async (request) => usageOf(ctx, authorize(ctx.keys, request.headers.authorization, 'client')));
+  app.get('/v1/usage', { config: { role: 'client' } }, async (request) => usageOf(ctx, keyOf(request)));
 };
