@@ -58,6 +58,9 @@ export async function buildApp(config: ServerConfig, options: BuildOptions = {})
     connectionTimeout: config.connectionTimeoutMs,
     keepAliveTimeout: config.keepAliveTimeoutMs,
     maxRequestsPerSocket: config.maxRequestsPerSocket,
+    // Node checks request timeouts every connectionsCheckingInterval (30 s by default): check often
+    // enough that a stalled upload is cut near its deadline; headers get the same deadline.
+    http: { connectionsCheckingInterval: Math.min(1000, config.requestTimeoutMs), headersTimeout: config.requestTimeoutMs },
     genReqId: () => Math.random().toString(36).slice(2, 12),
     requestIdHeader: false,
   });

@@ -49,10 +49,10 @@ export async function imageToTensor(file: Uint8Array, geometry: ImageGeometry, l
   const { maxSide = Infinity, maxAspect = Infinity } = limits;
   // limitInputPixels: libvips' own guard, in case a header lies about the size it will decode.
   const pixels = Number.isFinite(maxSide) ? { limitInputPixels: maxSide * maxSide } : {};
-  let img = sharp(file, { failOn: 'error', ...pixels }).rotate(); // apply EXIF orientation
   let meta;
   try {
-    meta = await img.metadata();
+    // The header only: nothing is decoded yet.
+    meta = await sharp(file, { limitInputPixels: false }).metadata();
   } catch (err) {
     throw new ImageDecodeError(`cannot decode image: ${(err as Error).message}`);
   }
@@ -67,6 +67,7 @@ export async function imageToTensor(file: Uint8Array, geometry: ImageGeometry, l
     throw new ImageDecodeError(`image declares ${meta.width}×${meta.height} pixels: sides more than ${maxAspect}:1 apart`);
   }
   if ((meta.pages ?? 1) > 1) throw new ImageDecodeError(`image has ${meta.pages} pages or frames; send one`);
+  let img = sharp(file, { failOn: 'error', ...pixels }).rotate(); // apply EXIF orientation
   const [iw, ih] = (meta.orientation ?? 1) >= 5 ? [meta.height, meta.width] : [meta.width, meta.height];
   img = c === 1 ? img.greyscale() : img.toColourspace('srgb');
   img = img.removeAlpha();

@@ -9,6 +9,7 @@ import { generateSecret, type ApiKey } from '../auth.js';
 import { HttpError, notFound, parseOr400 } from '../errors.js';
 import type { RouteOptions } from '../context.js';
 import { usageOf } from './usage.js';
+import { keyOf } from './preamble.js';
 
 const keyInfo = (k: ApiKey) => ({ id: k.id, role: k.role, budgets: k.budgets });
 
@@ -71,7 +72,7 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }
     return keyInfo(key);
   });
 
-  app.get('/v1/admin/usage', async () => ({ keys: await Promise.all(ctx.keys.list().map((k) => usageOf(ctx, k))) }));
+  app.get('/v1/admin/usage', async (request) => ({ keys: await Promise.all(ctx.keys.list().map((k) => usageOf(ctx, k, keyOf(request)))) }));
 
   app.post('/v1/admin/usage/reset', async (request) => {
     const { key, deployment } = parseOr400(UsageReset, request.body ?? {}, 'reset');

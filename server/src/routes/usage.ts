@@ -6,11 +6,12 @@ import { budgetFor, type ApiKey } from '../auth.js';
 import type { AppContext, RouteOptions } from '../context.js';
 import { keyOf } from './preamble.js';
 
-export async function usageOf(ctx: AppContext, key: ApiKey): Promise<UsageResponse> {
+/** A key's usage as `viewer` may see it (the admin sees everything; a client not what reveals n). */
+export async function usageOf(ctx: AppContext, key: ApiKey, viewer: ApiKey = key): Promise<UsageResponse> {
   // Every live deployment (so a fresh key sees its budgets), plus any removed one it has used.
   const used = await ctx.ledger.accountsOf(key.id);
   const ids = new Set([...ctx.deployments.list().map((d) => d.id), ...used.map(([id]) => id)]);
-  const hidden = (id: string) => key.role === 'client' && !(ctx.deployments.has(id) && ctx.deployments.get(id).disclosed);
+  const hidden = (id: string) => viewer.role === 'client' && !(ctx.deployments.has(id) && ctx.deployments.get(id).disclosed);
   const deployments = [];
   for (const id of ids) {
     const limit = budgetFor(key, id);
