@@ -31,9 +31,13 @@ export interface DecodeLimits {
   maxAspect?: number;
 }
 
-/** Decode bounds sized to a model input: a few times its side, never a decompression bomb. */
+/**
+ * Decode bounds sized to a model input: 4× its side, but at least 2048 so ordinary photos pass
+ * (ImageNet's run to 1280 here). At that cap a decode holds ~4 Mpx (12 MB RGB): a header that
+ * declares 16000×16000 (256 Mpx, ~730 MB to decode) is refused on sight.
+ */
 export function decodeBounds([, h, w]: readonly [number, number, number]): { maxSide: number; maxAspect: number } {
-  return { maxSide: Math.max(4 * Math.max(h, w), 1024), maxAspect: 16 };
+  return { maxSide: Math.max(4 * Math.max(h, w), 2048), maxAspect: 16 };
 }
 
 /**
