@@ -52,8 +52,8 @@ export const ServerConfig = z.object({
   requestTimeoutMs: z.number().int().min(1000).default(30_000),
   /** A socket idle this long is closed (also while a request computes: keep it above the longest CERTIFY). */
   connectionTimeoutMs: z.number().int().min(1000).default(600_000),
-  /** An idle keep-alive connection is closed after this. */
-  keepAliveTimeoutMs: z.number().int().min(100).default(10_000),
+  /** An idle keep-alive connection is closed after this (Fastify's default; above the client pool's 30 s). */
+  keepAliveTimeoutMs: z.number().int().min(100).default(72_000),
   /** Requests served on one connection before the server asks the client to reconnect (0: no limit). */
   maxRequestsPerSocket: z.number().int().min(0).default(100_000),
   /** Open connections accepted at once; more are refused at accept. */
