@@ -20,6 +20,7 @@ import { usageRoutes } from './routes/usage.js';
 import { adminRoutes } from './routes/admin.js';
 import { followChanges, loadDeployments, loadKeys, openStore } from './state/sync.js';
 import { installIdempotency } from './state/idempotency.js';
+import { authenticate } from './routes/preamble.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -39,7 +40,10 @@ export async function buildApp(config: ServerConfig, options: BuildOptions = {})
   const state = await openStore(config);
   const ctx: AppContext = {
     config,
-    deployments: new DeploymentRegistry(catalog, { threads: config.threads }, config.bodyLimitBytes),
+    deployments: new DeploymentRegistry(catalog, { threads: config.threads }, {
+      bodyLimitBytes: config.bodyLimitBytes,
+      clientForwardPasses: config.maxForwardPasses.client,
+    }),
     keys: new KeyStore(),
     ledger: state.ledger,
     state,
@@ -55,14 +59,26 @@ export async function buildApp(config: ServerConfig, options: BuildOptions = {})
     throw err;
   }
 
+  const logger = options.logger ?? { level: config.logLevel };
   const app = Fastify({
-    logger: options.logger ?? { level: config.logLevel },
+    logger: typeof logger === 'object' ? { ...logger, serializers: { req: requestForLog } } : logger,
     bodyLimit: config.bodyLimitBytes,
+    requestTimeout: config.requestTimeoutMs,
+    connectionTimeout: config.connectionTimeoutMs,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    maxRequestsPerSocket: config.maxRequestsPerSocket,
+    // Node checks request timeouts every connectionsCheckingInterval (30 s by default): check often
+    // enough that a stalled upload is cut near its deadline; headers get the same deadline.
+    http: { connectionsCheckingInterval: Math.min(1000, config.requestTimeoutMs), headersTimeout: config.requestTimeoutMs },
     genReqId: () => Math.random().toString(36).slice(2, 12),
     requestIdHeader: false,
   });
+  app.server.maxConnections = config.maxConnections;
   app.decorate('ctx', ctx);
+  app.decorateRequest('apiKey', null);
   registerBodyParsers(app);
+  // Before any route plugin, so every route declaring a role inherits it; runs before the body is read.
+  app.addHook('onRequest', authenticate(ctx));
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, request, reply) => {
     if (err instanceof HttpError) return reply.code(err.statusCode).send({ error: err.code, message: err.message });
@@ -75,9 +91,9 @@ export async function buildApp(config: ServerConfig, options: BuildOptions = {})
     request.log.error({ err }, 'request failed');
     return reply.code(500).send({ error: 'internal', message: 'internal server error (logged with the request id)' });
   });
-  app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` }));
+  app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: 'not_found', message: `no route ${request.method} ${pathOf(request.url)}` }));
   app.addHook('onResponse', async (request, reply) => {
-    ctx.metrics.requests.inc({ route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
+    ctx.metrics.request(request.routeOptions.url ?? 'unmatched', reply.statusCode);
   });
 
   installIdempotency(app, ctx);
@@ -101,3 +117,12 @@ export async function buildApp(config: ServerConfig, options: BuildOptions = {})
   ctx.ready = true;
   return app;
 }
+
+/** The path of a URL without its query string (which may hold a key someone put there). */
+const pathOf = (url: string) => url.split('?')[0];
+
+/** What the log says about a request: never its query string. */
+function requestForLog(req: { method: string; url: string; ip?: string; socket?: { remoteAddress?: string; remotePort?: number } }) {
+  return { method: req.method, url: pathOf(req.url), remoteAddress: req.ip ?? req.socket?.remoteAddress, remotePort: req.socket?.remotePort };
+}
+

@@ -72,8 +72,9 @@ export class KeyStore {
 
 /** The query budget of a key on a deployment: its own entry, else "*", else unlimited. */
 export function budgetFor(key: ApiKey, deployment: string): number | null {
-  if (deployment in key.budgets) return key.budgets[deployment];
-  return key.budgets['*'] ?? null;
+  // Own entries only: `in` would find Object.prototype's toString, constructor… and never budget them.
+  if (Object.hasOwn(key.budgets, deployment)) return key.budgets[deployment];
+  return Object.hasOwn(key.budgets, '*') ? key.budgets['*'] : null;
 }
 
 export function hasRole(key: ApiKey, needed: Role): boolean {

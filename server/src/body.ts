@@ -1,14 +1,18 @@
 // Request bodies → a validated batch of float32 inputs. Three encodings are accepted:
 // raw little-endian float32 (application/octet-stream), base64 float32 in JSON, and a single
-// PNG/JPEG image (decoded and resized by sharp; 8-bit, so unfit for precise attacks).
+// PNG/JPEG image (decoded and resized by sharp; 8-bit, so unfit for precise attacks). An image must
+// be the format its content type declares, and its header's dimensions are bounded by the model's
+// input before a pixel is decoded.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { InputsBody } from '@rs-arena/shared/api';
-import { ImageDecodeError, imageToTensor } from '@rs-arena/shared/image';
+import { ImageDecodeError, ImageTypeError, decodeBounds, imageToTensor } from '@rs-arena/shared/image';
 import { TensorFormatError, bytesToFloat32, decodeTensorJson } from '@rs-arena/shared/tensor';
 import { HttpError, badRequest, parseOr400 } from './errors.js';
 import type { Deployment } from './deployments.js';
 
 export const INPUT_CONTENT_TYPES = ['application/octet-stream', 'application/json', 'image/png', 'image/jpeg'];
+/** sharp's name for the format each image content type declares. */
+const IMAGE_FORMATS: Record<string, string> = { 'image/png': 'png', 'image/jpeg': 'jpeg' };
 
 /** Registers the binary and image parsers (JSON is Fastify's own). */
 export function registerBodyParsers(app: FastifyInstance): void {
@@ -45,8 +49,10 @@ export async function decodeInputs(request: FastifyRequest, deployment: Deployme
 
 async function decodeValues(request: FastifyRequest, deployment: Deployment): Promise<Float32Array> {
   const type = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  // No body at all (no Content-Length) leaves request.body undefined: the same as an empty one.
+  const bytes = () => (Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0));
   try {
-    if (type === 'application/octet-stream') return bytesToFloat32(request.body as Buffer);
+    if (type === 'application/octet-stream') return bytesToFloat32(bytes());
     if (type === 'application/json') {
       const { inputs } = parseOr400(InputsBody, request.body, 'body');
       const { values, shape } = decodeTensorJson(inputs);
@@ -57,12 +63,15 @@ async function decodeValues(request: FastifyRequest, deployment: Deployment): Pr
       }
       return values;
     }
-    if (type === 'image/png' || type === 'image/jpeg') {
+    const format = Object.hasOwn(IMAGE_FORMATS, type) ? IMAGE_FORMATS[type] : undefined;
+    if (format) {
+      const shape = deployment.model.inputShape;
       const resize = deployment.model.model.entry.dataset === 'imagenet' ? 'crop' : 'fill';
-      return await imageToTensor(request.body as Buffer, { shape: deployment.model.inputShape, resize });
+      return await imageToTensor(bytes(), { shape, resize }, { format, ...decodeBounds(shape) });
     }
   } catch (err) {
     if (err instanceof TensorFormatError) throw badRequest(err.message, 'bad_tensor');
+    if (err instanceof ImageTypeError) throw new HttpError(415, 'image_type_mismatch', err.message);
     if (err instanceof ImageDecodeError) throw badRequest(err.message, 'bad_image');
     throw err;
   }

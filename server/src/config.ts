@@ -1,5 +1,6 @@
 // Server configuration: a JSON file validated by zod (or the embedded default), then environment
 // overrides. Keys in a config file are stored as sha256 digests, never in clear.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +37,32 @@ export const ServerConfig = z.object({
   /** Cap on the evaluator's samples per input in /votes, and on CERTIFY's n. */
   maxVotesN: z.number().int().min(1).default(1_000_000),
   maxCertifyN: z.number().int().min(1).default(10_000_000),
+  /**
+   * Most base-model forward passes one request may cost, per role. A client's predict batch is
+   * capped up-front through the deployment's advertised maxBatch.
+   */
+  maxForwardPasses: z
+    .object({
+      client: z.number().int().min(1).default(10_000_000),
+      evaluator: z.number().int().min(1).default(200_000_000),
+      admin: z.number().int().min(1).default(200_000_000),
+    })
+    .prefault({}),
+  /** Time to receive a whole request, headers and body (slow or stalled uploads get 408). */
+  requestTimeoutMs: z.number().int().min(1000).default(30_000),
+  /** A socket idle this long is closed (also while a request computes: keep it above the longest CERTIFY). */
+  connectionTimeoutMs: z.number().int().min(1000).default(600_000),
+  /** An idle keep-alive connection is closed after this (Fastify's default; above the client pool's 30 s). */
+  keepAliveTimeoutMs: z.number().int().min(100).default(72_000),
+  /** Requests served on one connection before the server asks the client to reconnect (0: no limit). */
+  maxRequestsPerSocket: z.number().int().min(0).default(100_000),
+  /** Open connections accepted at once; more are refused at accept. */
+  maxConnections: z.number().int().min(1).default(1024),
+  /**
+   * sha256 (hex) of the key that unlocks per-deployment metrics of undisclosed deployments on
+   * GET /metrics (also unlocked by an admin key). Env: RS_ARENA_METRICS_KEY (in clear).
+   */
+  metricsKey: z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex sha256 of the key').optional(),
   deployments: z.array(DeploymentSpec).default([]),
   keys: z.array(KeyConfig).default([]),
   /** redis://… : usage, budgets, keys and runtime deployments in Redis, shared by every replica. Absent: this process's memory. */
@@ -97,6 +124,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     envKeys.push({ id: `env-${role}`, role, secret, budgets: role === 'client' ? { '*': budget } : {} });
   }
   config.envKeys = envKeys;
+  if (env.RS_ARENA_METRICS_KEY) {
+    if (env.RS_ARENA_METRICS_KEY.length < 16) throw new Error('RS_ARENA_METRICS_KEY must be at least 16 characters');
+    config.metricsKey = createHash('sha256').update(env.RS_ARENA_METRICS_KEY, 'utf8').digest('hex');
+  }
   return config;
 }
 

@@ -1,45 +1,59 @@
-// The deployment registry: each deployment is a model plus its RS settings and its own noise
-// stream. One onnxruntime session per model serves every deployment of that model. Deployments
-// can be added and removed while the server runs (the admin API), so a sweep needs no restart.
+// The deployment registry: each deployment is a model behind a defense (defenses/index.ts), with
+// its own settings and noise stream. One onnxruntime session per model serves every deployment of
+// that model. Deployments can be added and removed while the server runs (the admin API), so a
+// sweep over σ and n needs no restart.
 import type { Catalog } from '@rs-arena/shared/catalog';
 import { findModel, resolveModel } from '@rs-arena/shared/catalog';
-import { NoiseSource } from '@rs-arena/shared/noise';
 import type { DeploymentInfo, DeploymentSpec } from '@rs-arena/shared/api';
-import { HttpError, notFound } from './errors.js';
+import { HttpError, badRequest, notFound } from './errors.js';
 import { OnnxModel, type ModelOptions } from './model.js';
-import { SmoothedClassifier } from './smoothing.js';
+import { DefenseSpecError, type Defense } from './defense.js';
+import { createDefense, defenseNameOf } from './defenses/index.js';
+
+export interface DeploymentLimits {
+  /** Largest request body: a batch must fit. */
+  bodyLimitBytes: number;
+  /** Most forward passes a client's request may cost: a full predict batch must fit. */
+  clientForwardPasses: number;
+}
 
 export class Deployment {
-  readonly smoothed: SmoothedClassifier;
-  /** Seeded: reproducible answers for a fixed query order. Unseeded: from the OS CSPRNG. */
-  readonly noise: NoiseSource;
-
-  /** Most inputs one request may carry: the spec's maxBatch, or fewer if a full batch would not fit the body limit. */
+  readonly defense: Defense;
+  /** Most inputs one request may carry: the spec's maxBatch, or fewer if a full batch would not fit the limits. */
   readonly maxBatch: number;
 
   constructor(
     readonly spec: DeploymentSpec,
     readonly model: OnnxModel,
-    bodyLimitBytes = Infinity,
+    limits: DeploymentLimits = { bodyLimitBytes: Infinity, clientForwardPasses: Infinity },
   ) {
-    this.smoothed = new SmoothedClassifier(model, spec.sigma, spec.batchSize);
-    this.noise = spec.seed === undefined ? NoiseSource.fromCrypto() : NoiseSource.seeded(spec.seed);
-    // Binary bodies are 4 bytes per value; keep a margin for multipart-free JSON framing.
-    this.maxBatch = Math.max(1, Math.min(spec.maxBatch, Math.floor((0.95 * bodyLimitBytes) / (4 * model.inputSize))));
+    try {
+      this.defense = createDefense(spec, model);
+    } catch (err) {
+      if (err instanceof DefenseSpecError) throw badRequest(`deployment "${spec.id}": ${err.message}`, 'invalid_deployment');
+      throw err;
+    }
+    // Binary bodies are 4 bytes per value; keep a margin for JSON framing.
+    const byBody = Math.floor((0.95 * limits.bodyLimitBytes) / (4 * model.inputSize));
+    const byPasses = Math.floor(limits.clientForwardPasses / this.defense.predict.cost(1, undefined));
+    if (!spec.disclose && byPasses < spec.maxBatch) {
+      // An advertised maxBatch lowered by n would tell clients n: refuse such a deployment instead.
+      throw badRequest(
+        `deployment "${spec.id}": maxBatch ${spec.maxBatch} × its forward passes per query exceeds the client cap of ` +
+          `${limits.clientForwardPasses} per request; lower maxBatch to ${Math.max(1, byPasses)} or less (an undisclosed deployment cannot be capped silently)`,
+        'invalid_deployment',
+      );
+    }
+    this.maxBatch = Math.max(1, Math.min(spec.maxBatch, byBody, byPasses));
   }
 
   get id(): string {
     return this.spec.id;
   }
 
-  /** Top-1 answers of g_{σ,n} under the deployment's rule. */
-  predict(xs: Float32Array, count: number): Promise<Int32Array> {
-    const { n, rule, alpha } = this.spec;
-    return this.smoothed.predict(xs, count, n, rule === 'majority' ? { rule } : { rule, alpha }, this.noise);
-  }
-
-  forwardPasses(count: number, n = this.spec.n): number {
-    return this.smoothed.forwardPasses(count, n);
+  /** Whether clients may know its defense settings and model. */
+  get disclosed(): boolean {
+    return this.spec.disclose;
   }
 
   info(): DeploymentInfo {
@@ -47,7 +61,7 @@ export class Deployment {
     const { spec } = this;
     return {
       id: spec.id,
-      model: spec.model,
+      ...(spec.disclose ? { model: spec.model, defense: defenseNameOf(spec) } : {}),
       ...(spec.description ? { description: spec.description } : {}),
       dataset: entry.dataset,
       inputShape: [...entry.input.shape],
@@ -55,9 +69,7 @@ export class Deployment {
       classes: entry.output.classes,
       classNames,
       maxBatch: this.maxBatch,
-      smoothing: spec.disclose
-        ? { sigma: spec.sigma, n: spec.n, rule: spec.rule, ...(spec.rule === 'predict' ? { alpha: spec.alpha } : {}) }
-        : null,
+      smoothing: spec.disclose ? this.defense.settings() : null,
     };
   }
 }
@@ -69,7 +81,7 @@ export class DeploymentRegistry {
   constructor(
     private readonly catalog: Catalog,
     private readonly modelOptions: ModelOptions = {},
-    private readonly bodyLimitBytes = Infinity,
+    private readonly limits?: DeploymentLimits,
   ) {}
 
   /** Loads (or reuses) the model and registers the deployment. */
@@ -77,7 +89,7 @@ export class DeploymentRegistry {
     if (this.deployments.has(spec.id)) throw new HttpError(409, 'conflict', `deployment "${spec.id}" already exists`);
     const model = await this.model(spec.model);
     if (this.deployments.has(spec.id)) throw new HttpError(409, 'conflict', `deployment "${spec.id}" already exists`);
-    const deployment = new Deployment(spec, model, this.bodyLimitBytes);
+    const deployment = new Deployment(spec, model, this.limits);
     this.deployments.set(spec.id, deployment);
     return deployment;
   }
@@ -100,8 +112,9 @@ export class DeploymentRegistry {
     return [...this.deployments.values()];
   }
 
-  loadedModels(): string[] {
-    return [...this.models.keys()];
+  /** Models that serve at least one disclosed deployment (an undisclosed one's model stays private). */
+  disclosedModels(): string[] {
+    return [...new Set(this.list().filter((d) => d.disclosed).map((d) => d.spec.model))];
   }
 
   private model(id: string): Promise<OnnxModel> {

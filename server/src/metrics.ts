@@ -1,70 +1,77 @@
-// A small Prometheus registry (counters and histograms with labels), rendered in the text
-// exposition format. Owned by one app instance: no global state.
-type Labels = Record<string, string>;
+// Prometheus metrics through prom-client (the standard Node client: exposition format, histograms
+// and process metrics done right). Owned by one app instance: its own registries, no global state.
+//
+// Disclosure: per-deployment series (queries, forward passes, latency) reveal n (passes ÷ queries,
+// latency ∝ n), so they go to two registries: `all` (shown with the metrics key or an admin key)
+// and `disclosed` (only deployments whose settings are public, shown to anyone). The `open`
+// registry holds what reveals nothing about a deployment: HTTP requests by route pattern and
+// status, and the process's own metrics.
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-const key = (labels: Labels) => JSON.stringify(Object.entries(labels).sort());
-const fmtLabels = (labels: Labels, extra: Labels = {}) => {
-  const all = { ...labels, ...extra };
-  const parts = Object.entries(all).map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`);
-  return parts.length ? `{${parts.join(',')}}` : '';
-};
-
-class Counter {
-  private readonly values = new Map<string, { labels: Labels; value: number }>();
-  constructor(readonly name: string, readonly help: string) {}
-  inc(labels: Labels, by = 1): void {
-    const k = key(labels);
-    const cur = this.values.get(k);
-    if (cur) cur.value += by;
-    else this.values.set(k, { labels, value: by });
-  }
-  get(labels: Labels): number {
-    return this.values.get(key(labels))?.value ?? 0;
-  }
-  render(): string {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
-    for (const { labels, value } of this.values.values()) lines.push(`${this.name}${fmtLabels(labels)} ${value}`);
-    return lines.join('\n');
-  }
+export interface MeteredDeployment {
+  id: string;
+  disclosed: boolean;
 }
 
-class Histogram {
-  private readonly series = new Map<string, { labels: Labels; counts: number[]; sum: number; count: number }>();
-  constructor(readonly name: string, readonly help: string, readonly buckets: number[]) {}
-  observe(labels: Labels, value: number): void {
-    const k = key(labels);
-    let s = this.series.get(k);
-    if (!s) this.series.set(k, (s = { labels, counts: this.buckets.map(() => 0), sum: 0, count: 0 }));
-    this.buckets.forEach((b, i) => {
-      if (value <= b) s!.counts[i]++;
-    });
-    s.sum += value;
-    s.count++;
-  }
-  render(): string {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
-    for (const s of this.series.values()) {
-      this.buckets.forEach((b, i) => lines.push(`${this.name}_bucket${fmtLabels(s.labels, { le: String(b) })} ${s.counts[i]}`));
-      lines.push(`${this.name}_bucket${fmtLabels(s.labels, { le: '+Inf' })} ${s.count}`);
-      lines.push(`${this.name}_sum${fmtLabels(s.labels)} ${s.sum}`);
-      lines.push(`${this.name}_count${fmtLabels(s.labels)} ${s.count}`);
-    }
-    return lines.join('\n');
-  }
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+/** The per-deployment families, created once in each of the two registries. */
+function deploymentFamilies(registers: Registry[]) {
+  return {
+    queries: new Counter({ name: 'rs_arena_queries_total', help: 'Inputs answered (one query each), per deployment and route', labelNames: ['deployment', 'route'] as const, registers }),
+    forwardPasses: new Counter({ name: 'rs_arena_forward_passes_total', help: 'Base-model forward passes (n per smoothed query)', labelNames: ['deployment'] as const, registers }),
+    budgetRejections: new Counter({ name: 'rs_arena_budget_rejections_total', help: 'Requests refused because they would exceed a query budget', labelNames: ['deployment', 'route'] as const, registers }),
+    latency: new Histogram({ name: 'rs_arena_request_duration_seconds', help: 'Model time of answered requests, per deployment and route', labelNames: ['deployment', 'route'] as const, buckets: LATENCY_BUCKETS, registers }),
+  };
 }
 
 export class Metrics {
-  readonly queries = new Counter('rs_arena_queries_total', 'Inputs answered (one query each), per deployment and route');
-  readonly forwardPasses = new Counter('rs_arena_forward_passes_total', 'Base-model forward passes (n per smoothed query)');
-  readonly budgetRejections = new Counter('rs_arena_budget_rejections_total', 'Requests refused because they would exceed a query budget');
-  readonly requests = new Counter('rs_arena_http_requests_total', 'HTTP requests by route and status code');
-  readonly latency = new Histogram(
-    'rs_arena_request_duration_seconds',
-    'Request latency for model routes, per deployment and route',
-    [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-  );
+  private readonly open = new Registry();
+  private readonly all = new Registry();
+  private readonly disclosed = new Registry();
+  private readonly allFamilies = deploymentFamilies([this.all]);
+  private readonly disclosedFamilies = deploymentFamilies([this.disclosed]);
+  private readonly requests = new Counter({
+    name: 'rs_arena_http_requests_total',
+    help: 'HTTP requests by route pattern and status code',
+    labelNames: ['route', 'status'] as const,
+    registers: [this.open],
+  });
+  readonly contentType = this.open.contentType;
 
-  render(): string {
-    return [this.queries, this.forwardPasses, this.budgetRejections, this.requests, this.latency].map((m) => m.render()).join('\n') + '\n';
+  constructor() {
+    collectDefaultMetrics({ register: this.open, prefix: 'rs_arena_' });
+  }
+
+  private families(deployment: MeteredDeployment) {
+    return deployment.disclosed ? [this.allFamilies, this.disclosedFamilies] : [this.allFamilies];
+  }
+
+  request(route: string, status: number): void {
+    this.requests.inc({ route, status: String(status) });
+  }
+
+  /** A request answered: its queries, the forward passes it cost and its model time. */
+  answered(deployment: MeteredDeployment, route: string, queries: number, forwardPasses: number, seconds: number): void {
+    for (const f of this.families(deployment)) {
+      f.queries.inc({ deployment: deployment.id, route }, queries);
+      f.forwardPasses.inc({ deployment: deployment.id }, forwardPasses);
+      f.latency.observe({ deployment: deployment.id, route }, seconds);
+    }
+  }
+
+  /** Forward passes spent on a request that was not answered (cancelled or failed). */
+  spent(deployment: MeteredDeployment, forwardPasses: number): void {
+    if (forwardPasses > 0) for (const f of this.families(deployment)) f.forwardPasses.inc({ deployment: deployment.id }, forwardPasses);
+  }
+
+  budgetRejected(deployment: MeteredDeployment, route: string): void {
+    for (const f of this.families(deployment)) f.budgetRejections.inc({ deployment: deployment.id, route });
+  }
+
+  /** The exposition text: per-deployment series of every deployment with `full`, else of disclosed ones. */
+  async render(full: boolean): Promise<string> {
+    const parts = await Promise.all([this.open.metrics(), (full ? this.all : this.disclosed).metrics()]);
+    return parts.join('\n');
   }
 }

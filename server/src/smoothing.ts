@@ -1,7 +1,7 @@
 // The smoothed classifier g_{σ,n} around a base model f (Cohen et al.'s core, and the paper's
 // majority vote): draw n noisy copies x + σN in pixel space (never clipped), ask f for each, count
 // the votes. `predict` answers by the deployment's rule; `certify` is Cohen's CERTIFY.
-import type { NoiseGenerator } from '@rs-arena/shared/noise';
+import { MAX_SCRATCH_VALUES, type NoiseGenerator } from '@rs-arena/shared/noise';
 import { binomTestTwoSided, clopperPearsonLower, certifiedRadius } from '@rs-arena/shared/stats';
 
 /** What smoothing needs of a base model f: its input size, class count and batched top-1 labels. */
@@ -13,6 +13,17 @@ export interface BaseClassifier {
 }
 
 export const ABSTAIN = -1;
+
+/** Thrown at the next chunk boundary once the caller's signal aborts (its client went away). */
+export class Cancelled extends Error {
+  override name = 'Cancelled';
+  constructor(
+    /** Forward passes already spent when the work stopped. */
+    readonly forwardPasses: number,
+  ) {
+    super(`cancelled after ${forwardPasses} forward passes`);
+  }
+}
 
 /** 'majority': the paper's g_{σ,n}. 'predict': Cohen's PREDICT, abstaining when the top two are not significantly apart. */
 export type VoteRule = { rule: 'majority' } | { rule: 'predict'; alpha: number };
@@ -52,27 +63,31 @@ export class SmoothedClassifier {
    * Vote counts [count × classes] of the base model over n noisy copies of each of `count` inputs
    * (laid out back to back in `xs`). With σ = 0 the base model is deterministic: one pass counts n.
    * Calls on one classifier run one at a time: they share the noise source's scratch buffer, and
-   * the CPU-bound work gains nothing from interleaving.
+   * the CPU-bound work gains nothing from interleaving. An aborted `signal` stops the work before
+   * its next chunk with `Cancelled`.
    */
-  votes(xs: Float32Array, count: number, n: number, noise: NoiseGenerator): Promise<Uint32Array> {
-    const run = this.queue.then(() => this.sampleVotes(xs, count, n, noise));
+  votes(xs: Float32Array, count: number, n: number, noise: NoiseGenerator, signal?: AbortSignal): Promise<Uint32Array> {
+    const run = this.queue.then(() => this.sampleVotes(xs, count, n, noise, signal));
     this.queue = run.catch(() => undefined);
     return run;
   }
 
   private queue: Promise<unknown> = Promise.resolve();
 
-  private async sampleVotes(xs: Float32Array, count: number, n: number, noise: NoiseGenerator): Promise<Uint32Array> {
+  private async sampleVotes(xs: Float32Array, count: number, n: number, noise: NoiseGenerator, signal?: AbortSignal): Promise<Uint32Array> {
     const { inputSize, classes } = this.model;
     const counts = new Uint32Array(count * classes);
+    if (signal?.aborted) throw new Cancelled(0);
     if (this.sigma === 0) {
       const labels = await this.model.predict(xs, count);
       labels.forEach((label, i) => (counts[i * classes + label] = n));
       return counts;
     }
     const total = count * n;
-    const chunk = Math.min(this.batchSize, total);
+    // Bounded by the noise scratch cap too: an ImageNet input is 150,528 values.
+    const chunk = Math.max(1, Math.min(this.batchSize, total, Math.floor(MAX_SCRATCH_VALUES / inputSize)));
     for (let start = 0; start < total; start += chunk) {
+      if (signal?.aborted) throw new Cancelled(start);
       const size = Math.min(chunk, total - start);
       // Fetched per chunk: a scratch view may be replaced while we await the model.
       const buf = (noise.scratch ? noise.scratch(chunk * inputSize) : new Float32Array(chunk * inputSize)).subarray(0, size * inputSize);
@@ -90,8 +105,8 @@ export class SmoothedClassifier {
   }
 
   /** Labels for `count` inputs under the vote rule (ABSTAIN possible with 'predict'). */
-  async predict(xs: Float32Array, count: number, n: number, rule: VoteRule, noise: NoiseGenerator): Promise<Int32Array> {
-    const counts = await this.votes(xs, count, n, noise);
+  async predict(xs: Float32Array, count: number, n: number, rule: VoteRule, noise: NoiseGenerator, signal?: AbortSignal): Promise<Int32Array> {
+    const counts = await this.votes(xs, count, n, noise, signal);
     const classes = this.model.classes;
     const labels = new Int32Array(count);
     for (let i = 0; i < count; i++) labels[i] = decide(counts.subarray(i * classes, (i + 1) * classes), rule);
@@ -99,10 +114,12 @@ export class SmoothedClassifier {
   }
 
   /** Cohen et al.'s CERTIFY: pick ĉ_A with n0 samples, bound p_A with n fresh ones. */
-  async certify(x: Float32Array, n0: number, n: number, alpha: number, noise: NoiseGenerator): Promise<Certificate> {
-    const selectionCounts = await this.votes(x, 1, n0, noise);
+  async certify(x: Float32Array, n0: number, n: number, alpha: number, noise: NoiseGenerator, signal?: AbortSignal): Promise<Certificate> {
+    const selectionCounts = await this.votes(x, 1, n0, noise, signal);
     const cA = argmaxCounts(selectionCounts);
-    const counts = await this.votes(x, 1, n, noise);
+    const counts = await this.votes(x, 1, n, noise, signal).catch((err) => {
+      throw err instanceof Cancelled ? new Cancelled(this.forwardPasses(1, n0) + err.forwardPasses) : err;
+    });
     const pLower = clopperPearsonLower(counts[cA], n, alpha);
     if (pLower < 0.5) return { label: ABSTAIN, candidate: cA, pLower, radius: 0, selectionCounts, counts };
     return { label: cA, candidate: cA, pLower, radius: certifiedRadius(this.sigma, pLower), selectionCounts, counts };

@@ -9,11 +9,19 @@ export const DeploymentId = z
 export const Role = z.enum(['client', 'evaluator', 'admin']);
 export type Role = z.infer<typeof Role>;
 
-/** A deployment: a model wrapped by randomized smoothing g_{σ,n}. */
+/** A defense's name in the server's registry (server/src/defenses/index.ts). */
+export const DefenseName = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'a defense name (lowercase letters, digits, dash)');
+
+/**
+ * A deployment: a model behind a defense. Without `defense`, σ > 0 means Gaussian randomized
+ * smoothing g_{σ,n} ("gaussian") and σ = 0 the undefended model ("none"), as before the field existed.
+ */
 export const DeploymentSpec = z.object({
   id: DeploymentId,
   /** A model id from models/manifest.json. */
   model: z.string().min(1),
+  /** The defense (see GET /openapi.json or docs/architecture.md for the registered ones). */
+  defense: DefenseName.optional(),
   /** RS noise level in pixel units; 0 serves the undefended model. */
   sigma: z.number().min(0).max(10).default(0),
   /** Monte Carlo samples per query. */
@@ -37,7 +45,8 @@ export type DeploymentSpecInput = z.input<typeof DeploymentSpec>;
 
 export const DeploymentInfo = z.object({
   id: z.string(),
-  model: z.string(),
+  /** The model id, absent where the operator does not disclose the deployment's settings. */
+  model: z.string().optional(),
   description: z.string().optional(),
   dataset: z.string(),
   inputShape: z.array(z.number().int()),
@@ -45,6 +54,8 @@ export const DeploymentInfo = z.object({
   classes: z.number().int(),
   classNames: z.array(z.string()),
   maxBatch: z.number().int(),
+  /** The defense's name, absent where not disclosed. */
+  defense: z.string().optional(),
   /** The defence's settings, or null where the operator does not disclose them. */
   smoothing: z
     .object({ sigma: z.number(), n: z.number().int(), rule: z.enum(['majority', 'predict']), alpha: z.number().optional() })
@@ -72,9 +83,17 @@ export const PredictResponse = z.object({
 });
 export type PredictResponse = z.infer<typeof PredictResponse>;
 
+/**
+ * Query-string numbers arrive as text: an integer is digits only (no sign, hex, exponent, blank or
+ * repeated parameter), a fraction plain decimal notation. JSON bodies get no coercion at all.
+ */
+const QueryInt = z.string().regex(/^[0-9]{1,16}$/, 'an integer written with digits only').transform(Number);
+const QueryFraction = z.string().regex(/^(?:0|[1-9][0-9]*)?(?:\.[0-9]{1,20})?$/, 'a decimal number such as 0.001').transform(Number);
+
+const VotesN = z.number().int().min(1).max(1_000_000);
 export const VotesQuery = z.object({
   /** Samples per input; defaults to the deployment's n. */
-  n: z.coerce.number().int().min(1).max(1_000_000).optional(),
+  n: QueryInt.pipe(VotesN).optional(),
 });
 
 export const VotesResponse = z.object({
@@ -86,10 +105,21 @@ export const VotesResponse = z.object({
 });
 export type VotesResponse = z.infer<typeof VotesResponse>;
 
+const CertifyN0 = z.number().int().min(1).max(1_000_000);
+const CertifyN = z.number().int().min(1).max(10_000_000);
+/** CERTIFY's failure probability: above 0.5 a "certificate" would be wrong more often than not. */
+const CertifyAlpha = z.number().gt(0).max(0.5);
+/** CERTIFY's parameters in a JSON body (numbers, strictly). */
 export const CertifyParams = z.object({
-  n0: z.coerce.number().int().min(1).max(1_000_000).default(100),
-  n: z.coerce.number().int().min(1).max(10_000_000).default(100_000),
-  alpha: z.coerce.number().gt(0).lt(1).default(0.001),
+  n0: CertifyN0.default(100),
+  n: CertifyN.default(100_000),
+  alpha: CertifyAlpha.default(0.001),
+});
+/** The same parameters in the query string (with a binary or image body). */
+export const CertifyQuery = z.object({
+  n0: QueryInt.pipe(CertifyN0).default(100),
+  n: QueryInt.pipe(CertifyN).default(100_000),
+  alpha: QueryFraction.pipe(CertifyAlpha).default(0.001),
 });
 export const CertifyBody = InputsBody.extend(CertifyParams.shape);
 
@@ -115,7 +145,8 @@ export type CertifyResponse = z.infer<typeof CertifyResponse>;
 export const DeploymentUsage = z.object({
   deployment: z.string(),
   queries: z.number().int(),
-  forwardPasses: z.number().int(),
+  /** Base-model forward passes; absent for a client on an undisclosed deployment (it would reveal n). */
+  forwardPasses: z.number().int().optional(),
   rejected: z.number().int(),
   limit: z.number().int().nullable(),
   remaining: z.number().int().nullable(),

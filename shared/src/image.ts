@@ -16,18 +16,62 @@ export class ImageDecodeError extends Error {
   override name = 'ImageDecodeError';
 }
 
-/** Decodes an image file (PNG, JPEG, …) into float32 CHW values in [0,1]. */
-export async function imageToTensor(file: Uint8Array, geometry: ImageGeometry): Promise<Float32Array> {
+/** The file is a different image format than the one declared (e.g. a GIF sent as image/png). */
+export class ImageTypeError extends ImageDecodeError {
+  override name = 'ImageTypeError';
+}
+
+/** Bounds checked on the header, before any pixel is decoded. */
+export interface DecodeLimits {
+  /** The only format accepted (sharp's name: 'png', 'jpeg'); absent: any format sharp reads. */
+  format?: string;
+  /** Largest declared width or height (see decodeBounds). */
+  maxSide?: number;
+  /** Largest ratio between the long and the short side (a 1×4000 strip resized for a crop would be huge). */
+  maxAspect?: number;
+}
+
+/**
+ * Decode bounds sized to a model input: 4× its side, but at least 2048 so ordinary photos pass
+ * (ImageNet's run to 1280 here). At that cap a decode holds ~4 Mpx (12 MB RGB): a header that
+ * declares 16000×16000 (256 Mpx, ~730 MB to decode) is refused on sight.
+ */
+export function decodeBounds([, h, w]: readonly [number, number, number]): { maxSide: number; maxAspect: number } {
+  return { maxSide: Math.max(4 * Math.max(h, w), 2048), maxAspect: 16 };
+}
+
+/**
+ * Decodes an image file (PNG, JPEG, …) into float32 CHW values in [0,1]. The header is read
+ * first: an empty file, a format other than `limits.format`, or declared dimensions beyond the
+ * bounds are refused before decoding (a 1 KB JPEG can declare 16000×16000 pixels). Without limits
+ * (the client's own files) any size is decoded.
+ */
+export async function imageToTensor(file: Uint8Array, geometry: ImageGeometry, limits: DecodeLimits = {}): Promise<Float32Array> {
   const [c, h, w] = geometry.shape;
   if (c !== 1 && c !== 3) throw new RangeError(`images can feed 1- or 3-channel inputs, not ${c}`);
-  let img = sharp(file, { failOn: 'error' }).rotate(); // apply EXIF orientation
+  if (file.length === 0) throw new ImageDecodeError('empty image: the body holds no bytes');
+  const { maxSide = Infinity, maxAspect = Infinity } = limits;
+  // limitInputPixels: libvips' own guard, in case a header lies about the size it will decode.
+  const pixels = Number.isFinite(maxSide) ? { limitInputPixels: maxSide * maxSide } : {};
   let meta;
   try {
-    meta = await img.metadata();
+    // The header only: nothing is decoded yet.
+    meta = await sharp(file, { limitInputPixels: false }).metadata();
   } catch (err) {
     throw new ImageDecodeError(`cannot decode image: ${(err as Error).message}`);
   }
+  if (limits.format && meta.format !== limits.format) {
+    throw new ImageTypeError(`the body is ${meta.format ? `a ${meta.format} image` : 'not an image'}, not the declared ${limits.format}`);
+  }
   if (!meta.width || !meta.height) throw new ImageDecodeError('cannot decode image: no dimensions');
+  if (meta.width > maxSide || meta.height > maxSide) {
+    throw new ImageDecodeError(`image declares ${meta.width}×${meta.height} pixels; at most ${maxSide} per side for a ${h}×${w} input`);
+  }
+  if (Math.max(meta.width, meta.height) > maxAspect * Math.min(meta.width, meta.height)) {
+    throw new ImageDecodeError(`image declares ${meta.width}×${meta.height} pixels: sides more than ${maxAspect}:1 apart`);
+  }
+  if ((meta.pages ?? 1) > 1) throw new ImageDecodeError(`image has ${meta.pages} pages or frames; send one`);
+  let img = sharp(file, { failOn: 'error', ...pixels }).rotate(); // apply EXIF orientation
   const [iw, ih] = (meta.orientation ?? 1) >= 5 ? [meta.height, meta.width] : [meta.width, meta.height];
   img = c === 1 ? img.greyscale() : img.toColourspace('srgb');
   img = img.removeAlpha();

@@ -32,6 +32,13 @@ function compiled(): WebAssembly.Module {
 
 const STATE_WORDS = 32;
 
+/**
+ * Most values one fill works on at once (32 MiB of float32). WebAssembly memory never shrinks, so
+ * the work area is capped: a larger copied fill runs in pieces, and a scratch view is never larger
+ * (randomized smoothing sizes its chunks of noisy copies to fit).
+ */
+export const MAX_SCRATCH_VALUES = 1 << 23;
+
 export class NoiseSource implements NoiseGenerator {
   private readonly k: Kernel;
   private readonly base: number;
@@ -61,6 +68,7 @@ export class NoiseSource implements NoiseGenerator {
   }
 
   scratch(length: number): Float32Array {
+    if (length > MAX_SCRATCH_VALUES) throw new RangeError(`scratch of ${length} values exceeds the cap of ${MAX_SCRATCH_VALUES}`);
     this.reserve(length);
     return new Float32Array(this.k.memory.buffer, this.upper(), length);
   }
@@ -71,6 +79,13 @@ export class NoiseSource implements NoiseGenerator {
       throw new RangeError(`mean vector length ${period} must divide output length ${out.length}`);
     }
     if (out.length === 0) return out;
+    if (out.length > MAX_SCRATCH_VALUES) {
+      // In pieces of whole mean periods, so a vector mean stays aligned.
+      const piece = Math.floor(MAX_SCRATCH_VALUES / period) * period;
+      if (piece === 0) throw new RangeError(`mean vector of ${period} values exceeds the cap of ${MAX_SCRATCH_VALUES}`);
+      for (let at = 0; at < out.length; at += piece) this.fillNormal(out.subarray(at, Math.min(out.length, at + piece)), mean, std);
+      return out;
+    }
     // In place when `out` lies inside the current scratch area (a scratch() view or a subarray of one).
     const inPlace =
       out.buffer === this.k.memory.buffer && out.byteOffset >= this.upper() && out.byteOffset + out.byteLength <= this.upper() + this.capacity * 4;
@@ -97,7 +112,7 @@ export class NoiseSource implements NoiseGenerator {
   /** Grows the work area to hold `length` values in each half (growing detaches old scratch views). */
   private reserve(length: number): void {
     if (length <= this.capacity) return;
-    const capacity = Math.max(length, this.capacity * 2);
+    const capacity = Math.min(MAX_SCRATCH_VALUES, Math.max(length, this.capacity * 2));
     const needed = this.base + STATE_WORDS * 4 + 2 * capacity * 4;
     const have = this.k.memory.buffer.byteLength;
     if (needed > have) this.k.memory.grow(Math.ceil((needed - have) / 65536));

@@ -10,6 +10,7 @@ import { images } from '../helpers/app.js';
 
 const ADMIN = 'e2e-admin-key-0123456789';
 const CLIENT = 'e2e-client-key-0123456789';
+const QUERY_SECRET = 'e2e-query-string-secret-0123456789';
 
 test('the default server answers over real HTTP, counts queries, enforces budgets and never logs a key', { timeout: 60_000 }, async () => {
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], {
@@ -51,6 +52,8 @@ test('the default server answers over real HTTP, counts queries, enforces budget
     const usage = UsageResponse.parse(await (await fetch(`${base}/v1/usage`, { headers: { authorization: `Bearer ${CLIENT}` } })).json());
     const rs = usage.deployments.find((d) => d.deployment === 'fmnist-randtrain-rs025')!;
     assert.deepEqual([rs.queries, rs.forwardPasses, rs.rejected], [10, 1000, 3]);
+    // A key put in a query string by mistake must not reach the log with the URL.
+    assert.equal((await fetch(`${base}/v1/usage?key=${QUERY_SECRET}`, { headers: { authorization: `Bearer ${CLIENT}` } })).status, 200);
     const metrics = await (await fetch(`${base}/metrics`)).text();
     assert.match(metrics, /rs_arena_queries_total\{deployment="fmnist-randtrain-rs025",route="predict"\} 10/);
   } finally {
@@ -59,6 +62,8 @@ test('the default server answers over real HTTP, counts queries, enforces budget
     assert.equal(code, 0, output);
   }
   assert.ok(!output.includes(ADMIN) && !output.includes(CLIENT), 'a key appeared in the logs');
+  assert.ok(!output.includes(QUERY_SECRET), 'a query string appeared in the logs');
+  assert.match(output, /"url":"\/v1\/usage"/);
   assert.match(output, /"keyId":"env-client"/);
   assert.match(output, /"deployment":"fmnist-randtrain-rs025"/);
 });

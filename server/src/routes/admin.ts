@@ -5,11 +5,12 @@ import {
   AllUsage, BudgetUpdate, DeploymentSpec, DeploymentSpecList, KeyCreate, KeyCreated, KeyInfo, KeyList, Removed, ResetCount, UsageReset,
   type DeploymentSpecInput,
 } from '@rs-arena/shared/api';
-import { authorize, generateSecret, type ApiKey } from '../auth.js';
+import { generateSecret, type ApiKey } from '../auth.js';
 import { HttpError, notFound, parseOr400 } from '../errors.js';
 import type { RouteOptions } from '../context.js';
 import { usageOf } from './usage.js';
 import { storedKey } from '../state/sync.js';
+import { keyOf } from './preamble.js';
 
 const keyInfo = (k: ApiKey) => ({ id: k.id, role: k.role, budgets: k.budgets });
 
@@ -26,9 +27,9 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }
   op('get', '/v1/admin/usage', "Every key's usage per deployment", AllUsage);
   op('post', '/v1/admin/usage/reset', 'Zero the counters of a key, a deployment, both, or all', ResetCount, UsageReset);
 
-  app.addHook('onRequest', async (request) => {
-    const key = authorize(ctx.keys, request.headers.authorization, 'admin');
-    request.log = request.log.child({ keyId: key.id });
+  // Every route here is the admin's: the root onRequest hook (preamble.ts) authenticates it.
+  app.addHook('onRoute', (route) => {
+    route.config = { ...route.config, role: 'admin' };
   });
 
   app.get('/v1/admin/deployments', async () => ({ deployments: ctx.deployments.list().map((d) => d.spec) }));
@@ -89,7 +90,7 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }
     return keyInfo(key);
   });
 
-  app.get('/v1/admin/usage', async () => ({ keys: await Promise.all(ctx.keys.list().map((k) => usageOf(ctx, k))) }));
+  app.get('/v1/admin/usage', async (request) => ({ keys: await Promise.all(ctx.keys.list().map((k) => usageOf(ctx, k, keyOf(request)))) }));
 
   app.post('/v1/admin/usage/reset', async (request) => {
     const { key, deployment } = parseOr400(UsageReset, request.body ?? {}, 'reset');

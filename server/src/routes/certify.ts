@@ -1,12 +1,22 @@
 // POST /v1/deployments/:id/certify — evaluator only: Cohen et al.'s CERTIFY per input.
 import type { FastifyPluginAsync } from 'fastify';
-import { CertifyBody, CertifyParams, CertifyResponse } from '@rs-arena/shared/api';
-import { authorize } from '../auth.js';
-import { decodeInputs } from '../body.js';
+import { CertifyBody, CertifyParams, CertifyQuery, CertifyResponse } from '@rs-arena/shared/api';
 import { badRequest, parseOr400 } from '../errors.js';
-import type { RouteOptions } from '../context.js';
-import { ABSTAIN } from '../smoothing.js';
-import { charged } from './charge.js';
+import type { AppContext, RouteOptions } from '../context.js';
+import type { CertifyOutcome, CertifyParams as Params } from '../defense.js';
+import { answerQuery, type QueryRoute } from './preamble.js';
+
+const certify = (ctx: AppContext): QueryRoute<Params, CertifyOutcome[]> => ({
+  name: 'certify',
+  operation: (defense) => defense.certify,
+  params(request) {
+    // Parameters come from the JSON body (numbers), or from the query string with a binary body.
+    const isJson = typeof request.body === 'object' && request.body !== null && !Buffer.isBuffer(request.body);
+    const params = isJson ? parseOr400(CertifyParams, request.body, 'body') : parseOr400(CertifyQuery, request.query, 'query');
+    if (params.n > ctx.config.maxCertifyN) throw badRequest(`n = ${params.n} exceeds the server's maxCertifyN of ${ctx.config.maxCertifyN}`);
+    return params;
+  },
+});
 
 export const certifyRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {
   ctx.openapi.add({
@@ -15,31 +25,15 @@ export const certifyRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx
     summary: "Cohen et al.'s CERTIFY: class or abstain, the Clopper-Pearson lower bound on p_A and the radius σΦ⁻¹(p_A) (evaluator role)",
     tag: 'evaluation',
     role: 'evaluator',
-    query: CertifyParams,
+    query: CertifyQuery,
     body: { json: CertifyBody, binary: true },
     response: CertifyResponse,
-    errors: [400, 401, 403, 404, 413, 415, 429],
+    errors: [400, 401, 403, 404, 408, 413, 415, 429],
   });
 
-  app.post<{ Params: { id: string } }>('/v1/deployments/:id/certify', async (request): Promise<CertifyResponse> => {
-    const key = authorize(ctx.keys, request.headers.authorization, 'evaluator');
-    const deployment = ctx.deployments.get(request.params.id);
-    request.log = request.log.child({ keyId: key.id, deployment: deployment.id });
-    // Parameters come from the JSON body, or from the query string with a binary body.
-    const isJson = typeof request.body === 'object' && !Buffer.isBuffer(request.body);
-    const { n0, n, alpha } = parseOr400(CertifyParams, isJson ? request.body : request.query, isJson ? 'body' : 'query');
-    if (n > ctx.config.maxCertifyN) throw badRequest(`n = ${n} exceeds the server's maxCertifyN of ${ctx.config.maxCertifyN}`);
-    if (deployment.spec.sigma === 0) throw badRequest(`deployment "${deployment.id}" has σ = 0: there is nothing to certify`, 'no_smoothing');
-    const { values, count } = await decodeInputs(request, deployment);
-    const size = deployment.model.inputSize;
-    const { result, usage } = await charged(ctx, request, key, deployment, 'certify', count, count * (n0 + n), async () => {
-      const out = [];
-      for (let i = 0; i < count; i++) {
-        const c = await deployment.smoothed.certify(values.subarray(i * size, (i + 1) * size), n0, n, alpha, deployment.noise);
-                out.push({ label: c.label, abstain: c.label === ABSTAIN, nA: c.counts[c.candidate], pLower: c.pLower, radius: c.radius });
-      }
-      return out;
-    });
-    return { sigma: deployment.spec.sigma, n0, n, alpha, results: result, usage };
+  const route = certify(ctx);
+  app.post('/v1/deployments/:id/certify', { config: { role: 'evaluator' } }, async (request, reply): Promise<CertifyResponse> => {
+    const { deployment, params, result, usage } = await answerQuery(ctx, request, reply, route);
+    return { sigma: deployment.defense.sigma, ...params, results: result, usage };
   });
 };

@@ -1,27 +1,30 @@
-// The accounting every model route goes through: check and book the batch against the key's
-// budget (429 before the model is touched), run, count forward passes, refund on failure.
-import type { FastifyRequest } from 'fastify';
+// The accounting every model route goes through, in this one function: check and book the batch
+// against the key's budget (429 before the model is touched), run, count forward passes. Queries
+// that get no answer are given back: when the model fails, and when the client disconnects (the
+// work stops at its next chunk of forward passes).
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Usage } from '@rs-arena/shared/api';
 import { budgetFor, type ApiKey } from '../auth.js';
 import { HttpError } from '../errors.js';
 import type { Deployment } from '../deployments.js';
 import type { AppContext } from '../context.js';
+import { Cancelled } from '../smoothing.js';
 
 export async function charged<T>(
   ctx: AppContext,
   request: FastifyRequest,
+  reply: FastifyReply,
   key: ApiKey,
   deployment: Deployment,
   route: string,
   count: number,
   forwardPasses: number,
-  run: () => Promise<T>,
+  run: (signal: AbortSignal) => Promise<T>,
 ): Promise<{ result: T; usage: Usage }> {
-  const labels = { deployment: deployment.id, route };
   const limit = budgetFor(key, deployment.id);
   const booked = await ctx.ledger.charge(key.id, deployment.id, count, limit);
   if (!booked.ok) {
-    ctx.metrics.budgetRejections.inc(labels);
+    ctx.metrics.budgetRejected(deployment, route);
     request.log.info({ count, remaining: booked.usage.remaining }, 'query budget exhausted');
     throw new HttpError(
       429,
@@ -31,16 +34,33 @@ export async function charged<T>(
     );
   }
   const started = performance.now();
+  const gone = clientGone(reply);
   let result: T;
   try {
-    result = await run();
+    result = await run(gone.signal);
   } catch (err) {
     await ctx.ledger.refund(key.id, deployment.id, count);
-    throw err;
+    if (!(err instanceof Cancelled)) throw err;
+    await ctx.ledger.addForwardPasses(key.id, deployment.id, err.forwardPasses);
+    ctx.metrics.spent(deployment, err.forwardPasses);
+    request.log.info({ count, forwardPasses: err.forwardPasses }, 'client went away: stopped and refunded');
+    throw new HttpError(499, 'client_closed_request', 'the client closed the connection before the answer; nothing was charged');
+  } finally {
+    gone.dispose();
   }
   await ctx.ledger.addForwardPasses(key.id, deployment.id, forwardPasses);
-  ctx.metrics.queries.inc(labels, count);
-  ctx.metrics.forwardPasses.inc({ deployment: deployment.id }, forwardPasses);
-  ctx.metrics.latency.observe(labels, (performance.now() - started) / 1000);
+  ctx.metrics.answered(deployment, route, count, forwardPasses, (performance.now() - started) / 1000);
   return { result, usage: booked.usage };
+}
+
+/** A signal that aborts when the connection closes before the response is written. */
+function clientGone(reply: FastifyReply): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const res = reply.raw;
+  const onClose = () => {
+    if (!res.writableFinished) controller.abort();
+  };
+  res.on('close', onClose);
+  if (res.destroyed) onClose();
+  return { signal: controller.signal, dispose: () => res.off('close', onClose) };
 }

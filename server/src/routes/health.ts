@@ -1,25 +1,52 @@
-// Liveness, readiness (models loaded), Prometheus metrics and the OpenAPI document.
-import type { FastifyPluginAsync } from 'fastify';
+// Liveness, readiness (models loaded), Prometheus metrics and the OpenAPI document. Open to
+// anyone, so nothing here names the model of an undisclosed deployment, and per-deployment
+// metrics of undisclosed deployments need the metrics key (or an admin key).
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import type { RouteOptions } from '../context.js';
+import { authorize } from '../auth.js';
+import type { AppContext, RouteOptions } from '../context.js';
 
 const Health = z.object({ status: z.string() });
-const Ready = z.object({ status: z.string(), deployments: z.number().int(), models: z.array(z.string()) });
+const Ready = z.object({ status: z.string(), deployments: z.number().int(), models: z.array(z.string()).describe('models of disclosed deployments') });
+
+/** No Authorization: the public view. The metrics key or an admin key: everything. Else 401. */
+function fullMetrics(ctx: AppContext, request: FastifyRequest): boolean {
+  const header = request.headers.authorization;
+  if (header === undefined) return false;
+  const secret = /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
+  if (secret && ctx.config.metricsKey) {
+    const digest = createHash('sha256').update(secret, 'utf8').digest();
+    if (timingSafeEqual(digest, Buffer.from(ctx.config.metricsKey, 'hex'))) return true;
+  }
+  authorize(ctx.keys, header, 'admin');
+  return true;
+}
 
 export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {
   ctx.openapi.add({ method: 'get', path: '/healthz', summary: 'Liveness', tag: 'ops', response: Health });
   ctx.openapi.add({ method: 'get', path: '/readyz', summary: 'Readiness: the configured deployments have loaded', tag: 'ops', response: Ready, errors: [503] });
-  ctx.openapi.add({ method: 'get', path: '/metrics', summary: 'Prometheus metrics (text exposition format)', tag: 'ops', response: 'text' });
+  ctx.openapi.add({
+    method: 'get',
+    path: '/metrics',
+    summary: 'Prometheus metrics (text exposition format); per-deployment series of undisclosed deployments with the metrics key or an admin key',
+    tag: 'ops',
+    response: 'text',
+    errors: [401, 403],
+  });
   ctx.openapi.add({ method: 'get', path: '/openapi.json', summary: 'This document', tag: 'ops', response: z.object({}).passthrough() });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
 
   app.get('/readyz', async (_request, reply) => {
-    const body = { status: ctx.ready ? 'ready' : 'loading', deployments: ctx.deployments.list().length, models: ctx.deployments.loadedModels() };
+    const body = { status: ctx.ready ? 'ready' : 'loading', deployments: ctx.deployments.list().length, models: ctx.deployments.disclosedModels() };
     return reply.code(ctx.ready ? 200 : 503).send(body);
   });
 
-  app.get('/metrics', async (_request, reply) => reply.type('text/plain; version=0.0.4').send(ctx.metrics.render()));
+  app.get('/metrics', async (request, reply) => {
+    const text = await ctx.metrics.render(fullMetrics(ctx, request));
+    return reply.type(ctx.metrics.contentType).send(text);
+  });
 
   app.get('/openapi.json', async () => ctx.openapi.document(process.env.npm_package_version ?? '0.1.0'));
 };

@@ -2,11 +2,20 @@
 // copies per input, to test the paper's confidence level P_a. Never open to a plain client.
 import type { FastifyPluginAsync } from 'fastify';
 import { InputsBody, VotesQuery, VotesResponse } from '@rs-arena/shared/api';
-import { authorize } from '../auth.js';
-import { decodeInputs } from '../body.js';
 import { badRequest, parseOr400 } from '../errors.js';
-import type { RouteOptions } from '../context.js';
-import { charged } from './charge.js';
+import type { AppContext, RouteOptions } from '../context.js';
+import type { VotesParams } from '../defense.js';
+import { answerQuery, type QueryRoute } from './preamble.js';
+
+const votes = (ctx: AppContext): QueryRoute<VotesParams, Uint32Array> => ({
+  name: 'votes',
+  operation: (defense) => defense.votes,
+  params(request, deployment) {
+    const n = parseOr400(VotesQuery, request.query, 'query').n ?? deployment.defense.defaultN;
+    if (n > ctx.config.maxVotesN) throw badRequest(`n = ${n} exceeds the server's maxVotesN of ${ctx.config.maxVotesN}`);
+    return { n };
+  },
+});
 
 export const votesRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {
   ctx.openapi.add({
@@ -18,22 +27,14 @@ export const votesRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }
     query: VotesQuery,
     body: { json: InputsBody, binary: true, image: true },
     response: VotesResponse,
-    errors: [400, 401, 403, 404, 413, 415, 429],
+    errors: [400, 401, 403, 404, 408, 413, 415, 429],
   });
 
-  app.post<{ Params: { id: string } }>('/v1/deployments/:id/votes', async (request): Promise<VotesResponse> => {
-    const key = authorize(ctx.keys, request.headers.authorization, 'evaluator');
-    const deployment = ctx.deployments.get(request.params.id);
-    request.log = request.log.child({ keyId: key.id, deployment: deployment.id });
-    const query = parseOr400(VotesQuery, request.query, 'query');
-    const n = query.n ?? deployment.spec.n;
-    if (n > ctx.config.maxVotesN) throw badRequest(`n = ${n} exceeds the server's maxVotesN of ${ctx.config.maxVotesN}`);
-    const { values, count } = await decodeInputs(request, deployment);
-    const { result, usage } = await charged(ctx, request, key, deployment, 'votes', count, deployment.forwardPasses(count, n), () =>
-      deployment.smoothed.votes(values, count, n, deployment.noise),
-    );
+  const route = votes(ctx);
+  app.post('/v1/deployments/:id/votes', { config: { role: 'evaluator' } }, async (request, reply): Promise<VotesResponse> => {
+    const { deployment, params, count, result, usage } = await answerQuery(ctx, request, reply, route);
     const classes = deployment.model.classes;
     const counts = Array.from({ length: count }, (_, i) => Array.from(result.subarray(i * classes, (i + 1) * classes)));
-    return { sigma: deployment.spec.sigma, n, counts, usage };
+    return { sigma: deployment.defense.sigma, n: params.n, counts, usage };
   });
 };

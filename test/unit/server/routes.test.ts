@@ -203,7 +203,7 @@ test('metrics expose queries, forward passes, rejections and latency per deploym
   assert.match(text, /# TYPE rs_arena_queries_total counter/);
   assert.match(text, /rs_arena_forward_passes_total\{deployment="rs"\} \d+/);
   assert.match(text, /rs_arena_budget_rejections_total\{.*deployment="plain".*\} 1/);
-  assert.match(text, /rs_arena_request_duration_seconds_bucket\{.*le="\+Inf"\} \d+/);
+  assert.match(text, /rs_arena_request_duration_seconds_bucket\{[^}]*le="\+Inf"[^}]*\} \d+/);
 });
 
 test('a deployment advertises a maxBatch that fits the body limit, and enforces it', async () => {

@@ -6,16 +6,19 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '@rs-arena/shared/rng';
 import { normalCdf, clopperPearsonLower, binomTestTwoSided } from '@rs-arena/shared/stats';
-import { SmoothedClassifier, ABSTAIN, decide, argmaxCounts, type BaseClassifier } from '../../../server/src/smoothing.js';
+import { MAX_SCRATCH_VALUES, NoiseSource } from '@rs-arena/shared/noise';
+import { SmoothedClassifier, ABSTAIN, Cancelled, decide, argmaxCounts, type BaseClassifier } from '../../../server/src/smoothing.js';
 
 class HalfSpace implements BaseClassifier {
   readonly classes = 3; // class 2 is never predicted: it must get no votes
   calls = 0;
   passes = 0;
+  largest = 0;
   constructor(readonly inputSize = 4) {}
   async predict(batch: Float32Array, count: number): Promise<Int32Array> {
     this.calls++;
     this.passes += count;
+    this.largest = Math.max(this.largest, count);
     return Int32Array.from({ length: count }, (_, i) => (batch[i * this.inputSize] > 0.5 ? 1 : 0));
   }
 }
@@ -107,4 +110,40 @@ test('CERTIFY abstains on the boundary', async () => {
 test('bad settings are refused', () => {
   assert.throws(() => new SmoothedClassifier(new HalfSpace(), -1, 10), /sigma/);
   assert.throws(() => new SmoothedClassifier(new HalfSpace(), 0.1, 0), /batchSize/);
+});
+
+test('chunks of noisy copies never exceed the noise scratch cap, whatever batchSize says', async () => {
+  // An ImageNet-sized input: 4096 copies would need 2.4 GB of scratch (and failed at 36 inputs × n = 100).
+  const size = 3 * 224 * 224;
+  const f = new HalfSpace(size);
+  const g = new SmoothedClassifier(f, 0.25, 4096);
+  const counts = await g.votes(new Float32Array(size * 2).fill(0.9), 2, 100, NoiseSource.seeded(1));
+  assert.equal(f.passes, 200);
+  assert.equal(f.largest, Math.floor(MAX_SCRATCH_VALUES / size));
+  assert.equal(counts[1] + counts[0], 100);
+  const noise = NoiseSource.seeded(2);
+  assert.throws(() => noise.scratch(MAX_SCRATCH_VALUES + 1), /exceeds the cap/);
+  // A copied fill larger than the cap runs in pieces, aligned to the mean vector.
+  const piece = Math.floor(MAX_SCRATCH_VALUES / 7) * 7;
+  const big = noise.fillNormal(new Float32Array(piece + 3 * 7), Float32Array.from({ length: 7 }, (_, i) => i * 100), 0.001);
+  for (const at of [0, piece - 1, piece, piece + 20]) assert.ok(Math.abs(big[at] - (at % 7) * 100) < 0.01, `element ${at}: ${big[at]}`);
+});
+
+test('an aborted signal stops the votes at the next chunk and reports the passes spent', async () => {
+  const f = new HalfSpace();
+  const g = new SmoothedClassifier(f, 0.25, 100);
+  const controller = new AbortController();
+  const original = f.predict.bind(f);
+  f.predict = async (batch, count) => {
+    if (f.calls === 3) controller.abort();
+    return original(batch, count);
+  };
+  const err = await g.votes(point(0.6), 1, 1_000_000, Rng.seeded(6), controller.signal).catch((e) => e);
+  assert.ok(err instanceof Cancelled, String(err));
+  assert.equal(err.forwardPasses, 400);
+  assert.equal(f.passes, 400);
+  // The next call on the same classifier is not blocked by the cancelled one.
+  assert.equal((await g.votes(point(0.9), 1, 10, Rng.seeded(7)))[1], 10);
+  const aborted = AbortSignal.abort();
+  assert.ok((await g.certify(point(0.9), 10, 10, 0.001, Rng.seeded(8), aborted).catch((e) => e)) instanceof Cancelled);
 });

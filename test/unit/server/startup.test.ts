@@ -35,6 +35,17 @@ test('environment overrides: PORT, HOST, config file and keys with budgets', () 
   assert.deepEqual(config.envKeys?.map((k) => [k.role, k.budgets]), [['admin', {}], ['client', { '*': 500 }]]);
 });
 
+test('limits and the metrics key come from the config file or the environment', () => {
+  const config = loadConfig({ RS_ARENA_CONFIG: file('limits.json', { requestTimeoutMs: 5000, maxForwardPasses: { client: 1000 } }), RS_ARENA_METRICS_KEY: 'metrics-secret-0123456789' });
+  assert.equal(config.requestTimeoutMs, 5000);
+  assert.deepEqual(config.maxForwardPasses, { client: 1000, evaluator: 200_000_000, admin: 200_000_000 });
+  assert.equal(config.metricsKey, sha256Hex('metrics-secret-0123456789'));
+  assert.equal(parseConfig({}, 'x').maxForwardPasses.client, 10_000_000);
+  assert.throws(() => loadConfig({ RS_ARENA_METRICS_KEY: 'short' }), /RS_ARENA_METRICS_KEY/);
+  assert.throws(() => parseConfig({ metricsKey: 'plain-text-key' }, 'x.json'), /metricsKey/);
+  assert.throws(() => parseConfig({ deployments: [{ id: 'a', model: 'm', defense: 'Bad Name' }] }, 'x.json'), /deployments\.0\.defense/);
+});
+
 test('invalid configuration is refused with the field that is wrong', () => {
   assert.throws(() => parseConfig({ deployments: [{ id: 'a', model: 'm', n: 0 }] }, 'x.json'), /deployments\.0\.n/);
   assert.throws(() => parseConfig({ deployments: [{ id: 'a', model: 'm' }, { id: 'a', model: 'm' }] }, 'x.json'), /"a" appears twice/);
