@@ -19,6 +19,7 @@ import { votesRoutes } from './routes/votes.js';
 import { certifyRoutes } from './routes/certify.js';
 import { usageRoutes } from './routes/usage.js';
 import { adminRoutes } from './routes/admin.js';
+import { v2Routes } from './routes/v2.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -71,7 +72,7 @@ export async function buildApp(config: ServerConfig, options: BuildOptions = {})
     ctx.metrics.requests.inc({ route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
   });
 
-  for (const plugin of [healthRoutes, deploymentRoutes, predictRoutes, votesRoutes, certifyRoutes, usageRoutes, adminRoutes]) {
+  for (const plugin of [healthRoutes, deploymentRoutes, predictRoutes, votesRoutes, certifyRoutes, usageRoutes, adminRoutes, v2Routes]) {
     await app.register(plugin, { ctx });
   }
   app.addHook('onClose', async () => ctx.deployments.close());
