@@ -19,6 +19,11 @@ export class BudgetExhausted extends Error {
   override name = 'BudgetExhausted';
 }
 
+/** The server refused a request for budget (a 429 that is not a rate limit): nothing was charged, the attack ends. */
+export class BudgetRefused extends BudgetExhausted {
+  override name = 'BudgetRefused';
+}
+
 export interface PhaseCount {
   queries: number;
   bad: number;
