@@ -1,13 +1,18 @@
 // The deployment registry: each deployment is a model plus its RS settings and its own noise
 // stream. One onnxruntime session per model serves every deployment of that model. Deployments
 // can be added and removed while the server runs (the admin API), so a sweep needs no restart.
+import { createHash } from 'node:crypto';
 import type { Catalog } from '@rs-arena/shared/catalog';
 import { findModel, resolveModel } from '@rs-arena/shared/catalog';
 import { NoiseSource } from '@rs-arena/shared/noise';
 import type { DeploymentInfo, DeploymentSpec } from '@rs-arena/shared/api';
 import { HttpError, notFound } from './errors.js';
 import { OnnxModel, type ModelOptions } from './model.js';
+import { RemoteModel } from './remote-model.js';
 import { SmoothedClassifier } from './smoothing.js';
+
+/** What a deployment needs of its base model: a local onnxruntime session or a remote Open Inference Protocol model. */
+export type ServedModel = Pick<OnnxModel, 'id' | 'inputShape' | 'inputSize' | 'classes' | 'model' | 'predict' | 'close'>;
 
 export class Deployment {
   readonly smoothed: SmoothedClassifier;
@@ -19,7 +24,7 @@ export class Deployment {
 
   constructor(
     readonly spec: DeploymentSpec,
-    readonly model: OnnxModel,
+    readonly model: ServedModel,
     bodyLimitBytes = Infinity,
   ) {
     this.smoothed = new SmoothedClassifier(model, spec.sigma, spec.batchSize);
@@ -64,7 +69,7 @@ export class Deployment {
 
 export class DeploymentRegistry {
   private readonly deployments = new Map<string, Deployment>();
-  private readonly models = new Map<string, Promise<OnnxModel>>();
+  private readonly models = new Map<string, Promise<ServedModel>>();
 
   constructor(
     private readonly catalog: Catalog,
@@ -75,7 +80,7 @@ export class DeploymentRegistry {
   /** Loads (or reuses) the model and registers the deployment. */
   async add(spec: DeploymentSpec): Promise<Deployment> {
     if (this.deployments.has(spec.id)) throw new HttpError(409, 'conflict', `deployment "${spec.id}" already exists`);
-    const model = await this.model(spec.model);
+    const model = await this.model(spec);
     if (this.deployments.has(spec.id)) throw new HttpError(409, 'conflict', `deployment "${spec.id}" already exists`);
     const deployment = new Deployment(spec, model, this.bodyLimitBytes);
     this.deployments.set(spec.id, deployment);
@@ -104,8 +109,11 @@ export class DeploymentRegistry {
     return [...this.models.keys()];
   }
 
-  private model(id: string): Promise<OnnxModel> {
-    let pending = this.models.get(id);
+  private model({ model: id, remote }: DeploymentSpec): Promise<ServedModel> {
+    // A remote model is one per server, model and headers; deployments of the same one share its pool.
+    // (Keyed by a digest: the headers may hold the remote's credentials, and loadedModels() is shown on /readyz.)
+    const cacheKey = remote ? `${id}@remote-${createHash('sha256').update(JSON.stringify(remote)).digest('hex').slice(0, 12)}` : id;
+    let pending = this.models.get(cacheKey);
     if (!pending) {
       const entry = findModel(this.catalog, id);
       if (!entry) {
@@ -113,10 +121,15 @@ export class DeploymentRegistry {
         return Promise.reject(new HttpError(400, 'unknown_model', `no model "${id}" in the manifest (known: ${known})`));
       }
       const resolved = resolveModel(this.catalog, entry);
-      if (resolved.status !== 'ok') return Promise.reject(new HttpError(400, 'model_unavailable', resolved.problem!));
-      pending = OnnxModel.load(resolved, this.modelOptions);
-      this.models.set(id, pending);
-      pending.catch(() => this.models.delete(id));
+      if (remote) {
+        const names = resolved.status === 'ok' ? resolved.classNames : (entry.classNames ?? Array.from({ length: entry.output.classes }, (_, i) => String(i)));
+        pending = RemoteModel.load(entry, names, remote).catch((err: Error) => Promise.reject(new HttpError(400, 'model_unavailable', err.message)));
+      } else {
+        if (resolved.status !== 'ok') return Promise.reject(new HttpError(400, 'model_unavailable', resolved.problem!));
+        pending = OnnxModel.load(resolved, this.modelOptions);
+      }
+      this.models.set(cacheKey, pending);
+      pending.catch(() => this.models.delete(cacheKey));
     }
     return pending;
   }

@@ -131,7 +131,7 @@ function checkInput(deployment: Deployment, inputs: Tensor[]): { values: Float32
   if (count === 0) throw bad(`input "${INPUT_NAME}": empty batch (shape [${t.shape}])`);
   if (count > deployment.maxBatch) throw bad(`input "${INPUT_NAME}": batch of ${count} exceeds this model's maximum of ${deployment.maxBatch}`);
   const values = t.data as Float32Array;
-  const [lo, hi] = deployment.model.model.entry.input.range;
+  const [lo, hi] = deployment.spec.inputRange === 'any-finite' ? [-Number.MAX_VALUE, Number.MAX_VALUE] : deployment.model.model.entry.input.range;
   const size = deployment.model.inputSize;
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
