@@ -22,6 +22,8 @@ const { values: args } = parseArgs({
     models: { type: 'string', default: 'fmnist-cnn,imagenet-mobilenetv2-int8' },
     sigma: { type: 'string', default: '0.25' },
     'log-level': { type: 'string', default: 'warn' },
+    /** http: the n sweep against the raw limit; remote: remote vs local base model. */
+    sections: { type: 'string', default: 'http,remote' },
     'remote-max-batch': { type: 'string', default: '50' },
     'remote-concurrency': { type: 'string', default: '4' },
   },
@@ -155,9 +157,16 @@ for (const id of args.models!.split(',')) {
   console.log(`\n${id}: raw onnxruntime, forward passes/s by batch size`);
   for (const r of raw) console.log(`  batch ${String(r.batch).padStart(5)}: ${r.passesPerSecond.toFixed(0)} passes/s`);
 
+  const input = float32ToBytes(Rng.seeded(2).fillUniform(new Float32Array(model.inputSize)));
+  const sections = args.sections!.split(',');
+  const remote = sections.includes('remote') ? await remoteVsLocal(id, batchFor(raw, 100), input) : null;
+  if (!sections.includes('http')) {
+    await model.close();
+    report.push({ model: id, inputSize: model.inputSize, sigma: SIGMA, raw, remote });
+    continue;
+  }
   const server = await serve(id, raw);
   const pool = new Pool(server.url, { connections: 16, pipelining: 1 });
-  const input = float32ToBytes(Rng.seeded(2).fillUniform(new Float32Array(model.inputSize)));
   const rows = [];
   for (const n of NS) {
     await load(pool, `n${n}`, input, 1); // warm-up
@@ -181,7 +190,6 @@ for (const id of args.models!.split(',')) {
       `  ${String(row.n).padStart(4)} ${String(row.concurrency).padStart(8)} ${row.queriesPerSecond.toFixed(1).padStart(10)} ${row.passesPerSecond.toFixed(0).padStart(10)} ${row.ratio.toFixed(3).padStart(7)} ${row.p50ms.toFixed(1).padStart(8)} ${row.p90ms.toFixed(1).padStart(8)}`,
     );
   }
-  const remote = await remoteVsLocal(id, batchFor(raw, 100), input);
   report.push({ model: id, inputSize: model.inputSize, sigma: SIGMA, raw, rawAfter: after, rawLimit: { batch: best.batch, passesPerSecond: limit }, http: rows, remote });
 }
 mkdirSync('out', { recursive: true });

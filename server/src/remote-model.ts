@@ -22,6 +22,8 @@ export class RemoteModel implements BaseClassifier {
   readonly classes: number;
   /** The manifest's description of the model (shape, range, classes); `path` is the remote URL. */
   readonly model: ResolvedModel;
+  /** predict() encodes its input before it returns: smoothing may draw the next copies meanwhile. */
+  readonly copiesInput = true;
 
   private constructor(
     entry: ModelEntry,
