@@ -4,7 +4,7 @@
 // the server ÷ raw limit) says how much of the machine the serving path wastes. Then a remote base
 // model against the local one at n = 100: a front server whose base model runs on a second server
 // process over the Open Inference Protocol (loopback), queries/s remote ÷ local (target ≥ 0.8).
-//   npm run bench:server [-- --seconds 4 --models fmnist-cnn,imagenet-mobilenetv2-int8 --remote-max-batch 50]
+//   npm run bench:server [-- --seconds 4 --models fmnist-cnn,imagenet-mobilenetv2-int8 --remote-max-batch 100 --sections http,remote]
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -24,7 +24,7 @@ const { values: args } = parseArgs({
     'log-level': { type: 'string', default: 'warn' },
     /** http: the n sweep against the raw limit; remote: remote vs local base model. */
     sections: { type: 'string', default: 'http,remote' },
-    'remote-max-batch': { type: 'string', default: '50' },
+    'remote-max-batch': { type: 'string', default: '100' },
     'remote-concurrency': { type: 'string', default: '4' },
   },
 });
