@@ -127,16 +127,23 @@ function toBytes(data: NumericArray): Uint8Array {
 /** JSON `data` (flat or nested) → a typed array, every element checked against the datatype. */
 function fromJson(data: unknown[], datatype: Datatype, count: number, where: string): NumericArray {
   const ctor = ctorOf(datatype, where);
+  // The leaves first: the declared shape is only trusted (allocated) once the data agrees with it.
+  const leaves: unknown[] = [];
+  const visit = (v: unknown, depth: number): void => {
+    if (!Array.isArray(v)) {
+      leaves.push(v);
+      return;
+    }
+    // Nesting is one array per dimension at most: deeper is malformed (and must not exhaust the stack).
+    if (depth > 16) throw new OipFormatError(`${where}: data nested deeper than any shape`);
+    for (const x of v) visit(x, depth + 1);
+  };
+  visit(data, 0);
+  if (leaves.length !== count) throw new OipFormatError(`${where}: shape holds ${count} values but data has ${leaves.length}`);
   const out = new ctor(count);
   const big = out instanceof BigInt64Array || out instanceof BigUint64Array;
   const float = datatype === 'FP32' || datatype === 'FP64';
-  let i = 0;
-  const visit = (v: unknown): void => {
-    if (Array.isArray(v)) return v.forEach(visit);
-    if (i >= count) {
-      i++;
-      return;
-    }
+  leaves.forEach((v, i) => {
     let x: number;
     if (datatype === 'BOOL') {
       if (typeof v !== 'boolean') throw new OipFormatError(`${where}: BOOL data must be true or false, got ${JSON.stringify(v)}`);
@@ -148,10 +155,7 @@ function fromJson(data: unknown[], datatype: Datatype, count: number, where: str
     }
     if (big) (out as BigInt64Array)[i] = BigInt(x);
     else (out as Float64Array)[i] = x;
-    i++;
-  };
-  visit(data);
-  if (i !== count) throw new OipFormatError(`${where}: shape holds ${count} values but data has ${i}`);
+  });
   return out;
 }
 
