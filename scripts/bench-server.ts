@@ -1,8 +1,10 @@
 // Server benchmark: in one run, on the same model, the raw onnxruntime limit (forward passes per
 // second at the best batch size) against end-to-end RS queries over real HTTP to a server process,
 // for n ∈ {1, 10, 100} and 1 or 8 concurrent clients. The ratio (forward passes per second through
-// the server ÷ raw limit) says how much of the machine the serving path wastes.
-//   npm run bench:server [-- --seconds 4 --models fmnist-cnn,imagenet-mobilenetv2-int8]
+// the server ÷ raw limit) says how much of the machine the serving path wastes. Then a remote base
+// model against the local one at n = 100: a front server whose base model runs on a second server
+// process over the Open Inference Protocol (loopback), queries/s remote ÷ local (target ≥ 0.8).
+//   npm run bench:server [-- --seconds 4 --models fmnist-cnn,imagenet-mobilenetv2-int8 --remote-max-batch 100 --sections http,remote]
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -20,6 +22,10 @@ const { values: args } = parseArgs({
     models: { type: 'string', default: 'fmnist-cnn,imagenet-mobilenetv2-int8' },
     sigma: { type: 'string', default: '0.25' },
     'log-level': { type: 'string', default: 'warn' },
+    /** http: the n sweep against the raw limit; remote: remote vs local base model. */
+    sections: { type: 'string', default: 'http,remote' },
+    'remote-max-batch': { type: 'string', default: '100' },
+    'remote-concurrency': { type: 'string', default: '4' },
   },
 });
 const SECONDS = Number(args.seconds);
@@ -51,13 +57,58 @@ async function rawLimit(model: OnnxModel, batches: number[]) {
 async function serve(modelId: string, raw: { batch: number; passesPerSecond: number }[]): Promise<ServerProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'rs-bench-'));
   const config = join(dir, 'config.json');
-  // The operator's tuning: the n noisy copies in one onnxruntime run when a batch that large is
-  // within 5% of the best measured throughput, else runs of the best batch size.
-  const best = raw.reduce((a, b) => (b.passesPerSecond > a.passesPerSecond ? b : a));
-  const batchFor = (n: number) => raw.find((r) => r.batch >= n && r.passesPerSecond >= 0.95 * best.passesPerSecond)?.batch ?? best.batch;
-  writeFileSync(config, JSON.stringify({ deployments: NS.map((n) => ({ id: `n${n}`, model: modelId, sigma: SIGMA, n, batchSize: batchFor(n) })) }));
-  return startServer({ config, env: { LOG_LEVEL: args['log-level']!, RS_ARENA_CLIENT_KEY: KEY } });
+  // The operator's tuning (batchFor).
+  writeFileSync(config, JSON.stringify({ deployments: NS.map((n) => ({ id: `n${n}`, model: modelId, sigma: SIGMA, n, batchSize: batchFor(raw, n) })) }));
+  return serve2(config);
 }
+
+/** The n noisy copies in one onnxruntime run when a batch that large is within 5% of the best measured throughput, else runs of the best batch size. */
+function batchFor(raw: { batch: number; passesPerSecond: number }[], n: number): number {
+  const best = raw.reduce((a, b) => (b.passesPerSecond > a.passesPerSecond ? b : a));
+  return raw.find((r) => r.batch >= n && r.passesPerSecond >= 0.95 * best.passesPerSecond)?.batch ?? best.batch;
+}
+
+/**
+ * Remote against local base model at n = 100, over loopback: a second server process serves the
+ * undefended model over /v2; a front process holds both deployments (same σ, n, batch size) and
+ * sends the remote one's noisy copies as binary infer requests, split to --remote-max-batch and sent
+ * concurrently. On one shared machine the two processes compete for the same cores: the ratio is a
+ * floor for a real remote with its own hardware.
+ */
+async function remoteVsLocal(modelId: string, batchSize: number, input: Uint8Array) {
+  const dir = mkdtempSync(join(tmpdir(), 'rs-bench-remote-'));
+  const baseConfig = join(dir, 'base.json');
+  writeFileSync(baseConfig, JSON.stringify({ deployments: [{ id: 'base', model: modelId, inputRange: 'any-finite', maxBatch: 4096 }] }));
+  const base = await startServer({ config: baseConfig, env: { LOG_LEVEL: args['log-level']! } });
+  const frontConfig = join(dir, 'front.json');
+  const remote = { url: base.url, model: 'base', headers: { authorization: `Bearer ${base.keys.client}` }, maxBatch: Number(args['remote-max-batch']), concurrency: Number(args['remote-concurrency']) };
+  const rs = { model: modelId, sigma: SIGMA, n: 100, batchSize };
+  writeFileSync(frontConfig, JSON.stringify({ deployments: [{ id: 'local', ...rs }, { id: 'remote', ...rs, remote }] }));
+  const front = await serve2(frontConfig);
+  const pool = new Pool(front.url, { connections: 16, pipelining: 1 });
+  const rows = [];
+  try {
+    for (const c of CONCURRENCY) {
+      await load(pool, 'local', input, 1);
+      const local = await load(pool, 'local', input, c);
+      await load(pool, 'remote', input, 1);
+      const far = await load(pool, 'remote', input, c);
+      rows.push({ n: 100, concurrency: c, local, remote: far, ratio: far.queriesPerSecond / local.queriesPerSecond });
+    }
+  } finally {
+    await pool.close();
+    await front.stop();
+    await base.stop();
+  }
+  console.log(`  remote base model (second process over /v2, maxBatch ${remote.maxBatch}, ${remote.concurrency} in flight) vs local, n = 100:`);
+  console.log(`  ${'clients'.padStart(8)} ${'local q/s'.padStart(10)} ${'remote q/s'.padStart(11)} ${'ratio'.padStart(7)} ${'remote p50 ms'.padStart(14)}`);
+  for (const r of rows) {
+    console.log(`  ${String(r.concurrency).padStart(8)} ${r.local.queriesPerSecond.toFixed(1).padStart(10)} ${r.remote.queriesPerSecond.toFixed(1).padStart(11)} ${r.ratio.toFixed(3).padStart(7)} ${r.remote.p50ms.toFixed(1).padStart(14)}`);
+  }
+  return { maxBatch: remote.maxBatch, concurrency: remote.concurrency, rows };
+}
+
+const serve2 = (config: string) => startServer({ config, env: { LOG_LEVEL: args['log-level']!, RS_ARENA_CLIENT_KEY: KEY } });
 
 /**
  * `concurrency` clients send single-input queries back to back for SECONDS. The rate divides by the
@@ -106,9 +157,16 @@ for (const id of args.models!.split(',')) {
   console.log(`\n${id}: raw onnxruntime, forward passes/s by batch size`);
   for (const r of raw) console.log(`  batch ${String(r.batch).padStart(5)}: ${r.passesPerSecond.toFixed(0)} passes/s`);
 
+  const input = float32ToBytes(Rng.seeded(2).fillUniform(new Float32Array(model.inputSize)));
+  const sections = args.sections!.split(',');
+  const remote = sections.includes('remote') ? await remoteVsLocal(id, batchFor(raw, 100), input) : null;
+  if (!sections.includes('http')) {
+    await model.close();
+    report.push({ model: id, inputSize: model.inputSize, sigma: SIGMA, raw, remote });
+    continue;
+  }
   const server = await serve(id, raw);
   const pool = new Pool(server.url, { connections: 16, pipelining: 1 });
-  const input = float32ToBytes(Rng.seeded(2).fillUniform(new Float32Array(model.inputSize)));
   const rows = [];
   for (const n of NS) {
     await load(pool, `n${n}`, input, 1); // warm-up
@@ -132,7 +190,7 @@ for (const id of args.models!.split(',')) {
       `  ${String(row.n).padStart(4)} ${String(row.concurrency).padStart(8)} ${row.queriesPerSecond.toFixed(1).padStart(10)} ${row.passesPerSecond.toFixed(0).padStart(10)} ${row.ratio.toFixed(3).padStart(7)} ${row.p50ms.toFixed(1).padStart(8)} ${row.p90ms.toFixed(1).padStart(8)}`,
     );
   }
-  report.push({ model: id, inputSize: model.inputSize, sigma: SIGMA, raw, rawAfter: after, rawLimit: { batch: best.batch, passesPerSecond: limit }, http: rows });
+  report.push({ model: id, inputSize: model.inputSize, sigma: SIGMA, raw, rawAfter: after, rawLimit: { batch: best.batch, passesPerSecond: limit }, http: rows, remote });
 }
 mkdirSync('out', { recursive: true });
 writeFileSync('out/bench-server.json', JSON.stringify({ node: process.version, seconds: SECONDS, date: new Date().toISOString(), logLevel: args['log-level'], results: report }, null, 2));

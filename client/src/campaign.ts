@@ -26,6 +26,8 @@ export interface CampaignSpec {
   out: string | null;
   /** Where adversarials go; default: "<results file without .jsonl>-adv/". Null: do not save. */
   saveDir?: string | null;
+  /** Recorded with each result: how the oracle's answers became labels (see AttackRecord.labelSource). */
+  labelSource?: string;
 }
 
 export type CampaignEvent =
@@ -137,6 +139,7 @@ async function attackOne(spec: CampaignSpec, img: InputImage, key: string, seed:
     queries: result.queries,
     history: result.history,
     stopReason: result.stopReason,
+    ...(spec.labelSource ? { labelSource: spec.labelSource } : {}),
     wallMs: result.wallMs,
     clientCpuMs: (cpu.user + cpu.system) / 1000,
     adversarialFile,

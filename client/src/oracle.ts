@@ -32,6 +32,11 @@ export class BudgetExhausted extends Error {
   }
 }
 
+/** The server refused a request for budget (a 429 that is not a rate limit): nothing was charged, the attack ends. */
+export class BudgetRefused extends BudgetExhausted {
+  override name = 'BudgetRefused';
+}
+
 /** Queries and "bad" queries: in total and per phase, as records store them (record.ts). */
 export type PhaseCount = z.infer<typeof PhaseCountSchema>;
 export type QueryCounts = AttackRecord['queries'];

@@ -27,6 +27,8 @@ export const AttackRecord = z.object({
   queries: z.object({ total: z.number().int(), bad: z.number().int(), perPhase: z.record(z.string(), PhaseCount) }),
   history: z.array(z.tuple([z.number(), z.number()])),
   stopReason: z.string(),
+  /** How the endpoint's answers became labels: its own top-1 label, or the argmax of its class scores taken on the client (v2 models). */
+  labelSource: z.string().optional(),
   wallMs: z.number(),
   /** CPU time the client itself spent (process-wide: with concurrency > 1 it includes other attacks). */
   clientCpuMs: z.number(),

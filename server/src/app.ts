@@ -21,6 +21,7 @@ import { adminRoutes } from './routes/admin.js';
 import { followChanges, loadDeployments, loadKeys, openStore } from './state/sync.js';
 import { installIdempotency } from './state/idempotency.js';
 import { authenticate } from './routes/preamble.js';
+import { v2Routes } from './routes/v2.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -97,7 +98,7 @@ export async function buildApp(config: ServerConfig, options: BuildOptions = {})
   });
 
   installIdempotency(app, ctx);
-  for (const plugin of [healthRoutes, deploymentRoutes, predictRoutes, votesRoutes, certifyRoutes, usageRoutes, adminRoutes]) {
+  for (const plugin of [healthRoutes, deploymentRoutes, predictRoutes, votesRoutes, certifyRoutes, usageRoutes, adminRoutes, v2Routes]) {
     await app.register(plugin, { ctx });
   }
   app.addHook('onClose', async () => {

@@ -2,11 +2,13 @@
 // its own settings and noise stream. One onnxruntime session per model serves every deployment of
 // that model. Deployments can be added and removed while the server runs (the admin API), so a
 // sweep over σ and n needs no restart.
+import { createHash } from 'node:crypto';
 import type { Catalog } from '@rs-arena/shared/catalog';
 import { findModel, resolveModel } from '@rs-arena/shared/catalog';
 import type { DeploymentInfo, DeploymentSpec } from '@rs-arena/shared/api';
 import { HttpError, badRequest, notFound } from './errors.js';
 import { OnnxModel, type ModelOptions } from './model.js';
+import { RemoteModel } from './remote-model.js';
 import { DefenseSpecError, type Defense } from './defense.js';
 import { createDefense, defenseNameOf } from './defenses/index.js';
 
@@ -17,6 +19,9 @@ export interface DeploymentLimits {
   clientForwardPasses: number;
 }
 
+/** What a deployment needs of its base model: a local onnxruntime session or a remote Open Inference Protocol model. */
+export type ServedModel = Pick<OnnxModel, 'id' | 'inputShape' | 'inputSize' | 'classes' | 'model' | 'predict' | 'close'>;
+
 export class Deployment {
   readonly defense: Defense;
   /** Most inputs one request may carry: the spec's maxBatch, or fewer if a full batch would not fit the limits. */
@@ -24,7 +29,7 @@ export class Deployment {
 
   constructor(
     readonly spec: DeploymentSpec,
-    readonly model: OnnxModel,
+    readonly model: ServedModel,
     limits: DeploymentLimits = { bodyLimitBytes: Infinity, clientForwardPasses: Infinity },
   ) {
     try {
@@ -76,7 +81,7 @@ export class Deployment {
 
 export class DeploymentRegistry {
   private readonly deployments = new Map<string, Deployment>();
-  private readonly models = new Map<string, Promise<OnnxModel>>();
+  private readonly models = new Map<string, Promise<ServedModel>>();
 
   constructor(
     private readonly catalog: Catalog,
@@ -87,7 +92,7 @@ export class DeploymentRegistry {
   /** Loads (or reuses) the model and registers the deployment. */
   async add(spec: DeploymentSpec): Promise<Deployment> {
     if (this.deployments.has(spec.id)) throw new HttpError(409, 'conflict', `deployment "${spec.id}" already exists`);
-    const model = await this.model(spec.model);
+    const model = await this.model(spec);
     if (this.deployments.has(spec.id)) throw new HttpError(409, 'conflict', `deployment "${spec.id}" already exists`);
     const deployment = new Deployment(spec, model, this.limits);
     this.deployments.set(spec.id, deployment);
@@ -117,8 +122,11 @@ export class DeploymentRegistry {
     return [...new Set(this.list().filter((d) => d.disclosed).map((d) => d.spec.model))];
   }
 
-  private model(id: string): Promise<OnnxModel> {
-    let pending = this.models.get(id);
+  private model({ model: id, remote }: DeploymentSpec): Promise<ServedModel> {
+    // A remote model is one per server, model and headers; deployments of the same one share its pool.
+    // (Keyed by a digest: the headers may hold the remote's credentials, and loadedModels() is shown on /readyz.)
+    const cacheKey = remote ? `${id}@remote-${createHash('sha256').update(JSON.stringify(remote)).digest('hex').slice(0, 12)}` : id;
+    let pending = this.models.get(cacheKey);
     if (!pending) {
       const entry = findModel(this.catalog, id);
       if (!entry) {
@@ -126,10 +134,15 @@ export class DeploymentRegistry {
         return Promise.reject(new HttpError(400, 'unknown_model', `no model "${id}" in the manifest (known: ${known})`));
       }
       const resolved = resolveModel(this.catalog, entry);
-      if (resolved.status !== 'ok') return Promise.reject(new HttpError(400, 'model_unavailable', resolved.problem!));
-      pending = OnnxModel.load(resolved, this.modelOptions);
-      this.models.set(id, pending);
-      pending.catch(() => this.models.delete(id));
+      if (remote) {
+        const names = resolved.status === 'ok' ? resolved.classNames : (entry.classNames ?? Array.from({ length: entry.output.classes }, (_, i) => String(i)));
+        pending = RemoteModel.load(entry, names, remote).catch((err: Error) => Promise.reject(new HttpError(400, 'model_unavailable', err.message)));
+      } else {
+        if (resolved.status !== 'ok') return Promise.reject(new HttpError(400, 'model_unavailable', resolved.problem!));
+        pending = OnnxModel.load(resolved, this.modelOptions);
+      }
+      this.models.set(cacheKey, pending);
+      pending.catch(() => this.models.delete(cacheKey));
     }
     return pending;
   }

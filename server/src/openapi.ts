@@ -17,6 +17,8 @@ export interface Operation {
   body?: { json?: z.ZodType; binary?: boolean; image?: boolean };
   response: z.ZodType | 'text';
   errors?: number[];
+  /** Schema of the error bodies, when not the /v1 {error, message} (the Open Inference Protocol's {error}). */
+  errorBody?: z.ZodType;
 }
 
 export class OpenApi {
@@ -58,7 +60,7 @@ export class OpenApi {
           content: op.response === 'text' ? { 'text/plain': { schema: { type: 'string' } } } : { 'application/json': { schema: schema(op.response) } },
         },
       };
-      for (const code of op.errors ?? []) responses[code] = { description: 'error', content: { 'application/json': { schema: schema(ErrorBody) } } };
+      for (const code of op.errors ?? []) responses[code] = { description: 'error', content: { 'application/json': { schema: schema(op.errorBody ?? ErrorBody) } } };
       paths[path] ??= {};
       paths[path][op.method] = {
         summary: op.summary,

@@ -10,6 +10,11 @@ export interface BaseClassifier {
   readonly classes: number;
   /** Labels of `count` inputs; with `scratch` the callee may overwrite `batch`. */
   predict(batch: Float32Array, count: number, scratch?: boolean): Promise<Int32Array>;
+  /**
+   * True when `predict` has copied `batch` by the time it returns its promise (a remote model
+   * serializes it at once): the next noisy copies may then be drawn while the answers are awaited.
+   */
+  readonly copiesInput?: boolean;
 }
 
 export const ABSTAIN = -1;
@@ -67,27 +72,36 @@ export class SmoothedClassifier {
    * its next chunk with `Cancelled`.
    */
   votes(xs: Float32Array, count: number, n: number, noise: NoiseGenerator, signal?: AbortSignal): Promise<Uint32Array> {
-    const run = this.queue.then(() => this.sampleVotes(xs, count, n, noise, signal));
-    this.queue = run.catch(() => undefined);
-    return run;
+    // The queue holds a call until the previous one has drawn its noise (the draws stay in call
+    // order, so a seeded deployment stays reproducible); a model that copies its input lets the
+    // next call draw while this one's answers are still on their way.
+    const drawn = this.queue.then(() => this.sampleVotes(xs, count, n, noise, signal));
+    this.queue = drawn.catch(() => undefined);
+    return drawn.then((d) => d.counts);
   }
 
   private queue: Promise<unknown> = Promise.resolve();
 
-  private async sampleVotes(xs: Float32Array, count: number, n: number, noise: NoiseGenerator, signal?: AbortSignal): Promise<Uint32Array> {
+  /** Draws and sends every noisy copy; resolves once all are drawn, with the counts to come. */
+  private async sampleVotes(xs: Float32Array, count: number, n: number, noise: NoiseGenerator, signal?: AbortSignal): Promise<{ counts: Promise<Uint32Array> }> {
     const { inputSize, classes } = this.model;
     const counts = new Uint32Array(count * classes);
     if (signal?.aborted) throw new Cancelled(0);
     if (this.sigma === 0) {
       const labels = await this.model.predict(xs, count);
       labels.forEach((label, i) => (counts[i * classes + label] = n));
-      return counts;
+      return { counts: Promise.resolve(counts) };
     }
+    const inFlight: Promise<void>[] = [];
     const total = count * n;
     // Bounded by the noise scratch cap too: an ImageNet input is 150,528 values.
     const chunk = Math.max(1, Math.min(this.batchSize, total, Math.floor(MAX_SCRATCH_VALUES / inputSize)));
     for (let start = 0; start < total; start += chunk) {
-      if (signal?.aborted) throw new Cancelled(start);
+      if (signal?.aborted) {
+        // Answers still on their way are dropped: a late failure of one must not go unhandled.
+        for (const pending of inFlight) pending.catch(() => undefined);
+        throw new Cancelled(start);
+      }
       const size = Math.min(chunk, total - start);
       // Fetched per chunk: a scratch view may be replaced while we await the model.
       const buf = (noise.scratch ? noise.scratch(chunk * inputSize) : new Float32Array(chunk * inputSize)).subarray(0, size * inputSize);
@@ -99,9 +113,11 @@ export class SmoothedClassifier {
         noise.fillNormal(buf.subarray((s - start) * inputSize, (s - start + run) * inputSize), x, this.sigma);
         s += run;
       }
-      tally(await this.model.predict(buf, size, true), start, n, classes, counts);
+      const answered = this.model.predict(buf, size, true).then((labels) => tally(labels, start, n, classes, counts));
+      if (this.model.copiesInput) inFlight.push(answered);
+      else await answered;
     }
-    return counts;
+    return { counts: Promise.all(inFlight).then(() => counts) };
   }
 
   /** Labels for `count` inputs under the vote rule (ABSTAIN possible with 'predict'). */

@@ -9,6 +9,32 @@ export const DeploymentId = z
 export const Role = z.enum(['client', 'evaluator', 'admin']);
 export type Role = z.infer<typeof Role>;
 
+/**
+ * A base model served by an Open Inference Protocol server (Triton, KServe, another rs-arena's /v2)
+ * instead of a local ONNX file: the deployment's `model` (a manifest entry) still describes its input
+ * and classes; noise, votes and budgets stay local, the noisy copies are sent as infer requests.
+ */
+export const RemoteModelSpec = z.object({
+  /** Base URL of the server, with any path prefix: http(s)://host:port[/prefix]. */
+  url: z
+    .string()
+    .url()
+    .refine((u) => /^https?:\/\//.test(u) && !/[?#]/.test(u), 'an http(s) URL without query or fragment'),
+  /** The model's name on that server, and optionally its version. */
+  model: z.string().min(1),
+  version: z.string().min(1).optional(),
+  /** Sent with every request (e.g. the remote's auth). */
+  headers: z.record(z.string(), z.string()).default({}),
+  /** Most inputs per infer request; larger batches are split and sent concurrently. */
+  maxBatch: z.number().int().min(1).max(65_536).default(64),
+  /** Connections (requests in flight) to the remote. */
+  concurrency: z.number().int().min(1).max(256).default(8),
+  timeoutMs: z.number().int().min(100).max(600_000).default(30_000),
+  /** Resends of a request that failed on the network or with 503 (forward passes are pure). */
+  retries: z.number().int().min(0).max(10).default(2),
+});
+export type RemoteModelSpec = z.infer<typeof RemoteModelSpec>;
+
 /** A defense's name in the server's registry (server/src/defenses/index.ts). */
 export const DefenseName = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'a defense name (lowercase letters, digits, dash)');
 
@@ -39,6 +65,13 @@ export const DeploymentSpec = z.object({
   /** Most inputs one predict request may carry. */
   maxBatch: z.number().int().min(1).max(65_536).default(1024),
   description: z.string().max(500).optional(),
+  /**
+   * 'any-finite': /v2 accepts any finite input value, not only the model's range. For an undefended
+   * deployment that serves as the remote base model of an RS front: x + σN leaves the pixel range.
+   */
+  inputRange: z.enum(['model', 'any-finite']).default('model'),
+  /** Run the base model on a remote Open Inference Protocol server instead of the local ONNX file. */
+  remote: RemoteModelSpec.optional(),
 });
 export type DeploymentSpec = z.infer<typeof DeploymentSpec>;
 export type DeploymentSpecInput = z.input<typeof DeploymentSpec>;

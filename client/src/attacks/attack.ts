@@ -3,10 +3,10 @@
 // it makes is counted and budgeted. Under a randomized oracle nothing is asserted: the result is
 // the best point that was last *verified* adversarial by a query.
 import { Rng } from '@rs-arena/shared/rng';
-import { BudgetExhausted, CountingOracle, type QueryCounts } from '../oracle.js';
+import { BudgetExhausted, BudgetRefused, CountingOracle, type QueryCounts } from '../oracle.js';
 import { dist2, distInf, lerp } from '../vec.js';
 
-export type StopReason = 'budget' | 'converged' | 'iterations' | 'init-failed' | 'misclassified';
+export type StopReason = 'budget' | 'budget-refused' | 'converged' | 'iterations' | 'init-failed' | 'misclassified';
 
 export interface AttackResult {
   attack: string;
@@ -115,7 +115,7 @@ export async function withBudget(tracker: Tracker, name: string, body: () => Pro
   try {
     return tracker.result(name, await body());
   } catch (err) {
-    if (err instanceof BudgetExhausted) return tracker.result(name, 'budget');
+    if (err instanceof BudgetExhausted) return tracker.result(name, err instanceof BudgetRefused ? 'budget-refused' : 'budget');
     throw err;
   }
 }

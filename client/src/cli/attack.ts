@@ -5,7 +5,8 @@ import { HSJA_DEFAULTS } from '../attacks/hsja.js';
 import { RAYS_DEFAULTS } from '../attacks/rays.js';
 import { SURFREE_DEFAULTS } from '../attacks/surfree.js';
 import { runCampaign } from '../campaign.js';
-import { HttpError, HttpOracle } from '../oracle-http.js';
+import { HttpError } from '../oracle-http.js';
+import { TARGET_FLAGS, TARGET_HELP, TargetUsageError, connectTarget, type Target } from '../target.js';
 import { InputError, loadInputs } from '../inputs.js';
 import { Progress } from '../progress.js';
 import type { AttackRecord } from '../record.js';
@@ -15,8 +16,8 @@ const HELP = `rs-arena attack --deployment ID [options]
 
   --endpoint URL       server base URL (env RS_ARENA_ENDPOINT; default http://127.0.0.1:8080)
   --key KEY            API key (env RS_ARENA_KEY)
-  --deployment ID      deployment to attack
-  --attack NAMES       hsja, surfree, rays, or a comma-separated list (default hsja)
+  --deployment ID      deployment to attack (v2: the model name)
+${TARGET_HELP}  --attack NAMES       hsja, surfree, rays, or a comma-separated list (default hsja)
   --budget N           queries per image, every query counted (default 2000)
   --images SOURCE      "sample" (the shipped test images, default), a folder of PNG/JPEG
                        images, or a raw float32 file (.f32/.bin)
@@ -57,6 +58,7 @@ export async function attackCommand(argv: string[]): Promise<number> {
         'no-save': { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
+        ...TARGET_FLAGS,
       },
       strict: true,
     }).values;
@@ -68,7 +70,6 @@ export async function attackCommand(argv: string[]): Promise<number> {
     return 0;
   }
   if (!args.deployment) return usage('--deployment is required');
-  if (!args.key) return usage('--key (or RS_ARENA_KEY) is required');
   const attacks = args.attack.split(',').map((a) => a.trim());
   const unknown = attacks.filter((a) => !ATTACK_NAMES.includes(a as AttackName));
   if (unknown.length) return usage(`unknown attack ${unknown.join(', ')}; choose from ${ATTACK_NAMES.join(', ')}`);
@@ -85,20 +86,20 @@ export async function attackCommand(argv: string[]): Promise<number> {
     return usage((err as Error).message);
   }
 
-  let oracle: HttpOracle;
+  let target: Target;
   try {
-    oracle = await HttpOracle.connect({ endpoint: args.endpoint, key: args.key, deployment: args.deployment, connections: ints.concurrency });
+    target = await connectTarget({ ...args, deployment: args.deployment, connections: ints.concurrency });
   } catch (err) {
+    if (err instanceof TargetUsageError) return usage(err.message);
     return fail(err instanceof HttpError ? err.message : `cannot reach ${args.endpoint}: ${(err as Error).message}`);
   }
+  const { oracle } = target;
   try {
-    const info = oracle.info;
     const images = await loadInputs(
       { source: args.images, count: ints.count, offset: ints.offset, labels: args.labels },
-      { shape: oracle.inputShape, range: oracle.range, dataset: info.dataset },
+      { shape: oracle.inputShape, range: oracle.range, dataset: target.dataset },
     );
-    const smoothing = info.smoothing ? `σ=${info.smoothing.sigma}, n=${info.smoothing.n}` : 'smoothing undisclosed';
-    process.stderr.write(`attacking ${info.id} (${info.model}, ${smoothing}) at ${args.endpoint}: ${images.length} images, ${ints.budget} queries each\n`);
+    process.stderr.write(`attacking ${target.banner} at ${args.endpoint}: ${images.length} images, ${ints.budget} queries each\n`);
     const records: AttackRecord[] = [];
     for (const attack of attacks as AttackName[]) {
       const progress = new Progress(attack, images.length, ints.budget);
@@ -116,6 +117,7 @@ export async function attackCommand(argv: string[]): Promise<number> {
             concurrency: ints.concurrency,
             out: args.out,
             saveDir: args['no-save'] ? null : args['save-dir'],
+            labelSource: target.labelSource,
           },
           progress.onEvent,
         )),

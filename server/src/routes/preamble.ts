@@ -51,19 +51,30 @@ export function keyOf(request: FastifyRequest): ApiKey {
   return request.apiKey;
 }
 
+/** A request's inputs, decoded: `count` inputs laid back to back in `values`. */
+export interface Inputs {
+  values: Float32Array;
+  count: number;
+}
+
 /** One model operation as a route exposes it. */
-export interface QueryRoute<P, R> {
+export interface QueryRoute<P, R, I extends Inputs = Inputs> {
   /** Its name in metrics and messages: predict, votes, certify… */
   name: string;
   /** The defense's operation, or undefined where the defense cannot do it (a 400 naming it). */
   operation(defense: Defense): Operation<P, R> | undefined;
   /** The route's own parameters from the request, or a 4xx naming the bad one. */
   params(request: FastifyRequest, deployment: Deployment): P;
+  /** The deployment the request names; default: the `:id` route parameter. */
+  deployment?(ctx: AppContext, request: FastifyRequest): Deployment;
+  /** The decoded inputs; default: /v1's bodies (body.ts). Another protocol decodes its own. */
+  inputs?(request: FastifyRequest, deployment: Deployment): I | Promise<I>;
 }
 
-export interface Answer<P, R> {
+export interface Answer<P, R, I extends Inputs = Inputs> {
   deployment: Deployment;
   params: P;
+  inputs: I;
   count: number;
   result: R;
   usage: Usage;
@@ -78,16 +89,22 @@ export function deploymentOf(ctx: AppContext, request: FastifyRequest): Deployme
 }
 
 /** Everything between an authenticated request and its answer, for any model route. */
-export async function answerQuery<P, R>(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, route: QueryRoute<P, R>): Promise<Answer<P, R>> {
+export async function answerQuery<P, R, I extends Inputs = Inputs>(
+  ctx: AppContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  route: QueryRoute<P, R, I>,
+): Promise<Answer<P, R, I>> {
   const key = keyOf(request);
-  const deployment = deploymentOf(ctx, request);
+  const deployment = route.deployment ? route.deployment(ctx, request) : deploymentOf(ctx, request);
   const { defense } = deployment;
   const operation = route.operation(defense);
   if (!operation) {
     throw new HttpError(400, 'unsupported_operation', `deployment "${deployment.id}" (defense "${defense.name}", σ = ${defense.sigma}) does not support ${route.name}`);
   }
   const params = route.params(request, deployment);
-  const { values, count } = await decodeInputs(request, deployment);
+  const inputs = route.inputs ? await route.inputs(request, deployment) : ((await decodeInputs(request, deployment)) as Inputs as I);
+  const { values, count } = inputs;
   const forwardPasses = operation.cost(count, params);
   const cap = ctx.config.maxForwardPasses[key.role];
   if (forwardPasses > cap) {
@@ -98,5 +115,5 @@ export async function answerQuery<P, R>(ctx: AppContext, request: FastifyRequest
   const { result, usage } = await charged(ctx, request, reply, key, deployment, route.name, count, forwardPasses, (signal) =>
     operation.run(values, count, params, signal),
   );
-  return { deployment, params, count, result, usage };
+  return { deployment, params, inputs, count, result, usage };
 }

@@ -1,0 +1,181 @@
+// /v2 — the Open Inference Protocol (KServe v2, Triton HTTP/REST) for every deployment, beside /v1:
+// server metadata and health, model metadata and readiness, and infer with JSON tensors or Triton's
+// binary tensor data extension. A deployment is a model named by its id, with one version "1", one
+// FP32 input [-1, C, H, W] and one output: its top-1 label, INT64 [-1, 1] (−1 where Cohen's PREDICT
+// abstains). Same keys, budgets, counting, limits and disclosure as /v1; errors are the protocol's
+// `{"error": "..."}`, and a malformed request is refused before anything is charged.
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import {
+  HEADER_LENGTH, InferenceRequest, InferenceResponse, LiveResponse, ModelMetadata, ModelReadyResponse, OipErrorBody, OipFormatError,
+  ReadyResponse, ServerMetadata, decodeInferRequest, encodeInferResponse, wantsBinary, type Tensor,
+} from '@rs-arena/shared/oip';
+import { HttpError } from '../errors.js';
+import type { Deployment } from '../deployments.js';
+import type { AppContext, RouteOptions } from '../context.js';
+import { answerQuery, type QueryRoute } from './preamble.js';
+
+export const INPUT_NAME = 'input';
+export const OUTPUT_NAME = 'label';
+export const MODEL_VERSION = '1';
+const EXTENSIONS = ['binary_tensor_data'];
+
+const bad = (message: string) => new HttpError(400, 'bad_request', message);
+
+/** Infer through the one preamble (preamble.ts): /v2 names the deployment and decodes its own body. */
+const inferRoute: QueryRoute<void, Int32Array, DecodedInfer> = {
+  name: 'infer',
+  operation: (defense) => defense.predict,
+  params: () => undefined,
+  deployment: (ctx, request) => deploymentOf(ctx, request.params as ModelParams),
+  inputs: (request, deployment) => decodeInfer(request, deployment),
+};
+
+interface DecodedInfer {
+  values: Float32Array;
+  count: number;
+  request: InferenceRequest;
+}
+
+export const v2Routes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {
+  declareOperations(ctx);
+  await app.register(protocol, { ctx, prefix: '/v2' });
+};
+
+const protocol: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {
+  // Any content type: a JSON request, or the binary extension (JSON header + raw tensors), read as bytes.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: `no route ${request.method} ${request.url.split('?')[0]}` }));
+
+  app.get('/', async () => ({ name: 'rs-arena', version: process.env.npm_package_version ?? '0.1.0', extensions: EXTENSIONS }));
+  app.get('/health/live', async () => ({ live: true }));
+  // The protocol's probes answer by status code: 200 true, 4xx false.
+  app.get('/health/ready', async (_request, reply) => reply.code(ctx.ready ? 200 : 400).send({ ready: ctx.ready }));
+
+  await app.register(async (models: FastifyInstance) => {
+    // Authenticated by the root `authenticate` hook (preamble.ts), before any body is read.
+    const config = { role: 'client' as const };
+    for (const base of ['/models/:model', '/models/:model/versions/:version']) {
+      models.get<{ Params: ModelParams }>(base, { config }, async (request) => metadata(deploymentOf(ctx, request.params)));
+      models.get<{ Params: ModelParams }>(`${base}/ready`, { config }, async (request) => ({ name: deploymentOf(ctx, request.params).id, ready: ctx.ready }));
+      models.post<{ Params: ModelParams }>(`${base}/infer`, { config }, (request, reply) => infer(ctx, request, reply));
+    }
+  });
+};
+
+interface ModelParams {
+  model: string;
+  version?: string;
+}
+
+function deploymentOf(ctx: AppContext, { model, version }: ModelParams): Deployment {
+  if (!ctx.deployments.has(model)) throw new HttpError(404, 'not_found', `unknown model "${model}"`);
+  if (version !== undefined && version !== MODEL_VERSION) {
+    throw new HttpError(404, 'not_found', `model "${model}" has no version "${version}" (versions: ${MODEL_VERSION})`);
+  }
+  return ctx.deployments.get(model);
+}
+
+/** What a client may know, and nothing about σ, n or the base model. */
+function metadata(d: Deployment): ModelMetadata {
+  return {
+    name: d.id,
+    versions: [MODEL_VERSION],
+    platform: 'rs-arena',
+    inputs: [{ name: INPUT_NAME, datatype: 'FP32', shape: [-1, ...d.model.inputShape] }],
+    outputs: [{ name: OUTPUT_NAME, datatype: 'INT64', shape: [-1, 1] }],
+  };
+}
+
+async function infer(ctx: AppContext, request: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply) {
+  const { deployment, inputs, count, result, usage } = await answerQuery(ctx, request, reply, inferRoute);
+  const req = inputs.request;
+  const encoded = encodeInferResponse(
+    {
+      model_name: deployment.id,
+      model_version: MODEL_VERSION,
+      ...(req.id !== undefined ? { id: req.id } : {}),
+      parameters: { queries_used: usage.used, ...(usage.remaining !== null ? { queries_remaining: usage.remaining } : {}) },
+    },
+    [{ name: OUTPUT_NAME, datatype: 'INT64', shape: [count, 1], data: BigInt64Array.from(result, BigInt), binary: wantsBinary(req, OUTPUT_NAME) }],
+  );
+  return reply.headers(encoded.headers).send(encoded.body);
+}
+
+/** The body as an inference request: the one input checked, the outputs asked for known. */
+function decodeInfer(request: FastifyRequest, deployment: Deployment): DecodedInfer {
+  const body = request.body;
+  if (!Buffer.isBuffer(body) || body.length === 0) throw bad('empty body: expected an inference request (JSON, or the binary tensor data extension)');
+  const header = request.headers[HEADER_LENGTH];
+  const { request: req, inputs } = decodeInferRequest(body, Array.isArray(header) ? header[0] : header);
+  const { values, count } = checkInput(deployment, inputs);
+  for (const o of req.outputs ?? []) {
+    if (o.name !== OUTPUT_NAME) throw bad(`unknown output "${o.name}": model "${deployment.id}" has one output, "${OUTPUT_NAME}"`);
+    const b = o.parameters?.binary_data;
+    if (b !== undefined && typeof b !== 'boolean') throw bad(`outputs "${o.name}": parameters.binary_data must be true or false`);
+  }
+  const all = req.parameters?.binary_data_output;
+  if (all !== undefined && typeof all !== 'boolean') throw bad('parameters.binary_data_output must be true or false');
+  return { values, count, request: req };
+}
+
+/** The one input: its name, FP32, shape [batch, C, H, W], batch within limits, finite values in range. */
+function checkInput(deployment: Deployment, inputs: Tensor[]): { values: Float32Array; count: number } {
+  const expected = deployment.model.inputShape;
+  const wanted = `[-1, ${expected.join(', ')}]`;
+  if (inputs.length !== 1) throw bad(`model "${deployment.id}" has one input, "${INPUT_NAME}"; the request has ${inputs.length}`);
+  const [t] = inputs;
+  if (t.name !== INPUT_NAME) throw bad(`unknown input "${t.name}": model "${deployment.id}" has one input, "${INPUT_NAME}"`);
+  if (t.datatype !== 'FP32') throw bad(`input "${INPUT_NAME}": datatype must be FP32, got ${t.datatype}`);
+  if (t.shape.length !== expected.length + 1 || expected.some((d, i) => t.shape[i + 1] !== d)) {
+    throw bad(`input "${INPUT_NAME}": shape [${t.shape}] must be ${wanted}`);
+  }
+  const count = t.shape[0];
+  if (count === 0) throw bad(`input "${INPUT_NAME}": empty batch (shape [${t.shape}])`);
+  if (count > deployment.maxBatch) throw bad(`input "${INPUT_NAME}": batch of ${count} exceeds this model's maximum of ${deployment.maxBatch}`);
+  const values = t.data as Float32Array;
+  const [lo, hi] = deployment.spec.inputRange === 'any-finite' ? [-Number.MAX_VALUE, Number.MAX_VALUE] : deployment.model.model.entry.input.range;
+  const size = deployment.model.inputSize;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v >= lo && v <= hi) continue;
+    const where = `input "${INPUT_NAME}" item ${Math.floor(i / size)}, element ${i % size}`;
+    throw bad(Number.isFinite(v) ? `${where} is ${v}, outside the model's range [${lo}, ${hi}]` : `${where} is ${v}: values must be finite`);
+  }
+  return { values, count };
+}
+
+function errorHandler(this: FastifyInstance, err: Error & { statusCode?: number }, request: FastifyRequest, reply: FastifyReply) {
+  if (err instanceof HttpError) return reply.code(err.statusCode).send({ error: err.message });
+  if (err instanceof OipFormatError) return reply.code(400).send({ error: err.message });
+  const status = err.statusCode ?? 500;
+  // Fastify's own 4xx (body too large, …).
+  if (status >= 400 && status < 500) return reply.code(status).send({ error: err.message });
+  request.log.error({ err }, 'request failed');
+  return reply.code(500).send({ error: 'internal server error (logged with the request id)' });
+}
+
+function declareOperations(ctx: AppContext): void {
+  const add = (method: 'get' | 'post', path: string, summary: string, response: z.ZodType, errors: number[], extra: object = {}) =>
+    ctx.openapi.add({ method, path, summary, tag: 'open-inference-protocol', response, errors, errorBody: OipErrorBody, ...extra });
+  add('get', '/v2', 'Server metadata (Open Inference Protocol): name, version, extensions', ServerMetadata, []);
+  add('get', '/v2/health/live', 'Server liveness (200: live)', LiveResponse, []);
+  add('get', '/v2/health/ready', 'Server readiness (200: the configured deployments have loaded; 400: not yet)', ReadyResponse, [400]);
+  for (const base of ['/v2/models/:model', '/v2/models/:model/versions/:version']) {
+    const client = { role: 'client' as const };
+    add('get', base, 'Model metadata of a deployment: FP32 input [-1, C, H, W], INT64 top-1 label output [-1, 1]', ModelMetadata, [401, 403, 404], client);
+    add('get', `${base}/ready`, 'Model readiness', ModelReadyResponse, [401, 403, 404], client);
+    add(
+      'post',
+      `${base}/infer`,
+      'Top-1 labels of the defended classifier (each batch item is one query). JSON tensors, or the binary tensor data extension: ' +
+        'the JSON header, then the raw little-endian FP32 tensor, with Inference-Header-Content-Length and parameters.binary_data_size; ' +
+        'outputs come back binary with outputs[].parameters.binary_data or parameters.binary_data_output.',
+      InferenceResponse,
+      [400, 401, 403, 404, 413, 429],
+      { ...client, body: { json: InferenceRequest } },
+    );
+  }
+}

@@ -1,0 +1,125 @@
+// `rs-arena attack --protocol v2` as a red team runs it against any Open Inference Protocol model:
+// its own process, HTTP through a gateway that mounts the model server under a path prefix and
+// takes its own auth header, rate limits waited out, a budget refusal its own stop reason, and the
+// server's count equal to the client's.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { UsageResponse } from '@rs-arena/shared/api';
+import { AttackRecord } from '../../client/src/record.js';
+import { KEYS, auth, testApp } from '../helpers/app.js';
+import { gateway, tritonLike } from '../helpers/oip-servers.js';
+
+let app: FastifyInstance;
+let base: string;
+const dir = mkdtempSync(join(tmpdir(), 'rs-arena-v2-'));
+
+before(async () => {
+  app = await testApp();
+  base = await app.listen({ port: 0, host: '127.0.0.1' });
+});
+after(async () => {
+  await app.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function rsArena(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['client/bin/rs-arena.mjs', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code: code ?? -1, stdout, stderr })));
+}
+
+const records = (file: string) => readFileSync(file, 'utf8').trim().split('\n').map((l) => AttackRecord.parse(JSON.parse(l)));
+const spent = (rs: AttackRecord[]) => rs.reduce((s, r) => s + r.queries.total, 0);
+
+async function serverQueries(key: keyof typeof KEYS | string, deployment: string): Promise<number> {
+  const headers = key in KEYS ? auth(key as keyof typeof KEYS) : { authorization: `Bearer ${key}` };
+  const res = await app.inject({ method: 'GET', url: '/v1/usage', headers });
+  return UsageResponse.parse(res.json()).deployments.find((d) => d.deployment === deployment)?.queries ?? 0;
+}
+
+test('HSJA, SurFree and RayS over /v2 through a path-prefixed gateway with its own auth header; rate limits waited out; counts equal', { timeout: 180_000 }, async () => {
+  const gw = await gateway({ upstream: base, prefix: '/team/models', apiKey: 'gw-secret', bearer: KEYS.client, rateLimit: { requests: [3, 4], retryAfter: '1' } });
+  try {
+    const out = join(dir, 'gateway.jsonl');
+    const before = await serverQueries('client', 'plain');
+    const run = await rsArena(['attack', '--protocol', 'v2', '--endpoint', gw.url, '--header', 'X-Api-Key: gw-secret', '--deployment', 'plain',
+      '--attack', 'hsja,surfree,rays', '--budget', '150', '--count', '2', '--concurrency', '2', '--out', out, '--no-save']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stderr, /Open Inference Protocol model plain \(rs-arena; answers: label; binary tensors\)/);
+    const rs = records(out);
+    assert.deepEqual(rs.map((r) => r.attack).sort(), ['hsja', 'hsja', 'rays', 'rays', 'surfree', 'surfree']);
+    for (const r of rs) {
+      assert.ok(r.queries.total <= 150, `${r.attack} ${r.image}: ${r.queries.total}`);
+      assert.ok(r.success, `${r.attack} ${r.image}: ${r.stopReason}`);
+      assert.equal(r.labelSource, 'label');
+    }
+    assert.equal(gw.rateLimited(), 2, 'two requests met a 429 with Retry-After and were sent again');
+    assert.equal((await serverQueries('client', 'plain')) - before, spent(rs));
+
+    // Detected from the endpoint: /v2 answers, and without a key v1 is not an option.
+    const auto = await rsArena(['attack', '--endpoint', gw.url, '--header', 'X-Api-Key: gw-secret', '--deployment', 'plain', '--attack', 'rays',
+      '--budget', '40', '--count', '1', '--out', join(dir, 'auto.jsonl'), '--no-save']);
+    assert.equal(auto.code, 0, auto.stderr);
+    assert.match(auto.stderr, /Open Inference Protocol model plain/);
+  } finally {
+    await gw.close();
+  }
+});
+
+test('a budget refusal (429 without Retry-After) ends the attacks with their own stop reason; both counts agree', { timeout: 120_000 }, async () => {
+  const create = await app.inject({ method: 'POST', url: '/v1/admin/keys', headers: auth('admin'), payload: { id: 'v2-limited', role: 'client', budgets: { rs: 120 } } });
+  const key = create.json().secret as string;
+  const out = join(dir, 'limited.jsonl');
+  const run = await rsArena(['attack', '--protocol', 'v2', '--endpoint', base, '--key', key, '--deployment', 'rs', '--attack', 'rays',
+    '--budget', '100', '--count', '3', '--concurrency', '1', '--out', out, '--no-save']);
+  assert.equal(run.code, 0, run.stderr);
+  const rs = records(out);
+  assert.equal(rs.length, 3);
+  assert.ok(rs.some((r) => r.stopReason === 'budget-refused'), rs.map((r) => r.stopReason).join(','));
+  assert.equal(await serverQueries(key, 'rs'), spent(rs));
+  assert.ok(spent(rs) <= 120);
+});
+
+test('a Triton-like model that answers class scores: reduced to top-1 on the client, and the record says so', { timeout: 120_000 }, async () => {
+  const triton = await tritonLike();
+  const gw = await gateway({ upstream: triton.url, prefix: '/triton' });
+  try {
+    const out = join(dir, 'triton.jsonl');
+    const run = await rsArena(['attack', '--protocol', 'v2', '--endpoint', gw.url, '--deployment', 'fmnist', '--attack', 'hsja',
+      '--budget', '120', '--count', '2', '--out', out, '--no-save']);
+    assert.equal(run.code, 0, run.stderr);
+    const rs = records(out);
+    for (const r of rs) assert.equal(r.labelSource, 'argmax of 10 scores (top-1 taken on the client)');
+    assert.ok(rs.every((r) => r.success));
+    assert.equal(triton.inferences(), spent(rs));
+  } finally {
+    await gw.close();
+    await triton.close();
+  }
+});
+
+test('bad v2 flags are usage errors', { timeout: 60_000 }, async () => {
+  const header = await rsArena(['attack', '--protocol', 'v2', '--endpoint', base, '--deployment', 'plain', '--header', 'no colon']);
+  assert.equal(header.code, 2);
+  assert.match(header.stderr, /--header expects 'Name: value', got "no colon"/);
+  const proto = await rsArena(['attack', '--protocol', 'v3', '--endpoint', base, '--deployment', 'plain']);
+  assert.equal(proto.code, 2);
+  assert.match(proto.stderr, /--protocol must be v1, v2 or auto/);
+  const url = await rsArena(['attack', '--protocol', 'v2', '--endpoint', 'ftp://x', '--deployment', 'plain']);
+  assert.equal(url.code, 2);
+  assert.match(url.stderr, /only http and https/);
+  const v1NoKey = await rsArena(['attack', '--protocol', 'v1', '--endpoint', base, '--deployment', 'plain']);
+  assert.equal(v1NoKey.code, 2);
+  assert.match(v1NoKey.stderr, /--key .* is required for an rs-arena \/v1 endpoint/);
+  const missing = await rsArena(['attack', '--protocol', 'v2', '--endpoint', base, '--key', KEYS.client, '--deployment', 'nope', '--out', join(dir, 'x.jsonl')]);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /HTTP 404.*unknown model "nope"/);
+});
