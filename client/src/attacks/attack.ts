@@ -65,7 +65,7 @@ export function defineAttack<S extends OptionsSchema>(def: {
     summary: def.summary,
     metric: def.metric,
     options: def.options,
-    run(oracle, x0, options = {}) {
+    async run(oracle, x0, options = {}) {
       const { seed, onProgress, ...own } = options;
       return def.run(oracle, x0, def.options.parse(own), { seed, onProgress });
     },
