@@ -12,7 +12,7 @@ import { type AttackName, isAttackName, resolveOptions } from './attacks/index.j
 import type { InputImage } from './inputs.js';
 import type { Oracle } from './oracle.js';
 import { AttackRecord, canonical } from './record.js';
-import { type RecordSpec, ResultsFile, readRecords } from './results-file.js';
+import { type RecordSpec, ResultsFile } from './results-file.js';
 
 export interface CampaignSpec {
   oracle: Oracle;
@@ -52,11 +52,6 @@ export function attackRecordKey(r: Pick<AttackRecord, 'endpoint' | 'deployment' 
 }
 
 export const attackRecords: RecordSpec<typeof AttackRecord> = { schema: AttackRecord, key: attackRecordKey };
-
-/** The records of a campaign results file (validated; see results-file.ts). */
-export function readResults(path: string): AttackRecord[] {
-  return [...readRecords(path, attackRecords).values()];
-}
 
 export async function runCampaign(spec: CampaignSpec, onEvent: (e: CampaignEvent) => void = () => {}): Promise<AttackRecord[]> {
   const seed = spec.seed ?? 0;

@@ -1,6 +1,7 @@
 // `--option K=V` for the chosen attacks, coerced and checked through each attack's zod options
 // schema, and the option table of `rs-arena attack --help`, read from the same schemas.
 import { z } from 'zod';
+import type { Attack } from './attack.js';
 import { ATTACKS, type AttackName } from './index.js';
 
 /** A bad --option: the CLI prints it as a usage error (exit 2). */
@@ -86,12 +87,12 @@ export function parseOptions(pairs: string[], attacks: AttackName[]): Record<Att
   return out;
 }
 
-/** The options table of every attack, for --help. */
+/** The options table of every attack, for --help; [l2] or [linf]: the distance it minimises with its defaults. */
 export function optionsHelp(): string {
   const lines: string[] = [];
   for (const a of Object.keys(ATTACKS) as AttackName[]) {
-    const attack = ATTACKS[a];
-    lines.push(`  ${a.padEnd(9)}${attack.summary}`);
+    const attack = ATTACKS[a] as Attack;
+    lines.push(`  ${a.padEnd(9)}${attack.summary} [${attack.metric(attack.options.parse({}))}]`);
     for (const [k, f] of Object.entries(optionFields(a))) {
       const def = f.default === undefined ? 'unset' : String(f.default);
       lines.push(`    ${k.padEnd(18)} ${allowedValues(f).padEnd(19)} default ${def.padEnd(10)} ${f.description ?? ''}`);

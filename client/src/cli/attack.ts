@@ -31,7 +31,7 @@ const HELP = `rs-arena attack --deployment ID [options]
   --save-dir DIR       adversarials as .f32 + .png (default: <out>-adv/)   --no-save
   --json               print the summary as JSON instead of a table
 
-Attacks and their options (--option K=V: type and range, default, what it does):
+Attacks [the distance each minimises] and their options (--option K=V: type and range, default, doc):
 ${optionsHelp()}`;
 
 export async function attackCommand(argv: string[]): Promise<number> {
