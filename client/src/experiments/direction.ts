@@ -26,8 +26,8 @@ export async function runDirection(ctx: ExperimentContext, c: DirectionConfig): 
     const points = new Float32Array(t.length * size);
     t.forEach((ti, i) => along(pair.x0, pair.xa, ti, points.subarray(i * size, (i + 1) * size)));
     const pi0 = await pi0At(ctx, id, pair.shape, points, t.length, pair.label, c.samples);
-    file.add({ key, model: c.model, sigma: c.sigma, image, l2: pair.l2, t, pi0 });
+    file.add({ key, model: c.model, sigma: c.sigma, image, l2: pair.l2, t, pi0, samples: c.samples });
     ticker.tick(`#${image}: ‖xa − x0‖ = ${pair.l2.toFixed(3)}`);
   }
-  return file.all().filter((r) => r.model === c.model && r.sigma === c.sigma && c.images.includes(r.image));
+  return file.all().filter((r) => r.model === c.model && r.sigma === c.sigma && c.images.includes(r.image) && r.samples === c.samples);
 }

@@ -40,8 +40,8 @@ export function reportContext(dir: string): { ctx: ReportContext; meta: z.output
   const records = <C extends z.ZodType, R extends z.ZodType>(spec: ExperimentSpec<C, R>): z.output<R>[] => {
     if (!cache.has(spec.name)) {
       const c = config(spec);
-      // A spec that selects by config (distortion) has no records without one.
-      const all = spec.select && c === undefined ? [] : [...readRecords(join(dir, spec.file), c === undefined ? { schema: spec.record, key: spec.key } : recordSpec(spec, c)).values()];
+      // Without the config, a spec that selects by it or derives old records' fields from it has none.
+      const all = (spec.select || spec.upgrade) && c === undefined ? [] : [...readRecords(join(dir, spec.file), c === undefined ? { schema: spec.record, key: spec.key } : recordSpec(spec, c)).values()];
       cache.set(spec.name, spec.select && c !== undefined ? spec.select(all, c) : all);
     }
     return cache.get(spec.name) as z.output<R>[];

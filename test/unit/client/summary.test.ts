@@ -57,7 +57,7 @@ test('findings: each verdict follows from the numbers', () => {
   ];
   const rows = summarizeDistortion(records);
   assert.equal(rows.find((r) => r.sigma === 0.25 && r.attack === 'hsja')!.accuracy, 0.5);
-  const cert = [0, 1, 2].map((image) => ({ key: `m|0.05|${image}`, model: 'm', sigma: 0.05, image, label: 0, certified: 0, correct: true, pLower: 0.99, radius: 0.05 }));
+  const cert = [0, 1, 2].map((image) => ({ key: `m|0.05|${image}`, model: 'm', sigma: 0.05, image, label: 0, certified: 0, correct: true, pLower: 0.99, radius: 0.05, n0: 100, n: 1000, alpha: 0.001 }));
   const bs = [
     { key: 'a', model: 'm', sigma: 0.05, n: 1, image: 0, l2: 1, outputs: [0.2, 0.5, 0.9, 1.4, 2], boundary: 1 },
     { key: 'b', model: 'm', sigma: 0.05, n: 100, image: 0, l2: 1, outputs: [0.98, 1, 1.01, 1.02, 1.03], boundary: 1 },

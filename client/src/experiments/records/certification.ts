@@ -23,10 +23,14 @@ export const CertificationRecord = z.object({
   correct: z.boolean(),
   pLower: z.number(),
   radius: z.number(),
+  n0: z.number().int(),
+  n: z.number().int(),
+  alpha: z.number(),
 });
 export type CertificationRecord = z.output<typeof CertificationRecord>;
 
-export const certificationKey = (r: { model: string; sigma: number; image: number }) => `${r.model}|${r.sigma}|${r.image}`;
+/** Everything that changes a certificate: the deployment (model, σ; seeded noise), the image and CERTIFY's n0, n and α. */
+export const certificationKey = (r: { model: string; sigma: number; image: number; n0: number; n: number; alpha: number }) => `${r.model}|${r.sigma}|${r.image}|${r.n0}|${r.n}|${r.alpha}`;
 
 export const certification = defineExperiment({
   name: 'certification',
@@ -34,4 +38,7 @@ export const certification = defineExperiment({
   record: CertificationRecord,
   file: 'certification.jsonl',
   key: certificationKey,
+  // Records written before n0, n and α were recorded were made with the config's.
+  upgrade: (c) => (raw) => ({ n0: c.n0, n: c.n, alpha: c.alpha, ...raw }),
+  select: (records, c) => records.filter((r) => r.n0 === c.n0 && r.n === c.n && r.alpha === c.alpha),
 });

@@ -24,10 +24,13 @@ export const DirectionRecord = z.object({
   l2: z.number(),
   t: z.array(z.number()),
   pi0: z.array(z.number()),
+  /** Votes per point behind each π0. */
+  samples: z.number().int(),
 });
 export type DirectionRecord = z.output<typeof DirectionRecord>;
 
-export const directionKey = (r: { model: string; sigma: number; image: number; steps: number; tMax: number }) => `${r.model}|${r.sigma}|${r.image}|${r.steps}|${r.tMax}`;
+export const directionKey = (r: { model: string; sigma: number; image: number; steps: number; tMax: number; samples: number }) =>
+  `${r.model}|${r.sigma}|${r.image}|${r.steps}|${r.tMax}|${r.samples}`;
 
 export const direction = defineExperiment({
   name: 'direction',
@@ -35,4 +38,6 @@ export const direction = defineExperiment({
   record: DirectionRecord,
   file: 'direction.jsonl',
   key: (r) => directionKey({ ...r, steps: r.t.length - 1, tMax: r.t.at(-1)! }),
+  // Records written before the samples were recorded were made with the config's.
+  upgrade: (c) => (raw) => ({ samples: c.samples, ...raw }),
 });
