@@ -1,22 +1,25 @@
 // A campaign: one attack against one deployment on a list of images, several images at a time.
 // Each finished image is appended to a JSONL results file at once, so an interrupted campaign
-// resumes where it stopped: images already in the file (same deployment, attack, budget, seed)
-// are skipped. Adversarials are saved as float32 files with PNG previews next to the results.
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+// resumes where it stopped: an image already in the file under the same key (endpoint, deployment,
+// attack, attack options, budget, seed, image) is skipped; change any of them and it runs again.
+// Adversarials are saved as float32 files with PNG previews next to the results.
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { tensorToPng } from '@rs-arena/shared/image';
 import { float32ToBytes } from '@rs-arena/shared/tensor';
-import { ATTACKS, type AttackName } from './attacks/index.js';
-import type { AttackOptions } from './attacks/attack.js';
+import { runAttack } from './attack-run.js';
+import { type AttackName, isAttackName, resolveOptions } from './attacks/index.js';
 import type { InputImage } from './inputs.js';
-import { CountingOracle, type Oracle } from './oracle.js';
-import { AttackRecord, recordKey } from './record.js';
+import type { Oracle } from './oracle.js';
+import { AttackRecord, canonical } from './record.js';
+import { type RecordSpec, ResultsFile } from './results-file.js';
 
 export interface CampaignSpec {
   oracle: Oracle;
   endpoint: string;
   deployment: string;
   attack: AttackName;
+  /** The attack's options as given; the records hold them completed with the defaults. */
   attackOptions?: Record<string, unknown>;
   budget: number;
   seed?: number;
@@ -36,43 +39,35 @@ export type CampaignEvent =
   | { type: 'progress'; image: string; queries: number; l2: number }
   | { type: 'done'; record: AttackRecord };
 
-/** Records already in a results file, by key; a torn last line (interrupted write) is ignored. */
-export function readResults(path: string): AttackRecord[] {
-  if (!existsSync(path)) return [];
-  const out: AttackRecord[] = [];
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    let json: unknown;
+/** What identifies a campaign record: everything that changes its result. */
+export function attackRecordKey(r: Pick<AttackRecord, 'endpoint' | 'deployment' | 'attack' | 'attackOptions' | 'budget' | 'seed' | 'image'>): string {
+  // Records written before the options were completed with their defaults hold only the given ones.
+  let options = r.attackOptions;
+  if (isAttackName(r.attack)) {
     try {
-      json = JSON.parse(line);
+      options = resolveOptions(r.attack, options);
     } catch {
-      continue;
+      /* options this version no longer accepts: keyed as written */
     }
-    const r = AttackRecord.safeParse(json);
-    if (r.success) out.push(r.data);
   }
-  return out;
+  return [r.endpoint, r.deployment, r.attack, canonical(options), r.budget, r.seed, r.image].join('|');
 }
+
+export const attackRecords: RecordSpec<typeof AttackRecord> = { schema: AttackRecord, key: attackRecordKey };
 
 export async function runCampaign(spec: CampaignSpec, onEvent: (e: CampaignEvent) => void = () => {}): Promise<AttackRecord[]> {
   const seed = spec.seed ?? 0;
-  const attack = ATTACKS[spec.attack];
-  const done = new Map((spec.out ? readResults(spec.out) : []).map((r) => [r.key, r]));
+  const attackOptions = resolveOptions(spec.attack, spec.attackOptions ?? {});
+  const file = spec.out ? new ResultsFile(spec.out, attackRecords) : null;
   const saveDir = spec.saveDir === undefined ? (spec.out ? spec.out.replace(/\.jsonl$/, '') + '-adv' : null) : spec.saveDir;
-  if (spec.out) mkdirSync(dirname(spec.out), { recursive: true });
   if (saveDir) mkdirSync(saveDir, { recursive: true });
-  // Torn last line from an interrupted run: start the next record on a fresh line.
-  if (spec.out && existsSync(spec.out)) {
-    const text = readFileSync(spec.out, 'utf8');
-    if (text.length && !text.endsWith('\n')) appendFileSync(spec.out, '\n');
-  }
 
   const results: AttackRecord[] = [];
   const queue = spec.images.slice();
   const worker = async () => {
     for (let img = queue.shift(); img; img = queue.shift()) {
-      const key = recordKey({ image: img.id, attack: spec.attack, deployment: spec.deployment, budget: spec.budget, seed });
-      const previous = done.get(key);
+      const key = attackRecordKey({ endpoint: spec.endpoint, deployment: spec.deployment, attack: spec.attack, attackOptions, budget: spec.budget, seed, image: img.id });
+      const previous = file?.get(key);
       if (previous) {
         results.push(previous);
         onEvent({ type: 'skip', image: img.id });
@@ -80,7 +75,7 @@ export async function runCampaign(spec: CampaignSpec, onEvent: (e: CampaignEvent
       }
       onEvent({ type: 'start', image: img.id });
       const record = await attackOne(spec, img, key, seed, saveDir, (queries, l2) => onEvent({ type: 'progress', image: img.id, queries, l2 }));
-      if (spec.out) appendFileSync(spec.out, JSON.stringify(record) + '\n');
+      file?.add(record);
       results.push(record);
       onEvent({ type: 'done', record });
     }
@@ -91,57 +86,44 @@ export async function runCampaign(spec: CampaignSpec, onEvent: (e: CampaignEvent
   return results.sort((a, b) => order.get(a.image)! - order.get(b.image)!);
 }
 
-async function attackOne(spec: CampaignSpec, img: InputImage, key: string, seed: number, saveDir: string | null, onProgress: AttackOptions['onProgress']): Promise<AttackRecord> {
-  const cpu0 = process.cpuUsage();
-  let counting: CountingOracle;
-  if (img.label === null) {
-    // No ground truth: the label to move away from is what the endpoint answers (one counted query).
-    const label = spec.budget > 0 ? (await spec.oracle.predict(img.values, 1))[0] : -1;
-    const spent = spec.budget > 0 ? 1 : 0;
-    counting = new CountingOracle(spec.oracle, label, spec.budget, { total: spent, bad: 0, perPhase: { init: { queries: spent, bad: 0 } } });
-  } else {
-    counting = new CountingOracle(spec.oracle, img.label, spec.budget);
-  }
-  const options = { ...(spec.attackOptions ?? {}), seed: seed + hashId(img.id), onProgress };
-  const result = await ATTACKS[spec.attack].run(counting, img.values, options as never);
-  const cpu = process.cpuUsage(cpu0);
-  const misclassified = result.stopReason === 'misclassified' || counting.originalLabel < 0;
-
+async function attackOne(spec: CampaignSpec, img: InputImage, key: string, seed: number, saveDir: string | null, onProgress: (queries: number, l2: number) => void): Promise<AttackRecord> {
+  const r = await runAttack({
+    oracle: spec.oracle,
+    attack: spec.attack,
+    options: spec.attackOptions,
+    x0: img.values,
+    label: img.label,
+    budget: spec.budget,
+    seed: seed + hashId(img.id),
+    onProgress,
+  });
   let adversarialFile: string | null = null;
   let previewFile: string | null = null;
-  if (saveDir && result.adversarial && !misclassified) {
-    const stem = `${safe(img.id)}.${spec.attack}.${safe(spec.deployment)}`;
+  if (saveDir && r.adversarial) {
+    // The key's hash: a rerun with other options or another endpoint does not overwrite these files.
+    const stem = `${safe(img.id)}.${spec.attack}.${safe(spec.deployment)}.${hashId(key).toString(36)}`;
     const f32 = join(saveDir, `${stem}.f32`);
     const png = join(saveDir, `${stem}.png`);
-    writeFileSync(f32, float32ToBytes(result.adversarial));
+    writeFileSync(f32, float32ToBytes(r.adversarial));
     const shape = spec.oracle.inputShape;
-    writeFileSync(png, await tensorToPng(result.adversarial, shape, Math.max(1, Math.floor(112 / shape[1]))));
+    writeFileSync(png, await tensorToPng(r.adversarial, shape, Math.max(1, Math.floor(112 / shape[1]))));
     const base = spec.out ? dirname(spec.out) : process.cwd();
     adversarialFile = relative(base, f32);
     previewFile = relative(base, png);
   }
   return {
+    ...r.run,
     key,
+    // The campaign's seed (the attack's own is derived from it and the image).
+    seed,
     image: img.id,
     endpoint: spec.endpoint,
     deployment: spec.deployment,
-    attack: spec.attack,
-    attackOptions: spec.attackOptions ?? {},
-    budget: spec.budget,
-    seed,
     trueLabel: img.label,
-    originalLabel: counting.originalLabel,
-    adversarialLabel: misclassified ? null : result.adversarialLabel,
-    misclassified,
-    success: result.success && !misclassified,
-    l2: misclassified ? null : result.l2,
-    linf: misclassified ? null : result.linf,
-    queries: result.queries,
-    history: result.history,
-    stopReason: result.stopReason,
+    originalLabel: r.originalLabel,
+    adversarialLabel: r.adversarialLabel,
+    clientCpuMs: r.clientCpuMs,
     ...(spec.labelSource ? { labelSource: spec.labelSource } : {}),
-    wallMs: result.wallMs,
-    clientCpuMs: (cpu.user + cpu.system) / 1000,
     adversarialFile,
     previewFile,
     finishedAt: new Date().toISOString(),

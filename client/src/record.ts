@@ -1,35 +1,46 @@
-// One line of a results file: one attack on one image. The schema is the single definition the
-// CLI writes, the resume logic reads and the experiments aggregate.
+// What an attack run records. `AttackRun` is what every run of one attack on one image produces,
+// wherever it runs (a campaign, the distortion experiment, …); each kind of results file extends it
+// with its own fields (`AttackRecord` here for `rs-arena attack`, the experiments' records in
+// experiments/records/). Types are inferred from these schemas, never written twice.
 import { z } from 'zod';
 
 export const PhaseCount = z.object({ queries: z.number().int(), bad: z.number().int() });
+export const QueryCounts = z.object({ total: z.number().int(), bad: z.number().int(), perPhase: z.record(z.string(), PhaseCount) });
 
-export const AttackRecord = z.object({
-  /** What identifies the run for resuming: image, attack, deployment, budget and seed. */
+export const AttackRun = z.object({
+  /** The resume key the record was written under (readers recompute it from the fields). */
   key: z.string(),
-  image: z.string(),
-  endpoint: z.string(),
-  deployment: z.string(),
   attack: z.string(),
+  /** The attack's options, completed with their defaults. */
   attackOptions: z.record(z.string(), z.unknown()),
   budget: z.number().int(),
   seed: z.number().int(),
+  /** x0 was already answered with another label: nothing to attack (counts against accuracy). */
+  misclassified: z.boolean(),
+  success: z.boolean(),
+  /** Distortion in [0,1] pixel space; null when misclassified or nothing was found. */
+  l2: z.number().nullable(),
+  linf: z.number().nullable(),
+  queries: QueryCounts,
+  /** (queries used, best L2 so far), each time the best improved. */
+  history: z.array(z.tuple([z.number(), z.number()])),
+  stopReason: z.string(),
+  wallMs: z.number(),
+});
+export type AttackRun = z.infer<typeof AttackRun>;
+
+/** One line of an `rs-arena attack` results file: one attack on one image against one endpoint. */
+export const AttackRecord = AttackRun.extend({
+  image: z.string(),
+  endpoint: z.string(),
+  deployment: z.string(),
   /** Ground truth when the input set has labels; null otherwise. */
   trueLabel: z.number().int().nullable(),
   /** The label the attack moves away from: the true label, or the endpoint's answer on x0. */
   originalLabel: z.number().int(),
   adversarialLabel: z.number().int().nullable(),
-  /** x0 was already answered with another label: nothing to attack (counts against accuracy). */
-  misclassified: z.boolean(),
-  success: z.boolean(),
-  l2: z.number().nullable(),
-  linf: z.number().nullable(),
-  queries: z.object({ total: z.number().int(), bad: z.number().int(), perPhase: z.record(z.string(), PhaseCount) }),
-  history: z.array(z.tuple([z.number(), z.number()])),
-  stopReason: z.string(),
   /** How the endpoint's answers became labels: its own top-1 label, or the argmax of its class scores taken on the client (v2 models). */
   labelSource: z.string().optional(),
-  wallMs: z.number(),
   /** CPU time the client itself spent (process-wide: with concurrency > 1 it includes other attacks). */
   clientCpuMs: z.number(),
   /** Float32 little-endian file of the adversarial, and a PNG preview (paths relative to the results file). */
@@ -39,6 +50,12 @@ export const AttackRecord = z.object({
 });
 export type AttackRecord = z.infer<typeof AttackRecord>;
 
-export function recordKey(p: { image: string; attack: string; deployment: string; budget: number; seed: number }): string {
-  return `${p.deployment}|${p.attack}|${p.budget}|${p.seed}|${p.image}`;
+/** Keys built from several fields: objects with sorted keys, so equal options give equal keys. */
+export function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
 }

@@ -75,7 +75,7 @@ export async function connectTarget(a: TargetArgs): Promise<Target> {
     const oracle = await HttpOracle.connect({ endpoint: a.endpoint, key: a.key, deployment: a.deployment, connections: a.connections });
     const { info } = oracle;
     const smoothing = info.smoothing ? `σ=${info.smoothing.sigma}, n=${info.smoothing.n}` : 'smoothing undisclosed';
-    return { protocol, oracle, dataset: info.dataset, banner: `${info.id} (${info.model}, ${smoothing})`, labelSource: 'label' };
+    return { protocol, oracle, dataset: info.dataset, banner: `${info.id} (${info.model ?? 'model undisclosed'}, ${smoothing})`, labelSource: 'label' };
   }
   const oracle = await V2Oracle.connect({
     url: a.endpoint,

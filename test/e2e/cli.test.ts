@@ -4,11 +4,13 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { UsageResponse } from '@rs-arena/shared/api';
+import { ATTACK_NAMES, ATTACKS } from '../../client/src/attacks/index.js';
+import { PRESETS } from '../../client/src/experiments/presets.js';
 import { AttackRecord } from '../../client/src/record.js';
 import { KEYS, testApp } from '../helpers/app.js';
 
@@ -72,6 +74,33 @@ test('the CLI attacks over HTTP; the server counts exactly the queries the clien
   rs = records(out);
   assert.equal(rs.length, 11);
   assert.equal(await serverQueries(KEYS.client, 'plain'), rs.reduce((s, r) => s + r.queries.total, 0));
+
+  // Changed attack options are another run: new records, not the old ones reused; the same
+  // options again resume; an option given at its default value is the default run.
+  const withGamma = await cli(['--deployment', 'plain', '--attack', 'hsja', '--budget', '300', '--count', '2', '--option', 'gamma=10', '--out', out]);
+  assert.equal(withGamma.code, 0, withGamma.stderr);
+  rs = records(out);
+  assert.equal(rs.length, 13);
+  assert.deepEqual(rs.slice(-2).map((r) => r.attackOptions.gamma), [10, 10]);
+  for (const args of [['--option', 'gamma=10'], ['--option', 'gamma=1']]) {
+    const same = await cli(['--deployment', 'plain', '--attack', 'hsja', '--budget', '300', '--count', '2', ...args, '--out', out]);
+    assert.equal(same.code, 0, same.stderr);
+    assert.equal(records(out).length, 13, `${args.join(' ')}: resumed`);
+  }
+  assert.equal(await serverQueries(KEYS.client, 'plain'), rs.reduce((s, r) => s + r.queries.total, 0));
+
+  // Another endpoint (a second server) is another run too.
+  const other = await testApp({}, null);
+  try {
+    const otherBase = await other.listen({ port: 0, host: '127.0.0.1' });
+    const elsewhere = await rsArena(['attack', '--endpoint', otherBase, '--key', KEYS.client, '--deployment', 'plain', '--attack', 'hsja', '--budget', '300', '--count', '2', '--out', out]);
+    assert.equal(elsewhere.code, 0, elsewhere.stderr);
+    rs = records(out);
+    assert.equal(rs.length, 15);
+    assert.deepEqual(rs.slice(-2).map((r) => r.endpoint), [otherBase, otherBase]);
+  } finally {
+    await other.close();
+  }
 });
 
 test('a server-side budget ends the campaign cleanly (429), and both counts still agree', { timeout: 120_000 }, async () => {
@@ -99,12 +128,34 @@ test('a server-side budget ends the campaign cleanly (429), and both counts stil
 test('bad CLI input is a clear usage error, not a stack trace', { timeout: 60_000 }, async () => {
   const unknown = await cli(['--deployment', 'plain', '--attack', 'fgsm']);
   assert.equal(unknown.code, 2);
-  assert.match(unknown.stderr, /unknown attack fgsm; choose from hsja, surfree, rays/);
+  assert.match(unknown.stderr, new RegExp(`unknown attack fgsm; choose from ${ATTACK_NAMES.join(', ')}\n`));
   const budget = await cli(['--deployment', 'plain', '--budget', 'lots']);
   assert.equal(budget.code, 2);
   assert.match(budget.stderr, /--budget must be a non-negative integer, got "lots"/);
   const option = await cli(['--deployment', 'plain', '--option', 'gama=3']);
+  assert.equal(option.code, 2);
   assert.match(option.stderr, /--option gama: not an option of hsja/);
+  // Text options are checked (constraint=l7 used to run the L2 attack), numbers too.
+  const text = await cli(['--deployment', 'plain', '--attack', 'hsja', '--option', 'constraint=l7']);
+  assert.equal(text.code, 2);
+  assert.match(text.stderr, /--option constraint=l7: hsja's constraint must be one of l2, linf/);
+  const notNumber = await cli(['--deployment', 'plain', '--attack', 'surfree', '--option', 'thetaMax=wide']);
+  assert.equal(notNumber.code, 2);
+  assert.match(notNumber.stderr, /--option thetaMax=wide: surfree's thetaMax must be a number > 0, ≤ 90/);
+  const range = await cli(['--deployment', 'plain', '--attack', 'surfree', '--option', 'thetaMax=120']);
+  assert.equal(range.code, 2);
+  assert.match(range.stderr, /--option thetaMax=120: surfree's thetaMax must be a number > 0, ≤ 90/);
+  // --config is validated: the error names the file and the field.
+  const config = join(dir, 'bad-preset.json');
+  const smoke = PRESETS.smoke as { distortion: Record<string, unknown> };
+  writeFileSync(config, JSON.stringify({ name: 'bad', description: 'bad', distortion: { ...smoke.distortion, ns: 3 } }));
+  const badConfig = await rsArena(['experiment', '--config', config, '--out', join(dir, 'bad')]);
+  assert.equal(badConfig.code, 2);
+  assert.match(badConfig.stderr, new RegExp(`${config.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: distortion\\.ns: `));
+  writeFileSync(config, JSON.stringify({ name: 'bad', description: 'bad', distortion: { ...smoke.distortion, attacks: ['fgsm'] } }));
+  const badAttack = await rsArena(['experiment', '--config', config, '--out', join(dir, 'bad')]);
+  assert.equal(badAttack.code, 2);
+  assert.match(badAttack.stderr, /distortion\.attacks\.0: unknown attack "fgsm"/);
   const missing = await cli(['--deployment', 'nope', '--out', join(dir, 'x.jsonl')]);
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /HTTP 404.*nope/);
@@ -116,5 +167,18 @@ test('bad CLI input is a clear usage error, not a stack trace', { timeout: 60_00
     '--admin-key', 'a', '--evaluator-key', 'b', '--client-key', 'c']);
   assert.equal(down.code, 1);
   assert.match(down.stderr, /^rs-arena: connect ECONNREFUSED 127\.0\.0\.1:1/m);
-  for (const r of [unknown, budget, option, missing, badKey, down]) assert.doesNotMatch(r.stderr, /\n\s+at /);
+  for (const r of [unknown, budget, option, text, notNumber, range, badConfig, badAttack, missing, badKey, down]) assert.doesNotMatch(r.stderr, /\n\s+at /);
+});
+
+test('attack --help lists every registered attack and each of its options with range, default and doc', { timeout: 30_000 }, async () => {
+  const help = await rsArena(['attack', '--help']);
+  assert.equal(help.code, 0);
+  for (const [name, attack] of Object.entries(ATTACKS)) {
+    assert.match(help.stdout, new RegExp(`^  ${name}\\s+${attack.summary.slice(0, 20).replace(/[()]/g, '\\$&')}`, 'm'));
+    for (const [option, schema] of Object.entries(attack.options.shape)) {
+      assert.match(help.stdout, new RegExp(`^    ${option}\\s+\\S.*default \\S+\\s+\\S`, 'm'), `${name} ${option}`);
+      assert.ok(schema.description, `${name} ${option} has a doc line`);
+    }
+  }
+  assert.match(help.stdout, /^    constraint\s+l2 \| linf\s+default l2 /m);
 });

@@ -28,8 +28,8 @@ test('rs-arena experiment --preset smoke: data, figures, findings and report; a 
     const distortion = lines(join(dir, 'distortion.jsonl')).map((l) => JSON.parse(l));
     assert.equal(distortion.length, 24);
     for (const r of distortion) {
-      assert.ok(r.queries <= 150, `${r.key}: ${r.queries} queries`);
-      if (r.oracle === 'repeated') assert.equal(r.queries % 3, 0, 'ℓ = 3 queries per point');
+      assert.ok(r.queries.total <= 150, `${r.key}: ${r.queries.total} queries`);
+      if (r.oracle === 'repeated') assert.equal(r.queries.total % 3, 0, 'ℓ = 3 queries per point');
       if (r.success && r.sigma > 0) {
         assert.ok(r.assessment, `${r.key}: final point assessed`);
         assert.ok(r.assessment.pi0Interval[0] <= r.assessment.pi0 && r.assessment.pi0 <= r.assessment.pi0Interval[1]);

@@ -3,6 +3,7 @@
 // it makes is counted and budgeted. Under a randomized oracle nothing is asserted: the result is
 // the best point that was last *verified* adversarial by a query.
 import { Rng } from '@rs-arena/shared/rng';
+import type { z } from 'zod';
 import { BudgetExhausted, BudgetRefused, CountingOracle, type QueryCounts } from '../oracle.js';
 import { dist2, distInf, lerp } from '../vec.js';
 
@@ -25,6 +26,7 @@ export interface AttackResult {
   stopReason: StopReason;
 }
 
+/** What every attack takes besides its own options. */
 export interface AttackOptions {
   /** Seed of the attack's own randomness (probes, directions, starting noise). */
   seed?: number;
@@ -32,9 +34,42 @@ export interface AttackOptions {
   onProgress?: (queries: number, bestL2: number) => void;
 }
 
-export interface Attack<O extends AttackOptions = AttackOptions> {
+/** An attack's own options: a zod object whose every field has a type, a range, a default (or is optional) and a one-line doc (.describe()). */
+export type OptionsSchema = z.ZodObject;
+
+/**
+ * An attack as the registry holds it. Its options schema is the single definition the CLI's help,
+ * `--option` parsing and validation, the records and the resume keys derive from.
+ */
+export interface Attack<S extends OptionsSchema = OptionsSchema> {
   readonly name: string;
-  run(oracle: CountingOracle, x0: Float32Array, options?: O): Promise<AttackResult>;
+  /** One line for `rs-arena attack --help`. */
+  readonly summary: string;
+  /** The distance the attack's search minimises, given its (resolved) options. */
+  metric(options: z.output<S>): 'l2' | 'linf';
+  readonly options: S;
+  /** Options are checked and completed with their defaults by the schema; an unknown one throws. */
+  run(oracle: CountingOracle, x0: Float32Array, options?: Partial<z.input<S>> & AttackOptions): Promise<AttackResult>;
+}
+
+/** Builds an `Attack` from a body that receives its options already parsed (defaults filled). */
+export function defineAttack<S extends OptionsSchema>(def: {
+  name: string;
+  summary: string;
+  metric: (options: z.output<S>) => 'l2' | 'linf';
+  options: S;
+  run: (oracle: CountingOracle, x0: Float32Array, options: z.output<S>, common: AttackOptions) => Promise<AttackResult>;
+}): Attack<S> {
+  return {
+    name: def.name,
+    summary: def.summary,
+    metric: def.metric,
+    options: def.options,
+    async run(oracle, x0, options = {}) {
+      const { seed, onProgress, ...own } = options;
+      return def.run(oracle, x0, def.options.parse(own), { seed, onProgress });
+    },
+  };
 }
 
 /** The best verified adversarial so far, and the bookkeeping every attack shares. */

@@ -8,48 +8,33 @@
 // γ and δ matter a lot under randomized smoothing: the official δ = √d·θ·dist = γ·dist/d (L2) is
 // tiny, so the probes sit inside the RS noise (the paper's §3.5). `deltaFactor` replaces it by
 // δ = deltaFactor·dist (ART uses 0.01).
+import { z } from 'zod';
 import type { CountingOracle } from '../oracle.js';
 import { axpy, clip, dist2, distInf, lerp, normalize, sign } from '../vec.js';
-import { type Attack, type AttackOptions, Tracker, noiseStart, withBudget } from './attack.js';
+import { Tracker, defineAttack, noiseStart, withBudget } from './attack.js';
 
-export interface HsjaOptions extends AttackOptions {
-  constraint?: 'l2' | 'linf';
-  /** Binary-search threshold θ = γ/(d√d) (L2) or γ/d² (L∞). Official: 1. */
-  gamma?: number;
-  /** Probes at step t: min(initEvals·√t, maxEvals). Official: 100 and 10,000. */
-  initEvals?: number;
-  maxEvals?: number;
-  /** When set, probe radius δ = deltaFactor·dist instead of the official γ-based δ. */
-  deltaFactor?: number;
-  /** Official: 'geometric' (start at dist/√t, halve until adversarial); 'grid' tries logspace(-4,0,20)·dist. */
-  stepsizeSearch?: 'geometric' | 'grid';
-  maxIterations?: number;
-  /** Floor of the geometric step search: at most this many halvings per iteration. */
-  maxHalvings?: number;
-  /** Iterations in a row whose step search found nothing before giving up. */
-  maxStepFailures?: number;
-  /** Uniform-noise draws allowed to find a starting adversarial. */
-  initTrials?: number;
-}
+export const HsjaOptions = z.strictObject({
+  constraint: z.enum(['l2', 'linf']).default('l2').describe('distance minimised'),
+  gamma: z.number().positive().default(1).describe('binary-search threshold θ = γ/(d√d) (L2) or γ/d² (L∞); official 1'),
+  initEvals: z.number().int().positive().default(100).describe('gradient probes at step t: min(initEvals·√t, maxEvals); official 100'),
+  maxEvals: z.number().int().positive().default(10_000).describe('most gradient probes per step; official 10,000'),
+  deltaFactor: z.number().positive().optional().describe('probe radius δ = deltaFactor·dist instead of the official γ-based δ (ART: 0.01)'),
+  stepsizeSearch: z.enum(['geometric', 'grid']).default('geometric').describe('geometric (official): dist/√t halved until adversarial; grid: the best of 20 log-spaced sizes'),
+  maxIterations: z.number().int().positive().default(1000).describe('most iterations'),
+  maxHalvings: z.number().int().nonnegative().default(30).describe('floor of the geometric step search: halvings per iteration'),
+  maxStepFailures: z.number().int().positive().default(5).describe('iterations in a row without an adversarial step before giving up'),
+  initTrials: z.number().int().nonnegative().default(100).describe('uniform-noise draws allowed to find a starting adversarial'),
+});
+export type HsjaOptions = z.output<typeof HsjaOptions>;
 
-export const HSJA_DEFAULTS: Required<Omit<HsjaOptions, keyof AttackOptions | 'deltaFactor'>> = {
-  constraint: 'l2',
-  gamma: 1,
-  initEvals: 100,
-  maxEvals: 10_000,
-  stepsizeSearch: 'geometric',
-  maxIterations: 1000,
-  maxHalvings: 30,
-  maxStepFailures: 5,
-  initTrials: 100,
-};
-
-export const hsja: Attack<HsjaOptions> = {
+export const hsja = defineAttack({
   name: 'hsja',
-  async run(oracle: CountingOracle, x0: Float32Array, options: HsjaOptions = {}) {
-    const o = { ...HSJA_DEFAULTS, ...options };
+  summary: 'HopSkipJumpAttack (Chen et al. 2020): boundary-normal estimates from random probes, geometric steps',
+  metric: (o) => o.constraint,
+  options: HsjaOptions,
+  async run(oracle: CountingOracle, x0: Float32Array, o: HsjaOptions, common) {
     const l2 = o.constraint === 'l2';
-    const t = new Tracker(oracle, x0, options, l2 ? 'l2' : 'linf');
+    const t = new Tracker(oracle, x0, common, l2 ? 'l2' : 'linf');
     const d = x0.length;
     const [lo, hi] = oracle.range;
     const theta = l2 ? o.gamma / (d * Math.sqrt(d)) : o.gamma / (d * d);
@@ -85,7 +70,7 @@ export const hsja: Attack<HsjaOptions> = {
       return 'iterations';
     });
   },
-};
+});
 
 /** Binary search back to the boundary between x0 and adv: blend (L2) or L∞-ball projection (L∞). */
 async function boundary(t: Tracker, adv: Float32Array, theta: number, l2: boolean): Promise<Float32Array> {
@@ -157,7 +142,7 @@ async function estimateGradient(t: Tracker, x: Float32Array, evals: number, delt
 
 /** Geometric: ε = dist/√t halved until x + ε·∇ is adversarial (with a floor). Grid: the best of 20 sizes. */
 async function stepSearch(
-  t: Tracker, x: Float32Array, grad: Float32Array, dist: number, step: number, o: typeof HSJA_DEFAULTS,
+  t: Tracker, x: Float32Array, grad: Float32Array, dist: number, step: number, o: HsjaOptions,
 ): Promise<Float32Array | null> {
   const [lo, hi] = t.oracle.range;
   const candidate = (eps: number) => clip(axpy(x, eps, grad), lo, hi);

@@ -4,25 +4,24 @@
 // adversarial), then a bisection of the radius to `tolerance`. Deterministic given the oracle,
 // like the original; L∞ by construction, with L2 reported as the paper does. The budget is checked
 // before every query (the original checks once per block and can overshoot).
+import { z } from 'zod';
 import type { CountingOracle } from '../oracle.js';
-import { type Attack, type AttackOptions, Tracker, withBudget } from './attack.js';
+import { Tracker, defineAttack, withBudget } from './attack.js';
 
-export interface RaysOptions extends AttackOptions {
-  /** Bisection stops when the radius interval is below this (L2 units along the unit ray). Official: 1e-3. */
-  tolerance?: number;
-  /** Radii tried (in units of ‖s‖) to find a first boundary along the all-ones ray. Official: 10. */
-  linSearchRadius?: number;
-  /** Stop once the L∞ distortion is at or below this (official early stopping); default: never. */
-  epsilon?: number;
-}
+export const RaysOptions = z.strictObject({
+  tolerance: z.number().positive().default(1e-3).describe('radius bisection stops below this (L2 units along the unit ray); official 1e-3'),
+  linSearchRadius: z.number().int().positive().default(10).describe('radii tried (units of ‖s‖) to find a first boundary along a ray; official 10'),
+  epsilon: z.number().positive().optional().describe('stop once the L∞ distortion is at or below this (official early stopping); default: never'),
+});
+export type RaysOptions = z.output<typeof RaysOptions>;
 
-export const RAYS_DEFAULTS = { tolerance: 1e-3, linSearchRadius: 10 };
-
-export const rays: Attack<RaysOptions> = {
+export const rays = defineAttack({
   name: 'rays',
-  async run(oracle: CountingOracle, x0: Float32Array, options: RaysOptions = {}) {
-    const o = { ...RAYS_DEFAULTS, ...options };
-    const t = new Tracker(oracle, x0, options, 'l2');
+  summary: 'RayS (Chen & Gu 2020): sign-vector ray search flipping ever smaller blocks, L∞ by construction (L2 reported)',
+  metric: () => 'linf',
+  options: RaysOptions,
+  async run(oracle: CountingOracle, x0: Float32Array, o: RaysOptions, common) {
+    const t = new Tracker(oracle, x0, common, 'l2');
     const d = x0.length;
     const [lo, hi] = oracle.range;
     const point = (s: Float32Array, r: number) => {
@@ -99,7 +98,7 @@ export const rays: Attack<RaysOptions> = {
       }
     });
   },
-};
+});
 
 function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   let m = 0;

@@ -5,40 +5,32 @@
 // ±θ_max(1 − i/T); success widens θ_max (÷ρ), failure narrows it (×ρ) and a new direction is drawn.
 // A found θ is refined by extending it while still adversarial, then bisecting. All loops are
 // bounded and every query counted, the initial noise search included (the original does not count it).
+import { z } from 'zod';
 import type { CountingOracle } from '../oracle.js';
 import { dct2, idct2, zigzagLowFrequencies } from '../dct.js';
 import { dot, norm2, normalize, sub } from '../vec.js';
-import { type Attack, type AttackOptions, Tracker, blendSearch, noiseStart, withBudget } from './attack.js';
+import { Tracker, blendSearch, defineAttack, noiseStart, withBudget } from './attack.js';
 
-export interface SurFreeOptions extends AttackOptions {
-  /** Initial largest angle tried, degrees. Official: 30. */
-  thetaMax?: number;
-  /** Angles tried per sign: ±θ_max(1 − i/T), i < T. Paper/Foolbox: 3. */
-  T?: number;
-  /** θ_max update factor (κ = 0.02 → ρ = 0.98). */
-  rho?: number;
-  /** Directions kept for Gram-Schmidt. Official: 100. */
-  nOrtho?: number;
-  /** Angle bisection stops when (1 − cos) changes by less than this. Official: 0.01. */
-  bsGamma?: number;
-  /** Most bisection steps. Official: 10. */
-  bsMaxIterations?: number;
-  /** Fraction of DCT frequencies (zig-zag order) directions live in. Official: [0, 0.5]. */
-  frequencyFraction?: number;
-  /** Directions drawn per step before giving up on this step. */
-  maxDirectionTries?: number;
-  initTrials?: number;
-}
+export const SurFreeOptions = z.strictObject({
+  thetaMax: z.number().positive().max(90).default(30).describe('initial largest angle tried, degrees; official 30'),
+  T: z.number().int().positive().default(3).describe('angles tried per sign: ±θ_max(1 − i/T), i < T; paper 3'),
+  rho: z.number().positive().lt(1).default(0.98).describe('θ_max update factor (κ = 0.02 → ρ = 0.98)'),
+  nOrtho: z.number().int().nonnegative().default(100).describe('directions kept for Gram-Schmidt; official 100'),
+  bsGamma: z.number().positive().default(0.01).describe('angle bisection stops when (1 − cos) changes by less than this; official 0.01'),
+  bsMaxIterations: z.number().int().nonnegative().default(10).describe('most angle bisection steps; official 10'),
+  frequencyFraction: z.number().positive().max(1).default(0.5).describe('fraction of DCT frequencies (zig-zag order) directions live in; official 0.5'),
+  maxDirectionTries: z.number().int().positive().default(50).describe('directions drawn per step before giving up'),
+  initTrials: z.number().int().nonnegative().default(100).describe('uniform-noise draws allowed to find a starting adversarial'),
+});
+export type SurFreeOptions = z.output<typeof SurFreeOptions>;
 
-export const SURFREE_DEFAULTS = {
-  thetaMax: 30, T: 3, rho: 0.98, nOrtho: 100, bsGamma: 0.01, bsMaxIterations: 10, frequencyFraction: 0.5, maxDirectionTries: 50, initTrials: 100,
-};
-
-export const surfree: Attack<SurFreeOptions> = {
+export const surfree = defineAttack({
   name: 'surfree',
-  async run(oracle: CountingOracle, x0: Float32Array, options: SurFreeOptions = {}) {
-    const o = { ...SURFREE_DEFAULTS, ...options };
-    const t = new Tracker(oracle, x0, options, 'l2');
+  summary: 'SurFree (Maho et al. 2021): geometric search on circles along low-frequency DCT directions, no gradient estimate',
+  metric: () => 'l2',
+  options: SurFreeOptions,
+  async run(oracle: CountingOracle, x0: Float32Array, o: SurFreeOptions, common) {
+    const t = new Tracker(oracle, x0, common, 'l2');
     const shape = oracle.inputShape;
     const [c, h, w] = shape;
     const [lo, hi] = oracle.range;
@@ -124,7 +116,7 @@ export const surfree: Attack<SurFreeOptions> = {
       }
     });
   },
-};
+});
 
 /** Exported for tests: the DCT round trip the directions rely on. */
 export const _dct = { dct2, idct2 };

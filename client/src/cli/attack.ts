@@ -1,15 +1,14 @@
 // rs-arena attack: one or more attacks against one deployment, over HTTP only, as a real attacker.
 import { parseArgs } from 'node:util';
-import { ATTACK_NAMES, type AttackName } from '../attacks/index.js';
-import { HSJA_DEFAULTS } from '../attacks/hsja.js';
-import { RAYS_DEFAULTS } from '../attacks/rays.js';
-import { SURFREE_DEFAULTS } from '../attacks/surfree.js';
+import { ATTACK_NAMES, type AttackName, isAttackName } from '../attacks/index.js';
+import { OptionError, optionsHelp, parseOptions } from '../attacks/options.js';
 import { runCampaign } from '../campaign.js';
 import { HttpError } from '../oracle-http.js';
 import { TARGET_FLAGS, TARGET_HELP, TargetUsageError, connectTarget, type Target } from '../target.js';
 import { InputError, loadInputs } from '../inputs.js';
 import { Progress } from '../progress.js';
 import type { AttackRecord } from '../record.js';
+import { ResultsFileError } from '../results-file.js';
 import { summarize, summaryTable } from '../summary.js';
 
 const HELP = `rs-arena attack --deployment ID [options]
@@ -17,7 +16,7 @@ const HELP = `rs-arena attack --deployment ID [options]
   --endpoint URL       server base URL (env RS_ARENA_ENDPOINT; default http://127.0.0.1:8080)
   --key KEY            API key (env RS_ARENA_KEY)
   --deployment ID      deployment to attack (v2: the model name)
-${TARGET_HELP}  --attack NAMES       hsja, surfree, rays, or a comma-separated list (default hsja)
+${TARGET_HELP}  --attack NAMES       an attack below, or a comma-separated list (default ${ATTACK_NAMES[0]})
   --budget N           queries per image, every query counted (default 2000)
   --images SOURCE      "sample" (the shipped test images, default), a folder of PNG/JPEG
                        images, or a raw float32 file (.f32/.bin)
@@ -26,14 +25,15 @@ ${TARGET_HELP}  --attack NAMES       hsja, surfree, rays, or a comma-separated l
   --count N            images to attack (default 20)      --offset N   first image (default 0)
   --concurrency N      images attacked at once (default 4)
   --seed N             seed of the attacks' randomness (default 0)
-  --option K=V         attack option, repeatable (e.g. gamma=10, deltaFactor=0.01,
-                       constraint=linf, thetaMax=30, tolerance=0.001)
-  --out FILE           JSONL results, appended; a rerun resumes (default results.jsonl)
+  --option K=V         attack option, repeatable; each chosen attack takes the options it has
+  --out FILE           JSONL results, appended; a rerun resumes: an image already attacked with the
+                       same endpoint, deployment, attack, options, budget and seed is skipped
+                       (default results.jsonl)
   --save-dir DIR       adversarials as .f32 + .png (default: <out>-adv/)   --no-save
   --json               print the summary as JSON instead of a table
-`;
 
-const DEFAULTS: Record<AttackName, object> = { hsja: HSJA_DEFAULTS, surfree: SURFREE_DEFAULTS, rays: RAYS_DEFAULTS };
+Attacks [the distance each minimises] and their options (--option K=V: type and range, default, doc):
+${optionsHelp()}`;
 
 export async function attackCommand(argv: string[]): Promise<number> {
   let args;
@@ -44,7 +44,7 @@ export async function attackCommand(argv: string[]): Promise<number> {
         endpoint: { type: 'string', default: process.env.RS_ARENA_ENDPOINT ?? 'http://127.0.0.1:8080' },
         key: { type: 'string', default: process.env.RS_ARENA_KEY },
         deployment: { type: 'string' },
-        attack: { type: 'string', default: 'hsja' },
+        attack: { type: 'string', default: ATTACK_NAMES[0] },
         budget: { type: 'string', default: '2000' },
         images: { type: 'string', default: 'sample' },
         labels: { type: 'string' },
@@ -71,7 +71,7 @@ export async function attackCommand(argv: string[]): Promise<number> {
   }
   if (!args.deployment) return usage('--deployment is required');
   const attacks = args.attack.split(',').map((a) => a.trim());
-  const unknown = attacks.filter((a) => !ATTACK_NAMES.includes(a as AttackName));
+  const unknown = attacks.filter((a) => !isAttackName(a));
   if (unknown.length) return usage(`unknown attack ${unknown.join(', ')}; choose from ${ATTACK_NAMES.join(', ')}`);
   const ints: Record<string, number> = {};
   for (const name of ['budget', 'count', 'offset', 'concurrency', 'seed'] as const) {
@@ -79,11 +79,12 @@ export async function attackCommand(argv: string[]): Promise<number> {
     if (!Number.isInteger(v) || v < 0 || (name === 'concurrency' && v < 1)) return usage(`--${name} must be a ${name === 'concurrency' ? 'positive' : 'non-negative'} integer, got "${args[name]}"`);
     ints[name] = v;
   }
-  let options: Record<string, unknown>;
+  let options: Record<AttackName, Record<string, unknown>>;
   try {
     options = parseOptions(args.option, attacks as AttackName[]);
   } catch (err) {
-    return usage((err as Error).message);
+    if (err instanceof OptionError) return usage(err.message);
+    throw err;
   }
 
   let target: Target;
@@ -110,7 +111,7 @@ export async function attackCommand(argv: string[]): Promise<number> {
             endpoint: args.endpoint,
             deployment: args.deployment,
             attack,
-            attackOptions: pick(options, DEFAULTS[attack]),
+            attackOptions: options[attack],
             budget: ints.budget,
             seed: ints.seed,
             images,
@@ -129,39 +130,11 @@ export async function attackCommand(argv: string[]): Promise<number> {
     process.stderr.write(`results: ${args.out}\n`);
     return 0;
   } catch (err) {
-    if (err instanceof InputError || err instanceof HttpError) return fail(err.message);
+    if (err instanceof InputError || err instanceof HttpError || err instanceof ResultsFileError) return fail(err.message);
     throw err;
   } finally {
     await oracle.close();
   }
-}
-
-/** --option k=v pairs, typed by the attacks' defaults; a name no chosen attack knows is an error. */
-export function parseOptions(pairs: string[], attacks: AttackName[]): Record<string, unknown> {
-  const known = new Map<string, unknown>();
-  for (const a of attacks) for (const [k, v] of Object.entries(DEFAULTS[a])) known.set(k, v);
-  known.set('deltaFactor', 0); // HSJA's optional replacement of the official δ
-  known.set('epsilon', 0); // RayS' optional early stop
-  const out: Record<string, unknown> = {};
-  for (const pair of pairs) {
-    const eq = pair.indexOf('=');
-    if (eq < 1) throw new Error(`--option expects KEY=VALUE, got "${pair}"`);
-    const k = pair.slice(0, eq);
-    const raw = pair.slice(eq + 1);
-    if (!known.has(k)) throw new Error(`--option ${k}: not an option of ${attacks.join('/')}; known: ${[...known.keys()].join(', ')}`);
-    const like = known.get(k);
-    if (typeof like === 'number') {
-      const v = Number(raw);
-      if (!Number.isFinite(v)) throw new Error(`--option ${k} must be a number, got "${raw}"`);
-      out[k] = v;
-    } else out[k] = raw;
-  }
-  return out;
-}
-
-function pick(options: Record<string, unknown>, defaults: object): Record<string, unknown> {
-  const keys = new Set([...Object.keys(defaults), 'deltaFactor', 'epsilon']);
-  return Object.fromEntries(Object.entries(options).filter(([k]) => keys.has(k)));
 }
 
 function usage(message: string): number {

@@ -2,16 +2,19 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { PRESETS, type Preset } from '../experiments/presets.js';
+import { EXPERIMENT_NAMES } from '../experiments/registry.js';
+import { PRESETS, PresetError, type Preset, parsePreset } from '../experiments/presets.js';
 import { runPreset } from '../experiments/run.js';
 import { buildReport } from '../report/report.js';
+import { ResultsFileError } from '../results-file.js';
 
 const HELP = `rs-arena experiment --preset NAME [options]
 
   --preset NAME        ${Object.keys(PRESETS).join(', ')}
-  --config FILE        a preset as JSON instead (same fields as client/src/experiments/presets.ts)
+  --config FILE        a preset as JSON instead: {"name", "description", and per experiment
+                       name its config} (as in client/src/experiments/presets.ts)
   --out DIR            results folder (default results/<preset>); a rerun resumes
-  --only LIST          some of: certification, direction, slice, binary-search, distortion
+  --only LIST          some of: ${EXPERIMENT_NAMES.join(', ')}
   --concurrency N      attacks in flight (default 4)
   --imagenet DIR       ImageNet images (wnid-named, labels.tsv beside or above; default
                        $RS_ARENA_IMAGENET_DIR/images or ../shared/imagenet/images)
@@ -47,33 +50,63 @@ export async function experimentCommand(argv: string[]): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
-  let preset: Preset | undefined;
-  if (a.config) preset = JSON.parse(readFileSync(a.config, 'utf8')) as Preset;
-  else if (a.preset) preset = PRESETS[a.preset];
-  if (!preset) return usage(a.preset ? `unknown preset "${a.preset}"; choose from ${Object.keys(PRESETS).join(', ')}` : '--preset or --config is required');
+  let preset: Preset;
+  try {
+    if (a.config) preset = parsePreset(readJson(a.config), a.config);
+    else if (a.preset && Object.hasOwn(PRESETS, a.preset)) preset = parsePreset(PRESETS[a.preset], `preset ${a.preset}`);
+    else return usage(a.preset ? `unknown preset "${a.preset}"; choose from ${Object.keys(PRESETS).join(', ')}` : '--preset or --config is required');
+  } catch (err) {
+    if (err instanceof PresetError) return usage(err.message);
+    throw err;
+  }
   const concurrency = Number(a.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1) return usage(`--concurrency must be a positive integer, got "${a.concurrency}"`);
   const only = a.only?.split(',').map((s) => s.trim());
-  const known = ['certification', 'direction', 'slice', 'binary-search', 'distortion'];
-  const wrong = only?.filter((s) => !known.includes(s)) ?? [];
-  if (wrong.length) return usage(`--only: unknown experiment ${wrong.join(', ')}; choose from ${known.join(', ')}`);
+  const wrong = only?.filter((s) => !EXPERIMENT_NAMES.includes(s)) ?? [];
+  if (wrong.length) return usage(`--only: unknown experiment ${wrong.join(', ')}; choose from ${EXPERIMENT_NAMES.join(', ')}`);
   let keys;
   if (a.endpoint) {
     if (!a['admin-key'] || !a['evaluator-key'] || !a['client-key']) return usage('--endpoint needs --admin-key, --evaluator-key and --client-key');
     keys = { admin: a['admin-key'], evaluator: a['evaluator-key'], client: a['client-key'] };
   }
   const imagenetImages = resolve(a.imagenet ?? (process.env.RS_ARENA_IMAGENET_DIR ? `${process.env.RS_ARENA_IMAGENET_DIR}/images` : resolve(import.meta.dirname, '../../../../shared/imagenet/images')));
-  const report = await runPreset(preset, {
-    dir: resolve(a.out ?? `results/${preset.name}`),
-    endpoint: a.endpoint,
-    keys,
-    concurrency,
-    imagenetImages,
-    only,
-    command: `rs-arena experiment ${argv.join(' ')}`,
-  });
-  process.stdout.write(`report: ${report}\n`);
+  const dir = resolve(a.out ?? `results/${preset.name}`);
+  try {
+    await runPreset(preset, {
+      dir,
+      endpoint: a.endpoint,
+      keys,
+      concurrency,
+      imagenetImages,
+      only,
+      command: `rs-arena experiment ${argv.join(' ')}`,
+    });
+    process.stdout.write(`report: ${await buildReport(dir)}\n`);
+  } catch (err) {
+    if (err instanceof ResultsFileError || err instanceof PresetError) return fail(err.message);
+    throw err;
+  }
   return 0;
+}
+
+/** A JSON file; unreadable or not JSON is a PresetError naming the file. */
+function readJson(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new PresetError(`${path}: ${(err as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new PresetError(`${path}: not JSON: ${(err as Error).message}`);
+  }
+}
+
+function fail(message: string): number {
+  process.stderr.write(`rs-arena experiment: ${message}\n`);
+  return 1;
 }
 
 export async function reportCommand(argv: string[]): Promise<number> {

@@ -1,43 +1,15 @@
 // Experiment 5 (paper Fig. 3): where a binary search between x0 and the base model's adversarial
 // xa ends when the oracle is g_{σ,n} (top-1, client key): repeated many times per n, the
 // distribution of the output concentrates on the boundary of g_σ only for large n.
-import { histogramChart } from '../report/svg.js';
 import { HttpOracle } from '../oracle-http.js';
 import { Ticker } from '../progress.js';
 import { median } from '../summary.js';
-import { type ExperimentContext, ResultsFile, deploymentFor, pool } from './context.js';
-import { type Figure, writeCsv, writeFigure } from './figures.js';
+import { type ExperimentContext, deploymentFor, pool, resultsFile } from './context.js';
 import { along, basePair, firstCrossing, pi0At } from './geometry.js';
-
-export interface BinarySearchConfig {
-  model: string;
-  sigma: number;
-  image: number;
-  ns: number[];
-  repeats: number;
-  /** Bisection stops when the blend interval is below this. */
-  tolerance: number;
-  /** Extend the search to [0, tMax]·(xa − x0): under RS the boundary of g_σ may lie beyond t = 1. */
-  tMax: number;
-  /** Votes per grid point (101 points) to locate the boundary of g_σ; default 2,000. */
-  boundarySamples?: number;
-}
-
-export interface BinarySearchRecord {
-  key: string;
-  model: string;
-  sigma: number;
-  n: number;
-  image: number;
-  l2: number;
-  /** Output distances from x0 (L2), one per repeated search. */
-  outputs: number[];
-  /** Where π0 crosses ½ along the segment (the boundary of g_σ), from votes; null if it never does. */
-  boundary: number | null;
-}
+import { type BinarySearchConfig, type BinarySearchRecord, binarySearch, binarySearchKey } from './records/binary-search.js';
 
 export async function runBinarySearch(ctx: ExperimentContext, c: BinarySearchConfig): Promise<BinarySearchRecord[]> {
-  const file = new ResultsFile<BinarySearchRecord>(ctx.dir, 'binary-search.jsonl');
+  const file = resultsFile(ctx, binarySearch, c);
   const pair = await basePair(ctx, c.model, c.image);
   if (!pair) throw new Error(`binary search: test image ${c.image} is misclassified by ${c.model}`);
   // The boundary of g_σ along the segment: where π0 crosses ½, from votes on a grid of 101 points.
@@ -51,7 +23,7 @@ export async function runBinarySearch(ctx: ExperimentContext, c: BinarySearchCon
   const boundary = tCross === null ? null : tCross * pair.l2;
   const ticker = new Ticker('binary search', c.ns.length);
   for (const n of c.ns) {
-    const key = `${c.model}|${c.sigma}|${n}|${c.image}|${c.repeats}|${c.tolerance}|${c.tMax}`;
+    const key = binarySearchKey({ ...c, n });
     if (file.get(key)) {
       ticker.tick('(resumed)', true);
       continue;
@@ -80,21 +52,4 @@ export async function runBinarySearch(ctx: ExperimentContext, c: BinarySearchCon
     ticker.tick(`n=${n}: median output ${median(outputs)!.toFixed(3)}`);
   }
   return file.all().filter((r) => r.model === c.model && r.image === c.image && c.ns.includes(r.n));
-}
-
-export async function binarySearchFigures(dir: string, records: BinarySearchRecord[], c: BinarySearchConfig): Promise<Figure[]> {
-  if (records.length === 0) return [];
-  const rows = records.map((r) => {
-    const s = r.outputs.slice().sort((a, b) => a - b);
-    const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))];
-    return { n: r.n, searches: s.length, boundary: r.boundary, baseBoundary: r.l2, median: median(s), q05: q(0.05), q95: q(0.95), spread90: q(0.95) - q(0.05) };
-  });
-  writeCsv(dir, 'binary-search.csv', rows);
-  const r0 = records[0];
-  const vLines = [{ x: r0.l2, label: 'base f' }, ...(r0.boundary !== null ? [{ x: r0.boundary, label: 'g_σ' }] : [])];
-  return [
-    await writeFigure(dir, `fig3-binary-search-${c.image}`, 'Distribution of a binary search output under RS',
-      `${c.repeats} binary searches (tolerance ${c.tolerance} in blend factor) between test image ${c.image} and the base model's adversarial, against ${c.model} with RS σ = ${c.sigma}; L2 distance of the output from x0. Dotted: the base model's boundary and the boundary of g_σ (π0 = ½, from votes).`,
-      histogramChart({ title: `Binary search output, ${c.model} σ=${c.sigma}, image ${c.image}`, xLabel: 'L2 distance of the output from x0', yLabel: 'density', samples: records.sort((a, b) => a.n - b.n).map((r) => ({ name: `n = ${r.n}`, values: r.outputs })), bins: 40, vLines, width: 760 })),
-  ];
 }

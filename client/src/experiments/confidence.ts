@@ -10,6 +10,7 @@ import { clopperPearsonLower, clopperPearsonUpper } from '@rs-arena/shared/stats
 import { eq5Threshold, probMajorityWrong, shortcutThreshold } from '@rs-arena/shared/stats';
 import { Rng } from '@rs-arena/shared/rng';
 import type { Oracle } from '../oracle.js';
+import type { PointAssessment } from './records/distortion.js';
 
 /** Vote counts per class for a batch (the evaluator's /votes endpoint, or an in-process model). */
 export type VoteCounter = (inputs: Float32Array, count: number, n: number) => Promise<number[][]>;
@@ -98,24 +99,6 @@ function mode(labels: Int32Array): number {
     if (counts.get(l)! > counts.get(best)!) best = l;
   }
   return best;
-}
-
-export interface PointAssessment {
-  /** Fresh base-model samples used. */
-  samples: number;
-  /** Estimated π0: the probability that one noisy copy is labelled with the original class. */
-  pi0: number;
-  pi0Interval: [number, number];
-  /** Eq. (4): P[g_{σ,n}(x_a) ≠ y], plurality vote over n, estimated by simulating n-vote draws from the estimated class probabilities. */
-  probAdversarial: number;
-  /** The same in the paper's binary model, P[Bin(n, 1 − π0) ≥ ñ], with the interval carried from π0's. */
-  probAdversarialBinary: number;
-  probAdversarialInterval: [number, number];
-  /** Eq. (5): the point is adversarial at level P_a when π0 < 1 − I⁻¹_{P_a}(ñ, ñ). */
-  eq5Threshold: number;
-  eq5Holds: boolean;
-  /** The shortcut's verdict on one fresh n-vote draw (what the attack saw, re-run). */
-  shortcutVerdict: boolean;
 }
 
 /**

@@ -1,10 +1,12 @@
 // What every experiment gets: the server (endpoint, keys, admin and evaluator clients), the results
-// folder, the concurrency bound, and appendable JSONL files that make a rerun resume.
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+// folder, the concurrency bound, and each experiment's results file (a rerun resumes from it).
 import { join } from 'node:path';
 import { findModel, loadCatalog } from '@rs-arena/shared/catalog';
+import type { z } from 'zod';
 import type { ServerAdmin } from '../admin.js';
 import { type InputImage, loadInputs } from '../inputs.js';
+import { ResultsFile } from '../results-file.js';
+import { type ExperimentSpec, recordSpec } from './records/experiment.js';
 
 export interface ExperimentContext {
   endpoint: string;
@@ -51,40 +53,9 @@ export async function deploymentFor(ctx: ExperimentContext, model: string, sigma
   return id;
 }
 
-/** An appendable JSONL file of records with a `key`: what is in it is done. */
-export class ResultsFile<T extends { key: string }> {
-  readonly path: string;
-  private readonly records = new Map<string, T>();
-
-  constructor(dir: string, name: string) {
-    mkdirSync(dir, { recursive: true });
-    this.path = join(dir, name);
-    if (existsSync(this.path)) {
-      const text = readFileSync(this.path, 'utf8');
-      for (const line of text.split('\n')) {
-        try {
-          const r = JSON.parse(line) as T;
-          if (r && typeof r.key === 'string') this.records.set(r.key, r);
-        } catch {
-          /* a torn last line from an interrupted run */
-        }
-      }
-      if (text.length && !text.endsWith('\n')) appendFileSync(this.path, '\n');
-    }
-  }
-
-  get(key: string): T | undefined {
-    return this.records.get(key);
-  }
-
-  add(record: T): void {
-    this.records.set(record.key, record);
-    appendFileSync(this.path, JSON.stringify(record) + '\n');
-  }
-
-  all(): T[] {
-    return [...this.records.values()];
-  }
+/** An experiment's results file in the results folder, open for resuming. */
+export function resultsFile<C extends z.ZodType, R extends z.ZodType>(ctx: ExperimentContext, spec: ExperimentSpec<C, R>, config: z.output<C>): ResultsFile<R> {
+  return new ResultsFile(join(ctx.dir, spec.file), recordSpec(spec, config));
 }
 
 /** Runs `tasks` with at most `limit` in flight. */

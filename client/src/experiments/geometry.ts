@@ -1,10 +1,12 @@
 // Shared by the geometry figures (Fig. 1–3): an adversarial of the undefended base model for a test
 // image (HSJA over HTTP, cached in the results folder), and π0 along points via evaluator votes.
+import { join } from 'node:path';
 import { base64ToFloat32, float32ToBase64 } from '@rs-arena/shared/tensor';
-import { hsja } from '../attacks/hsja.js';
-import { CountingOracle } from '../oracle.js';
+import { runAttack } from '../attack-run.js';
 import { HttpOracle } from '../oracle-http.js';
-import { type ExperimentContext, ResultsFile, deploymentFor, inputsFor } from './context.js';
+import { ResultsFile } from '../results-file.js';
+import { type ExperimentContext, deploymentFor, inputsFor } from './context.js';
+import { baseAdversarialKey, baseAdversarials } from './records/base-adversarial.js';
 
 export interface BasePair {
   key: string;
@@ -17,30 +19,21 @@ export interface BasePair {
   l2: number;
 }
 
-interface Stored {
-  key: string;
-  model: string;
-  image: number;
-  label: number;
-  l2: number;
-  adversarial: string;
-}
-
 /** x0 (a test image) and xa, HSJA's adversarial of the base model after `budget` queries. */
 export async function basePair(ctx: ExperimentContext, model: string, image: number, budget = 1000): Promise<BasePair | null> {
-  const file = new ResultsFile<Stored>(ctx.dir, 'base-adversarials.jsonl');
+  const file = new ResultsFile(join(ctx.dir, baseAdversarials.file), baseAdversarials);
   const { shape, images } = await inputsFor(ctx, model, image + 1);
   const x0 = images[image].values;
   const label = images[image].label!;
-  const key = `${model}|${image}|${budget}`;
+  const key = baseAdversarialKey(model, image, budget);
   let stored = file.get(key);
   if (!stored) {
     const id = await deploymentFor(ctx, model, 0, 1);
     const http = await HttpOracle.connect({ endpoint: ctx.endpoint, key: ctx.keys.client, deployment: id });
     try {
-      const r = await hsja.run(new CountingOracle(http, label, budget), x0, { seed: image });
-      if (!r.success || r.stopReason === 'misclassified') return null;
-      stored = { key, model, image, label, l2: r.l2!, adversarial: float32ToBase64(r.adversarial!) };
+      const r = await runAttack({ oracle: http, attack: 'hsja', x0, label, budget, seed: image });
+      if (!r.run.success) return null;
+      stored = { key, model, image, label, l2: r.run.l2!, adversarial: float32ToBase64(r.adversarial!) };
       file.add(stored);
     } finally {
       await http.close();

@@ -1,27 +1,30 @@
 // The experiment presets: what `rs-arena experiment --preset NAME` runs. Each is plain data, so a
 // new sweep is a new entry (or a JSON file passed with --config).
-import type { BinarySearchConfig } from './binary-search.js';
-import type { CertificationConfig } from './certification.js';
-import type { DirectionConfig } from './direction.js';
-import type { DistortionConfig } from './distortion.js';
-import type { SliceConfig } from './slice.js';
+import { z } from 'zod';
+import { ATTACK_NAMES } from '../attacks/index.js';
+import { EXPERIMENTS } from './registry.js';
+import { PresetHeader, firstIssue, normalizePreset } from './records/preset.js';
 
-export interface Preset {
-  name: string;
-  description: string;
-  distortion?: DistortionConfig;
-  certification?: CertificationConfig;
-  direction?: DirectionConfig;
-  slice?: SliceConfig;
-  binarySearch?: BinarySearchConfig;
+/** A preset: name, description and, keyed by experiment name, that experiment's config (its own schema). */
+export const Preset = PresetHeader.extend(Object.fromEntries(EXPERIMENTS.map((e) => [e.name, e.config.optional()]))).strict();
+export type Preset = z.output<typeof PresetHeader> & Partial<Record<string, unknown>>;
+
+export class PresetError extends Error {}
+
+/** Validates a preset (built in, from --config, or from a results folder); the error names the source and the field. */
+export function parsePreset(raw: unknown, source: string): Preset {
+  const r = Preset.safeParse(normalizePreset(raw));
+  if (!r.success) throw new PresetError(`${source}: ${firstIssue(r.error)}`);
+  return r.data as Preset;
 }
 
 const STD = 'fmnist-cnn';
 const RAND = 'fmnist-cnn-randtrain';
 const ADV = 'fmnist-cnn-advtrain';
-const ATTACKS = ['hsja', 'surfree', 'rays'] as const;
+/** Every registered attack. */
+const ATTACKS = ATTACK_NAMES;
 
-export const PRESETS: Record<string, Preset> = {
+export const PRESETS: Record<string, unknown> = {
   smoke: {
     name: 'smoke',
     description: 'Every experiment, tiny: a CI check that the whole pipeline runs against a real server (under two minutes).',
@@ -39,7 +42,7 @@ export const PRESETS: Record<string, Preset> = {
     certification: { settings: [{ model: RAND, sigma: 0.25 }], images: 4, n0: 20, n: 500, alpha: 0.001 },
     direction: { model: RAND, sigma: 0.25, images: [0], ns: [1, 10, 100], tMax: 2, steps: 16, samples: 400 },
     slice: { model: RAND, sigma: 0.25, image: 0, ns: [1, 10], grid: 12, extent: 1.5 },
-    binarySearch: { model: RAND, sigma: 0.25, image: 0, ns: [1, 10], repeats: 12, tolerance: 0.01, tMax: 2 },
+    'binary-search': { model: RAND, sigma: 0.25, image: 0, ns: [1, 10], repeats: 12, tolerance: 0.01, tMax: 2 },
   },
   'paper-fmnist': {
     name: 'paper-fmnist',
@@ -75,7 +78,7 @@ export const PRESETS: Record<string, Preset> = {
     },
     direction: { model: STD, sigma: 0.05, images: [0, 1, 2, 3, 4], ns: [1, 10, 100], tMax: 2.5, steps: 60, samples: 4000 },
     slice: { model: STD, sigma: 0.05, image: 0, ns: [1, 10, 100], grid: 48, extent: 1.5 },
-    binarySearch: { model: STD, sigma: 0.05, image: 0, ns: [1, 10, 100], repeats: 200, tolerance: 0.001, tMax: 2.5 },
+    'binary-search': { model: STD, sigma: 0.05, image: 0, ns: [1, 10, 100], repeats: 200, tolerance: 0.001, tMax: 2.5 },
   },
   'paper-imagenet': {
     name: 'paper-imagenet',
@@ -97,6 +100,6 @@ export const PRESETS: Record<string, Preset> = {
     },
     certification: { settings: [{ model: 'imagenet-mobilenetv2-int8', sigma: 0.05 }], images: 8, n0: 20, n: 500, alpha: 0.001 },
     direction: { model: 'imagenet-mobilenetv2-int8', sigma: 0.05, images: [0], ns: [1, 10, 100], tMax: 2.5, steps: 20, samples: 200 },
-    binarySearch: { model: 'imagenet-mobilenetv2-int8', sigma: 0.05, image: 0, ns: [1, 10], repeats: 30, tolerance: 0.01, tMax: 2.5, boundarySamples: 200 },
+    'binary-search': { model: 'imagenet-mobilenetv2-int8', sigma: 0.05, image: 0, ns: [1, 10], repeats: 30, tolerance: 0.01, tMax: 2.5, boundarySamples: 200 },
   },
 };

@@ -1,19 +1,15 @@
 // rs-arena experiment: runs a preset's experiments against a server (started here on the default
-// config when no --endpoint is given), writing JSONL data into the results folder, then the figures
-// and the report. Deployments are created through the admin API; a rerun resumes.
+// config when no --endpoint is given): each experiment of the registry the preset configures, in
+// registry order, writing JSONL data into the results folder (the CLI then builds the report).
+// Deployments are created through the admin API; a rerun resumes.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ServerAdmin } from '../admin.js';
 import { startServer, type ServerProcess } from '../server-process.js';
 import { formatSeconds } from '../progress.js';
-import { buildReport } from '../report/report.js';
-import { runBinarySearch } from './binary-search.js';
-import { runCertification } from './certification.js';
 import type { ExperimentContext } from './context.js';
-import { runDirection } from './direction.js';
-import { runDistortion } from './distortion.js';
 import type { Preset } from './presets.js';
-import { runSlice } from './slice.js';
+import { EXPERIMENTS } from './registry.js';
 
 export interface RunOptions {
   dir: string;
@@ -27,7 +23,7 @@ export interface RunOptions {
   command: string;
 }
 
-export async function runPreset(preset: Preset, o: RunOptions): Promise<string> {
+export async function runPreset(preset: Preset, o: RunOptions): Promise<void> {
   mkdirSync(o.dir, { recursive: true });
   writeFileSync(join(o.dir, 'preset.json'), JSON.stringify({ preset, command: o.command, startedAt: new Date().toISOString() }, null, 2));
   let server: ServerProcess | null = null;
@@ -50,19 +46,17 @@ export async function runPreset(preset: Preset, o: RunOptions): Promise<string> 
     imagenetImages: o.imagenetImages,
     log: (line) => process.stderr.write(line + '\n'),
   };
-  const want = (name: string) => !o.only || o.only.includes(name);
   const t0 = Date.now();
   try {
-    if (preset.certification && want('certification')) await runCertification(ctx, preset.certification);
-    if (preset.direction && want('direction')) await runDirection(ctx, preset.direction);
-    if (preset.slice && want('slice')) await runSlice(ctx, preset.slice);
-    if (preset.binarySearch && want('binary-search')) await runBinarySearch(ctx, preset.binarySearch);
-    if (preset.distortion && want('distortion')) await runDistortion(ctx, preset.distortion);
+    // The preset was validated (presets.ts): each config present is its experiment's.
+    for (const e of EXPERIMENTS) {
+      const config = preset[e.name];
+      if (config !== undefined && (!o.only || o.only.includes(e.name))) await e.run(ctx, config);
+    }
   } finally {
     await ctx.admin.close();
     await ctx.evaluator.close();
     await server?.stop();
   }
   process.stderr.write(`experiments done in ${formatSeconds((Date.now() - t0) / 1000)}; building the report…\n`);
-  return buildReport(o.dir);
 }

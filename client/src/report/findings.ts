@@ -1,9 +1,11 @@
 // The paper's findings, checked against our data: each with the numbers that decide it and a
 // verdict (reproduced, not reproduced, or not enough data).
+import type { BinarySearchRecord } from '../experiments/records/binary-search.js';
+import type { CertificationRecord } from '../experiments/records/certification.js';
+import type { DistortionRecord } from '../experiments/records/distortion.js';
 import { mean, median } from '../summary.js';
-import { distortionToRadius, type CertificationRecord } from '../experiments/certification.js';
-import { summarizeDistortion, type DistortionRecord } from '../experiments/distortion.js';
-import type { BinarySearchRecord } from '../experiments/binary-search.js';
+import { distortionToRadius } from './sections/certification.js';
+import { summarizeDistortion } from './sections/distortion.js';
 
 export interface Finding {
   id: string;
@@ -15,8 +17,16 @@ export interface Finding {
 const f3 = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(3));
 const ratio = (a: number | null, b: number | null) => (a !== null && b !== null && b > 0 ? a / b : null);
 
-export function findings(dist: DistortionRecord[], cert: CertificationRecord[], bs: BinarySearchRecord[]): Finding[] {
+/** The attack the paper finds least affected by RS. */
+const LEAST_AFFECTED = 'rays';
+
+/**
+ * `attacks`: the attacks compared, in the order the evidence lists them (the distortion config's);
+ * default: those in the data, in order of appearance.
+ */
+export function findings(dist: DistortionRecord[], cert: CertificationRecord[], bs: BinarySearchRecord[], attacks?: string[]): Finding[] {
   const rows = summarizeDistortion(dist).filter((r) => r.oracle !== 'repeated');
+  const compared = attacks ?? [...new Set(rows.map((r) => r.attack))];
   const out: Finding[] = [];
 
   // 1. Distortion ≫ certified radius.
@@ -106,14 +116,15 @@ export function findings(dist: DistortionRecord[], cert: CertificationRecord[], 
       .filter((x): x is number => x !== null);
     return qs.length ? median(qs) : null;
   };
-  const effects = ['hsja', 'surfree', 'rays'].map((a) => ({ attack: a, gain: effect(a) }));
+  const effects = compared.map((a) => ({ attack: a, gain: effect(a) }));
   const known = effects.filter((e) => e.gain !== null);
+  const least = effects.find((e) => e.attack === LEAST_AFFECTED);
   out.push(
-    known.length >= 2 && effects.find((e) => e.attack === 'rays')?.gain !== null
+    known.length >= 2 && least && least.gain !== null
       ? {
           id: 'rays-least-affected',
           paper: 'RayS is the least affected by RS (the binary search is not crucial to its convergence).',
-          verdict: known.every((e) => e.attack === 'rays' || e.gain! >= effects.find((x) => x.attack === 'rays')!.gain!) ? 'reproduced' : 'not reproduced',
+          verdict: known.every((e) => e.attack === LEAST_AFFECTED || e.gain! >= least.gain!) ? 'reproduced' : 'not reproduced',
           evidence: `median L2 under RS ÷ without RS, same model: ${known.map((e) => `${e.attack} ×${f3(e.gain)}`).join(', ')}`,
         }
       : { id: 'rays-least-affected', paper: 'RayS is the least affected by RS.', verdict: 'no data', evidence: 'needs the same model with and without RS' },

@@ -1,76 +1,63 @@
 // rs-arena report DIR: the results folder → figures (SVG + PNG), CSV summaries, findings.json and
 // one self-contained report.html (figures inlined as SVG).
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { findModel, loadCatalog } from '@rs-arena/shared/catalog';
-import { binarySearchFigures, type BinarySearchRecord } from '../experiments/binary-search.js';
-import { certificationFigures, distortionToRadius, type CertificationRecord } from '../experiments/certification.js';
-import { directionFigures, type DirectionRecord } from '../experiments/direction.js';
-import { distortionFigures, recordsOf, summarizeDistortion, type DistortionRecord } from '../experiments/distortion.js';
-import type { Figure } from '../experiments/figures.js';
-import type { Preset } from '../experiments/presets.js';
-import { sliceFigures, type SliceRecord } from '../experiments/slice.js';
+import { z } from 'zod';
+import { binarySearch } from '../experiments/records/binary-search.js';
+import { certification } from '../experiments/records/certification.js';
+import { distortion } from '../experiments/records/distortion.js';
+import { type ExperimentSpec, recordSpec } from '../experiments/records/experiment.js';
+import { PresetHeader, firstIssue, normalizePreset } from '../experiments/records/preset.js';
+import { readRecords } from '../results-file.js';
+import type { Figure } from './figures.js';
 import { findings, type Finding } from './findings.js';
+import type { ReportContext } from './section.js';
+import { SECTIONS } from './sections/index.js';
+import { esc } from './table.js';
 
-function readJsonl<T>(dir: string, name: string): T[] {
-  const path = join(dir, name);
-  if (!existsSync(path)) return [];
-  const byKey = new Map<string, T>();
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
-    try {
-      const r = JSON.parse(line) as T & { key: string };
-      byKey.set(r.key, r);
-    } catch {
-      /* torn line */
-    }
-  }
-  return [...byKey.values()];
-}
+const RunInfo = z.object({ preset: PresetHeader, command: z.string(), startedAt: z.string() });
 
 const VERDICT_CLASS: Record<Finding['verdict'], string> = { reproduced: 'reproduced', 'not reproduced': 'not', partly: 'partly', 'no data': 'nodata' };
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-const num = (x: unknown) => (typeof x === 'number' ? (Number.isInteger(x) ? String(x) : x.toFixed(3)) : x === null || x === undefined ? '–' : esc(String(x)));
 
-function table(rows: Record<string, unknown>[]): string {
-  if (rows.length === 0) return '<p>(no rows)</p>';
-  const cols = Object.keys(rows[0]);
-  return `<table><thead><tr>${cols.map((c) => `<th>${esc(c)}</th>`).join('')}</tr></thead><tbody>${rows
-    .map((r) => `<tr>${cols.map((c) => `<td>${num(r[c])}</td>`).join('')}</tr>`)
-    .join('')}</tbody></table>`;
+/** The report's view of a results folder: preset.json's configs and the records, each validated. */
+export function reportContext(dir: string): { ctx: ReportContext; meta: z.output<typeof RunInfo> } {
+  const path = join(dir, 'preset.json');
+  const raw = JSON.parse(readFileSync(path, 'utf8')) as { preset?: unknown };
+  const info = RunInfo.safeParse({ ...raw, preset: normalizePreset(raw.preset) });
+  if (!info.success) throw new Error(`${path}: ${firstIssue(info.error)}`);
+  const preset = info.data.preset as Record<string, unknown>;
+  const configs = new Map<string, unknown>();
+  const config = <C extends z.ZodType, R extends z.ZodType>(spec: ExperimentSpec<C, R>): z.output<C> | undefined => {
+    if (preset[spec.name] === undefined) return undefined;
+    if (!configs.has(spec.name)) {
+      const r = spec.config.safeParse(preset[spec.name]);
+      if (!r.success) throw new Error(`${path}: ${firstIssue(r.error, `preset.${spec.name}`)}`);
+      configs.set(spec.name, r.data);
+    }
+    return configs.get(spec.name) as z.output<C>;
+  };
+  const cache = new Map<string, unknown[]>();
+  const records = <C extends z.ZodType, R extends z.ZodType>(spec: ExperimentSpec<C, R>): z.output<R>[] => {
+    if (!cache.has(spec.name)) {
+      const c = config(spec);
+      // Without the config, a spec that selects by it or derives old records' fields from it has none.
+      const all = (spec.select || spec.upgrade) && c === undefined ? [] : [...readRecords(join(dir, spec.file), c === undefined ? { schema: spec.record, key: spec.key } : recordSpec(spec, c)).values()];
+      cache.set(spec.name, spec.select && c !== undefined ? spec.select(all, c) : all);
+    }
+    return cache.get(spec.name) as z.output<R>[];
+  };
+  return { ctx: { dir, config, records }, meta: info.data };
 }
 
 export async function buildReport(dir: string): Promise<string> {
-  const meta = JSON.parse(readFileSync(join(dir, 'preset.json'), 'utf8')) as { preset: Preset; command: string; startedAt: string };
+  const { ctx, meta } = reportContext(dir);
   const p = meta.preset;
-  const dist = p.distortion ? recordsOf(readJsonl<DistortionRecord>(dir, 'distortion.jsonl'), p.distortion) : [];
-  const cert = readJsonl<CertificationRecord>(dir, 'certification.jsonl');
-  const direction = readJsonl<DirectionRecord>(dir, 'direction.jsonl');
-  const slice = readJsonl<SliceRecord>(dir, 'slice.jsonl');
-  const bs = readJsonl<BinarySearchRecord>(dir, 'binary-search.jsonl');
   const sections: { title: string; figures: Figure[]; html: string }[] = [];
-  if (p.distortion && dist.length) {
-    const rows = summarizeDistortion(dist);
-    sections.push({
-      title: 'Distortion vs accuracy (Fig. 5) and vs queries',
-      figures: await distortionFigures(dir, dist, p.distortion),
-      html: `<p>Shortcut oracle: the paper's simulation (⌈n·P_a⌉ wrong micro-decisions, evaluator votes). Repeated: the realistic attacker, ℓ paid top-1 queries per point. "at level" is the share of final points whose fresh eq. (4) probability reaches P_a.</p>${table(rows as unknown as Record<string, unknown>[])}`,
-    });
+  for (const section of SECTIONS) {
+    if (ctx.config(section.experiment) === undefined || ctx.records(section.experiment).length === 0) continue;
+    sections.push({ title: section.title, ...(await section.build(ctx)) });
   }
-  if (p.certification && cert.length) {
-    const ratios = distortionToRadius(cert, dist);
-    sections.push({
-      title: 'Certification (Fig. 4) and distortion ÷ certified radius',
-      figures: await certificationFigures(dir, cert, p.certification, dist),
-      html: table(ratios as unknown as Record<string, unknown>[]),
-    });
-  }
-  if (p.direction && direction.length) sections.push({ title: 'Probability of being adversarial along x0 → xa (Fig. 1)', figures: await directionFigures(dir, direction, p.direction), html: '' });
-  if (p.slice && slice.length) {
-    const entry = findModel(loadCatalog(), p.slice.model);
-    sections.push({ title: 'A 2-D slice of input space (Fig. 2)', figures: await sliceFigures(dir, slice, p.slice, entry?.classNames ?? []), html: '' });
-  }
-  if (p.binarySearch && bs.length) sections.push({ title: 'Binary search under RS (Fig. 3)', figures: await binarySearchFigures(dir, bs, p.binarySearch), html: '' });
-  const found: Finding[] = findings(dist, cert, bs);
+  const found: Finding[] = findings(ctx.records(distortion), ctx.records(certification), ctx.records(binarySearch), ctx.config(distortion)?.attacks);
   writeFileSync(join(dir, 'findings.json'), JSON.stringify(found, null, 2));
 
   const figureHtml = (f: Figure) => `<figure>${readFileSync(join(dir, f.svg), 'utf8')}<figcaption><b>${esc(f.title)}.</b> ${esc(f.caption)} (<a href="${f.png}">PNG</a>, <a href="${f.svg}">SVG</a>)</figcaption></figure>`;

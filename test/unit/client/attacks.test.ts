@@ -131,3 +131,19 @@ test('RayS keeps searching other sign vectors when the first ray meets no bounda
   // The saturated ray x0 + k·s (k ≥ 1) is the same image for every k: asked once, not ten times.
   assert.ok(r.queries.perPhase.init.queries <= 4, JSON.stringify(r.queries.perPhase));
 });
+
+test('every registered attack declares its options: type, default or optional, a one-line doc; run checks them', async () => {
+  for (const [name, attack] of Object.entries(ATTACKS)) {
+    assert.equal(attack.name, name, 'registered under its own name');
+    assert.ok(attack.summary.length > 10 && !attack.summary.includes('\n'));
+    for (const [option, schema] of Object.entries(attack.options.shape)) {
+      assert.ok(schema.description && !schema.description.includes('\n'), `${name}.${option}: one-line doc`);
+      // Every option has a default or is optional: an empty object parses.
+    }
+    const defaults = attack.options.parse({});
+    assert.ok(['l2', 'linf'].includes(attack.metric(defaults as never)));
+    // An unknown option is an error, not silently ignored (budget 0: no query is made).
+    await assert.rejects(attack.run(new CountingOracle(base, sample.labels[0], 0), image(0), { noSuchOption: 1 } as never), /noSuchOption/);
+  }
+  await assert.rejects(ATTACKS.hsja.run(new CountingOracle(base, sample.labels[0], 0), image(0), { constraint: 'l7' as never }), /constraint/);
+});

@@ -2,10 +2,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { l2At, median, summarize } from '../../../client/src/summary.js';
-import { distortionTasks, recordsOf, summarizeDistortion, type DistortionRecord } from '../../../client/src/experiments/distortion.js';
+import { distortion, distortionKey, distortionTasks, type DistortionRecord } from '../../../client/src/experiments/records/distortion.js';
+import type { CertificationRecord } from '../../../client/src/experiments/records/certification.js';
 import { findings } from '../../../client/src/report/findings.js';
+import { summarizeDistortion } from '../../../client/src/report/sections/distortion.js';
+import { distortionToRadius } from '../../../client/src/report/sections/certification.js';
 import { firstCrossing } from '../../../client/src/experiments/geometry.js';
-import { distortionToRadius, type CertificationRecord } from '../../../client/src/experiments/certification.js';
 import { eq6Bound } from '@rs-arena/shared/stats';
 import type { AttackRecord } from '../../../client/src/record.js';
 
@@ -33,7 +35,7 @@ test('campaign summary: accuracy over all images, success and L2 over the correc
 });
 
 function dist(model: string, sigma: number, n: number, Pa: number | null, attack: string, l2s: number[], misclassified = 0): DistortionRecord[] {
-  const base = { model, sigma, n, Pa, attack, oracle: sigma === 0 ? 'plain' : 'shortcut', repeats: 1, queries: 2000, badQueries: 0, history: [], stopReason: 'budget', wallMs: 0, assessment: null, linf: null, label: 0 } as const;
+  const base = { model, sigma, n, Pa, attack, oracle: sigma === 0 ? 'plain' : 'shortcut', repeats: 1, queries: { total: 2000, bad: 0, perPhase: {} }, history: [], stopReason: 'budget', wallMs: 0, assessment: null, linf: null, label: 0 } as const;
   return [
     ...l2s.map((l2, image) => ({ ...base, key: `${model}|${sigma}|${n}|${Pa}|${attack}|${image}`, image, misclassified: false, success: true, l2 })),
     ...Array.from({ length: misclassified }, (_, k) => ({ ...base, key: `${model}|${sigma}|${n}|${Pa}|${attack}|m${k}`, image: 100 + k, misclassified: true, success: false, l2: null })),
@@ -55,7 +57,7 @@ test('findings: each verdict follows from the numbers', () => {
   ];
   const rows = summarizeDistortion(records);
   assert.equal(rows.find((r) => r.sigma === 0.25 && r.attack === 'hsja')!.accuracy, 0.5);
-  const cert = [0, 1, 2].map((image) => ({ key: `m|0.05|${image}`, model: 'm', sigma: 0.05, image, label: 0, certified: 0, correct: true, pLower: 0.99, radius: 0.05 }));
+  const cert = [0, 1, 2].map((image) => ({ key: `m|0.05|${image}`, model: 'm', sigma: 0.05, image, label: 0, certified: 0, correct: true, pLower: 0.99, radius: 0.05, n0: 100, n: 1000, alpha: 0.001 }));
   const bs = [
     { key: 'a', model: 'm', sigma: 0.05, n: 1, image: 0, l2: 1, outputs: [0.2, 0.5, 0.9, 1.4, 2], boundary: 1 },
     { key: 'b', model: 'm', sigma: 0.05, n: 100, image: 0, l2: 1, outputs: [0.98, 1, 1.01, 1.02, 1.03], boundary: 1 },
@@ -71,7 +73,7 @@ test('findings: each verdict follows from the numbers', () => {
   assert.match(f['distortion-vs-radius'].evidence, /hsja: median L2\/R 4\d\.\d+/);
 });
 
-test('distortion grid: σ = 0 once, n = 1 at one level, extra levels only up to extraPaMaxN; recordsOf keeps the grid', () => {
+test('distortion grid: σ = 0 once, n = 1 at one level, extra levels only up to extraPaMaxN; select keeps the grid', () => {
   const config = {
     settings: [{ model: 'm', sigma: 0 }, { model: 'm', sigma: 0.25 }],
     ns: [1, 10, 100],
@@ -92,8 +94,14 @@ test('distortion grid: σ = 0 once, n = 1 at one level, extra levels only up to 
   // Without the cap, n = 100 runs at P_a = 0.8 too.
   assert.equal(distortionTasks({ ...config, extraPaMaxN: undefined }).length, 6 * 2);
   // A record from the uncapped grid (n = 100, P_a = 0.8) is not part of the capped one.
-  const rec = (n: number, Pa: number) => ({ key: `m|0.25|${n}|${Pa}|shortcut|1|hsja|0` }) as DistortionRecord;
-  assert.deepEqual(recordsOf([rec(100, 0.8), rec(100, 0.5), rec(10, 0.8)], config).map((r) => r.key), [rec(100, 0.5).key, rec(10, 0.8).key]);
+  const uncapped = distortionTasks({ ...config, extraPaMaxN: undefined });
+  const rec = (n: number, Pa: number, budget = 100) => ({ ...uncapped.find((t) => t.n === n && t.Pa === Pa && t.image === 0)!, budget }) as unknown as DistortionRecord;
+  const kept = distortion.select!([rec(100, 0.8), rec(100, 0.5), rec(10, 0.8), rec(10, 0.8, 200)], config).map(distortionKey);
+  assert.deepEqual(kept, [distortionKey(rec(100, 0.5)), distortionKey(rec(10, 0.8))]);
+  // The key holds everything that changes a result: another budget, seed or option is another run.
+  assert.notEqual(distortionKey(rec(10, 0.8)), distortionKey(rec(10, 0.8, 200)));
+  assert.notEqual(distortionKey(rec(10, 0.8)), distortionKey({ ...rec(10, 0.8), seed: 1 }));
+  assert.notEqual(distortionKey(rec(10, 0.8)), distortionKey({ ...rec(10, 0.8), attackOptions: { gamma: 10 } }));
 });
 
 test('firstCrossing interpolates between the grid points around the level', () => {

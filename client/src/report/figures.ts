@@ -1,8 +1,8 @@
-// A figure an experiment writes: SVG and PNG side by side in the results folder, plus its caption
-// for the report.
+// A figure of the report: SVG and PNG side by side in the results folder, plus its caption
+// for report.html; and the CSV summaries beside them.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { svgToPng } from '../report/svg.js';
+import { svgToPng } from './svg.js';
 
 export interface Figure {
   name: string;
