@@ -1,7 +1,7 @@
 // Experiment 5 (paper Fig. 3): where a binary search between x0 and the base model's adversarial
 // xa ends when the oracle is g_{σ,n} (top-1, client key): repeated many times per n, the
 // distribution of the output concentrates on the boundary of g_σ only for large n.
-import { histogramChart } from '../report/svg.js';
+import { histogramChart } from '../report/charts.js';
 import { HttpOracle } from '../oracle-http.js';
 import { Ticker } from '../progress.js';
 import { median } from '../summary.js';
@@ -95,6 +95,6 @@ export async function binarySearchFigures(dir: string, records: BinarySearchReco
   return [
     await writeFigure(dir, `fig3-binary-search-${c.image}`, 'Distribution of a binary search output under RS',
       `${c.repeats} binary searches (tolerance ${c.tolerance} in blend factor) between test image ${c.image} and the base model's adversarial, against ${c.model} with RS σ = ${c.sigma}; L2 distance of the output from x0. Dotted: the base model's boundary and the boundary of g_σ (π0 = ½, from votes).`,
-      histogramChart({ title: `Binary search output, ${c.model} σ=${c.sigma}, image ${c.image}`, xLabel: 'L2 distance of the output from x0', yLabel: 'density', samples: records.sort((a, b) => a.n - b.n).map((r) => ({ name: `n = ${r.n}`, values: r.outputs })), bins: 40, vLines, width: 760 })),
+      await histogramChart({ title: `Binary search output, ${c.model} σ=${c.sigma}, image ${c.image}`, xLabel: 'L2 distance of the output from x0', yLabel: 'density', samples: records.sort((a, b) => a.n - b.n).map((r) => ({ name: `n = ${r.n}`, values: r.outputs })), bins: 40, vLines, width: 760 })),
   ];
 }

@@ -4,7 +4,7 @@
 import { eq6Bound, maxCertifiableRadius } from '@rs-arena/shared/stats';
 import { Ticker } from '../progress.js';
 import { median } from '../summary.js';
-import { lineChart, type Series } from '../report/svg.js';
+import { lineChart, type Series } from '../report/charts.js';
 import { type ExperimentContext, ResultsFile, deploymentFor, inputsFor } from './context.js';
 import type { DistortionRecord } from './distortion.js';
 import { type Figure, writeCsv, writeFigure } from './figures.js';
@@ -106,7 +106,7 @@ export async function certificationFigures(dir: string, cert: CertificationRecor
   const figures = [
     await writeFigure(dir, 'fig4-certified-accuracy', 'Certified accuracy vs radius',
       `CERTIFY with n0 = ${c.n0}, n = ${c.n}, α = ${c.alpha} on ${c.images} test images: the fraction certified correctly with radius at least R.`,
-      lineChart({ title: `Certified accuracy (CERTIFY n=${c.n}, α=${c.alpha})`, xLabel: 'radius R (L2, [0,1] pixel space)', yLabel: 'certified accuracy', series, yRange: [0, 1], width: 760 })),
+      await lineChart({ title: `Certified accuracy (CERTIFY n=${c.n}, α=${c.alpha})`, xLabel: 'radius R (L2, [0,1] pixel space)', yLabel: 'certified accuracy', series, yRange: [0, 1], width: 760 })),
   ];
   return figures;
 }

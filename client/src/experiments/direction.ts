@@ -2,7 +2,7 @@
 // an image x0 through the base model's adversarial xa (t = 1) and beyond, for several n. π0(t) is
 // estimated from fresh votes; P[g_{σ,n} ≠ y] = P[Bin(n, 1 − π0) ≥ ñ] (the paper's binary model).
 import { probMajorityWrong } from '@rs-arena/shared/stats';
-import { lineChart, type Series } from '../report/svg.js';
+import { lineChart, type Series } from '../report/charts.js';
 import { Ticker } from '../progress.js';
 import { type ExperimentContext, ResultsFile, deploymentFor } from './context.js';
 import { type Figure, writeCsv, writeFigure } from './figures.js';
@@ -65,7 +65,7 @@ export async function directionFigures(dir: string, records: DirectionRecord[], 
     figures.push(
       await writeFigure(dir, `fig1-direction-${r.image}`, `Probability of being adversarial along x0 → xa (image ${r.image})`,
         `${c.model}, RS σ = ${c.sigma}: P[g_{σ,n}(x) ≠ y] along the ray from test image ${r.image} through the base model's adversarial (dashed, at L2 ${r.l2.toFixed(2)}), π0 from ${c.samples} votes per point.`,
-        lineChart({ title: `P[g(x) ≠ y] along x0 → xa, ${c.model} σ=${c.sigma}, image ${r.image}`, xLabel: 'L2 distance from x0', yLabel: 'probability of being adversarial', series, yRange: [0, 1], width: 760 })),
+        await lineChart({ title: `P[g(x) ≠ y] along x0 → xa, ${c.model} σ=${c.sigma}, image ${r.image}`, xLabel: 'L2 distance from x0', yLabel: 'probability of being adversarial', series, yRange: [0, 1], width: 760 })),
     );
   }
   return figures;

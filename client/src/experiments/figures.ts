@@ -2,7 +2,7 @@
 // for the report.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { svgToPng } from '../report/svg.js';
+import { svgToPng } from '../report/charts.js';
 
 export interface Figure {
   name: string;
