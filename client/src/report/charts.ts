@@ -129,7 +129,8 @@ export function lineChartSpec(spec: ChartSpec): TopLevelSpec {
   const rows: Row[] = spec.series.flatMap((s) => {
     const pts = s.points.filter(ok);
     const line = !s.scatter && pts.length > 1;
-    const dot = !!s.scatter || pts.length <= 12;
+    // Markers where they carry information: scatter, labelled points, short lines (not a 2-point reference line).
+    const dot = !!s.scatter || !!s.labels || (pts.length > 2 && pts.length <= 12);
     return s.points.flatMap((p, k) => (ok(p) ? [{ s: s.name, x: p[0], y: p[1], k, label: s.labels?.[k] ?? null, line, dot }] : []));
   });
   const all = spec.series.flatMap((s) => s.points);
@@ -165,10 +166,11 @@ export function lineChartSpec(spec: ChartSpec): TopLevelSpec {
       },
     });
   }
-  for (const v of spec.vLines ?? []) {
+  // Reference-line labels on staggered rows: neighbouring lines' labels never overlap.
+  for (const [i, v] of (spec.vLines ?? []).entries()) {
     layers.push(
       { data: { values: [{ x: v.x }] }, mark: { type: 'rule', clip: true, color: '#555', strokeDash: [2, 3] }, encoding: { x } },
-      { data: { values: [{ x: v.x, t: v.label }] }, mark: { type: 'text', align: 'left', baseline: 'top', dx: 3, y: 4, fontSize: 10, color: '#555' }, encoding: { x, text: { field: 't' } } },
+      { data: { values: [{ x: v.x, t: v.label }] }, mark: { type: 'text', align: 'left', baseline: 'top', dx: 3, y: 4 + 13 * i, fontSize: 10, color: '#555' }, encoding: { x, text: { field: 't' } } },
     );
   }
   return {
