@@ -6,12 +6,10 @@
 //    figures must not share an id.
 //  - Text: every figure uses the shipped font (fonts.ts), for Vega's layout and for the PNG, so
 //    PNGs are identical on every machine and legends get the room their text takes.
-import { View, parse } from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 import { classColor, colorOf } from './colors.js';
-import { FONT_FAMILY, useShippedFontForRasterising, useShippedFontMetrics } from './fonts.js';
+import { FONT_FAMILY, type VegaTextMetrics, useShippedFontForRasterising, useShippedFontMetrics } from './fonts.js';
 
-useShippedFontMetrics();
 // fontconfig reads FONTCONFIG_FILE once, when librsvg first lays out text: set it as this module
 // loads, and load sharp only after (process.env writes reach the C environment).
 useShippedFontForRasterising();
@@ -95,9 +93,21 @@ export function scopeIds(svg: string, prefix: string): string {
   );
 }
 
+let engine: Promise<{ vega: typeof import('vega'); compile: typeof import('vega-lite').compile }> | undefined;
+
+/** Vega and Vega-Lite, loaded on the first figure (about 1–2 s of imports every CLI command would otherwise pay). */
+function loadEngine() {
+  return (engine ??= (async () => {
+    const [vega, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
+    await useShippedFontMetrics(vega as unknown as VegaTextMetrics);
+    return { vega, compile };
+  })());
+}
+
 /** Compiles a Vega-Lite spec and renders it to SVG in Node; ids are prefixed from `key` (stable per figure). */
 export async function renderSvg(spec: TopLevelSpec, key: string): Promise<string> {
-  const view = new View(parse(compile(spec).spec), { renderer: 'none' });
+  const { vega, compile } = await loadEngine();
+  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
   try {
     const svg = await view.toSVG();
     return scopeIds(svg, `f${fnv1a(key)}-`);
@@ -240,11 +250,17 @@ export function labelMapSpec(spec: LabelMapSpec): TopLevelSpec {
   const name = new Map(used.map((l) => [l, l < 0 ? 'no answer' : spec.className(l)]));
   const rows: object[] = [];
   spec.panels.forEach((p, i) => {
-    p.cells.forEach((l, j) => {
-      const r = Math.floor(j / p.grid);
-      const c = j % p.grid;
-      rows.push({ p: i, c, c1: c + 1, r: p.grid - r - 1, r1: p.grid - r, cls: name.get(l) });
-    });
+    // One rect per run of equal cells along a row: the same picture with far fewer marks (a 48×48
+    // grid is 2,304 cells per panel, mostly in a few runs), so far less to lay out and rasterise.
+    for (let r = 0; r < p.grid; r++) {
+      for (let c = 0; c < p.grid; ) {
+        const l = p.cells[r * p.grid + c];
+        let end = c + 1;
+        while (end < p.grid && p.cells[r * p.grid + end] === l) end++;
+        rows.push({ p: i, c, c1: end, r: p.grid - r - 1, r1: p.grid - r, cls: name.get(l) });
+        c = end;
+      }
+    }
     for (const m of p.markers ?? []) rows.push({ p: i, mx: m.x, my: p.grid - m.y, hollow: !!m.hollow });
   });
   const G = Math.max(...spec.panels.map((p) => p.grid));

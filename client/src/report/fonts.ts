@@ -8,8 +8,6 @@
 //    this folder, set through FONTCONFIG_FILE before fontconfig first initialises.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import opentype from 'opentype.js';
-import * as vega from 'vega';
 
 export const FONT_FAMILY = 'DejaVu Sans';
 const dir = (name: string) => fileURLToPath(new URL(`../../assets/fonts/${name}`, import.meta.url));
@@ -23,43 +21,54 @@ interface Face {
   charToGlyph(c: string): Glyph;
   getKerningValue(left: Glyph, right: Glyph): number;
 }
-const load = (file: string): Face => {
-  const b = readFileSync(dir(file));
-  return opentype.parse(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)) as Face;
-};
-const regular = load('DejaVuSans.ttf');
-const bold = load('DejaVuSans-Bold.ttf');
+
+/** Measures text set in the shipped font: width in px of `text` at `fontSize` (bold for weights ≥ 600). */
+export type TextWidth = (text: string, fontSize: number, fontWeight?: string | number) => number;
+
+let metrics: Promise<TextWidth> | undefined;
 
 /**
- * Width in px of `text` set in the shipped font (bold for weights ≥ 600): advance widths and pair
- * kerning, glyph by glyph (opentype.js's full shaping does not support every lookup DejaVu has, and
- * Latin labels need none).
+ * The shipped font's text measure: advance widths and pair kerning, glyph by glyph (opentype.js's
+ * full shaping does not support every lookup DejaVu has, and Latin labels need none). Loaded on
+ * first use: CLI commands that draw no figure do not pay for it.
  */
-export function textWidth(text: string, fontSize: number, fontWeight?: string | number): number {
-  const w = typeof fontWeight === 'number' ? fontWeight : fontWeight === 'bold' || fontWeight === 'bolder' ? 700 : Number(fontWeight) || 400;
-  const face = w >= 600 ? bold : regular;
-  let units = 0;
-  let prev: Glyph | undefined;
-  for (const c of text) {
-    const g = face.charToGlyph(c);
-    units += (g.advanceWidth ?? 0) + (prev ? face.getKerningValue(prev, g) : 0);
-    prev = g;
-  }
-  return (units * fontSize) / face.unitsPerEm;
+export function shippedFontMetrics(): Promise<TextWidth> {
+  return (metrics ??= (async () => {
+    const { default: opentype } = await import('opentype.js');
+    const load = (file: string): Face => {
+      const b = readFileSync(dir(file));
+      return opentype.parse(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)) as Face;
+    };
+    const regular = load('DejaVuSans.ttf');
+    const bold = load('DejaVuSans-Bold.ttf');
+    return (text, fontSize, fontWeight) => {
+      const w = typeof fontWeight === 'number' ? fontWeight : fontWeight === 'bold' || fontWeight === 'bolder' ? 700 : Number(fontWeight) || 400;
+      const face = w >= 600 ? bold : regular;
+      let units = 0;
+      let prev: Glyph | undefined;
+      for (const c of text) {
+        const g = face.charToGlyph(c);
+        units += (g.advanceWidth ?? 0) + (prev ? face.getKerningValue(prev, g) : 0);
+        prev = g;
+      }
+      return (units * fontSize) / face.unitsPerEm;
+    };
+  })());
 }
 
 interface TextItem {
   fontSize?: number;
   fontWeight?: string | number;
 }
-interface TextMetrics {
-  width: (item: TextItem, text: unknown) => number;
+/** The part of Vega's module this file touches. */
+export interface VegaTextMetrics {
+  textMetrics: { width: (item: TextItem, text: unknown) => number };
 }
 
-/** Points Vega's text measurement at the shipped font (idempotent; Vega reads textMetrics.width on each layout). */
-export function useShippedFontMetrics(): void {
-  const metrics = (vega as unknown as { textMetrics: TextMetrics }).textMetrics;
-  metrics.width = (item, text) => textWidth(text == null ? '' : String(text).trim(), item.fontSize ?? 11, item.fontWeight);
+/** Points Vega's text measurement at the shipped font (Vega reads textMetrics.width on each layout). */
+export async function useShippedFontMetrics(vega: VegaTextMetrics): Promise<void> {
+  const width = await shippedFontMetrics();
+  vega.textMetrics.width = (item, text) => width(text == null ? '' : String(text).trim(), item.fontSize ?? 11, item.fontWeight);
 }
 
 /** Makes librsvg (through sharp) find this font and no other: call before the first SVG with text is rasterised. */
