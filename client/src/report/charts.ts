@@ -80,14 +80,15 @@ function fnv1a(s: string): string {
 }
 
 /**
- * Renames every element id of an SVG to `${prefix}${id}` and rewrites its references (url(#…),
- * href="#…"), so several SVGs can be inlined in one HTML page without one's clip path applying to
- * another.
+ * Renames every element id of an SVG and rewrites its references (url(#…), href="#…"), so several
+ * SVGs can be inlined in one HTML page without one's clip path applying to another. `rename` gets
+ * each id and its index in order of first definition; by default ids become `${prefix}${id}`.
  */
-export function scopeIds(svg: string, prefix: string): string {
-  const ids = new Set([...svg.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]));
-  if (ids.size === 0) return svg;
-  const ref = (id: string) => (ids.has(id) ? prefix + id : id);
+export function scopeIds(svg: string, prefix: string, rename: (id: string, index: number) => string = (id) => prefix + id): string {
+  const defined = [...new Set([...svg.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]))];
+  if (defined.length === 0) return svg;
+  const names = new Map(defined.map((id, i) => [id, rename(id, i)]));
+  const ref = (id: string) => names.get(id) ?? id;
   return svg.replace(/(\sid=")([^"]+)(")|url\(#([^)]+)\)|(href=")#([^"]+)(")/g, (m, a, id1, c, id2, h, id3, e) =>
     id1 !== undefined ? `${a}${ref(id1)}${c}` : id2 !== undefined ? `url(#${ref(id2)})` : `${h}#${ref(id3)}${e}`,
   );
@@ -109,8 +110,10 @@ export async function renderSvg(spec: TopLevelSpec, key: string): Promise<string
   const { vega, compile } = await loadEngine();
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
   try {
-    const svg = await view.toSVG();
-    return scopeIds(svg, `f${fnv1a(key)}-`);
+    // Vega numbers clip paths with a process-wide counter: renumber them in order of appearance so
+    // a figure's SVG does not depend on what was drawn before it, under a prefix of its own.
+    const prefix = `f${fnv1a(key)}-`;
+    return scopeIds(await view.toSVG(), prefix, (_, i) => `${prefix}${i + 1}`);
   } finally {
     view.finalize();
   }
