@@ -16,6 +16,8 @@ COPY shared/src shared/src
 COPY server/src server/src
 COPY client/src client/src
 COPY client/bin client/bin
+# The font every figure is drawn and rasterised with (client/src/report/fonts.ts).
+COPY client/assets client/assets
 # The shipped test images (--images sample) and the manifest that names them.
 COPY models/manifest.json models/
 COPY models/data models/data

@@ -6,6 +6,7 @@
 //    figures must not share an id.
 //  - Text: every figure uses the shipped font (fonts.ts), for Vega's layout and for the PNG, so
 //    PNGs are identical on every machine and legends get the room their text takes.
+import { createHash } from 'node:crypto';
 import type { TopLevelSpec } from 'vega-lite';
 import { classColor, colorOf } from './colors.js';
 import { FONT_FAMILY, type VegaTextMetrics, useShippedFontForRasterising, useShippedFontMetrics } from './fonts.js';
@@ -73,12 +74,6 @@ function extent(values: number[], log: boolean): [number, number] {
   return [lo > 0 && lo - p < 0 ? 0 : lo - p, hi + p];
 }
 
-function fnv1a(s: string): string {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
-  return h.toString(36);
-}
-
 /**
  * Renames every element id of an SVG and rewrites its references (url(#…), href="#…"), so several
  * SVGs can be inlined in one HTML page without one's clip path applying to another. `rename` gets
@@ -112,7 +107,7 @@ export async function renderSvg(spec: TopLevelSpec, key: string): Promise<string
   try {
     // Vega numbers clip paths with a process-wide counter: renumber them in order of appearance so
     // a figure's SVG does not depend on what was drawn before it, under a prefix of its own.
-    const prefix = `f${fnv1a(key)}-`;
+    const prefix = `f${createHash('sha256').update(key).digest('hex').slice(0, 8)}-`;
     return scopeIds(await view.toSVG(), prefix, (_, i) => `${prefix}${i + 1}`);
   } finally {
     view.finalize();

@@ -4,7 +4,7 @@ import type { Figure } from '../experiments/figures.js';
 import type { Finding } from './findings.js';
 import { scopeIds } from './charts.js';
 
-export const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 type Cell = unknown;
 
