@@ -16,6 +16,8 @@ RUN npm ci --omit=dev --workspace=@rs-arena/client --no-audit --no-fund && npm c
 COPY shared/src shared/src
 COPY client/src client/src
 COPY client/bin client/bin
+# The font every figure is drawn and rasterised with (client/src/report/fonts.ts).
+COPY client/assets client/assets
 # The shipped test images (--images sample) and the manifest that names them.
 COPY models/manifest.json models/
 COPY models/data models/data

@@ -2,7 +2,7 @@
 // for report.html; and the CSV summaries beside them.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { svgToPng } from './svg.js';
+import { svgToPng } from './charts.js';
 
 export interface Figure {
   name: string;

@@ -4,7 +4,7 @@ import { type BinarySearchConfig, type BinarySearchRecord, binarySearch } from '
 import { median } from '../../summary.js';
 import { type Figure, writeCsv, writeFigure } from '../figures.js';
 import { defineSection } from '../section.js';
-import { histogramChart } from '../svg.js';
+import { histogramChart } from '../charts.js';
 
 export async function binarySearchFigures(dir: string, records: BinarySearchRecord[], c: BinarySearchConfig): Promise<Figure[]> {
   if (records.length === 0) return [];
@@ -19,7 +19,7 @@ export async function binarySearchFigures(dir: string, records: BinarySearchReco
   return [
     await writeFigure(dir, `fig3-binary-search-${c.image}`, 'Distribution of a binary search output under RS',
       `${c.repeats} binary searches (tolerance ${c.tolerance} in blend factor) between test image ${c.image} and the base model's adversarial, against ${c.model} with RS σ = ${c.sigma}; L2 distance of the output from x0. Dotted: the base model's boundary and the boundary of g_σ (π0 = ½, from votes).`,
-      histogramChart({ title: `Binary search output, ${c.model} σ=${c.sigma}, image ${c.image}`, xLabel: 'L2 distance of the output from x0', yLabel: 'density', samples: records.sort((a, b) => a.n - b.n).map((r) => ({ name: `n = ${r.n}`, values: r.outputs })), bins: 40, vLines, width: 760 })),
+      await histogramChart({ title: `Binary search output, ${c.model} σ=${c.sigma}, image ${c.image}`, xLabel: 'L2 distance of the output from x0', yLabel: 'density', samples: records.sort((a, b) => a.n - b.n).map((r) => ({ name: `n = ${r.n}`, values: r.outputs })), bins: 40, vLines, width: 760 })),
   ];
 }
 

@@ -6,8 +6,8 @@ import { type DistortionRecord, distortion } from '../../experiments/records/dis
 import { median } from '../../summary.js';
 import { type Figure, writeCsv, writeFigure } from '../figures.js';
 import { defineSection } from '../section.js';
-import { lineChart, type Series } from '../svg.js';
-import { table } from '../table.js';
+import { lineChart, type Series } from '../charts.js';
+import { table } from '../html.js';
 
 export interface RatioRow {
   model: string;
@@ -61,7 +61,7 @@ export async function certificationFigures(dir: string, cert: CertificationRecor
   const figures = [
     await writeFigure(dir, 'fig4-certified-accuracy', 'Certified accuracy vs radius',
       `CERTIFY with n0 = ${c.n0}, n = ${c.n}, α = ${c.alpha} on ${c.images} test images: the fraction certified correctly with radius at least R.`,
-      lineChart({ title: `Certified accuracy (CERTIFY n=${c.n}, α=${c.alpha})`, xLabel: 'radius R (L2, [0,1] pixel space)', yLabel: 'certified accuracy', series, yRange: [0, 1], width: 760 })),
+      await lineChart({ title: `Certified accuracy (CERTIFY n=${c.n}, α=${c.alpha})`, xLabel: 'radius R (L2, [0,1] pixel space)', yLabel: 'certified accuracy', series, yRange: [0, 1], width: 760 })),
   ];
   return figures;
 }
@@ -73,7 +73,7 @@ export const certificationSection = defineSection({
     const dist = ctx.records(distortion);
     return {
       figures: await certificationFigures(ctx.dir, records, config, dist),
-      html: table(distortionToRadius(records, dist) as unknown as Record<string, unknown>[]),
+      html: table(distortionToRadius(records, dist) as unknown as Record<string, unknown>[], { images: 'images certified correctly (R > 0) and attacked successfully' }),
     };
   },
 });

@@ -4,7 +4,7 @@ import { probMajorityWrong } from '@rs-arena/shared/stats';
 import { type DirectionConfig, type DirectionRecord, direction } from '../../experiments/records/direction.js';
 import { type Figure, writeCsv, writeFigure } from '../figures.js';
 import { defineSection } from '../section.js';
-import { lineChart, type Series } from '../svg.js';
+import { lineChart, type Series } from '../charts.js';
 
 export async function directionFigures(dir: string, records: DirectionRecord[], c: DirectionConfig): Promise<Figure[]> {
   const rows = records.flatMap((r) => r.t.map((t, i) => ({ image: r.image, t, distance: t * r.l2, pi0: r.pi0[i], ...Object.fromEntries(c.ns.map((n) => [`P_wrong_n${n}`, probMajorityWrong(1 - r.pi0[i], n)])) })));
@@ -16,7 +16,7 @@ export async function directionFigures(dir: string, records: DirectionRecord[], 
     figures.push(
       await writeFigure(dir, `fig1-direction-${r.image}`, `Probability of being adversarial along x0 → xa (image ${r.image})`,
         `${c.model}, RS σ = ${c.sigma}: P[g_{σ,n}(x) ≠ y] along the ray from test image ${r.image} through the base model's adversarial (dashed, at L2 ${r.l2.toFixed(2)}), π0 from ${c.samples} votes per point.`,
-        lineChart({ title: `P[g(x) ≠ y] along x0 → xa, ${c.model} σ=${c.sigma}, image ${r.image}`, xLabel: 'L2 distance from x0', yLabel: 'probability of being adversarial', series, yRange: [0, 1], width: 760 })),
+        await lineChart({ title: `P[g(x) ≠ y] along x0 → xa, ${c.model} σ=${c.sigma}, image ${r.image}`, xLabel: 'L2 distance from x0', yLabel: 'probability of being adversarial', series, yRange: [0, 1], width: 760 })),
     );
   }
   return figures;

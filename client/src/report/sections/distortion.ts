@@ -4,8 +4,8 @@ import { type DistortionConfig, type DistortionRecord, distortion } from '../../
 import { type AttackStats, attackStats, l2At, mean, median } from '../../summary.js';
 import { type Figure, writeCsv, writeFigure } from '../figures.js';
 import { defineSection } from '../section.js';
-import { lineChart, type Series } from '../svg.js';
-import { table } from '../table.js';
+import { lineChart, type Series } from '../charts.js';
+import { table } from '../html.js';
 
 export interface DistortionRow extends AttackStats {
   model: string;
@@ -65,7 +65,7 @@ export async function distortionFigures(dir: string, records: DistortionRecord[]
     figures.push(
       await writeFigure(dir, `fig5-${attack}`, `${attack.toUpperCase()}: distortion vs accuracy`,
         `Median L2 of the adversarials (at level P_a) against the classifier's accuracy, ${c.images} images, ${c.budget} queries; along a line, n = ${c.ns.join(', ')}.`,
-        lineChart({ title: `${attack}: median L2 vs accuracy (points along a line: n = ${c.ns.join(', ')})`, xLabel: 'accuracy of the smoothed classifier', yLabel: 'median L2 distortion', series, xRange: [0, 1.04], width: 760 })),
+        await lineChart({ title: `${attack}: median L2 vs accuracy (points along a line: n = ${c.ns.join(', ')})`, xLabel: 'accuracy of the smoothed classifier', yLabel: 'median L2 distortion', series, xRange: [0, 1.04], width: 760 })),
     );
   }
   // Distortion vs queries: median over images of the best L2 within q queries, per setting at the largest n, Pa = first.
@@ -81,7 +81,7 @@ export async function distortionFigures(dir: string, records: DistortionRecord[]
     figures.push(
       await writeFigure(dir, `queries-${attack}`, `${attack.toUpperCase()}: distortion vs queries`,
         `Median best L2 within q queries (images the attack could start on), RS at n = ${nMax}, P_a = ${c.Pas[0]}.`,
-        lineChart({ title: `${attack}: median L2 vs queries (RS n=${nMax}, Pa=${c.Pas[0]})`, xLabel: 'queries', yLabel: 'median L2 distortion', series, width: 760 })),
+        await lineChart({ title: `${attack}: median L2 vs queries (RS n=${nMax}, Pa=${c.Pas[0]})`, xLabel: 'queries', yLabel: 'median L2 distortion', series, width: 760 })),
     );
   }
   return figures;

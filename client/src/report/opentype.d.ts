@@ -1,0 +1,5 @@
+// The part of opentype.js (which ships no types; its Node entry is CommonJS) that fonts.ts uses.
+declare module 'opentype.js' {
+  const opentype: { parse(buffer: ArrayBuffer): unknown };
+  export default opentype;
+}
