@@ -2,7 +2,8 @@
 // figures inlined with ids of their own.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { COLUMNS, figureHtml, reportHtml, sortRows, table } from '../../../client/src/report/html.js';
+import { figureHtml, reportHtml } from '../../../client/src/report/html.js';
+import { COLUMNS, sortRows, table } from '../../../client/src/report/table.js';
 
 test('tables: a readable header and a definition per column, rows sorted by setting, attack, n, P_a', () => {
   const rows = [

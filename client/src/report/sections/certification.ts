@@ -7,7 +7,7 @@ import { median } from '../../summary.js';
 import { type Figure, writeCsv, writeFigure } from '../figures.js';
 import { defineSection } from '../section.js';
 import { lineChart, type Series } from '../charts.js';
-import { table } from '../html.js';
+import { table } from '../table.js';
 
 export interface RatioRow {
   model: string;

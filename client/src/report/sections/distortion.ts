@@ -5,7 +5,7 @@ import { type AttackStats, attackStats, l2At, mean, median } from '../../summary
 import { type Figure, writeCsv, writeFigure } from '../figures.js';
 import { defineSection } from '../section.js';
 import { lineChart, type Series } from '../charts.js';
-import { table } from '../html.js';
+import { table } from '../table.js';
 
 export interface DistortionRow extends AttackStats {
   model: string;
