@@ -4,13 +4,12 @@
 // server's count equal to the client's.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { UsageResponse } from '@rs-arena/shared/api';
-import { AttackRecord } from '../../client/src/record.js';
+import { records, rsArena, spent } from '../helpers/cli.js';
 import { KEYS, auth, testApp } from '../helpers/app.js';
 import { gateway, tritonLike } from '../helpers/oip-servers.js';
 
@@ -27,17 +26,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function rsArena(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['client/bin/rs-arena.mjs', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code: code ?? -1, stdout, stderr })));
-}
 
-const records = (file: string) => readFileSync(file, 'utf8').trim().split('\n').map((l) => AttackRecord.parse(JSON.parse(l)));
-const spent = (rs: AttackRecord[]) => rs.reduce((s, r) => s + r.queries.total, 0);
 
 async function serverQueries(key: keyof typeof KEYS | string, deployment: string): Promise<number> {
   const headers = key in KEYS ? auth(key as keyof typeof KEYS) : { authorization: `Bearer ${key}` };

@@ -3,7 +3,6 @@
 // budget must end the attacks cleanly with both sides still agreeing.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { UsageResponse } from '@rs-arena/shared/api';
 import { ATTACK_NAMES, ATTACKS } from '../../client/src/attacks/index.js';
 import { PRESETS } from '../../client/src/experiments/presets.js';
-import { AttackRecord } from '../../client/src/record.js';
+import { records, rsArena, spent } from '../helpers/cli.js';
 import { KEYS, testApp } from '../helpers/app.js';
 
 let app: FastifyInstance;
@@ -32,16 +31,7 @@ function cli(args: string[], key = KEYS.client): Promise<{ code: number; stdout:
   return rsArena(['attack', '--endpoint', base, '--key', key, ...args]);
 }
 
-function rsArena(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['client/bin/rs-arena.mjs', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code: code ?? -1, stdout, stderr })));
-}
 
-const records = (file: string) => readFileSync(file, 'utf8').trim().split('\n').map((l) => AttackRecord.parse(JSON.parse(l)));
 
 async function serverQueries(key: string, deployment: string): Promise<number> {
   const res = await fetch(`${base}/v1/usage`, { headers: { authorization: `Bearer ${key}` } });
