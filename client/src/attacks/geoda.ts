@@ -1,0 +1,171 @@
+// GeoDA (Rahmati, Moosavi-Dezfooli, Frossard & Dai, CVPR 2020), L2, untargeted. Near the decision
+// boundary the boundary is flat to first order, so its normal at a boundary point x_b can be
+// estimated from the signs of random probes x_b + δ·η, and the closest boundary point lies along
+// that normal from x0. Each iteration i:
+//  1. N_i probes η drawn as standard Gaussians in the k×k lowest frequencies of the 2-D DCT (per
+//     channel): the normal of natural-image classifiers lives mostly there, so far fewer probes
+//     are needed than in pixel space;
+//  2. ĝ ← ĝ + mean_j φ_j·η_j, φ = ±1 (adversarial or not) minus its mean (HSJA's baseline, a
+//     variance reduction: it only matters when x_b is off the boundary, as under noise). The
+//     estimates of all iterations are summed, as the official code does: the normal changes slowly;
+//  3. from x0, go along ĝ until adversarial, then bisect back to the boundary: the new x_b.
+// The query split N_i ∝ μ^(−2i/3) (the paper's optimal allocation for a fixed total), with the
+// number of iterations chosen so that N_0 falls in [50, 80] as in the official code, planned over
+// the budget left after initialisation; when the plan is spent and budget remains, iterations
+// continue with the last N_i. The start is the official one: Gaussian noise grown from x0.
+//
+// On a SequentialView (geoda-seq) the boundary searches decide through the sequential test, while
+// the probes are single raw top-1 answers of the attacker's oracle: their mean, baseline removed,
+// estimates the gradient of P[adversarial] itself (each answer is an unbiased draw of it), which is
+// what the normal of a randomized boundary is; the probes are then made wider than the RS noise.
+import { z } from 'zod';
+import type { CountingOracle } from '../oracle.js';
+import { SequentialView } from '../oracle-sequential.js';
+import { lowFrequencyImage } from '../dct.js';
+import { clip, dist2, norm2, normalize } from '../vec.js';
+import { type Attack, Tracker, blendSearch, noiseStart, withBudget } from './attack.js';
+
+export const geodaOptionsSchema = z.object({
+  seed: z.number().int().min(0).optional(),
+  /** Side k of the low-frequency DCT subspace (k×k per channel). Default: a third of the image side (official: 75 of 224). */
+  subspace: z.number().int().min(1).optional(),
+  /** Probe radius δ = probeFactor·dist(x_b, x0). */
+  probeFactor: z.number().positive().optional(),
+  /** μ of the allocation N_i ∝ μ^(−2i/3). Official: 0.6. */
+  mu: z.number().gt(0).lt(1).optional(),
+  /** The first iteration's probes are kept in this range when planning the number of iterations. Official: [50, 80]. */
+  firstProbes: z.tuple([z.number().int().min(2), z.number().int().min(2)]).optional(),
+  /** Queries set aside per iteration for the boundary search when planning. Official: 25. */
+  searchReserve: z.number().int().min(0).optional(),
+  /** Boundary bisection stops when the radius interval is below tolerance·radius. */
+  tolerance: z.number().positive().optional(),
+  /** Radius growth steps (×1.5 each) allowed when x0 + dist·ĝ is not adversarial. */
+  maxGrowth: z.number().int().min(0).optional(),
+  maxIterations: z.number().int().min(1).optional(),
+  initTrials: z.number().int().min(1).optional(),
+});
+export type GeodaOptions = z.input<typeof geodaOptionsSchema> & { onProgress?: (queries: number, bestL2: number) => void };
+
+export const GEODA_DEFAULTS = {
+  probeFactor: 0.005, mu: 0.6, firstProbes: [50, 80] as [number, number], searchReserve: 25, tolerance: 1e-3, maxGrowth: 6, maxIterations: 10_000, initTrials: 100,
+};
+
+/**
+ * Probes per iteration for a total of `queries`: N_i ∝ μ^(−2i/3) over T iterations, T chosen so
+ * that N_0 lies in `first` (the official opt_query_iteration, iterated to a fixed point).
+ */
+export function geodaSchedule(queries: number, mu: number, first: [number, number], reserve: number): number[] {
+  const plan = (T: number) => {
+    const total = Math.max(0, queries - reserve * T);
+    const coefs = Array.from({ length: T }, (_, i) => mu ** ((-2 * i) / 3));
+    const sum = coefs.reduce((a, b) => a + b, 0);
+    return coefs.map((c) => Math.round((total * c) / sum));
+  };
+  let T = Math.max(1, Math.round(queries / 500));
+  for (let guard = 0; guard < 100; guard++) {
+    const q = plan(T);
+    if (q[0] > first[1]) T++;
+    else if (q[0] < first[0] && T > 1) T--;
+    else return q.filter((n) => n >= 2);
+    // Oscillating between two T (neither fits): take the larger N_0 ≤ first[1].
+    if (guard > 50 && plan(T)[0] <= first[1]) return plan(T).filter((n) => n >= 2);
+  }
+  return plan(T).filter((n) => n >= 2);
+}
+
+export const geoda: Attack<GeodaOptions> = {
+  name: 'geoda',
+  async run(oracle: CountingOracle, x0: Float32Array, options: GeodaOptions = {}) {
+    const o = { ...GEODA_DEFAULTS, ...options };
+    const t = new Tracker(oracle, x0, options, 'l2');
+    const shape = oracle.inputShape;
+    const [c, h] = shape;
+    const k = o.subspace ?? Math.max(1, Math.round(h / 3));
+    const d = x0.length;
+    const [lo, hi] = oracle.range;
+    // Probes are answered once each: under the sequential test, by the attacker's own oracle.
+    const raw = oracle instanceof SequentialView ? oracle.outer : null;
+
+    const along = (g: Float32Array, r: number) => clip(Float32Array.from(x0, (v, j) => v + r * g[j]), lo, hi);
+
+    return withBudget(t, 'geoda', async () => {
+      oracle.phase('init');
+      if (await t.check1(x0)) return 'misclassified';
+      const start = (await growingNoiseStart(t, o.initTrials)) ?? (await noiseStart(t, o.initTrials));
+      if (!start) return 'init-failed';
+      let xb = start;
+      const plan = geodaSchedule(oracle.remaining, o.mu, o.firstProbes, o.searchReserve);
+      const grad = new Float32Array(d);
+      for (let it = 0; it < o.maxIterations; it++) {
+        const dist = dist2(xb, x0);
+        if (dist === 0) return 'converged';
+        const n = Math.min(plan[Math.min(it, plan.length - 1)] ?? 2, raw ? raw.remaining - 1 : oracle.remaining - 1);
+        if (n < 2) return 'budget';
+        // 1. probes in the low-frequency subspace, clipped, with the direction recomputed after clipping.
+        oracle.phase('gradient');
+        const delta = o.probeFactor * dist;
+        const probes = new Float32Array(n * d);
+        const dirs: Float32Array[] = [];
+        const coeffs = new Float32Array(c * k * k);
+        for (let j = 0; j < n; j++) {
+          const eta = normalize(lowFrequencyImage(t.rng.fillNormal(coeffs), shape, k));
+          const p = probes.subarray(j * d, (j + 1) * d);
+          for (let q = 0; q < d; q++) p[q] = Math.min(hi, Math.max(lo, xb[q] + delta * eta[q]));
+          dirs.push(Float32Array.from(p, (v, q) => (v - xb[q]) / delta));
+        }
+        const adv = raw ? Array.from(await raw.labels(probes, n), (l) => l >= 0 && l !== oracle.originalLabel) : await t.check(probes, n);
+        // 2. accumulate the baseline-corrected sign estimate.
+        const mean = adv.reduce((s, a) => s + (a ? 1 : -1), 0) / n;
+        const allSame = Math.abs(mean) === 1;
+        for (let j = 0; j < n; j++) {
+          const w = allSame ? mean : (adv[j] ? 1 : -1) - mean;
+          const u = dirs[j];
+          for (let q = 0; q < d; q++) grad[q] += (w * u[q]) / n;
+        }
+        if (norm2(grad) === 0) continue;
+        const g = normalize(grad);
+        // 3. along ĝ from x0: grow the radius from the current distance until adversarial, then bisect.
+        oracle.phase('boundary-search');
+        let hiR = dist;
+        let found: Float32Array | null = null;
+        for (let s = 0; s <= o.maxGrowth; s++, hiR *= 1.5) {
+          const x = along(g, hiR);
+          if (await t.check1(x)) {
+            found = x;
+            break;
+          }
+        }
+        if (!found) continue; // the next iteration's probes refine ĝ
+        let loR = 0;
+        while (hiR - loR > o.tolerance * hiR) {
+          const r = (loR + hiR) / 2;
+          const x = along(g, r);
+          if (await t.check1(x)) {
+            hiR = r;
+            found = x;
+          } else loR = r;
+        }
+        // The next boundary point is this one, on the boundary (the tracker may hold a closer
+        // probe, but a probe lies off the boundary, where the next probes would all agree).
+        xb = found;
+      }
+      return 'iterations';
+    });
+  },
+};
+
+/**
+ * The official start: x0 + k·s·N(0, I) for k = 1, 2, … (s = 0.02 per pixel) until adversarial,
+ * then a blend search to the boundary. Closer than uniform noise, which matters to GeoDA: its
+ * first-order model of the boundary only holds near it. At most `trials` queries.
+ */
+async function growingNoiseStart(t: Tracker, trials: number): Promise<Float32Array | null> {
+  const [lo, hi] = t.oracle.range;
+  t.oracle.phase('init');
+  const noise = t.rng.fillNormal(new Float32Array(t.x0.length));
+  for (let k = 1; k <= trials && t.oracle.remaining > 0; k++) {
+    const x = clip(Float32Array.from(t.x0, (v, j) => v + 0.02 * k * noise[j]), lo, hi);
+    if (await t.check1(x)) return blendSearch(t, x, 0.001, 'init');
+  }
+  return null;
+}
