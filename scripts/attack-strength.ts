@@ -71,7 +71,14 @@ for (const attack of pick(args.plain)) {
 }
 
 const noisyBudget = Number(args['noisy-budget']);
-const noisyImages = chosen.slice(0, Number(args['noisy-images']));
+// Images the smoothed classifier gets right (P[g_{σ,n}(x0) ≠ y] < 0.2 by fresh votes): an image it
+// already misclassifies would count as an attack at distance 0.
+const noisyImages: number[] = [];
+for (const i of chosen) {
+  if (noisyImages.length >= Number(args['noisy-images'])) break;
+  const a = await assessPoint((x, c, m) => base.withSmoothing({ sigma, seed: 500 + i }).votes(x, c, m), image(i), sample.labels[i], n, Pa, 1000, i);
+  if (a.probAdversarial < 0.2) noisyImages.push(i);
+}
 const marks = [...budgets, noisyBudget].filter((b, k, a) => b <= noisyBudget && a.indexOf(b) === k);
 console.log(`\nRS σ = ${sigma}, n = ${n}, ${noisyImages.length} images, budget ${noisyBudget}: median L2 at ${marks.join(' / ')} queries; share of final points adversarial at level ${Pa} by ${args.votes} fresh votes`);
 for (const attack of pick(args.noisy)) {

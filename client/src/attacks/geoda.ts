@@ -156,16 +156,16 @@ export const geoda: Attack<GeodaOptions> = {
 
 /**
  * The official start: x0 + k·s·N(0, I) for k = 1, 2, … (s = 0.02 per pixel) until adversarial,
- * then a blend search to the boundary. Closer than uniform noise, which matters to GeoDA: its
+ * then (unless `search` is off) a blend search to the boundary. Closer than uniform noise, which matters to GeoDA: its
  * first-order model of the boundary only holds near it. At most `trials` queries.
  */
-async function growingNoiseStart(t: Tracker, trials: number): Promise<Float32Array | null> {
+export async function growingNoiseStart(t: Tracker, trials: number, scale = 0.02, search = true): Promise<Float32Array | null> {
   const [lo, hi] = t.oracle.range;
   t.oracle.phase('init');
   const noise = t.rng.fillNormal(new Float32Array(t.x0.length));
   for (let k = 1; k <= trials && t.oracle.remaining > 0; k++) {
-    const x = clip(Float32Array.from(t.x0, (v, j) => v + 0.02 * k * noise[j]), lo, hi);
-    if (await t.check1(x)) return blendSearch(t, x, 0.001, 'init');
+    const x = clip(Float32Array.from(t.x0, (v, j) => v + scale * k * noise[j]), lo, hi);
+    if (await t.check1(x)) return search ? blendSearch(t, x, 0.001, 'init') : x;
   }
   return null;
 }

@@ -3,6 +3,7 @@ import type { Attack } from './attack.js';
 import { geoda } from './geoda.js';
 import { geodaSeq } from './geoda-seq.js';
 import { hsja } from './hsja.js';
+import { psj } from './psj.js';
 import { rays } from './rays.js';
 import { raysSeq } from './rays-seq.js';
 import { surfree } from './surfree.js';
@@ -17,6 +18,7 @@ export const ATTACK_NAMES = Object.keys(ATTACKS) as AttackName[];
 // a defaults table by AttackName, which new names would break.
 export const NOISE_ATTACKS = {
   geoda,
+  psj,
   'geoda-seq': geodaSeq,
   'surfree-seq': surfreeSeq,
   'rays-seq': raysSeq,
