@@ -28,7 +28,7 @@
 // and as many repeats as it needs before it *could* cross a threshold: fewer can decide nothing,
 // so grouping them costs no query that one-at-a-time asking would have saved.
 import { z } from 'zod';
-import { CountingOracle, type Oracle } from './oracle.js';
+import { BudgetExhausted, CountingOracle, type Oracle } from './oracle.js';
 
 export const sequentialTestSchema = z.object({
   /** The level: accept when P[answer ≠ original] ≥ Pa, with error ≤ alpha. */
@@ -219,17 +219,34 @@ export class SequentialOracle implements Oracle {
  */
 export class SequentialView extends CountingOracle {
   readonly sequential: SequentialOracle;
+  /** Queries of the outer budget the view leaves untouched (for a final confirmation). */
+  reserve = 0;
+  /** Called with each point the test accepts (a view of the batch: copy it to keep it). */
+  onAccept?: (x: Float32Array) => void;
 
   constructor(readonly outer: CountingOracle, options: SequentialTestOptions = {}) {
     super(outer.inner, outer.originalLabel, outer.budget);
-    this.sequential = new SequentialOracle(outer, outer.originalLabel, options, (b, k) => outer.labels(b, k));
+    this.sequential = new SequentialOracle(outer, outer.originalLabel, options, (b, k) => this.raw(b, k));
+  }
+
+  /** Plain top-1 answers, one query per input, charged to the outer oracle without touching the reserve. */
+  raw(batch: Float32Array, count: number): Promise<Int32Array> {
+    if (this.outer.queries + count > this.outer.budget - this.reserve) {
+      throw new BudgetExhausted(`query budget of ${this.outer.budget} exhausted (${this.outer.queries} used, ${this.reserve} reserved, ${count} more asked)`);
+    }
+    return this.outer.labels(batch, count);
+  }
+
+  /** Plain answers still affordable outside the reserve. */
+  get rawRemaining(): number {
+    return Math.max(0, this.outer.remaining - this.reserve);
   }
 
   override get queries(): number {
     return this.outer.queries;
   }
   override get remaining(): number {
-    return Math.floor(this.outer.remaining / this.sequential.test.minCost);
+    return Math.floor(this.rawRemaining / this.sequential.test.minCost);
   }
   override phase(name: string): void {
     this.outer.phase(name);
@@ -239,7 +256,10 @@ export class SequentialView extends CountingOracle {
   }
   override async labels(batch: Float32Array, count: number): Promise<Int32Array> {
     if (count === 0) return new Int32Array(0);
-    return this.sequential.predict(batch.subarray(0, count * this.inputSize), count);
+    const size = this.inputSize;
+    const labels = await this.sequential.predict(batch.subarray(0, count * size), count);
+    if (this.onAccept) labels.forEach((l, i) => l !== this.originalLabel && this.onAccept!(batch.subarray(i * size, (i + 1) * size)));
+    return labels;
   }
   override record(value: number): void {
     this.history.push([this.outer.queries, value]);

@@ -84,7 +84,7 @@ export const geoda: Attack<GeodaOptions> = {
     const d = x0.length;
     const [lo, hi] = oracle.range;
     // Probes are answered once each: under the sequential test, by the attacker's own oracle.
-    const raw = oracle instanceof SequentialView ? oracle.outer : null;
+    const raw = oracle instanceof SequentialView ? oracle : null;
 
     const along = (g: Float32Array, r: number) => clip(Float32Array.from(x0, (v, j) => v + r * g[j]), lo, hi);
 
@@ -99,7 +99,7 @@ export const geoda: Attack<GeodaOptions> = {
       for (let it = 0; it < o.maxIterations; it++) {
         const dist = dist2(xb, x0);
         if (dist === 0) return 'converged';
-        const n = Math.min(plan[Math.min(it, plan.length - 1)] ?? 2, raw ? raw.remaining - 1 : oracle.remaining - 1);
+        const n = Math.min(plan[Math.min(it, plan.length - 1)] ?? 2, raw ? raw.rawRemaining - 1 : oracle.remaining - 1);
         if (n < 2) return 'budget';
         // 1. probes in the low-frequency subspace, clipped, with the direction recomputed after clipping.
         oracle.phase('gradient');
@@ -113,7 +113,7 @@ export const geoda: Attack<GeodaOptions> = {
           for (let q = 0; q < d; q++) p[q] = Math.min(hi, Math.max(lo, xb[q] + delta * eta[q]));
           dirs.push(Float32Array.from(p, (v, q) => (v - xb[q]) / delta));
         }
-        const adv = raw ? Array.from(await raw.labels(probes, n), (l) => l >= 0 && l !== oracle.originalLabel) : await t.check(probes, n);
+        const adv = raw ? Array.from(await raw.raw(probes, n), (l) => l >= 0 && l !== oracle.originalLabel) : await t.check(probes, n);
         // 2. accumulate the baseline-corrected sign estimate.
         const mean = adv.reduce((s, a) => s + (a ? 1 : -1), 0) / n;
         const allSame = Math.abs(mean) === 1;

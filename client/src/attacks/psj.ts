@@ -15,11 +15,11 @@
 // Every answer, raw or sequential, is a counted top-1 query of the attacker's CountingOracle.
 import { z } from 'zod';
 import type { CountingOracle } from '../oracle.js';
-import { SequentialOracle, sequentialView } from '../oracle-sequential.js';
+import { SequentialOracle, type SequentialView, sequentialView } from '../oracle-sequential.js';
 import { axpy, clip, dist2, lerp, normalize, stack } from '../vec.js';
 import { type Attack, Tracker, withBudget } from './attack.js';
 import { growingNoiseStart } from './geoda.js';
-import { sequentialOptionsSchema, splitTestOptions } from './sequential-attack.js';
+import { decidedByTest, sequentialOptionsSchema, splitTestOptions } from './sequential-attack.js';
 
 export const psjOptionsSchema = z
   .object({
@@ -106,13 +106,13 @@ export class BoundaryModel {
   }
 }
 
-export const psj: Attack<PsjOptions> = {
+/** The attack proper; `psj` adds the final confirmation (sequential-attack.ts). */
+export const psjCore: Attack<PsjOptions> = {
   name: 'psj',
   async run(oracle: CountingOracle, x0: Float32Array, options: PsjOptions = {}) {
     const { test, rest } = splitTestOptions(options);
     const o = { ...PSJ_DEFAULTS, ...rest };
     const view = sequentialView(oracle, test);
-    const raw = view.outer; // single answers, one query each
     const t = new Tracker(view, x0, options, 'l2');
     const d = x0.length;
     const [lo, hi] = oracle.range;
@@ -120,7 +120,7 @@ export const psj: Attack<PsjOptions> = {
     const Pa = view.sequential.test.params.Pa;
     const margin = view.sequential.test.params.margin;
     const isAdv = (l: number) => l >= 0 && l !== oracle.originalLabel;
-    const half = new SequentialOracle(raw, oracle.originalLabel, { Pa: 0.5, margin: 0.25, alpha: 0.1, beta: 0.1, maxRepeats: 30 }, (b, k) => raw.labels(b, k));
+    const half = new SequentialOracle(oracle, oracle.originalLabel, { Pa: 0.5, margin: 0.25, alpha: 0.1, beta: 0.1, maxRepeats: 30 }, (b, k) => view.raw(b, k));
 
     /** PopBinary between x0 (τ = 0) and `adv` (τ = 1): the p = ½ point's τ and the width s. */
     const boundary = async (adv: Float32Array) => {
@@ -131,11 +131,11 @@ export const psj: Attack<PsjOptions> = {
       for (;;) {
         const s = model.summary(qs);
         if ((asked > 0 && s.spread <= 1 / o.gridSize) || asked >= o.searchQueries) return s;
-        const k = Math.min(s.at.length, raw.remaining);
+        const k = Math.min(s.at.length, view.rawRemaining);
         if (k <= 0) return s;
         const batch = new Float32Array(k * d);
         for (let j = 0; j < k; j++) lerp(x0, adv, s.at[j], batch.subarray(j * d, (j + 1) * d));
-        const labels = await raw.labels(batch, k);
+        const labels = await view.raw(batch, k);
         for (let j = 0; j < k; j++) model.update(s.at[j], isAdv(labels[j]));
         asked += k;
       }
@@ -171,10 +171,10 @@ export const psj: Attack<PsjOptions> = {
         const dist = dist2(xb, x0);
         if (dist === 0 || len === 0) return 'converged';
         // 2. The gradient of p at the p = ½ point from raw answers.
-        const evals = Math.min(Math.round(o.initEvals * Math.sqrt(step)), o.maxEvals, raw.remaining);
+        const evals = Math.min(Math.round(o.initEvals * Math.sqrt(step)), o.maxEvals, view.rawRemaining);
         if (evals < 2) return 'budget';
         view.phase('gradient');
-        const grad = await gradient(raw, xb, evals, probeFactor * dist, t, isAdv);
+        const grad = await gradient(view, xb, evals, probeFactor * dist, t, isAdv);
         // 3. Geometric step from the p = ½ point. The step's end only has to be adversarial more
         //    often than not (the next boundary search starts from it), so a looser sequential test
         //    at level ½ decides it, far cheaper near the boundary than the test at level P_a.
@@ -201,10 +201,10 @@ export const psj: Attack<PsjOptions> = {
 
 /** HSJA's estimate: mean of (φ − mean φ)·u over Gaussian probes of radius δ, u recomputed after clipping. */
 async function gradient(
-  raw: CountingOracle, x: Float32Array, evals: number, delta: number, t: Tracker, isAdv: (l: number) => boolean,
+  view: SequentialView, x: Float32Array, evals: number, delta: number, t: Tracker, isAdv: (l: number) => boolean,
 ): Promise<Float32Array> {
   const d = x.length;
-  const [lo, hi] = raw.range;
+  const [lo, hi] = view.range;
   const probes = new Float32Array(evals * d);
   const dirs = new Float32Array(evals * d);
   for (let k = 0; k < evals; k++) {
@@ -215,7 +215,7 @@ async function gradient(
     clip(p, lo, hi);
     for (let j = 0; j < d; j++) u[j] = (p[j] - x[j]) / delta;
   }
-  const labels = await raw.labels(probes, evals);
+  const labels = await view.raw(probes, evals);
   const phi = Array.from(labels, (l) => (isAdv(l) ? 1 : -1));
   const mean = phi.reduce((a, b) => a + b, 0) / evals;
   const allSame = Math.abs(mean) === 1;
@@ -254,3 +254,5 @@ function structuredGuesses(x0: Float32Array, shape: readonly [number, number, nu
     ...(h === w ? [remap((ch, i, j) => at(ch, j, i))] : []),
   ];
 }
+
+export const psj = decidedByTest<PsjOptions>('psj', psjCore);

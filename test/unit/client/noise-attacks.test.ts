@@ -103,6 +103,10 @@ for (const [name, attack] of Object.entries(attacks)) {
           assert.ok(e.asked >= t.minAccept, `asked ${e.asked} times, fewer than the ${t.minAccept} any acceptance needs`);
           assert.ok(t.score(e.wrong, e.asked) >= t.accept - 1e-9, `${e.wrong} wrong of ${e.asked}`);
           assert.notEqual(r.adversarialLabel, sample.labels[i]);
+          // It was confirmed on fresh answers after the attack (the closest accepted point is the
+          // likeliest false acceptance), from the budget set aside for it.
+          assert.ok((r.queries.perPhase.confirm?.queries ?? 0) >= t.minAccept, JSON.stringify(r.queries.perPhase));
+          assert.ok(r.queries.total <= 2500);
         }
         assert.ok(found >= 1, `${name} found nothing on two images at σ = 0.1, n = 1`);
       });
