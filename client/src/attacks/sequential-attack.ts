@@ -7,7 +7,8 @@
 // hundreds of points near the boundary and keeps the *closest*, which is the one most likely to be
 // a false acceptance (a winner's curse: measured, 3 of 5 SurFree points were at level without it).
 // So a share of the budget is set aside, and at the end the closest accepted points are tested
-// again on fresh answers, closest first; the first one the fresh test accepts is returned. That
+// again on fresh answers (candidates a few percent apart in distance, closest first); the first
+// one the fresh test accepts is returned. That
 // test's answers are independent of the selection, so the returned point is adversarial at level
 // P_a with error ≤ α. If none is confirmed, the attack reports no adversarial.
 import { z } from 'zod';
@@ -35,14 +36,22 @@ export function splitTestOptions<O extends object>(options: O & SequentialAttack
   return { test: test as SequentialAttackOptions, rest: rest as O };
 }
 
-/** The `k` points closest to x0 among those offered (copies). */
-class Closest {
+/**
+ * The `k` closest accepted points, at least `spacing` apart in distance to x0 (copies): the closest
+ * accepted points all sit at the boundary of the level, where a fresh test often rejects them, so
+ * the candidates are spread outward to give the confirmation a point that is safely inside.
+ */
+class Candidates {
   readonly points: { x: Float32Array; d: number }[] = [];
-  constructor(readonly x0: Float32Array, readonly k: number) {}
+  constructor(readonly x0: Float32Array, readonly k: number, readonly spacing = 1.03) {}
   offer(x: Float32Array): void {
     const d = dist2(x, this.x0);
+    const near = this.points.findIndex((p) => Math.max(p.d, d) / Math.min(p.d, d) < this.spacing);
+    if (near >= 0) {
+      if (this.points[near].d <= d) return;
+      this.points.splice(near, 1);
+    }
     if (this.points.length >= this.k && d >= this.points[this.points.length - 1].d) return;
-    if (this.points.some((p) => p.d === d)) return; // the same point accepted again
     this.points.push({ x: x.slice(), d });
     this.points.sort((a, b) => a.d - b.d);
     this.points.length = Math.min(this.points.length, this.k);
@@ -54,11 +63,11 @@ export function decidedByTest<O extends AttackOptions>(name: string, plain: Atta
   return {
     name,
     async run(oracle: CountingOracle, x0: Float32Array, options = {} as O & SequentialAttackOptions): Promise<AttackResult> {
-      const { confirmReserve = 300, confirmCandidates = 5, ...others } = options;
+      const { confirmReserve = 300, confirmCandidates = 8, ...others } = options;
       const { test, rest } = splitTestOptions<O>(others as O & SequentialAttackOptions);
       const view = new SequentialView(oracle, test);
       view.reserve = Math.min(confirmReserve, Math.floor(oracle.remaining / 10));
-      const closest = new Closest(x0, confirmCandidates);
+      const closest = new Candidates(x0, confirmCandidates);
       view.onAccept = (x) => closest.offer(x);
       const r = await plain.run(view, x0, { ...defaults, ...rest });
       if (r.stopReason === 'misclassified' || closest.points.length === 0) return { ...r, attack: name };
