@@ -67,3 +67,44 @@ export function zigzagLowFrequencies(h: number, w: number, fraction: number): In
   const keep = Math.max(1, Math.floor(fraction * h * w));
   return Int32Array.from(cells.slice(0, keep), (c) => c[2]);
 }
+
+/**
+ * Block DCT as JPEG's: every `block`×`block` tile of every channel transformed on its own (edge
+ * tiles are smaller, transformed at their own size, as SciPy does on a slice). SurFree's official
+ * default basis draws its directions in this 8×8 basis.
+ */
+export function blockDct2(x: Float32Array, shape: readonly [number, number, number], block = 8, inverse = false): Float32Array {
+  const [c, h, w] = shape;
+  const out = new Float32Array(x.length);
+  for (let k = 0; k < c; k++) {
+    for (let i0 = 0; i0 < h; i0 += block) {
+      for (let j0 = 0; j0 < w; j0 += block) {
+        const bh = Math.min(block, h - i0);
+        const bw = Math.min(block, w - j0);
+        const tile = new Float32Array(bh * bw);
+        for (let i = 0; i < bh; i++) for (let j = 0; j < bw; j++) tile[i * bw + j] = x[k * h * w + (i0 + i) * w + j0 + j];
+        const t = new Float32Array(bh * bw);
+        transformPlane(tile, t, 0, bh, bw, inverse);
+        for (let i = 0; i < bh; i++) for (let j = 0; j < bw; j++) out[k * h * w + (i0 + i) * w + j0 + j] = t[i * bw + j];
+      }
+    }
+  }
+  return out;
+}
+
+/** Inverse of blockDct2. */
+export function blockIdct2(x: Float32Array, shape: readonly [number, number, number], block = 8): Float32Array {
+  return blockDct2(x, shape, block, true);
+}
+
+/**
+ * The `k`×`k` lowest frequencies of the full 2-D DCT as an orthonormal basis of a subspace
+ * (GeoDA's low-frequency search space): maps k·k·C coefficients to an image. Drawing the
+ * coefficients i.i.d. N(0, 1) gives a standard Gaussian in that subspace.
+ */
+export function lowFrequencyImage(coeffs: Float32Array, shape: readonly [number, number, number], k: number): Float32Array {
+  const [c, h, w] = shape;
+  const full = new Float32Array(c * h * w);
+  for (let ch = 0; ch < c; ch++) for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) full[ch * h * w + i * w + j] = coeffs[ch * k * k + i * k + j];
+  return idct2(full, shape);
+}

@@ -3,14 +3,25 @@
 // Adding an attack = its file (a `defineAttack` with a zod options schema) + one line here.
 import type { z } from 'zod';
 import type { Attack } from './attack.js';
+import { geoda } from './geoda.js';
+import { geodaSeq } from './geoda-seq.js';
 import { hsja } from './hsja.js';
+import { psj } from './psj.js';
 import { rays } from './rays.js';
+import { raysSeq } from './rays-seq.js';
 import { surfree } from './surfree.js';
+import { surfreeSeq } from './surfree-seq.js';
 
 export const ATTACKS = {
   hsja,
   surfree,
   rays,
+  geoda,
+  // Noise-aware (issue 12): decide through the sequential test, return a point at level Pa.
+  psj,
+  'surfree-seq': surfreeSeq,
+  'rays-seq': raysSeq,
+  'geoda-seq': geodaSeq,
 } as const satisfies Record<string, Attack>;
 
 export type AttackName = keyof typeof ATTACKS;

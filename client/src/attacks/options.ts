@@ -89,14 +89,25 @@ export function parseOptions(pairs: string[], attacks: AttackName[]): Record<Att
 
 /** The options table of every attack, for --help; [l2] or [linf]: the distance it minimises with its defaults. */
 export function optionsHelp(): string {
+  const names = Object.keys(ATTACKS) as AttackName[];
+  const fields = names.map((a) => Object.entries(optionFields(a)));
+  // Columns as wide as their widest entry over the registry, so a new attack cannot break the table.
+  const width = (cells: string[], min: number) => Math.max(min, ...cells.map((c) => c.length));
+  const all = fields.flat();
+  const [nameW, keyW, typeW, defW] = [
+    width(names, 7) + 2,
+    width(all.map(([k]) => k), 18),
+    width(all.map(([, f]) => allowedValues(f)), 19),
+    width(all.map(([, f]) => (f.default === undefined ? 'unset' : String(f.default))), 10),
+  ];
   const lines: string[] = [];
-  for (const a of Object.keys(ATTACKS) as AttackName[]) {
+  names.forEach((a, i) => {
     const attack = ATTACKS[a] as Attack;
-    lines.push(`  ${a.padEnd(9)}${attack.summary} [${attack.metric(attack.options.parse({}))}]`);
-    for (const [k, f] of Object.entries(optionFields(a))) {
+    lines.push(`  ${a.padEnd(nameW)}${attack.summary} [${attack.metric(attack.options.parse({}))}]`);
+    for (const [k, f] of fields[i]) {
       const def = f.default === undefined ? 'unset' : String(f.default);
-      lines.push(`    ${k.padEnd(18)} ${allowedValues(f).padEnd(19)} default ${def.padEnd(10)} ${f.description ?? ''}`);
+      lines.push(`    ${k.padEnd(keyW)} ${allowedValues(f).padEnd(typeW)} default ${def.padEnd(defW)} ${f.description ?? ''}`);
     }
-  }
+  });
   return lines.join('\n') + '\n';
 }

@@ -1,15 +1,24 @@
 // SurFree (Maho, Furon & Le Merrer, CVPR 2021): no gradient estimate, only geometry. From the
-// current boundary point x_b, with u = (x_b − x0)/‖x_b − x0‖, draw a low-frequency DCT direction
-// v ⟂ u (and ⟂ recent directions), and search the circle x(θ) = x0 + ‖x_b − x0‖·cosθ·(cosθ·u + sinθ·v)
-// in the plane (u, v): an adversarial θ shrinks the distance by cos θ. The sign/angle search tries
+// current boundary point x_b, with u = (x_b − x0)/‖x_b − x0‖, draw a direction v ⟂ u (and ⟂ recent
+// directions), and search the circle x(θ) = x0 + ‖x_b − x0‖·cosθ·(cosθ·u + sinθ·v) in the plane
+// (u, v): an adversarial θ shrinks the distance by cos θ. The sign/angle search tries
 // ±θ_max(1 − i/T); success widens θ_max (÷ρ), failure narrows it (×ρ) and a new direction is drawn.
-// A found θ is refined by extending it while still adversarial, then bisecting. All loops are
-// bounded and every query counted, the initial noise search included (the original does not count it).
+//
+// As the official implementation (t-maho/SurFree, its Foolbox version and defaults):
+//  - directions are random ternary {−1, 0, 1} coefficients weighted by tanh(λ·DCT₈ₓ₈(x0)), the
+//    image's own 8×8 block DCT over all frequencies, then inverse-transformed: a direction only
+//    moves the blocks and frequencies the image has content in (on Fashion-MNIST, the garment and
+//    not the black background). 'zigzag' keeps the older uniform low-frequency basis.
+//  - the angle refinement extends the angle only when the largest angle θ_max itself succeeded
+//    (otherwise the next larger angle of the grid was already answered "not adversarial"), then
+//    bisects in (1 − cos θ), also probing −θ while the opposite side stays adversarial.
+// Differences: all loops are bounded, and every query is counted, the initial noise search
+// included (the original does not count it).
 import { z } from 'zod';
 import type { CountingOracle } from '../oracle.js';
-import { dct2, idct2, zigzagLowFrequencies } from '../dct.js';
+import { blockDct2, blockIdct2, dct2, idct2, zigzagLowFrequencies } from '../dct.js';
 import { dot, norm2, normalize, sub } from '../vec.js';
-import { Tracker, blendSearch, defineAttack, noiseStart, withBudget } from './attack.js';
+import { Tracker, defineAttack, noiseStart, withBudget } from './attack.js';
 
 export const SurFreeOptions = z.strictObject({
   thetaMax: z.number().positive().max(90).default(30).describe('initial largest angle tried, degrees; official 30'),
@@ -18,7 +27,9 @@ export const SurFreeOptions = z.strictObject({
   nOrtho: z.number().int().nonnegative().default(100).describe('directions kept for Gram-Schmidt; official 100'),
   bsGamma: z.number().positive().default(0.01).describe('angle bisection stops when (1 − cos) changes by less than this; official 0.01'),
   bsMaxIterations: z.number().int().nonnegative().default(10).describe('most angle bisection steps; official 10'),
-  frequencyFraction: z.number().positive().max(1).default(0.5).describe('fraction of DCT frequencies (zig-zag order) directions live in; official 0.5'),
+  basis: z.enum(['block-tanh', 'zigzag']).default('block-tanh').describe("direction basis: the official 8×8 block DCT weighted by tanh(λ·DCT(x0)), or uniform low frequencies ('zigzag')"),
+  lambda: z.number().positive().default(1).describe("λ of tanh(λ·DCT(x0)) ('block-tanh'); official 1"),
+  frequencyFraction: z.number().positive().max(1).default(0.5).describe("fraction of DCT frequencies (zig-zag order) directions live in ('zigzag')"),
   maxDirectionTries: z.number().int().positive().default(50).describe('directions drawn per step before giving up'),
   initTrials: z.number().int().nonnegative().default(100).describe('uniform-noise draws allowed to find a starting adversarial'),
 });
@@ -26,16 +37,15 @@ export type SurFreeOptions = z.output<typeof SurFreeOptions>;
 
 export const surfree = defineAttack({
   name: 'surfree',
-  summary: 'SurFree (Maho et al. 2021): geometric search on circles along low-frequency DCT directions, no gradient estimate',
+  summary: 'SurFree (Maho et al. 2021): geometric search on circles along DCT directions weighted by the image, no gradient estimate',
   metric: () => 'l2',
   options: SurFreeOptions,
   async run(oracle: CountingOracle, x0: Float32Array, o: SurFreeOptions, common) {
     const t = new Tracker(oracle, x0, common, 'l2');
     const shape = oracle.inputShape;
-    const [c, h, w] = shape;
     const [lo, hi] = oracle.range;
-    const mask = zigzagLowFrequencies(h, w, o.frequencyFraction);
     const toRad = Math.PI / 180;
+    const draw = directionSampler(x0, shape, o);
 
     return withBudget(t, 'surfree', async () => {
       oracle.phase('init');
@@ -56,17 +66,12 @@ export const surfree = defineAttack({
       };
 
       const newDirection = (u: Float32Array): Float32Array => {
-        const coeffs = new Float32Array(x0.length);
-        for (let ch = 0; ch < c; ch++) {
-          for (const k of mask) coeffs[ch * h * w + k] = (t.rng.nextUint32() % 3) - 1; // ternary {−1, 0, 1}
-        }
-        const v = idct2(coeffs, shape);
+        const v = draw(() => (t.rng.nextUint32() % 3) - 1);
         for (const e of [u, ...directions.slice(-o.nOrtho)]) {
           const p = dot(v, e);
           for (let j = 0; j < v.length; j++) v[j] -= p * e[j];
         }
         return normalize(v, v); // zero if v lay in the span already: circle() then stays on the ray
-
       };
 
       for (;;) {
@@ -76,47 +81,84 @@ export const surfree = defineAttack({
         if (radius === 0) return 'converged';
         const u = diff.map((x) => x / radius) as Float32Array;
         oracle.phase('direction-search');
-        let found: { v: Float32Array; theta: number } | null = null;
+        let found: { v: Float32Array; theta: number; i: number; thetaMax: number } | null = null;
         for (let tries = 0; tries < o.maxDirectionTries && !found; tries++) {
           const v = newDirection(u);
+          directions.push(v);
           for (let i = 0; i < o.T && !found; i++) {
             for (const s of [1, -1]) {
               const theta = s * thetaMax * (1 - i / o.T);
               if (await t.check1(circle(u, v, radius, theta))) {
-                found = { v, theta };
+                found = { v, theta, i, thetaMax };
                 break;
               }
             }
           }
           thetaMax = found ? thetaMax / o.rho : thetaMax * o.rho;
-          if (!found) directions.push(v);
         }
         if (!found) return 'converged';
-        directions.push(found.v);
-        // Refine: extend the angle while still adversarial (up to 90°), then bisect.
+        const v = found.v;
+        // Refine on the grid the angle was found on (the θ_max before its update).
         oracle.phase('angle-search');
-        const stepDeg = (Math.sign(found.theta) * thetaMax) / o.T;
+        const step = found.thetaMax / o.T;
+        const sgn = Math.sign(found.theta);
         let good = found.theta;
-        let bad = good + stepDeg;
-        while (Math.abs(bad) < 90 && (await t.check1(circle(u, found.v, radius, bad)))) {
-          good = bad;
-          bad += stepDeg;
-        }
-        if (Math.abs(bad) >= 90) bad = Math.sign(bad) * 90;
-        for (let k = 0; k < o.bsMaxIterations && Math.abs(Math.cos(good * toRad) - Math.cos(bad * toRad)) > o.bsGamma; k++) {
+        let bad: number;
+        if (found.i === 0) {
+          // The largest angle succeeded: extend while still adversarial (up to 90°).
+          bad = good + sgn * step;
+          while (Math.abs(bad) < 90 && (await t.check1(circle(u, v, radius, bad)))) {
+            good = bad;
+            bad += sgn * step;
+          }
+          if (Math.abs(bad) >= 90) bad = sgn * 90;
+        } else bad = good + sgn * step; // answered "not adversarial" on the grid already
+        const alpha = (deg: number) => 1 - Math.cos(deg * toRad);
+        let opposite = good > 0;
+        for (let k = 0; k < o.bsMaxIterations && Math.abs(alpha(bad) - alpha(good)) > o.bsGamma; k++) {
           const mid = (good + bad) / 2;
-          if (await t.check1(circle(u, found.v, radius, mid))) good = mid;
-          else bad = mid;
+          if (await t.check1(circle(u, v, radius, mid))) {
+            good = mid;
+            continue;
+          }
+          // The official search also probes the mirror angle while that side stays adversarial.
+          if (opposite && (await t.check1(circle(u, v, radius, -mid)))) {
+            good = -mid;
+            bad = -bad;
+          } else {
+            opposite = false;
+            bad = mid;
+          }
         }
-        const next = circle(u, found.v, radius, good);
+        const next = circle(u, v, radius, good);
         // The candidate was verified adversarial at `good`; if clipping brought it closer still, keep it.
         xb = t.best && norm2(sub(t.best, x0)) < norm2(sub(next, x0)) ? t.best : next;
-        // Occasionally pull straight toward x0: a cheap line search along the segment.
-        if (oracle.remaining > 20 && directions.length % 10 === 0) xb = await blendSearch(t, xb, 0.01, 'line-search', 8);
       }
     });
   },
 });
+
+/**
+ * Draws unnormalised directions: ternary coefficients (from `ternary`) on the chosen DCT basis,
+ * inverse-transformed to an image.
+ */
+function directionSampler(x0: Float32Array, shape: readonly [number, number, number], o: SurFreeOptions) {
+  const [c, h, w] = shape;
+  if (o.basis === 'zigzag') {
+    const mask = zigzagLowFrequencies(h, w, o.frequencyFraction);
+    return (ternary: () => number) => {
+      const coeffs = new Float32Array(x0.length);
+      for (let ch = 0; ch < c; ch++) for (const k of mask) coeffs[ch * h * w + k] = ternary();
+      return idct2(coeffs, shape);
+    };
+  }
+  const weights = blockDct2(x0, shape).map((v) => Math.tanh(o.lambda * v));
+  return (ternary: () => number) => {
+    const coeffs = new Float32Array(x0.length);
+    for (let j = 0; j < coeffs.length; j++) if (weights[j] !== 0) coeffs[j] = weights[j] * ternary();
+    return blockIdct2(coeffs, shape);
+  };
+}
 
 /** Exported for tests: the DCT round trip the directions rely on. */
 export const _dct = { dct2, idct2 };
