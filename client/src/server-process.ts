@@ -83,7 +83,7 @@ export async function startServer(options: { config?: string; env?: Record<strin
 const secret = () => randomBytes(24).toString('base64url');
 
 /** A port the OS just handed out and released (the server binds it a moment later). */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);

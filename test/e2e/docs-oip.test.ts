@@ -5,9 +5,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../../client/src/server-process.js';
 import { gateway, tritonLike, type Listening } from '../helpers/oip-servers.js';
 
 let triton: Listening & { inferences: () => number };
@@ -33,14 +33,6 @@ function commands(page: string): string {
   return blocks.join('\n');
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** The top-level JSON objects of a text, one string each (curl prints bodies without a newline). */
 function jsonValues(text: string): string[] {

@@ -9,7 +9,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { freePort, needsRedis, startRedis } from '../helpers/redis.js';
+import { freePort } from '../../client/src/server-process.js';
+import { needsRedis, startRedis } from '../helpers/redis.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 

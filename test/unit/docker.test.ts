@@ -15,7 +15,8 @@ import { Ajv } from 'ajv';
 import { parse } from 'yaml';
 import { float32ToBytes } from '@rs-arena/shared/tensor';
 import { images } from '../helpers/app.js';
-import { freePort, needsRedis, startRedis } from '../helpers/redis.js';
+import { freePort } from '../../client/src/server-process.js';
+import { needsRedis, startRedis } from '../helpers/redis.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 const compose = parse(readFileSync(`${root}docker-compose.yml`, 'utf8'));
