@@ -19,7 +19,7 @@ function run(args: string[]): Promise<{ code: number; out: string }> {
 
 const lines = (path: string) => readFileSync(path, 'utf8').trim().split('\n').filter(Boolean);
 
-test('rs-arena experiment --preset smoke: data, figures, findings and report; a rerun resumes', { timeout: 300_000 }, async () => {
+test('rs-arena experiment --preset smoke: data, figures, findings and report; a rerun resumes', { timeout: 600_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'rs-arena-smoke-'));
   try {
     const first = await run(['experiment', '--preset', 'smoke', '--out', dir]);
@@ -36,10 +36,21 @@ test('rs-arena experiment --preset smoke: data, figures, findings and report; a 
       }
     }
     assert.equal(lines(join(dir, 'certification.jsonl')).length, 4);
+    // The query cost of confidence: geoda-seq on 2 images through its sequential test, rays on ℓ = 3
+    // answers per point on 1, the shortcut's rays on 2, every run within its budget.
+    const cost = lines(join(dir, 'confidence-cost.jsonl')).map((l) => JSON.parse(l));
+    assert.deepEqual(cost.map((r) => `${r.attack}/${r.oracle}`).sort(), ['geoda-seq/sequential', 'geoda-seq/sequential', 'rays/repeated', 'rays/shortcut', 'rays/shortcut']);
+    for (const r of cost) {
+      assert.ok(r.queries.total <= r.budget, `${r.key}: ${r.queries.total} queries of ${r.budget}`);
+      if (r.oracle === 'sequential') assert.equal(r.attackOptions.Pa, 0.8);
+      if (r.oracle === 'repeated') assert.equal(r.queries.total % 3, 0, 'ℓ = 3 queries per point');
+      if (r.success) assert.ok(r.assessment && r.assessment.samples === 300, `${r.key}: final point assessed by fresh votes`);
+    }
     const findings = JSON.parse(readFileSync(join(dir, 'findings.json'), 'utf8'));
-    assert.equal(findings.length, 6);
+    assert.deepEqual(findings.map((f: { id: string }) => f.id).slice(-2), ['confidence-at-level', 'confidence-cost']);
+    assert.equal(findings.length, 8);
     const pngs = readdirSync(dir).filter((f) => f.endsWith('.png'));
-    for (const name of ['fig1-direction-0', 'fig2-slice-0', 'fig3-binary-search-0', 'fig4-certified-accuracy', 'fig5-hsja', 'queries-rays']) {
+    for (const name of ['fig1-direction-0', 'fig2-slice-0', 'fig3-binary-search-0', 'fig4-certified-accuracy', 'fig5-hsja', 'queries-rays', 'cost-fmnist-cnn-randtrain-s0.25']) {
       assert.ok(pngs.includes(`${name}.png`), `${name}.png written`);
     }
     for (const f of pngs) {

@@ -34,3 +34,6 @@ export const isAttackName = (name: string): name is AttackName => Object.hasOwn(
 export function resolveOptions(attack: AttackName, options: Record<string, unknown>): Record<string, unknown> {
   return (ATTACKS[attack].options as z.ZodObject).parse(options) as Record<string, unknown>;
 }
+
+/** A noise-aware attack: it decides "adversarial at level Pa" itself, through its sequential test (its options have Pa). */
+export const decidesAtLevel = (attack: AttackName): boolean => 'Pa' in ATTACKS[attack].options.shape;

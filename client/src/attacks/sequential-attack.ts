@@ -22,6 +22,8 @@ import { type Attack, type AttackResult, type OptionsSchema, defineAttack } from
 export const SequentialOptions = sequentialTestSchema.extend({
   confirmReserve: z.number().int().nonnegative().default(300).describe('queries set aside for the final confirmation: at most this, and at most a tenth of the budget'),
   confirmCandidates: z.number().int().positive().default(8).describe('how many of the closest accepted points the confirmation may try'),
+  searchAlpha: z.number().gt(0).lt(0.5).optional().describe('alpha of the search\'s own decisions (default: alpha); only the confirmation must hold alpha, so a looser search test buys more steps'),
+  searchBeta: z.number().gt(0).lt(0.5).optional().describe('beta of the search\'s decisions (default: beta)'),
 });
 export type SequentialOptions = z.output<typeof SequentialOptions>;
 const testKeys = Object.keys(sequentialTestSchema.shape);
@@ -85,10 +87,10 @@ export function decidedByTest<S extends OptionsSchema>(name: string, summary: st
     options,
     async run(oracle: CountingOracle, x0: Float32Array, o, common): Promise<AttackResult> {
       const all = o as Record<string, unknown>;
-      const { confirmReserve, confirmCandidates } = o as unknown as SequentialOptions;
+      const { confirmReserve, confirmCandidates, searchAlpha, searchBeta } = o as unknown as SequentialOptions;
       const { test } = splitTestOptions(all);
       const inner = Object.fromEntries(Object.entries(all).filter(([k]) => plainKeys.has(k)));
-      const view = new SequentialView(oracle, test);
+      const view = new SequentialView(oracle, { ...test, alpha: searchAlpha ?? test.alpha, beta: searchBeta ?? test.beta });
       view.reserve = Math.min(confirmReserve, Math.floor(oracle.remaining / 10));
       const closest = new Candidates(x0, confirmCandidates);
       view.onAccept = (x) => closest.offer(x);

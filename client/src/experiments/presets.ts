@@ -47,6 +47,15 @@ export const PRESETS: Record<string, unknown> = {
     direction: { model: RAND, sigma: 0.25, images: [0], ns: [1, 10, 100], tMax: 2, steps: 16, samples: 400 },
     slice: { model: RAND, sigma: 0.25, image: 0, ns: [1, 10], grid: 12, extent: 1.5 },
     'binary-search': { model: RAND, sigma: 0.25, image: 0, ns: [1, 10], repeats: 12, tolerance: 0.01, tMax: 2 },
+    'confidence-cost': {
+      settings: [{ model: RAND, sigma: 0.25 }],
+      ns: [{ n: 10, images: 2 }],
+      Pa: 0.8,
+      attackers: [{ attack: 'geoda-seq' }, { attack: 'rays', repeats: 3, images: 1 }],
+      budget: 400,
+      shortcut: { attacks: ['rays'], budget: 150 },
+      assessSamples: 300,
+    },
   },
   'paper-fmnist': {
     name: 'paper-fmnist',
@@ -87,7 +96,7 @@ export const PRESETS: Record<string, unknown> = {
   'paper-imagenet': {
     name: 'paper-imagenet',
     description:
-      'MobileNetV2 (int8) and SqueezeNet 1.1 from ../shared/imagenet on a few ImageNet images with smaller n (each query of n = 10 costs ten 224×224 forward passes).',
+      'MobileNetV2 (int8) and SqueezeNet 1.1 from ../shared/imagenet on 16 ImageNet images with smaller n (each query of n = 10 costs ten 224×224 forward passes).',
     distortion: {
       settings: [
         { model: 'imagenet-mobilenetv2-int8', sigma: 0 },
@@ -99,11 +108,11 @@ export const PRESETS: Record<string, unknown> = {
       Pas: [0.5],
       attacks: [...ATTACKS],
       budget: 1000,
-      images: 4,
+      images: 16,
       assessSamples: 500,
     },
-    certification: { settings: [{ model: 'imagenet-mobilenetv2-int8', sigma: 0.05 }], images: 8, n0: 20, n: 500, alpha: 0.001 },
-    direction: { model: 'imagenet-mobilenetv2-int8', sigma: 0.05, images: [0], ns: [1, 10, 100], tMax: 2.5, steps: 20, samples: 200 },
-    'binary-search': { model: 'imagenet-mobilenetv2-int8', sigma: 0.05, image: 0, ns: [1, 10], repeats: 30, tolerance: 0.01, tMax: 2.5, boundarySamples: 200 },
+    certification: { settings: [{ model: 'imagenet-mobilenetv2-int8', sigma: 0.05 }], images: 16, n0: 20, n: 500, alpha: 0.001 },
+    direction: { model: 'imagenet-mobilenetv2-int8', sigma: 0.05, images: [1], ns: [1, 10, 100], tMax: 2.5, steps: 20, samples: 200 },
+    'binary-search': { model: 'imagenet-mobilenetv2-int8', sigma: 0.05, image: 1, ns: [1, 10], repeats: 30, tolerance: 0.01, tMax: 2.5, boundarySamples: 200 },
   },
 };

@@ -5,11 +5,13 @@
 import type { z } from 'zod';
 import { runBinarySearch } from './binary-search.js';
 import { runCertification } from './certification.js';
+import { CheckedConfidenceCostConfig, runConfidenceCost } from './confidence-cost.js';
 import type { ExperimentContext } from './context.js';
 import { runDirection } from './direction.js';
 import { CheckedDistortionConfig, runDistortion } from './distortion.js';
 import { binarySearch } from './records/binary-search.js';
 import { certification } from './records/certification.js';
+import { confidenceCost } from './records/confidence-cost.js';
 import { direction } from './records/direction.js';
 import { distortion } from './records/distortion.js';
 import type { ExperimentSpec } from './records/experiment.js';
@@ -29,6 +31,7 @@ export const EXPERIMENTS: Experiment[] = [
   experiment(slice, runSlice),
   experiment(binarySearch, runBinarySearch),
   experiment(distortion, runDistortion, CheckedDistortionConfig),
+  experiment(confidenceCost, runConfidenceCost, CheckedConfidenceCostConfig),
 ];
 
 export const EXPERIMENT_NAMES = EXPERIMENTS.map((e) => e.name);

@@ -38,6 +38,12 @@ export const SERIES_COLORS: Readonly<Record<string, string>> = {
   hsja: T.blue,
   surfree: T.orange,
   rays: T.green,
+  geoda: T.purple,
+  // Noise-aware attacks: their plain attack's hue, darker (psj: HSJA's).
+  psj: '#1f4e79',
+  'surfree-seq': '#b35806',
+  'rays-seq': '#2d6a27',
+  'geoda-seq': '#6a3d7a',
   // Number of noise samples n (Fig. 1 and 3): darker for larger n.
   'n = 1': '#9ecae1',
   'n = 10': '#4292c6',

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { binarySearch } from '../experiments/records/binary-search.js';
 import { certification } from '../experiments/records/certification.js';
+import { confidenceCost } from '../experiments/records/confidence-cost.js';
 import { distortion } from '../experiments/records/distortion.js';
 import { type ExperimentSpec, recordSpec } from '../experiments/records/experiment.js';
 import { PresetHeader, firstIssue, normalizePreset } from '../experiments/records/preset.js';
@@ -12,6 +13,7 @@ import { readRecords } from '../results-file.js';
 import type { Figure } from './figures.js';
 import { findings, type Finding } from './findings.js';
 import type { ReportContext } from './section.js';
+import { confidenceCostFindings } from './sections/confidence-cost.js';
 import { SECTIONS } from './sections/index.js';
 import { reportHtml } from './html.js';
 
@@ -55,7 +57,10 @@ export async function buildReport(dir: string): Promise<string> {
     if (ctx.config(section.experiment) === undefined || ctx.records(section.experiment).length === 0) continue;
     sections.push({ title: section.title, ...(await section.build(ctx)) });
   }
-  const found: Finding[] = findings(ctx.records(distortion), ctx.records(certification), ctx.records(binarySearch), ctx.config(distortion)?.attacks);
+  const found: Finding[] = [
+    ...findings(ctx.records(distortion), ctx.records(certification), ctx.records(binarySearch), ctx.config(distortion)?.attacks),
+    ...confidenceCostFindings(ctx.records(confidenceCost), ctx.config(confidenceCost)),
+  ];
   writeFileSync(join(dir, 'findings.json'), JSON.stringify(found, null, 2));
 
   const html = reportHtml({ name: p.name, description: p.description, command: meta.command, startedAt: meta.startedAt, findings: found, sections, svgOf: (f) => readFileSync(join(dir, f.svg), 'utf8') });

@@ -33,11 +33,19 @@ export const COLUMNS: Readonly<Record<string, Column>> = {
   medianRatio: { label: 'median L2 ÷ R', doc: 'median over images of the distortion ÷ the certified radius R of the same image' },
   minRatio: { label: 'min L2 ÷ R', doc: 'smallest distortion ÷ certified radius' },
   medianEq6Bound: { label: 'eq. (6) bound', doc: 'median least distance of an adversarial at level P_a, R + σΦ⁻¹(I⁻¹_Pa(ñ, ñ)) (eq. 6)' },
+  attacker: { label: 'attacker', doc: 'the attack and how it decides' },
+  budget: { label: 'budget', doc: 'queries each run may spend' },
+  attacked: { label: 'attacked', doc: 'images answered correctly (attacked)' },
+  medianL2At2000: { label: 'median L2 @2k', doc: 'median L2 of the best point within 2,000 queries' },
+  medianL2At10000: { label: 'median L2 @10k', doc: 'median L2 of the best point within 10,000 queries' },
+  atLevel: { label: 'at level', doc: 'share of final points adversarial at level P_a by fresh votes', format: pct },
+  medianProbAdversarial: { label: 'median P(adv)', doc: 'median eq. (4) probability of the final points' },
+  vsShortcut: { label: '÷ shortcut', doc: 'median L2 ÷ the best shortcut attack’s' },
   belowEq6: { label: 'below eq. (6)', doc: 'images whose distortion is below their eq. (6) bound (their final point is not adversarial at level P_a)' },
 };
 
 /** Rows are sorted by these fields, in this order (setting, attack, n, P_a, …), then as given. */
-const SORT_KEYS = ['model', 'sigma', 'attack', 'n', 'Pa', 'oracle'];
+const SORT_KEYS = ['model', 'sigma', 'attack', 'n', 'Pa', 'oracle', 'attacker'];
 
 function compare(a: Cell, b: Cell): number {
   if (a === b) return 0;

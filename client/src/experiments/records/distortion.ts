@@ -52,7 +52,13 @@ export const PointAssessment = z.object({
 });
 export type PointAssessment = z.output<typeof PointAssessment>;
 
-export const OracleKind = z.enum(['plain', 'shortcut', 'repeated']);
+/**
+ * How an attack learns "adversarial at level P_a": plain (the top-1 endpoint; σ = 0), shortcut (the
+ * paper's simulation), repeated (ℓ paid top-1 queries per point), sequential (a noise-aware attack's
+ * own sequential test on paid top-1 queries).
+ */
+export const OracleKind = z.enum(['plain', 'shortcut', 'repeated', 'sequential']);
+export type OracleKind = z.output<typeof OracleKind>;
 
 /** One attack run of the sweep. `attackOptions` are the config's, as given (the attack's defaults apply). */
 export const DistortionRecord = AttackRun.extend({
@@ -74,7 +80,7 @@ export interface DistortionTask {
   sigma: number;
   n: number;
   Pa: number | null;
-  oracle: z.output<typeof OracleKind>;
+  oracle: OracleKind;
   repeats: number;
   attack: string;
   attackOptions: Record<string, unknown>;
@@ -114,7 +120,7 @@ export function distortionTasks(c: DistortionConfig): DistortionTask[] {
 }
 
 /** Everything that changes a run's result. The deployment is (model, σ, n) with the runner's fixed noise seed. */
-export const distortionKey = (t: DistortionTask | DistortionRecord) =>
+export const distortionKey = (t: Omit<DistortionTask, 'oracle'> & { oracle: string }) =>
   [t.model, t.sigma, t.n, t.Pa, t.oracle, t.repeats, t.attack, canonical(t.attackOptions), t.budget, t.seed, t.assessSamples, t.image].join('|');
 
 export const distortion = defineExperiment({

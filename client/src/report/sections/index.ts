@@ -3,12 +3,14 @@
 import type { Section } from '../section.js';
 import { binarySearchSection } from './binary-search.js';
 import { certificationSection } from './certification.js';
+import { confidenceCostSection } from './confidence-cost.js';
 import { directionSection } from './direction.js';
 import { distortionSection } from './distortion.js';
 import { sliceSection } from './slice.js';
 
 export const SECTIONS: Section[] = [
   distortionSection,
+  confidenceCostSection,
   certificationSection,
   directionSection,
   sliceSection,

@@ -1,0 +1,86 @@
+// One attack run of an experiment against a deployment, through the oracle its task names, and the
+// fresh-vote assessment of the point it returns (eq. 4): what the distortion experiment and the
+// query-cost experiment both do per task, written once.
+//  - plain: the top-1 endpoint itself (σ = 0, or a noise-aware attack that decides through its own
+//    sequential test: it needs nothing but paid top-1 answers);
+//  - shortcut: the paper's simulation, ⌈n·P_a⌉ wrong micro-decisions (evaluator votes);
+//  - repeated: the fixed-ℓ realistic attacker, ℓ paid top-1 queries per point.
+import { runAttack } from '../attack-run.js';
+import type { z } from 'zod';
+import { ATTACKS, type AttackName, isAttackName } from '../attacks/index.js';
+import type { Oracle } from '../oracle.js';
+import { HttpOracle } from '../oracle-http.js';
+import { RepeatedOracle, ShortcutOracle, assessPoint, type VoteCounter } from './confidence.js';
+import { type ExperimentContext, deploymentFor, inputsFor } from './context.js';
+import type { DistortionRecord, OracleKind } from './records/distortion.js';
+
+/** What one assessed run needs: the deployment (model, σ, n), the oracle and the attack. */
+export interface AssessedTask {
+  model: string;
+  sigma: number;
+  n: number;
+  Pa: number | null;
+  oracle: OracleKind;
+  repeats: number;
+  attack: string;
+  attackOptions: Record<string, unknown>;
+  budget: number;
+  seed: number;
+  assessSamples: number;
+  image: number;
+}
+
+/** The experiment's deployments and one client-key HTTP oracle per deployment, shared by its runs. */
+export class Deployments {
+  private readonly oracles = new Map<string, Promise<HttpOracle>>();
+  constructor(private readonly ctx: ExperimentContext) {}
+
+  /** Creates the deployments of `tasks` first, one by one (the admin API is not a race). */
+  async prepare(tasks: Pick<AssessedTask, 'model' | 'sigma' | 'n'>[]): Promise<void> {
+    for (const t of tasks) await this.get(t);
+  }
+
+  async get(t: Pick<AssessedTask, 'model' | 'sigma' | 'n'>): Promise<{ id: string; http: HttpOracle }> {
+    const id = await deploymentFor(this.ctx, t.model, t.sigma, t.n);
+    let http = this.oracles.get(id);
+    if (!http) {
+      http = HttpOracle.connect({ endpoint: this.ctx.endpoint, key: this.ctx.keys.client, deployment: id, connections: this.ctx.concurrency });
+      this.oracles.set(id, http);
+    }
+    return { id, http: await http };
+  }
+
+  async close(): Promise<void> {
+    for (const o of this.oracles.values()) await (await o).close();
+  }
+}
+
+/** Runs `t` on test image `t.image` of the first `images` and assesses its final point; the record without its key. */
+export async function attackAndAssess(ctx: ExperimentContext, deployments: Deployments, t: AssessedTask, images: number): Promise<Omit<DistortionRecord, 'key' | 'oracle'> & { oracle: OracleKind }> {
+  const { id, http } = await deployments.get(t);
+  const votes: VoteCounter = async (inputs, count, n) => (await ctx.evaluator.votes(id, inputs, [count, ...http.inputShape], n)).counts;
+  const inputs = await inputsFor(ctx, t.model, images);
+  const x0 = inputs.images[t.image].values;
+  const label = inputs.images[t.image].label!;
+  let oracle: Oracle = http;
+  if (t.oracle === 'shortcut') oracle = new ShortcutOracle(http, votes, label, t.n, t.Pa!);
+  else if (t.oracle === 'repeated') oracle = new RepeatedOracle(http, label, t.repeats, t.Pa!);
+  const r = await runAttack({ oracle, attack: t.attack as AttackName, options: t.attackOptions, x0, label, budget: t.budget, seed: t.seed, cost: t.repeats });
+  const assessment = t.sigma > 0 && r.run.success ? await assessPoint(votes, r.adversarial!, label, t.n, t.Pa ?? 0.5, t.assessSamples, t.image) : null;
+  return { ...r.run, ...t, label, wallMs: Math.round(r.run.wallMs), assessment };
+}
+
+/** The progress line of a finished run. */
+export const describeRun = (r: Pick<DistortionRecord, 'model' | 'sigma' | 'n' | 'Pa' | 'attack' | 'image' | 'misclassified' | 'success' | 'l2' | 'stopReason'> & { oracle: string }) =>
+  `${r.model} σ=${r.sigma} n=${r.n} Pa=${r.Pa ?? '–'} ${r.oracle} ${r.attack} #${r.image}: ${r.misclassified ? 'misclassified' : r.success ? `L2 ${r.l2!.toFixed(3)}` : r.stopReason}`;
+
+/** A config's attack name (and its options, when given) checked against the attack registry: issues at `path`. */
+export function checkAttack(ctx: z.RefinementCtx, name: string, path: (string | number)[], options?: Record<string, unknown>): void {
+  if (!isAttackName(name)) {
+    ctx.addIssue({ code: 'custom', path, message: `unknown attack "${name}"; choose from ${Object.keys(ATTACKS).join(', ')}` });
+    return;
+  }
+  if (options === undefined) return;
+  const r = ATTACKS[name].options.safeParse(options);
+  if (!r.success) for (const issue of r.error.issues) ctx.addIssue({ code: 'custom', path: [...path, ...issue.path.map(String)], message: issue.message });
+}

@@ -1,0 +1,46 @@
+// "The query cost of confidence" (records/confidence-cost.ts): each realistic attacker and the
+// paper's shortcut on the same images of each RS setting, every final point assessed by fresh votes.
+import { ATTACKS, decidesAtLevel, isAttackName } from '../attacks/index.js';
+import { Ticker } from '../progress.js';
+import { Deployments, attackAndAssess, checkAttack, describeRun } from './assessed-attack.js';
+import { type ExperimentContext, pool, resultsFile } from './context.js';
+import { type ConfidenceCostConfig, type ConfidenceCostRecord, confidenceCost, confidenceCostKey, confidenceCostTasks } from './records/confidence-cost.js';
+
+/** The config schema, with attack names, options and kinds checked against the attack registry. */
+export const CheckedConfidenceCostConfig = confidenceCost.config.superRefine((c, ctx) => {
+  c.attackers.forEach((a, i) => {
+    checkAttack(ctx, a.attack, ['attackers', i, 'attack'], a.options ?? {});
+    if (!isAttackName(a.attack)) return;
+    const aware = decidesAtLevel(a.attack);
+    if (a.repeats === undefined && !aware) {
+      ctx.addIssue({ code: 'custom', path: ['attackers', i, 'repeats'], message: `"${a.attack}" is a plain attack: give it repeats (ℓ answers per point), or choose a noise-aware attack (${Object.keys(ATTACKS).filter((k) => decidesAtLevel(k as never)).join(', ')})` });
+    }
+    if (a.repeats !== undefined && aware) ctx.addIssue({ code: 'custom', path: ['attackers', i, 'repeats'], message: `"${a.attack}" decides through its own sequential test: leave repeats out` });
+    if (a.options && 'Pa' in a.options) ctx.addIssue({ code: 'custom', path: ['attackers', i, 'options', 'Pa'], message: 'the level is the experiment\'s Pa' });
+  });
+  c.shortcut.attacks.forEach((a, i) => {
+    checkAttack(ctx, a, ['shortcut', 'attacks', i]);
+    if (isAttackName(a) && decidesAtLevel(a)) ctx.addIssue({ code: 'custom', path: ['shortcut', 'attacks', i], message: `"${a}" is noise-aware: the shortcut runs plain attacks` });
+  });
+});
+
+export async function runConfidenceCost(ctx: ExperimentContext, c: ConfidenceCostConfig): Promise<ConfidenceCostRecord[]> {
+  const file = resultsFile(ctx, confidenceCost, c);
+  const tasks = confidenceCostTasks(c);
+  const deployments = new Deployments(ctx);
+  await deployments.prepare(tasks);
+  const images = Math.max(...c.ns.map((x) => x.images));
+  const ticker = new Ticker('confidence-cost', tasks.length);
+  try {
+    await pool(tasks, ctx.concurrency, async (t) => {
+      const key = confidenceCostKey(t);
+      if (file.get(key)) return ticker.tick(`${key} (resumed)`, true);
+      const record = { ...(await attackAndAssess(ctx, deployments, t, images)), key } as ConfidenceCostRecord;
+      file.add(record);
+      ticker.tick(describeRun(record));
+    });
+  } finally {
+    await deployments.close();
+  }
+  return confidenceCost.select!(file.all(), c);
+}

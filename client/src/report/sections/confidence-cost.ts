@@ -1,0 +1,172 @@
+// Report section of "the query cost of confidence": per setting, median L2 against top-1 queries
+// of each realistic attacker beside the shortcut's median at its budget, the share of final points
+// adversarial at level P_a by fresh votes, and the findings the issue's targets ask about.
+import { type ConfidenceCostConfig, type ConfidenceCostRecord, confidenceCost, costCheckpoints } from '../../experiments/records/confidence-cost.js';
+import { l2At, median } from '../../summary.js';
+import { lineChart, type Series } from '../charts.js';
+import { type Figure, writeCsv, writeFigure } from '../figures.js';
+import type { Finding } from '../findings.js';
+import { defineSection } from '../section.js';
+import { table } from '../table.js';
+
+/** An attacker as the figures and tables name it: the attack, and ℓ for the fixed-repeats oracle. */
+const attackerName = (r: Pick<ConfidenceCostRecord, 'attack' | 'oracle' | 'repeats'>) =>
+  r.oracle === 'repeated' ? `${r.attack} ℓ=${r.repeats}` : r.oracle === 'shortcut' ? `${r.attack} shortcut` : r.attack;
+
+export interface CostRow {
+  model: string;
+  sigma: number;
+  n: number;
+  attacker: string;
+  oracle: string;
+  budget: number;
+  /** Images the smoothed classifier answers correctly at level (the attack could start). */
+  attacked: number;
+  /** Median over attacked images of the final L2 (∞ when nothing was returned: the median is the L2 half the images reach). */
+  medianL2: number | null;
+  medianL2At2000: number | null;
+  medianL2At10000: number | null;
+  /** Share of attacked images whose final point is adversarial at level P_a by fresh votes. */
+  atLevel: number | null;
+  medianProbAdversarial: number | null;
+  /** medianL2 ÷ the best shortcut attack's median L2 on the same setting and n. */
+  vsShortcut: number | null;
+}
+
+const finite = (x: number | null) => (x !== null && Number.isFinite(x) ? x : null);
+const medianOrInf = (v: number[]) => (v.length ? median(v) : null);
+
+export function summarizeCost(records: ConfidenceCostRecord[], Pa: number): CostRow[] {
+  const groups = new Map<string, ConfidenceCostRecord[]>();
+  for (const r of records) {
+    const k = `${r.model}|${r.sigma}|${r.n}|${attackerName(r)}|${r.budget}`;
+    groups.set(k, [...(groups.get(k) ?? []), r]);
+  }
+  const rows = [...groups.values()].map((rs): CostRow => {
+    const attacked = rs.filter((r) => !r.misclassified);
+    const final = (r: ConfidenceCostRecord) => (r.success && r.l2 !== null ? r.l2 : Infinity);
+    const at = (q: number) => (q <= rs[0].budget ? finite(medianOrInf(attacked.map((r) => l2At(r, q) ?? Infinity))) : null);
+    const probs = attacked.map((r) => r.assessment?.probAdversarial ?? 0);
+    return {
+      model: rs[0].model, sigma: rs[0].sigma, n: rs[0].n, attacker: attackerName(rs[0]), oracle: rs[0].oracle, budget: rs[0].budget,
+      attacked: attacked.length,
+      medianL2: finite(medianOrInf(attacked.map(final))),
+      medianL2At2000: at(2000),
+      medianL2At10000: at(10_000),
+      atLevel: attacked.length ? probs.filter((p) => p >= Pa).length / attacked.length : null,
+      medianProbAdversarial: medianOrInf(probs),
+      vsShortcut: null,
+    };
+  });
+  for (const r of rows) {
+    const best = bestShortcut(rows, r);
+    r.vsShortcut = r.oracle !== 'shortcut' && best?.medianL2 && r.medianL2 !== null ? r.medianL2 / best.medianL2 : null;
+  }
+  return rows;
+}
+
+/** The shortcut attack with the smallest median L2 on r's setting and n. */
+function bestShortcut(rows: CostRow[], r: Pick<CostRow, 'model' | 'sigma' | 'n'>): CostRow | undefined {
+  return rows
+    .filter((s) => s.oracle === 'shortcut' && s.model === r.model && s.sigma === r.sigma && s.n === r.n && s.medianL2 !== null)
+    .sort((a, b) => a.medianL2! - b.medianL2!)[0];
+}
+
+/** Per setting and n, the realistic attacker with the most final points at level (then the smaller L2). */
+export function bestRealistic(rows: CostRow[]): CostRow[] {
+  const out = new Map<string, CostRow>();
+  for (const r of rows.filter((r) => r.oracle !== 'shortcut')) {
+    const k = `${r.model}|${r.sigma}|${r.n}`;
+    const b = out.get(k);
+    if (!b || (r.atLevel ?? 0) > (b.atLevel ?? 0) || ((r.atLevel ?? 0) === (b.atLevel ?? 0) && (r.medianL2 ?? Infinity) < (b.medianL2 ?? Infinity))) out.set(k, r);
+  }
+  return [...out.values()];
+}
+
+const settingName = (s: { model: string; sigma: number }) => `${s.model} σ=${s.sigma}`;
+const f3 = (x: number | null) => (x === null ? '–' : x.toFixed(3));
+const pct = (x: number | null) => (x === null ? '–' : `${(100 * x).toFixed(0)}%`);
+
+/** The findings the query-cost experiment decides (the issue's targets), for findings.json and the report. */
+export function confidenceCostFindings(records: ConfidenceCostRecord[], c: ConfidenceCostConfig | undefined): Finding[] {
+  if (!c || records.length === 0) return [];
+  const rows = summarizeCost(records, c.Pa);
+  const best = bestRealistic(rows);
+  const level = best.map((b) => ({ b, ok: (b.atLevel ?? 0) >= 0.9 }));
+  const dist = best.map((b) => ({ b, s: bestShortcut(rows, b), ratio: b.medianL2At10000 !== null && bestShortcut(rows, b)?.medianL2 ? b.medianL2At10000 / bestShortcut(rows, b)!.medianL2! : null }));
+  const verdict = (oks: boolean[]): Finding['verdict'] => (oks.length === 0 ? 'no data' : oks.every(Boolean) ? 'reproduced' : oks.some(Boolean) ? 'partly' : 'not reproduced');
+  return [
+    {
+      id: 'confidence-at-level',
+      paper: `A top-1-only attacker can return points adversarial at level P_a = ${c.Pa} by fresh votes (target: ≥ 90% of final points for the best noise-aware attack of each setting; the shortcut's points mostly are not).`,
+      verdict: verdict(level.map((l) => l.ok)),
+      evidence: level.map(({ b }) => `${settingName(b)} n=${b.n}: ${b.attacker} ${pct(b.atLevel)} of ${b.attacked}`).join('; '),
+    },
+    {
+      id: 'confidence-cost',
+      paper: `The realistic attacker's median L2 at 10,000 top-1 queries is at most 1.1× the shortcut attack's at ${c.shortcut.budget.toLocaleString('en')} points.`,
+      verdict: verdict(dist.filter((d) => d.ratio !== null).map((d) => d.ratio! <= 1.1)),
+      evidence: dist.map(({ b, s, ratio }) => `${settingName(b)} n=${b.n}: ${b.attacker} ${f3(b.medianL2At10000)} vs ${s?.attacker ?? '–'} ${f3(s?.medianL2 ?? null)} (×${f3(ratio)})`).join('; '),
+    },
+  ];
+}
+
+export async function confidenceCostFigures(dir: string, records: ConfidenceCostRecord[], c: ConfidenceCostConfig): Promise<Figure[]> {
+  const rows = summarizeCost(records, c.Pa);
+  writeCsv(dir, 'confidence-cost-summary.csv', rows as unknown as Record<string, unknown>[]);
+  const checkpoints = costCheckpoints(c);
+  const nMax = Math.max(...c.ns.map((x) => x.n));
+  const figures: Figure[] = [];
+  for (const s of c.settings) {
+    const series: Series[] = [];
+    for (const { n } of c.ns) {
+      const rs = records.filter((r) => r.model === s.model && r.sigma === s.sigma && r.n === n && !r.misclassified);
+      for (const name of [...new Set(rs.map(attackerName))]) {
+        const mine = rs.filter((r) => attackerName(r) === name);
+        const shortcut = mine[0].oracle === 'shortcut';
+        // Median over attacked images of the best L2 within q queries; ∞ (no point yet) counts.
+        const at = (q: number) => median(mine.map((r) => l2At(r, q) ?? Infinity)) ?? Infinity;
+        series.push(
+          shortcut
+            ? // A reference, not a competitor: drawn in near-black, apart from the attack colours.
+              { name: `${name} (${mine[0].budget.toLocaleString('en')} points) n=${n}`, points: [[mine[0].budget, at(mine[0].budget)]], scatter: true, color: n === nMax && c.ns.length > 1 ? '#777777' : '#222222' }
+            : { name: `${name} n=${n}`, points: checkpoints.filter((q) => q <= mine[0].budget).map((q) => [q, at(q)]), dashed: n === nMax && c.ns.length > 1 },
+        );
+      }
+    }
+    if (series.length === 0) continue;
+    const slug = `${s.model}-s${s.sigma}`.replace(/[^A-Za-z0-9._-]/g, '_');
+    figures.push(
+      await writeFigure(dir, `cost-${slug}`, `The query cost of confidence: ${settingName(s)}`,
+        `Median L2 (over the images the smoothed classifier answers correctly) of the best point each realistic attacker holds within q top-1 queries, at level P_a = ${c.Pa}; the final point is the one its fresh sequential test confirmed. Points: the paper's shortcut attacks at ${c.shortcut.budget.toLocaleString('en')} evaluator votes calls. A missing point: fewer than half the images had one.`,
+        await lineChart({ title: `${settingName(s)}: median L2 vs top-1 queries (P_a = ${c.Pa})`, xLabel: 'top-1 queries (log)', yLabel: 'median L2 distortion', series, xLog: true, width: 820 })),
+    );
+  }
+  return figures;
+}
+
+export const confidenceCostSection = defineSection({
+  experiment: confidenceCost,
+  title: 'The query cost of confidence',
+  async build(ctx, config, records) {
+    const rows = summarizeCost(records, config.Pa);
+    const found = confidenceCostFindings(records, config);
+    const docs = {
+      attacker: 'the attack; "shortcut": the paper’s simulation (one evaluator votes call per point); "ℓ=k": a plain attack on k paid answers per point; otherwise a noise-aware attack deciding through its sequential test',
+      oracle: 'sequential: the attack’s own sequential test on paid top-1 answers; repeated: ℓ answers per point; shortcut: ⌈n·P_a⌉ wrong micro-decisions of one votes call',
+      budget: 'top-1 queries (shortcut: points) each run may spend',
+      attacked: 'images the smoothed classifier answers correctly (the others need no attack)',
+      medianL2: 'median over attacked images of the final L2 (an image without a final point counts as ∞)',
+      medianL2At2000: 'the same for the best point held within 2,000 queries',
+      medianL2At10000: 'the same within 10,000 queries',
+      atLevel: `share of attacked images whose final point is adversarial at level P_a = ${config.Pa} by ${config.assessSamples.toLocaleString('en')} fresh votes (eq. 4)`,
+      medianProbAdversarial: 'median eq. (4) probability of the final points (0 when none)',
+      vsShortcut: 'median L2 ÷ the best shortcut attack’s on the same setting and n',
+    };
+    const list = found.map((f) => `<li><b>${f.verdict}</b>: ${f.paper} <i>${f.evidence}</i></li>`).join('');
+    return {
+      figures: await confidenceCostFigures(ctx.dir, records, config),
+      html: `<p>What a real attacker pays, in top-1 queries, to return points that are adversarial at level P_a by fresh votes, beside the paper's shortcut. Noise-aware attacks decide every point through a sequential test (Wald's SPRT, error α on the level) and confirm their final point on fresh answers.</p><ul>${list}</ul>${table(rows as unknown as Record<string, unknown>[], docs)}`,
+    };
+  },
+});
