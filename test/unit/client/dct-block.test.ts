@@ -33,3 +33,34 @@ test('lowFrequencyImage is an isometry onto the k×k lowest frequencies', () => 
   const back = dct2(ia, shape);
   for (let i = 0; i < 28; i++) for (let j = 0; j < 28; j++) if (i >= 9 || j >= 9) assert.ok(Math.abs(back[i * 28 + j]) < 1e-5);
 });
+
+test("SurFree's 'block-low' basis: the low half of each 8×8 block's frequencies, only where the image has content", async () => {
+  const { _blockLowMask } = await import('../../../client/src/attacks/surfree.js');
+  const shape = [1, 16, 20] as const; // tiles: 2 rows × 3 columns, the last column 4 wide
+  const x = new Float32Array(16 * 20);
+  // Content in the top-left tile and the partial top-right tile only; the rest stays black (DCT 0).
+  for (let i = 0; i < 8; i++) for (let j = 0; j < 8; j++) x[i * 20 + j] = Rng.seeded(i * 8 + j).nextUint32() / 2 ** 32;
+  for (let i = 0; i < 8; i++) for (let j = 16; j < 20; j++) x[i * 20 + j] = 0.5 + 0.01 * i;
+  const dct = blockDct2(x, shape);
+  const mask = _blockLowMask(dct, shape, 0.5);
+  const tile = (i0: number, j0: number, bh: number, bw: number) => {
+    const cells: number[] = [];
+    for (let i = 0; i < bh; i++) for (let j = 0; j < bw; j++) cells.push(mask[(i0 + i) * 20 + j0 + j]);
+    return cells;
+  };
+  // The full tile: 32 of 64 frequencies, all of them low (i + j ≤ 7), DC included.
+  const tl = tile(0, 0, 8, 8);
+  assert.equal(tl.reduce((a, b) => a + b, 0), 32);
+  for (let i = 0; i < 8; i++) for (let j = 0; j < 8; j++) if (tl[i * 8 + j]) assert.ok(i + j <= 7, `(${i}, ${j}) is not low`);
+  assert.equal(tl[0], 1);
+  // Black tiles get no direction at all.
+  assert.deepEqual(tile(0, 8, 8, 8), new Array(64).fill(0));
+  assert.deepEqual(tile(8, 0, 8, 8), new Array(64).fill(0));
+  // The partial tile (8×4, varying only down its rows) keeps only low frequencies where its DCT is non-zero.
+  const tr = tile(0, 16, 8, 4);
+  for (let i = 0; i < 8; i++) for (let j = 0; j < 4; j++) {
+    const nonzero = dct[i * 20 + 16 + j] !== 0;
+    if (tr[i * 4 + j]) assert.ok(nonzero && i + j <= 7);
+  }
+  assert.ok(tr[0] === 1 && tr[4] === 1, 'DC and the first vertical frequency');
+});
