@@ -1,6 +1,6 @@
 // The figures of "attacks that beat RS with top-1 answers only" (issue 12), in one place:
 //  1. From a results folder's query-cost experiment (confidence-cost.jsonl): per setting and n, the
-//     best realistic attacker's share of final points adversarial at level P_a by fresh votes
+//     best noise-aware attacker's share of final points adversarial at level P_a by fresh votes
 //     (target ≥ 90%), its median L2 at 10,000 top-1 queries ÷ the best shortcut attack's at its
 //     budget (target ≤ 1.1), and what the runs cost (top-1 queries, forward passes, attack time).
 //  2. Live, in-process: every noise-aware attack of the registry under RS at n = 1 (each answer one
@@ -19,7 +19,7 @@ import type { Attack } from '../client/src/attacks/attack.js';
 import { confidenceCost } from '../client/src/experiments/records/confidence-cost.js';
 import { CountingOracle } from '../client/src/oracle.js';
 import { reportContext } from '../client/src/report/report.js';
-import { bestRealistic, confidenceCostFindings, summarizeCost } from '../client/src/report/sections/confidence-cost.js';
+import { bestNoiseAware, confidenceCostFindings, summarizeCost } from '../client/src/report/sections/confidence-cost.js';
 import { formatTable } from '../client/src/summary.js';
 import { LocalOracle } from '../test/helpers/oracle-local.js';
 
@@ -44,14 +44,14 @@ const records = ctx.records(confidenceCost);
 if (!config || records.length === 0) console.log(`${args.results}: no query-cost runs (run: rs-arena experiment --preset paper-fmnist --only confidence-cost)`);
 else {
   const rows = summarizeCost(records, config.Pa);
-  const best = bestRealistic(rows);
+  const best = bestNoiseAware(rows);
   const shortcutOf = (b: (typeof rows)[number]) => rows.filter((s) => s.oracle === 'shortcut' && s.model === b.model && s.sigma === b.sigma && s.n === b.n && s.medianL2 !== null).sort((a, c) => a.medianL2! - c.medianL2!)[0];
   const table = best.map((b) => {
     const s = shortcutOf(b);
     const ratio = b.medianL2At10000 !== null && s?.medianL2 ? b.medianL2At10000 / s.medianL2 : null;
     return { model: b.model, sigma: b.sigma, n: b.n, attacker: b.attacker, attacked: b.attacked, atLevel: b.atLevel, medianL2At10000: b.medianL2At10000, shortcut: s?.attacker ?? null, shortcutL2: s?.medianL2 ?? null, shortcutAtLevel: s?.atLevel ?? null, ratio };
   });
-  console.log(`${args.results}: the best realistic attacker per setting (P_a = ${config.Pa}); targets: at level ≥ 90%, L2 @10k ÷ shortcut ≤ 1.1`);
+  console.log(`${args.results}: the best noise-aware attacker per setting (P_a = ${config.Pa}); targets: at level ≥ 90%, L2 @10k ÷ shortcut ≤ 1.1`);
   console.log(formatTable(
     ['setting', 'n', 'attacker', 'attacked', 'at level', 'L2 @10k', `shortcut @${config.shortcut.budget}`, 'its at level', 'ratio'],
     table.map((t) => [`${t.model} σ=${t.sigma}`, t.n, t.attacker, t.attacked, pct(t.atLevel), f3(t.medianL2At10000), `${t.shortcut ?? '–'} ${f3(t.shortcutL2)}`, pct(t.shortcutAtLevel), f3(t.ratio)]),

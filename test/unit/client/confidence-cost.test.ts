@@ -107,3 +107,20 @@ test('summary: medians count an image without a final point as ∞; at level ove
   assert.equal(g2['confidence-at-level'].verdict, 'reproduced');
   assert.equal(g2['confidence-cost'].verdict, 'reproduced'); // 1.6 / 1.5 ≤ 1.1
 });
+
+test('variants of one attack stay apart; the targets look at noise-aware attackers only', () => {
+  const variant = (image: number, l2: number, p: number) => ({ ...rec('geoda-seq', 'sequential', image, l2, p), attackOptions: { Pa: 0.8, searchAlpha: 0.25 }, key: `v${image}` });
+  const repeated = (image: number) => ({ ...rec('rays', 'repeated', image, 0.5, 1), repeats: 5, key: `r${image}` });
+  const records = [
+    rec('geoda-seq', 'sequential', 0, 2.0, 0.95), rec('geoda-seq', 'sequential', 1, 2.2, 0.5),
+    variant(0, 3.0, 0.9), variant(1, 3.1, 0.9),
+    repeated(0), repeated(1),
+    rec('rays', 'shortcut', 0, 2.0, 0.4), rec('rays', 'shortcut', 1, 2.0, 0.4),
+  ];
+  const rows = summarizeCost(records, 0.8);
+  assert.deepEqual(rows.map((r) => r.attacker).sort(), ['geoda-seq', 'geoda-seq[searchAlpha=0.25]', 'rays shortcut', 'rays ℓ=5']);
+  // rays ℓ=5 has every point at level and the smallest L2, but it is not noise-aware: the variant (100%) is the best.
+  const f = Object.fromEntries(confidenceCostFindings(records, config).map((x) => [x.id, x]));
+  assert.match(f['confidence-at-level'].evidence, /geoda-seq\[searchAlpha=0\.25\] 100% of 2/);
+  assert.equal(f['confidence-at-level'].verdict, 'reproduced');
+});
