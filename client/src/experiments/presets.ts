@@ -140,8 +140,8 @@ export const PRESETS: Record<string, unknown> = {
     'binary-search': { model: 'imagenet-mobilenetv2-int8', sigma: 0.05, image: 1, ns: [1, 10], repeats: 30, tolerance: 0.01, tMax: 2.5, boundarySamples: 200 },
     // The query cost of confidence on ImageNet, sized for 2 cores without VNNI (about 100 passes/s):
     // every image at n = 1 (one noisy pass per answer), 4 at n = 10; about 0.4 million passes. RayS
-    // rather than GeoDA: GeoDA's probes are full 224×224 inverse DCTs in JS (about one query per
-    // second here, measured), RayS's are sign flips.
+    // rather than GeoDA: each GeoDA probe at 224×224 is a low-frequency inverse DCT in JS (about
+    // 80 ms here), RayS's are sign flips.
     'confidence-cost': {
       settings: [{ model: 'imagenet-mobilenetv2-int8', sigma: 0.05 }, { model: 'imagenet-squeezenet1.1', sigma: 0.05 }],
       ns: [{ n: 1, images: 16 }, { n: 10, images: 4 }],
