@@ -8,6 +8,15 @@ export interface ModelOptions {
   maxBatch?: number;
   /** onnxruntime intra-op threads (default: onnxruntime's choice, one per core). */
   threads?: number;
+  /**
+   * Whether idle intra-op threads spin (onnxruntime's default) or sleep. The calling thread is
+   * Node's event loop and runs one share of each operator itself, so a spinning pool thread takes
+   * the core that HTTP, noise and the next batch need between runs (measured: 2 spinning threads
+   * made n = 1 six times slower).
+   */
+  spinning?: boolean;
+  /** onnxruntime's CPU memory arena (default on): off returns activation memory between runs. */
+  arena?: boolean;
 }
 
 export class OnnxModel {
@@ -39,10 +48,7 @@ export class OnnxModel {
 
   static async load(model: ResolvedModel, options: ModelOptions = {}): Promise<OnnxModel> {
     if (model.status !== 'ok') throw new Error(model.problem);
-    const session = await ort.InferenceSession.create(model.path, {
-      graphOptimizationLevel: 'all',
-      ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
-    });
+    const session = await ort.InferenceSession.create(model.path, sessionOptions(options));
     const { input, output } = model.entry;
     if (!session.inputNames.includes(input.name)) {
       throw new Error(`model ${model.entry.id}: ONNX inputs are [${session.inputNames}], manifest says "${input.name}"`);
@@ -99,6 +105,22 @@ export class OnnxModel {
   async close(): Promise<void> {
     await this.session.release();
   }
+}
+
+/**
+ * onnxruntime session settings: all graph optimizations; sequential execution (these models are
+ * one chain of operators, so an inter-op pool would only add threads); intra-op threads and
+ * spinning as tuned per model (server/src/tuning.ts).
+ */
+export function sessionOptions(options: ModelOptions): ort.InferenceSession.SessionOptions {
+  return {
+    graphOptimizationLevel: 'all',
+    executionMode: 'sequential',
+    interOpNumThreads: 1,
+    ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
+    ...(options.arena === false ? { enableCpuMemArena: false } : {}),
+    ...(options.spinning === undefined ? {} : { extra: { session: { intra_op: { allow_spinning: options.spinning ? '1' : '0' } } } }),
+  };
 }
 
 /** Row-wise argmax; the first (lowest-index) maximum wins ties. */

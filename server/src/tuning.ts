@@ -1,0 +1,47 @@
+// How each model is run, per model id: onnxruntime's intra-op threads, whether idle threads spin,
+// its memory arena, and the scheduler's preferred batch size. The values are measured, not
+// guessed: `npm run bench:server -- --write-tuning` searches the raw limit over batch sizes and
+// thread settings on this machine and writes server/config/tuning.json. They are committed rather
+// than measured at each model load because a load-time probe takes seconds for an ImageNet model,
+// is at the mercy of whatever else runs at that moment, and would slow every server start.
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import type { ModelOptions } from './model.js';
+import { defaultBatchSize, type SchedulerOptions } from './scheduler.js';
+
+export const ModelTuning = z.object({
+  threads: z.number().int().min(1).max(256).optional(),
+  spinning: z.boolean().optional(),
+  arena: z.boolean().optional(),
+  batchSize: z.number().int().min(1).max(4096).optional(),
+});
+export type ModelTuning = z.infer<typeof ModelTuning>;
+
+export const TuningFile = z.object({
+  /** How the figures were obtained. */
+  source: z.string().optional(),
+  models: z.record(z.string(), ModelTuning).default({}),
+});
+export type TuningFile = z.infer<typeof TuningFile>;
+
+export const TUNING_FILE = new URL('../config/tuning.json', import.meta.url);
+
+let committed: TuningFile | undefined;
+
+/** The committed tuning (read once). */
+export function loadTuning(): TuningFile {
+  committed ??= TuningFile.parse(JSON.parse(readFileSync(TUNING_FILE, 'utf8')));
+  return committed;
+}
+
+/**
+ * The session and scheduler settings for a model: its tuned values, with the operator's explicit
+ * `threads` (config or RS_ARENA_THREADS) first; a model without an entry gets onnxruntime's
+ * defaults and a batch size from its input size.
+ */
+export function tuningFor(modelId: string, inputSize: number, override: ModelOptions = {}, tuning: TuningFile = loadTuning()): { model: ModelOptions; scheduler: SchedulerOptions } {
+  const t = tuning.models[modelId] ?? {};
+  const model: ModelOptions = { ...(t.threads ? { threads: t.threads } : {}), ...(t.spinning !== undefined ? { spinning: t.spinning } : {}), ...(t.arena !== undefined ? { arena: t.arena } : {}) };
+  for (const [k, v] of Object.entries(override)) if (v !== undefined) (model as Record<string, unknown>)[k] = v;
+  return { model, scheduler: { batchSize: t.batchSize ?? defaultBatchSize(inputSize), depth: 1 } };
+}
