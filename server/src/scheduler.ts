@@ -280,31 +280,28 @@ export class Scheduler {
   }
 
   /**
-   * Fills `buf` round-robin across keys: each turn gives the next key with drawable work a share of
-   * the room left (an equal split among those keys), from its earliest drawable job.
+   * Fills `buf` round-robin across keys: in each round, every key with drawable work gets an equal
+   * share of the room left, from its earliest drawable job; rounds repeat while room and work
+   * remain. The ring position carries over, so the next batch starts with the next key.
    */
   private form(buf: Float32Array): { size: number; segments: Segment[] } {
     const segments: Segment[] = [];
     const taken = new Map<Job, number>();
+    const pick = (key: string) => this.lanes.get(key)!.find((j) => this.drawable(j) && (taken.get(j) ?? 0) < (j.spec.maxPerRun ?? Infinity));
     let size = 0;
-    let idle = 0; // consecutive keys that had nothing drawable
-    while (size < this.batchSize && this.order.length > 0 && idle < this.order.length) {
-      if (this.turn >= this.order.length) this.turn = 0;
-      const key = this.order[this.turn];
-      this.turn++;
-      const job = this.lanes.get(key)!.find((j) => this.drawable(j) && (taken.get(j) ?? 0) < (j.spec.maxPerRun ?? Infinity));
-      if (!job) {
-        idle++;
-        continue;
+    while (size < this.batchSize) {
+      const active = this.order.filter((k) => pick(k) !== undefined).length;
+      if (active === 0) break;
+      const share = Math.ceil((this.batchSize - size) / active);
+      for (let t = 0, ring = this.order.length; t < ring && size < this.batchSize; t++) {
+        if (this.turn >= this.order.length) this.turn = 0;
+        const job = pick(this.order[this.turn++]);
+        if (!job) continue;
+        const room = Math.min(share, this.batchSize - size, (job.spec.maxPerRun ?? Infinity) - (taken.get(job) ?? 0));
+        const drawn = this.draw(job, buf, size, room, segments);
+        taken.set(job, (taken.get(job) ?? 0) + drawn);
+        size += drawn;
       }
-      idle = 0;
-      let active = 0;
-      for (const k of this.order) if (this.lanes.get(k)!.some((j) => this.drawable(j))) active++;
-      const share = Math.max(1, Math.ceil((this.batchSize - size) / Math.max(1, active)));
-      const room = Math.min(share, this.batchSize - size, (job.spec.maxPerRun ?? Infinity) - (taken.get(job) ?? 0));
-      const drawn = this.draw(job, buf, size, room, segments);
-      taken.set(job, (taken.get(job) ?? 0) + drawn);
-      size += drawn;
     }
     return { size, segments };
   }
