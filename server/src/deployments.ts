@@ -10,7 +10,7 @@ import { HttpError, badRequest, notFound } from './errors.js';
 import { OnnxModel, type ModelOptions } from './model.js';
 import { RemoteModel } from './remote-model.js';
 import { Scheduler } from './scheduler.js';
-import { tuningFor } from './tuning.js';
+import { tuningFor, type TuningFile } from './tuning.js';
 import { DefenseSpecError, type Defense } from './defense.js';
 import { createDefense, defenseNameOf } from './defenses/index.js';
 
@@ -89,6 +89,8 @@ export class DeploymentRegistry {
     private readonly catalog: Catalog,
     private readonly modelOptions: ModelOptions = {},
     private readonly limits?: DeploymentLimits,
+    /** Per-model session and batch settings (tuning.ts). */
+    private readonly tuning: TuningFile = { models: {} },
   ) {}
 
   /** Loads (or reuses) the model and registers the deployment. */
@@ -145,7 +147,7 @@ export class DeploymentRegistry {
       } else {
         if (resolved.status !== 'ok') return Promise.reject(new HttpError(400, 'model_unavailable', resolved.problem!));
         // The model's one scheduler: every deployment on it shares its batches (scheduler.ts).
-        const tuned = tuningFor(id, resolved.inputSize, this.modelOptions);
+        const tuned = tuningFor(id, resolved.inputSize, this.tuning, this.modelOptions);
         pending = OnnxModel.load(resolved, tuned.model).then((m) => (Scheduler.of(m, tuned.scheduler), m));
       }
       this.models.set(cacheKey, pending);

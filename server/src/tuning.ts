@@ -5,6 +5,7 @@
 // than measured at each model load because a load-time probe takes seconds for an ImageNet model,
 // is at the mercy of whatever else runs at that moment, and would slow every server start.
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { ModelOptions } from './model.js';
 import { defaultBatchSize, type SchedulerOptions } from './scheduler.js';
@@ -24,14 +25,19 @@ export const TuningFile = z.object({
 });
 export type TuningFile = z.infer<typeof TuningFile>;
 
-export const TUNING_FILE = new URL('../config/tuning.json', import.meta.url);
+export const TUNING_FILE = fileURLToPath(new URL('../config/tuning.json', import.meta.url));
 
-let committed: TuningFile | undefined;
-
-/** The committed tuning (read once). */
-export function loadTuning(): TuningFile {
-  committed ??= TuningFile.parse(JSON.parse(readFileSync(TUNING_FILE, 'utf8')));
-  return committed;
+/** A tuning file (default: the committed one); an invalid one is an error naming the file and field. */
+export function loadTuning(file: string = TUNING_FILE): TuningFile {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new Error(`cannot read tuning file ${file}: ${(err as Error).message}`);
+  }
+  const parsed = TuningFile.safeParse(raw);
+  if (!parsed.success) throw new Error(`invalid tuning file ${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return parsed.data;
 }
 
 /**
@@ -39,7 +45,7 @@ export function loadTuning(): TuningFile {
  * `threads` (config or RS_ARENA_THREADS) first; a model without an entry gets onnxruntime's
  * defaults and a batch size from its input size.
  */
-export function tuningFor(modelId: string, inputSize: number, override: ModelOptions = {}, tuning: TuningFile = loadTuning()): { model: ModelOptions; scheduler: SchedulerOptions } {
+export function tuningFor(modelId: string, inputSize: number, tuning: TuningFile, override: ModelOptions = {}): { model: ModelOptions; scheduler: SchedulerOptions } {
   const t = tuning.models[modelId] ?? {};
   const model: ModelOptions = { ...(t.threads ? { threads: t.threads } : {}), ...(t.spinning !== undefined ? { spinning: t.spinning } : {}), ...(t.arena !== undefined ? { arena: t.arena } : {}) };
   for (const [k, v] of Object.entries(override)) if (v !== undefined) (model as Record<string, unknown>)[k] = v;
