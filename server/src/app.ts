@@ -47,6 +47,7 @@ export async function buildApp(config: ServerConfig, options: BuildOptions = {})
       { threads: config.threads },
       { bodyLimitBytes: config.bodyLimitBytes, clientForwardPasses: config.maxForwardPasses.client },
       loadTuning(config.tuningFile),
+      config.modelThreads,
     ),
     keys: new KeyStore(),
     ledger: state.ledger,

@@ -9,6 +9,7 @@ import type { DeploymentInfo, DeploymentSpec } from '@rs-arena/shared/api';
 import { HttpError, badRequest, notFound } from './errors.js';
 import { OnnxModel, type ModelOptions } from './model.js';
 import { RemoteModel } from './remote-model.js';
+import { ThreadedModel } from './model-thread.js';
 import { Scheduler } from './scheduler.js';
 import { tuningFor, type TuningFile } from './tuning.js';
 import { DefenseSpecError, type Defense } from './defense.js';
@@ -91,6 +92,8 @@ export class DeploymentRegistry {
     private readonly limits?: DeploymentLimits,
     /** Per-model session and batch settings (tuning.ts). */
     private readonly tuning: TuningFile = { models: {} },
+    /** Each local model's session in its own thread (model-thread.ts). */
+    private readonly threads = false,
   ) {}
 
   /** Loads (or reuses) the model and registers the deployment. */
@@ -148,7 +151,9 @@ export class DeploymentRegistry {
         if (resolved.status !== 'ok') return Promise.reject(new HttpError(400, 'model_unavailable', resolved.problem!));
         // The model's one scheduler: every deployment on it shares its batches (scheduler.ts).
         const tuned = tuningFor(id, resolved.inputSize, this.tuning, this.modelOptions);
-        pending = OnnxModel.load(resolved, tuned.model).then((m) => (Scheduler.of(m, tuned.scheduler), m));
+        pending = this.threads
+          ? ThreadedModel.load(resolved, tuned.model).then((m) => (Scheduler.of(m, { ...tuned.scheduler, depth: 2 }), m))
+          : OnnxModel.load(resolved, tuned.model).then((m) => (Scheduler.of(m, tuned.scheduler), m));
       }
       this.models.set(cacheKey, pending);
       pending.catch(() => this.models.delete(cacheKey));

@@ -19,7 +19,11 @@ const FILL_VALUES = 1 << 19;
 export interface SchedulerOptions {
   /** Noisy copies per model run when enough work is queued (the model's preferred batch size). */
   batchSize?: number;
-  /** Model runs in flight at once: 1 for an in-process session (its run holds the event loop), more for a remote model. */
+  /**
+   * Model runs in flight at once, each with its own batch buffer: 1 for an in-process session (its
+   * run holds the event loop), 2 for a session in its own thread (the next batch is drawn while
+   * the current one runs), the connection count for a remote model.
+   */
   depth?: number;
 }
 
@@ -186,7 +190,8 @@ export class Scheduler {
 
   private allocate(): Float32Array {
     this.buffers++;
-    return new Float32Array(this.batchSize * this.model.inputSize);
+    const values = this.batchSize * this.model.inputSize;
+    return this.model.allocate?.(values) ?? new Float32Array(values);
   }
 
   private async run(buf: Float32Array, size: number, segments: Segment[]): Promise<void> {

@@ -17,6 +17,8 @@ export interface BaseClassifier {
    * while the answers are awaited.
    */
   readonly copiesInput?: boolean;
+  /** Optional: where batch buffers should live (a model in another thread reads shared memory without a copy). */
+  allocate?(values: number): Float32Array;
 }
 
 export const ABSTAIN = -1;
