@@ -47,7 +47,6 @@ export async function buildApp(config: ServerConfig, options: BuildOptions = {})
       { threads: config.threads },
       { bodyLimitBytes: config.bodyLimitBytes, clientForwardPasses: config.maxForwardPasses.client },
       loadTuning(config.tuningFile),
-      config.modelThreads,
     ),
     keys: new KeyStore(),
     ledger: state.ledger,

@@ -32,11 +32,6 @@ export const ServerConfig = z.object({
   modelsDir: z.string().optional(),
   /** onnxruntime intra-op threads for every model, over the tuned ones (default: server/config/tuning.json, else onnxruntime's). */
   threads: z.number().int().min(1).max(256).optional(),
-  /**
-   * Each model's onnxruntime session in its own worker thread (model-thread.ts), so the event loop
-   * serves HTTP and draws noise while a batch runs; false: in-process, a run holds the event loop.
-   */
-  modelThreads: z.boolean().default(true),
   /** Per-model session and batch settings (default: the committed server/config/tuning.json). Env: RS_ARENA_TUNING. */
   tuningFile: z.string().optional(),
   /** Largest request body. */

@@ -92,8 +92,6 @@ export class DeploymentRegistry {
     private readonly limits?: DeploymentLimits,
     /** Per-model session and batch settings (tuning.ts). */
     private readonly tuning: TuningFile = { models: {} },
-    /** Each local model's session in its own thread (model-thread.ts). */
-    private readonly threads = false,
   ) {}
 
   /** Loads (or reuses) the model and registers the deployment. */
@@ -151,7 +149,7 @@ export class DeploymentRegistry {
         if (resolved.status !== 'ok') return Promise.reject(new HttpError(400, 'model_unavailable', resolved.problem!));
         // The model's one scheduler: every deployment on it shares its batches (scheduler.ts).
         const tuned = tuningFor(id, resolved.inputSize, this.tuning, this.modelOptions);
-        pending = this.threads
+        pending = tuned.thread
           ? ThreadedModel.load(resolved, tuned.model).then((m) => (Scheduler.of(m, { ...tuned.scheduler, depth: 2 }), m))
           : OnnxModel.load(resolved, tuned.model).then((m) => (Scheduler.of(m, tuned.scheduler), m));
       }

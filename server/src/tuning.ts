@@ -1,5 +1,6 @@
 // How each model is run, per model id: onnxruntime's intra-op threads, whether idle threads spin,
-// its memory arena, and the scheduler's preferred batch size. The values are measured, not
+// its memory arena, the scheduler's preferred batch size, and whether the session has its own
+// thread. The values are measured, not
 // guessed: `npm run bench:server -- --write-tuning` searches the raw limit over batch sizes and
 // thread settings on this machine and writes server/config/tuning.json. They are committed rather
 // than measured at each model load because a load-time probe takes seconds for an ImageNet model,
@@ -15,6 +16,8 @@ export const ModelTuning = z.object({
   spinning: z.boolean().optional(),
   arena: z.boolean().optional(),
   batchSize: z.number().int().min(1).max(4096).optional(),
+  /** The session in its own worker thread (model-thread.ts; default) or in the event loop's thread. */
+  thread: z.boolean().optional(),
 });
 export type ModelTuning = z.infer<typeof ModelTuning>;
 
@@ -45,9 +48,14 @@ export function loadTuning(file: string = TUNING_FILE): TuningFile {
  * `threads` (config or RS_ARENA_THREADS) first; a model without an entry gets onnxruntime's
  * defaults and a batch size from its input size.
  */
-export function tuningFor(modelId: string, inputSize: number, tuning: TuningFile, override: ModelOptions = {}): { model: ModelOptions; scheduler: SchedulerOptions } {
+export function tuningFor(
+  modelId: string,
+  inputSize: number,
+  tuning: TuningFile,
+  override: ModelOptions = {},
+): { model: ModelOptions; scheduler: SchedulerOptions; thread: boolean } {
   const t = tuning.models[modelId] ?? {};
   const model: ModelOptions = { ...(t.threads ? { threads: t.threads } : {}), ...(t.spinning !== undefined ? { spinning: t.spinning } : {}), ...(t.arena !== undefined ? { arena: t.arena } : {}) };
   for (const [k, v] of Object.entries(override)) if (v !== undefined) (model as Record<string, unknown>)[k] = v;
-  return { model, scheduler: { batchSize: t.batchSize ?? defaultBatchSize(inputSize), depth: 1 } };
+  return { model, scheduler: { batchSize: t.batchSize ?? defaultBatchSize(inputSize), depth: 1 }, thread: t.thread ?? true };
 }
