@@ -9,12 +9,18 @@ import type { ResolvedModel } from '@rs-arena/shared/catalog';
 import { OnnxModel, type ModelOptions } from './model.js';
 import type { BaseClassifier } from './smoothing.js';
 
+/** A batch: in shared buffer `shared` (registered once, see `allocate`), or in a transferred `buffer`. */
 interface RunMessage {
   id: number;
-  buffer: SharedArrayBuffer | ArrayBuffer;
+  shared?: number;
+  buffer?: ArrayBuffer;
   byteOffset: number;
   count: number;
-  scratch: boolean;
+}
+/** A shared buffer, sent once: posting a SharedArrayBuffer with every run costs more than the run at small batches. */
+interface BufferMessage {
+  register: number;
+  buffer: SharedArrayBuffer;
 }
 type Reply = { id: number; labels: Int32Array } | { id: number; error: string };
 
@@ -26,6 +32,8 @@ export class ThreadedModel implements BaseClassifier {
   private readonly pending = new Map<number, { resolve(l: Int32Array): void; reject(e: Error): void }>();
   private next = 0;
   private failure: Error | undefined;
+  /** Shared buffers the thread knows, by index. */
+  private readonly shared = new Map<SharedArrayBuffer, number>();
 
   private constructor(
     readonly model: ResolvedModel,
@@ -73,19 +81,23 @@ export class ThreadedModel implements BaseClassifier {
 
   /** Batch buffers in shared memory: the thread reads them where they are. */
   allocate(values: number): Float32Array {
-    return new Float32Array(new SharedArrayBuffer(values * 4));
+    const buffer = new SharedArrayBuffer(values * 4);
+    const register = this.shared.size;
+    this.shared.set(buffer, register);
+    this.worker.postMessage({ register, buffer } satisfies BufferMessage);
+    return new Float32Array(buffer);
   }
 
-  /** Top-1 labels (`batch` is never modified: the thread works on its own copy). Input outside shared memory is copied here. */
-  predict(batch: Float32Array, count: number, scratch = false): Promise<Int32Array> {
+  /** Top-1 labels (`batch` is never modified: the thread works on its own copy). Input outside `allocate`'s buffers is copied here. */
+  predict(batch: Float32Array, count: number): Promise<Int32Array> {
     if (this.failure) return Promise.reject(this.failure);
-    const shared = batch.buffer instanceof SharedArrayBuffer;
-    const view = shared ? batch : batch.slice(0, count * this.inputSize);
     const id = this.next++;
-    const message: RunMessage = { id, buffer: view.buffer, byteOffset: view.byteOffset, count, scratch };
+    const shared = this.shared.get(batch.buffer as SharedArrayBuffer);
+    const copy = shared === undefined ? batch.slice(0, count * this.inputSize) : undefined;
+    const message: RunMessage = copy ? { id, buffer: copy.buffer as ArrayBuffer, byteOffset: 0, count } : { id, shared, byteOffset: batch.byteOffset, count };
     return new Promise<Int32Array>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage(message, shared ? [] : [view.buffer as ArrayBuffer]);
+      this.worker.postMessage(message, copy ? [copy.buffer as ArrayBuffer] : []);
     });
   }
 
@@ -124,19 +136,23 @@ export async function serve(): Promise<void> {
   // One run at a time, in arrival order: the next message may arrive while a run waits to start,
   // and must not overwrite this thread's buffer under it.
   let queue = Promise.resolve();
-  port.on('message', (message: RunMessage) => {
-    queue = queue.then(() => run(message));
+  const shared: SharedArrayBuffer[] = [];
+  port.on('message', (message: RunMessage | BufferMessage) => {
+    if ('register' in message) shared[message.register] = message.buffer;
+    else queue = queue.then(() => run(message));
   });
-  async function run({ id, buffer, byteOffset, count, scratch }: RunMessage): Promise<void> {
+  async function run({ id, shared: index, buffer, byteOffset, count }: RunMessage): Promise<void> {
     try {
-      let batch = new Float32Array(buffer, byteOffset, count * m.inputSize);
-      if (buffer instanceof SharedArrayBuffer) {
-        if (own.length < batch.length) own = new Float32Array(batch.length);
-        own.set(batch);
-        batch = own.subarray(0, batch.length);
-        scratch = true;
+      let batch: Float32Array;
+      if (index === undefined) batch = new Float32Array(buffer!, byteOffset, count * m.inputSize);
+      else {
+        const values = new Float32Array(shared[index], byteOffset, count * m.inputSize);
+        if (own.length < values.length) own = new Float32Array(values.length);
+        own.set(values);
+        batch = own.subarray(0, values.length);
       }
-      const labels = await m.predict(batch, count, scratch);
+      // The batch is this thread's own (a copy or a transferred buffer): normalize in place.
+      const labels = await m.predict(batch, count, true);
       port.postMessage({ id, labels } satisfies Reply, [labels.buffer as ArrayBuffer]);
     } catch (err) {
       port.postMessage({ id, error: (err as Error).message } satisfies Reply);

@@ -71,6 +71,8 @@ interface Job {
   /** The current wave: copies still to draw per input, and the first input that has any. */
   todo: Uint32Array;
   cursor: number;
+  /** Copies of the current wave still to draw (the sum of `todo`). */
+  remaining: number;
   /** Copies drawn and not answered yet. */
   outstanding: number;
   /** Copies given to the model so far (what a cancellation reports). */
@@ -138,7 +140,7 @@ export class Scheduler {
       const answered = new Uint32Array(spec.count);
       const todo = spec.wave(counts, answered);
       if (!todo) return resolve({ counts, answered });
-      const job: Job = { spec, counts, answered, todo, cursor: 0, outstanding: 0, issued: 0, done: false, resolve, reject };
+      const job: Job = { spec, counts, answered, todo, cursor: 0, remaining: sum(todo), outstanding: 0, issued: 0, done: false, resolve, reject };
       const key = spec.key ?? '';
       let lane = this.lanes.get(key);
       if (!lane) {
@@ -174,6 +176,10 @@ export class Scheduler {
 
   private pump(): void {
     while (this.running < this.depth) {
+      // While a run is in flight, a further one starts only when a full batch is waiting: smaller
+      // work waits for the run to end and joins what arrives meanwhile (few large runs, not many
+      // small ones, when many small queries come in).
+      if (this.running > 0 && !this.fullBatchWaiting()) return;
       const buf = this.free.pop() ?? (this.buffers < this.depth ? this.allocate() : undefined);
       if (!buf) return;
       const { size, segments } = this.form(buf);
@@ -186,6 +192,17 @@ export class Scheduler {
       this.copies += size;
       void this.run(buf, size, segments);
     }
+  }
+
+  private fullBatchWaiting(): boolean {
+    let copies = 0;
+    for (const lane of this.lanes.values()) {
+      for (const job of lane) {
+        if (this.drawable(job)) copies += Math.min(job.remaining, job.spec.maxPerRun ?? Infinity);
+        if (copies >= this.batchSize) return true;
+      }
+    }
+    return false;
   }
 
   private allocate(): Float32Array {
@@ -241,6 +258,7 @@ export class Scheduler {
     if (!todo) return this.finish(job);
     job.todo = todo;
     job.cursor = 0;
+    job.remaining = sum(todo);
     this.skipDrawn(job);
     if (job.cursor >= todo.length && job.outstanding === 0) this.finish(job); // an empty wave
   }
@@ -331,6 +349,7 @@ export class Scheduler {
       }
       segments.push({ job, input, offset, copies });
       job.todo[input] -= copies;
+      job.remaining -= copies;
       drawn += copies;
       this.skipDrawn(job);
     }
@@ -343,6 +362,8 @@ export class Scheduler {
 }
 
 const schedulers = new WeakMap<BaseClassifier, Scheduler>();
+
+const sum = (a: Uint32Array) => a.reduce((x, y) => x + y, 0);
 
 /** Without a measured setting: the power of two nearest 2^21 input values per run, in [8, 128] (Fashion-MNIST 128, ImageNet 16). */
 export function defaultBatchSize(inputSize: number): number {

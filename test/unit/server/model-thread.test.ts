@@ -27,7 +27,7 @@ test('the thread answers as the in-process session, from shared and from plain m
   const shared = threaded.allocate(values.length);
   shared.set(values);
   // Two runs in flight at once, both from shared memory.
-  const [a, b] = await Promise.all([threaded.predict(shared, 64, true), threaded.predict(shared.subarray(0, 32 * 784), 32, true)]);
+  const [a, b] = await Promise.all([threaded.predict(shared, 64), threaded.predict(shared.subarray(0, 32 * 784), 32)]);
   assert.deepEqual(a, expected);
   assert.deepEqual(b, expected.subarray(0, 32));
   assert.deepEqual(shared, values, 'the shared batch is not modified');
