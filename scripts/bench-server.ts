@@ -304,8 +304,8 @@ for (const id of args.models!.split(',')) {
   const raw = await rawSearch(resolved, batches, SETTINGS, QUICK ? 0.5 : Math.max(1, SECONDS / 4));
   const top = best(raw);
   console.log(`\n${id}: raw onnxruntime forward passes/s (batch × session setting)`);
-  console.log(`  ${'batch'.padStart(6)} ${SETTINGS.map((s) => label(s).padStart(22)).join('')}`);
-  for (const b of batches) console.log(`  ${String(b).padStart(6)} ${SETTINGS.map((s) => raw.find((r) => r.batch === b && r.setting === s)!.passesPerSecond.toFixed(0).padStart(22)).join('')}`);
+  console.log(`  ${'batch'.padStart(6)} ${SETTINGS.map((s) => label(s).padStart(24)).join('')}`);
+  for (const b of batches) console.log(`  ${String(b).padStart(6)} ${SETTINGS.map((s) => raw.find((r) => r.batch === b && r.setting === s)!.passesPerSecond.toFixed(0).padStart(24)).join('')}`);
   console.log(`  best raw limit: ${top.passesPerSecond.toFixed(0)} passes/s (batch ${top.batch}, ${label(top.setting)})`);
   const limit = top.passesPerSecond;
   const input = float32ToBytes(Rng.seeded(2).fillUniform(new Float32Array(resolved.inputSize)));

@@ -200,11 +200,6 @@ export function earlyStopWaves(n: number, stop: EarlyStop, classes: number) {
   };
 }
 
-/** Whether an early-stopped input's votes say "adversarial": at least `stop.wrong` differ from the label. */
-export function stoppedWrong(counts: ArrayLike<number>, passes: number, stop: EarlyStop): boolean {
-  return passes - counts[stop.label] >= stop.wrong;
-}
-
 /** Index of the largest count; ties go to the lowest class index. */
 export function argmaxCounts(counts: ArrayLike<number>): number {
   let best = 0;
