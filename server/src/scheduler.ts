@@ -50,6 +50,14 @@ export interface JobSpec {
   /** The job may ask for more copies after a wave (early-stopping votes): an ordered one keeps its stream until complete. */
   multiWave?: boolean;
   /**
+   * For a generator whose draws depend on how fills are split (the JS ziggurat finishes its
+   * rejected draws at the end of each fill), the fills a request made before batching across
+   * requests: copies are filled in cells that never cross an input or a multiple of `fillGrid` in
+   * the job's copy order, and a cell is split only when it exceeds a whole batch. (The server's
+   * WASM generator draws whole copies, so any split gives the same noise and it needs none.)
+   */
+  fillGrid?: number;
+  /**
    * Copies to draw per input next, given the counts [count × classes] and answered copies per
    * input so far; null when the job is complete. Called first at submission, then each time all
    * the copies asked for have been answered.
@@ -141,6 +149,8 @@ export class Scheduler {
       const todo = spec.wave(counts, answered);
       if (!todo) return resolve({ counts, answered });
       const job: Job = { spec, counts, answered, todo, cursor: 0, remaining: sum(todo), outstanding: 0, issued: 0, done: false, resolve, reject };
+      this.skipDrawn(job);
+      if (job.remaining === 0) return resolve({ counts, answered });
       const key = spec.key ?? '';
       let lane = this.lanes.get(key);
       if (!lane) {
@@ -214,7 +224,12 @@ export class Scheduler {
   private async run(buf: Float32Array, size: number, segments: Segment[]): Promise<void> {
     let labels: Int32Array | undefined;
     let failure: unknown;
-    const answer = this.model.predict(buf.subarray(0, size * this.model.inputSize), size, true);
+    let answer: Promise<Int32Array>;
+    try {
+      answer = this.model.predict(buf.subarray(0, size * this.model.inputSize), size, true);
+    } catch (err) {
+      answer = Promise.reject(err);
+    }
     // A model that copies its input (remote) frees the buffer at once: the next batch is drawn
     // while this one's answers are on their way.
     if (this.model.copiesInput) {
@@ -260,7 +275,7 @@ export class Scheduler {
     job.cursor = 0;
     job.remaining = sum(todo);
     this.skipDrawn(job);
-    if (job.cursor >= todo.length && job.outstanding === 0) this.finish(job); // an empty wave
+    if (job.remaining === 0) this.finish(job); // an empty wave
   }
 
   private skipDrawn(job: Job): void {
@@ -310,7 +325,8 @@ export class Scheduler {
   private form(buf: Float32Array): { size: number; segments: Segment[] } {
     const segments: Segment[] = [];
     const taken = new Map<Job, number>();
-    const pick = (key: string) => this.lanes.get(key)!.find((j) => this.drawable(j) && (taken.get(j) ?? 0) < (j.spec.maxPerRun ?? Infinity));
+    const full = new Set<Job>(); // jobs whose next fill cell does not fit this batch
+    const pick = (key: string) => this.lanes.get(key)!.find((j) => this.drawable(j) && !full.has(j) && (taken.get(j) ?? 0) < (j.spec.maxPerRun ?? Infinity));
     let size = 0;
     while (size < this.batchSize) {
       const active = this.order.filter((k) => pick(k) !== undefined).length;
@@ -322,6 +338,7 @@ export class Scheduler {
         if (!job) continue;
         const room = Math.min(share, this.batchSize - size, (job.spec.maxPerRun ?? Infinity) - (taken.get(job) ?? 0));
         const drawn = this.draw(job, buf, size, room, segments);
+        if (drawn < room && this.drawable(job)) full.add(job);
         taken.set(job, (taken.get(job) ?? 0) + drawn);
         size += drawn;
       }
@@ -334,13 +351,21 @@ export class Scheduler {
     const { xs, sigma, noise } = job.spec;
     const d = this.model.inputSize;
     let drawn = 0;
+    const grid = job.spec.fillGrid;
     while (drawn < room && job.cursor < job.todo.length) {
       const input = job.cursor;
-      const copies = Math.min(room - drawn, job.todo[input]);
+      let copies = Math.min(room - drawn, job.todo[input]);
+      if (grid) {
+        const cell = Math.min(grid - ((job.issued + drawn) % grid), job.todo[input]);
+        const space = this.batchSize - at - drawn;
+        if (cell <= space) copies = cell; // whole, even a little beyond this key's share
+        else if (at + drawn > 0) break; // in the next batch
+        else copies = space; // larger than a batch: split, unavoidably
+      }
       const x = xs.subarray(input * d, (input + 1) * d);
       const offset = at + drawn;
       // In pieces of whole copies: a copy's noise does not depend on how the copies are split.
-      const piece = Math.max(1, Math.floor(FILL_VALUES / d));
+      const piece = grid ? copies : Math.max(1, Math.floor(FILL_VALUES / d));
       for (let c = 0; c < copies; c += piece) {
         const k = Math.min(piece, copies - c);
         const out = buf.subarray((offset + c) * d, (offset + c + k) * d);

@@ -1,7 +1,7 @@
 // The smoothed classifier g_{σ,n} around a base model f (Cohen et al.'s core, and the paper's
 // majority vote): draw n noisy copies x + σN in pixel space (never clipped), ask f for each, count
 // the votes. `predict` answers by the deployment's rule; `certify` is Cohen's CERTIFY.
-import type { NoiseGenerator } from '@rs-arena/shared/noise';
+import { MAX_SCRATCH_VALUES, NoiseSource, type NoiseGenerator } from '@rs-arena/shared/noise';
 import { binomTestTwoSided, clopperPearsonLower, certifiedRadius } from '@rs-arena/shared/stats';
 import { JobCancelled, Scheduler } from './scheduler.js';
 
@@ -138,6 +138,7 @@ export class SmoothedClassifier {
         ordered: this.ordered,
         maxPerRun: this.batchSize,
         multiWave: stop !== undefined,
+        ...(this.ordered && !stop && !(noise instanceof NoiseSource) ? { fillGrid: this.legacyChunk(count * n) } : {}),
         wave: stop ? earlyStopWaves(n, stop, classes) : oneWave(count, n),
         signal,
       });
@@ -145,6 +146,11 @@ export class SmoothedClassifier {
     } catch (err) {
       throw err instanceof JobCancelled ? new Cancelled(err.forwardPasses) : err;
     }
+  }
+
+  /** The chunk of copies a request was filled in before batching across requests (see JobSpec.fillGrid). */
+  private legacyChunk(total: number): number {
+    return Math.max(1, Math.min(this.batchSize, total, Math.floor(MAX_SCRATCH_VALUES / this.model.inputSize)));
   }
 
   /** Labels for `count` inputs under the vote rule (ABSTAIN possible with 'predict'). */

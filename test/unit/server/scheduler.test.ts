@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NoiseSource } from '@rs-arena/shared/noise';
+import { Rng } from '@rs-arena/shared/rng';
 import { Scheduler } from '../../../server/src/scheduler.js';
 import { Cancelled, SmoothedClassifier, type BaseClassifier } from '../../../server/src/smoothing.js';
 
@@ -136,4 +137,28 @@ test('early-stopping votes decide each input exactly where the full vote would b
   assert.equal(passes[0], n - stop.wrong + 1);
   assert.equal(passes[1], stop.wrong);
   assert.equal(f.runs.reduce((a, b) => a + b, 0), passes.reduce((a, b) => a + b, 0), 'the passes counted are the passes made');
+});
+
+test("the JS generator (whose draws depend on how fills are split) gets a request's old fills, whatever the batch size", async () => {
+  const sigma = 0.3;
+  const [count, n, batchSize] = [5, 30, 40];
+  const xs = new Float32Array(count * 4).map((_, i) => (i % 4 === 0 ? 0.4 + 0.05 * (i / 4) : 0.3));
+  // The reference: chunks of batchSize copies in the request's copy order, one fill per input run in a chunk.
+  const ref = Rng.seeded(5);
+  const expected = new Uint32Array(count * 2);
+  for (let start = 0; start < count * n; start += batchSize) {
+    for (let s = start; s < Math.min(start + batchSize, count * n); ) {
+      const input = Math.floor(s / n);
+      const run = Math.min(start + batchSize, (input + 1) * n, count * n) - s;
+      const copies = ref.fillNormal(new Float32Array(run * 4), xs.subarray(input * 4, input * 4 + 4), sigma);
+      for (let c = 0; c < run; c++) expected[input * 2 + (copies[c * 4] > 0.5 ? 1 : 0)]++;
+      s += run;
+    }
+  }
+  const f = new Recording();
+  Scheduler.of(f, { batchSize: 64 });
+  const g = new SmoothedClassifier(f, sigma, batchSize, { ordered: true });
+  const other = new SmoothedClassifier(f, sigma, 500, { ordered: false });
+  const [counts] = await Promise.all([g.votes(xs, count, n, Rng.seeded(5), undefined, { key: 'A' }), other.votes(point(0.7), 1, 200, NoiseSource.fromCrypto(), undefined, { key: 'B' })]);
+  assert.deepEqual(Array.from(counts), Array.from(expected));
 });
