@@ -4,7 +4,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
-import { testApp, auth, binary, images } from '../../helpers/app.js';
+import { testApp, auth, binary, images, KEYS } from '../../helpers/app.js';
+import { ServerAdmin } from '../../../client/src/admin.js';
 
 let app: FastifyInstance;
 before(async () => {
@@ -72,4 +73,20 @@ test('bad early-stop options are a 400 naming the field, and nothing is charged'
     assert.match(res.json().message, field, query);
   }
   assert.deepEqual(await usage(), before);
+});
+
+test("the client's ServerAdmin.votes passes the early stop and reads the passes", async () => {
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  const admin = new ServerAdmin(url, KEYS.evaluator);
+  try {
+    const { values, labels } = images(3);
+    const res = await admin.votes('rs', values, [3, 1, 28, 28], 100, { label: labels[0], Pa: 0.5 });
+    assert.equal(res.counts.length, 3);
+    assert.equal(res.passes?.length, 3);
+    res.counts.forEach((c, i) => assert.equal(c.reduce((a, b) => a + b, 0), res.passes![i]));
+    const plain = await admin.votes('rs', values, [3, 1, 28, 28], 20);
+    assert.equal(plain.passes, undefined);
+  } finally {
+    await admin.close();
+  }
 });
