@@ -300,7 +300,7 @@ for (const id of args.models!.split(',')) {
     continue;
   }
   const small = resolved.inputSize < 10_000;
-  const batches = small ? (QUICK ? [32, 128] : [16, 32, 64, 128, 256]) : QUICK ? [8, 16] : [4, 8, 16, 32];
+  const batches = small ? (QUICK ? [8, 32, 128] : [1, 8, 16, 32, 64, 128, 256]) : QUICK ? [4, 8, 16] : [1, 4, 8, 16, 32];
   const raw = await rawSearch(resolved, batches, SETTINGS, QUICK ? 0.5 : Math.max(1, SECONDS / 4));
   const top = best(raw);
   console.log(`\n${id}: raw onnxruntime forward passes/s (batch × session setting)`);
@@ -320,10 +320,14 @@ for (const id of args.models!.split(',')) {
     : SETTINGS.filter((s) => !s.spinning).map((s) => {
         const mine = raw.filter((r) => r.setting === s);
         const b = mine.find((r) => r.passesPerSecond >= 0.95 * best(mine).passesPerSecond)!.batch;
-        return { threads: s.threads, spinning: s.spinning, batchSize: b };
+        // Below the first batch size where these threads beat one thread, runs use a one-thread session.
+        const one = (batch: number) => raw.find((r) => r.setting === SETTINGS[0] && r.batch === batch)!.passesPerSecond;
+        const pays = mine.find((r) => r.passesPerSecond > one(r.batch))?.batch ?? b + 1;
+        return { threads: s.threads, spinning: s.spinning, batchSize: b, ...(s.threads > 1 && pays > 1 ? { singleThreadBelow: pays } : {}) };
       });
   const candidates = bases.flatMap((t) => [{ ...t, thread: true }, { ...t, thread: false }]);
-  const describe = (t: ModelTuning) => `${t.threads ?? 'default'} intra-op thread(s), spinning ${t.spinning ?? 'default'}, batch ${t.batchSize}, session ${t.thread ? 'in its own thread' : 'in the event loop'}`;
+  const describe = (t: ModelTuning) =>
+    `${t.threads ?? 'default'} intra-op thread(s)${t.singleThreadBelow ? ` (1 below batch ${t.singleThreadBelow})` : ''}, spinning ${t.spinning ?? 'default'}, batch ${t.batchSize}, session ${t.thread ? 'in its own thread' : 'in the event loop'}`;
   const runs: Record<string, unknown>[] = [];
   if (SECTIONS.has('http')) {
     for (const tuning of candidates) {

@@ -17,6 +17,13 @@ export interface ModelOptions {
   spinning?: boolean;
   /** onnxruntime's CPU memory arena (default on): off returns activation memory between runs. */
   arena?: boolean;
+  /**
+   * With `threads` > 1: runs of fewer inputs go to a second session with one intra-op thread.
+   * Splitting a small batch's operators across threads costs more (waking the other thread for
+   * each operator) than it saves; the benchmark finds the batch size where more threads start to
+   * pay (tuning.ts).
+   */
+  singleThreadBelow?: number;
 }
 
 export class OnnxModel {
@@ -32,6 +39,8 @@ export class OnnxModel {
     readonly model: ResolvedModel,
     private readonly session: ort.InferenceSession,
     maxBatch: number,
+    /** The one-thread session for runs below `below` inputs (ModelOptions.singleThreadBelow). */
+    private readonly small?: { session: ort.InferenceSession; below: number },
   ) {
     const { entry } = model;
     this.id = entry.id;
@@ -56,7 +65,9 @@ export class OnnxModel {
     if (!session.outputNames.includes(output.name)) {
       throw new Error(`model ${model.entry.id}: ONNX outputs are [${session.outputNames}], manifest says "${output.name}"`);
     }
-    const m = new OnnxModel(model, session, options.maxBatch ?? 256);
+    const below = options.singleThreadBelow ?? 0;
+    const small = below > 1 && (options.threads ?? 0) > 1 ? { session: await ort.InferenceSession.create(model.path, sessionOptions({ ...options, threads: 1 })), below } : undefined;
+    const m = new OnnxModel(model, session, options.maxBatch ?? 256, small);
     // Fail at start-up, not on the first query: one forward pass on a blank input.
     const probe = await m.logits(new Float32Array(m.inputSize), 1);
     if (probe.length !== m.classes || !probe.every(Number.isFinite)) {
@@ -76,7 +87,7 @@ export class OnnxModel {
       let chunk = batch.subarray(start * this.inputSize, (start + size) * this.inputSize);
       if (this.mean) chunk = this.normalize(chunk, scratch);
       const feeds = { [this.model.entry.input.name]: new ort.Tensor('float32', chunk, [size, ...this.inputShape]) };
-      const result = await this.session.run(feeds);
+      const result = await (this.small && size < this.small.below ? this.small.session : this.session).run(feeds);
       out.set(result[this.model.entry.output.name].data as Float32Array, start * this.classes);
     }
     return out;
@@ -104,6 +115,7 @@ export class OnnxModel {
 
   async close(): Promise<void> {
     await this.session.release();
+    await this.small?.session.release();
   }
 }
 

@@ -15,6 +15,8 @@ export const ModelTuning = z.object({
   threads: z.number().int().min(1).max(256).optional(),
   spinning: z.boolean().optional(),
   arena: z.boolean().optional(),
+  /** Runs of fewer inputs use a one-thread session (below the batch size where `threads` first beat one thread). */
+  singleThreadBelow: z.number().int().min(1).max(4096).optional(),
   batchSize: z.number().int().min(1).max(4096).optional(),
   /** The session in its own worker thread (model-thread.ts; default) or in the event loop's thread. */
   thread: z.boolean().optional(),
@@ -55,7 +57,12 @@ export function tuningFor(
   override: ModelOptions = {},
 ): { model: ModelOptions; scheduler: SchedulerOptions; thread: boolean } {
   const t = tuning.models[modelId] ?? {};
-  const model: ModelOptions = { ...(t.threads ? { threads: t.threads } : {}), ...(t.spinning !== undefined ? { spinning: t.spinning } : {}), ...(t.arena !== undefined ? { arena: t.arena } : {}) };
+  const model: ModelOptions = {
+    ...(t.threads ? { threads: t.threads } : {}),
+    ...(t.spinning !== undefined ? { spinning: t.spinning } : {}),
+    ...(t.arena !== undefined ? { arena: t.arena } : {}),
+    ...(t.singleThreadBelow ? { singleThreadBelow: t.singleThreadBelow } : {}),
+  };
   for (const [k, v] of Object.entries(override)) if (v !== undefined) (model as Record<string, unknown>)[k] = v;
   return { model, scheduler: { batchSize: t.batchSize ?? defaultBatchSize(inputSize), depth: 1 }, thread: t.thread ?? true };
 }

@@ -52,3 +52,14 @@ test('the event loop keeps turning while the thread runs a batch', async () => {
   const inThread = await turnsDuring(() => threaded.predict(batch, 2048));
   assert.ok(inThread > 10 * Math.max(1, inProcess), `event loop turns during the run: ${inThread} (thread) vs ${inProcess} (in-process)`);
 });
+
+test('a model that runs small batches on a one-thread session answers as one that does not', async () => {
+  const split = await OnnxModel.load(resolved, { threads: 2, spinning: false, singleThreadBelow: 16 });
+  try {
+    const { values } = images(64);
+    assert.deepEqual(await split.predict(values, 64), await local.predict(values, 64));
+    for (let i = 0; i < 8; i++) assert.deepEqual(await split.predict(values.subarray(i * 8 * 784, (i + 1) * 8 * 784), 8), await local.predict(values.subarray(i * 8 * 784, (i + 1) * 8 * 784), 8));
+  } finally {
+    await split.close();
+  }
+});
