@@ -190,7 +190,7 @@ function oneWave(count: number, n: number) {
  * it (k − wrong more wrong votes, or n − k + 1 − right more right ones, k = stop.wrong), so no pass
  * is made that a decided answer would not need; the waves of all inputs share the model's batches.
  */
-export function earlyStopWaves(n: number, stop: EarlyStop, classes: number) {
+function earlyStopWaves(n: number, stop: EarlyStop, classes: number) {
   const k = stop.wrong;
   return (counts: Uint32Array, answered: Uint32Array): Uint32Array | null => {
     const wave = new Uint32Array(answered.length);
