@@ -10,6 +10,13 @@ import { encodeTensorJson, float32ToBytes } from '@rs-arena/shared/tensor';
 import { HttpError, IDEMPOTENCY_HEADER, newIdempotencyKey, withNetworkRetries } from './oracle-http.js';
 import { errorBody, parseResponse } from './response.js';
 
+/** The votes route's early stop: compare the votes with `label`; decided at `wrong` differing votes, or ⌈n·Pa⌉. */
+export interface VotesStop {
+  label: number;
+  wrong?: number;
+  Pa?: number;
+}
+
 export class ServerAdmin {
   private readonly pool: Pool;
 
@@ -65,8 +72,12 @@ export class ServerAdmin {
     await this.call(DeploymentSpec, 'POST', '/v1/admin/deployments', spec);
   }
 
-  /** Micro-decision counts per class for each input (evaluator role), with `n` samples each. */
-  async votes(deployment: string, inputs: Float32Array, shape: number[], n?: number): Promise<VotesResponse> {
+  /**
+   * Micro-decision counts per class for each input (evaluator role), with `n` samples each. With
+   * `stop`, each input's sampling ends once `wrong` votes (or ⌈n·Pa⌉) differ from `label`, or once
+   * that can no longer happen; the answer's `passes` says how many each input took.
+   */
+  async votes(deployment: string, inputs: Float32Array, shape: number[], n?: number, stop?: VotesStop): Promise<VotesResponse> {
     // Binary bodies, split to the deployment's maxBatch (ImageNet inputs are 600 kB each).
     const size = shape.slice(1).reduce((a, b) => a * b, 1);
     const count = inputs.length / size;
@@ -74,9 +85,16 @@ export class ServerAdmin {
     let out: VotesResponse | null = null;
     for (let start = 0; start < count; start += max) {
       const k = Math.min(max, count - start);
-      const path = `/v1/deployments/${encodeURIComponent(deployment)}/votes${n ? `?n=${n}` : ''}`;
+      const query = new URLSearchParams();
+      if (n) query.set('n', String(n));
+      if (stop) {
+        query.set('label', String(stop.label));
+        if (stop.wrong !== undefined) query.set('wrong', String(stop.wrong));
+        if (stop.Pa !== undefined) query.set('Pa', String(stop.Pa));
+      }
+      const path = `/v1/deployments/${encodeURIComponent(deployment)}/votes${query.size ? `?${query}` : ''}`;
       const res = await this.call(VotesResponse, 'POST', path, float32ToBytes(inputs.subarray(start * size, (start + k) * size)));
-      out = out ? { ...res, counts: [...out.counts, ...res.counts] } : res;
+      out = out ? { ...res, counts: [...out.counts, ...res.counts], ...(res.passes ? { passes: [...(out.passes ?? []), ...res.passes] } : {}) } : res;
     }
     return out ?? { sigma: 0, n: n ?? 0, counts: [], usage: { used: 0, limit: null, remaining: null } };
   }

@@ -5,6 +5,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { loadCatalog } from '@rs-arena/shared/catalog';
 import type { ServerConfig } from './config.js';
 import { DeploymentRegistry } from './deployments.js';
+import { loadTuning } from './tuning.js';
 import { KeyStore } from './auth.js';
 import { Metrics } from './metrics.js';
 import { OpenApi } from './openapi.js';
@@ -41,10 +42,12 @@ export async function buildApp(config: ServerConfig, options: BuildOptions = {})
   const state = await openStore(config);
   const ctx: AppContext = {
     config,
-    deployments: new DeploymentRegistry(catalog, { threads: config.threads }, {
-      bodyLimitBytes: config.bodyLimitBytes,
-      clientForwardPasses: config.maxForwardPasses.client,
-    }),
+    deployments: new DeploymentRegistry(
+      catalog,
+      { threads: config.threads },
+      { bodyLimitBytes: config.bodyLimitBytes, clientForwardPasses: config.maxForwardPasses.client },
+      loadTuning(config.tuningFile),
+    ),
     keys: new KeyStore(),
     ledger: state.ledger,
     state,

@@ -30,8 +30,10 @@ export const ServerConfig = z.object({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** models/ folder with manifest.json (default: the repository's). */
   modelsDir: z.string().optional(),
-  /** onnxruntime intra-op threads per model (default: one per core). */
+  /** onnxruntime intra-op threads for every model, over the tuned ones (default: server/config/tuning.json, else onnxruntime's). */
   threads: z.number().int().min(1).max(256).optional(),
+  /** Per-model session and batch settings (default: the committed server/config/tuning.json). Env: RS_ARENA_TUNING. */
+  tuningFile: z.string().optional(),
   /** Largest request body. */
   bodyLimitBytes: z.number().int().min(1024).default(64 * 1024 * 1024),
   /** Cap on the evaluator's samples per input in /votes, and on CERTIFY's n. */
@@ -114,6 +116,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     if (!ServerConfig.shape.redisUrl.safeParse(env.REDIS_URL).success) throw new Error('REDIS_URL must be a redis:// or rediss:// URL');
     config.redisUrl = env.REDIS_URL;
   }
+  if (env.RS_ARENA_TUNING) config.tuningFile = env.RS_ARENA_TUNING;
   if (env.RS_ARENA_THREADS) config.threads = parseIntEnv(env.RS_ARENA_THREADS, 'RS_ARENA_THREADS', 1, 256);
   const budget = env.RS_ARENA_CLIENT_BUDGET ? parseIntEnv(env.RS_ARENA_CLIENT_BUDGET, 'RS_ARENA_CLIENT_BUDGET', 0) : null;
   const envKeys: EnvKey[] = [];

@@ -3,22 +3,36 @@
 // base-model forward passes before it runs, so the route can cap and book it first.
 // Implementations live in defenses/<name>.ts and are registered in defenses/index.ts.
 import type { DeploymentInfo, DeploymentSpec } from '@rs-arena/shared/api';
-import type { BaseClassifier } from './smoothing.js';
+import type { BaseClassifier, EarlyStop } from './smoothing.js';
+
+/** Who asks, and until when: what the model's scheduler needs of a request. */
+export interface Call {
+  /** Aborts when the client goes away: the work leaves the queue with smoothing's `Cancelled`, which says how many forward passes were spent. */
+  signal?: AbortSignal;
+  /** The caller's API key id: the model's scheduler shares the model fairly between keys. */
+  key?: string;
+}
 
 /** One thing a defense can do to `count` inputs laid out back to back in `xs`. */
 export interface Operation<P, R> {
-  /** Base-model forward passes `run` will make for `count` inputs. */
+  /** Base-model forward passes `run` will make for `count` inputs (at most, where `spent` says fewer). */
   cost(count: number, params: P): number;
-  /**
-   * The answer. Once `signal` aborts (the client went away) the work stops at its next chunk
-   * with smoothing's `Cancelled`, which says how many forward passes were spent.
-   */
-  run(xs: Float32Array, count: number, params: P, signal?: AbortSignal): Promise<R>;
+  run(xs: Float32Array, count: number, params: P, call?: Call): Promise<R>;
+  /** Forward passes actually made, where the work may stop before its cost (early-stopping votes). */
+  spent?(result: R, count: number, params: P): number;
 }
 
 export interface VotesParams {
   /** Samples per input. */
   n: number;
+  /** Stop sampling an input once its answer against a label is decided. */
+  stop?: EarlyStop;
+}
+
+/** Vote counts [count × classes]; with an early stop, the passes made per input. */
+export interface VotesOutcome {
+  counts: Uint32Array;
+  passes?: Uint32Array;
 }
 
 export interface CertifyParams {
@@ -48,7 +62,7 @@ export interface Defense {
   /** Top-1 labels (−1 where the defense abstains): the black box every client queries. */
   readonly predict: Operation<void, Int32Array>;
   /** Vote counts [count × classes], where the defense has votes. */
-  readonly votes?: Operation<VotesParams, Uint32Array>;
+  readonly votes?: Operation<VotesParams, VotesOutcome>;
   /** Cohen et al.'s CERTIFY per input, where the defense supports it. */
   readonly certify?: Operation<CertifyParams, CertifyOutcome[]>;
 }

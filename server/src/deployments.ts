@@ -1,6 +1,6 @@
 // The deployment registry: each deployment is a model behind a defense (defenses/index.ts), with
-// its own settings and noise stream. One onnxruntime session per model serves every deployment of
-// that model. Deployments can be added and removed while the server runs (the admin API), so a
+// its own settings and noise stream. One onnxruntime session per model, and one scheduler in front
+// of it (scheduler.ts), serves every deployment of that model. Deployments can be added and removed while the server runs (the admin API), so a
 // sweep over σ and n needs no restart.
 import { createHash } from 'node:crypto';
 import type { Catalog } from '@rs-arena/shared/catalog';
@@ -9,6 +9,9 @@ import type { DeploymentInfo, DeploymentSpec } from '@rs-arena/shared/api';
 import { HttpError, badRequest, notFound } from './errors.js';
 import { OnnxModel, type ModelOptions } from './model.js';
 import { RemoteModel } from './remote-model.js';
+import { ThreadedModel } from './model-thread.js';
+import { Scheduler } from './scheduler.js';
+import { tuningFor, type TuningFile } from './tuning.js';
 import { DefenseSpecError, type Defense } from './defense.js';
 import { createDefense, defenseNameOf } from './defenses/index.js';
 
@@ -87,6 +90,8 @@ export class DeploymentRegistry {
     private readonly catalog: Catalog,
     private readonly modelOptions: ModelOptions = {},
     private readonly limits?: DeploymentLimits,
+    /** Per-model session and batch settings (tuning.ts). */
+    private readonly tuning: TuningFile = { models: {} },
   ) {}
 
   /** Loads (or reuses) the model and registers the deployment. */
@@ -136,10 +141,17 @@ export class DeploymentRegistry {
       const resolved = resolveModel(this.catalog, entry);
       if (remote) {
         const names = resolved.status === 'ok' ? resolved.classNames : (entry.classNames ?? Array.from({ length: entry.output.classes }, (_, i) => String(i)));
-        pending = RemoteModel.load(entry, names, remote).catch((err: Error) => Promise.reject(new HttpError(400, 'model_unavailable', err.message)));
+        // One infer request per scheduled batch, as many in flight as the remote's pool has connections.
+        pending = RemoteModel.load(entry, names, remote)
+          .then((m) => (Scheduler.of(m, { batchSize: remote.maxBatch, depth: remote.concurrency }), m))
+          .catch((err: Error) => Promise.reject(new HttpError(400, 'model_unavailable', err.message)));
       } else {
         if (resolved.status !== 'ok') return Promise.reject(new HttpError(400, 'model_unavailable', resolved.problem!));
-        pending = OnnxModel.load(resolved, this.modelOptions);
+        // The model's one scheduler: every deployment on it shares its batches (scheduler.ts).
+        const tuned = tuningFor(id, resolved.inputSize, this.tuning, this.modelOptions);
+        pending = tuned.thread
+          ? ThreadedModel.load(resolved, tuned.model).then((m) => (Scheduler.of(m, { ...tuned.scheduler, depth: 2 }), m))
+          : OnnxModel.load(resolved, tuned.model).then((m) => (Scheduler.of(m, tuned.scheduler), m));
       }
       this.models.set(cacheKey, pending);
       pending.catch(() => this.models.delete(cacheKey));

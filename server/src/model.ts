@@ -8,6 +8,22 @@ export interface ModelOptions {
   maxBatch?: number;
   /** onnxruntime intra-op threads (default: onnxruntime's choice, one per core). */
   threads?: number;
+  /**
+   * Whether idle intra-op threads spin (onnxruntime's default) or sleep. The calling thread is
+   * Node's event loop and runs one share of each operator itself, so a spinning pool thread takes
+   * the core that HTTP, noise and the next batch need between runs (measured: 2 spinning threads
+   * made n = 1 six times slower).
+   */
+  spinning?: boolean;
+  /** onnxruntime's CPU memory arena (default on): off returns activation memory between runs. */
+  arena?: boolean;
+  /**
+   * With `threads` > 1: runs of fewer inputs go to a second session with one intra-op thread.
+   * Splitting a small batch's operators across threads costs more (waking the other thread for
+   * each operator) than it saves; the benchmark finds the batch size where more threads start to
+   * pay (tuning.ts).
+   */
+  singleThreadBelow?: number;
 }
 
 export class OnnxModel {
@@ -23,6 +39,8 @@ export class OnnxModel {
     readonly model: ResolvedModel,
     private readonly session: ort.InferenceSession,
     maxBatch: number,
+    /** The one-thread session for runs below `below` inputs (ModelOptions.singleThreadBelow). */
+    private readonly small?: { session: ort.InferenceSession; below: number },
   ) {
     const { entry } = model;
     this.id = entry.id;
@@ -39,10 +57,7 @@ export class OnnxModel {
 
   static async load(model: ResolvedModel, options: ModelOptions = {}): Promise<OnnxModel> {
     if (model.status !== 'ok') throw new Error(model.problem);
-    const session = await ort.InferenceSession.create(model.path, {
-      graphOptimizationLevel: 'all',
-      ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
-    });
+    const session = await ort.InferenceSession.create(model.path, sessionOptions(options));
     const { input, output } = model.entry;
     if (!session.inputNames.includes(input.name)) {
       throw new Error(`model ${model.entry.id}: ONNX inputs are [${session.inputNames}], manifest says "${input.name}"`);
@@ -50,7 +65,9 @@ export class OnnxModel {
     if (!session.outputNames.includes(output.name)) {
       throw new Error(`model ${model.entry.id}: ONNX outputs are [${session.outputNames}], manifest says "${output.name}"`);
     }
-    const m = new OnnxModel(model, session, options.maxBatch ?? 256);
+    const below = options.singleThreadBelow ?? 0;
+    const small = below > 1 && (options.threads ?? 0) > 1 ? { session: await ort.InferenceSession.create(model.path, sessionOptions({ ...options, threads: 1 })), below } : undefined;
+    const m = new OnnxModel(model, session, options.maxBatch ?? 256, small);
     // Fail at start-up, not on the first query: one forward pass on a blank input.
     const probe = await m.logits(new Float32Array(m.inputSize), 1);
     if (probe.length !== m.classes || !probe.every(Number.isFinite)) {
@@ -70,7 +87,7 @@ export class OnnxModel {
       let chunk = batch.subarray(start * this.inputSize, (start + size) * this.inputSize);
       if (this.mean) chunk = this.normalize(chunk, scratch);
       const feeds = { [this.model.entry.input.name]: new ort.Tensor('float32', chunk, [size, ...this.inputShape]) };
-      const result = await this.session.run(feeds);
+      const result = await (this.small && size < this.small.below ? this.small.session : this.session).run(feeds);
       out.set(result[this.model.entry.output.name].data as Float32Array, start * this.classes);
     }
     return out;
@@ -98,7 +115,24 @@ export class OnnxModel {
 
   async close(): Promise<void> {
     await this.session.release();
+    await this.small?.session.release();
   }
+}
+
+/**
+ * onnxruntime session settings: all graph optimizations; sequential execution (these models are
+ * one chain of operators, so an inter-op pool would only add threads); intra-op threads and
+ * spinning as tuned per model (server/src/tuning.ts).
+ */
+export function sessionOptions(options: ModelOptions): ort.InferenceSession.SessionOptions {
+  return {
+    graphOptimizationLevel: 'all',
+    executionMode: 'sequential',
+    interOpNumThreads: 1,
+    ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
+    ...(options.arena === false ? { enableCpuMemArena: false } : {}),
+    ...(options.spinning === undefined ? {} : { extra: { session: { intra_op: { allow_spinning: options.spinning ? '1' : '0' } } } }),
+  };
 }
 
 /** Row-wise argmax; the first (lowest-index) maximum wins ties. */

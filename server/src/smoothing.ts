@@ -1,8 +1,9 @@
 // The smoothed classifier g_{σ,n} around a base model f (Cohen et al.'s core, and the paper's
 // majority vote): draw n noisy copies x + σN in pixel space (never clipped), ask f for each, count
 // the votes. `predict` answers by the deployment's rule; `certify` is Cohen's CERTIFY.
-import { MAX_SCRATCH_VALUES, type NoiseGenerator } from '@rs-arena/shared/noise';
+import { MAX_SCRATCH_VALUES, NoiseSource, type NoiseGenerator } from '@rs-arena/shared/noise';
 import { binomTestTwoSided, clopperPearsonLower, certifiedRadius } from '@rs-arena/shared/stats';
+import { JobCancelled, Scheduler } from './scheduler.js';
 
 /** What smoothing needs of a base model f: its input size, class count and batched top-1 labels. */
 export interface BaseClassifier {
@@ -12,14 +13,17 @@ export interface BaseClassifier {
   predict(batch: Float32Array, count: number, scratch?: boolean): Promise<Int32Array>;
   /**
    * True when `predict` has copied `batch` by the time it returns its promise (a remote model
-   * serializes it at once): the next noisy copies may then be drawn while the answers are awaited.
+   * serializes it at once): the scheduler may then draw the next noisy copies into the same buffer
+   * while the answers are awaited.
    */
   readonly copiesInput?: boolean;
+  /** Optional: where batch buffers should live (a model in another thread reads shared memory without a copy). */
+  allocate?(values: number): Float32Array;
 }
 
 export const ABSTAIN = -1;
 
-/** Thrown at the next chunk boundary once the caller's signal aborts (its client went away). */
+/** Thrown once the caller's signal aborts (its client went away): its work has left the queue. */
 export class Cancelled extends Error {
   override name = 'Cancelled';
   constructor(
@@ -47,16 +51,56 @@ export interface Certificate {
   counts: Uint32Array;
 }
 
+/**
+ * Early-stopping votes (the paper's shortcut only asks whether ⌈n·P_a⌉ of the n votes differ from
+ * the label y): an input's sampling stops once `wrong` votes differ from `label`, or once that can
+ * no longer happen within n. Its decision (wrong ≥ `wrong` or not) is the full vote's.
+ */
+export interface EarlyStop {
+  label: number;
+  wrong: number;
+}
+
+export interface VoteOptions {
+  /** The caller's API key id: the scheduler shares the model fairly between keys. */
+  key?: string;
+  stop?: EarlyStop;
+}
+
+export interface Tally {
+  /** Vote counts [count × classes]. */
+  counts: Uint32Array;
+  /** Forward passes made per input (n each, fewer where an early stop decided). */
+  passes: Uint32Array;
+}
+
+export interface SmoothingOptions {
+  /** The model's scheduler (default: the model's one, `Scheduler.of(model)`). */
+  scheduler?: Scheduler;
+  /**
+   * Whether `noise` is a reproducible (seeded) stream: its copies are then drawn strictly in call
+   * order, so answers do not depend on other requests. Default true; an unpredictable stream can
+   * be shared in any order, which lets the scheduler interleave requests fairly.
+   */
+  ordered?: boolean;
+}
+
 export class SmoothedClassifier {
+  private readonly scheduler: Scheduler;
+  private readonly ordered: boolean;
+
   constructor(
     readonly model: BaseClassifier,
     /** Noise level in pixel units; 0 is the undefended base model. */
     readonly sigma: number,
-    /** How many noisy copies go to onnxruntime at once. */
+    /** Most noisy copies of one request in one onnxruntime run (the model's scheduler forms the runs). */
     readonly batchSize: number,
+    options: SmoothingOptions = {},
   ) {
     if (!(sigma >= 0)) throw new RangeError(`sigma must be ≥ 0, got ${sigma}`);
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
+    this.scheduler = options.scheduler ?? Scheduler.of(model);
+    this.ordered = options.ordered ?? true;
   }
 
   /** Forward passes that `votes` makes for `count` inputs at n samples each. */
@@ -67,62 +111,51 @@ export class SmoothedClassifier {
   /**
    * Vote counts [count × classes] of the base model over n noisy copies of each of `count` inputs
    * (laid out back to back in `xs`). With σ = 0 the base model is deterministic: one pass counts n.
-   * Calls on one classifier run one at a time: they share the noise source's scratch buffer, and
-   * the CPU-bound work gains nothing from interleaving. An aborted `signal` stops the work before
-   * its next chunk with `Cancelled`.
+   * The copies go through the model's scheduler, batched with other requests' copies. An aborted
+   * `signal` takes the work out of the queue with `Cancelled`.
    */
-  votes(xs: Float32Array, count: number, n: number, noise: NoiseGenerator, signal?: AbortSignal): Promise<Uint32Array> {
-    // The queue holds a call until the previous one has drawn its noise (the draws stay in call
-    // order, so a seeded deployment stays reproducible); a model that copies its input lets the
-    // next call draw while this one's answers are still on their way.
-    const drawn = this.queue.then(() => this.sampleVotes(xs, count, n, noise, signal));
-    this.queue = drawn.catch(() => undefined);
-    return drawn.then((d) => d.counts);
+  async votes(xs: Float32Array, count: number, n: number, noise: NoiseGenerator, signal?: AbortSignal, options: VoteOptions = {}): Promise<Uint32Array> {
+    return (await this.tally(xs, count, n, noise, signal, options)).counts;
   }
 
-  private queue: Promise<unknown> = Promise.resolve();
-
-  /** Draws and sends every noisy copy; resolves once all are drawn, with the counts to come. */
-  private async sampleVotes(xs: Float32Array, count: number, n: number, noise: NoiseGenerator, signal?: AbortSignal): Promise<{ counts: Promise<Uint32Array> }> {
-    const { inputSize, classes } = this.model;
-    const counts = new Uint32Array(count * classes);
+  /** The votes and the forward passes made per input (fewer than n where `options.stop` decided early). */
+  async tally(xs: Float32Array, count: number, n: number, noise: NoiseGenerator, signal?: AbortSignal, options: VoteOptions = {}): Promise<Tally> {
+    const { classes } = this.model;
     if (signal?.aborted) throw new Cancelled(0);
     if (this.sigma === 0) {
-      const labels = await this.model.predict(xs, count);
-      labels.forEach((label, i) => (counts[i * classes + label] = n));
-      return { counts: Promise.resolve(counts) };
+      const counts = new Uint32Array(count * classes);
+      (await this.model.predict(xs, count)).forEach((label, i) => (counts[i * classes + label] = n));
+      return { counts, passes: new Uint32Array(count).fill(1) };
     }
-    const inFlight: Promise<void>[] = [];
-    const total = count * n;
-    // Bounded by the noise scratch cap too: an ImageNet input is 150,528 values.
-    const chunk = Math.max(1, Math.min(this.batchSize, total, Math.floor(MAX_SCRATCH_VALUES / inputSize)));
-    for (let start = 0; start < total; start += chunk) {
-      if (signal?.aborted) {
-        // Answers still on their way are dropped: a late failure of one must not go unhandled.
-        for (const pending of inFlight) pending.catch(() => undefined);
-        throw new Cancelled(start);
-      }
-      const size = Math.min(chunk, total - start);
-      // Fetched per chunk: a scratch view may be replaced while we await the model.
-      const buf = (noise.scratch ? noise.scratch(chunk * inputSize) : new Float32Array(chunk * inputSize)).subarray(0, size * inputSize);
-      // Sample s belongs to input ⌊s/n⌋: fill runs of copies of the same input at once.
-      for (let s = start; s < start + size; ) {
-        const input = Math.floor(s / n);
-        const run = Math.min(start + size, (input + 1) * n) - s;
-        const x = xs.subarray(input * inputSize, (input + 1) * inputSize);
-        noise.fillNormal(buf.subarray((s - start) * inputSize, (s - start + run) * inputSize), x, this.sigma);
-        s += run;
-      }
-      const answered = this.model.predict(buf, size, true).then((labels) => tally(labels, start, n, classes, counts));
-      if (this.model.copiesInput) inFlight.push(answered);
-      else await answered;
+    const { stop } = options;
+    try {
+      const { counts, answered } = await this.scheduler.submit({
+        xs,
+        count,
+        sigma: this.sigma,
+        noise,
+        key: options.key,
+        ordered: this.ordered,
+        maxPerRun: this.batchSize,
+        multiWave: stop !== undefined,
+        ...(this.ordered && !stop && !(noise instanceof NoiseSource) ? { fillGrid: this.legacyChunk(count * n) } : {}),
+        wave: stop ? earlyStopWaves(n, stop, classes) : oneWave(count, n),
+        signal,
+      });
+      return { counts, passes: answered };
+    } catch (err) {
+      throw err instanceof JobCancelled ? new Cancelled(err.forwardPasses) : err;
     }
-    return { counts: Promise.all(inFlight).then(() => counts) };
+  }
+
+  /** The chunk of copies a request was filled in before batching across requests (see JobSpec.fillGrid). */
+  private legacyChunk(total: number): number {
+    return Math.max(1, Math.min(this.batchSize, total, Math.floor(MAX_SCRATCH_VALUES / this.model.inputSize)));
   }
 
   /** Labels for `count` inputs under the vote rule (ABSTAIN possible with 'predict'). */
-  async predict(xs: Float32Array, count: number, n: number, rule: VoteRule, noise: NoiseGenerator, signal?: AbortSignal): Promise<Int32Array> {
-    const counts = await this.votes(xs, count, n, noise, signal);
+  async predict(xs: Float32Array, count: number, n: number, rule: VoteRule, noise: NoiseGenerator, signal?: AbortSignal, options: VoteOptions = {}): Promise<Int32Array> {
+    const counts = await this.votes(xs, count, n, noise, signal, options);
     const classes = this.model.classes;
     const labels = new Int32Array(count);
     for (let i = 0; i < count; i++) labels[i] = decide(counts.subarray(i * classes, (i + 1) * classes), rule);
@@ -130,10 +163,10 @@ export class SmoothedClassifier {
   }
 
   /** Cohen et al.'s CERTIFY: pick ĉ_A with n0 samples, bound p_A with n fresh ones. */
-  async certify(x: Float32Array, n0: number, n: number, alpha: number, noise: NoiseGenerator, signal?: AbortSignal): Promise<Certificate> {
-    const selectionCounts = await this.votes(x, 1, n0, noise, signal);
+  async certify(x: Float32Array, n0: number, n: number, alpha: number, noise: NoiseGenerator, signal?: AbortSignal, options: VoteOptions = {}): Promise<Certificate> {
+    const selectionCounts = await this.votes(x, 1, n0, noise, signal, options);
     const cA = argmaxCounts(selectionCounts);
-    const counts = await this.votes(x, 1, n, noise, signal).catch((err) => {
+    const counts = await this.votes(x, 1, n, noise, signal, options).catch((err) => {
       throw err instanceof Cancelled ? new Cancelled(this.forwardPasses(1, n0) + err.forwardPasses) : err;
     });
     const pLower = clopperPearsonLower(counts[cA], n, alpha);
@@ -142,8 +175,35 @@ export class SmoothedClassifier {
   }
 }
 
-function tally(labels: Int32Array, start: number, n: number, classes: number, counts: Uint32Array): void {
-  for (let j = 0; j < labels.length; j++) counts[Math.floor((start + j) / n) * classes + labels[j]]++;
+/** All n copies of every input at once. */
+function oneWave(count: number, n: number) {
+  let asked = false;
+  return (): Uint32Array | null => {
+    if (asked) return null;
+    asked = true;
+    return new Uint32Array(count).fill(n);
+  };
+}
+
+/**
+ * Early stopping, in waves: each undecided input gets the fewest further copies that could decide
+ * it (k − wrong more wrong votes, or n − k + 1 − right more right ones, k = stop.wrong), so no pass
+ * is made that a decided answer would not need; the waves of all inputs share the model's batches.
+ */
+function earlyStopWaves(n: number, stop: EarlyStop, classes: number) {
+  const k = stop.wrong;
+  return (counts: Uint32Array, answered: Uint32Array): Uint32Array | null => {
+    const wave = new Uint32Array(answered.length);
+    let any = false;
+    for (let i = 0; i < answered.length; i++) {
+      const right = counts[i * classes + stop.label];
+      const wrong = answered[i] - right;
+      if (wrong >= k || right > n - k || answered[i] >= n) continue;
+      wave[i] = Math.min(k - wrong, n - k + 1 - right, n - answered[i]);
+      any = true;
+    }
+    return any ? wave : null;
+  };
 }
 
 /** Index of the largest count; ties go to the lowest class index. */

@@ -127,6 +127,16 @@ const VotesN = z.number().int().min(1).max(1_000_000);
 export const VotesQuery = z.object({
   /** Samples per input; defaults to the deployment's n. */
   n: QueryInt.pipe(VotesN).optional(),
+  /**
+   * Early stop (with `wrong` or `Pa`): stop sampling an input once `wrong` of its votes differ from
+   * this label, or once that can no longer happen within n. The answer's `passes` says how many
+   * forward passes each input took; "at least `wrong` differ" is decided as by all n votes.
+   */
+  label: QueryInt.pipe(z.number().int().min(0)).optional(),
+  /** Votes that must differ from `label`: the paper's ⌈n·P_a⌉. */
+  wrong: QueryInt.pipe(VotesN).optional(),
+  /** Or the confidence level P_a in (0, 1]: wrong = ⌈n·P_a⌉. */
+  Pa: QueryFraction.pipe(z.number().gt(0).max(1)).optional(),
 });
 
 export const VotesResponse = z.object({
@@ -134,6 +144,8 @@ export const VotesResponse = z.object({
   n: z.number().int(),
   /** counts[i][c]: how many of the n noisy copies of input i the base model labelled c. */
   counts: z.array(z.array(z.number().int())),
+  /** With an early stop: the forward passes made for input i (the sum of counts[i]), at most n. */
+  passes: z.array(z.number().int()).optional(),
   usage: Usage,
 });
 export type VotesResponse = z.infer<typeof VotesResponse>;

@@ -18,13 +18,14 @@ export const none: DefenseDefinition = {
       sigma: 0,
       defaultN: spec.n,
       settings: () => ({ sigma: 0, n: spec.n, rule: spec.rule }),
-      predict: { cost: (count) => count, run: (xs, count, _p, signal) => labels(xs, count, signal) },
+      predict: { cost: (count) => count, run: (xs, count, _p, call) => labels(xs, count, call?.signal) },
       votes: {
         cost: (count) => count,
-        async run(xs, count, { n }, signal) {
+        async run(xs, count, { n, stop }, call) {
           const counts = new Uint32Array(count * model.classes);
-          (await labels(xs, count, signal)).forEach((label, i) => (counts[i * model.classes + label] = n));
-          return counts;
+          (await labels(xs, count, call?.signal)).forEach((label, i) => (counts[i * model.classes + label] = n));
+          // Deterministic: one pass decides every input.
+          return stop ? { counts, passes: new Uint32Array(count).fill(1) } : { counts };
         },
       },
     };

@@ -20,6 +20,8 @@ export async function charged<T>(
   count: number,
   forwardPasses: number,
   run: (signal: AbortSignal) => Promise<T>,
+  /** Forward passes actually made, when the work may stop short of `forwardPasses` (counted, not refunded: the budget counts queries). */
+  spent?: (result: T) => number,
 ): Promise<{ result: T; usage: Usage }> {
   const limit = budgetFor(key, deployment.id);
   const booked = await ctx.ledger.charge(key.id, deployment.id, count, limit);
@@ -48,8 +50,9 @@ export async function charged<T>(
   } finally {
     gone.dispose();
   }
-  await ctx.ledger.addForwardPasses(key.id, deployment.id, forwardPasses);
-  ctx.metrics.answered(deployment, route, count, forwardPasses, (performance.now() - started) / 1000);
+  const passes = spent ? spent(result) : forwardPasses;
+  await ctx.ledger.addForwardPasses(key.id, deployment.id, passes);
+  ctx.metrics.answered(deployment, route, count, passes, (performance.now() - started) / 1000);
   return { result, usage: booked.usage };
 }
 

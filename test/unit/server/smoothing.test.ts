@@ -8,6 +8,7 @@ import { Rng } from '@rs-arena/shared/rng';
 import { normalCdf, clopperPearsonLower, binomTestTwoSided } from '@rs-arena/shared/stats';
 import { MAX_SCRATCH_VALUES, NoiseSource } from '@rs-arena/shared/noise';
 import { SmoothedClassifier, ABSTAIN, Cancelled, decide, argmaxCounts, type BaseClassifier } from '../../../server/src/smoothing.js';
+import { Scheduler } from '../../../server/src/scheduler.js';
 
 class HalfSpace implements BaseClassifier {
   readonly classes = 3; // class 2 is never predicted: it must get no votes
@@ -116,7 +117,8 @@ test('chunks of noisy copies never exceed the noise scratch cap, whatever batchS
   // An ImageNet-sized input: 4096 copies would need 2.4 GB of scratch (and failed at 36 inputs × n = 100).
   const size = 3 * 224 * 224;
   const f = new HalfSpace(size);
-  const g = new SmoothedClassifier(f, 0.25, 4096);
+  // The model's scheduler forms the runs: ask it for 4096 copies per run too.
+  const g = new SmoothedClassifier(f, 0.25, 4096, { scheduler: Scheduler.of(f, { batchSize: 4096 }) });
   const counts = await g.votes(new Float32Array(size * 2).fill(0.9), 2, 100, NoiseSource.seeded(1));
   assert.equal(f.passes, 200);
   assert.equal(f.largest, Math.floor(MAX_SCRATCH_VALUES / size));

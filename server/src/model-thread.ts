@@ -1,0 +1,161 @@
+// A model's onnxruntime session in its own worker thread. onnxruntime-node's `session.run` runs
+// synchronously on the calling thread (its promise only defers the start), so in-process it holds
+// Node's event loop for the whole forward pass: no request is parsed, no noise drawn meanwhile.
+// Here the session lives in a worker; the event loop draws the next batch's noise and serves HTTP
+// while the worker runs the current one. Batches travel in shared memory (the scheduler's buffers
+// come from `allocate`); labels come back as a transferred array.
+import { Worker, parentPort, workerData } from 'node:worker_threads';
+import type { ResolvedModel } from '@rs-arena/shared/catalog';
+import { OnnxModel, type ModelOptions } from './model.js';
+import type { BaseClassifier } from './smoothing.js';
+
+/** A batch: in shared buffer `shared` (registered once, see `allocate`), or in a transferred `buffer`. */
+interface RunMessage {
+  id: number;
+  shared?: number;
+  buffer?: ArrayBuffer;
+  byteOffset: number;
+  count: number;
+}
+/** A shared buffer, sent once: posting a SharedArrayBuffer with every run costs more than the run at small batches. */
+interface BufferMessage {
+  register: number;
+  buffer: SharedArrayBuffer;
+}
+type Reply = { id: number; labels: Int32Array } | { id: number; error: string };
+
+export class ThreadedModel implements BaseClassifier {
+  readonly id: string;
+  readonly inputShape: readonly [number, number, number];
+  readonly inputSize: number;
+  readonly classes: number;
+  private readonly pending = new Map<number, { resolve(l: Int32Array): void; reject(e: Error): void }>();
+  private next = 0;
+  private failure: Error | undefined;
+  /** Shared buffers the thread knows, by index. */
+  private readonly shared = new Map<SharedArrayBuffer, number>();
+
+  private constructor(
+    readonly model: ResolvedModel,
+    private readonly worker: Worker,
+  ) {
+    this.id = model.entry.id;
+    this.inputShape = model.entry.input.shape;
+    this.inputSize = model.inputSize;
+    this.classes = model.entry.output.classes;
+    worker.on('message', (m: Reply) => {
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      if ('error' in m) p.reject(new Error(`model ${this.id}: ${m.error}`));
+      else p.resolve(m.labels);
+    });
+    const fail = (err: Error) => {
+      this.failure = new Error(`model ${this.id}: its inference thread stopped (${err.message})`);
+      for (const p of this.pending.values()) p.reject(this.failure);
+      this.pending.clear();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`exit code ${code}`)));
+  }
+
+  /** Starts the thread, loads the session there (with its test forward pass) and resolves once it is ready. */
+  static async load(model: ResolvedModel, options: ModelOptions = {}): Promise<ThreadedModel> {
+    if (model.status !== 'ok') throw new Error(model.problem);
+    const worker = new Worker(bootstrap(), { eval: true, workerData: { model, options } });
+    await new Promise<void>((resolve, reject) => {
+      const onMessage = (m: { ready?: true; error?: string }) => {
+        worker.off('error', onError);
+        if (m.ready) resolve();
+        else reject(new Error(m.error));
+      };
+      const onError = (err: Error) => reject(err);
+      worker.once('message', onMessage);
+      worker.once('error', onError);
+    }).catch(async (err) => {
+      await worker.terminate();
+      throw err;
+    });
+    return new ThreadedModel(model, worker);
+  }
+
+  /** Batch buffers in shared memory: the thread reads them where they are. */
+  allocate(values: number): Float32Array {
+    const buffer = new SharedArrayBuffer(values * 4);
+    const register = this.shared.size;
+    this.shared.set(buffer, register);
+    this.worker.postMessage({ register, buffer } satisfies BufferMessage);
+    return new Float32Array(buffer);
+  }
+
+  /** Top-1 labels (`batch` is never modified: the thread works on its own copy). Input outside `allocate`'s buffers is copied here. */
+  predict(batch: Float32Array, count: number): Promise<Int32Array> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.next++;
+    const shared = this.shared.get(batch.buffer as SharedArrayBuffer);
+    const copy = shared === undefined ? batch.slice(0, count * this.inputSize) : undefined;
+    const message: RunMessage = copy ? { id, buffer: copy.buffer as ArrayBuffer, byteOffset: 0, count } : { id, shared, byteOffset: batch.byteOffset, count };
+    return new Promise<Int32Array>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage(message, copy ? [copy.buffer as ArrayBuffer] : []);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.failure ??= new Error(`model ${this.id} is closed`);
+    await this.worker.terminate();
+  }
+}
+
+/**
+ * The worker's entry: this module again, with TypeScript enabled in the thread when the server
+ * runs from its sources (tsx's hooks are per thread), then `serve()`.
+ */
+function bootstrap(): string {
+  const self = import.meta.url;
+  if (!self.endsWith('.ts')) return `import(${JSON.stringify(self)}).then((m) => m.serve());`;
+  const tsx = import.meta.resolve('tsx/esm/api');
+  return `import(${JSON.stringify(tsx)}).then((t) => { t.register(); return import(${JSON.stringify(self)}); }).then((m) => m.serve());`;
+}
+
+/** In the worker: load the session, then answer run messages one at a time (each run holds this thread only). */
+export async function serve(): Promise<void> {
+  const port = parentPort!;
+  const { model, options } = workerData as { model: ResolvedModel; options: ModelOptions };
+  let m: OnnxModel;
+  try {
+    m = await OnnxModel.load(model, options);
+  } catch (err) {
+    port.postMessage({ error: (err as Error).message });
+    return;
+  }
+  port.postMessage({ ready: true });
+  // onnxruntime-node refuses tensors over shared memory: a batch is copied into this thread's own
+  // buffer first (a memory copy, about 1% of a forward pass), reused from run to run.
+  let own = new Float32Array(0);
+  // One run at a time, in arrival order: the next message may arrive while a run waits to start,
+  // and must not overwrite this thread's buffer under it.
+  let queue = Promise.resolve();
+  const shared: SharedArrayBuffer[] = [];
+  port.on('message', (message: RunMessage | BufferMessage) => {
+    if ('register' in message) shared[message.register] = message.buffer;
+    else queue = queue.then(() => run(message));
+  });
+  async function run({ id, shared: index, buffer, byteOffset, count }: RunMessage): Promise<void> {
+    try {
+      let batch: Float32Array;
+      if (index === undefined) batch = new Float32Array(buffer!, byteOffset, count * m.inputSize);
+      else {
+        const values = new Float32Array(shared[index], byteOffset, count * m.inputSize);
+        if (own.length < values.length) own = new Float32Array(values.length);
+        own.set(values);
+        batch = own.subarray(0, values.length);
+      }
+      // The batch is this thread's own (a copy or a transferred buffer): normalize in place.
+      const labels = await m.predict(batch, count, true);
+      port.postMessage({ id, labels } satisfies Reply, [labels.buffer as ArrayBuffer]);
+    } catch (err) {
+      port.postMessage({ id, error: (err as Error).message } satisfies Reply);
+    }
+  }
+}

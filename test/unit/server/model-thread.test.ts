@@ -1,0 +1,65 @@
+// The model in its own thread answers exactly as the in-process session, from shared or plain
+// memory, and leaves the event loop free while a batch runs (in-process, a run holds it).
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { findModel, loadCatalog, resolveModel } from '@rs-arena/shared/catalog';
+import { OnnxModel } from '../../../server/src/model.js';
+import { ThreadedModel } from '../../../server/src/model-thread.js';
+import { images } from '../../helpers/app.js';
+
+const catalog = loadCatalog();
+const resolved = resolveModel(catalog, findModel(catalog, 'fmnist-cnn')!);
+let local: OnnxModel;
+let threaded: ThreadedModel;
+before(async () => {
+  local = await OnnxModel.load(resolved, { maxBatch: 4096 });
+  threaded = await ThreadedModel.load(resolved, { maxBatch: 4096 });
+});
+after(async () => {
+  await local.close();
+  await threaded.close();
+});
+
+test('the thread answers as the in-process session, from shared and from plain memory, and leaves the batch as it was', async () => {
+  const { values } = images(64);
+  const expected = await local.predict(values, 64);
+  assert.deepEqual(await threaded.predict(values, 64), expected);
+  const shared = threaded.allocate(values.length);
+  shared.set(values);
+  // Two runs in flight at once, both from shared memory.
+  const [a, b] = await Promise.all([threaded.predict(shared, 64), threaded.predict(shared.subarray(0, 32 * 784), 32)]);
+  assert.deepEqual(a, expected);
+  assert.deepEqual(b, expected.subarray(0, 32));
+  assert.deepEqual(shared, values, 'the shared batch is not modified');
+});
+
+test('the event loop keeps turning while the thread runs a batch', async () => {
+  const batch = new Float32Array(2048 * 784).fill(0.5);
+  const turnsDuring = async (run: () => Promise<unknown>) => {
+    let turns = 0;
+    let done = false;
+    const spin = () => {
+      if (done) return;
+      turns++;
+      setImmediate(spin);
+    };
+    setImmediate(spin);
+    await run();
+    done = true;
+    return turns;
+  };
+  const inProcess = await turnsDuring(() => local.predict(batch, 2048));
+  const inThread = await turnsDuring(() => threaded.predict(batch, 2048));
+  assert.ok(inThread > 10 * Math.max(1, inProcess), `event loop turns during the run: ${inThread} (thread) vs ${inProcess} (in-process)`);
+});
+
+test('a model that runs small batches on a one-thread session answers as one that does not', async () => {
+  const split = await OnnxModel.load(resolved, { threads: 2, spinning: false, singleThreadBelow: 16 });
+  try {
+    const { values } = images(64);
+    assert.deepEqual(await split.predict(values, 64), await local.predict(values, 64));
+    for (let i = 0; i < 8; i++) assert.deepEqual(await split.predict(values.subarray(i * 8 * 784, (i + 1) * 8 * 784), 8), await local.predict(values.subarray(i * 8 * 784, (i + 1) * 8 * 784), 8));
+  } finally {
+    await split.close();
+  }
+});
