@@ -149,8 +149,9 @@ export function lineChartSpec(spec: ChartSpec): TopLevelSpec {
   const names = series.map((s) => s.name);
   const colour = { domain: names, range: series.map((s) => s.color ?? colorOf(s.name)) };
   const labels = [...new Set(rows.filter((r) => r.dot && r.label !== null).map((r) => r.label!))];
-  const x = { field: 'x', type: 'quantitative', title: spec.xLabel, scale: { type: spec.xLog ? 'log' : 'linear', domain: xDomain, nice: false, zero: false } } as const;
-  const y = { field: 'y', type: 'quantitative', title: spec.yLabel, scale: { type: spec.yLog ? 'log' : 'linear', domain: yDomain, nice: false, zero: false } } as const;
+  // `zero` only on linear scales (Vega-Lite drops it on log scales, with a warning).
+  const x = { field: 'x', type: 'quantitative', title: spec.xLabel, scale: spec.xLog ? { type: 'log', domain: xDomain, nice: false } : { type: 'linear', domain: xDomain, nice: false, zero: false } } as const;
+  const y = { field: 'y', type: 'quantitative', title: spec.yLabel, scale: spec.yLog ? { type: 'log', domain: yDomain, nice: false } : { type: 'linear', domain: yDomain, nice: false, zero: false } } as const;
   const color = { field: 's', type: 'nominal', title: null, scale: colour, sort: null, legend: { orient: 'right', symbolType: 'stroke' } } as const;
   const layers: object[] = [
     {

@@ -124,3 +124,15 @@ test('variants of one attack stay apart; the targets look at noise-aware attacke
   assert.match(f['confidence-at-level'].evidence, /geoda-seq\[searchAlpha=0\.25\] 100% of 2/);
   assert.equal(f['confidence-at-level'].verdict, 'reproduced');
 });
+
+test('the best noise-aware attacker is chosen among those run on the most images', () => {
+  const few = (image: number) => ({ ...rec('psj', 'sequential', image, 9, 0.99), key: `p${image}` });
+  const records = [
+    rec('geoda-seq', 'sequential', 0, 2.0, 0.95), rec('geoda-seq', 'sequential', 1, 2.2, 0.5), rec('geoda-seq', 'sequential', 2, 2.1, 0.9),
+    few(0),
+    rec('rays', 'shortcut', 0, 2.0, 0.4), rec('rays', 'shortcut', 1, 2.0, 0.4),
+  ];
+  // psj: 1 of 1 at level; geoda-seq: 2 of 3 on three images, the only one run on all of them.
+  const f = Object.fromEntries(confidenceCostFindings(records, config).map((x) => [x.id, x]));
+  assert.match(f['confidence-at-level'].evidence, /: geoda-seq 67% of 3$/);
+});

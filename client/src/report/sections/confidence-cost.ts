@@ -80,10 +80,17 @@ function bestShortcut(rows: CostRow[], r: Pick<CostRow, 'model' | 'sigma' | 'n'>
     .sort((a, b) => a.medianL2! - b.medianL2!)[0];
 }
 
-/** Per setting and n, the noise-aware attacker with the most final points at level (then the smaller L2): what the targets are about. */
+/**
+ * Per setting and n, the best noise-aware attacker, what the targets are about: among those run on
+ * the most images (an attacker tried on 3 images is not compared with one tried on 20: 3 of 3 at
+ * level says little), the most final points at level, then the smaller median L2.
+ */
 export function bestNoiseAware(rows: CostRow[]): CostRow[] {
   const out = new Map<string, CostRow>();
-  for (const r of rows.filter((r) => r.oracle === 'sequential')) {
+  const aware = rows.filter((r) => r.oracle === 'sequential');
+  const most = new Map<string, number>();
+  for (const r of aware) most.set(`${r.model}|${r.sigma}|${r.n}`, Math.max(most.get(`${r.model}|${r.sigma}|${r.n}`) ?? 0, r.attacked));
+  for (const r of aware.filter((r) => r.attacked === most.get(`${r.model}|${r.sigma}|${r.n}`))) {
     const k = `${r.model}|${r.sigma}|${r.n}`;
     const b = out.get(k);
     if (!b || (r.atLevel ?? 0) > (b.atLevel ?? 0) || ((r.atLevel ?? 0) === (b.atLevel ?? 0) && (r.medianL2 ?? Infinity) < (b.medianL2 ?? Infinity))) out.set(k, r);
