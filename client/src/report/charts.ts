@@ -149,8 +149,16 @@ export function lineChartSpec(spec: ChartSpec): TopLevelSpec {
   const names = series.map((s) => s.name);
   const colour = { domain: names, range: series.map((s) => s.color ?? colorOf(s.name)) };
   const labels = [...new Set(rows.filter((r) => r.dot && r.label !== null).map((r) => r.label!))];
-  // `zero` only on linear scales (Vega-Lite drops it on log scales, with a warning).
-  const x = { field: 'x', type: 'quantitative', title: spec.xLabel, scale: spec.xLog ? { type: 'log', domain: xDomain, nice: false } : { type: 'linear', domain: xDomain, nice: false, zero: false } } as const;
+  // `zero` only on linear scales (Vega-Lite drops it on log scales, with a warning). Log axes are
+  // labelled at 1, 2 and 5 per decade: Vega's default labels every integer multiple, which overlap.
+  const logTicks = (d: [number, number]) => [...Array(Math.max(0, Math.ceil(Math.log10(d[1])) - Math.floor(Math.log10(d[0])) + 1)).keys()]
+    .flatMap((i) => [1, 2, 5].map((m) => m * 10 ** (Math.floor(Math.log10(d[0])) + i)))
+    .filter((v) => v >= d[0] * (1 - 1e-9) && v <= d[1] * (1 + 1e-9));
+  const x = {
+    field: 'x', type: 'quantitative', title: spec.xLabel,
+    ...(spec.xLog ? { axis: { values: logTicks(xDomain) } } : {}),
+    scale: spec.xLog ? { type: 'log', domain: xDomain, nice: false } : { type: 'linear', domain: xDomain, nice: false, zero: false },
+  } as const;
   const y = { field: 'y', type: 'quantitative', title: spec.yLabel, scale: spec.yLog ? { type: 'log', domain: yDomain, nice: false } : { type: 'linear', domain: yDomain, nice: false, zero: false } } as const;
   const color = { field: 's', type: 'nominal', title: null, scale: colour, sort: null, legend: { orient: 'right', symbolType: 'stroke' } } as const;
   const layers: object[] = [

@@ -107,15 +107,19 @@ export function confidenceCostFindings(records: ConfidenceCostRecord[], c: Confi
   if (!c || records.length === 0) return [];
   const rows = summarizeCost(records, c.Pa);
   const best = bestNoiseAware(rows);
-  const level = best.map((b) => ({ b, ok: (b.atLevel ?? 0) >= 0.9 }));
-  const dist = best.map((b) => ({ b, s: bestShortcut(rows, b), ratio: b.medianL2At10000 !== null && bestShortcut(rows, b)?.medianL2 ? b.medianL2At10000 / bestShortcut(rows, b)!.medianL2! : null }));
+  // A setting where no image was attacked (the smoothed classifier gets none right at level) is no evidence either way.
+  const level = best.filter((b) => b.attacked > 0).map((b) => ({ b, ok: (b.atLevel ?? 0) >= 0.9 }));
+  const dist = best.filter((b) => b.attacked > 0).map((b) => ({ b, s: bestShortcut(rows, b), ratio: b.medianL2At10000 !== null && bestShortcut(rows, b)?.medianL2 ? b.medianL2At10000 / bestShortcut(rows, b)!.medianL2! : null }));
   const verdict = (oks: boolean[]): Finding['verdict'] => (oks.length === 0 ? 'no data' : oks.every(Boolean) ? 'reproduced' : oks.some(Boolean) ? 'partly' : 'not reproduced');
   return [
     {
       id: 'confidence-at-level',
       paper: `A top-1-only attacker can return points adversarial at level P_a = ${c.Pa} by fresh votes (target: ≥ 90% of final points for the best noise-aware attack of each setting; the shortcut's points mostly are not).`,
       verdict: verdict(level.map((l) => l.ok)),
-      evidence: level.map(({ b }) => `${settingName(b)} n=${b.n}: ${b.attacker} ${pct(b.atLevel)} of ${b.attacked}`).join('; '),
+      evidence: [
+        ...level.map(({ b }) => `${settingName(b)} n=${b.n}: ${b.attacker} ${pct(b.atLevel)} of ${b.attacked}`),
+        ...best.filter((b) => b.attacked === 0).map((b) => `${settingName(b)} n=${b.n}: no image answered correctly at level`),
+      ].join('; '),
     },
     {
       id: 'confidence-cost',
