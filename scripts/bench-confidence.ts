@@ -9,7 +9,7 @@
 // Prints both and writes JSON.
 //
 //   npm run bench:confidence -- [--results results/paper-fmnist] [--n1-images 3] [--n1-budget 2000]
-//     [--n1-sigma 0.25] [--timeout-s 300] [--out out/bench-confidence.json]
+//     [--n1-sigma 0.1] [--timeout-s 300] [--out out/bench-confidence.json]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -28,7 +28,7 @@ const { values: args } = parseArgs({
     results: { type: 'string', default: 'results/paper-fmnist' },
     'n1-images': { type: 'string', default: '3' },
     'n1-budget': { type: 'string', default: '2000' },
-    'n1-sigma': { type: 'string', default: '0.25' },
+    'n1-sigma': { type: 'string', default: '0.1' },
     'timeout-s': { type: 'string', default: '300' },
     out: { type: 'string', default: 'out/bench-confidence.json' },
   },
@@ -85,7 +85,7 @@ for (const name of ATTACK_NAMES.filter(decidesAtLevel)) {
         attack.run(counting, sample.images.slice(i * 784, (i + 1) * 784), { seed: i }),
         new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${args['timeout-s']} s`)), timeoutMs))),
       ]);
-      outcome = r.success ? `L2 ${f3(r.l2)}` : r.stopReason;
+      outcome = r.stopReason === 'misclassified' ? 'x0 already adversarial at level (nothing to attack)' : r.success ? `L2 ${f3(r.l2)}` : r.stopReason;
     } catch (err) {
       outcome = `FAILED: ${(err as Error).message}`;
     } finally {
