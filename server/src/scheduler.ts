@@ -11,7 +11,22 @@
 // small query overtake a flood on the same deployment.
 import type { NoiseGenerator } from '@rs-arena/shared/noise';
 import { MAX_SCRATCH_VALUES } from '@rs-arena/shared/noise';
-import type { BaseClassifier } from './smoothing.js';
+
+/** What smoothing (and this scheduler) needs of a base model f: its input size, class count and batched top-1 labels. */
+export interface BaseClassifier {
+  readonly inputSize: number;
+  readonly classes: number;
+  /** Labels of `count` inputs; with `scratch` the callee may overwrite `batch`. */
+  predict(batch: Float32Array, count: number, scratch?: boolean): Promise<Int32Array>;
+  /**
+   * True when `predict` has copied `batch` by the time it returns its promise (a remote model
+   * serializes it at once): the scheduler may then draw the next noisy copies into the same buffer
+   * while the answers are awaited.
+   */
+  readonly copiesInput?: boolean;
+  /** Optional: where batch buffers should live (a model in another thread reads shared memory without a copy). */
+  allocate?(values: number): Float32Array;
+}
 
 /** Most values one noise fill writes: bounds the noise generator's own work area (a few MB per deployment). */
 const FILL_VALUES = 1 << 19;

@@ -3,23 +3,10 @@
 // the votes. `predict` answers by the deployment's rule; `certify` is Cohen's CERTIFY.
 import { MAX_SCRATCH_VALUES, NoiseSource, type NoiseGenerator } from '@rs-arena/shared/noise';
 import { binomTestTwoSided, clopperPearsonLower, certifiedRadius } from '@rs-arena/shared/stats';
-import { JobCancelled, Scheduler } from './scheduler.js';
+import { type BaseClassifier, JobCancelled, Scheduler } from './scheduler.js';
 
-/** What smoothing needs of a base model f: its input size, class count and batched top-1 labels. */
-export interface BaseClassifier {
-  readonly inputSize: number;
-  readonly classes: number;
-  /** Labels of `count` inputs; with `scratch` the callee may overwrite `batch`. */
-  predict(batch: Float32Array, count: number, scratch?: boolean): Promise<Int32Array>;
-  /**
-   * True when `predict` has copied `batch` by the time it returns its promise (a remote model
-   * serializes it at once): the scheduler may then draw the next noisy copies into the same buffer
-   * while the answers are awaited.
-   */
-  readonly copiesInput?: boolean;
-  /** Optional: where batch buffers should live (a model in another thread reads shared memory without a copy). */
-  allocate?(values: number): Float32Array;
-}
+/** What smoothing needs of a base model f (defined beside the scheduler that drives it). */
+export type { BaseClassifier };
 
 export const ABSTAIN = -1;
 
