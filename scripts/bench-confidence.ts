@@ -19,7 +19,7 @@ import type { Attack } from '../client/src/attacks/attack.js';
 import { confidenceCost } from '../client/src/experiments/records/confidence-cost.js';
 import { CountingOracle } from '../client/src/oracle.js';
 import { reportContext } from '../client/src/report/report.js';
-import { bestNoiseAware, confidenceCostFindings, summarizeCost } from '../client/src/report/sections/confidence-cost.js';
+import { bestNoiseAware, bestShortcut, confidenceCostFindings, summarizeCost } from '../client/src/report/sections/confidence-cost.js';
 import { formatTable } from '../client/src/summary.js';
 import { LocalOracle } from '../test/helpers/oracle-local.js';
 
@@ -45,9 +45,8 @@ if (!config || records.length === 0) console.log(`${args.results}: no query-cost
 else {
   const rows = summarizeCost(records, config.Pa);
   const best = bestNoiseAware(rows);
-  const shortcutOf = (b: (typeof rows)[number]) => rows.filter((s) => s.oracle === 'shortcut' && s.model === b.model && s.sigma === b.sigma && s.n === b.n && s.medianL2 !== null).sort((a, c) => a.medianL2! - c.medianL2!)[0];
   const table = best.map((b) => {
-    const s = shortcutOf(b);
+    const s = bestShortcut(rows, b);
     const ratio = b.medianL2At10000 !== null && s?.medianL2 ? b.medianL2At10000 / s.medianL2 : null;
     return { model: b.model, sigma: b.sigma, n: b.n, attacker: b.attacker, attacked: b.attacked, atLevel: b.atLevel, medianL2At10000: b.medianL2At10000, shortcut: s?.attacker ?? null, shortcutL2: s?.medianL2 ?? null, shortcutAtLevel: s?.atLevel ?? null, ratio };
   });

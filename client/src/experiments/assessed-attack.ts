@@ -12,27 +12,15 @@ import type { Oracle } from '../oracle.js';
 import { HttpOracle } from '../oracle-http.js';
 import { RepeatedOracle, ShortcutOracle, assessPoint, type VoteCounter } from './confidence.js';
 import { type ExperimentContext, deploymentFor, inputsFor } from './context.js';
-import type { DistortionRecord, OracleKind } from './records/distortion.js';
+import type { DistortionRecord, DistortionTask } from './records/distortion.js';
 
-/** What one assessed run needs: the deployment (model, σ, n), the oracle and the attack. */
-export interface AssessedTask {
-  model: string;
-  sigma: number;
-  n: number;
-  Pa: number | null;
-  oracle: OracleKind;
-  repeats: number;
-  attack: string;
-  attackOptions: Record<string, unknown>;
-  budget: number;
-  seed: number;
-  assessSamples: number;
-  image: number;
-}
+/** What one assessed run needs: the deployment (model, σ, n), the oracle and the attack (a distortion task's fields). */
+export type AssessedTask = DistortionTask;
 
 /** The experiment's deployments and one client-key HTTP oracle per deployment, shared by its runs. */
 export class Deployments {
-  private readonly oracles = new Map<string, Promise<HttpOracle>>();
+  /** By setting: each is created (through the admin API) and connected once, not once per run. */
+  private readonly settings = new Map<string, Promise<{ id: string; http: HttpOracle }>>();
   constructor(private readonly ctx: ExperimentContext) {}
 
   /** Creates the deployments of `tasks` first, one by one (the admin API is not a race). */
@@ -40,23 +28,26 @@ export class Deployments {
     for (const t of tasks) await this.get(t);
   }
 
-  async get(t: Pick<AssessedTask, 'model' | 'sigma' | 'n'>): Promise<{ id: string; http: HttpOracle }> {
-    const id = await deploymentFor(this.ctx, t.model, t.sigma, t.n);
-    let http = this.oracles.get(id);
-    if (!http) {
-      http = HttpOracle.connect({ endpoint: this.ctx.endpoint, key: this.ctx.keys.client, deployment: id, connections: this.ctx.concurrency });
-      this.oracles.set(id, http);
+  get(t: Pick<AssessedTask, 'model' | 'sigma' | 'n'>): Promise<{ id: string; http: HttpOracle }> {
+    const key = `${t.model}|${t.sigma}|${t.n}`;
+    let setting = this.settings.get(key);
+    if (!setting) {
+      setting = deploymentFor(this.ctx, t.model, t.sigma, t.n).then(async (id) => ({
+        id,
+        http: await HttpOracle.connect({ endpoint: this.ctx.endpoint, key: this.ctx.keys.client, deployment: id, connections: this.ctx.concurrency }),
+      }));
+      this.settings.set(key, setting);
     }
-    return { id, http: await http };
+    return setting;
   }
 
   async close(): Promise<void> {
-    for (const o of this.oracles.values()) await (await o).close();
+    for (const s of this.settings.values()) await (await s).http.close();
   }
 }
 
 /** Runs `t` on test image `t.image` of the first `images` and assesses its final point; the record without its key. */
-export async function attackAndAssess(ctx: ExperimentContext, deployments: Deployments, t: AssessedTask, images: number): Promise<Omit<DistortionRecord, 'key' | 'oracle'> & { oracle: OracleKind }> {
+export async function attackAndAssess(ctx: ExperimentContext, deployments: Deployments, t: AssessedTask, images: number): Promise<Omit<DistortionRecord, 'key'>> {
   const { id, http } = await deployments.get(t);
   const votes: VoteCounter = async (inputs, count, n) => (await ctx.evaluator.votes(id, inputs, [count, ...http.inputShape], n)).counts;
   const inputs = await inputsFor(ctx, t.model, images);

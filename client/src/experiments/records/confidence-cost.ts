@@ -5,9 +5,8 @@
 // sequential test, plain attacks with the fixed-ℓ repeated oracle) at up to `budget` top-1 queries,
 // the shortcut's plain attacks at `shortcut.budget` points; every final point assessed by fresh votes.
 import { z } from 'zod';
-import { canonical } from '../../record.js';
 import { defineExperiment } from './experiment.js';
-import { DistortionRecord, PointAssessment, Setting, imageSeed } from './distortion.js';
+import { DistortionRecord, type DistortionTask, PointAssessment, Setting, distortionKey, imageSeed } from './distortion.js';
 
 const Level = z.number().gt(0).lt(1);
 const Count = z.number().int().positive();
@@ -52,20 +51,8 @@ export const CostOracle = z.enum(['sequential', 'repeated', 'shortcut']);
 export const ConfidenceCostRecord = DistortionRecord.extend({ oracle: CostOracle, Pa: z.number(), assessment: PointAssessment.nullable() });
 export type ConfidenceCostRecord = z.output<typeof ConfidenceCostRecord>;
 
-export interface ConfidenceCostTask {
-  model: string;
-  sigma: number;
-  n: number;
-  Pa: number;
-  oracle: z.output<typeof CostOracle>;
-  repeats: number;
-  attack: string;
-  attackOptions: Record<string, unknown>;
-  budget: number;
-  seed: number;
-  assessSamples: number;
-  image: number;
-}
+/** A distortion task's fields, at one level and through one of the realistic oracles or the shortcut. */
+export type ConfidenceCostTask = Omit<DistortionTask, 'Pa' | 'oracle'> & { Pa: number; oracle: z.output<typeof CostOracle> };
 
 /** The tasks, the cheap n first, then image by image (a run stopped halfway compares every attacker on the same images). */
 export function confidenceCostTasks(c: ConfidenceCostConfig): ConfidenceCostTask[] {
@@ -89,8 +76,8 @@ export function confidenceCostTasks(c: ConfidenceCostConfig): ConfidenceCostTask
   return tasks;
 }
 
-export const confidenceCostKey = (t: ConfidenceCostTask | ConfidenceCostRecord) =>
-  [t.model, t.sigma, t.n, t.Pa, t.oracle, t.repeats, t.attack, canonical(t.attackOptions), t.budget, t.seed, t.assessSamples, t.image].join('|');
+/** The same fields make the same key as a distortion run's. */
+export const confidenceCostKey: (t: ConfidenceCostTask | ConfidenceCostRecord) => string = distortionKey;
 
 /** The default checkpoints: 1, 2, 4 and 10 × each power of ten up to the budget, and the budget. */
 export function costCheckpoints(c: ConfidenceCostConfig): number[] {

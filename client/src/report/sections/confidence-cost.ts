@@ -74,7 +74,7 @@ export function summarizeCost(records: ConfidenceCostRecord[], Pa: number): Cost
 }
 
 /** The shortcut attack with the smallest median L2 on r's setting and n. */
-function bestShortcut(rows: CostRow[], r: Pick<CostRow, 'model' | 'sigma' | 'n'>): CostRow | undefined {
+export function bestShortcut(rows: CostRow[], r: Pick<CostRow, 'model' | 'sigma' | 'n'>): CostRow | undefined {
   return rows
     .filter((s) => s.oracle === 'shortcut' && s.model === r.model && s.sigma === r.sigma && s.n === r.n && s.medianL2 !== null)
     .sort((a, b) => a.medianL2! - b.medianL2!)[0];
@@ -109,7 +109,10 @@ export function confidenceCostFindings(records: ConfidenceCostRecord[], c: Confi
   const best = bestNoiseAware(rows);
   // A setting where no image was attacked (the smoothed classifier gets none right at level) is no evidence either way.
   const level = best.filter((b) => b.attacked > 0).map((b) => ({ b, ok: (b.atLevel ?? 0) >= 0.9 }));
-  const dist = best.filter((b) => b.attacked > 0).map((b) => ({ b, s: bestShortcut(rows, b), ratio: b.medianL2At10000 !== null && bestShortcut(rows, b)?.medianL2 ? b.medianL2At10000 / bestShortcut(rows, b)!.medianL2! : null }));
+  const dist = best.filter((b) => b.attacked > 0).map((b) => {
+    const s = bestShortcut(rows, b);
+    return { b, s, ratio: b.medianL2At10000 !== null && s?.medianL2 ? b.medianL2At10000 / s.medianL2 : null };
+  });
   const verdict = (oks: boolean[]): Finding['verdict'] => (oks.length === 0 ? 'no data' : oks.every(Boolean) ? 'reproduced' : oks.some(Boolean) ? 'partly' : 'not reproduced');
   return [
     {
