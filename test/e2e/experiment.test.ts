@@ -36,10 +36,11 @@ test('rs-arena experiment --preset smoke: data, figures, findings and report; a 
       }
     }
     assert.equal(lines(join(dir, 'certification.jsonl')).length, 4);
-    // The query cost of confidence: geoda-seq on 2 images through its sequential test, rays on ℓ = 3
-    // answers per point on 1, the shortcut's rays on 2, every run within its budget.
+    // The query cost of confidence: geoda-seq on 2 images through its sequential test (and on 1 with
+    // a longer budget), rays on ℓ = 3 answers per point on 1, the shortcut's rays on 2, every run
+    // within its budget.
     const cost = lines(join(dir, 'confidence-cost.jsonl')).map((l) => JSON.parse(l));
-    assert.deepEqual(cost.map((r) => `${r.attack}/${r.oracle}`).sort(), ['geoda-seq/sequential', 'geoda-seq/sequential', 'rays/repeated', 'rays/shortcut', 'rays/shortcut']);
+    assert.deepEqual(cost.map((r) => `${r.attack}/${r.oracle}/${r.budget}`).sort(), ['geoda-seq/sequential/400', 'geoda-seq/sequential/400', 'geoda-seq/sequential/600', 'rays/repeated/400', 'rays/shortcut/150', 'rays/shortcut/150']);
     for (const r of cost) {
       assert.ok(r.queries.total <= r.budget, `${r.key}: ${r.queries.total} queries of ${r.budget}`);
       if (r.oracle === 'sequential') assert.equal(r.attackOptions.Pa, 0.8);
@@ -58,6 +59,8 @@ test('rs-arena experiment --preset smoke: data, figures, findings and report; a 
       assert.equal(meta.format, 'png');
       assert.ok(meta.width! >= 400, `${f} is ${meta.width} px wide`);
     }
+    // The longer run is its own line of the figure (when image 0 is answered correctly, as it is).
+    assert.match(readFileSync(join(dir, 'cost-fmnist-cnn-randtrain-s0.25.svg'), 'utf8'), /geoda-seq to 600 n=10/);
     const html = readFileSync(join(dir, 'report.html'), 'utf8');
     assert.match(html, /The paper's findings, checked/);
     assert.equal((html.match(/<svg/g) ?? []).length >= 10, true);

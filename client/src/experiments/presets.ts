@@ -51,7 +51,8 @@ export const PRESETS: Record<string, unknown> = {
       settings: [{ model: RAND, sigma: 0.25 }],
       ns: [{ n: 10, images: 2 }],
       Pa: 0.8,
-      attackers: [{ attack: 'geoda-seq' }, { attack: 'rays', repeats: 3, images: 1 }],
+      // The second geoda-seq: the same attacker with a longer budget, on one image (its own line).
+      attackers: [{ attack: 'geoda-seq' }, { attack: 'geoda-seq', images: 1, budget: 600 }, { attack: 'rays', repeats: 3, images: 1 }],
       budget: 400,
       shortcut: { attacks: ['rays'], budget: 150 },
       assessSamples: 300,
@@ -102,10 +103,12 @@ export const PRESETS: Record<string, unknown> = {
     // at n = 100, where 10 images × 4 settings would take about 2.5 hours).
     'confidence-cost': {
       settings: [{ model: STD, sigma: 0.05 }, { model: STD, sigma: 0.15 }, { model: STD, sigma: 0.25 }, { model: RAND, sigma: 0.25 }],
-      ns: [{ n: 10, images: 20 }, { n: 100, images: 4 }],
+      ns: [{ n: 10, images: 20 }, { n: 100, images: 10 }],
       Pa: 0.8,
       attackers: [
         { attack: 'geoda-seq', options: { searchAlpha: 0.25, searchBeta: 0.25 } },
+        // The same attacker's curve on to 20,000 queries, on 3 images (a 20,000-query run at n = 10 is 200,000 passes).
+        { attack: 'geoda-seq', options: { searchAlpha: 0.25, searchBeta: 0.25 }, images: 3, ns: [10], budget: 20_000 },
         { attack: 'geoda-seq', images: 3, ns: [10] },
         { attack: 'rays-seq', images: 3, ns: [10] },
         { attack: 'surfree-seq', images: 3, ns: [10], options: { basis: 'block-low' } },
@@ -120,7 +123,7 @@ export const PRESETS: Record<string, unknown> = {
   'paper-imagenet': {
     name: 'paper-imagenet',
     description:
-      'MobileNetV2 (int8) and SqueezeNet 1.1 from ../shared/imagenet on 16 ImageNet images with smaller n (each query of n = 10 costs ten 224×224 forward passes).',
+      'MobileNetV2 (int8) and SqueezeNet 1.1 from ../shared/imagenet on 16 ImageNet images with smaller n (each query of n = 10 costs ten 224×224 forward passes; n = 10 on the first 4 images).',
     distortion: {
       settings: [
         { model: 'imagenet-mobilenetv2-int8', sigma: 0 },
@@ -133,18 +136,22 @@ export const PRESETS: Record<string, unknown> = {
       attacks: [...ATTACKS],
       budget: 1000,
       images: 16,
+      // On 2 cores without VNNI (MobileNetV2 int8 about 230 forward passes/s, SqueezeNet 1.1 fp32
+      // about 150) a 1,000-query run at n = 10 costs 15,000 passes, a minute alone: n = 10 on the
+      // first 4 images keeps the sweep near 45 minutes (all 16 would take about 2 hours).
+      imagesAtN: { '10': 4 },
       assessSamples: 500,
     },
     certification: { settings: [{ model: 'imagenet-mobilenetv2-int8', sigma: 0.05 }], images: 16, n0: 20, n: 500, alpha: 0.001 },
     direction: { model: 'imagenet-mobilenetv2-int8', sigma: 0.05, images: [1], ns: [1, 10, 100], tMax: 2.5, steps: 20, samples: 200 },
     'binary-search': { model: 'imagenet-mobilenetv2-int8', sigma: 0.05, image: 1, ns: [1, 10], repeats: 30, tolerance: 0.01, tMax: 2.5, boundarySamples: 200 },
-    // The query cost of confidence on ImageNet, sized for 2 cores without VNNI (about 100 passes/s):
-    // every image at n = 1 (one noisy pass per answer), 4 at n = 10; about 0.4 million passes. RayS
+    // The query cost of confidence on ImageNet, sized for 2 cores without VNNI (about 150–230 passes/s):
+    // every image at n = 1 (one noisy pass per answer), 2 at n = 10; about 0.3 million passes. RayS
     // rather than GeoDA: each GeoDA probe at 224×224 is a low-frequency inverse DCT in JS (about
     // 80 ms here), RayS's are sign flips.
     'confidence-cost': {
       settings: [{ model: 'imagenet-mobilenetv2-int8', sigma: 0.05 }, { model: 'imagenet-squeezenet1.1', sigma: 0.05 }],
-      ns: [{ n: 1, images: 16 }, { n: 10, images: 4 }],
+      ns: [{ n: 1, images: 16 }, { n: 10, images: 2 }],
       Pa: 0.8,
       attackers: [{ attack: 'rays-seq', options: { searchAlpha: 0.25, searchBeta: 0.25 } }],
       budget: 4000,

@@ -50,6 +50,13 @@ test('checkpoints: 1-2-4 per decade up to the budget, and the budget', () => {
   assert.deepEqual(costCheckpoints(config), [100, 200, 400, 1000, 2000, 4000, 10_000]);
   assert.deepEqual(costCheckpoints({ ...config, budget: 20_000 }), [100, 200, 400, 1000, 2000, 4000, 10_000, 20_000]);
   assert.deepEqual(costCheckpoints({ ...config, checkpoints: [500, 50] }), [50, 500]);
+  // An attacker with its own, longer budget: the grid goes on to it, and its tasks spend it.
+  const longer = { ...config, attackers: [...config.attackers, { attack: 'geoda-seq', images: 1, ns: [10], budget: 20_000 }] };
+  assert.deepEqual(costCheckpoints(longer), [100, 200, 400, 1000, 2000, 4000, 10_000, 20_000]);
+  assert.deepEqual(costCheckpoints({ ...config, attackers: [{ attack: 'psj', budget: 3000 }] }), [100, 200, 400, 1000, 2000, 3000, 4000, 10_000]);
+  const long = confidenceCostTasks(longer).filter((t) => t.budget === 20_000);
+  assert.deepEqual(long.map((t) => `${t.attack}/${t.n}/${t.image}`), ['geoda-seq/10/0', 'geoda-seq/10/0']);
+  assert.equal(new Set(confidenceCostTasks(longer).map(confidenceCostKey)).size, confidenceCostTasks(longer).length);
 });
 
 test('config checks: attack names and options, plain vs noise-aware, the shortcut runs plain attacks', () => {

@@ -93,6 +93,11 @@ test('distortion grid: σ = 0 once, n = 1 at one level, extra levels only up to 
   assert.deepEqual(tasks.map((t) => t.image), [0, 0, 0, 0, 0, 1, 1, 1, 1, 1]);
   // Without the cap, n = 100 runs at P_a = 0.8 too.
   assert.equal(distortionTasks({ ...config, extraPaMaxN: undefined }).length, 6 * 2);
+  // imagesAtN: n = 100 on the first image only; the other cells keep both images.
+  const fewer = distortionTasks({ ...config, imagesAtN: { '100': 1 } });
+  assert.deepEqual(fewer.filter((t) => t.n === 100).map((t) => t.image), [0]);
+  assert.equal(fewer.length, 5 * 2 - 1);
+  assert.equal(distortion.config.safeParse({ ...config, imagesAtN: { ten: 1 } }).success, false);
   // A record from the uncapped grid (n = 100, P_a = 0.8) is not part of the capped one.
   const uncapped = distortionTasks({ ...config, extraPaMaxN: undefined });
   const rec = (n: number, Pa: number, budget = 100) => ({ ...uncapped.find((t) => t.n === n && t.Pa === Pa && t.image === 0)!, budget }) as unknown as DistortionRecord;

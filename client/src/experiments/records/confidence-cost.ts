@@ -32,6 +32,8 @@ export const ConfidenceCostConfig = z.strictObject({
         /** The n it runs at (default: every n of `ns`). */
         ns: z.array(Count).optional(),
         options: z.record(z.string(), z.unknown()).optional(),
+        /** Its top-1 queries per run, when not the experiment's `budget` (a longer curve on a few images). */
+        budget: Count.optional(),
       }),
     )
     .min(1),
@@ -67,7 +69,7 @@ export function confidenceCostTasks(c: ConfidenceCostConfig): ConfidenceCostTask
           const sequential = a.repeats === undefined;
           // A noise-aware attack's level is the experiment's: it is part of its options (and key).
           const attackOptions = sequential ? { ...a.options, Pa: c.Pa } : { ...a.options };
-          tasks.push({ ...common, oracle: sequential ? 'sequential' : 'repeated', repeats: sequential ? 1 : (a.repeats ?? 1), attack: a.attack, attackOptions, budget: c.budget });
+          tasks.push({ ...common, oracle: sequential ? 'sequential' : 'repeated', repeats: sequential ? 1 : (a.repeats ?? 1), attack: a.attack, attackOptions, budget: a.budget ?? c.budget });
         }
         for (const attack of c.shortcut.attacks) tasks.push({ ...common, oracle: 'shortcut', repeats: 1, attack, attackOptions: {}, budget: c.shortcut.budget });
       }
@@ -79,13 +81,17 @@ export function confidenceCostTasks(c: ConfidenceCostConfig): ConfidenceCostTask
 /** The same fields make the same key as a distortion run's. */
 export const confidenceCostKey: (t: ConfidenceCostTask | ConfidenceCostRecord) => string = distortionKey;
 
-/** The default checkpoints: 1, 2, 4 and 10 × each power of ten up to the budget, and the budget. */
+/** The largest budget of any realistic attacker. */
+export const maxBudget = (c: ConfidenceCostConfig) => Math.max(c.budget, ...c.attackers.map((a) => a.budget ?? 0));
+
+/** The default checkpoints: 1, 2, 4 and 10 × each power of ten up to the largest budget, and each attacker's budget. */
 export function costCheckpoints(c: ConfidenceCostConfig): number[] {
   if (c.checkpoints) return [...c.checkpoints].sort((a, b) => a - b);
-  const out: number[] = [];
-  for (let p = 100; p <= c.budget; p *= 10) for (const m of [1, 2, 4]) if (m * p <= c.budget) out.push(m * p);
-  if (!out.includes(c.budget)) out.push(c.budget);
-  return out;
+  const top = maxBudget(c);
+  const out = new Set<number>();
+  for (let p = 100; p <= top; p *= 10) for (const m of [1, 2, 4]) if (m * p <= top) out.add(m * p);
+  for (const b of [c.budget, ...c.attackers.map((a) => a.budget ?? c.budget)]) out.add(b);
+  return [...out].sort((a, b) => a - b);
 }
 
 export const confidenceCost = defineExperiment({

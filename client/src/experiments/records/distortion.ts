@@ -21,6 +21,8 @@ export const DistortionConfig = z.strictObject({
   attackOptions: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
   budget: z.number().int().positive(),
   images: z.number().int().positive(),
+  /** Fewer images at some n (a costly n on the first images only), e.g. {"10": 4}. */
+  imagesAtN: z.record(z.string().regex(/^[1-9][0-9]*$/, 'a key is an n'), z.number().int().positive()).optional(),
   /** Fresh votes to assess each final point (eq. 4). */
   assessSamples: z.number().int().positive(),
   /** The realistic variant, on a subset: ℓ top-1 queries per point. */
@@ -96,8 +98,9 @@ export const imageSeed = (image: number) => 1000 * image + 17;
 export function distortionTasks(c: DistortionConfig): DistortionTask[] {
   const tasks: DistortionTask[] = [];
   const add = (model: string, sigma: number, n: number, Pa: number | null, oracle: DistortionTask['oracle'], repeats: number) => {
+    const images = Math.min(c.images, c.imagesAtN?.[String(n)] ?? Infinity);
     for (const attack of c.attacks) {
-      for (let image = 0; image < c.images; image++) {
+      for (let image = 0; image < images; image++) {
         tasks.push({ model, sigma, n, Pa, oracle, repeats, attack, attackOptions: c.attackOptions?.[attack] ?? {}, budget: c.budget, seed: imageSeed(image), assessSamples: c.assessSamples, image });
       }
     }

@@ -98,6 +98,8 @@ export function bestNoiseAware(rows: CostRow[]): CostRow[] {
   return [...out.values()];
 }
 
+const uniquePairs = <A, B>(pairs: (readonly [A, B])[]) => [...new Map(pairs.map((p) => [`${String(p[0])}|${String(p[1])}`, p])).values()];
+
 const settingName = (s: { model: string; sigma: number }) => `${s.model} σ=${s.sigma}`;
 const f3 = (x: number | null) => (x === null ? '–' : x.toFixed(3));
 const pct = (x: number | null) => (x === null ? '–' : `${(100 * x).toFixed(0)}%`);
@@ -143,16 +145,18 @@ export async function confidenceCostFigures(dir: string, records: ConfidenceCost
     const series: Series[] = [];
     for (const { n } of c.ns) {
       const rs = records.filter((r) => r.model === s.model && r.sigma === s.sigma && r.n === n && !r.misclassified);
-      for (const name of [...new Set(rs.map(attackerName))]) {
-        const mine = rs.filter((r) => attackerName(r) === name);
+      // An attacker run at two budgets (a longer curve on a few images) is two lines: different images.
+      for (const [name, budget] of uniquePairs(rs.map((r) => [attackerName(r), r.budget] as const))) {
+        const mine = rs.filter((r) => attackerName(r) === name && r.budget === budget);
         const shortcut = mine[0].oracle === 'shortcut';
+        const label = shortcut || budget === c.budget ? name : `${name} to ${budget.toLocaleString('en')}`;
         // Median over attacked images of the best L2 within q queries; ∞ (no point yet) counts.
         const at = (q: number) => median(mine.map((r) => l2At(r, q) ?? Infinity)) ?? Infinity;
         series.push(
           shortcut
             ? // A reference, not a competitor: drawn in near-black, apart from the attack colours.
               { name: `${name} (${mine[0].budget.toLocaleString('en')} points) n=${n}`, points: [[mine[0].budget, at(mine[0].budget)]], scatter: true, color: n === nMax && c.ns.length > 1 ? '#777777' : '#222222' }
-            : { name: `${name} n=${n}`, points: checkpoints.filter((q) => q <= mine[0].budget).map((q) => [q, at(q)]), dashed: n === nMax && c.ns.length > 1 },
+            : { name: `${label} n=${n}`, points: checkpoints.filter((q) => q <= mine[0].budget).map((q) => [q, at(q)]), dashed: n === nMax && c.ns.length > 1 },
         );
       }
     }
