@@ -10,6 +10,13 @@ import { type BinarySearchConfig, type BinarySearchRecord, binarySearch, binaryS
 
 export async function runBinarySearch(ctx: ExperimentContext, c: BinarySearchConfig): Promise<BinarySearchRecord[]> {
   const file = resultsFile(ctx, binarySearch, c);
+  const done = () => file.all().filter((r) => r.model === c.model && r.image === c.image && c.ns.includes(r.n));
+  // Resumed whole: no boundary to compute (101 × boundarySamples passes, minutes on an ImageNet model).
+  if (c.ns.every((n) => file.get(binarySearchKey({ ...c, n })))) {
+    const ticker = new Ticker('binary search', c.ns.length);
+    for (const n of c.ns) ticker.tick(`n=${n} (resumed)`, true);
+    return done();
+  }
   const pair = await basePair(ctx, c.model, c.image);
   if (!pair) throw new Error(`binary search: test image ${c.image} is misclassified by ${c.model}`);
   // The boundary of g_σ along the segment: where π0 crosses ½, from votes on a grid of 101 points.
@@ -51,5 +58,5 @@ export async function runBinarySearch(ctx: ExperimentContext, c: BinarySearchCon
     file.add({ key, model: c.model, sigma: c.sigma, n, image: c.image, l2: pair.l2, outputs, boundary });
     ticker.tick(`n=${n}: median output ${median(outputs)!.toFixed(3)}`);
   }
-  return file.all().filter((r) => r.model === c.model && r.image === c.image && c.ns.includes(r.n));
+  return done();
 }
