@@ -103,7 +103,7 @@ export const PRESETS: Record<string, unknown> = {
     // at n = 100, where 10 images × 4 settings would take about 2.5 hours).
     'confidence-cost': {
       settings: [{ model: STD, sigma: 0.05 }, { model: STD, sigma: 0.15 }, { model: STD, sigma: 0.25 }, { model: RAND, sigma: 0.25 }],
-      ns: [{ n: 10, images: 20 }, { n: 100, images: 10 }],
+      ns: [{ n: 10, images: 34 }, { n: 100, images: 10 }],
       Pa: 0.8,
       attackers: [
         { attack: 'geoda-seq', options: { searchAlpha: 0.25, searchBeta: 0.25 } },

@@ -63,12 +63,21 @@ const SOLID: number[] = [1, 0];
 const BY_NAME = new Intl.Collator('en', { numeric: true });
 
 /** Padded data extent like a plot needs: 5% margins (not below 0 for positive data), decades for log axes. */
+/** The nearest of 1, 2, 5 × 10^k at or below (down) or at or above (up) x > 0. */
+export function step125(x: number, dir: 'up' | 'down'): number {
+  const k = Math.floor(Math.log10(x));
+  const steps = [1, 2, 5, 10].map((m) => m * 10 ** k);
+  // The tolerance absorbs 10 ** k rounding (e.g. 1000 = 10 ** 3 computed as 999.9999…).
+  return dir === 'up' ? steps.find((v) => v >= x * (1 - 1e-12))! : [...steps].reverse().find((v) => v <= x * (1 + 1e-12))!;
+}
+
 function extent(values: number[], log: boolean): [number, number] {
   const v = values.filter((x) => Number.isFinite(x) && (!log || x > 0));
   if (v.length === 0) return log ? [1, 10] : [0, 1];
   let lo = Math.min(...v);
   let hi = Math.max(...v);
-  if (log) return [10 ** Math.floor(Math.log10(lo)), 10 ** Math.ceil(Math.log10(hi))];
+  // Log axes end on a 1-2-5 step, not the next decade: a curve to 20,000 does not get an empty decade.
+  if (log) return [step125(lo, 'down'), step125(hi, 'up')];
   if (lo === hi) [lo, hi] = [lo - 1, hi + 1];
   const p = (hi - lo) * 0.05;
   return [lo > 0 && lo - p < 0 ? 0 : lo - p, hi + p];

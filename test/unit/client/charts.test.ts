@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { classColor, colorOf } from '../../../client/src/report/colors.js';
-import { type ChartSpec, histogramSeries, lineChart, lineChartSpec, labelMapChart, scopeIds, svgToPng } from '../../../client/src/report/charts.js';
+import { type ChartSpec, histogramSeries, lineChart, lineChartSpec, labelMapChart, scopeIds, step125, svgToPng } from '../../../client/src/report/charts.js';
 import { shippedFontMetrics } from '../../../client/src/report/fonts.js';
 
 const pts = (...ys: number[]): [number, number][] => ys.map((y, i) => [i + 1, y]);
@@ -106,4 +106,9 @@ test('PNGs depend only on the shipped font: same bytes from separate processes, 
   assert.equal(pngInFreshProcess(textSvg('Liberation Serif, DejaVu Serif, serif')), a);
   const chartPng = await svgToPng(await lineChart(chart([{ name: 'fmnist-cnn (no RS)', points: pts(1, 3, 2) }])));
   assert.equal(chartPng.subarray(1, 4).toString(), 'PNG');
+});
+
+test('log axes end on a 1-2-5 step: a curve to 20,000 does not get an empty decade', () => {
+  assert.deepEqual([100, 150, 1000, 2000, 20_000, 20_001, 0.03].map((x) => step125(x, 'up')), [100, 200, 1000, 2000, 20_000, 50_000, 0.05]);
+  assert.deepEqual([100, 150, 1000, 4000, 20_000, 0.03].map((x) => step125(x, 'down')), [100, 100, 1000, 2000, 20_000, 0.02]);
 });

@@ -156,7 +156,11 @@ export async function confidenceCostFigures(dir: string, records: ConfidenceCost
           shortcut
             ? // A reference, not a competitor: drawn in near-black, apart from the attack colours.
               { name: `${name} (${mine[0].budget.toLocaleString('en')} points) n=${n}`, points: [[mine[0].budget, at(mine[0].budget)]], scatter: true, color: n === nMax && c.ns.length > 1 ? '#777777' : '#222222' }
-            : { name: `${label} n=${n}`, points: checkpoints.filter((q) => q <= mine[0].budget).map((q) => [q, at(q)]), dashed: n === nMax && c.ns.length > 1 },
+            : {
+                name: `${label} n=${n}`, points: checkpoints.filter((q) => q <= mine[0].budget).map((q) => [q, at(q)]), dashed: n === nMax && c.ns.length > 1,
+                // A longer run of an attacker: one colour, apart from the hashed colours of the variants.
+                ...(label !== name ? { color: '#c51b7d' } : {}),
+              },
         );
       }
     }
