@@ -62,7 +62,6 @@ const DASH: number[] = [6, 4];
 const SOLID: number[] = [1, 0];
 const BY_NAME = new Intl.Collator('en', { numeric: true });
 
-/** Padded data extent like a plot needs: 5% margins (not below 0 for positive data), decades for log axes. */
 /** The nearest of 1, 2, 5 × 10^k at or below (down) or at or above (up) x > 0. */
 export function step125(x: number, dir: 'up' | 'down'): number {
   const k = Math.floor(Math.log10(x));
@@ -71,6 +70,15 @@ export function step125(x: number, dir: 'up' | 'down'): number {
   return dir === 'up' ? steps.find((v) => v >= x * (1 - 1e-12))! : [...steps].reverse().find((v) => v <= x * (1 + 1e-12))!;
 }
 
+/** Log-axis labels: 1, 2 and 5 per decade within the domain (Vega's default labels every integer multiple, which overlap). */
+function logTicks(d: [number, number]): number[] {
+  const first = Math.floor(Math.log10(d[0]));
+  return [...Array(Math.max(0, Math.ceil(Math.log10(d[1])) - first + 1)).keys()]
+    .flatMap((i) => [1, 2, 5].map((m) => m * 10 ** (first + i)))
+    .filter((v) => v >= d[0] * (1 - 1e-9) && v <= d[1] * (1 + 1e-9));
+}
+
+/** Padded data extent like a plot needs: 5% margins (not below 0 for positive data), 1-2-5 steps for log axes. */
 function extent(values: number[], log: boolean): [number, number] {
   const v = values.filter((x) => Number.isFinite(x) && (!log || x > 0));
   if (v.length === 0) return log ? [1, 10] : [0, 1];
@@ -158,11 +166,7 @@ export function lineChartSpec(spec: ChartSpec): TopLevelSpec {
   const names = series.map((s) => s.name);
   const colour = { domain: names, range: series.map((s) => s.color ?? colorOf(s.name)) };
   const labels = [...new Set(rows.filter((r) => r.dot && r.label !== null).map((r) => r.label!))];
-  // `zero` only on linear scales (Vega-Lite drops it on log scales, with a warning). Log axes are
-  // labelled at 1, 2 and 5 per decade: Vega's default labels every integer multiple, which overlap.
-  const logTicks = (d: [number, number]) => [...Array(Math.max(0, Math.ceil(Math.log10(d[1])) - Math.floor(Math.log10(d[0])) + 1)).keys()]
-    .flatMap((i) => [1, 2, 5].map((m) => m * 10 ** (Math.floor(Math.log10(d[0])) + i)))
-    .filter((v) => v >= d[0] * (1 - 1e-9) && v <= d[1] * (1 + 1e-9));
+  // `zero` only on linear scales (Vega-Lite drops it on log scales, with a warning).
   const x = {
     field: 'x', type: 'quantitative', title: spec.xLabel,
     ...(spec.xLog ? { axis: { values: logTicks(xDomain) } } : {}),

@@ -81,16 +81,13 @@ export function confidenceCostTasks(c: ConfidenceCostConfig): ConfidenceCostTask
 /** The same fields make the same key as a distortion run's. */
 export const confidenceCostKey: (t: ConfidenceCostTask | ConfidenceCostRecord) => string = distortionKey;
 
-/** The largest budget of any realistic attacker. */
-export const maxBudget = (c: ConfidenceCostConfig) => Math.max(c.budget, ...c.attackers.map((a) => a.budget ?? 0));
-
 /** The default checkpoints: 1, 2, 4 and 10 × each power of ten up to the largest budget, and each attacker's budget. */
 export function costCheckpoints(c: ConfidenceCostConfig): number[] {
   if (c.checkpoints) return [...c.checkpoints].sort((a, b) => a - b);
-  const top = maxBudget(c);
-  const out = new Set<number>();
+  const budgets = [c.budget, ...c.attackers.map((a) => a.budget ?? c.budget)];
+  const top = Math.max(...budgets);
+  const out = new Set<number>(budgets);
   for (let p = 100; p <= top; p *= 10) for (const m of [1, 2, 4]) if (m * p <= top) out.add(m * p);
-  for (const b of [c.budget, ...c.attackers.map((a) => a.budget ?? c.budget)]) out.add(b);
   return [...out].sort((a, b) => a - b);
 }
 

@@ -88,17 +88,16 @@ export function bestShortcut(rows: CostRow[], r: Pick<CostRow, 'model' | 'sigma'
 export function bestNoiseAware(rows: CostRow[]): CostRow[] {
   const out = new Map<string, CostRow>();
   const aware = rows.filter((r) => r.oracle === 'sequential');
+  const cell = (r: CostRow) => `${r.model}|${r.sigma}|${r.n}`;
   const most = new Map<string, number>();
-  for (const r of aware) most.set(`${r.model}|${r.sigma}|${r.n}`, Math.max(most.get(`${r.model}|${r.sigma}|${r.n}`) ?? 0, r.attacked));
-  for (const r of aware.filter((r) => r.attacked === most.get(`${r.model}|${r.sigma}|${r.n}`))) {
-    const k = `${r.model}|${r.sigma}|${r.n}`;
+  for (const r of aware) most.set(cell(r), Math.max(most.get(cell(r)) ?? 0, r.attacked));
+  for (const r of aware.filter((r) => r.attacked === most.get(cell(r)))) {
+    const k = cell(r);
     const b = out.get(k);
     if (!b || (r.atLevel ?? 0) > (b.atLevel ?? 0) || ((r.atLevel ?? 0) === (b.atLevel ?? 0) && (r.medianL2 ?? Infinity) < (b.medianL2 ?? Infinity))) out.set(k, r);
   }
   return [...out.values()];
 }
-
-const uniquePairs = <A, B>(pairs: (readonly [A, B])[]) => [...new Map(pairs.map((p) => [`${String(p[0])}|${String(p[1])}`, p])).values()];
 
 const settingName = (s: { model: string; sigma: number }) => `${s.model} σ=${s.sigma}`;
 const f3 = (x: number | null) => (x === null ? '–' : x.toFixed(3));
@@ -146,8 +145,13 @@ export async function confidenceCostFigures(dir: string, records: ConfidenceCost
     for (const { n } of c.ns) {
       const rs = records.filter((r) => r.model === s.model && r.sigma === s.sigma && r.n === n && !r.misclassified);
       // An attacker run at two budgets (a longer curve on a few images) is two lines: different images.
-      for (const [name, budget] of uniquePairs(rs.map((r) => [attackerName(r), r.budget] as const))) {
-        const mine = rs.filter((r) => attackerName(r) === name && r.budget === budget);
+      const lines = new Map<string, ConfidenceCostRecord[]>();
+      for (const r of rs) {
+        const k = `${attackerName(r)}|${r.budget}`;
+        lines.set(k, [...(lines.get(k) ?? []), r]);
+      }
+      for (const mine of lines.values()) {
+        const [name, budget] = [attackerName(mine[0]), mine[0].budget];
         const shortcut = mine[0].oracle === 'shortcut';
         const label = shortcut || budget === c.budget ? name : `${name} to ${budget.toLocaleString('en')}`;
         // Median over attacked images of the best L2 within q queries; ∞ (no point yet) counts.
