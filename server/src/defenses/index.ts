@@ -4,8 +4,9 @@
 import type { DefenseDefinition } from '../defense.js';
 import { gaussian } from './gaussian.js';
 import { none } from './none.js';
+import { blacklight } from './blacklight.js';
 
-const DEFENSES: ReadonlyMap<string, DefenseDefinition> = new Map(([none, gaussian] as DefenseDefinition[]).map((d) => [d.name, d]));
+const DEFENSES: ReadonlyMap<string, DefenseDefinition> = new Map(([none, gaussian, blacklight] as DefenseDefinition[]).map((d) => [d.name, d]));
 
 export const defenseNames = (): string[] => [...DEFENSES.keys()];
 

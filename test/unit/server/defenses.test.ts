@@ -39,7 +39,7 @@ class Toy implements ScoredClassifier {
 const spec = (extra: Record<string, unknown>): DeploymentSpec => SpecSchema.parse({ id: 'd', model: 'toy', ...extra });
 
 function context(model = new Toy(), state = new MemoryDefenseState()): DefenseContext & { detectedCount: number } {
-  const ctx = { deployment: 'd', model, scheduler: new Scheduler(model, { batchSize: 32 }), state, detectedCount: 0, detected: (c: number) => void (ctx.detectedCount += c) };
+  const ctx = { deployment: 'd', model, range: [0, 1] as const, scheduler: new Scheduler(model, { batchSize: 32 }), state, detectedCount: 0, detected: (c: number) => void (ctx.detectedCount += c) };
   return ctx;
 }
 
