@@ -64,7 +64,7 @@ test('a model that runs small batches on a one-thread session answers as one tha
   }
 });
 
-test('class probabilities (the gated defense's scores): in-process and in the thread alike, rows sum to 1, argmax is the label', async () => {
+test('class probabilities (the gated defense scores): in-process and in the thread alike, rows sum to 1, argmax is the label', async () => {
   const { values } = images(16);
   const labels = await local.predict(values, 16);
   const p = await local.probabilities(values, 16);
