@@ -42,9 +42,15 @@ const { values: args } = parseArgs({
     'imagenet-dir': { type: 'string', default: resolve(import.meta.dirname, '../../shared/imagenet') },
     'hsja-images': { type: 'string', default: '10' },
     'hsja-budget': { type: 'string', default: '200' },
+    /** Blacklight's threshold in the benign stream and against HSJA (default: its own, 25). */
+    threshold: { type: 'string' },
+    sections: { type: 'string', default: 'benign,cost,accuracy,hsja' },
+    datasets: { type: 'string', default: 'fashion-mnist,imagenet' },
     out: { type: 'string', default: 'out/bench-defenses.json' },
   },
 });
+const sections = new Set(args.sections.split(','));
+const detectorStage = { name: 'blacklight', ...(args.threshold ? { threshold: Number(args.threshold) } : {}) };
 const sigma = Number(args.sigma);
 const taus = args.taus.split(',').map(Number);
 const catalog = loadCatalog();
@@ -147,7 +153,7 @@ const defenseOf = (model: OnnxModel, defense: unknown): Promise<Defense> =>
 
 // ---- the measurements --------------------------------------------------------------------------
 async function benignStream(ds: Dataset, model: OnnxModel) {
-  const detector = await defenseOf(model, [{ name: 'blacklight' }, 'none']);
+  const detector = await defenseOf(model, [detectorStage, 'none']);
   const parts: { name: string; make: (x: Float32Array) => Float32Array | Promise<Float32Array> }[] = [
     { name: 'original', make: (x) => x },
     { name: 'shift-x', make: (x) => shift(x, ds.shape, 1, 0) },
@@ -285,7 +291,7 @@ async function hsjaVsDetector(ds: Dataset, model: OnnxModel) {
   const runs: { image: number; firstFlagged: number | null; flagged: number; queries: number }[] = [];
   for (let i = 0; runs.length < Number(args['hsja-images']) && i < ds.images.length; i++) {
     if ((await model.predict(ds.images[i], 1))[0] !== ds.labels[i]) continue;
-    const watched = new Watched(model, await defenseOf(model, [{ name: 'blacklight' }, 'none']));
+    const watched = new Watched(model, await defenseOf(model, [detectorStage, 'none']));
     await hsja.run(new CountingOracle(watched, ds.labels[i], Number(args['hsja-budget'])), ds.images[i], { seed: i });
     runs.push({ image: i, firstFlagged: watched.firstFlagged, flagged: watched.flagged, queries: watched.queries });
     log(`  HSJA image ${i}: first flagged at query ${watched.firstFlagged ?? '—'}, ${watched.flagged} of ${watched.queries} queries flagged`);
@@ -309,18 +315,20 @@ const record: Record<string, unknown> = {
   options: args,
   datasets: {},
 };
-const sets: Dataset[] = [fmnist(Number(args.images))];
-const inet = await imagenet(Number(args['imagenet-images']));
+const wanted = new Set(args.datasets.split(','));
+const sets: Dataset[] = wanted.has('fashion-mnist') ? [fmnist(Number(args.images))] : [];
+const inet = wanted.has('imagenet') ? await imagenet(Number(args['imagenet-images'])) : undefined;
 if (inet) sets.push(inet);
-else log(`ImageNet: skipped (no models and images at ${args['imagenet-dir']})`);
+else if (wanted.has('imagenet')) log(`ImageNet: skipped (no models and images at ${args['imagenet-dir']})`);
 for (const ds of sets) {
   log(`\n${ds.name} (${ds.modelId}, ${ds.images.length} images)`);
   const model = await loadModel(ds.modelId);
-  const benign = await benignStream(ds, model);
-  const cost = await hashingCost(ds, model);
-  const acc = await accuracy(ds, model, benign.correctOriginal);
-  const entry: Record<string, unknown> = { model: ds.modelId, images: ds.images.length, n: ds.n, sigma, benign: { parts: benign.parts, all: benign.all }, cost, accuracy: acc };
-  if (ds.name === 'fashion-mnist' && Number(args['hsja-images']) > 0) entry.hsja = await hsjaVsDetector(ds, model);
+  const entry: Record<string, unknown> = { model: ds.modelId, images: ds.images.length, n: ds.n, sigma, detector: detectorStage };
+  const benign = sections.has('benign') || sections.has('accuracy') ? await benignStream(ds, model) : undefined;
+  if (benign) entry.benign = { parts: benign.parts, all: benign.all };
+  if (sections.has('cost')) entry.cost = await hashingCost(ds, model);
+  if (sections.has('accuracy')) entry.accuracy = await accuracy(ds, model, benign!.correctOriginal);
+  if (sections.has('hsja') && ds.name === 'fashion-mnist' && Number(args['hsja-images']) > 0) entry.hsja = await hsjaVsDetector(ds, model);
   (record.datasets as Record<string, unknown>)[ds.name] = entry;
   await model.close();
 }
