@@ -53,9 +53,11 @@ export function installIdempotency(app: FastifyInstance, ctx: AppContext): void 
     if (held === undefined) return payload;
     request.idempotency = undefined;
     try {
-      // Only answers are kept: a refusal (4xx) charged nothing and an error (5xx) was refunded, so a retry may run again.
-      if (reply.statusCode === 200 && typeof payload === 'string') {
-        await ctx.state.answers.finish(held.id, { fingerprint: held.fingerprint, status: 200, body: payload });
+      // Only what was charged is kept: an answer, or a defense's refusal (a detected query is charged);
+      // any other refusal (4xx) charged nothing and an error (5xx) was refunded, so a retry may run again.
+      const kept = reply.statusCode === 200 || (reply.statusCode === 403 && request.chargedRefusal === true);
+      if (kept && typeof payload === 'string') {
+        await ctx.state.answers.finish(held.id, { fingerprint: held.fingerprint, status: reply.statusCode, body: payload });
       } else {
         await ctx.state.answers.abandon(held.id);
       }
