@@ -10,6 +10,7 @@ import { Progress } from '../progress.js';
 import type { AttackRecord } from '../record.js';
 import { ResultsFileError } from '../results-file.js';
 import { summarize, summaryTable } from '../summary.js';
+import { redactUrl } from '../redact.js';
 
 const HELP = `rs-arena attack --deployment ID [options]
 
@@ -100,7 +101,7 @@ export async function attackCommand(argv: string[]): Promise<number> {
       { source: args.images, count: ints.count, offset: ints.offset, labels: args.labels },
       { shape: oracle.inputShape, range: oracle.range, dataset: target.dataset },
     );
-    process.stderr.write(`attacking ${target.banner} at ${args.endpoint}: ${images.length} images, ${ints.budget} queries each\n`);
+    process.stderr.write(`attacking ${target.banner} at ${redactUrl(args.endpoint)}: ${images.length} images, ${ints.budget} queries each\n`);
     const records: AttackRecord[] = [];
     for (const attack of attacks as AttackName[]) {
       const progress = new Progress(attack, images.length, ints.budget);
@@ -108,7 +109,7 @@ export async function attackCommand(argv: string[]): Promise<number> {
         ...(await runCampaign(
           {
             oracle,
-            endpoint: args.endpoint,
+            endpoint: redactUrl(args.endpoint),
             deployment: args.deployment,
             attack,
             attackOptions: options[attack],

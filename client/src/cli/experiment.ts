@@ -7,6 +7,7 @@ import { PRESETS, PresetError, type Preset, parsePreset } from '../experiments/p
 import { runPreset } from '../experiments/run.js';
 import { buildReport } from '../report/report.js';
 import { ResultsFileError } from '../results-file.js';
+import { commandLine } from '../redact.js';
 
 const HELP = `rs-arena experiment --preset NAME [options]
 
@@ -79,7 +80,7 @@ export async function experimentCommand(argv: string[]): Promise<number> {
       concurrency,
       imagenetImages,
       only,
-      command: `rs-arena experiment ${argv.join(' ')}`,
+      command: commandLine('rs-arena experiment', argv),
     });
     process.stdout.write(`report: ${await buildReport(dir)}\n`);
   } catch (err) {
