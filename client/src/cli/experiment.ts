@@ -1,12 +1,13 @@
 // rs-arena experiment --preset NAME | rs-arena report DIR
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { UsageError, parseFlags, unknownName, usageExit } from './args.js';
 import { EXPERIMENT_NAMES } from '../experiments/registry.js';
 import { PRESETS, PresetError, type Preset, parsePreset } from '../experiments/presets.js';
 import { runPreset } from '../experiments/run.js';
 import { buildReport } from '../report/report.js';
 import { ResultsFileError } from '../results-file.js';
+import { commandLine } from '../redact.js';
 
 const HELP = `rs-arena experiment --preset NAME [options]
 
@@ -27,9 +28,7 @@ rs-arena report DIR    rebuild figures and report.html from a results folder
 export async function experimentCommand(argv: string[]): Promise<number> {
   let a;
   try {
-    a = parseArgs({
-      args: argv,
-      options: {
+    a = parseFlags(argv, {
         preset: { type: 'string' },
         config: { type: 'string' },
         out: { type: 'string' },
@@ -41,10 +40,10 @@ export async function experimentCommand(argv: string[]): Promise<number> {
         'evaluator-key': { type: 'string', default: process.env.RS_ARENA_EVALUATOR_KEY },
         'client-key': { type: 'string', default: process.env.RS_ARENA_CLIENT_KEY },
         help: { type: 'boolean', short: 'h', default: false },
-      },
     }).values;
   } catch (err) {
-    return usage((err as Error).message);
+    if (err instanceof UsageError) return usage(err.message);
+    throw err;
   }
   if (a.help) {
     process.stdout.write(HELP);
@@ -54,7 +53,7 @@ export async function experimentCommand(argv: string[]): Promise<number> {
   try {
     if (a.config) preset = parsePreset(readJson(a.config), a.config);
     else if (a.preset && Object.hasOwn(PRESETS, a.preset)) preset = parsePreset(PRESETS[a.preset], `preset ${a.preset}`);
-    else return usage(a.preset ? `unknown preset "${a.preset}"; choose from ${Object.keys(PRESETS).join(', ')}` : '--preset or --config is required');
+    else return usage(a.preset ? unknownName('preset', a.preset, Object.keys(PRESETS)).message : '--preset or --config is required');
   } catch (err) {
     if (err instanceof PresetError) return usage(err.message);
     throw err;
@@ -63,7 +62,7 @@ export async function experimentCommand(argv: string[]): Promise<number> {
   if (!Number.isInteger(concurrency) || concurrency < 1) return usage(`--concurrency must be a positive integer, got "${a.concurrency}"`);
   const only = a.only?.split(',').map((s) => s.trim());
   const wrong = only?.filter((s) => !EXPERIMENT_NAMES.includes(s)) ?? [];
-  if (wrong.length) return usage(`--only: unknown experiment ${wrong.join(', ')}; choose from ${EXPERIMENT_NAMES.join(', ')}`);
+  if (wrong.length) return usage(`--only: ${unknownName('experiment', wrong[0], EXPERIMENT_NAMES).message}`);
   let keys;
   if (a.endpoint) {
     if (!a['admin-key'] || !a['evaluator-key'] || !a['client-key']) return usage('--endpoint needs --admin-key, --evaluator-key and --client-key');
@@ -79,7 +78,7 @@ export async function experimentCommand(argv: string[]): Promise<number> {
       concurrency,
       imagenetImages,
       only,
-      command: `rs-arena experiment ${argv.join(' ')}`,
+      command: commandLine('rs-arena experiment', argv),
     });
     process.stdout.write(`report: ${await buildReport(dir)}\n`);
   } catch (err) {
@@ -109,12 +108,26 @@ function fail(message: string): number {
   return 1;
 }
 
+const REPORT_HELP = `rs-arena report DIR
+
+  Rebuilds the figures, CSV, findings.json and report.html of a results folder written by
+  rs-arena experiment (reads its preset.json and JSONL records; queries nothing).
+`;
+
 export async function reportCommand(argv: string[]): Promise<number> {
-  const dir = argv[0];
-  if (!dir || dir.startsWith('-')) {
-    process.stdout.write(HELP);
-    return dir === '--help' || dir === '-h' ? 0 : 2;
+  let parsed;
+  try {
+    parsed = parseFlags(argv, { help: { type: 'boolean', short: 'h', default: false } }, true);
+  } catch (err) {
+    if (err instanceof UsageError) return usageExit('rs-arena report', err.message);
+    throw err;
   }
+  if (parsed.values.help) {
+    process.stdout.write(REPORT_HELP);
+    return 0;
+  }
+  if (parsed.positionals.length !== 1) return usageExit('rs-arena report', parsed.positionals.length ? `one results folder, got ${parsed.positionals.length}` : 'a results folder is required');
+  const dir = parsed.positionals[0];
   try {
     process.stdout.write(`report: ${await buildReport(resolve(dir))}\n`);
     return 0;
@@ -125,6 +138,5 @@ export async function reportCommand(argv: string[]): Promise<number> {
 }
 
 function usage(message: string): number {
-  process.stderr.write(`rs-arena experiment: ${message}\n\n${HELP}`);
-  return 2;
+  return usageExit('rs-arena experiment', message);
 }

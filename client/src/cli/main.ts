@@ -2,6 +2,9 @@
 import { pathToFileURL } from 'node:url';
 import { attackCommand } from './attack.js';
 import { experimentCommand, reportCommand } from './experiment.js';
+import { unknownName, usageExit } from './args.js';
+
+const COMMANDS = ['attack', 'experiment', 'report'];
 
 const USAGE = `rs-arena <command> [options]
 
@@ -20,14 +23,14 @@ export async function main(argv: string[]): Promise<number> {
       return experimentCommand(rest);
     case 'report':
       return reportCommand(rest);
-    case undefined:
     case '-h':
     case '--help':
       process.stdout.write(USAGE);
-      return command ? 0 : 2;
+      return 0;
+    case undefined:
+      return usageExit('rs-arena', 'a command is required: ' + COMMANDS.join(', '));
     default:
-      process.stderr.write(`rs-arena: unknown command "${command}"\n\n${USAGE}`);
-      return 2;
+      return usageExit('rs-arena', unknownName('command', command, COMMANDS).message);
   }
 }
 
