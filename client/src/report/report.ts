@@ -11,7 +11,8 @@ import { type ExperimentSpec, recordSpec } from '../experiments/records/experime
 import { PresetHeader, firstIssue, normalizePreset } from '../experiments/records/preset.js';
 import { readRecords } from '../results-file.js';
 import type { Figure } from './figures.js';
-import { findings, type Finding } from './findings.js';
+import { type Finding, type FindingsFile, findings } from './findings.js';
+import { METHOD } from './statistics.js';
 import type { ReportContext } from './section.js';
 import { confidenceCostFindings } from './sections/confidence-cost.js';
 import { SECTIONS } from './sections/index.js';
@@ -24,14 +25,14 @@ export function reportContext(dir: string): { ctx: ReportContext; meta: z.output
   const path = join(dir, 'preset.json');
   const raw = JSON.parse(readFileSync(path, 'utf8')) as { preset?: unknown };
   const info = RunInfo.safeParse({ ...raw, preset: normalizePreset(raw.preset) });
-  if (!info.success) throw new Error(`${path}: ${firstIssue(info.error)}`);
+  if (!info.success) throw new Error(`${path}: ${firstIssue(info.error, '', RunInfo)}`);
   const preset = info.data.preset as Record<string, unknown>;
   const configs = new Map<string, unknown>();
   const config = <C extends z.ZodType, R extends z.ZodType>(spec: ExperimentSpec<C, R>): z.output<C> | undefined => {
     if (preset[spec.name] === undefined) return undefined;
     if (!configs.has(spec.name)) {
       const r = spec.config.safeParse(preset[spec.name]);
-      if (!r.success) throw new Error(`${path}: ${firstIssue(r.error, `preset.${spec.name}`)}`);
+      if (!r.success) throw new Error(`${path}: ${firstIssue(r.error, `preset.${spec.name}`, spec.config)}`);
       configs.set(spec.name, r.data);
     }
     return configs.get(spec.name) as z.output<C>;
@@ -61,7 +62,8 @@ export async function buildReport(dir: string): Promise<string> {
     ...findings(ctx.records(distortion), ctx.records(certification), ctx.records(binarySearch), ctx.config(distortion)?.attacks),
     ...confidenceCostFindings(ctx.records(confidenceCost), ctx.config(confidenceCost)),
   ];
-  writeFileSync(join(dir, 'findings.json'), JSON.stringify(found, null, 2));
+  const file: FindingsFile = { method: METHOD, paper: found.filter((f) => f.source === 'paper'), project: found.filter((f) => f.source === 'project') };
+  writeFileSync(join(dir, 'findings.json'), JSON.stringify(file, null, 2));
 
   const html = reportHtml({ name: p.name, description: p.description, command: meta.command, startedAt: meta.startedAt, findings: found, sections, svgOf: (f) => readFileSync(join(dir, f.svg), 'utf8') });
   const out = join(dir, 'report.html');

@@ -56,17 +56,19 @@ export function installIdempotency(app: FastifyInstance, ctx: AppContext): void 
     if (held === undefined) return payload;
     request.idempotency = undefined;
     try {
-      // Only answers are kept: a refusal (4xx) charged nothing and an error (5xx) was refunded, so a retry may run again.
-      if (reply.statusCode === 200 && typeof payload === 'string') {
-        await ctx.state.answers.finish(held.id, { fingerprint: held.fingerprint, status: 200, body: payload });
-      } else if (reply.statusCode === 200 && Buffer.isBuffer(payload)) {
+      // Only what was charged is kept: an answer, or a defense's refusal (a detected query is charged);
+      // any other refusal (4xx) charged nothing and an error (5xx) was refunded, so a retry may run again.
+      const kept = reply.statusCode === 200 || (reply.statusCode === 403 && request.chargedRefusal === true);
+      if (kept && typeof payload === 'string') {
+        await ctx.state.answers.finish(held.id, { fingerprint: held.fingerprint, status: reply.statusCode, body: payload });
+      } else if (kept && Buffer.isBuffer(payload)) {
         // /v2 binary tensor data: the bytes and the headers that say where its JSON part ends.
         const headers: Record<string, string> = {};
         for (const name of ['content-type', 'inference-header-content-length']) {
           const v = reply.getHeader(name);
           if (v !== undefined) headers[name] = String(v);
         }
-        await ctx.state.answers.finish(held.id, { fingerprint: held.fingerprint, status: 200, body: payload.toString('base64'), binary: { headers } });
+        await ctx.state.answers.finish(held.id, { fingerprint: held.fingerprint, status: reply.statusCode, body: payload.toString('base64'), binary: { headers } });
       } else {
         await ctx.state.answers.abandon(held.id);
       }
