@@ -1,6 +1,7 @@
 // rs-arena: the command line. `attack` runs a campaign against a remote endpoint over HTTP.
 import { pathToFileURL } from 'node:url';
 import { attackCommand } from './attack.js';
+import { auditCommand } from './audit.js';
 import { experimentCommand, reportCommand } from './experiment.js';
 import { unknownName, usageExit } from './args.js';
 
@@ -10,6 +11,7 @@ const USAGE = `rs-arena <command> [options]
 
 Commands:
   attack      attack a deployment of an rs-arena server over HTTP (rs-arena attack --help)
+  audit       a fixed battery against one endpoint: a report card and the budget that keeps attackers out
   experiment  run the paper's evaluation: a preset of experiments, data, figures and a report
   report      rebuild the figures and report.html of a results folder
 `;
@@ -19,6 +21,8 @@ export async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'attack':
       return attackCommand(rest);
+    case 'audit':
+      return auditCommand(rest);
     case 'experiment':
       return experimentCommand(rest);
     case 'report':
