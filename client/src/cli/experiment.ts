@@ -21,7 +21,11 @@ const HELP = `rs-arena experiment --preset NAME [options]
   --endpoint URL       use a running server instead of starting one; then also
   --admin-key K --evaluator-key K --client-key K   (or RS_ARENA_ADMIN_KEY etc.)
 
-rs-arena report DIR    rebuild figures and report.html from a results folder
+  --keep-stale         resume from records made by other attack code (default: rerun and replace them)
+
+rs-arena report DIR [--allow-mixed-versions]
+                       rebuild figures and report.html from a results folder; a cell whose
+                       records come from different attack code versions is refused unless allowed
 `;
 
 export async function experimentCommand(argv: string[]): Promise<number> {
@@ -40,6 +44,7 @@ export async function experimentCommand(argv: string[]): Promise<number> {
         'admin-key': { type: 'string', default: process.env.RS_ARENA_ADMIN_KEY },
         'evaluator-key': { type: 'string', default: process.env.RS_ARENA_EVALUATOR_KEY },
         'client-key': { type: 'string', default: process.env.RS_ARENA_CLIENT_KEY },
+        'keep-stale': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }).values;
@@ -79,6 +84,7 @@ export async function experimentCommand(argv: string[]): Promise<number> {
       concurrency,
       imagenetImages,
       only,
+      keepStale: a['keep-stale'],
       command: `rs-arena experiment ${argv.join(' ')}`,
     });
     process.stdout.write(`report: ${await buildReport(dir)}\n`);
@@ -110,13 +116,15 @@ function fail(message: string): number {
 }
 
 export async function reportCommand(argv: string[]): Promise<number> {
-  const dir = argv[0];
-  if (!dir || dir.startsWith('-')) {
+  const allowMixedVersions = argv.includes('--allow-mixed-versions');
+  const rest = argv.filter((x) => x !== '--allow-mixed-versions');
+  const dir = rest[0];
+  if (!dir || dir.startsWith('-') || rest.length > 1) {
     process.stdout.write(HELP);
     return dir === '--help' || dir === '-h' ? 0 : 2;
   }
   try {
-    process.stdout.write(`report: ${await buildReport(resolve(dir))}\n`);
+    process.stdout.write(`report: ${await buildReport(resolve(dir), { allowMixedVersions })}\n`);
     return 0;
   } catch (err) {
     process.stderr.write(`rs-arena report: ${(err as Error).message}\n`);
