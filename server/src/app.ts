@@ -40,6 +40,7 @@ export interface BuildOptions {
 export async function buildApp(config: ServerConfig, options: BuildOptions = {}): Promise<FastifyInstance> {
   const catalog = loadCatalog(config.modelsDir);
   const state = await openStore(config);
+  const metrics = new Metrics();
   const ctx: AppContext = {
     config,
     deployments: new DeploymentRegistry(
@@ -47,11 +48,12 @@ export async function buildApp(config: ServerConfig, options: BuildOptions = {})
       { threads: config.threads },
       { bodyLimitBytes: config.bodyLimitBytes, clientForwardPasses: config.maxForwardPasses.client },
       loadTuning(config.tuningFile),
+      { state, metrics },
     ),
     keys: new KeyStore(),
     ledger: state.ledger,
     state,
-    metrics: new Metrics(),
+    metrics,
     openapi: new OpenApi(),
     ready: false,
   };

@@ -62,7 +62,7 @@ export interface Tally {
 }
 
 export interface SmoothingOptions {
-  /** The model's scheduler (default: the model's one, `Scheduler.of(model)`). */
+  /** The model's scheduler, shared by every deployment on it (default: a scheduler of its own). */
   scheduler?: Scheduler;
   /**
    * Whether `noise` is a reproducible (seeded) stream: its copies are then drawn strictly in call
@@ -86,7 +86,7 @@ export class SmoothedClassifier {
   ) {
     if (!(sigma >= 0)) throw new RangeError(`sigma must be ≥ 0, got ${sigma}`);
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
-    this.scheduler = options.scheduler ?? Scheduler.of(model);
+    this.scheduler = options.scheduler ?? new Scheduler(model);
     this.ordered = options.ordered ?? true;
   }
 
@@ -119,8 +119,9 @@ export class SmoothedClassifier {
       const { counts, answered } = await this.scheduler.submit({
         xs,
         count,
-        sigma: this.sigma,
-        noise,
+        // The noise x + σN is drawn here, into the scheduler's batch buffers, copy by copy.
+        fill: (out, x) => noise.fillNormal(out, x, this.sigma),
+        stream: noise,
         key: options.key,
         ordered: this.ordered,
         maxPerRun: this.batchSize,

@@ -26,14 +26,14 @@ export function reportContext(dir: string): { ctx: ReportContext; meta: z.output
   const path = join(dir, 'preset.json');
   const raw = JSON.parse(readFileSync(path, 'utf8')) as { preset?: unknown };
   const info = RunInfo.safeParse({ ...raw, preset: normalizePreset(raw.preset) });
-  if (!info.success) throw new Error(`${path}: ${firstIssue(info.error)}`);
+  if (!info.success) throw new Error(`${path}: ${firstIssue(info.error, '', RunInfo)}`);
   const preset = info.data.preset as Record<string, unknown>;
   const configs = new Map<string, unknown>();
   const config = <C extends z.ZodType, R extends z.ZodType>(spec: ExperimentSpec<C, R>): z.output<C> | undefined => {
     if (preset[spec.name] === undefined) return undefined;
     if (!configs.has(spec.name)) {
       const r = spec.config.safeParse(preset[spec.name]);
-      if (!r.success) throw new Error(`${path}: ${firstIssue(r.error, `preset.${spec.name}`)}`);
+      if (!r.success) throw new Error(`${path}: ${firstIssue(r.error, `preset.${spec.name}`, spec.config)}`);
       configs.set(spec.name, r.data);
     }
     return configs.get(spec.name) as z.output<C>;
