@@ -26,6 +26,13 @@ export const AttackRun = z.object({
   history: z.array(z.tuple([z.number(), z.number()])),
   stopReason: z.string(),
   wallMs: z.number(),
+  /**
+   * Provenance: the attack's code version (provenance.ts: a hash of its source closure, or the
+   * package version) and its options completed with their defaults. Absent on records written
+   * before they were recorded: of unknown version, so stale.
+   */
+  codeVersion: z.string().optional(),
+  resolvedOptions: z.record(z.string(), z.unknown()).optional(),
 });
 export type AttackRun = z.infer<typeof AttackRun>;
 

@@ -22,7 +22,11 @@ const HELP = `rs-arena experiment --preset NAME [options]
   --endpoint URL       use a running server instead of starting one; then also
   --admin-key K --evaluator-key K --client-key K   (or RS_ARENA_ADMIN_KEY etc.)
 
-rs-arena report DIR    rebuild figures and report.html from a results folder
+  --keep-stale         resume from records made by other attack code (default: rerun and replace them)
+
+rs-arena report DIR [--allow-mixed-versions]
+                       rebuild figures and report.html from a results folder; a cell whose
+                       records come from different attack code versions is refused unless allowed
 `;
 
 export async function experimentCommand(argv: string[]): Promise<number> {
@@ -39,6 +43,7 @@ export async function experimentCommand(argv: string[]): Promise<number> {
         'admin-key': { type: 'string', default: process.env.RS_ARENA_ADMIN_KEY },
         'evaluator-key': { type: 'string', default: process.env.RS_ARENA_EVALUATOR_KEY },
         'client-key': { type: 'string', default: process.env.RS_ARENA_CLIENT_KEY },
+        'keep-stale': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
     }).values;
   } catch (err) {
@@ -78,6 +83,7 @@ export async function experimentCommand(argv: string[]): Promise<number> {
       concurrency,
       imagenetImages,
       only,
+      keepStale: a['keep-stale'],
       command: commandLine('rs-arena experiment', argv),
     });
     process.stdout.write(`report: ${await buildReport(dir)}\n`);
@@ -108,7 +114,7 @@ function fail(message: string): number {
   return 1;
 }
 
-const REPORT_HELP = `rs-arena report DIR
+const REPORT_HELP = `rs-arena report DIR [--allow-mixed-versions]
 
   Rebuilds the figures, CSV, findings.json and report.html of a results folder written by
   rs-arena experiment (reads its preset.json and JSONL records; queries nothing).
@@ -117,7 +123,7 @@ const REPORT_HELP = `rs-arena report DIR
 export async function reportCommand(argv: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseFlags(argv, { help: { type: 'boolean', short: 'h', default: false } }, true);
+    parsed = parseFlags(argv, { 'allow-mixed-versions': { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } }, true);
   } catch (err) {
     if (err instanceof UsageError) return usageExit('rs-arena report', err.message);
     throw err;
@@ -129,7 +135,7 @@ export async function reportCommand(argv: string[]): Promise<number> {
   if (parsed.positionals.length !== 1) return usageExit('rs-arena report', parsed.positionals.length ? `one results folder, got ${parsed.positionals.length}` : 'a results folder is required');
   const dir = parsed.positionals[0];
   try {
-    process.stdout.write(`report: ${await buildReport(resolve(dir))}\n`);
+    process.stdout.write(`report: ${await buildReport(resolve(dir), { allowMixedVersions: parsed.values['allow-mixed-versions'] === true })}\n`);
     return 0;
   } catch (err) {
     process.stderr.write(`rs-arena report: ${(err as Error).message}\n`);

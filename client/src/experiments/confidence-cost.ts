@@ -2,7 +2,7 @@
 // paper's shortcut on the same images of each RS setting, every final point assessed by fresh votes.
 import { ATTACKS, decidesAtLevel, isAttackName } from '../attacks/index.js';
 import { Ticker } from '../progress.js';
-import { Deployments, attackAndAssess, checkAttack, describeRun } from './assessed-attack.js';
+import { Deployments, attackAndAssess, checkAttack, describeRun, resumable } from './assessed-attack.js';
 import { type ExperimentContext, pool, resultsFile } from './context.js';
 import { type ConfidenceCostConfig, type ConfidenceCostRecord, confidenceCost, confidenceCostKey, confidenceCostTasks } from './records/confidence-cost.js';
 
@@ -34,7 +34,7 @@ export async function runConfidenceCost(ctx: ExperimentContext, c: ConfidenceCos
   try {
     await pool(tasks, ctx.concurrency, async (t) => {
       const key = confidenceCostKey(t);
-      if (file.get(key)) return ticker.tick(`${key} (resumed)`, true);
+      if (resumable(ctx, file.get(key))) return ticker.tick(`${key} (resumed)`, true);
       const record = { ...(await attackAndAssess(ctx, deployments, t, images)), key } as ConfidenceCostRecord;
       file.add(record);
       ticker.tick(describeRun(record));

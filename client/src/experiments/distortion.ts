@@ -7,7 +7,7 @@
 // Each final point is then assessed: eq. (4) from fresh votes, beside the eq. (5) threshold.
 // The config, tasks and record are in records/distortion.ts; the figures in report/sections/.
 import { Ticker } from '../progress.js';
-import { Deployments, attackAndAssess, checkAttack, describeRun } from './assessed-attack.js';
+import { Deployments, attackAndAssess, checkAttack, describeRun, resumable } from './assessed-attack.js';
 import { type ExperimentContext, pool, resultsFile } from './context.js';
 import { type DistortionConfig, type DistortionRecord, distortion, distortionKey, distortionTasks } from './records/distortion.js';
 
@@ -26,7 +26,7 @@ export async function runDistortion(ctx: ExperimentContext, c: DistortionConfig)
   try {
     await pool(tasks, ctx.concurrency, async (t) => {
       const key = distortionKey(t);
-      if (file.get(key)) return ticker.tick(`${key} (resumed)`, true);
+      if (resumable(ctx, file.get(key))) return ticker.tick(`${key} (resumed)`, true);
       const record: DistortionRecord = { ...(await attackAndAssess(ctx, deployments, t, c.images)), key };
       file.add(record);
       ticker.tick(describeRun(record));

@@ -20,6 +20,8 @@ export interface RunOptions {
   imagenetImages: string;
   /** Only these experiments (default: all the preset has). */
   only?: string[];
+  /** Resume from records made by other attack code (default: rerun and replace them). */
+  keepStale?: boolean;
   command: string;
 }
 
@@ -44,6 +46,7 @@ export async function runPreset(preset: Preset, o: RunOptions): Promise<void> {
     dir: o.dir,
     concurrency: o.concurrency,
     imagenetImages: o.imagenetImages,
+    keepStale: o.keepStale,
     log: (line) => process.stderr.write(line + '\n'),
   };
   const t0 = Date.now();
