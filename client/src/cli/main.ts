@@ -2,6 +2,8 @@
 import { pathToFileURL } from 'node:url';
 import { attackCommand } from './attack.js';
 import { experimentCommand, reportCommand } from './experiment.js';
+import { queueCommand } from './queue.js';
+import { workerCommand } from './worker.js';
 
 const USAGE = `rs-arena <command> [options]
 
@@ -9,6 +11,8 @@ Commands:
   attack      attack a deployment of an rs-arena server over HTTP (rs-arena attack --help)
   experiment  run the paper's evaluation: a preset of experiments, data, figures and a report
   report      rebuild the figures and report.html of a results folder
+  worker      run the tasks of campaigns submitted with --queue (rs-arena worker --help)
+  queue       status, pause, resume or cancel a campaign on a queue (rs-arena queue --help)
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -20,6 +24,10 @@ export async function main(argv: string[]): Promise<number> {
       return experimentCommand(rest);
     case 'report':
       return reportCommand(rest);
+    case 'worker':
+      return workerCommand(rest);
+    case 'queue':
+      return queueCommand(rest);
     case undefined:
     case '-h':
     case '--help':
