@@ -77,6 +77,7 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
     const payload = kind.payload.safeParse(d.payload);
     if (!payload.success) throw new UnrecoverableError(`job ${job.id}: bad ${d.kind} payload: ${payload.error.issues[0].path.join('.')}: ${payload.error.issues[0].message}`);
     const journal = await TaskJournal.open(redis, d.campaign, job.id!, kind.budget(payload.data));
+    o.log(`${d.campaign} ${d.experiment} ${job.id}: started (attempt ${journal.attempt}${journal.bookedBefore ? `, ${journal.bookedBefore} queries booked before` : ''})`);
     const t0 = Date.now();
     let record: unknown;
     try {
