@@ -130,6 +130,9 @@ test('a worker SIGKILLed mid-attack: another worker resumes the task from its jo
     await until('a worker to start the task', async () => (victim = workers.findIndex((w) => /started \(attempt 1\)/.test(w.output()))) >= 0);
     const [jobId] = await db.smembers(qkeys.jobs('kill'));
     await until('100 queries booked', async () => Number(await db.hget(qkeys.task(jobId), 'booked')) >= 100);
+    // What the KEDA ScaledObject (deploy/k8s/worker-autoscaling.yaml) reads: the running task in BullMQ's active list.
+    assert.equal(await db.type('bull:rs-arena:active'), 'list');
+    assert.equal(await db.llen('bull:rs-arena:active'), 1);
     await workers[victim].stop('SIGKILL');
     const bookedAtKill = Number(await db.hget(qkeys.task(jobId), 'booked'));
     await submitted;
@@ -168,7 +171,8 @@ test('queue cancel, pause and resume; one campaign submitted twice at once runs 
   // Submitted twice at once, then paused before any worker runs: nothing starts until resumed.
   const s1 = submit(p, join(base, 'held1'), 'held');
   const s2 = submit(p, join(base, 'held2'), 'held');
-  await until('4 tasks queued', async () => (await db.scard(qkeys.jobs('held'))) === 4 && (await db.llen('bull:rs-arena:wait')) >= 4);
+  // BullMQ's wait list, the backlog KEDA scales the workers on (deploy/k8s/worker-autoscaling.yaml).
+  await until('4 tasks queued', async () => (await db.scard(qkeys.jobs('held'))) === 4 && (await db.llen('bull:rs-arena:wait')) === 4);
   assert.equal((await cli(['queue', 'pause', '--campaign', 'held'])).code, 0);
   const w = await startWorkerProcess(['--concurrency', '2'], env);
   try {
