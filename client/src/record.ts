@@ -33,6 +33,13 @@ export const AttackRun = z.object({
    */
   codeVersion: z.string().optional(),
   resolvedOptions: z.record(z.string(), z.unknown()).optional(),
+  /**
+   * Made by a queue worker (client/src/queue/journal.ts): the attempt that made the record, the
+   * queries of it answered from the journal of earlier attempts (not asked again), and the queries
+   * earlier attempts spent whose answers were lost with their worker; that attempt's budget was the
+   * task's minus those, so the endpoint was never asked more than the budget in total.
+   */
+  recovery: z.object({ attempt: z.number().int(), replayed: z.number().int(), lost: z.number().int() }).optional(),
 });
 export type AttackRun = z.infer<typeof AttackRun>;
 

@@ -1,11 +1,13 @@
 // rs-arena experiment --preset NAME | rs-arena report DIR
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { UsageError, parseFlags, unknownName, usageExit } from './args.js';
 import { EXPERIMENT_NAMES } from '../experiments/registry.js';
 import { PRESETS, PresetError, type Preset, parsePreset } from '../experiments/presets.js';
 import { runPreset } from '../experiments/run.js';
 import { buildReport } from '../report/report.js';
+import { CAMPAIGN_NAME, checkQueueUrl } from '../queue/connection.js';
+import { CampaignCancelled } from '../queue/journal.js';
 import { ResultsFileError } from '../results-file.js';
 import { commandLine } from '../redact.js';
 
@@ -21,6 +23,11 @@ const HELP = `rs-arena experiment --preset NAME [options]
                        $RS_ARENA_IMAGENET_DIR/images or ../shared/imagenet/images)
   --endpoint URL       use a running server instead of starting one; then also
   --admin-key K --evaluator-key K --client-key K   (or RS_ARENA_ADMIN_KEY etc.)
+  --queue URL          run the attack tasks as jobs on this Redis (redis://host:6379, or
+                       $RS_ARENA_QUEUE), taken by \`rs-arena worker\`s on any machines; needs
+                       --endpoint. Records come back into the same results files.
+  --campaign NAME      the campaign's name on the queue (default: the results folder's name);
+                       a resubmitted campaign queues nothing twice (docs/scale-out.md)
 
   --keep-stale         resume from records made by other attack code (default: rerun and replace them)
 
@@ -44,6 +51,8 @@ export async function experimentCommand(argv: string[]): Promise<number> {
         'evaluator-key': { type: 'string', default: process.env.RS_ARENA_EVALUATOR_KEY },
         'client-key': { type: 'string', default: process.env.RS_ARENA_CLIENT_KEY },
         'keep-stale': { type: 'boolean', default: false },
+        queue: { type: 'string', default: process.env.RS_ARENA_QUEUE },
+        campaign: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
     }).values;
   } catch (err) {
@@ -75,6 +84,16 @@ export async function experimentCommand(argv: string[]): Promise<number> {
   }
   const imagenetImages = resolve(a.imagenet ?? (process.env.RS_ARENA_IMAGENET_DIR ? `${process.env.RS_ARENA_IMAGENET_DIR}/images` : resolve(import.meta.dirname, '../../../../shared/imagenet/images')));
   const dir = resolve(a.out ?? `results/${preset.name}`);
+  let queue;
+  if (a.queue) {
+    const wrong = checkQueueUrl(a.queue);
+    if (wrong) return usage(wrong);
+    // Workers elsewhere cannot reach a server this command starts on 127.0.0.1 with fresh keys.
+    if (!a.endpoint) return usage('--queue needs --endpoint (and the keys): the workers attack that server');
+    const campaign = a.campaign ?? basename(dir);
+    if (!CAMPAIGN_NAME.test(campaign)) return usage(`--campaign "${campaign}": letters, digits, ".", "_" and "-" only (64 at most)${a.campaign ? '' : '; the results folder\'s name is the default: give --campaign'}`);
+    queue = { url: a.queue, campaign };
+  } else if (a.campaign) return usage('--campaign goes with --queue');
   try {
     await runPreset(preset, {
       dir,
@@ -85,10 +104,11 @@ export async function experimentCommand(argv: string[]): Promise<number> {
       only,
       keepStale: a['keep-stale'],
       command: commandLine('rs-arena experiment', argv),
+      queue,
     });
     process.stdout.write(`report: ${await buildReport(dir)}\n`);
   } catch (err) {
-    if (err instanceof ResultsFileError || err instanceof PresetError) return fail(err.message);
+    if (err instanceof ResultsFileError || err instanceof PresetError || err instanceof CampaignCancelled) return fail(err.message);
     throw err;
   }
   return 0;
