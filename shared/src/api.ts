@@ -14,7 +14,7 @@ export type Role = z.infer<typeof Role>;
  * instead of a local ONNX file: the deployment's `model` (a manifest entry) still describes its input
  * and classes; noise, votes and budgets stay local, the noisy copies are sent as infer requests.
  */
-export const RemoteModelSpec = z.object({
+export const RemoteModelSpec = z.strictObject({
   /** Base URL of the server, with any path prefix: http(s)://host:port[/prefix]. */
   url: z
     .string()
@@ -49,7 +49,7 @@ export type DefenseStage = z.infer<typeof DefenseStage>;
  * A deployment: a model behind a defense. Without `defense`, σ > 0 means Gaussian randomized
  * smoothing g_{σ,n} ("gaussian") and σ = 0 the undefended model ("none"), as before the field existed.
  */
-export const DeploymentSpec = z.object({
+export const DeploymentSpec = z.strictObject({
   id: DeploymentId,
   /** A model id from models/manifest.json. */
   model: z.string().min(1),
@@ -104,7 +104,7 @@ export const DeploymentInfo = z.object({
   stages: z.array(z.object({ name: z.string(), settings: z.record(z.string(), z.unknown()) })).optional(),
   /** The defence's settings, or null where the operator does not disclose them. */
   smoothing: z
-    .object({ sigma: z.number(), n: z.number().int(), rule: z.enum(['majority', 'predict']), alpha: z.number().optional() })
+    .strictObject({ sigma: z.number(), n: z.number().int(), rule: z.enum(['majority', 'predict']), alpha: z.number().optional() })
     .nullable(),
 });
 export type DeploymentInfo = z.infer<typeof DeploymentInfo>;
@@ -218,7 +218,7 @@ export type UsageResponse = z.infer<typeof UsageResponse>;
 /** Budgets per deployment id; "*" applies to every deployment without its own entry. null: unlimited. */
 export const Budgets = z.record(z.string(), z.number().int().min(0).nullable());
 
-export const KeyCreate = z.object({
+export const KeyCreate = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, dot, dash or underscore (at most 64)').optional(),
   role: Role,
   budgets: Budgets.default({}),
@@ -227,8 +227,8 @@ export const KeyCreate = z.object({
 });
 export const KeyInfo = z.object({ id: z.string(), role: Role, budgets: Budgets });
 export const KeyCreated = KeyInfo.extend({ secret: z.string() });
-export const BudgetUpdate = z.object({ deployment: z.string().min(1), limit: z.number().int().min(0).nullable() });
-export const UsageReset = z.object({ key: z.string().optional(), deployment: z.string().optional() });
+export const BudgetUpdate = z.strictObject({ deployment: z.string().min(1), limit: z.number().int().min(0).nullable() });
+export const UsageReset = z.strictObject({ key: z.string().optional(), deployment: z.string().optional() });
 
 export const ErrorBody = z.object({ error: z.string(), message: z.string() });
 export type ErrorBody = z.infer<typeof ErrorBody>;
