@@ -132,6 +132,13 @@ test('bad specs are 400 naming the field and create nothing; removing a deployme
     const info = (await app.inject({ url: '/v1/deployments/x', headers: auth('client') })).json();
     assert.equal(info.defense, 'blacklight > gaussian');
     assert.deepEqual(info.smoothing, { sigma: 0.25, n: 10, rule: 'majority' });
+    assert.deepEqual(info.stages.map((st: { name: string }) => st.name), ['blacklight', 'gaussian']);
+    assert.equal(info.stages[0].settings.threshold, 25);
+    const hidden = await addDeployment(app, { id: 'h', model: 'fmnist-cnn', defense: [{ name: 'blacklight', threshold: 30 }], disclose: false });
+    assert.equal(hidden.statusCode, 201, hidden.body);
+    const hiddenInfo = (await app.inject({ url: '/v1/deployments/h', headers: auth('client') })).json();
+    assert.equal(hiddenInfo.stages, undefined);
+    assert.equal(hiddenInfo.defense, undefined);
     const x = images(1, 11).values;
     assert.equal((await predict(app, x, {}, 'x')).statusCode, 200);
     assert.equal((await predict(app, x, {}, 'x')).statusCode, 403);
