@@ -109,7 +109,7 @@ async function boundary(t: Tracker, adv: Float32Array, theta: number, l2: boolea
 /**
  * ∇ ≈ mean over probes of φ(x + δu)·u, φ = ±1 (adversarial or not) minus its mean (the official
  * baseline), probes u Gaussian on the sphere (L2) or uniform in the cube (L∞), clipped to the
- * range with u recomputed after clipping. If every probe agrees, the mean direction is used, signed.
+ * range with u recomputed from the probe as asked (clipped, and snapped on a grid endpoint). If every probe agrees, the mean direction is used, signed.
  */
 async function estimateGradient(t: Tracker, x: Float32Array, evals: number, delta: number, l2: boolean): Promise<Float32Array> {
   const d = x.length;
@@ -125,9 +125,15 @@ async function estimateGradient(t: Tracker, x: Float32Array, evals: number, delt
     const p = probes.subarray(k * d, (k + 1) * d);
     axpy(x, delta, u, p);
     clip(p, lo, hi);
-    for (let j = 0; j < d; j++) u[j] = (p[j] - x[j]) / delta;
   }
   const adv = await t.check(probes, evals);
+  // u from the probes as asked: after clipping, and after the snap to the endpoint's grid when it
+  // takes 8-bit images (encoding.ts overwrites each probe with what was sent).
+  for (let k = 0; k < evals; k++) {
+    const u = dirs.subarray(k * d, (k + 1) * d);
+    const p = probes.subarray(k * d, (k + 1) * d);
+    for (let j = 0; j < d; j++) u[j] = (p[j] - x[j]) / delta;
+  }
   const phi = adv.map((a) => (a ? 1 : -1));
   const mean = phi.reduce((a, b) => a + b, 0) / evals;
   const grad = new Float32Array(d);
