@@ -94,7 +94,8 @@ export const geoda = defineAttack({
         if (n < 2) return 'budget';
         // 1. probes in the low-frequency subspace, clipped, with the direction recomputed from what was asked.
         oracle.phase('gradient');
-        const delta = o.probeFactor * dist;
+        // On an 8-bit endpoint at least √d grid steps, or the probes snap back to x_b (as in hsja.ts).
+        const delta = oracle.gridStep === undefined ? o.probeFactor * dist : Math.max(o.probeFactor * dist, Math.sqrt(d) * oracle.gridStep);
         const probes = new Float32Array(n * d);
         const dirs: Float32Array[] = [];
         const coeffs = new Float32Array(c * k * k);
