@@ -3,7 +3,7 @@
 // Prints per attack the median L2 per encoding and the paired median ratio (grid ÷ float32) with a
 // seeded percentile bootstrap 95% interval over images (shared/src/stats), and the sign test;
 // writes the same as JSON.
-//   npx tsx --conditions=rs-arena-source scripts/grid-l2.ts OUT.json float32.jsonl png.jsonl [jpeg90.jsonl]
+//   npm run grid-l2 -- OUT.json float32.jsonl png.jsonl [jpeg90.jsonl]
 import { readFileSync, writeFileSync } from 'node:fs';
 import { bootstrap, quantile, signTest } from '@rs-arena/shared/stats';
 import { AttackRecord } from '../client/src/record.js';
