@@ -5,6 +5,7 @@
 import { ATTACKS, type AttackName, resolveOptions } from './attacks/index.js';
 import type { AttackOptions } from './attacks/attack.js';
 import { CountingOracle, type Oracle } from './oracle.js';
+import { attackCodeVersion } from './provenance.js';
 import type { AttackRun } from './record.js';
 
 export interface AttackRunSpec {
@@ -62,6 +63,8 @@ export async function runAttack(spec: AttackRunSpec): Promise<AttackRunResult> {
       history: r.history,
       stopReason: r.stopReason,
       wallMs: r.wallMs,
+      codeVersion: attackCodeVersion(spec.attack),
+      resolvedOptions: attackOptions,
     },
     originalLabel: counting.originalLabel,
     adversarialLabel: misclassified ? null : r.adversarialLabel,

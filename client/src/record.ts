@@ -26,6 +26,20 @@ export const AttackRun = z.object({
   history: z.array(z.tuple([z.number(), z.number()])),
   stopReason: z.string(),
   wallMs: z.number(),
+  /**
+   * Provenance: the attack's code version (provenance.ts: a hash of its source closure, or the
+   * package version) and its options completed with their defaults. Absent on records written
+   * before they were recorded: of unknown version, so stale.
+   */
+  codeVersion: z.string().optional(),
+  resolvedOptions: z.record(z.string(), z.unknown()).optional(),
+  /**
+   * Made by a queue worker (client/src/queue/journal.ts): the attempt that made the record, the
+   * queries of it answered from the journal of earlier attempts (not asked again), and the queries
+   * earlier attempts spent whose answers were lost with their worker; that attempt's budget was the
+   * task's minus those, so the endpoint was never asked more than the budget in total.
+   */
+  recovery: z.object({ attempt: z.number().int(), replayed: z.number().int(), lost: z.number().int() }).optional(),
 });
 export type AttackRun = z.infer<typeof AttackRun>;
 

@@ -3,6 +3,11 @@ import { pathToFileURL } from 'node:url';
 import { attackCommand } from './attack.js';
 import { auditCommand } from './audit.js';
 import { experimentCommand, reportCommand } from './experiment.js';
+import { unknownName, usageExit } from './args.js';
+import { queueCommand } from './queue.js';
+import { workerCommand } from './worker.js';
+
+const COMMANDS = ['attack', 'audit', 'audit', 'experiment', 'report', 'worker', 'queue'];
 
 const USAGE = `rs-arena <command> [options]
 
@@ -11,6 +16,8 @@ Commands:
   audit       a fixed battery against one endpoint: a report card and the budget that keeps attackers out
   experiment  run the paper's evaluation: a preset of experiments, data, figures and a report
   report      rebuild the figures and report.html of a results folder
+  worker      run the tasks of campaigns submitted with --queue (rs-arena worker --help)
+  queue       status, pause, resume or cancel a campaign on a queue (rs-arena queue --help)
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -24,14 +31,18 @@ export async function main(argv: string[]): Promise<number> {
       return experimentCommand(rest);
     case 'report':
       return reportCommand(rest);
-    case undefined:
+    case 'worker':
+      return workerCommand(rest);
+    case 'queue':
+      return queueCommand(rest);
     case '-h':
     case '--help':
       process.stdout.write(USAGE);
-      return command ? 0 : 2;
+      return 0;
+    case undefined:
+      return usageExit('rs-arena', 'a command is required: ' + COMMANDS.join(', '));
     default:
-      process.stderr.write(`rs-arena: unknown command "${command}"\n\n${USAGE}`);
-      return 2;
+      return usageExit('rs-arena', unknownName('command', command, COMMANDS).message);
   }
 }
 

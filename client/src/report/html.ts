@@ -32,6 +32,8 @@ export interface ReportPage {
   command: string;
   startedAt: string;
   findings: Finding[];
+  /** Lines under the header (provenance of the records). */
+  notes?: string[];
   sections: ReportSection[];
   /** The SVG text of a figure. */
   svgOf: (f: Figure) => string;
@@ -56,6 +58,7 @@ export function reportHtml(p: ReportPage): string {
 <h1>rs-arena report: ${esc(p.name)}</h1>
 <p>${esc(p.description)}</p>
 <p>Made by <code>${esc(p.command)}</code>, started ${esc(p.startedAt)}; data in this folder (JSONL, CSV).</p>
+${(p.notes ?? []).map((n) => `<p class="legend">${esc(n)}</p>`).join('\n')}
 <h2>The paper's findings, checked</h2>
 <p class="legend">${esc(METHOD)}</p>
 ${findingsTable(p.findings.filter((f) => f.source === 'paper'), 'claim of the paper (Maho, Furon &amp; Le Merrer 2022)')}

@@ -9,6 +9,7 @@ import { type Finding, verdictText } from '../findings.js';
 import { combine, decide, fmtPaired, fmtShare, pairOn, paired, share } from '../statistics.js';
 import { defineSection } from '../section.js';
 import { esc, table } from '../table.js';
+import { isStale } from '../versions.js';
 
 /**
  * An attacker as the figures and tables name it: the attack, the options it was given (but the
@@ -43,6 +44,8 @@ export interface CostRow {
   medianProbAdversarial: number | null;
   /** medianL2 ÷ the best shortcut attack's median L2 on the same setting and n. */
   vsShortcut: number | null;
+  /** Records made by other attack code than the current, or of unknown version (versions.ts). */
+  stale: number;
 }
 
 const finite = (x: number | null) => (x !== null && Number.isFinite(x) ? x : null);
@@ -72,6 +75,7 @@ export function summarizeCost(records: ConfidenceCostRecord[], Pa: number): Cost
       })(),
       medianProbAdversarial: medianOrInf(probs),
       vsShortcut: null,
+      stale: rs.filter(isStale).length,
     };
   });
   for (const r of rows) {

@@ -7,6 +7,7 @@ import { defineSection } from '../section.js';
 import { lineChart, type Series } from '../charts.js';
 import { table } from '../table.js';
 import { share } from '../statistics.js';
+import { isStale } from '../versions.js';
 
 export interface DistortionRow extends AttackStats {
   model: string;
@@ -26,6 +27,8 @@ export interface DistortionRow extends AttackStats {
   assessedAtLevelLo: number | null;
   assessedAtLevelHi: number | null;
   meanProbAdversarial: number | null;
+  /** Records made by other attack code than the current, or of unknown version (versions.ts). */
+  stale: number;
 }
 
 export function summarizeDistortion(records: DistortionRecord[]): DistortionRow[] {
@@ -51,6 +54,7 @@ export function summarizeDistortion(records: DistortionRecord[]): DistortionRow[
       assessedAtLevelLo: assessed.length ? level.lo : null,
       assessedAtLevelHi: assessed.length ? level.hi : null,
       meanProbAdversarial: mean(assessed.map((a) => a.probAdversarial)),
+      stale: rs.filter(isStale).length,
     };
   });
 }
