@@ -7,7 +7,7 @@ import { unknownName, usageExit } from './args.js';
 import { queueCommand } from './queue.js';
 import { workerCommand } from './worker.js';
 
-const COMMANDS = ['attack', 'audit', 'audit', 'experiment', 'report', 'worker', 'queue'];
+const COMMANDS = ['attack', 'audit', 'experiment', 'report', 'worker', 'queue'];
 
 const USAGE = `rs-arena <command> [options]
 
