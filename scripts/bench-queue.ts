@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parsePreset } from '../client/src/experiments/presets.js';
@@ -51,6 +51,12 @@ interface Run {
   /** CPU seconds, and the share of the machine's cores they fill over the run. */
   cpuS: { server: number; workers: number; submitter: number };
   coresBusy: number;
+  /** CPU seconds per task, all processes: what bounds throughput once the cores are full. */
+  cpuPerTask: number;
+  /** Tasks per second this machine's cores could sustain at that cost (cores ÷ cpuPerTask). */
+  ceilingTasksPerS: number;
+  /** The machine's 1-minute load average when the run ended (other work on it slows every run). */
+  load: number;
 }
 
 async function run(name: string, workers: number, k: number): Promise<Run> {
@@ -79,13 +85,16 @@ async function run(name: string, workers: number, k: number): Promise<Run> {
   const records = readFileSync(join(dir, 'distortion.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   if (records.length !== tasks) throw new Error(`${name}: ${records.length} records of ${tasks}`);
   const queries = records.reduce((s, r) => s + r.queries.total, 0);
-  const r = { name, workers, concurrencyPerWorker: k, wallS, tasksPerS: tasks / wallS, queriesPerS: queries / wallS, cpuS: cpu, coresBusy: (cpu.server + cpu.workers + cpu.submitter) / wallS };
-  process.stdout.write(`${name.padEnd(22)} ${wallS.toFixed(1).padStart(6)} s  ${r.tasksPerS.toFixed(2).padStart(6)} tasks/s  ${r.queriesPerS.toFixed(0).padStart(6)} queries/s  CPU s: server ${cpu.server.toFixed(1)}, workers ${cpu.workers.toFixed(1)}, submitter ${cpu.submitter.toFixed(1)} (${r.coresBusy.toFixed(2)} of ${cpus().length} cores busy)\n`);
+  const cpuTotal = cpu.server + cpu.workers + cpu.submitter;
+  const r: Run = { name, workers, concurrencyPerWorker: k, wallS, tasksPerS: tasks / wallS, queriesPerS: queries / wallS, cpuS: cpu, coresBusy: cpuTotal / wallS, cpuPerTask: cpuTotal / tasks, ceilingTasksPerS: cpus().length / (cpuTotal / tasks), load: loadavg()[0] };
+  process.stdout.write(
+    `${name.padEnd(22)} ${wallS.toFixed(1).padStart(6)} s  ${r.tasksPerS.toFixed(2).padStart(6)} tasks/s  ${r.queriesPerS.toFixed(0).padStart(6)} queries/s  CPU s: server ${cpu.server.toFixed(1)}, workers ${cpu.workers.toFixed(1)}, submitter ${cpu.submitter.toFixed(1)} (${r.coresBusy.toFixed(2)} of ${cpus().length} cores busy; ${r.cpuPerTask.toFixed(3)} CPU s/task, ceiling ${r.ceilingTasksPerS.toFixed(1)} tasks/s; load ${r.load.toFixed(1)})\n`,
+  );
   return r;
 }
 
 try {
-  process.stdout.write(`${tasks} tasks (2 plain models × hsja, surfree, rays × ${images} images), budget ${budget}, ${cpus().length} cores\n`);
+  process.stdout.write(`${tasks} tasks (2 plain models × hsja, surfree, rays × ${images} images), budget ${budget}, ${cpus().length} cores, load average ${loadavg()[0].toFixed(1)}\n`);
   const runs: Run[] = [];
   runs.push(await run('local', 0, concurrency));
   runs.push(await run('queue-1-worker', 1, concurrency));
@@ -94,7 +103,7 @@ try {
   const ratio = runs[2].tasksPerS / runs[1].tasksPerS;
   process.stdout.write(`3 workers ÷ 1 worker: ${ratio.toFixed(2)}× tasks/s\n`);
   mkdirSync('out', { recursive: true });
-  writeFileSync('out/bench-queue.json', JSON.stringify({ date: new Date().toISOString(), cores: cpus().length, tasks, budget, images, runs, ratio3to1: ratio }, null, 2));
+  writeFileSync('out/bench-queue.json', JSON.stringify({ date: new Date().toISOString(), cores: cpus().length, tasks, budget, images, runs, ratio3to1: ratio, ceilingRatio3to1: runs[2].ceilingTasksPerS / runs[1].ceilingTasksPerS }, null, 2));
   process.stdout.write('wrote out/bench-queue.json\n');
 } finally {
   await server.stop();
