@@ -5,6 +5,7 @@
 import { ATTACKS, type AttackName, resolveOptions } from './attacks/index.js';
 import type { AttackOptions } from './attacks/attack.js';
 import { CountingOracle, type Oracle } from './oracle.js';
+import { attackCodeVersion } from './provenance.js';
 import type { AttackRun } from './record.js';
 
 export interface AttackRunSpec {
@@ -37,13 +38,15 @@ export interface AttackRunResult {
 export async function runAttack(spec: AttackRunSpec): Promise<AttackRunResult> {
   const cpu0 = process.cpuUsage();
   const attackOptions = resolveOptions(spec.attack, spec.options ?? {});
+  // On a grid endpoint (PNG, JPEG) the original is the image the endpoint sees, and distances are from it.
+  const x0 = spec.oracle.onGrid ? await spec.oracle.onGrid(spec.x0) : spec.x0;
   let counting: CountingOracle;
   if (spec.label === null) {
-    const label = spec.budget > 0 ? (await spec.oracle.predict(spec.x0, 1))[0] : -1;
+    const label = spec.budget > 0 ? (await spec.oracle.predict(x0.slice(), 1))[0] : -1;
     const spent = spec.budget > 0 ? 1 : 0;
     counting = new CountingOracle(spec.oracle, label, spec.budget, { total: spent, bad: 0, perPhase: { init: { queries: spent, bad: 0 } } }, spec.cost);
   } else counting = new CountingOracle(spec.oracle, spec.label, spec.budget, undefined, spec.cost);
-  const r = await ATTACKS[spec.attack].run(counting, spec.x0, { ...attackOptions, seed: spec.seed, onProgress: spec.onProgress });
+  const r = await ATTACKS[spec.attack].run(counting, x0, { ...attackOptions, seed: spec.seed, onProgress: spec.onProgress });
   const cpu = process.cpuUsage(cpu0);
   const misclassified = r.stopReason === 'misclassified' || counting.originalLabel < 0;
   return {
@@ -60,6 +63,8 @@ export async function runAttack(spec: AttackRunSpec): Promise<AttackRunResult> {
       history: r.history,
       stopReason: r.stopReason,
       wallMs: r.wallMs,
+      codeVersion: attackCodeVersion(spec.attack),
+      resolvedOptions: attackOptions,
     },
     originalLabel: counting.originalLabel,
     adversarialLabel: misclassified ? null : r.adversarialLabel,

@@ -12,8 +12,14 @@ export interface Oracle {
   readonly inputShape: readonly [number, number, number];
   /** Valid input range; attacks clip to it. */
   readonly range: readonly [number, number];
-  /** Top-1 labels for `count` inputs laid back to back in `batch` (−1: the defence abstained). */
+  /**
+   * Top-1 labels for `count` inputs laid back to back in `batch` (−1: the defence abstained). An
+   * oracle whose endpoint takes images on a grid (PNG, JPEG: encoding.ts) overwrites `batch` with
+   * the points it actually sent, so the caller holds exactly what was asked.
+   */
   predict(batch: Float32Array, count: number): Promise<Int32Array>;
+  /** The point the endpoint sees when asked `x` (a copy); absent: `x` itself. */
+  onGrid?(x: Float32Array): Promise<Float32Array>;
 }
 
 /** Thrown when a call would exceed the budget (client-side) or the server answered 429. */

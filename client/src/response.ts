@@ -3,6 +3,7 @@
 // the field at fault, not an undefined deep inside an attack.
 import type { z } from 'zod';
 import { ErrorBody } from '@rs-arena/shared/api';
+import { formatZodError } from '@rs-arena/shared/zod-error';
 
 /** The server answered 2xx with a body that is not what the API says. */
 export class ResponseError extends Error {
@@ -19,8 +20,7 @@ export function parseResponse<S extends z.ZodType>(schema: S, text: string, what
   }
   const result = schema.safeParse(json);
   if (result.success) return result.data;
-  const issues = result.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`);
-  throw new ResponseError(`${what}: the answer does not match the API (${issues.join('; ')})`);
+  throw new ResponseError(`${what}: the answer does not match the API (${formatZodError(result.error, { schema })})`);
 }
 
 /** The `{error, message}` of a refusal, or undefined when the body is not one (a proxy's page). */

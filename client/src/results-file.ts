@@ -9,6 +9,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { z } from 'zod';
+import { formatZodError } from '@rs-arena/shared/zod-error';
 
 export class ResultsFileError extends Error {
   override name = 'ResultsFileError';
@@ -38,9 +39,7 @@ export function readRecords<S extends z.ZodType>(path: string, spec: RecordSpec<
     const raw = json && typeof json === 'object' && !Array.isArray(json) && spec.upgrade ? spec.upgrade(json as Record<string, unknown>) : json;
     const parsed = spec.schema.safeParse(raw);
     if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const field = issue.path.length ? issue.path.join('.') : '(record)';
-      throw new ResultsFileError(`${path}:${i + 1}: invalid record: ${field}: ${issue.message}`);
+      throw new ResultsFileError(`${path}:${i + 1}: invalid record: ${formatZodError(parsed.error, { schema: spec.schema, max: 1 })}`);
     }
     out.set(spec.key(parsed.data), parsed.data);
   });

@@ -23,6 +23,7 @@ import { followChanges, loadDeployments, loadKeys, openStore } from './state/syn
 import { installIdempotency } from './state/idempotency.js';
 import { authenticate } from './routes/preamble.js';
 import { v2Routes } from './routes/v2.js';
+import { detectionRoutes } from './routes/detections.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -40,6 +41,7 @@ export interface BuildOptions {
 export async function buildApp(config: ServerConfig, options: BuildOptions = {}): Promise<FastifyInstance> {
   const catalog = loadCatalog(config.modelsDir);
   const state = await openStore(config);
+  const metrics = new Metrics();
   const ctx: AppContext = {
     config,
     deployments: new DeploymentRegistry(
@@ -47,11 +49,12 @@ export async function buildApp(config: ServerConfig, options: BuildOptions = {})
       { threads: config.threads },
       { bodyLimitBytes: config.bodyLimitBytes, clientForwardPasses: config.maxForwardPasses.client },
       loadTuning(config.tuningFile),
+      { state, metrics },
     ),
     keys: new KeyStore(),
     ledger: state.ledger,
     state,
-    metrics: new Metrics(),
+    metrics,
     openapi: new OpenApi(),
     ready: false,
   };
@@ -101,7 +104,7 @@ export async function buildApp(config: ServerConfig, options: BuildOptions = {})
   });
 
   installIdempotency(app, ctx);
-  for (const plugin of [healthRoutes, deploymentRoutes, predictRoutes, votesRoutes, certifyRoutes, usageRoutes, adminRoutes, v2Routes]) {
+  for (const plugin of [healthRoutes, deploymentRoutes, predictRoutes, votesRoutes, certifyRoutes, usageRoutes, adminRoutes, detectionRoutes, v2Routes]) {
     await app.register(plugin, { ctx });
   }
   app.addHook('onClose', async () => {

@@ -6,8 +6,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { Budgets, DeploymentSpec, Role } from '@rs-arena/shared/api';
+import { formatZodError } from '@rs-arena/shared/zod-error';
 
-export const KeyConfig = z.object({
+export const KeyConfig = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/),
   role: Role,
   /** sha256 (hex) of the secret. */
@@ -24,7 +25,7 @@ export interface EnvKey {
   budgets: Record<string, number | null>;
 }
 
-export const ServerConfig = z.object({
+export const ServerConfig = z.strictObject({
   host: z.string().default('127.0.0.1'),
   port: z.number().int().min(0).max(65535).default(8080),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -44,7 +45,7 @@ export const ServerConfig = z.object({
    * capped up-front through the deployment's advertised maxBatch.
    */
   maxForwardPasses: z
-    .object({
+    .strictObject({
       client: z.number().int().min(1).default(10_000_000),
       evaluator: z.number().int().min(1).default(200_000_000),
       admin: z.number().int().min(1).default(200_000_000),
@@ -71,7 +72,7 @@ export const ServerConfig = z.object({
   redisUrl: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL').optional(),
   /** Answers kept so a retried request (same Idempotency-Key) gets the same answer, charged once. */
   idempotency: z
-    .object({
+    .strictObject({
       /** How long an answer is kept (Redis TTL; in memory too). */
       ttlSeconds: z.number().int().min(1).default(24 * 3600),
       /** In memory: at most this many answers and bytes (least recently used dropped first). */
@@ -88,10 +89,7 @@ export const DEFAULT_CONFIG_FILE = join(dirname(fileURLToPath(import.meta.url)),
 
 export function parseConfig(raw: unknown, source: string): ServerConfig {
   const result = ServerConfig.safeParse(raw);
-  if (!result.success) {
-    const issues = result.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n');
-    throw new Error(`invalid config ${source}:\n${issues}`);
-  }
+  if (!result.success) throw new Error(`invalid config ${source}: ${formatZodError(result.error, { schema: ServerConfig })}`);
   const ids = result.data.deployments.map((d) => d.id);
   const dup = ids.find((id, i) => ids.indexOf(id) !== i);
   if (dup) throw new Error(`invalid config ${source}: deployment id "${dup}" appears twice`);

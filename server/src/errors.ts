@@ -1,5 +1,6 @@
 // One error shape for every failure: {error, message}, with the HTTP status that fits.
 import type { z } from 'zod';
+import { formatZodError } from '@rs-arena/shared/zod-error';
 
 export class HttpError extends Error {
   constructor(
@@ -18,9 +19,5 @@ export const notFound = (message: string) => new HttpError(404, 'not_found', mes
 export function parseOr400<S extends z.ZodType>(schema: S, data: unknown, what: string): z.infer<S> {
   const result = schema.safeParse(data);
   if (result.success) return result.data;
-  const issues = result.error.issues
-    .slice(0, 3)
-    .map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`)
-    .join('; ');
-  throw badRequest(`invalid ${what}: ${issues}`, 'invalid_' + what.replace(/\W+/g, '_'));
+  throw badRequest(`invalid ${what}: ${formatZodError(result.error, { schema, max: 3 })}`, 'invalid_' + what.replace(/\W+/g, '_'));
 }

@@ -8,10 +8,11 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { formatZodError } from '@rs-arena/shared/zod-error';
 import type { ModelOptions } from './model.js';
 import { defaultBatchSize, type SchedulerOptions } from './scheduler.js';
 
-export const ModelTuning = z.object({
+export const ModelTuning = z.strictObject({
   threads: z.number().int().min(1).max(256).optional(),
   spinning: z.boolean().optional(),
   arena: z.boolean().optional(),
@@ -23,7 +24,7 @@ export const ModelTuning = z.object({
 });
 export type ModelTuning = z.infer<typeof ModelTuning>;
 
-export const TuningFile = z.object({
+export const TuningFile = z.strictObject({
   /** How the figures were obtained. */
   source: z.string().optional(),
   models: z.record(z.string(), ModelTuning).default({}),
@@ -41,7 +42,7 @@ export function loadTuning(file: string = TUNING_FILE): TuningFile {
     throw new Error(`cannot read tuning file ${file}: ${(err as Error).message}`);
   }
   const parsed = TuningFile.safeParse(raw);
-  if (!parsed.success) throw new Error(`invalid tuning file ${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success) throw new Error(`invalid tuning file ${file}: ${formatZodError(parsed.error, { schema: TuningFile })}`);
   return parsed.data;
 }
 

@@ -7,6 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Manifest, type ModelEntry, type SampleSet } from './manifest.js';
 import { loadIdxImages } from './idx.js';
+import { formatZodError } from './zod-error.js';
 
 /** The repository's models/ folder. */
 export const DEFAULT_MODELS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../models');
@@ -29,7 +30,7 @@ export interface ResolvedModel {
 export function loadCatalog(dir = process.env.RS_ARENA_MODELS_DIR ?? DEFAULT_MODELS_DIR): Catalog {
   const file = join(dir, 'manifest.json');
   const parsed = Manifest.safeParse(JSON.parse(readFileSync(file, 'utf8')));
-  if (!parsed.success) throw new Error(`${file} is invalid: ${parsed.error.message}`);
+  if (!parsed.success) throw new Error(`invalid manifest ${file}: ${formatZodError(parsed.error, { schema: Manifest })}`);
   return { dir, manifest: parsed.data };
 }
 
@@ -58,6 +59,10 @@ export function resolveModel(catalog: Catalog, entry: ModelEntry): ResolvedModel
         : '';
     return { entry, path, status: 'missing', problem: `model ${entry.id}: file ${path} is missing${how}`, classNames: [], inputSize };
   }
+  // A misspelt labels file must not silently serve class names "0", "1", …
+  if (entry.classNames === undefined && !existsSync(resolve(base, entry.classNamesFile!))) {
+    return { entry, path, status: 'missing', problem: `model ${entry.id}: classNamesFile ${resolve(base, entry.classNamesFile!)} does not exist`, classNames: [], inputSize };
+  }
   const actual = sha256File(path);
   if (actual !== entry.sha256) {
     return {
@@ -74,7 +79,6 @@ export function resolveModel(catalog: Catalog, entry: ModelEntry): ResolvedModel
 
 /** A TSV of `index<TAB>id<TAB>name` lines, in class order. */
 function readClassNames(path: string, classes: number): string[] {
-  if (!existsSync(path)) return Array.from({ length: classes }, (_, i) => String(i));
   const names = readFileSync(path, 'utf8')
     .split('\n')
     .filter((l) => l.trim() !== '')

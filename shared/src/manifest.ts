@@ -5,12 +5,12 @@ import { z } from 'zod';
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex sha256');
 
 /** Per-channel normalization applied after RS noise, for models that do not fold it into the graph. */
-export const Normalization = z.object({
+export const Normalization = z.strictObject({
   mean: z.array(z.number()).min(1),
   std: z.array(z.number().positive()).min(1),
 });
 
-export const ModelInput = z.object({
+export const ModelInput = z.strictObject({
   /** ONNX input name. */
   name: z.string().min(1),
   /** Shape of one input, without the batch dimension: [C, H, W]. */
@@ -21,7 +21,7 @@ export const ModelInput = z.object({
   normalization: Normalization.nullable(),
 });
 
-export const SmoothedAccuracy = z.object({
+export const SmoothedAccuracy = z.strictObject({
   sigma: z.number().nonnegative(),
   n: z.number().int().positive(),
   seed: z.number().int().nonnegative(),
@@ -30,7 +30,7 @@ export const SmoothedAccuracy = z.object({
 });
 
 export const ModelEntry = z
-  .object({
+  .strictObject({
     id: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'lowercase letters, digits, dot, dash, underscore'),
     description: z.string(),
     /**
@@ -44,7 +44,7 @@ export const ModelEntry = z
     bytes: z.number().int().positive().optional(),
     dataset: z.string(),
     input: ModelInput,
-    output: z.object({ name: z.string().min(1), classes: z.number().int().positive() }),
+    output: z.strictObject({ name: z.string().min(1), classes: z.number().int().positive() }),
     /** Class names inline, or a TSV file (index, id, name) relative to the model's directory. */
     classNames: z.array(z.string()).optional(),
     classNamesFile: z.string().optional(),
@@ -52,7 +52,7 @@ export const ModelEntry = z
     provenance: z.string(),
     recipe: z.record(z.string(), z.unknown()).optional(),
     accuracy: z
-      .object({
+      .strictObject({
         /** Clean accuracy on the full test set, as measured at training time. */
         testSet: z.number().min(0).max(1).optional(),
         /** Clean accuracy on the shipped sample (reproduced by the tests). */
@@ -70,7 +70,7 @@ export const ModelEntry = z
   });
 
 /** A shipped set of test images in IDX format (gzip allowed), relative to models/. */
-export const SampleSet = z.object({
+export const SampleSet = z.strictObject({
   id: z.string().min(1),
   dataset: z.string(),
   images: z.string(),
@@ -79,7 +79,7 @@ export const SampleSet = z.object({
   provenance: z.string(),
 });
 
-export const Manifest = z.object({
+export const Manifest = z.strictObject({
   version: z.literal(1),
   models: z.array(ModelEntry).min(1),
   samples: z.array(SampleSet).default([]),

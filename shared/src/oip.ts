@@ -5,6 +5,7 @@
 // server's /v2 routes, by the client's v2 oracle and by the remote base model, so that both sides
 // read and write the same bytes. Every malformed message is an OipFormatError naming the problem.
 import { z } from 'zod';
+import { formatZodError } from './zod-error.js';
 
 /** The protocol's tensor element types (BYTES is defined by the protocol but not handled here). */
 export const Datatype = z.enum(['BOOL', 'UINT8', 'UINT16', 'UINT32', 'UINT64', 'INT8', 'INT16', 'INT32', 'INT64', 'FP16', 'FP32', 'FP64', 'BYTES']);
@@ -229,11 +230,7 @@ function readTensors(entries: WireTensor[], binary: Uint8Array, what: string): T
 function parseWith<S extends z.ZodType>(schema: S, json: unknown, what: string): z.infer<S> {
   const result = schema.safeParse(json);
   if (result.success) return result.data;
-  const issues = result.error.issues
-    .slice(0, 3)
-    .map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`)
-    .join('; ');
-  throw new OipFormatError(`invalid ${what}: ${issues}`);
+  throw new OipFormatError(`invalid ${what}: ${formatZodError(result.error, { schema, max: 3 })}`);
 }
 
 /** An inference request body (JSON, or the binary extension when `headerLength` is given). */

@@ -1,6 +1,7 @@
 // `--option K=V` for the chosen attacks, coerced and checked through each attack's zod options
 // schema, and the option table of `rs-arena attack --help`, read from the same schemas.
 import { z } from 'zod';
+import { didYouMean } from '@rs-arena/shared/suggest';
 import type { Attack } from './attack.js';
 import { ATTACKS, type AttackName } from './index.js';
 
@@ -59,7 +60,7 @@ export function parseOptions(pairs: string[], attacks: AttackName[]): Record<Att
   for (const k of given.keys()) {
     if (!attacks.some((a) => Object.hasOwn(fields[a], k))) {
       const known = [...new Set(attacks.flatMap((a) => Object.keys(fields[a])))];
-      throw new OptionError(`--option ${k}: not an option of ${attacks.join('/')}; known: ${known.join(', ')}`);
+      throw new OptionError(`--option ${k}: not an option of ${attacks.join('/')}${didYouMean(k, known)}; known: ${known.join(', ')}`);
     }
   }
   const out = {} as Record<AttackName, Record<string, unknown>>;

@@ -1,7 +1,7 @@
 // rs-arena experiment --preset NAME | rs-arena report DIR
 import { readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { UsageError, parseFlags, unknownName, usageExit } from './args.js';
 import { EXPERIMENT_NAMES } from '../experiments/registry.js';
 import { PRESETS, PresetError, type Preset, parsePreset } from '../experiments/presets.js';
 import { runPreset } from '../experiments/run.js';
@@ -9,6 +9,7 @@ import { buildReport } from '../report/report.js';
 import { CAMPAIGN_NAME, checkQueueUrl } from '../queue/connection.js';
 import { CampaignCancelled } from '../queue/journal.js';
 import { ResultsFileError } from '../results-file.js';
+import { commandLine } from '../redact.js';
 
 const HELP = `rs-arena experiment --preset NAME [options]
 
@@ -28,15 +29,17 @@ const HELP = `rs-arena experiment --preset NAME [options]
   --campaign NAME      the campaign's name on the queue (default: the results folder's name);
                        a resubmitted campaign queues nothing twice (docs/scale-out.md)
 
-rs-arena report DIR    rebuild figures and report.html from a results folder
+  --keep-stale         resume from records made by other attack code (default: rerun and replace them)
+
+rs-arena report DIR [--allow-mixed-versions]
+                       rebuild figures and report.html from a results folder; a cell whose
+                       records come from different attack code versions is refused unless allowed
 `;
 
 export async function experimentCommand(argv: string[]): Promise<number> {
   let a;
   try {
-    a = parseArgs({
-      args: argv,
-      options: {
+    a = parseFlags(argv, {
         preset: { type: 'string' },
         config: { type: 'string' },
         out: { type: 'string' },
@@ -47,13 +50,14 @@ export async function experimentCommand(argv: string[]): Promise<number> {
         'admin-key': { type: 'string', default: process.env.RS_ARENA_ADMIN_KEY },
         'evaluator-key': { type: 'string', default: process.env.RS_ARENA_EVALUATOR_KEY },
         'client-key': { type: 'string', default: process.env.RS_ARENA_CLIENT_KEY },
+        'keep-stale': { type: 'boolean', default: false },
         queue: { type: 'string', default: process.env.RS_ARENA_QUEUE },
         campaign: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
-      },
     }).values;
   } catch (err) {
-    return usage((err as Error).message);
+    if (err instanceof UsageError) return usage(err.message);
+    throw err;
   }
   if (a.help) {
     process.stdout.write(HELP);
@@ -63,7 +67,7 @@ export async function experimentCommand(argv: string[]): Promise<number> {
   try {
     if (a.config) preset = parsePreset(readJson(a.config), a.config);
     else if (a.preset && Object.hasOwn(PRESETS, a.preset)) preset = parsePreset(PRESETS[a.preset], `preset ${a.preset}`);
-    else return usage(a.preset ? `unknown preset "${a.preset}"; choose from ${Object.keys(PRESETS).join(', ')}` : '--preset or --config is required');
+    else return usage(a.preset ? unknownName('preset', a.preset, Object.keys(PRESETS)).message : '--preset or --config is required');
   } catch (err) {
     if (err instanceof PresetError) return usage(err.message);
     throw err;
@@ -72,7 +76,7 @@ export async function experimentCommand(argv: string[]): Promise<number> {
   if (!Number.isInteger(concurrency) || concurrency < 1) return usage(`--concurrency must be a positive integer, got "${a.concurrency}"`);
   const only = a.only?.split(',').map((s) => s.trim());
   const wrong = only?.filter((s) => !EXPERIMENT_NAMES.includes(s)) ?? [];
-  if (wrong.length) return usage(`--only: unknown experiment ${wrong.join(', ')}; choose from ${EXPERIMENT_NAMES.join(', ')}`);
+  if (wrong.length) return usage(`--only: ${unknownName('experiment', wrong[0], EXPERIMENT_NAMES).message}`);
   let keys;
   if (a.endpoint) {
     if (!a['admin-key'] || !a['evaluator-key'] || !a['client-key']) return usage('--endpoint needs --admin-key, --evaluator-key and --client-key');
@@ -98,7 +102,8 @@ export async function experimentCommand(argv: string[]): Promise<number> {
       concurrency,
       imagenetImages,
       only,
-      command: `rs-arena experiment ${argv.join(' ')}`,
+      keepStale: a['keep-stale'],
+      command: commandLine('rs-arena experiment', argv),
       queue,
     });
     process.stdout.write(`report: ${await buildReport(dir)}\n`);
@@ -129,14 +134,28 @@ function fail(message: string): number {
   return 1;
 }
 
+const REPORT_HELP = `rs-arena report DIR [--allow-mixed-versions]
+
+  Rebuilds the figures, CSV, findings.json and report.html of a results folder written by
+  rs-arena experiment (reads its preset.json and JSONL records; queries nothing).
+`;
+
 export async function reportCommand(argv: string[]): Promise<number> {
-  const dir = argv[0];
-  if (!dir || dir.startsWith('-')) {
-    process.stdout.write(HELP);
-    return dir === '--help' || dir === '-h' ? 0 : 2;
-  }
+  let parsed;
   try {
-    process.stdout.write(`report: ${await buildReport(resolve(dir))}\n`);
+    parsed = parseFlags(argv, { 'allow-mixed-versions': { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } }, true);
+  } catch (err) {
+    if (err instanceof UsageError) return usageExit('rs-arena report', err.message);
+    throw err;
+  }
+  if (parsed.values.help) {
+    process.stdout.write(REPORT_HELP);
+    return 0;
+  }
+  if (parsed.positionals.length !== 1) return usageExit('rs-arena report', parsed.positionals.length ? `one results folder, got ${parsed.positionals.length}` : 'a results folder is required');
+  const dir = parsed.positionals[0];
+  try {
+    process.stdout.write(`report: ${await buildReport(resolve(dir), { allowMixedVersions: parsed.values['allow-mixed-versions'] === true })}\n`);
     return 0;
   } catch (err) {
     process.stderr.write(`rs-arena report: ${(err as Error).message}\n`);
@@ -145,6 +164,5 @@ export async function reportCommand(argv: string[]): Promise<number> {
 }
 
 function usage(message: string): number {
-  process.stderr.write(`rs-arena experiment: ${message}\n\n${HELP}`);
-  return 2;
+  return usageExit('rs-arena experiment', message);
 }

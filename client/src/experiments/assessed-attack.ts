@@ -6,6 +6,7 @@
 //  - shortcut: the paper's simulation, ⌈n·P_a⌉ wrong micro-decisions (evaluator votes);
 //  - repeated: the fixed-ℓ realistic attacker, ℓ paid top-1 queries per point.
 import { runAttack } from '../attack-run.js';
+import { attackCodeVersion } from '../provenance.js';
 import { z } from 'zod';
 import { ATTACKS, type AttackName, isAttackName } from '../attacks/index.js';
 import type { Oracle } from '../oracle.js';
@@ -115,3 +116,7 @@ export function checkAttack(ctx: z.RefinementCtx, name: string, path: (string | 
   const r = ATTACKS[name].options.safeParse(options);
   if (!r.success) for (const issue of r.error.issues) ctx.addIssue({ code: 'custom', path: [...path, ...issue.path.map(String)], message: issue.message });
 }
+
+/** A record to resume from: made by the current attack code (or stale ones kept on request); otherwise the run is redone and replaces it. */
+export const resumable = (ctx: Pick<ExperimentContext, 'keepStale'>, r: { attack: string; codeVersion?: string } | undefined): boolean =>
+  r !== undefined && (ctx.keepStale === true || r.codeVersion === attackCodeVersion(r.attack));

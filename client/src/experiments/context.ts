@@ -18,6 +18,8 @@ export interface ExperimentContext {
   concurrency: number;
   /** Folder of ImageNet images (wnid-named, with labels.tsv) for ImageNet models. */
   imagenetImages: string;
+  /** Resume from records made by other attack code than the current (default: rerun and replace them). */
+  keepStale?: boolean;
   log(line: string): void;
   /** Where attack tasks run (tasks.ts): a queue with `--queue`; here by default. */
   tasks?: TaskRunner;

@@ -6,7 +6,7 @@
 //  - σ > 0, 'repeated': the realistic attacker, ℓ paid top-1 queries per point (client key).
 // Each final point is then assessed: eq. (4) from fresh votes, beside the eq. (5) threshold.
 // The config, tasks and record are in records/distortion.ts; the figures in report/sections/.
-import { Deployments, assessedAttack, checkAttack, describeRun } from './assessed-attack.js';
+import { Deployments, assessedAttack, checkAttack, describeRun, resumable } from './assessed-attack.js';
 import { type ExperimentContext, resultsFile } from './context.js';
 import { type DistortionConfig, type DistortionRecord, distortion, distortionKey, distortionTasks } from './records/distortion.js';
 import { runTasks } from './tasks.js';
@@ -24,7 +24,7 @@ export async function runDistortion(ctx: ExperimentContext, c: DistortionConfig)
   await deployments.prepare(tasks);
   try {
     const payload = (task: (typeof tasks)[number]) => ({ task, images: c.images });
-    await runTasks({ experiment: 'distortion', kind: assessedAttack, tasks, key: distortionKey, payload, file, record: distortion.record, env: { ctx, deployments }, describe: describeRun });
+    await runTasks({ experiment: 'distortion', kind: assessedAttack, tasks, key: distortionKey, payload, file, record: distortion.record, env: { ctx, deployments }, done: (r) => resumable(ctx, r), describe: describeRun });
   } finally {
     await deployments.close();
   }

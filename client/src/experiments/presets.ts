@@ -14,7 +14,7 @@ export class PresetError extends Error {}
 /** Validates a preset (built in, from --config, or from a results folder); the error names the source and the field. */
 export function parsePreset(raw: unknown, source: string): Preset {
   const r = Preset.safeParse(normalizePreset(raw));
-  if (!r.success) throw new PresetError(`${source}: ${firstIssue(r.error)}`);
+  if (!r.success) throw new PresetError(`${source}: ${firstIssue(r.error, '', Preset)}`);
   return r.data as Preset;
 }
 

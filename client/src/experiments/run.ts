@@ -21,6 +21,8 @@ export interface RunOptions {
   imagenetImages: string;
   /** Only these experiments (default: all the preset has). */
   only?: string[];
+  /** Resume from records made by other attack code (default: rerun and replace them). */
+  keepStale?: boolean;
   command: string;
   /** Attack tasks as jobs on this queue (Redis URL) under this campaign name, run by `rs-arena worker`s (queue/submit.ts). */
   queue?: { url: string; campaign: string };
@@ -47,6 +49,7 @@ export async function runPreset(preset: Preset, o: RunOptions): Promise<void> {
     dir: o.dir,
     concurrency: o.concurrency,
     imagenetImages: o.imagenetImages,
+    keepStale: o.keepStale,
     log: (line) => process.stderr.write(line + '\n'),
   };
   const queue = o.queue ? new QueueTaskRunner({ ...o.queue, log: ctx.log }) : null;

@@ -39,8 +39,16 @@ export interface TaskBatch<T, P, R> {
   file: ResultsFile<z.ZodType<R>>;
   record: z.ZodType<R>;
   env: TaskEnv;
+  /** Whether a stored record stands (default: any record does); one that does not is run again and replaced (stale code). */
+  done?(record: R): boolean;
   /** The progress line of a finished task. */
   describe(record: R): string;
+}
+
+/** Whether the task under `key` already has a record that stands. */
+export function isDone<T, P, R>(b: TaskBatch<T, P, R>, key: string): boolean {
+  const r = b.file.get(key);
+  return r !== undefined && (b.done?.(r) ?? true);
 }
 
 /** Where tasks run. */
@@ -54,7 +62,7 @@ export const localTasks: TaskRunner = {
     const ticker = new Ticker(b.experiment, b.tasks.length);
     await pool(b.tasks, b.env.ctx.concurrency, async (t) => {
       const key = b.key(t);
-      if (b.file.get(key)) return ticker.tick(`${key} (resumed)`, true);
+      if (isDone(b, key)) return ticker.tick(`${key} (resumed)`, true);
       const record = await b.kind.run(b.env, b.payload(t), key);
       b.file.add(record);
       ticker.tick(b.describe(record));

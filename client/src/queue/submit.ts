@@ -8,7 +8,7 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { Ticker, formatSeconds } from '../progress.js';
-import type { TaskBatch, TaskRunner } from '../experiments/tasks.js';
+import { type TaskBatch, type TaskRunner, isDone } from '../experiments/tasks.js';
 import { JobData, QUEUE_NAME, bullConnection, connect, jobIdOf, keys, redact } from './connection.js';
 import { CampaignCancelled } from './journal.js';
 
@@ -44,7 +44,7 @@ export class QueueTaskRunner implements TaskRunner {
     const jobs = [];
     for (const t of b.tasks) {
       const key = b.key(t);
-      if (b.file.get(key)) {
+      if (isDone(b, key)) {
         ticker.tick(`${key} (resumed)`, true);
         continue;
       }

@@ -9,13 +9,16 @@ import { confidenceCost } from '../experiments/records/confidence-cost.js';
 import { distortion } from '../experiments/records/distortion.js';
 import { type ExperimentSpec, recordSpec } from '../experiments/records/experiment.js';
 import { PresetHeader, firstIssue, normalizePreset } from '../experiments/records/preset.js';
+import { redactCommand } from '../redact.js';
 import { readRecords } from '../results-file.js';
 import type { Figure } from './figures.js';
-import { findings, type Finding } from './findings.js';
+import { type Finding, type FindingsFile, findings } from './findings.js';
+import { METHOD } from './statistics.js';
 import type { ReportContext } from './section.js';
 import { confidenceCostFindings } from './sections/confidence-cost.js';
 import { SECTIONS } from './sections/index.js';
 import { reportHtml } from './html.js';
+import { type Versioned, checkVersions } from './versions.js';
 
 const RunInfo = z.object({ preset: PresetHeader, command: z.string(), startedAt: z.string() });
 
@@ -24,14 +27,14 @@ export function reportContext(dir: string): { ctx: ReportContext; meta: z.output
   const path = join(dir, 'preset.json');
   const raw = JSON.parse(readFileSync(path, 'utf8')) as { preset?: unknown };
   const info = RunInfo.safeParse({ ...raw, preset: normalizePreset(raw.preset) });
-  if (!info.success) throw new Error(`${path}: ${firstIssue(info.error)}`);
+  if (!info.success) throw new Error(`${path}: ${firstIssue(info.error, '', RunInfo)}`);
   const preset = info.data.preset as Record<string, unknown>;
   const configs = new Map<string, unknown>();
   const config = <C extends z.ZodType, R extends z.ZodType>(spec: ExperimentSpec<C, R>): z.output<C> | undefined => {
     if (preset[spec.name] === undefined) return undefined;
     if (!configs.has(spec.name)) {
       const r = spec.config.safeParse(preset[spec.name]);
-      if (!r.success) throw new Error(`${path}: ${firstIssue(r.error, `preset.${spec.name}`)}`);
+      if (!r.success) throw new Error(`${path}: ${firstIssue(r.error, `preset.${spec.name}`, spec.config)}`);
       configs.set(spec.name, r.data);
     }
     return configs.get(spec.name) as z.output<C>;
@@ -49,8 +52,19 @@ export function reportContext(dir: string): { ctx: ReportContext; meta: z.output
   return { ctx: { dir, config, records }, meta: info.data };
 }
 
-export async function buildReport(dir: string): Promise<string> {
+export interface ReportOptions {
+  /** Build even when a cell mixes records of different attack code versions (the report says so). */
+  allowMixedVersions?: boolean;
+}
+
+export async function buildReport(dir: string, options: ReportOptions = {}): Promise<string> {
   const { ctx, meta } = reportContext(dir);
+  const notes: string[] = [];
+  for (const spec of [distortion, confidenceCost] as ExperimentSpec[]) {
+    if (ctx.config(spec) === undefined) continue;
+    const v = checkVersions(spec.file, ctx.records(spec) as Versioned[], options.allowMixedVersions ?? false);
+    if (v.total) notes.push(v.stale ? `${spec.file}: ${v.stale} of ${v.total} attack records are stale (made by other attack code than the current, or of unknown version: the "stale" column counts them; rerunning the experiment replaces them).` : `${spec.file}: all ${v.total} attack records were made by the current attack code.`);
+  }
   const p = meta.preset;
   const sections: { title: string; figures: Figure[]; html: string }[] = [];
   for (const section of SECTIONS) {
@@ -61,9 +75,10 @@ export async function buildReport(dir: string): Promise<string> {
     ...findings(ctx.records(distortion), ctx.records(certification), ctx.records(binarySearch), ctx.config(distortion)?.attacks),
     ...confidenceCostFindings(ctx.records(confidenceCost), ctx.config(confidenceCost)),
   ];
-  writeFileSync(join(dir, 'findings.json'), JSON.stringify(found, null, 2));
+  const file: FindingsFile = { method: METHOD, paper: found.filter((f) => f.source === 'paper'), project: found.filter((f) => f.source === 'project') };
+  writeFileSync(join(dir, 'findings.json'), JSON.stringify(file, null, 2));
 
-  const html = reportHtml({ name: p.name, description: p.description, command: meta.command, startedAt: meta.startedAt, findings: found, sections, svgOf: (f) => readFileSync(join(dir, f.svg), 'utf8') });
+  const html = reportHtml({ name: p.name, description: p.description, command: redactCommand(meta.command), startedAt: meta.startedAt, findings: found, notes, sections, svgOf: (f) => readFileSync(join(dir, f.svg), 'utf8') });
   const out = join(dir, 'report.html');
   writeFileSync(out, html);
   return out;

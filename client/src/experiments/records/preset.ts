@@ -1,6 +1,7 @@
 // A preset as stored: name, description, and one config per experiment, keyed by experiment name
 // (each validated by its experiment's config schema, by the runner or by the report's section).
 import { z } from 'zod';
+import { formatZodError } from '@rs-arena/shared/zod-error';
 
 export const PresetHeader = z.looseObject({ name: z.string().min(1), description: z.string() });
 
@@ -12,9 +13,7 @@ export function normalizePreset(raw: unknown): unknown {
   return Object.fromEntries(Object.entries(raw).map(([k, v]) => [RENAMED[k] ?? k, v]));
 }
 
-/** The first issue of a zod error as "field.path: message". */
-export function firstIssue(error: z.ZodError, prefix = ''): string {
-  const issue = error.issues[0];
-  const path = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
-  return `${path || '(top level)'}: ${issue.message}`;
+/** A zod error in the one format (shared/src/zod-error.ts), its first issues, unknown fields with a "did you mean". */
+export function firstIssue(error: z.ZodError, prefix = '', schema?: z.ZodType): string {
+  return formatZodError(error, { prefix, schema, max: 3 });
 }
