@@ -62,7 +62,7 @@ figure{margin:1.5em 0}figure svg{display:block;max-width:100%;height:auto}figcap
 </dl>
 ${gate}
 <h2>Success against queries</h2>
-<table><thead><tr><th>L2 bound ε</th><th>attacked</th><th>broken within the budget (95% CI)</th>${s.epsilons[0]?.queriesFor.map((q) => `<th>queries for ${100 * q.level}% success</th>`).join('') ?? ''}<th>per-key budget for ≤ ${pct(s.targetRate)} success</th><th>success at that budget (95% CI)</th><th>budget with success ≤ ${pct(s.targetRate)} at 95% confidence</th></tr></thead><tbody>
+<table><thead><tr><th>L2 bound ε</th><th>attacked</th><th>broken within the budget (95% CI)</th>${s.epsilons[0]?.queriesFor.map((q) => `<th>queries for ${100 * q.level}% success</th>`).join('') ?? ''}<th>per-key budget for ≤ ${pct(s.targetRate)} success on these images</th><th>success at that budget (95% CI)</th><th>per-key budget with success ≤ ${pct(s.targetRate)} at 95% confidence (the one to set)</th></tr></thead><tbody>
 ${rows.join('\n')}
 </tbody></table>
 <p>Success: the share of the correctly answered images where some attacker of the battery returned an adversarial within L2 ε (pixel values in [0, 1]) using at most that many queries. Intervals are two-sided 95% Clopper-Pearson. The recommended budget is the largest per-key budget at which at most ⌊rate·n⌋ of these images broke; "≥" when even the audit's budget stays under the rate. It is a point estimate from these images; the last column is the largest budget whose success stays at or under the rate with 95% confidence (one-sided Clopper-Pearson upper bound), which needs enough images: with none broken of n, the bound is 1 − 0.05<sup>1/n</sup>, at most 10% only from n = 29. Check either on held-out images (a second audit with <code>--budget</code> set to it and other images).</p>
