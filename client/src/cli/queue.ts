@@ -1,8 +1,8 @@
 // rs-arena queue status|pause|resume|cancel: a distributed campaign inspected and steered
 // (client/src/queue/control.ts).
-import { parseArgs } from 'node:util';
 import { checkQueueUrl, redact } from '../queue/connection.js';
 import { QueueControl } from '../queue/control.js';
+import { UsageError, parseFlags, unknownName, usageExit } from './args.js';
 
 const HELP = `rs-arena queue <status|pause|resume|cancel> [--campaign NAME] --queue URL
 
@@ -22,18 +22,19 @@ const ACTIONS = ['status', 'pause', 'resume', 'cancel'] as const;
 export async function queueCommand(argv: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
+    parsed = parseFlags(
+      argv,
+      {
         queue: { type: 'string', default: process.env.RS_ARENA_QUEUE },
         campaign: { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
-    });
+      true,
+    );
   } catch (err) {
-    return usage((err as Error).message);
+    if (err instanceof UsageError) return usage(err.message);
+    throw err;
   }
   const a = parsed.values;
   if (a.help) {
@@ -42,7 +43,7 @@ export async function queueCommand(argv: string[]): Promise<number> {
   }
   const [action, ...extra] = parsed.positionals;
   if (!action) return usage('give an action: status, pause, resume or cancel');
-  if (!(ACTIONS as readonly string[]).includes(action)) return usage(`unknown action "${action}"; choose from ${ACTIONS.join(', ')}`);
+  if (!(ACTIONS as readonly string[]).includes(action)) return usage(unknownName('action', action, ACTIONS).message);
   if (extra.length) return usage(`unexpected argument "${extra[0]}"`);
   if (!a.queue) return usage('--queue is required (or RS_ARENA_QUEUE)');
   const wrong = checkQueueUrl(a.queue);
@@ -81,6 +82,5 @@ export async function queueCommand(argv: string[]): Promise<number> {
 }
 
 function usage(message: string): number {
-  process.stderr.write(`rs-arena queue: ${message}\n\n${HELP}`);
-  return 2;
+  return usageExit('rs-arena queue', message);
 }

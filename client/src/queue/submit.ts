@@ -51,7 +51,7 @@ export class QueueTaskRunner implements TaskRunner {
       const jobId = jobIdOf(campaign, b.experiment, key);
       if (pending.has(jobId)) continue;
       pending.set(jobId, key);
-      const data: JobData = { kind: b.kind.name, campaign, experiment: b.experiment, key, endpoint: b.env.ctx.endpoint, payload: b.payload(t) };
+      const data: JobData = { kind: b.kind.name, campaign, experiment: b.experiment, key, endpoint: withoutCredentials(b.env.ctx.endpoint), payload: b.payload(t) };
       jobs.push({ name: b.kind.name, data, opts: { jobId, ...JOB_OPTIONS } });
     }
     if (pending.size === 0) return;
@@ -119,5 +119,18 @@ export class QueueTaskRunner implements TaskRunner {
       .hset(keys.campaign(campaign), { state: state === 'paused' ? 'paused' : 'running', submittedAt: new Date().toISOString(), endpoint: redact(endpoint) })
       .exec();
     return state === 'paused' ? 'paused' : 'running';
+  }
+}
+
+/** The endpoint as jobs carry it: without user:password (a worker attacking such an endpoint is given it with --endpoint). */
+function withoutCredentials(endpoint: string): string {
+  try {
+    const u = new URL(endpoint);
+    if (!u.username && !u.password) return endpoint;
+    u.username = '';
+    u.password = '';
+    return u.toString().replace(/\/$/, '');
+  } catch {
+    return endpoint;
   }
 }
