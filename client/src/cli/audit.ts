@@ -129,7 +129,9 @@ export async function auditCommand(argv: string[]): Promise<number> {
     progress.at(-1)?.finish();
     for (const e of summary.epsilons) {
       const r = e.recommendedBudget;
-      process.stderr.write(`ε = ${e.epsilon}: ${e.broken}/${e.attacked} broken within ${ints.budget} queries; budget for ≤ ${rate} success: ${r.atLeast ? '≥ ' : ''}${r.budget}\n`);
+      const c = e.confidentBudget;
+      const confident = c ? `${c.atLeast ? '≥ ' : ''}${c.budget}` : `none (${e.attacked} images cannot show it)`;
+      process.stderr.write(`ε = ${e.epsilon}: ${e.broken}/${e.attacked} broken within ${ints.budget} queries; budget for ≤ ${rate} success: ${r.atLeast ? '≥ ' : ''}${r.budget} on these images, ${confident} at 95% confidence\n`);
     }
     process.stderr.write(`report: ${resolve(dir, 'report.html')}\n`);
   } catch (err) {
