@@ -173,6 +173,8 @@ test('a worker SIGKILLed mid-attack: another worker resumes the task from its jo
     assert.ok(charged >= record.queries.total && charged <= record.queries.total + lost, `charged ${charged}, record ${record.queries.total} + lost ${lost}`);
     assert.ok(record.queries.total + lost <= budget);
     assert.equal(record.budget, budget);
+    const st = await status('kill');
+    assert.deepEqual([st.done, st.retried, st.queries], [1, 1, record.queries.total - replayed + atKill.booked], 'status: one task, retried once, every booked query counted');
     t.diagnostic(`killed at ${atKill.booked} queries booked, ${atKill.logged} answered; record: ${record.queries.total} queries (${replayed} replayed), ${lost} lost; server charged ${charged} of ${budget}`);
   } finally {
     await Promise.all(workers.map((w) => w.stop()));
