@@ -218,4 +218,11 @@ test('queue cancel, pause and resume; one campaign submitted twice at once runs 
   assert.equal(comparable(join(base, 'held1', 'distortion.jsonl')).size, 4);
   assert.deepEqual(comparable(join(base, 'held2', 'distortion.jsonl')), comparable(join(base, 'held1', 'distortion.jsonl')));
   assert.deepEqual(await attempts('held'), [1, 1, 1, 1], 'each task ran once');
+
+  // A record made by a worker running other attack code (its code version differs) is not taken.
+  const [someJob] = await db.smembers(qkeys.jobs('held'));
+  const made = JSON.parse((await db.hget(qkeys.records('held'), someJob))!);
+  await db.hset(qkeys.records('held'), someJob, JSON.stringify({ ...made, codeVersion: 'older-code' }));
+  await assert.rejects(submit(p, join(base, 'held3'), 'held'), /1 distortion tasks failed .*other attack code than this command/);
+  assert.equal(comparable(join(base, 'held3', 'distortion.jsonl')).size, 3);
 });
