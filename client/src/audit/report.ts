@@ -24,10 +24,10 @@ export function curveSpec(s: AuditSummary): TopLevelSpec {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     width: 560,
     height: 320,
-    config: { font: FONT_FAMILY, background: 'white', padding: 8, axis: { labelFontSize: 11, titleFontSize: 12, gridColor: '#e5e5e5' }, legend: { labelFontSize: 11, titleFontSize: 12 } },
+    config: { font: FONT_FAMILY, background: 'white', padding: 8, axis: { labelFontSize: 11, titleFontSize: 12, gridColor: '#e5e5e5' }, legend: { labelFontSize: 11, titleFontSize: 12, symbolOpacity: 1, symbolStrokeWidth: 2.5 } },
     data: { values: rows },
     layer: [
-      { mark: { type: 'area', opacity: 0.15, interpolate: 'step-after' }, encoding: { x, y: { field: 'lo', type: 'quantitative', title: 'attack success rate', scale: { domain: [0, 1] }, axis: { format: '%' } }, y2: { field: 'hi' }, color: { ...color, legend: null } } },
+      { mark: { type: 'area', opacity: 0.15, interpolate: 'step-after' }, encoding: { x, y: { field: 'lo', type: 'quantitative', title: 'attack success rate', scale: { domain: [0, 1] }, axis: { format: '%' } }, y2: { field: 'hi' }, color: { ...color, legend: { symbolType: 'stroke' } } } },
       { mark: { type: 'line', interpolate: 'step-after', strokeWidth: 2 }, encoding: { x, y: { field: 'rate', type: 'quantitative' }, color: { ...color, legend: { symbolType: 'stroke' } } } },
       { data: { values: [{ r: s.targetRate }] }, mark: { type: 'rule', strokeDash: [4, 3], color: '#555' }, encoding: { y: { field: 'r', type: 'quantitative' } } },
     ],
