@@ -226,3 +226,24 @@ test('queue cancel, pause and resume; one campaign submitted twice at once runs 
   await assert.rejects(submit(p, join(base, 'held3'), 'held'), /1 distortion tasks failed .*other attack code than this command/);
   assert.equal(comparable(join(base, 'held3', 'distortion.jsonl')).size, 3);
 });
+
+test('a task that keeps failing on the workers is reported after its retries; a resubmission retries it', { ...needsRedis, timeout: 120_000 }, async () => {
+  const p = preset('flaky', ['fmnist-cnn'], ['rays'], 30, 1);
+  // A worker with a wrong client key: every attempt gets a 401.
+  const wrong = await startWorkerProcess(['--concurrency', '1'], { ...env, RS_ARENA_CLIENT_KEY: 'not-the-client-key-0123456789' });
+  try {
+    await assert.rejects(submit(p, join(base, 'flaky1'), 'flaky'), /1 distortion tasks failed on the workers; the first: .*401.* \(after 3 attempts\)\. Resubmit to retry them/);
+  } finally {
+    await wrong.stop();
+  }
+  assert.equal((await status('flaky')).failed, 1);
+  const right = await startWorkerProcess(['--concurrency', '1'], env);
+  try {
+    await submit(p, join(base, 'flaky2'), 'flaky');
+  } finally {
+    await right.stop();
+  }
+  assert.equal(comparable(join(base, 'flaky2', 'distortion.jsonl')).size, 1);
+  const after = await status('flaky');
+  assert.deepEqual([after.done, after.failed], [1, 0]);
+});
