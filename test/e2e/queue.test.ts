@@ -191,6 +191,12 @@ test('queue cancel, pause and resume; one campaign submitted twice at once runs 
   assert.match(c.out, /4 queued tasks removed/);
   await assert.rejects(gone, CampaignCancelled);
   assert.deepEqual({ ...(await status('gone')), tasks: undefined }, { ...(await status('gone')), state: 'cancelled', waiting: 0, active: 0, done: 0, tasks: undefined });
+  // Removed: nothing of it is left in Redis.
+  const rm = await cli(['queue', 'remove', '--campaign', 'gone']);
+  assert.equal(rm.code, 0, rm.out);
+  assert.match(rm.out, /campaign "gone" removed from the queue \(4 tasks\)/);
+  assert.deepEqual([...(await db.keys('*gone*'))], []);
+  await assert.rejects(status('gone'), /no campaign "gone"/);
 
   // Submitted twice at once, then paused before any worker runs: nothing starts until resumed.
   const s1 = submit(p, join(base, 'held1'), 'held');
