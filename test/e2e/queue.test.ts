@@ -173,6 +173,8 @@ test('a worker SIGKILLed mid-attack: another worker resumes the task from its jo
     assert.ok(charged >= record.queries.total && charged <= record.queries.total + lost, `charged ${charged}, record ${record.queries.total} + lost ${lost}`);
     assert.ok(record.queries.total + lost <= budget);
     assert.equal(record.budget, budget);
+    const st = await status('kill');
+    assert.deepEqual([st.done, st.retried, st.queries], [1, 1, record.queries.total - replayed + atKill.booked], 'status: one task, retried once, every booked query counted');
     t.diagnostic(`killed at ${atKill.booked} queries booked, ${atKill.logged} answered; record: ${record.queries.total} queries (${replayed} replayed), ${lost} lost; server charged ${charged} of ${budget}`);
   } finally {
     await Promise.all(workers.map((w) => w.stop()));
@@ -189,6 +191,12 @@ test('queue cancel, pause and resume; one campaign submitted twice at once runs 
   assert.match(c.out, /4 queued tasks removed/);
   await assert.rejects(gone, CampaignCancelled);
   assert.deepEqual({ ...(await status('gone')), tasks: undefined }, { ...(await status('gone')), state: 'cancelled', waiting: 0, active: 0, done: 0, tasks: undefined });
+  // Removed: nothing of it is left in Redis.
+  const rm = await cli(['queue', 'remove', '--campaign', 'gone']);
+  assert.equal(rm.code, 0, rm.out);
+  assert.match(rm.out, /campaign "gone" removed from the queue \(4 tasks\)/);
+  assert.deepEqual([...(await db.keys('*gone*'))], []);
+  await assert.rejects(status('gone'), /no campaign "gone"/);
 
   // Submitted twice at once, then paused before any worker runs: nothing starts until resumed.
   const s1 = submit(p, join(base, 'held1'), 'held');
@@ -216,4 +224,32 @@ test('queue cancel, pause and resume; one campaign submitted twice at once runs 
   assert.equal(comparable(join(base, 'held1', 'distortion.jsonl')).size, 4);
   assert.deepEqual(comparable(join(base, 'held2', 'distortion.jsonl')), comparable(join(base, 'held1', 'distortion.jsonl')));
   assert.deepEqual(await attempts('held'), [1, 1, 1, 1], 'each task ran once');
+
+  // A record made by a worker running other attack code (its code version differs) is not taken.
+  const [someJob] = await db.smembers(qkeys.jobs('held'));
+  const made = JSON.parse((await db.hget(qkeys.records('held'), someJob))!);
+  await db.hset(qkeys.records('held'), someJob, JSON.stringify({ ...made, codeVersion: 'older-code' }));
+  await assert.rejects(submit(p, join(base, 'held3'), 'held'), /1 distortion tasks failed .*other attack code than this command/);
+  assert.equal(comparable(join(base, 'held3', 'distortion.jsonl')).size, 3);
+});
+
+test('a task that keeps failing on the workers is reported after its retries; a resubmission retries it', { ...needsRedis, timeout: 120_000 }, async () => {
+  const p = preset('flaky', ['fmnist-cnn'], ['rays'], 30, 1);
+  // A worker with a wrong client key: every attempt gets a 401.
+  const wrong = await startWorkerProcess(['--concurrency', '1'], { ...env, RS_ARENA_CLIENT_KEY: 'not-the-client-key-0123456789' });
+  try {
+    await assert.rejects(submit(p, join(base, 'flaky1'), 'flaky'), /1 distortion tasks failed on the workers; the first: .*401.* \(after 3 attempts\)\. Resubmit to retry them/);
+  } finally {
+    await wrong.stop();
+  }
+  assert.equal((await status('flaky')).failed, 1);
+  const right = await startWorkerProcess(['--concurrency', '1'], env);
+  try {
+    await submit(p, join(base, 'flaky2'), 'flaky');
+  } finally {
+    await right.stop();
+  }
+  assert.equal(comparable(join(base, 'flaky2', 'distortion.jsonl')).size, 1);
+  const after = await status('flaky');
+  assert.deepEqual([after.done, after.failed], [1, 0]);
 });
