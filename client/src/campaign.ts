@@ -93,32 +93,39 @@ export async function runCampaign(spec: CampaignSpec, onEvent: (e: CampaignEvent
 }
 
 async function attackOne(spec: CampaignSpec, img: InputImage, key: string, seed: number, saveDir: string | null, onProgress: (queries: number, l2: number) => void): Promise<AttackRecord> {
+  const { record, adversarial } = await attackImage(spec, img, key, seed, { onProgress });
+  const files = saveDir && adversarial ? await saveAdversarial(spec, key, record, adversarial, saveDir) : null;
+  return withFiles(record, files);
+}
+
+/** What attackImage needs of a campaign (a queue worker has no folder: client/src/audit/queued.ts). */
+export type AttackImageSpec = Pick<CampaignSpec, 'oracle' | 'endpoint' | 'deployment' | 'attack' | 'attackOptions' | 'budget' | 'labelSource' | 'protocol' | 'encoding'>;
+
+/**
+ * One image of a campaign: its record (no files yet) and the adversarial found. `budget` overrides
+ * the run's budget (a queue worker's attempt may spend less than the task's, its journal says);
+ * the record keeps the campaign's budget, which its key holds.
+ */
+export async function attackImage(
+  spec: AttackImageSpec,
+  img: InputImage,
+  key: string,
+  seed: number,
+  o: { onProgress?: (queries: number, l2: number) => void; budget?: number } = {},
+): Promise<{ record: AttackRecord; adversarial: Float32Array | null }> {
   const r = await runAttack({
     oracle: spec.oracle,
     attack: spec.attack,
     options: spec.attackOptions,
     x0: img.values,
     label: img.label,
-    budget: spec.budget,
+    budget: o.budget ?? spec.budget,
     seed: seed + hashId(img.id),
-    onProgress,
+    onProgress: o.onProgress,
   });
-  let adversarialFile: string | null = null;
-  let previewFile: string | null = null;
-  if (saveDir && r.adversarial) {
-    // The key's hash: a rerun with other options or another endpoint does not overwrite these files.
-    const stem = `${safe(img.id)}.${spec.attack}.${safe(spec.deployment)}.${hashId(key).toString(36)}`;
-    const f32 = join(saveDir, `${stem}.f32`);
-    const png = join(saveDir, `${stem}.png`);
-    writeFileSync(f32, float32ToBytes(r.adversarial));
-    const shape = spec.oracle.inputShape;
-    writeFileSync(png, await tensorToPng(r.adversarial, shape, Math.max(1, Math.floor(112 / shape[1]))));
-    const base = spec.out ? dirname(spec.out) : process.cwd();
-    adversarialFile = relative(base, f32);
-    previewFile = relative(base, png);
-  }
-  return {
+  const record: AttackRecord = {
     ...r.run,
+    budget: spec.budget,
     key,
     // The campaign's seed (the attack's own is derived from it and the image).
     seed,
@@ -132,10 +139,37 @@ async function attackOne(spec: CampaignSpec, img: InputImage, key: string, seed:
     ...(spec.labelSource ? { labelSource: spec.labelSource } : {}),
     ...(spec.protocol ? { protocol: spec.protocol } : {}),
     ...(spec.encoding ? { encoding: spec.encoding } : {}),
-    adversarialFile,
-    previewFile,
+    adversarialFile: null,
+    previewFile: null,
     finishedAt: new Date().toISOString(),
   };
+  return { record, adversarial: r.adversarial };
+}
+
+/** The record with its files' paths (in the record's field order). */
+export function withFiles(record: AttackRecord, files: { adversarialFile: string; previewFile: string } | null): AttackRecord {
+  const { finishedAt, ...rest } = record;
+  return { ...rest, adversarialFile: files?.adversarialFile ?? null, previewFile: files?.previewFile ?? null, finishedAt };
+}
+
+/** Saves an adversarial as float32 and a PNG preview in `saveDir`; their paths relative to the results file's folder. */
+export async function saveAdversarial(
+  spec: Pick<CampaignSpec, 'oracle' | 'attack' | 'deployment' | 'out'>,
+  key: string,
+  record: Pick<AttackRecord, 'image'>,
+  adversarial: Float32Array,
+  saveDir: string,
+): Promise<{ adversarialFile: string; previewFile: string }> {
+  // The key's hash: a rerun with other options or another endpoint does not overwrite these files.
+  const stem = `${safe(record.image)}.${spec.attack}.${safe(spec.deployment)}.${hashId(key).toString(36)}`;
+  const f32 = join(saveDir, `${stem}.f32`);
+  const png = join(saveDir, `${stem}.png`);
+  mkdirSync(saveDir, { recursive: true });
+  writeFileSync(f32, float32ToBytes(adversarial));
+  const shape = spec.oracle.inputShape;
+  writeFileSync(png, await tensorToPng(adversarial, shape, Math.max(1, Math.floor(112 / shape[1]))));
+  const base = spec.out ? dirname(spec.out) : process.cwd();
+  return { adversarialFile: relative(base, f32), previewFile: relative(base, png) };
 }
 
 /** A per-image seed offset, so that images do not share their random directions. */

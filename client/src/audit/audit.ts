@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { join } from 'node:path';
 import { clopperPearsonInterval } from '@rs-arena/shared/stats';
 import type { AttackName } from '../attacks/index.js';
-import { type CampaignEvent, runCampaign } from '../campaign.js';
+import { type CampaignEvent, type CampaignSpec, runCampaign } from '../campaign.js';
 import { encodingLabel } from '../encoding.js';
 import type { InputImage } from '../inputs.js';
 import { type RandomnessResult, probeRandomness } from '../randomness.js';
@@ -39,6 +39,8 @@ export interface AuditSpec {
   /** Progress of each attacker's campaign (stderr). */
   onCampaign?: (attack: AttackName, total: number) => (e: CampaignEvent) => void;
   log?: (line: string) => void;
+  /** Runs the battery's campaigns elsewhere (`--queue`: audit/queued.ts) and returns their records as runCampaign would; default: here, one attacker after the other. */
+  runAttacks?: (campaigns: CampaignSpec[]) => Promise<AttackRecord[]>;
 }
 
 export interface AuditSummary {
@@ -101,29 +103,24 @@ export async function runAudit(spec: AuditSpec): Promise<AuditSummary> {
   const battery = batteryFor(probe.randomness.random);
   const labelled = spec.images.map((img, i) => ({ ...img, label: img.label ?? probe!.cleanLabels[i] }));
   const attacked = labelled.filter((img, i) => probe!.cleanLabels[i] === img.label);
+  const campaigns: CampaignSpec[] = battery.map((attack) => ({
+    oracle,
+    endpoint: spec.endpoint,
+    deployment: spec.deployment,
+    attack,
+    budget: spec.budget,
+    seed: spec.seed,
+    images: attacked,
+    concurrency: spec.concurrency,
+    out: join(dir, 'attacks.jsonl'),
+    saveDir: join(dir, 'adversarials'),
+    labelSource: target.labelSource,
+    protocol: target.protocol,
+    encoding,
+  }));
   const records: AttackRecord[] = [];
-  for (const attack of battery) {
-    records.push(
-      ...(await runCampaign(
-        {
-          oracle,
-          endpoint: spec.endpoint,
-          deployment: spec.deployment,
-          attack,
-          budget: spec.budget,
-          seed: spec.seed,
-          images: attacked,
-          concurrency: spec.concurrency,
-          out: join(dir, 'attacks.jsonl'),
-          saveDir: join(dir, 'adversarials'),
-          labelSource: target.labelSource,
-          protocol: target.protocol,
-          encoding,
-        },
-        spec.onCampaign?.(attack, attacked.length),
-      )),
-    );
-  }
+  if (spec.runAttacks) records.push(...(await spec.runAttacks(campaigns)));
+  else for (const c of campaigns) records.push(...(await runCampaign(c, spec.onCampaign?.(c.attack, attacked.length))));
 
   // 3. The verdicts.
   const verdicts = imageVerdicts(

@@ -8,8 +8,8 @@ import { UsageError, parseFlags, usageExit } from './args.js';
 
 const HELP = `rs-arena worker --queue URL [options]
 
-Runs the attack tasks of campaigns submitted with \`rs-arena experiment … --queue URL\`, on this
-machine, until stopped (docs/scale-out.md). Start as many as you like, anywhere.
+Runs the attack tasks of campaigns submitted with \`rs-arena experiment … --queue URL\` or
+\`rs-arena audit … --queue URL\`, on this machine, until stopped (docs/scale-out.md). Start as many as you like, anywhere.
 
   --queue URL          the campaigns' Redis (redis://host:6379, rediss:// for TLS; or $RS_ARENA_QUEUE)
   --concurrency N      tasks at once (default 2)
@@ -17,6 +17,8 @@ machine, until stopped (docs/scale-out.md). Start as many as you like, anywhere.
                        (or $RS_ARENA_ENDPOINT), e.g. the server's address inside a cluster
   --client-key K       the endpoint's client key (or $RS_ARENA_CLIENT_KEY)
   --evaluator-key K    its evaluator key, for votes and assessments (or $RS_ARENA_EVALUATOR_KEY)
+  --header 'N: V'      a request header for audits' targets, repeatable: this worker's credentials
+                       for an endpoint with other auth than a key (jobs carry none)
   --imagenet DIR       ImageNet images, as for rs-arena experiment
   --lock-seconds S     a worker silent this long is taken for dead and its task rerun elsewhere
                        (default 30)
@@ -32,6 +34,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
       'client-key': { type: 'string', default: process.env.RS_ARENA_CLIENT_KEY },
       'evaluator-key': { type: 'string', default: process.env.RS_ARENA_EVALUATOR_KEY },
       imagenet: { type: 'string' },
+      header: { type: 'string', multiple: true, default: [] as string[] },
       'lock-seconds': { type: 'string', default: '30' },
       help: { type: 'boolean', short: 'h', default: false },
     }).values;
@@ -59,6 +62,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
     keys: { client: a['client-key'], evaluator: a['evaluator-key'] },
     endpoint: a.endpoint,
     imagenetImages,
+    headers: a.header,
     lockMs: Math.round(lock * 1000),
     log,
   });

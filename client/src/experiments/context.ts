@@ -21,6 +21,8 @@ export interface ExperimentContext {
   /** Resume from records made by other attack code than the current (default: rerun and replace them). */
   keepStale?: boolean;
   log(line: string): void;
+  /** Request headers of a queue worker's own (`rs-arena worker --header`), for the targets of audits it attacks (audit/queued.ts). */
+  headers?: string[];
   /** Where attack tasks run (tasks.ts): a queue with `--queue`; here by default. */
   tasks?: TaskRunner;
 }

@@ -26,6 +26,8 @@ export interface TaskKind<P = unknown, R = unknown> {
   budget(payload: P): number;
   /** Runs the task; `journal` (a queue worker's) books and replays its queries. */
   run(env: TaskEnv, payload: P, key: string, journal?: TaskJournal): Promise<R>;
+  /** Releases what `run` kept open for `env` (connections), when a worker stops. */
+  close?(env: TaskEnv): Promise<void>;
 }
 
 /** One experiment's tasks, as its runner hands them over. */
@@ -45,6 +47,8 @@ export interface TaskBatch<T, P, R> {
   version?(task: T): string;
   /** The progress line of a finished task. */
   describe(record: R): string;
+  /** What the submitter does with a record before storing it (e.g. saves the files a worker sent back in it); default: nothing. */
+  collect?(record: R): Promise<R>;
 }
 
 /** Whether the task under `key` already has a record that stands. */
@@ -65,7 +69,8 @@ export const localTasks: TaskRunner = {
     await pool(b.tasks, b.env.ctx.concurrency, async (t) => {
       const key = b.key(t);
       if (isDone(b, key)) return ticker.tick(`${key} (resumed)`, true);
-      const record = await b.kind.run(b.env, b.payload(t), key);
+      const run = await b.kind.run(b.env, b.payload(t), key);
+      const record = b.collect ? await b.collect(run) : run;
       b.file.add(record);
       ticker.tick(b.describe(record));
     });

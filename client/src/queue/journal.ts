@@ -97,6 +97,9 @@ export class TaskJournal {
       inputShape: inner.inputShape,
       range: inner.range,
       predict: (batch, count) => this.predict(inner, cost, batch, count),
+      // A grid endpoint (PNG, JPEG) moves x0 onto its grid without a query: kept, or the attack would start elsewhere.
+      ...(inner.onGrid ? { onGrid: (x: Float32Array) => inner.onGrid!(x) } : {}),
+      ...(inner.gridStep !== undefined ? { gridStep: inner.gridStep } : {}),
     };
   }
 

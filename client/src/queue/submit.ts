@@ -78,9 +78,9 @@ export class QueueTaskRunner implements TaskRunner {
       const mine = [...new Set(ids.filter((id) => pending.has(id)))];
       if (mine.length) {
         const values = await this.redis.hmget(keys.records(campaign), ...mine);
-        mine.forEach((id, i) => {
+        for (const [i, id] of mine.entries()) {
           const text = values[i];
-          if (!text) return;
+          if (!text) continue;
           const record = b.record.parse(JSON.parse(text));
           const key = pending.get(id);
           pending.delete(id);
@@ -88,11 +88,11 @@ export class QueueTaskRunner implements TaskRunner {
           if (b.done && !b.done(record)) {
             failures.push(`${key}: the worker that ran it has other attack code than this command (update the workers)`);
             ticker.tick('made by other code: not kept');
-            return;
+            continue;
           }
-          b.file.add(record);
+          b.file.add(b.collect ? await b.collect(record) : record);
           ticker.tick(b.describe(record));
-        });
+        }
         lastRecord = Date.now();
       }
       if (Date.now() - lastCheck > 2000) {

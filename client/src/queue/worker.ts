@@ -25,6 +25,8 @@ export interface WorkerOptions {
   /** Replaces each job's endpoint (the submitter's URL may not be this machine's way to the server, e.g. in a cluster). */
   endpoint?: string;
   imagenetImages: string;
+  /** Request headers for audits' targets (`Name: value`: the worker's own credentials for endpoints with other auth than a key). */
+  headers?: string[];
   /** A worker that does not renew its lock for this long is taken for dead (ms); its task is rerun after at most twice this. */
   lockMs: number;
   log(line: string): void;
@@ -52,6 +54,7 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
         dir: process.cwd(),
         concurrency: o.concurrency,
         imagenetImages: o.imagenetImages,
+        headers: o.headers,
         log: o.log,
       };
       env = { ctx, deployments: new Deployments(ctx, false) };
@@ -111,6 +114,7 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
     async close(force = false) {
       await worker.close(force);
       for (const env of envs.values()) {
+        for (const kind of TASK_KINDS.values()) await kind.close?.(env);
         await env.deployments.close();
         await env.ctx.evaluator.close();
       }
