@@ -1,7 +1,7 @@
 // rs-arena audit: a fixed battery of attacks against one endpoint, and a report card that answers
 // how many queries the best attacker needs at each distortion bound and which per-key budget keeps
 // its success under a chosen rate (client/src/audit/).
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { UsageError, parseFlags, usageExit } from './args.js';
 import { BATTERY } from '../audit/battery.js';
 import { type AuditSummary, runAudit } from '../audit/audit.js';
@@ -14,6 +14,12 @@ import { ResultsFileError } from '../results-file.js';
 import { TARGET_FLAGS, TARGET_HELP, type Target, TargetUsageError, connectTarget } from '../target.js';
 import { isNetworkFailure } from './attack.js';
 import { commandLine, redactUrl } from '../redact.js';
+import { queuedAttacks } from '../audit/queued.js';
+import { CAMPAIGN_NAME, checkQueueUrl } from '../queue/connection.js';
+import { CampaignCancelled } from '../queue/journal.js';
+
+/** The target flags a queued audit's jobs carry (not --header: each worker has its own credentials). */
+const QUEUED_TARGET_FLAGS = ['encoding', 'model-version', 'input-shape', 'range', 'input-name', 'output-name', 'max-batch', 'template', 'label-path', 'classes', 'layout'] as const;
 
 const HELP = `rs-arena audit --deployment ID --epsilon E1,E2,… [options]
 
@@ -38,6 +44,10 @@ ${TARGET_HELP}  --epsilon LIST       L2 bounds in [0,1] pixel space, comma-separ
   --seed N             seed of the attacks (default 0)
   --out DIR            the audit's folder (default audit-<deployment>); a rerun resumes
   --json               print audit.json's summary on stdout
+  --queue URL          run the attacks as jobs that \`rs-arena worker\` processes take from this Redis
+                       (redis://host:6379; or $RS_ARENA_QUEUE); the workers use their own keys
+  --campaign NAME      the campaign's name on the queue (default: the audit folder's name); a
+                       resubmitted audit queues nothing twice (docs/scale-out.md)
 
 Exit codes: 0 done (gate passed), 1 runtime error, 2 usage error, 3 gate failed.
 `;
@@ -61,6 +71,8 @@ export async function auditCommand(argv: string[]): Promise<number> {
       seed: { type: 'string', default: '0' },
       out: { type: 'string' },
       json: { type: 'boolean', default: false },
+      queue: { type: 'string', default: process.env.RS_ARENA_QUEUE },
+      campaign: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
       ...TARGET_FLAGS,
     }).values;
@@ -87,6 +99,16 @@ export async function auditCommand(argv: string[]): Promise<number> {
   const failAbove = args['fail-above'] === undefined ? null : Number(args['fail-above']);
   if (failAbove !== null && !(failAbove >= 0 && failAbove <= 1)) return usage(`--fail-above must be in [0, 1], got "${args['fail-above']}"`);
 
+  const dir = resolve(args.out ?? `audit-${args.deployment.replace(/[^A-Za-z0-9._-]+/g, '_')}`);
+  let queue: { url: string; campaign: string } | undefined;
+  if (args.queue) {
+    const wrong = checkQueueUrl(args.queue);
+    if (wrong) return usage(wrong);
+    const campaign = args.campaign ?? basename(dir);
+    if (!CAMPAIGN_NAME.test(campaign)) return usage(`--campaign "${campaign}": letters, digits, ".", "_" and "-" only (64 at most)${args.campaign ? '' : '; the audit folder\'s name is the default: give --campaign'}`);
+    queue = { url: args.queue, campaign };
+  } else if (args.campaign) return usage('--campaign goes with --queue');
+
   let target: Target;
   try {
     target = await connectTarget({ ...args, deployment: args.deployment, connections: ints.concurrency });
@@ -102,7 +124,6 @@ export async function auditCommand(argv: string[]): Promise<number> {
       { source: args.images, count: ints.count, offset: ints.offset, labels: args.labels },
       { shape: oracle.inputShape, range: oracle.range, dataset: target.dataset },
     );
-    const dir = resolve(args.out ?? `audit-${args.deployment.replace(/[^A-Za-z0-9._-]+/g, '_')}`);
     process.stderr.write(`auditing ${target.banner} at ${redactUrl(args.endpoint)}: ${images.length} images, ${ints.budget} queries per attacker, ε = ${epsilons.join(', ')}\n`);
     const progress: Progress[] = [];
     summary = await runAudit({
@@ -125,6 +146,23 @@ export async function auditCommand(argv: string[]): Promise<number> {
         return p.onEvent;
       },
       log: (line) => process.stderr.write(`${line}\n`),
+      runAttacks: queue
+        ? (campaigns) =>
+            queuedAttacks(
+              {
+                ...queue,
+                endpoint: args.endpoint,
+                // The flags a worker builds the same target from (its own key and headers; the protocol as detected here).
+                target: {
+                  deployment: args.deployment!,
+                  protocol: target.protocol,
+                  ...Object.fromEntries(QUEUED_TARGET_FLAGS.flatMap((f) => (args[f] === undefined ? [] : [[f, args[f]]]))),
+                },
+                log: (line) => process.stderr.write(`${line}\n`),
+              },
+              campaigns,
+            )
+        : undefined,
     });
     progress.at(-1)?.finish();
     for (const e of summary.epsilons) {
@@ -137,6 +175,8 @@ export async function auditCommand(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof InputError || err instanceof HttpError || err instanceof ResultsFileError || err instanceof ProtocolError || err instanceof ResponseError) return fail(err.message);
     if (isNetworkFailure(err)) return fail(`cannot reach ${args.endpoint}: ${(err as Error).message}`);
+    // On a queue: a cancelled campaign, tasks failed on the workers (a resubmission retries them).
+    if (err instanceof CampaignCancelled || (queue && err instanceof Error && /tasks failed on the workers|queued audit/.test(err.message))) return fail(err.message);
     throw err;
   } finally {
     await oracle.close();
