@@ -10,7 +10,7 @@ import { Pool, errors as undiciErrors } from 'undici';
 import type { z } from 'zod';
 import { DeploymentInfo, PredictResponse, UsageResponse } from '@rs-arena/shared/api';
 import { float32ToBytes } from '@rs-arena/shared/tensor';
-import { BudgetExhausted, type Oracle } from './oracle.js';
+import { BudgetRefused, type Oracle } from './oracle.js';
 import { errorBody, parseResponse } from './response.js';
 
 export interface HttpOracleOptions {
@@ -68,7 +68,7 @@ export class HttpOracle implements Oracle {
         res = await request(this.pool, this.o, PredictResponse, 'POST', `/v1/deployments/${encodeURIComponent(this.o.deployment)}/predict`, body);
       } catch (err) {
         // The parts before this one were answered and charged: say so, the caller un-books the rest only.
-        if (err instanceof BudgetExhausted) throw new BudgetExhausted(err.message, start);
+        if (err instanceof BudgetRefused) throw new BudgetRefused(err.message, start);
         throw err;
       }
       if (res.labels.length !== k) throw new Error(`server answered ${res.labels.length} labels for ${k} inputs`);
@@ -119,7 +119,8 @@ async function request<S extends z.ZodType>(pool: Pool, o: Required<Omit<HttpOra
       continue;
     }
     const message = error?.message ?? text.slice(0, 200);
-    if (status === 429) throw new BudgetExhausted(`server: ${message}`);
+    // The server's budget for this key: the same stop reason as over /v2 (budget-refused), not the attack's own budget.
+    if (status === 429) throw new BudgetRefused(`server: ${message}`);
     throw new HttpError(status, error?.error ?? 'http_error', `HTTP ${status} from ${method} ${path}: ${message}`);
   }
 }

@@ -1,6 +1,7 @@
 // What `rs-arena attack` aims at: an rs-arena deployment over /v1, or any Open Inference Protocol
 // model over /v2 (`--protocol v2`, or detected: GET {prefix}/v2). The flags of the endpoint and of
 // the v2 oracle live here, so the attack command only spreads them and calls `connectTarget`.
+import { disclosedRandomness } from './randomness.js';
 import { Endpoint, EndpointError, detectProtocol, parseEndpoint, parseHeaders, type Protocol } from './endpoint.js';
 import { HttpOracle } from './oracle-http.js';
 import { V2Oracle } from './oracle-v2.js';
@@ -52,6 +53,8 @@ export interface Target {
   banner: string;
   /** How answers became labels (v2: the model's label, or the client's argmax of its scores). */
   labelSource: string;
+  /** What the endpoint discloses about its randomness (randomness.ts): true, false, or null (nothing). */
+  random: boolean | null;
 }
 
 /** A usage error in the target flags (exit 2), as opposed to a failure to connect (exit 1). */
@@ -75,7 +78,7 @@ export async function connectTarget(a: TargetArgs): Promise<Target> {
     const oracle = await HttpOracle.connect({ endpoint: a.endpoint, key: a.key, deployment: a.deployment, connections: a.connections });
     const { info } = oracle;
     const smoothing = info.smoothing ? `σ=${info.smoothing.sigma}, n=${info.smoothing.n}` : 'smoothing undisclosed';
-    return { protocol, oracle, dataset: info.dataset, banner: `${info.id} (${info.model ?? 'model undisclosed'}, ${smoothing})`, labelSource: 'label' };
+    return { protocol, oracle, dataset: info.dataset, banner: `${info.id} (${info.model ?? 'model undisclosed'}, ${smoothing})`, labelSource: 'label', random: disclosedRandomness(info) };
   }
   const oracle = await V2Oracle.connect({
     url: a.endpoint,
@@ -97,6 +100,8 @@ export async function connectTarget(a: TargetArgs): Promise<Target> {
     dataset: oracle.inputShape[1] >= 100 ? 'imagenet' : 'other',
     banner: `Open Inference Protocol model ${a.deployment} (${oracle.metadata.platform}; answers: ${labelSource}; ${oracle.encoding} tensors)`,
     labelSource,
+    // The Open Inference Protocol has no field for a defense: randomness is for the fresh answers to reveal.
+    random: null,
   };
 }
 
