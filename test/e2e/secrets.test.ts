@@ -47,6 +47,9 @@ test('an experiment, its report and an attack with known keys write none of them
   }));
   const exp = await rsArena(['experiment', '--config', config, '--endpoint', base, '--admin-key', KEYS.admin, `--evaluator-key=${KEYS.evaluator}`, '--client-key', KEYS.client, '--out', out]);
   assert.equal(exp.code, 0, exp.stderr);
+  // The experiment removed the deployments it created on this (shared) server.
+  const left = (await app.inject({ url: '/v1/admin/deployments', headers: { authorization: `Bearer ${KEYS.admin}` } })).json().deployments.map((d: { id: string }) => d.id);
+  assert.deepEqual(left.sort(), ['cohen', 'hidden', 'plain', 'rs']);
   const report = await rsArena(['report', out]);
   assert.equal(report.code, 0, report.stderr);
   const gw = await gateway({ upstream: base, prefix: '/p', apiKey: HEADER_SECRET, bearer: KEYS.client });
@@ -64,7 +67,7 @@ test('an experiment, its report and an attack with known keys write none of them
     await gw.close();
   }
   const written = files(out);
-  assert.ok(written.some((f) => f.endsWith('report.html')) && written.some((f) => f.endsWith('.npy') || f.endsWith('.f32')) && written.some((f) => f.endsWith('attack.jsonl')), written.join(' '));
+  assert.ok(written.some((f) => f.endsWith('report.html')) && written.some((f) => f.endsWith('.npy')) && written.some((f) => f.endsWith('attack.jsonl')), written.join(' '));
   for (const f of written) {
     const bytes = readFileSync(f);
     for (const secret of [...Object.values(KEYS), HEADER_SECRET]) assert.equal(bytes.includes(Buffer.from(secret)), false, `${f} contains a secret`);

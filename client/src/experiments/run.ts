@@ -45,6 +45,7 @@ export async function runPreset(preset: Preset, o: RunOptions): Promise<void> {
     concurrency: o.concurrency,
     imagenetImages: o.imagenetImages,
     log: (line) => process.stderr.write(line + '\n'),
+    created: new Set(),
   };
   const t0 = Date.now();
   try {
@@ -54,6 +55,14 @@ export async function runPreset(preset: Preset, o: RunOptions): Promise<void> {
       if (config !== undefined && (!o.only || o.only.includes(e.name))) await e.run(ctx, config);
     }
   } finally {
+    // What this run added to the server goes away with it (a failed removal is said, not fatal).
+    for (const id of ctx.created) {
+      try {
+        await ctx.admin.removeDeployment(id);
+      } catch (err) {
+        process.stderr.write(`could not remove deployment ${id}: ${(err as Error).message}\n`);
+      }
+    }
     await ctx.admin.close();
     await ctx.evaluator.close();
     await server?.stop();
