@@ -14,7 +14,7 @@ let gw: Listening & { posts: () => number };
 let triton: Listening & { inferences: () => number };
 let front: FastifyInstance;
 
-const RS = { model: 'fmnist-cnn', sigma: 0.25, n: 20, seed: 7, batchSize: 64 };
+const RS = { model: 'fmnist-cnn', sigma: 0.25, n: 20, seed: 7, batchSize: 64, disclose: true };
 
 before(async () => {
   // The remote: the undefended model, accepting the noisy copies' out-of-range values.
