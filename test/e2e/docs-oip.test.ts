@@ -85,7 +85,7 @@ test('docs/operator.md: rs-arena in front of a Triton model; what a client sees'
   assert.ok(Number.isInteger(answer.outputs[0].data[0]));
   const usage = JSON.parse(lines[3]).deployments.find((d: { deployment: string }) => d.deployment === 'fmnist-rs');
   assert.equal(usage.queries, 1);
-  assert.equal(usage.forwardPasses, 100);
+  assert.equal(usage.forwardPasses, undefined, 'undisclosed by default: the client does not see n');
   // n = 100 noisy copies on the engine, plus the one test pass when the deployment loaded.
   assert.equal(triton.inferences() - before, 101);
 });
@@ -95,8 +95,8 @@ test('docs/red-team.md: rs-arena attack --protocol v2 against the Triton model',
   const run = await bash(commands('docs/red-team.md'), { TRITON_URL: gw.url, TRITON_API_KEY: API_KEY, WORK: work });
   assert.equal(run.code, 0, run.stderr);
   const m = /queries (\d+) labels (.*)$/m.exec(run.stdout);
-  assert.ok(m, run.stdout);
+  assert.ok(m, `${run.stdout}\n${run.stderr}`);
   assert.equal(Number(m[1]), triton.inferences() - before, 'the client counted every query the model answered');
-  assert.ok(Number(m[1]) <= 6 * 200);
+  assert.ok(Number(m[1]) <= 6 * (200 + 5), 'each attack within its budget, plus 5 fresh answers on each adversarial');
   assert.equal(m[2], 'argmax of 10 scores (top-1 taken on the client)');
 });
