@@ -198,7 +198,7 @@ test('bad CLI input is a clear usage error, not a stack trace', { timeout: 240_0
 });
 
 test('every command answers --help on stdout with exit 0', { timeout: 60_000 }, async () => {
-  for (const args of [['--help'], ['attack', '--help'], ['experiment', '--help'], ['report', '--help']]) {
+  for (const args of [['--help'], ['attack', '--help'], ['experiment', '--help'], ['report', '--help'], ['accuracy', '--help']]) {
     const r = await rsArena(args);
     assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stdout, /^(rs-arena|Commands)/m, args.join(' '));

@@ -3,8 +3,9 @@ import { pathToFileURL } from 'node:url';
 import { attackCommand } from './attack.js';
 import { experimentCommand, reportCommand } from './experiment.js';
 import { unknownName, usageExit } from './args.js';
+import { accuracyCommand } from './accuracy.js';
 
-const COMMANDS = ['attack', 'experiment', 'report'];
+const COMMANDS = ['attack', 'experiment', 'report', 'accuracy'];
 
 const USAGE = `rs-arena <command> [options]
 
@@ -12,6 +13,7 @@ Commands:
   attack      attack a deployment of an rs-arena server over HTTP (rs-arena attack --help)
   experiment  run the paper's evaluation: a preset of experiments, data, figures and a report
   report      rebuild the figures and report.html of a results folder
+  accuracy    clean and smoothed accuracy over σ of a model or deployment, and the σ a cost allows
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -23,6 +25,8 @@ export async function main(argv: string[]): Promise<number> {
       return experimentCommand(rest);
     case 'report':
       return reportCommand(rest);
+    case 'accuracy':
+      return accuracyCommand(rest);
     case '-h':
     case '--help':
       process.stdout.write(USAGE);
