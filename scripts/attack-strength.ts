@@ -3,6 +3,9 @@
 // under RS (σ = 0.25, n = 10), the plain attacks beside the noise-aware ones with the share of
 // final points adversarial at level P_a by fresh votes (eq. 4, as experiments/confidence.ts
 // assesses it). Prints a table and writes JSON. Small by design: a few minutes on 2 busy cores.
+// Targets (exit code 1 when one is missed): each plain attack's median L2 falls from 500 to 2,000
+// queries on the undefended model; each noise-aware attack (decidesAtLevel) returns points at level
+// P_a for at least 90% of the images (issue 12's target; the Clopper-Pearson interval is printed).
 //
 //   npx tsx scripts/attack-strength.ts [--images 20] [--plain hsja,surfree,rays,geoda]
 //     [--noisy surfree,psj,surfree-seq,rays-seq,geoda-seq] [--noisy-images 6] [--noisy-budget 4000]
@@ -19,6 +22,9 @@ import { LocalOracle } from '../test/helpers/oracle-local.js';
 import { CountingOracle } from '../client/src/oracle.js';
 import { assessPoint } from '../client/src/experiments/confidence.js';
 import { median } from '../client/src/summary.js';
+import { decidesAtLevel } from '../client/src/attacks/index.js';
+import { clopperPearsonInterval } from '@rs-arena/shared/stats';
+import { Targets } from './targets.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -57,6 +63,7 @@ const l2At = (history: [number, number][], q: number) => history.filter(([k]) =>
 const fmt = (x: number | null) => (x === null || !Number.isFinite(x) ? '   —  ' : x.toFixed(3).padStart(6));
 
 const out: Record<string, unknown> = { images: chosen, budgets, plain: {}, noisy: {} };
+const targets = new Targets();
 console.log(`undefended fmnist-cnn, ${chosen.length} images: median L2 at ${budgets.join(' / ')} queries`);
 for (const attack of pick(args.plain)) {
   const started = performance.now();
@@ -68,6 +75,7 @@ for (const attack of pick(args.plain)) {
   const med = per.map((v) => median(v));
   (out.plain as Record<string, unknown>)[attack.name] = { medianL2: Object.fromEntries(budgets.map((b, k) => [b, med[k]])), seconds: (performance.now() - started) / 1000 };
   console.log(`  ${attack.name.padEnd(12)} ${med.map(fmt).join('  ')}   (${((performance.now() - started) / 1000).toFixed(0)} s)`);
+  if (med[0] !== null && med.at(-1) !== null) targets.check(med.at(-1)! < med[0], `${attack.name} undefended: median L2 ${fmt(med[0])} at ${budgets[0]} → ${fmt(med.at(-1)!)} at ${budgets.at(-1)} queries (target: falls)`);
 }
 
 const noisyBudget = Number(args['noisy-budget']);
@@ -108,9 +116,12 @@ for (const attack of pick(args.noisy)) {
   (out.noisy as Record<string, unknown>)[attack.name] = {
     medianL2: Object.fromEntries(marks.map((b, k) => [b, med[k]])), found, shareAtLevel: share, probAdversarial: probs, seconds: (performance.now() - started) / 1000,
   };
-  console.log(`  ${attack.name.padEnd(12)} ${med.map(fmt).join('  ')}   at level: ${atLevel}/${noisyImages.length} (median P[adv] ${fmt(median(probs))})   (${((performance.now() - started) / 1000).toFixed(0)} s)`);
+  const [lo, hi] = clopperPearsonInterval(atLevel, noisyImages.length);
+  console.log(`  ${attack.name.padEnd(12)} ${med.map(fmt).join('  ')}   at level: ${atLevel}/${noisyImages.length} [95% CI ${(100 * lo).toFixed(0)}–${(100 * hi).toFixed(0)}%] (median P[adv] ${fmt(median(probs))})   (${((performance.now() - started) / 1000).toFixed(0)} s)`);
+  if (isAttackName(attack.name) && decidesAtLevel(attack.name)) targets.check(share >= 0.9, `${attack.name} RS σ=${sigma} n=${n}: ${atLevel}/${noisyImages.length} final points at level ${Pa} (target ≥ 90%)`);
 }
 
 mkdirSync(dirname(args.out), { recursive: true });
 writeFileSync(args.out, JSON.stringify({ ...out, settings: { sigma, n, Pa, votes: Number(args.votes), noisyBudget, noisyImages } }, null, 2));
 await base.close();
+targets.finish();

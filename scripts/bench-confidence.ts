@@ -22,6 +22,7 @@ import { reportContext } from '../client/src/report/report.js';
 import { bestNoiseAware, bestShortcut, confidenceCostFindings, summarizeCost } from '../client/src/report/sections/confidence-cost.js';
 import { formatTable } from '../client/src/summary.js';
 import { LocalOracle } from '../test/helpers/oracle-local.js';
+import { Targets } from './targets.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -36,6 +37,7 @@ const { values: args } = parseArgs({
 const f3 = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(3));
 const pct = (x: number | null) => (x === null ? '–' : `${(100 * x).toFixed(0)}%`);
 const out: Record<string, unknown> = {};
+const targets = new Targets();
 
 // 1. The experiment's figures.
 const { ctx } = reportContext(args.results);
@@ -60,6 +62,11 @@ else {
   const queries = records.reduce((a, r) => a + r.queries.total, 0);
   const attackHours = records.reduce((a, r) => a + r.wallMs, 0) / 3.6e6;
   console.log(`cost: ${records.length} runs, ${queries.toLocaleString('en')} top-1 queries, ${(passes / 1e6).toFixed(1)} M forward passes, ${attackHours.toFixed(1)} attack-hours (runs in flight at once share the machine)`);
+  for (const t of table) {
+    const where = `${t.model} σ=${t.sigma} n=${t.n} ${t.attacker}`;
+    targets.check((t.atLevel ?? 0) >= 0.9, `${where}: ${pct(t.atLevel)} of ${t.attacked} final points at level (target ≥ 90%)`);
+    if (t.ratio !== null) targets.check(t.ratio <= 1.1, `${where}: median L2 @10k ÷ shortcut ${f3(t.ratio)} (target ≤ 1.1)`);
+  }
   out.experiment = { results: args.results, Pa: config.Pa, best: table, rows, findings: confidenceCostFindings(records, config), cost: { runs: records.length, queries, passes, attackHours } };
 }
 
@@ -97,9 +104,11 @@ for (const name of ATTACK_NAMES.filter(decidesAtLevel)) {
 }
 const bad = n1.filter((r) => r.overspent || String(r.outcome).startsWith('FAILED'));
 console.log(`n = 1: ${n1.length} runs, ${bad.length} crashed, hung or overspent`);
+targets.check(bad.length === 0, `n = 1: ${bad.length} of ${n1.length} runs crashed, hung or overspent (target 0)`);
 out.n1 = { sigma, budget, runs: n1, failures: bad.length };
 await base.close();
 
 mkdirSync(dirname(args.out), { recursive: true });
 writeFileSync(args.out, JSON.stringify(out, null, 2));
 console.log(`written: ${join(args.out)}`);
+targets.finish();

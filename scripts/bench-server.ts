@@ -26,6 +26,7 @@ import { OnnxModel, type ModelOptions } from '../server/src/model.js';
 import { TUNING_FILE, loadTuning, type ModelTuning } from '../server/src/tuning.js';
 import { startServer, type ServerProcess } from '../client/src/server-process.js';
 import { HttpOracle } from '../client/src/oracle-http.js';
+import { Targets } from './targets.js';
 import { runAttack } from '../client/src/attack-run.js';
 
 const { values: args } = parseArgs({
@@ -286,6 +287,7 @@ async function remoteVsLocal(modelId: string, batchSize: number, input: Uint8Arr
 const ISSUE_ROWS: [number, number][] = [[100, 1], [100, 8], [10, 8], [1, 8]];
 const TARGETS: Record<string, number> = { 'n100 c1': 0.9, 'n100 c8': 0.9, 'n10 c8': 0.8, 'n1 c8': 0.4 };
 const f3 = (x: number) => x.toFixed(3);
+const targets = new Targets();
 
 const catalog = loadCatalog();
 const sample = loadSample(catalog);
@@ -360,16 +362,19 @@ for (const id of args.models!.split(',')) {
         const c = await certify(pool, server, input);
         pick.certify = { ...c, ratio: c.wallSeconds / (c.passes / limit) };
         console.log(`  CERTIFY n0 = 100, n = 100,000: ${c.wallSeconds.toFixed(2)} s, ${f3(c.wallSeconds / (c.passes / limit))} × the raw limit's time (target ≤ 1.10)`);
+        targets.check(c.wallSeconds / (c.passes / limit) <= 1.1, `${id} CERTIFY: ${f3(c.wallSeconds / (c.passes / limit))} × the raw limit's time (target ≤ 1.10)`);
       }
       if (SECTIONS.has('flood') && small) {
         const fl = await flood(pool, server, input, resolved.inputSize);
         pick.flood = fl;
         console.log(`  another key's single n = 100 query under a batch-512 flood: p50 ${fl.p50ms.toFixed(1)} ms, p90 ${fl.p90ms.toFixed(1)} ms (target p50 ≤ 100 ms; ${fl.floodRequestsDone} flood requests answered meanwhile)`);
+        targets.check(fl.p50ms <= 100, `${id} flood: another key's p50 ${fl.p50ms.toFixed(1)} ms (target ≤ 100 ms)`);
       }
       if (SECTIONS.has('sweep') && small) {
         const sw = await sweep(server, sample.images, sample.labels, resolved.inputSize);
         pick.sweep = { ...sw, ratio: sw.passesPerSecond / limit };
         console.log(`  sweep (4 HSJA at once, n = 10): ${sw.passesPerSecond.toFixed(0)} passes/s, ${f3(sw.passesPerSecond / limit)} of raw (target ≥ 0.8)`);
+        targets.check(sw.passesPerSecond / limit >= 0.8, `${id} sweep: ${f3(sw.passesPerSecond / limit)} of raw (target ≥ 0.8)`);
       }
       if (SECTIONS.has('rss')) {
         const m = await rssPerDeployment(pool, server, resolved.inputSize);
@@ -396,6 +401,7 @@ for (const id of args.models!.split(',')) {
     for (const [n, c] of ISSUE_ROWS) {
       const r = (pick.http as { n: number; clients: number; ratio: number }[] | undefined)?.find((x) => x.n === n && x.clients === c);
       if (r) console.log(`    n = ${n}, ${c} client${c > 1 ? 's' : ''}: ${f3(r.ratio)} (target ≥ ${TARGETS[`n${n} c${c}`]})`);
+      if (r) targets.check(r.ratio >= TARGETS[`n${n} c${c}`], `${id} n = ${n}, ${c} client${c > 1 ? 's' : ''}: ${f3(r.ratio)} of raw (target ≥ ${TARGETS[`n${n} c${c}`]})`);
     }
   }
 }
@@ -407,6 +413,7 @@ writeFileSync(
 );
 console.log(`\nload average: ${loadAtStart.map((x) => x.toFixed(2)).join(' ')} at start, ${loadAtEnd.map((x) => x.toFixed(2)).join(' ')} at the end (an idle 2-core machine is below 0.5)`);
 console.log('wrote out/bench-server.json');
+targets.finish();
 if (args['write-tuning']) {
   const file = loadTuning(TUNING_FILE);
   for (const [id, t] of Object.entries(chosen)) file.models[id] = t;

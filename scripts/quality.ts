@@ -2,6 +2,9 @@
 // on a shipped model (default: the standard CNN) without RS and with RS σ = 0.25 at n = 1, 10, 100, each attack on the same
 // test images with 2,000 queries; success on the correctly classified images, mean and median L2
 // at 500, 1,000 and 2,000 queries, and the client's own CPU time per query beside the server's.
+// Targets (docs/attack-quality.md; exit code 1 when one is missed): every attack succeeds on every
+// image the endpoint answers correctly, in every setting; without RS its median L2 falls from the
+// first checkpoint to the budget; the client's CPU per query stays below the server's without RS.
 //   npm run quality -- [--model fmnist-cnn] [--images 100] [--budget 2000] [--ns 1,10,100] [--out out/quality]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +17,7 @@ import { HttpOracle } from '../client/src/oracle-http.js';
 import { Progress } from '../client/src/progress.js';
 import { startServer } from '../client/src/server-process.js';
 import { formatTable, l2At, mean, median } from '../client/src/summary.js';
+import { Targets } from './targets.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -106,3 +110,16 @@ process.stdout.write(
     ]),
   ) + '\n',
 );
+
+const targets = new Targets();
+for (const r of rows) {
+  const where = `${r.setting as string} ${r.attack as string}`;
+  if (r.success !== null) targets.check(r.success === 1, `${where}: success ${(100 * (r.success as number)).toFixed(0)}% of the attacked images (target 100%)`);
+  if (r.setting === 'no RS') {
+    const [first, last] = [r[`medianL2@${checkpoints[0]}`] as number | null, r[`medianL2@${checkpoints.at(-1)}`] as number | null];
+    if (checkpoints.length > 1 && first !== null && last !== null) targets.check(last < first, `${where}: median L2 ${first.toFixed(3)} at ${checkpoints[0]} → ${last.toFixed(3)} at ${checkpoints.at(-1)} queries (target: falls)`);
+    const [c, sv] = [r.clientCpuMsPerQuery as number | null, r.serverCpuMsPerQuery as number | null];
+    if (c !== null && sv !== null) targets.check(c < sv, `${where}: client CPU ${c.toFixed(3)} ms/query vs server ${sv.toFixed(3)} (target: below the server's)`);
+  }
+}
+targets.finish();

@@ -5,6 +5,7 @@
 import { ATTACKS, type AttackName, resolveOptions } from './attacks/index.js';
 import type { AttackOptions } from './attacks/attack.js';
 import { BudgetRefused, CountingOracle, type Oracle } from './oracle.js';
+import { attackCodeVersion } from './provenance.js';
 import type { AttackRun } from './record.js';
 
 export interface AttackRunSpec {
@@ -37,11 +38,13 @@ export interface AttackRunResult {
 export async function runAttack(spec: AttackRunSpec): Promise<AttackRunResult> {
   const cpu0 = process.cpuUsage();
   const attackOptions = resolveOptions(spec.attack, spec.options ?? {});
+  // On a grid endpoint (PNG, JPEG) the original is the image the endpoint sees, and distances are from it.
+  const x0 = spec.oracle.onGrid ? await spec.oracle.onGrid(spec.x0) : spec.x0;
   let counting: CountingOracle;
   if (spec.label === null) {
     let label = -1;
     try {
-      if (spec.budget > 0) label = (await spec.oracle.predict(spec.x0, 1))[0];
+      if (spec.budget > 0) label = (await spec.oracle.predict(x0.slice(), 1))[0];
     } catch (err) {
       // The server refused even the label query: the image was not attacked (cut short, not done).
       if (err instanceof BudgetRefused) return refusedBeforeStart(spec, attackOptions, cpu0);
@@ -50,7 +53,7 @@ export async function runAttack(spec: AttackRunSpec): Promise<AttackRunResult> {
     const spent = spec.budget > 0 ? 1 : 0;
     counting = new CountingOracle(spec.oracle, label, spec.budget, { total: spent, bad: 0, perPhase: { init: { queries: spent, bad: 0 } } }, spec.cost);
   } else counting = new CountingOracle(spec.oracle, spec.label, spec.budget, undefined, spec.cost);
-  const r = await ATTACKS[spec.attack].run(counting, spec.x0, { ...attackOptions, seed: spec.seed, onProgress: spec.onProgress });
+  const r = await ATTACKS[spec.attack].run(counting, x0, { ...attackOptions, seed: spec.seed, onProgress: spec.onProgress });
   const cpu = process.cpuUsage(cpu0);
   const misclassified = r.stopReason === 'misclassified' || counting.originalLabel < 0;
   return {
@@ -68,6 +71,8 @@ export async function runAttack(spec: AttackRunSpec): Promise<AttackRunResult> {
       stopReason: r.stopReason,
       wallMs: r.wallMs,
       cleanLabel: spec.label === null ? counting.originalLabel : r.cleanLabel,
+      codeVersion: attackCodeVersion(spec.attack),
+      resolvedOptions: attackOptions,
     },
     originalLabel: counting.originalLabel,
     adversarialLabel: misclassified ? null : r.adversarialLabel,

@@ -41,6 +41,9 @@ export interface CampaignSpec {
    * and reveal a randomness the endpoint did not disclose.
    */
   confirm?: number;
+  /** The protocol and the inputs' encoding (part of the resume key). */
+  protocol?: string;
+  encoding?: string;
 }
 
 export type CampaignEvent =
@@ -50,7 +53,7 @@ export type CampaignEvent =
   | { type: 'done'; record: AttackRecord };
 
 /** What identifies a campaign record: everything that changes its result. */
-export function attackRecordKey(r: Pick<AttackRecord, 'endpoint' | 'deployment' | 'attack' | 'attackOptions' | 'budget' | 'seed' | 'image'>): string {
+export function attackRecordKey(r: Pick<AttackRecord, 'endpoint' | 'deployment' | 'attack' | 'attackOptions' | 'budget' | 'seed' | 'image'> & Partial<Pick<AttackRecord, 'protocol' | 'encoding'>>): string {
   // Records written before the options were completed with their defaults hold only the given ones.
   let options = r.attackOptions;
   if (isAttackName(r.attack)) {
@@ -60,7 +63,10 @@ export function attackRecordKey(r: Pick<AttackRecord, 'endpoint' | 'deployment' 
       /* options this version no longer accepts: keyed as written */
     }
   }
-  return [r.endpoint, r.deployment, r.attack, canonical(options), r.budget, r.seed, r.image].join('|');
+  // The protocol and encoding change what is asked: keyed, except rs-arena's v1 with float32, which
+  // records written before either existed were (so their files still resume).
+  const via = (r.protocol ?? 'v1') === 'v1' && (r.encoding ?? 'float32') === 'float32' ? [] : [`${r.protocol}:${r.encoding ?? 'float32'}`];
+  return [r.endpoint, r.deployment, r.attack, canonical(options), r.budget, r.seed, r.image, ...via].join('|');
 }
 
 export const attackRecords: RecordSpec<typeof AttackRecord> = { schema: AttackRecord, key: attackRecordKey };
@@ -76,7 +82,7 @@ export async function runCampaign(spec: CampaignSpec, onEvent: (e: CampaignEvent
   const queue = spec.images.slice();
   const worker = async () => {
     for (let img = queue.shift(); img; img = queue.shift()) {
-      const key = attackRecordKey({ endpoint: spec.endpoint, deployment: spec.deployment, attack: spec.attack, attackOptions, budget: spec.budget, seed, image: img.id });
+      const key = attackRecordKey({ endpoint: spec.endpoint, deployment: spec.deployment, attack: spec.attack, attackOptions, budget: spec.budget, seed, image: img.id, protocol: spec.protocol, encoding: spec.encoding });
       const previous = file?.get(key);
       // A run the server cut short (its budget refused a query) is not done: a rerun attacks the image again.
       if (previous && !CUT_SHORT.includes(previous.stopReason)) {
@@ -147,6 +153,8 @@ async function attackOne(spec: CampaignSpec, img: InputImage, key: string, seed:
     ...(spec.labelSource ? { labelSource: spec.labelSource } : {}),
     ...(spec.endpointRandomness ? { endpointRandomness: spec.endpointRandomness } : {}),
     confirmation,
+    ...(spec.protocol ? { protocol: spec.protocol } : {}),
+    ...(spec.encoding ? { encoding: spec.encoding } : {}),
     adversarialFile,
     previewFile,
     finishedAt: new Date().toISOString(),

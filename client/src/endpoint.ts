@@ -3,11 +3,29 @@
 // target uses (`--header 'Name: value'`, repeatable; `--key` is only a Bearer shorthand), and the
 // status codes that matter to a counted attack: a 429 with Retry-After is a rate limit and is waited
 // out (bounded), a 429 without it is a budget refusal (BudgetRefused: the attack ends, nothing was
-// charged), 503 and network errors are retried with back-off.
+// charged), 503 and network errors are retried with back-off. This is the client's one HTTP stack:
+// every protocol (client/src/protocols/) sends through it, so these behaviours are the same on all.
+// Every POST carries an Idempotency-Key, one random id per logical request reused by its retries:
+// a retry after a reset connection gets the answer a server that honours the header (rs-arena's
+// /v1 and /v2) already gave, charged once, so client and server counts stay equal.
+import { randomUUID } from 'node:crypto';
 import { Pool, errors as undiciErrors } from 'undici';
 import { ServerMetadata } from '@rs-arena/shared/oip';
 import { BudgetRefused } from './oracle.js';
-import { HttpError } from './oracle-http.js';
+import { ResponseError } from './response.js';
+
+export class HttpError extends Error {
+  override name = 'HttpError';
+
+  constructor(readonly status: number, readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+export const IDEMPOTENCY_HEADER = 'idempotency-key';
+
+/** A fresh request id: random, so no two logical requests share one. */
+export const newIdempotencyKey = (): string => randomUUID();
 
 export class EndpointError extends Error {
   override name = 'EndpointError';
@@ -84,11 +102,12 @@ export class Endpoint {
   async raw(method: 'GET' | 'POST', path: string, body?: Uint8Array, headers: Record<string, string> = {}): Promise<Answer> {
     for (let attempt = 0; ; attempt++) {
       try {
-        const res = await this.pool.request({ method, path: this.prefix + path, headers: { ...this.headers, ...headers }, body });
+        const res = await this.pool.request({ method, path: this.prefix + path || '/', headers: { ...this.headers, ...headers }, body });
         return { status: res.statusCode, headers: res.headers, body: Buffer.from(await res.body.arrayBuffer()) };
       } catch (err) {
-        // A POST is retried only when it surely never reached the server: a retry must not be charged twice.
-        if (attempt < this.retries && retryable(err, method)) {
+        // A POST without an Idempotency-Key is retried only when it surely never reached the server:
+        // a retry must not be charged twice. With one, the server answers a retry from what it kept.
+        if (attempt < this.retries && retryable(err, method, IDEMPOTENCY_HEADER in headers)) {
           await sleep(this.backoffMs * 2 ** attempt);
           continue;
         }
@@ -103,10 +122,13 @@ export class Endpoint {
    */
   async call(method: 'GET' | 'POST', path: string, body?: Uint8Array, headers: Record<string, string> = {}): Promise<Answer> {
     let waited = 0;
+    // One id for this logical request, the same on every retry of it.
+    if (method === 'POST' && !(IDEMPOTENCY_HEADER in headers)) headers = { ...headers, [IDEMPOTENCY_HEADER]: newIdempotencyKey() };
     for (let attempt = 0; ; attempt++) {
       const res = await this.raw(method, path, body, headers);
       if (res.status === 200) return res;
-      if (res.status === 503 && attempt < this.retries) {
+      // 503: the server (or its state store) is unavailable; 409 request_in_progress: our own earlier attempt still runs.
+      if ((res.status === 503 || (res.status === 409 && errorCode(res) === 'request_in_progress')) && attempt < this.retries) {
         await sleep(this.backoffMs * 2 ** attempt);
         continue;
       }
@@ -122,12 +144,18 @@ export class Endpoint {
         attempt = -1; // a rate limit is not a failure: the 503 retries start over
         continue;
       }
-      throw new HttpError(res.status, 'http_error', `HTTP ${res.status} from ${method} ${this.prefix + path}: ${message}`);
+      throw new HttpError(res.status, errorCode(res) ?? 'http_error', `HTTP ${res.status} from ${method} ${this.prefix + path}: ${message}`);
     }
   }
 
+  /** GET → JSON; an answer that is not JSON is a ResponseError naming the route. */
   async json(path: string): Promise<unknown> {
-    return JSON.parse((await this.call('GET', path)).body.toString('utf8'));
+    const text = (await this.call('GET', path)).body.toString('utf8');
+    try {
+      return JSON.parse(text);
+    } catch {
+      throw new ResponseError(`GET ${this.prefix + path}: the answer is not JSON: ${JSON.stringify(text.slice(0, 200))}`);
+    }
   }
 
   close(): Promise<void> {
@@ -148,6 +176,16 @@ function errorMessage(res: Answer): string {
   return text.slice(0, 200);
 }
 
+/** rs-arena's `{error: code}` when the body is one (a code is a short identifier, not a sentence). */
+function errorCode(res: Answer): string | undefined {
+  try {
+    const parsed = JSON.parse(res.body.toString('utf8')) as { error?: unknown; message?: unknown };
+    return typeof parsed.error === 'string' && typeof parsed.message === 'string' ? parsed.error : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Retry-After in seconds or as an HTTP date → ms; null when absent or unreadable. */
 export function retryAfterMs(value: string | string[] | undefined, now = Date.now()): number | null {
   const v = Array.isArray(value) ? value[0] : value;
@@ -157,16 +195,28 @@ export function retryAfterMs(value: string | string[] | undefined, now = Date.no
   return Number.isNaN(date) ? null : Math.max(0, date - now);
 }
 
-function retryable(err: unknown, method: string): boolean {
+function retryable(err: unknown, method: string, idempotent: boolean): boolean {
   const code = (err as { code?: string }).code ?? '';
-  if (method === 'POST') return code === 'ECONNREFUSED' || err instanceof undiciErrors.ConnectTimeoutError;
+  if (method === 'POST' && !idempotent) return code === 'ECONNREFUSED' || err instanceof undiciErrors.ConnectTimeoutError;
   if (err instanceof undiciErrors.UndiciError) return !(err instanceof undiciErrors.RequestAbortedError);
   return ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN'].includes(code);
 }
 
+/** `send()`, repeated with exponential back-off while it fails with a network error (at most `retries` times). */
+export async function withNetworkRetries<T>(send: () => Promise<T>, retries = 4, backoffMs = 100): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await send();
+    } catch (err) {
+      if (attempt >= retries || !retryable(err, 'GET', true)) throw err;
+      await sleep(backoffMs * 2 ** attempt);
+    }
+  }
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export type Protocol = 'v1' | 'v2';
+type Protocol = 'v1' | 'v2';
 
 /**
  * Which protocol an endpoint speaks: an Open Inference Protocol server answers GET {prefix}/v2 with

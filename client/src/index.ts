@@ -4,6 +4,9 @@
 // models, data and server).
 export { BudgetExhausted, CountingOracle, type Oracle, type PhaseCount, type QueryCounts } from './oracle.js';
 export { HttpError, HttpOracle, type HttpOracleOptions } from './oracle-http.js';
+export { Endpoint, type EndpointOptions } from './endpoint.js';
+export { PROTOCOLS, PROTOCOL_NAMES, type Protocol, type ProtocolName, type Session } from './protocols/index.js';
+export { type Encoding, type EncodingName, parseEncoding } from './encoding.js';
 export { ResponseError } from './response.js';
 export * from './attacks/index.js';
 export type { Attack, AttackOptions, AttackResult, StopReason } from './attacks/attack.js';

@@ -1,151 +1,139 @@
-// The remote defended endpoint, over HTTP as a real attacker sees it: top-1 labels only. A
-// keep-alive undici pool, binary float32 bodies, large batches split to the deployment's maximum,
-// retries with exponential back-off on network errors and 503 only (never on another 4xx: a bad
-// request will not get better), and a 429 "budget exhausted" surfaced as BudgetExhausted so the
-// attack stops cleanly with its best result. Every POST carries an Idempotency-Key, one random id
-// per request reused by its retries: a retry after a reset connection gets the answer the server
-// already gave (same labels), charged once, so client and server counts stay equal.
-import { randomUUID } from 'node:crypto';
-import { Pool, errors as undiciErrors } from 'undici';
-import type { z } from 'zod';
-import { DeploymentInfo, PredictResponse, UsageResponse } from '@rs-arena/shared/api';
-import { float32ToBytes } from '@rs-arena/shared/tensor';
-import { BudgetRefused, type Oracle } from './oracle.js';
-import { errorBody, parseResponse } from './response.js';
+// The remote endpoint as a top-1 label oracle, over the client's one HTTP stack (endpoint.ts) and
+// whichever protocol the table holds (protocols/). Here, once for every protocol: the inputs are
+// encoded (encoding.ts: float32, JSON numbers, PNG or JPEG; the image encodings snap the batch in
+// place to the point the endpoint sees), a batch larger than the protocol's requests take is split,
+// at most `parallel` parts in flight, and a refusal half-way is counted exactly: the parts the
+// server answered were charged, and BudgetExhausted.charged says how many inputs they held, so the
+// counting oracle un-books the rest only (a part is never counted twice, nor a refused one once).
+import type { DeploymentInfo, PredictResponse, UsageResponse as UsageResponseType } from '@rs-arena/shared/api';
+import { UsageResponse } from '@rs-arena/shared/api';
+import { type Encoding, encode, isImageEncoding, onGrid } from './encoding.js';
+import { Endpoint, type EndpointOptions } from './endpoint.js';
+import { BudgetExhausted, BudgetRefused, type Oracle } from './oracle.js';
+import { PROTOCOLS, type ProtocolArgs, type ProtocolName, ProtocolError, type Session } from './protocols/index.js';
+import type { V1Session } from './protocols/v1.js';
+import { parseResponse } from './response.js';
 
-export interface HttpOracleOptions {
+export { HttpError, IDEMPOTENCY_HEADER, newIdempotencyKey, withNetworkRetries } from './endpoint.js';
+
+export interface HttpOracleOptions extends Partial<Omit<ProtocolArgs, 'model' | 'hasKey'>> {
   endpoint: string;
-  key: string;
+  key?: string;
   deployment: string;
+  /** Default v1 (rs-arena). */
+  protocol?: ProtocolName;
+  headers?: Record<string, string>;
   retries?: number;
   /** First back-off delay in ms, doubled per retry. */
   backoffMs?: number;
   connections?: number;
 }
 
-export class HttpError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
-    super(message);
-  }
-}
-
 export class HttpOracle implements Oracle {
   readonly inputShape: readonly [number, number, number];
   readonly range: readonly [number, number];
-  /** What the server reported after the last call: queries used, limit, remaining. */
-  lastUsage: PredictResponse['usage'] | undefined;
+  readonly encoding: Encoding;
+  readonly gridStep: number | undefined;
+  private readonly inputSize: number;
 
   private constructor(
-    private readonly pool: Pool,
-    private readonly o: Required<Omit<HttpOracleOptions, 'connections'>>,
-    readonly info: DeploymentInfo,
+    readonly endpoint: Endpoint,
+    readonly protocol: ProtocolName,
+    readonly session: Session,
+    /** Parts of a split batch in flight at once. */
+    private readonly parallel: number,
   ) {
-    const [c, h, w] = info.inputShape; // three, checked by connect()
-    this.inputShape = [c, h, w];
-    this.range = info.range;
+    this.inputShape = session.inputShape;
+    this.range = session.range;
+    this.encoding = session.encoding;
+    this.gridStep = isImageEncoding(session.encoding) ? (session.range[1] - session.range[0]) / 255 : undefined;
+    this.inputSize = session.inputShape.reduce((a, b) => a * b, 1);
   }
 
-  /** Connects and reads the deployment's public metadata (shape, range, classes). */
-  static async connect(options: HttpOracleOptions): Promise<HttpOracle> {
-    const pool = new Pool(options.endpoint, { connections: options.connections ?? 8, keepAliveTimeout: 30_000 });
-    const o = { retries: 5, backoffMs: 100, ...options };
-    const info = await request(pool, o, DeploymentInfo, 'GET', `/v1/deployments/${encodeURIComponent(o.deployment)}`);
-    if (info.inputShape.length !== 3) {
-      await pool.close();
-      throw new Error(`deployment "${o.deployment}" takes inputs of shape [${info.inputShape}], not [C, H, W]`);
+  /** Connects and reads the model's metadata (shape, range, classes) as its protocol gives it. */
+  static async connect(o: HttpOracleOptions): Promise<HttpOracle> {
+    const endpoint = new Endpoint({ url: o.endpoint, key: o.key, headers: o.headers, connections: o.connections, retries: o.retries, backoffMs: o.backoffMs } satisfies EndpointOptions);
+    const protocol = o.protocol ?? 'v1';
+    return HttpOracle.open(endpoint, protocol, { ...o, model: o.deployment, hasKey: Boolean(o.key), encoding: o.encoding ?? { name: PROTOCOLS[protocol].encodings[0] } }, o.connections ?? 8);
+  }
+
+  /** The oracle over an endpoint already made (closed with the oracle, or on failure to connect). */
+  static async open(endpoint: Endpoint, protocol: ProtocolName, args: ProtocolArgs, parallel = 8): Promise<HttpOracle> {
+    try {
+      const session = await PROTOCOLS[protocol].connect(endpoint, args);
+      // A part that is already a batch goes one at a time (what is answered before a refusal is
+      // then always a prefix); one-input requests (images, JSON APIs) go `parallel` at a time.
+      return new HttpOracle(endpoint, protocol, session, session.maxBatch > 1 ? 1 : Math.max(1, parallel));
+    } catch (err) {
+      await endpoint.close();
+      throw err;
     }
-    return new HttpOracle(pool, o, info);
   }
 
+  /** rs-arena's deployment metadata (v1 only). */
+  get info(): DeploymentInfo {
+    const s = this.session as Partial<V1Session>;
+    if (!s.info) throw new Error(`--protocol ${this.protocol} has no rs-arena deployment metadata`);
+    return s.info;
+  }
+
+  /** What an rs-arena server reported after the last call (v1): queries used, limit, remaining. */
+  get lastUsage(): PredictResponse['usage'] | undefined {
+    return (this.session as Partial<V1Session>).lastUsage;
+  }
+
+  /** The point the endpoint sees when asked `x` (a copy): `x` for float encodings, its decoded image otherwise. */
+  onGrid(x: Float32Array): Promise<Float32Array> {
+    return onGrid(this.encoding, x, this.inputShape, this.range);
+  }
+
+  /** Labels of `count` inputs; for image encodings `batch` is overwritten with what was sent. */
   async predict(batch: Float32Array, count: number): Promise<Int32Array> {
-    const size = this.inputShape.reduce((a, b) => a * b, 1);
+    const encoded = await encode(this.encoding, batch, count, this.inputShape, this.range);
+    const { maxBatch } = this.session;
     const out = new Int32Array(count);
-    for (let start = 0; start < count; start += this.info.maxBatch) {
-      const k = Math.min(this.info.maxBatch, count - start);
-      const body = float32ToBytes(batch.subarray(start * size, (start + k) * size));
-      let res: PredictResponse;
-      try {
-        res = await request(this.pool, this.o, PredictResponse, 'POST', `/v1/deployments/${encodeURIComponent(this.o.deployment)}/predict`, body);
-      } catch (err) {
-        // The parts before this one were answered and charged: say so, the caller un-books the rest only.
-        if (err instanceof BudgetRefused) throw new BudgetRefused(err.message, start);
-        throw err;
+    const starts: number[] = [];
+    for (let start = 0; start < count; start += maxBatch) starts.push(start);
+    let answered = 0;
+    let failure: unknown;
+    const sendPart = async (start: number) => {
+      const k = Math.min(maxBatch, count - start);
+      const part = { values: encoded.values.subarray(start * this.inputSize, (start + k) * this.inputSize), images: encoded.images.slice(start, start + k) };
+      const req = this.session.request(part, k);
+      const answer = await this.endpoint.call('POST', req.path, req.body, req.headers);
+      // Answered: charged by the server, whatever the labels turn out to be.
+      answered += k;
+      const labels = this.session.labels(answer, k);
+      if (labels.length !== k) throw new ProtocolError(`the endpoint answered ${labels.length} labels for ${k} inputs`);
+      out.set(labels, start);
+    };
+    // A window of parts in flight; after a failure no new part starts, and those in flight settle.
+    const queue = starts.slice();
+    const lane = async () => {
+      for (let s = queue.shift(); s !== undefined && failure === undefined; s = queue.shift()) {
+        try {
+          await sendPart(s);
+        } catch (err) {
+          failure ??= err;
+        }
       }
-      if (res.labels.length !== k) throw new Error(`server answered ${res.labels.length} labels for ${k} inputs`);
-      out.set(res.labels, start);
-      this.lastUsage = res.usage;
+    };
+    await Promise.all(Array.from({ length: Math.min(this.parallel, starts.length) }, lane));
+    if (failure !== undefined) {
+      if (failure instanceof BudgetRefused) throw new BudgetRefused(failure.message, answered);
+      if (failure instanceof BudgetExhausted) throw new BudgetExhausted(failure.message, answered);
+      throw failure;
     }
     return out;
   }
 
-  /** The caller's usage as the server counts it. */
-  usage(): Promise<UsageResponse> {
-    return request(this.pool, this.o, UsageResponse, 'GET', '/v1/usage');
+  /** The caller's usage as an rs-arena server counts it (v1 and v2 keys alike). */
+  async usage(): Promise<UsageResponseType> {
+    const res = await this.endpoint.call('GET', '/v1/usage');
+    return parseResponse(UsageResponse, res.body.toString('utf8'), `GET ${this.endpoint.prefix}/v1/usage`);
   }
 
   close(): Promise<void> {
-    return this.pool.close();
-  }
-}
-
-/** One call, retried on network errors and 503; a 200 is parsed with `schema`, the route's response in shared/src/api.ts. */
-async function request<S extends z.ZodType>(pool: Pool, o: Required<Omit<HttpOracleOptions, 'connections'>>, schema: S, method: 'GET' | 'POST', path: string, body?: Uint8Array): Promise<z.output<S>> {
-  // One id for this logical request, the same on every retry of it.
-  const idempotency = method === 'POST' ? { [IDEMPOTENCY_HEADER]: newIdempotencyKey() } : {};
-  for (let attempt = 0; ; attempt++) {
-    let status: number;
-    let text: string;
-    try {
-      const res = await pool.request({
-        method,
-        path,
-        headers: { authorization: `Bearer ${o.key}`, ...(body ? { 'content-type': 'application/octet-stream' } : {}), ...idempotency },
-        body,
-      });
-      status = res.statusCode;
-      text = await res.body.text();
-    } catch (err) {
-      if (attempt < o.retries && isNetworkError(err)) {
-        await sleep(o.backoffMs * 2 ** attempt);
-        continue;
-      }
-      throw err;
-    }
-    if (status === 200) return parseResponse(schema, text, `${method} ${path}`);
-    const error = errorBody(text);
-    // 503: the server (or its state store) is unavailable; 409 request_in_progress: our own earlier attempt still runs.
-    if ((status === 503 || (status === 409 && error?.error === 'request_in_progress')) && attempt < o.retries) {
-      await sleep(o.backoffMs * 2 ** attempt);
-      continue;
-    }
-    const message = error?.message ?? text.slice(0, 200);
-    // The server's budget for this key: the same stop reason as over /v2 (budget-refused), not the attack's own budget.
-    if (status === 429) throw new BudgetRefused(`server: ${message}`);
-    throw new HttpError(status, error?.error ?? 'http_error', `HTTP ${status} from ${method} ${path}: ${message}`);
-  }
-}
-
-function isNetworkError(err: unknown): boolean {
-  if (err instanceof undiciErrors.UndiciError) return !(err instanceof undiciErrors.RequestAbortedError);
-  const code = (err as { code?: string }).code ?? '';
-  return ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN'].includes(code);
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-export const IDEMPOTENCY_HEADER = 'idempotency-key';
-
-/** A fresh request id: random, so no two logical requests share one. */
-export const newIdempotencyKey = (): string => randomUUID();
-
-/** `send()`, repeated with exponential back-off while it fails with a network error (at most `retries` times). */
-export async function withNetworkRetries<T>(send: () => Promise<T>, retries = 4, backoffMs = 100): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await send();
-    } catch (err) {
-      if (attempt >= retries || !isNetworkError(err)) throw err;
-      await sleep(backoffMs * 2 ** attempt);
-    }
+    return this.endpoint.close();
   }
 }

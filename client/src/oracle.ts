@@ -12,8 +12,16 @@ export interface Oracle {
   readonly inputShape: readonly [number, number, number];
   /** Valid input range; attacks clip to it. */
   readonly range: readonly [number, number];
-  /** Top-1 labels for `count` inputs laid back to back in `batch` (−1: the defence abstained). */
+  /**
+   * Top-1 labels for `count` inputs laid back to back in `batch` (−1: the defence abstained). An
+   * oracle whose endpoint takes images on a grid (PNG, JPEG: encoding.ts) overwrites `batch` with
+   * the points it actually sent, so the caller holds exactly what was asked.
+   */
   predict(batch: Float32Array, count: number): Promise<Int32Array>;
+  /** The point the endpoint sees when asked `x` (a copy); absent: `x` itself. */
+  onGrid?(x: Float32Array): Promise<Float32Array>;
+  /** The spacing of the grid the endpoint's inputs live on (8-bit images: 1/255 of the range); absent: continuous. */
+  readonly gridStep?: number;
 }
 
 /** Thrown when a call would exceed the budget (client-side) or the server answered 429. */
@@ -78,6 +86,11 @@ export class CountingOracle {
 
   get range() {
     return this.inner.range;
+  }
+
+  /** The endpoint's grid spacing (Oracle.gridStep): a probe smaller than it asks nothing new. */
+  get gridStep(): number | undefined {
+    return this.inner.gridStep;
   }
 
   get queries(): number {

@@ -26,6 +26,7 @@ import { followChanges, loadDeployments, loadKeys, openStore } from './state/syn
 import { installIdempotency } from './state/idempotency.js';
 import { authenticate } from './routes/preamble.js';
 import { v2Routes } from './routes/v2.js';
+import { detectionRoutes } from './routes/detections.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -45,6 +46,7 @@ export async function buildApp(config: ServerConfig, options: BuildOptions = {})
   // Model folders (<models dir>/<id>/ with an .onnx file): read from their ONNX files, with their deployments.
   const folderModels = await addModelFolders(catalog);
   const state = await openStore(config);
+  const metrics = new Metrics();
   const ctx: AppContext = {
     config,
     catalog,
@@ -53,11 +55,12 @@ export async function buildApp(config: ServerConfig, options: BuildOptions = {})
       { threads: config.threads },
       { bodyLimitBytes: config.bodyLimitBytes, clientForwardPasses: config.maxForwardPasses.client },
       loadTuning(config.tuningFile),
+      { state, metrics },
     ),
     keys: new KeyStore(),
     ledger: state.ledger,
     state,
-    metrics: new Metrics(),
+    metrics,
     openapi: new OpenApi(),
     ready: false,
   };
@@ -107,7 +110,7 @@ export async function buildApp(config: ServerConfig, options: BuildOptions = {})
   });
 
   installIdempotency(app, ctx);
-  for (const plugin of [healthRoutes, deploymentRoutes, predictRoutes, votesRoutes, certifyRoutes, usageRoutes, adminRoutes, modelRoutes, v2Routes]) {
+  for (const plugin of [healthRoutes, deploymentRoutes, predictRoutes, votesRoutes, certifyRoutes, usageRoutes, adminRoutes, modelRoutes, detectionRoutes, v2Routes]) {
     await app.register(plugin, { ctx });
   }
   app.addHook('onClose', async () => {

@@ -1,6 +1,6 @@
-// The deployment registry: each deployment is a model behind a defense (defenses/index.ts), with
-// its own settings and noise stream. One onnxruntime session per model, and one scheduler in front
-// of it (scheduler.ts), serves every deployment of that model. Deployments can be added and removed while the server runs (the admin API), so a
+// The deployment registry: each deployment is a model behind a defense chain (defense-chain.ts),
+// with its own settings, noise stream and defense state. One onnxruntime session per model, and one
+// scheduler in front of it (scheduler.ts), owned here, serves every deployment of that model. Deployments can be added and removed while the server runs (the admin API), so a
 // sweep over σ and n needs no restart.
 import { createHash } from 'node:crypto';
 import type { Catalog } from '@rs-arena/shared/catalog';
@@ -10,10 +10,13 @@ import { HttpError, badRequest, notFound } from './errors.js';
 import { OnnxModel, type ModelOptions } from './model.js';
 import { RemoteModel } from './remote-model.js';
 import { ThreadedModel } from './model-thread.js';
-import { Scheduler } from './scheduler.js';
+import { Scheduler, type SchedulerOptions } from './scheduler.js';
 import { tuningFor, type TuningFile } from './tuning.js';
-import { DefenseSpecError, type Defense } from './defense.js';
-import { createDefense, defenseNameOf } from './defenses/index.js';
+import { DefenseSpecError, type Defense, type DefenseContext, type ScoredClassifier } from './defense.js';
+import { createChain, resolveChain, type Stage } from './defense-chain.js';
+import type { StateStore } from './state/store.js';
+import { MemoryDefenseState } from './state/defense-state.js';
+import type { Metrics } from './metrics.js';
 
 export interface DeploymentLimits {
   /** Largest request body: a batch must fit. */
@@ -23,24 +26,53 @@ export interface DeploymentLimits {
 }
 
 /** What a deployment needs of its base model: a local onnxruntime session or a remote Open Inference Protocol model. */
-export type ServedModel = Pick<OnnxModel, 'id' | 'inputShape' | 'inputSize' | 'classes' | 'model' | 'predict' | 'close'>;
+export type ServedModel = Pick<OnnxModel, 'id' | 'inputShape' | 'inputSize' | 'classes' | 'model' | 'predict' | 'close'> & Pick<ScoredClassifier, 'probabilities'>;
+
+/** What the registry gives each deployment's defense besides its model: the app's state store and metrics. */
+export interface DefenseServices {
+  state?: StateStore;
+  metrics?: Metrics;
+}
 
 export class Deployment {
-  readonly defense: Defense;
   /** Most inputs one request may carry: the spec's maxBatch, or fewer if a full batch would not fit the limits. */
   readonly maxBatch: number;
 
-  constructor(
-    readonly spec: DeploymentSpec,
-    readonly model: ServedModel,
-    limits: DeploymentLimits = { bodyLimitBytes: Infinity, clientForwardPasses: Infinity },
-  ) {
+  /** Validates the spec's defense chain, creates it, and the deployment (a 400 naming the field otherwise). */
+  static async create(spec: DeploymentSpec, model: ServedModel, ctx: Omit<DefenseContext, 'deployment' | 'model' | 'range'>, limits?: DeploymentLimits): Promise<Deployment> {
+    const stages = Deployment.stagesOf(spec);
+    let defense: Defense;
     try {
-      this.defense = createDefense(spec, model);
+      defense = await createChain(stages, { ...ctx, deployment: spec.id, model, range: model.model.entry.input.range });
     } catch (err) {
       if (err instanceof DefenseSpecError) throw badRequest(`deployment "${spec.id}": ${err.message}`, 'invalid_deployment');
       throw err;
     }
+    try {
+      return new Deployment(spec, model, defense, stages, limits);
+    } catch (err) {
+      await defense.removed?.();
+      throw err;
+    }
+  }
+
+  /** The spec's defense chain, validated (a 400 naming the field), before anything is loaded or created. */
+  static stagesOf(spec: DeploymentSpec): Stage[] {
+    try {
+      return resolveChain(spec);
+    } catch (err) {
+      if (err instanceof DefenseSpecError) throw badRequest(`deployment "${spec.id}": ${err.message}`, 'invalid_deployment');
+      throw err;
+    }
+  }
+
+  private constructor(
+    readonly spec: DeploymentSpec,
+    readonly model: ServedModel,
+    readonly defense: Defense,
+    private readonly stages: Stage[],
+    limits: DeploymentLimits = { bodyLimitBytes: Infinity, clientForwardPasses: Infinity },
+  ) {
     // Binary bodies are 4 bytes per value; keep a margin for JSON framing.
     const byBody = Math.floor((0.95 * limits.bodyLimitBytes) / (4 * model.inputSize));
     const byPasses = Math.floor(limits.clientForwardPasses / this.defense.predict.cost(1, undefined));
@@ -69,7 +101,7 @@ export class Deployment {
     const { spec } = this;
     return {
       id: spec.id,
-      ...(spec.disclose ? { model: spec.model, defense: defenseNameOf(spec) } : {}),
+      ...(spec.disclose ? { model: spec.model, defense: this.defense.name } : {}),
       ...(spec.description ? { description: spec.description } : {}),
       dataset: entry.dataset,
       inputShape: [...entry.input.shape],
@@ -78,6 +110,8 @@ export class Deployment {
       classNames,
       maxBatch: this.maxBatch,
       smoothing: spec.disclose ? this.defense.settings() : null,
+      // Every stage's own settings (τ, a detector's threshold…) where the spec gave them itself.
+      ...(spec.disclose && (this.stages.length > 1 || Array.isArray(spec.defense)) ? { stages: this.stages.map((s) => ({ name: s.definition.name, settings: s.settings })) } : {}),
     };
   }
 }
@@ -85,6 +119,8 @@ export class Deployment {
 export class DeploymentRegistry {
   private readonly deployments = new Map<string, Deployment>();
   private readonly models = new Map<string, Promise<ServedModel>>();
+  /** Each served model's one queue (scheduler.ts), shared by its deployments. */
+  private readonly schedulers = new Map<ServedModel, Scheduler>();
 
   constructor(
     private readonly catalog: Catalog,
@@ -92,20 +128,41 @@ export class DeploymentRegistry {
     private readonly limits?: DeploymentLimits,
     /** Per-model session and batch settings (tuning.ts). */
     private readonly tuning: TuningFile = { models: {} },
+    /** Where defenses keep their state and count detections (default: memory, uncounted). */
+    private readonly services: DefenseServices = {},
   ) {}
 
   /** Loads (or reuses) the model and registers the deployment. */
   async add(spec: DeploymentSpec): Promise<Deployment> {
     if (this.deployments.has(spec.id)) throw new HttpError(409, 'conflict', `deployment "${spec.id}" already exists`);
+    Deployment.stagesOf(spec);
     const model = await this.model(spec);
     if (this.deployments.has(spec.id)) throw new HttpError(409, 'conflict', `deployment "${spec.id}" already exists`);
-    const deployment = new Deployment(spec, model, this.limits);
+    const { state, metrics } = this.services;
+    const deployment = await Deployment.create(
+      spec,
+      model,
+      {
+        scheduler: this.schedulers.get(model)!,
+        state: state?.defenseState(spec.id) ?? new MemoryDefenseState(),
+        detected: (count, action) => metrics?.detected({ id: spec.id, disclosed: spec.disclose }, count, action),
+      },
+      this.limits,
+    );
+    if (this.deployments.has(spec.id)) throw new HttpError(409, 'conflict', `deployment "${spec.id}" already exists`);
     this.deployments.set(spec.id, deployment);
     return deployment;
   }
 
+  /** Takes the deployment out of service; its defense forgets its state (`removed`). */
   remove(id: string): boolean {
-    return this.deployments.delete(id);
+    const d = this.deployments.get(id);
+    if (!d) return false;
+    this.deployments.delete(id);
+    d.defense.removed?.().catch(() => {
+      // A state store that cannot be reached now: the state stays until the id is reused and reset.
+    });
+    return true;
   }
 
   get(id: string): Deployment {
@@ -143,15 +200,15 @@ export class DeploymentRegistry {
         const names = resolved.status === 'ok' ? resolved.classNames : (entry.classNames ?? Array.from({ length: entry.output.classes }, (_, i) => String(i)));
         // One infer request per scheduled batch, as many in flight as the remote's pool has connections.
         pending = RemoteModel.load(entry, names, remote)
-          .then((m) => (Scheduler.of(m, { batchSize: remote.maxBatch, depth: remote.concurrency }), m))
+          .then((m) => this.withScheduler(m, { batchSize: remote.maxBatch, depth: remote.concurrency }))
           .catch((err: Error) => Promise.reject(new HttpError(400, 'model_unavailable', err.message)));
       } else {
         if (resolved.status !== 'ok') return Promise.reject(new HttpError(400, 'model_unavailable', resolved.problem!));
         // The model's one scheduler: every deployment on it shares its batches (scheduler.ts).
         const tuned = tuningFor(id, resolved.inputSize, this.tuning, this.modelOptions);
         pending = tuned.thread
-          ? ThreadedModel.load(resolved, tuned.model).then((m) => (Scheduler.of(m, { ...tuned.scheduler, depth: 2 }), m))
-          : OnnxModel.load(resolved, tuned.model).then((m) => (Scheduler.of(m, tuned.scheduler), m));
+          ? ThreadedModel.load(resolved, tuned.model).then((m) => this.withScheduler(m, { ...tuned.scheduler, depth: 2 }))
+          : OnnxModel.load(resolved, tuned.model).then((m) => this.withScheduler(m, tuned.scheduler));
       }
       this.models.set(cacheKey, pending);
       pending.catch(() => this.models.delete(cacheKey));
@@ -159,10 +216,22 @@ export class DeploymentRegistry {
     return pending;
   }
 
+  private withScheduler(model: ServedModel, options: SchedulerOptions): ServedModel {
+    this.schedulers.set(model, new Scheduler(model, options));
+    return model;
+  }
+
+  /** The model's scheduler (for tests and benchmarks). */
+  schedulerOf(model: ServedModel): Scheduler | undefined {
+    return this.schedulers.get(model);
+  }
+
+  /** Closes the models; the defenses' state stays (it survives a restart where the store does). */
   async close(): Promise<void> {
     const models = await Promise.allSettled(this.models.values());
     this.deployments.clear();
     this.models.clear();
+    this.schedulers.clear();
     for (const m of models) if (m.status === 'fulfilled') await m.value.close();
   }
 }

@@ -21,6 +21,7 @@ function deploymentFamilies(registers: Registry[]) {
     queries: new Counter({ name: 'rs_arena_queries_total', help: 'Inputs answered (one query each), per deployment and route', labelNames: ['deployment', 'route'] as const, registers }),
     forwardPasses: new Counter({ name: 'rs_arena_forward_passes_total', help: 'Base-model forward passes (n per smoothed query)', labelNames: ['deployment'] as const, registers }),
     budgetRejections: new Counter({ name: 'rs_arena_budget_rejections_total', help: 'Requests refused because they would exceed a query budget', labelNames: ['deployment', 'route'] as const, registers }),
+    detections: new Counter({ name: 'rs_arena_detections_total', help: 'Queries a detector flagged, per deployment and what was done (refused, suspended, random-label)', labelNames: ['deployment', 'action'] as const, registers }),
     latency: new Histogram({ name: 'rs_arena_request_duration_seconds', help: 'Model time of answered requests, per deployment and route', labelNames: ['deployment', 'route'] as const, buckets: LATENCY_BUCKETS, registers }),
   };
 }
@@ -63,6 +64,11 @@ export class Metrics {
   /** Forward passes spent on a request that was not answered (cancelled or failed). */
   spent(deployment: MeteredDeployment, forwardPasses: number): void {
     if (forwardPasses > 0) for (const f of this.families(deployment)) f.forwardPasses.inc({ deployment: deployment.id }, forwardPasses);
+  }
+
+  /** Queries a defense detected, and what it did with them. */
+  detected(deployment: MeteredDeployment, count: number, action: string): void {
+    for (const f of this.families(deployment)) f.detections.inc({ deployment: deployment.id, action }, count);
   }
 
   budgetRejected(deployment: MeteredDeployment, route: string): void {

@@ -4,12 +4,13 @@
 // model), and the copies of a batch are handed out round-robin across API keys, so a flood of large
 // requests from one key cannot starve another key's single query. Cancelled work leaves the queue.
 //
-// Noise is drawn by the scheduler, at copy granularity, into a few reused batch buffers (no
-// per-chunk allocation). A seeded noise stream is drawn strictly in arrival order (jobs on it wait
-// for the earlier ones to be drawn), so a seeded deployment answers exactly as before whatever else
-// shares the batches; an unpredictable stream is drawn in any interleaving, which is what lets a
-// small query overtake a flood on the same deployment.
-import type { NoiseGenerator } from '@rs-arena/shared/noise';
+// The scheduler knows nothing of noise: each job brings its own `fill`, the defense's perturbation
+// (Gaussian RS: x + σN from the deployment's stream), which the scheduler calls at copy granularity
+// into a few reused batch buffers (no per-chunk allocation). Jobs on one ordered stream (a seeded
+// noise source) are drawn strictly in arrival order (later ones wait for the earlier ones to be
+// drawn), so a seeded deployment answers exactly as before whatever else shares the batches; an
+// unordered job is drawn in any interleaving, which is what lets a small query overtake a flood on
+// the same deployment.
 import { MAX_SCRATCH_VALUES } from '@rs-arena/shared/noise';
 
 /** What smoothing (and this scheduler) needs of a base model f: its input size, class count and batched top-1 labels. */
@@ -54,11 +55,17 @@ export class JobCancelled extends Error {
 export interface JobSpec {
   xs: Float32Array;
   count: number;
-  sigma: number;
-  noise: NoiseGenerator;
+  /**
+   * Writes the next copies of input `input` (whose values are `x`) into `out`, a whole number of
+   * copies laid back to back: the defense's perturbation (e.g. x + σN). Called in the job's copy
+   * order, input by input; a copy's values must not depend on how copies are split into calls.
+   */
+  fill(out: Float32Array, x: Float32Array, input: number): void;
+  /** The stream an ordered job draws from (e.g. its noise source): ordered jobs on one stream draw in arrival order. */
+  stream?: object;
   /** The fairness lane: the caller's API key id (one lane for callers without a key). */
   key?: string;
-  /** Draw this job's copies only after every earlier ordered job on the same noise stream (a seeded stream). */
+  /** Draw this job's copies only after every earlier ordered job on the same stream (a seeded noise source). */
   ordered?: boolean;
   /** Most of this job's copies in one model run (the deployment's batchSize). */
   maxPerRun?: number;
@@ -114,14 +121,8 @@ interface Segment {
   copies: number;
 }
 
+/** A model's queue: the deployment registry keeps one per served model (deployments.ts). */
 export class Scheduler {
-  /** The model's one scheduler (created with `options` on first use). */
-  static of(model: BaseClassifier, options: SchedulerOptions = {}): Scheduler {
-    let s = schedulers.get(model);
-    if (!s) schedulers.set(model, (s = new Scheduler(model, options)));
-    return s;
-  }
-
   readonly batchSize: number;
   readonly depth: number;
   /** Jobs waiting or running, per key, in arrival order; `order` is the round-robin ring of keys. */
@@ -129,7 +130,7 @@ export class Scheduler {
   private order: string[] = [];
   private turn = 0;
   /** Ordered jobs per noise stream not yet fully drawn, in arrival order: only the first may draw. */
-  private readonly streams = new Map<NoiseGenerator, Job[]>();
+  private readonly streams = new Map<object, Job[]>();
   private readonly free: Float32Array[] = [];
   private buffers = 0;
   private running = 0;
@@ -138,9 +139,9 @@ export class Scheduler {
   runs = 0;
   copies = 0;
 
-  private constructor(
+  constructor(
     readonly model: BaseClassifier,
-    options: SchedulerOptions,
+    options: SchedulerOptions = {},
   ) {
     // A batch buffer never exceeds the noise cap (an ImageNet input is 150,528 values).
     const cap = Math.max(1, Math.floor(MAX_SCRATCH_VALUES / model.inputSize));
@@ -174,9 +175,9 @@ export class Scheduler {
       }
       lane.push(job);
       if (spec.ordered) {
-        const stream = this.streams.get(spec.noise);
+        const stream = this.streams.get(streamOf(spec));
         if (stream) stream.push(job);
-        else this.streams.set(spec.noise, [job]);
+        else this.streams.set(streamOf(spec), [job]);
       }
       if (spec.signal) {
         job.onAbort = () => this.finish(job, new JobCancelled(job.issued));
@@ -319,17 +320,17 @@ export class Scheduler {
 
   private leaveStream(job: Job): void {
     if (!job.spec.ordered) return;
-    const stream = this.streams.get(job.spec.noise);
+    const stream = this.streams.get(streamOf(job.spec));
     const at = stream?.indexOf(job) ?? -1;
     if (at < 0) return;
     stream!.splice(at, 1);
-    if (stream!.length === 0) this.streams.delete(job.spec.noise);
+    if (stream!.length === 0) this.streams.delete(streamOf(job.spec));
   }
 
   /** A job may draw now: it has copies to draw in its current wave, and its stream (if ordered) is its. */
   private drawable(job: Job): boolean {
     if (job.done || job.cursor >= job.todo.length) return false;
-    return !job.spec.ordered || this.streams.get(job.spec.noise)?.[0] === job;
+    return !job.spec.ordered || this.streams.get(streamOf(job.spec))?.[0] === job;
   }
 
   /**
@@ -363,7 +364,7 @@ export class Scheduler {
 
   /** Draws up to `room` of the job's next copies into `buf` from copy slot `at`; returns how many. */
   private draw(job: Job, buf: Float32Array, at: number, room: number, segments: Segment[]): number {
-    const { xs, sigma, noise } = job.spec;
+    const { xs, fill } = job.spec;
     const d = this.model.inputSize;
     let drawn = 0;
     const grid = job.spec.fillGrid;
@@ -383,9 +384,7 @@ export class Scheduler {
       const piece = grid ? copies : Math.max(1, Math.floor(FILL_VALUES / d));
       for (let c = 0; c < copies; c += piece) {
         const k = Math.min(piece, copies - c);
-        const out = buf.subarray((offset + c) * d, (offset + c + k) * d);
-        if (sigma > 0) noise.fillNormal(out, x, sigma);
-        else for (let r = 0; r < k; r++) out.set(x, r * d);
+        fill(buf.subarray((offset + c) * d, (offset + c + k) * d), x, input);
       }
       segments.push({ job, input, offset, copies });
       job.todo[input] -= copies;
@@ -401,7 +400,8 @@ export class Scheduler {
   }
 }
 
-const schedulers = new WeakMap<BaseClassifier, Scheduler>();
+/** An ordered job's stream: its own, or its fill function's. */
+const streamOf = (spec: JobSpec): object => spec.stream ?? spec.fill;
 
 const sum = (a: Uint32Array) => a.reduce((x, y) => x + y, 0);
 

@@ -39,6 +39,13 @@ export type RemoteModelSpec = z.infer<typeof RemoteModelSpec>;
 export const DefenseName = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'a defense name (lowercase letters, digits, dash)');
 
 /**
+ * One stage of a defense chain: a registered defense's name (its settings from the spec's top-level
+ * fields), or `{name, ...settings}` (the defense validates its own settings when the deployment is created).
+ */
+export const DefenseStage = z.union([DefenseName, z.object({ name: DefenseName }).catchall(z.unknown())]);
+export type DefenseStage = z.infer<typeof DefenseStage>;
+
+/**
  * A deployment: a model behind a defense. Without `defense`, σ > 0 means Gaussian randomized
  * smoothing g_{σ,n} ("gaussian") and σ = 0 the undefended model ("none"), as before the field existed.
  */
@@ -46,8 +53,12 @@ export const DeploymentSpec = z.strictObject({
   id: DeploymentId,
   /** A model id from models/manifest.json. */
   model: z.string().min(1),
-  /** The defense (see GET /openapi.json or docs/architecture.md for the registered ones). */
-  defense: DefenseName.optional(),
+  /**
+   * The defense (see docs/architecture.md for the registered ones): one name, or a chain such as
+   * `[{"name": "blacklight"}, "gaussian"]` (screens first, then the defense that answers; without
+   * one, the answer is the top-level σ's: Gaussian RS for σ > 0, else the model itself).
+   */
+  defense: z.union([DefenseName, z.array(DefenseStage).min(1).max(8)]).optional(),
   /** RS noise level in pixel units; 0 serves the undefended model. */
   sigma: z.number().min(0).max(10).default(0),
   /** Monte Carlo samples per query. */
@@ -87,8 +98,10 @@ export const DeploymentInfo = z.object({
   classes: z.number().int(),
   classNames: z.array(z.string()),
   maxBatch: z.number().int(),
-  /** The defense's name, absent where not disclosed. */
+  /** The defense's name (stages joined by " > " for a chain), absent where not disclosed. */
   defense: z.string().optional(),
+  /** Each stage of the defense chain with its settings, absent where not disclosed (secrets are never settings). */
+  stages: z.array(z.object({ name: z.string(), settings: z.record(z.string(), z.unknown()) })).optional(),
   /** The defence's settings, or null where the operator does not disclose them. */
   smoothing: z
     .strictObject({ sigma: z.number(), n: z.number().int(), rule: z.enum(['majority', 'predict']), alpha: z.number().optional() })
@@ -230,3 +243,13 @@ export const KeyList = z.object({ keys: z.array(KeyInfo) });
 export const AllUsage = z.object({ keys: z.array(UsageResponse) });
 export const Removed = z.object({ removed: z.string() });
 export const ResetCount = z.object({ reset: z.number().int() });
+
+/** Keys a deployment's detector flagged (GET /v1/admin/deployments/:id/detections). */
+export const DetectionList = z.object({
+  deployment: z.string(),
+  keys: z.array(z.object({ key: z.string(), detections: z.number().int(), suspended: z.boolean() })),
+});
+export type DetectionList = z.infer<typeof DetectionList>;
+
+/** Forget a detector's fingerprints and counts: of one key, or all (DELETE /v1/deployments/:id/detections). */
+export const DetectionReset = z.object({ key: z.string().min(1).max(64).optional() }).strict();

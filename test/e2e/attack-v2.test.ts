@@ -101,7 +101,7 @@ test('bad v2 flags are usage errors', { timeout: 60_000 }, async () => {
   assert.match(header.stderr, /--header expects 'Name: value', got "no colon"/);
   const proto = await rsArena(['attack', '--protocol', 'v3', '--endpoint', base, '--deployment', 'plain']);
   assert.equal(proto.code, 2);
-  assert.match(proto.stderr, /--protocol must be v1, v2 or auto/);
+  assert.match(proto.stderr, /--protocol must be one of v1, v2, tfserving, torchserve, json or auto/);
   const url = await rsArena(['attack', '--protocol', 'v2', '--endpoint', 'ftp://x', '--deployment', 'plain']);
   assert.equal(url.code, 2);
   assert.match(url.stderr, /only http and https/);

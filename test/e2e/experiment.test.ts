@@ -48,8 +48,13 @@ test('rs-arena experiment --preset smoke: data, figures, findings and report; a 
       if (r.success) assert.ok(r.assessment && r.assessment.samples === 300, `${r.key}: final point assessed by fresh votes`);
     }
     const findings = JSON.parse(readFileSync(join(dir, 'findings.json'), 'utf8'));
-    assert.deepEqual(findings.map((f: { id: string }) => f.id).slice(-2), ['confidence-at-level', 'confidence-cost']);
-    assert.equal(findings.length, 8);
+    // The paper's claims apart from the project's targets, each with its n and a verdict from its interval.
+    assert.equal(findings.paper.length, 6);
+    assert.deepEqual(findings.project.map((f: { id: string }) => f.id).slice(0, 2), ['confidence-at-level', 'confidence-cost']);
+    for (const f of [...findings.paper, ...findings.project]) {
+      assert.ok(['established', 'contradicted', 'not established', 'no data'].includes(f.verdict), `${f.id}: ${f.verdict}`);
+      assert.equal(typeof f.n, 'number');
+    }
     const pngs = readdirSync(dir).filter((f) => f.endsWith('.png'));
     for (const name of ['fig1-direction-0', 'fig2-slice-0', 'fig3-binary-search-0', 'fig4-certified-accuracy', 'fig5-hsja', 'queries-rays', 'cost-fmnist-cnn-randtrain-s0.25']) {
       assert.ok(pngs.includes(`${name}.png`), `${name}.png written`);

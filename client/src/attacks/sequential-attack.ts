@@ -8,20 +8,22 @@
 // a false acceptance (a winner's curse: measured, 3 of 5 SurFree points were at level without it).
 // So a share of the budget is set aside, and at the end the closest accepted points are tested
 // again on fresh answers (candidates a few percent apart in distance, closest first); the first
-// one the fresh test accepts is returned. That
-// test's answers are independent of the selection, so the returned point is adversarial at level
-// P_a with error ≤ α. If none is confirmed, the attack reports no adversarial.
+// one the fresh test accepts is returned. That test's answers are independent of the selection,
+// but up to k candidates are tested and the first accepted wins: each at level α would bound the
+// returned point's error by kα only (a union bound; 8 × 0.05 = 0.4), so each candidate is tested at
+// α/k, k being the number of candidates, fixed before any fresh answer: the returned point is
+// adversarial at level P_a with error ≤ α. If none is confirmed, the attack reports no adversarial.
 import { z } from 'zod';
 import type { CountingOracle } from '../oracle.js';
 import { BudgetExhausted } from '../oracle.js';
-import { SequentialOracle, SequentialView, sequentialTestSchema } from '../oracle-sequential.js';
+import { type RawAsk, SequentialOracle, type SequentialTestOptions, SequentialView, sequentialTestSchema } from '../oracle-sequential.js';
 import { dist2, distInf } from '../vec.js';
 import { type Attack, type AttackResult, type OptionsSchema, defineAttack } from './attack.js';
 
 /** The sequential test's options and the final confirmation's, each with its default. */
 export const SequentialOptions = sequentialTestSchema.extend({
   confirmReserve: z.number().int().nonnegative().default(300).describe('queries set aside for the final confirmation: at most this, and at most a tenth of the budget'),
-  confirmCandidates: z.number().int().positive().default(8).describe('how many of the closest accepted points the confirmation may try'),
+  confirmCandidates: z.number().int().positive().default(8).describe('how many of the closest accepted points the confirmation may try (each tested at alpha / their number: the returned point errs with probability ≤ alpha)'),
   searchAlpha: z.number().gt(0).lt(0.5).optional().describe('alpha of the search\'s own decisions (default: alpha); only the confirmation must hold alpha, so a looser search test buys more steps'),
   searchBeta: z.number().gt(0).lt(0.5).optional().describe('beta of the search\'s decisions (default: beta)'),
 });
@@ -73,6 +75,28 @@ class Candidates {
 }
 
 /**
+ * The final confirmation: `candidates` (closest first) tested on fresh answers from `ask`, each at
+ * α/k for k candidates, so that the first one accepted, the one returned, is adversarial at level
+ * P_a with error ≤ α overall (union bound over the k tests). An exhausted budget ends it: null.
+ */
+export async function confirmFirst(
+  candidates: Float32Array[], ask: RawAsk, shape: Pick<CountingOracle, 'inputShape' | 'range'>, originalLabel: number, test: SequentialTestOptions,
+): Promise<{ x: Float32Array; label: number } | null> {
+  if (candidates.length === 0) return null;
+  const alpha = (test.alpha ?? sequentialTestSchema.shape.alpha.parse(undefined)) / candidates.length;
+  const fresh = new SequentialOracle(shape, originalLabel, { ...test, alpha }, ask);
+  try {
+    for (const x of candidates) {
+      const [label] = await fresh.predict(x, 1);
+      if (label !== originalLabel) return { x, label };
+    }
+  } catch (err) {
+    if (!(err instanceof BudgetExhausted)) throw err;
+  }
+  return null;
+}
+
+/**
  * The registry attack `name`: `plain`, deciding through the sequential test and confirming its
  * result. Its options are the plain attack's (with `defaults` as this variant's defaults) and the
  * test's; the plain attack receives the options its own schema knows.
@@ -99,19 +123,7 @@ export function decidedByTest<S extends OptionsSchema>(name: string, summary: st
       // Confirmation on fresh answers, closest first, with the reserve released.
       view.reserve = 0;
       view.phase('confirm');
-      const fresh = new SequentialOracle(view, oracle.originalLabel, test, (b, k) => view.raw(b, k));
-      let confirmed: { x: Float32Array; label: number } | null = null;
-      try {
-        for (const p of closest.points) {
-          const [label] = await fresh.predict(p.x, 1);
-          if (label !== oracle.originalLabel) {
-            confirmed = { x: p.x, label };
-            break;
-          }
-        }
-      } catch (err) {
-        if (!(err instanceof BudgetExhausted)) throw err;
-      }
+      const confirmed = await confirmFirst(closest.points.map((p) => p.x), (b, k) => view.raw(b, k), view, oracle.originalLabel, test);
       const l2 = confirmed ? dist2(confirmed.x, x0) : null;
       // History: the accepted bests while they were no closer than the confirmed point, then it.
       const history = l2 === null ? [] : [...r.history.filter(([, v]) => v >= l2), [oracle.queries, l2] as [number, number]];

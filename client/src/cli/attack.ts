@@ -3,7 +3,10 @@ import { UsageError, parseFlags, unknownName, usageExit } from './args.js';
 import { ATTACK_NAMES, type AttackName, isAttackName } from '../attacks/index.js';
 import { OptionError, optionsHelp, parseOptions } from '../attacks/options.js';
 import { runCampaign } from '../campaign.js';
+import { encodingLabel } from '../encoding.js';
 import { HttpError } from '../oracle-http.js';
+import { ProtocolError } from '../protocols/index.js';
+import { ResponseError } from '../response.js';
 import { TARGET_FLAGS, TARGET_HELP, TargetUsageError, connectTarget, type Target } from '../target.js';
 import { InputError, loadInputs } from '../inputs.js';
 import { Progress } from '../progress.js';
@@ -102,7 +105,8 @@ export async function attackCommand(argv: string[]): Promise<number> {
     target = await connectTarget({ ...args, deployment: args.deployment, connections: ints.concurrency });
   } catch (err) {
     if (err instanceof TargetUsageError) return usage(err.message);
-    return fail(err instanceof HttpError ? err.message : `cannot reach ${args.endpoint}: ${(err as Error).message}`);
+    if (err instanceof HttpError || err instanceof ProtocolError || err instanceof ResponseError) return fail(err.message);
+    return fail(`cannot reach ${args.endpoint}: ${(err as Error).message}`);
   }
   const { oracle } = target;
   try {
@@ -131,6 +135,8 @@ export async function attackCommand(argv: string[]): Promise<number> {
             labelSource: target.labelSource,
             endpointRandomness: target.random === null ? 'undisclosed' : target.random ? 'disclosed-random' : 'disclosed-deterministic',
             confirm: target.random === false ? 0 : ints.confirm,
+            protocol: target.protocol,
+            encoding: encodingLabel(target.encoding),
           },
           progress.onEvent,
         )),
@@ -148,7 +154,8 @@ export async function attackCommand(argv: string[]): Promise<number> {
     }
     return 0;
   } catch (err) {
-    if (err instanceof InputError || err instanceof HttpError || err instanceof ResultsFileError) return fail(err.message);
+    if (err instanceof InputError || err instanceof HttpError || err instanceof ResultsFileError || err instanceof ProtocolError || err instanceof ResponseError) return fail(err.message);
+    if (isNetworkFailure(err)) return fail(`cannot reach ${args.endpoint}: ${(err as Error).message}`);
     throw err;
   } finally {
     await oracle.close();
@@ -162,4 +169,10 @@ function usage(message: string): number {
 function fail(message: string): number {
   process.stderr.write(`rs-arena attack: ${message}\n`);
   return 1;
+}
+
+/** A network failure (refused, reset, timed out) after the client's retries: one line, no stack. */
+export function isNetworkFailure(err: unknown): boolean {
+  const code = (err as { code?: string }).code ?? '';
+  return /^(E[A-Z]+|UND_ERR_[A-Z_]+)$/.test(code);
 }

@@ -1,11 +1,13 @@
 // rs-arena experiment --preset NAME | rs-arena report DIR
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { UsageError, parseFlags, unknownName, usageExit } from './args.js';
 import { EXPERIMENT_NAMES } from '../experiments/registry.js';
 import { PRESETS, PresetError, type Preset, parsePreset } from '../experiments/presets.js';
 import { runPreset } from '../experiments/run.js';
 import { buildReport } from '../report/report.js';
+import { CAMPAIGN_NAME, checkQueueUrl } from '../queue/connection.js';
+import { CampaignCancelled } from '../queue/journal.js';
 import { ResultsFileError } from '../results-file.js';
 import { commandLine } from '../redact.js';
 
@@ -21,8 +23,17 @@ const HELP = `rs-arena experiment --preset NAME [options]
                        $RS_ARENA_IMAGENET_DIR/images or ../shared/imagenet/images)
   --endpoint URL       use a running server instead of starting one; then also
   --admin-key K --evaluator-key K --client-key K   (or RS_ARENA_ADMIN_KEY etc.)
+  --queue URL          run the attack tasks as jobs on this Redis (redis://host:6379, or
+                       $RS_ARENA_QUEUE), taken by \`rs-arena worker\`s on any machines; needs
+                       --endpoint. Records come back into the same results files.
+  --campaign NAME      the campaign's name on the queue (default: the results folder's name);
+                       a resubmitted campaign queues nothing twice (docs/scale-out.md)
 
-rs-arena report DIR    rebuild figures and report.html from a results folder
+  --keep-stale         resume from records made by other attack code (default: rerun and replace them)
+
+rs-arena report DIR [--allow-mixed-versions]
+                       rebuild figures and report.html from a results folder; a cell whose
+                       records come from different attack code versions is refused unless allowed
 `;
 
 export async function experimentCommand(argv: string[]): Promise<number> {
@@ -39,6 +50,9 @@ export async function experimentCommand(argv: string[]): Promise<number> {
         'admin-key': { type: 'string', default: process.env.RS_ARENA_ADMIN_KEY },
         'evaluator-key': { type: 'string', default: process.env.RS_ARENA_EVALUATOR_KEY },
         'client-key': { type: 'string', default: process.env.RS_ARENA_CLIENT_KEY },
+        'keep-stale': { type: 'boolean', default: false },
+        queue: { type: 'string', default: process.env.RS_ARENA_QUEUE },
+        campaign: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
     }).values;
   } catch (err) {
@@ -70,6 +84,16 @@ export async function experimentCommand(argv: string[]): Promise<number> {
   }
   const imagenetImages = resolve(a.imagenet ?? (process.env.RS_ARENA_IMAGENET_DIR ? `${process.env.RS_ARENA_IMAGENET_DIR}/images` : resolve(import.meta.dirname, '../../../../shared/imagenet/images')));
   const dir = resolve(a.out ?? `results/${preset.name}`);
+  let queue;
+  if (a.queue) {
+    const wrong = checkQueueUrl(a.queue);
+    if (wrong) return usage(wrong);
+    // Workers elsewhere cannot reach a server this command starts on 127.0.0.1 with fresh keys.
+    if (!a.endpoint) return usage('--queue needs --endpoint (and the keys): the workers attack that server');
+    const campaign = a.campaign ?? basename(dir);
+    if (!CAMPAIGN_NAME.test(campaign)) return usage(`--campaign "${campaign}": letters, digits, ".", "_" and "-" only (64 at most)${a.campaign ? '' : '; the results folder\'s name is the default: give --campaign'}`);
+    queue = { url: a.queue, campaign };
+  } else if (a.campaign) return usage('--campaign goes with --queue');
   try {
     await runPreset(preset, {
       dir,
@@ -78,11 +102,13 @@ export async function experimentCommand(argv: string[]): Promise<number> {
       concurrency,
       imagenetImages,
       only,
+      keepStale: a['keep-stale'],
       command: commandLine('rs-arena experiment', argv),
+      queue,
     });
     process.stdout.write(`report: ${await buildReport(dir)}\n`);
   } catch (err) {
-    if (err instanceof ResultsFileError || err instanceof PresetError) return fail(err.message);
+    if (err instanceof ResultsFileError || err instanceof PresetError || err instanceof CampaignCancelled) return fail(err.message);
     throw err;
   }
   return 0;
@@ -108,7 +134,7 @@ function fail(message: string): number {
   return 1;
 }
 
-const REPORT_HELP = `rs-arena report DIR
+const REPORT_HELP = `rs-arena report DIR [--allow-mixed-versions]
 
   Rebuilds the figures, CSV, findings.json and report.html of a results folder written by
   rs-arena experiment (reads its preset.json and JSONL records; queries nothing).
@@ -117,7 +143,7 @@ const REPORT_HELP = `rs-arena report DIR
 export async function reportCommand(argv: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseFlags(argv, { help: { type: 'boolean', short: 'h', default: false } }, true);
+    parsed = parseFlags(argv, { 'allow-mixed-versions': { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } }, true);
   } catch (err) {
     if (err instanceof UsageError) return usageExit('rs-arena report', err.message);
     throw err;
@@ -129,7 +155,7 @@ export async function reportCommand(argv: string[]): Promise<number> {
   if (parsed.positionals.length !== 1) return usageExit('rs-arena report', parsed.positionals.length ? `one results folder, got ${parsed.positionals.length}` : 'a results folder is required');
   const dir = parsed.positionals[0];
   try {
-    process.stdout.write(`report: ${await buildReport(resolve(dir))}\n`);
+    process.stdout.write(`report: ${await buildReport(resolve(dir), { allowMixedVersions: parsed.values['allow-mixed-versions'] === true })}\n`);
     return 0;
   } catch (err) {
     process.stderr.write(`rs-arena report: ${(err as Error).message}\n`);

@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { ServerAdmin } from '../admin.js';
 import { startServer, type ServerProcess } from '../server-process.js';
 import { formatSeconds } from '../progress.js';
+import { QueueTaskRunner } from '../queue/submit.js';
 import type { ExperimentContext } from './context.js';
 import type { Preset } from './presets.js';
 import { EXPERIMENTS } from './registry.js';
@@ -20,7 +21,11 @@ export interface RunOptions {
   imagenetImages: string;
   /** Only these experiments (default: all the preset has). */
   only?: string[];
+  /** Resume from records made by other attack code (default: rerun and replace them). */
+  keepStale?: boolean;
   command: string;
+  /** Attack tasks as jobs on this queue (Redis URL) under this campaign name, run by `rs-arena worker`s (queue/submit.ts). */
+  queue?: { url: string; campaign: string };
 }
 
 export async function runPreset(preset: Preset, o: RunOptions): Promise<void> {
@@ -44,9 +49,12 @@ export async function runPreset(preset: Preset, o: RunOptions): Promise<void> {
     dir: o.dir,
     concurrency: o.concurrency,
     imagenetImages: o.imagenetImages,
+    keepStale: o.keepStale,
     log: (line) => process.stderr.write(line + '\n'),
     created: new Set(),
   };
+  const queue = o.queue ? new QueueTaskRunner({ ...o.queue, log: ctx.log }) : null;
+  if (queue) ctx.tasks = queue;
   const t0 = Date.now();
   try {
     // The preset was validated (presets.ts): each config present is its experiment's.
@@ -56,7 +64,7 @@ export async function runPreset(preset: Preset, o: RunOptions): Promise<void> {
     }
   } finally {
     // What this run added to the server goes away with it (a failed removal is said, not fatal).
-    for (const id of ctx.created) {
+    for (const id of ctx.created ?? []) {
       try {
         await ctx.admin.removeDeployment(id);
       } catch (err) {
@@ -65,6 +73,7 @@ export async function runPreset(preset: Preset, o: RunOptions): Promise<void> {
     }
     await ctx.admin.close();
     await ctx.evaluator.close();
+    await queue?.close();
     await server?.stop();
   }
   process.stderr.write(`experiments done in ${formatSeconds((Date.now() - t0) / 1000)}; building the report…\n`);

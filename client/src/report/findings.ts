@@ -1,150 +1,209 @@
-// The paper's findings, checked against our data: each with the numbers that decide it and a
-// verdict (reproduced, not reproduced, or not enough data).
+// The paper's findings, checked against our data: each decided by a statistic with its 95% interval
+// (statistics.ts): comparisons paired on the images both cells attacked, shares with
+// Clopper-Pearson intervals. A finding is established only when its interval excludes the null
+// (or lies wholly past the paper's stated bound), contradicted when it lies wholly on the other
+// side, otherwise not established, and every finding says on how many images.
 import type { BinarySearchRecord } from '../experiments/records/binary-search.js';
 import type { CertificationRecord } from '../experiments/records/certification.js';
 import type { DistortionRecord } from '../experiments/records/distortion.js';
-import { mean, median } from '../summary.js';
-import { distortionToRadius } from './sections/certification.js';
-import { summarizeDistortion } from './sections/distortion.js';
+import { quantile } from '@rs-arena/shared/stats';
+import { median } from '../summary.js';
+import { type Claim, type Verdict, bootstrap, combine, decide, fmtPaired, fmtRatio, fmtShare, pairOn, paired, share } from './statistics.js';
 
 export interface Finding {
   id: string;
-  paper: string;
-  verdict: 'reproduced' | 'not reproduced' | 'partly' | 'no data';
+  /** "paper": a claim of Maho, Furon & Le Merrer (2022); "project": a target rs-arena set itself. */
+  source: 'paper' | 'project';
+  claim: string;
+  verdict: Verdict;
+  /** Images behind the decision (the smallest number any deciding cell rests on). */
+  n: number;
+  /** The statistic that decides, and the bound its interval is compared with. */
+  test: string;
   evidence: string;
 }
 
-const f3 = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(3));
-const ratio = (a: number | null, b: number | null) => (a !== null && b !== null && b > 0 ? a / b : null);
+/** findings.json: the paper's claims apart from the project's own targets. */
+export interface FindingsFile {
+  method: string;
+  paper: Finding[];
+  project: Finding[];
+}
+
+/** "not established (n = 4)", or the verdict as is. */
+export const verdictText = (f: Pick<Finding, 'verdict' | 'n'>) => (f.verdict === 'not established' ? `not established (n = ${f.n})` : f.verdict);
 
 /** The attack the paper finds least affected by RS. */
 const LEAST_AFFECTED = 'rays';
+/** "A little further": the largest ratio of means P_a = 0.8 ÷ 0.5 read as the paper's "a little" (stated in the claim). */
+const PA_LITTLE = 1.3;
+/** "A large σ does not robustify": the distortion grows by less than this factor. */
+const SIGMA_GAIN = 1.5;
 
-/**
- * `attacks`: the attacks compared, in the order the evidence lists them (the distortion config's);
- * default: those in the data, in order of appearance.
- */
+const f3 = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(3));
+const setting = (r: Pick<DistortionRecord, 'model' | 'sigma'>) => (r.sigma === 0 ? `${r.model} (no RS)` : `${r.model} σ=${r.sigma}`);
+/** The final L2 of a run on an image it attacked and broke; null otherwise. */
+const l2Of = (r: DistortionRecord) => (!r.misclassified && r.success && r.l2 !== null ? r.l2 : null);
+const minN = (ns: number[]) => (ns.length ? Math.min(...ns) : 0);
+
+type Cell = { model: string; sigma: number; n: number; Pa: number | null; attack: string };
+const cellKey = (c: Cell) => `${c.model}|${c.sigma}|${c.n}|${c.Pa}|${c.attack}`;
+
+/** A paired ratio per cell: its verdict against `claim`, n and one line of evidence. */
+function pairedCells(items: { label: string; a: DistortionRecord[]; b: DistortionRecord[] }[], claim: Claim) {
+  return items
+    .map(({ label, a, b }) => ({ label, c: paired(pairOn(a, b, (r) => r.image, l2Of)) }))
+    .filter((x) => x.c !== null)
+    .map(({ label, c }) => ({ verdict: decide(c!.ratioOfMeans, claim), n: c!.images, line: `${label}: ${fmtPaired(c!)}` }));
+}
+
 export function findings(dist: DistortionRecord[], cert: CertificationRecord[], bs: BinarySearchRecord[], attacks?: string[]): Finding[] {
-  const rows = summarizeDistortion(dist).filter((r) => r.oracle !== 'repeated');
+  const rows = dist.filter((r) => r.oracle !== 'repeated');
+  const cells = new Map<string, DistortionRecord[]>();
+  for (const r of rows) cells.set(cellKey(r), [...(cells.get(cellKey(r)) ?? []), r]);
+  const cell = (c: Cell) => cells.get(cellKey(c)) ?? [];
+  const heads = [...cells.values()].map((rs) => rs[0]);
   const compared = attacks ?? [...new Set(rows.map((r) => r.attack))];
   const out: Finding[] = [];
+  const noData = (id: string, claim: string, why: string): Finding => ({ id, source: 'paper', claim, verdict: 'no data', n: 0, test: '–', evidence: why });
 
-  // 1. Distortion ≫ certified radius.
-  const ratios = distortionToRadius(cert, dist);
-  if (ratios.length) {
-    const byAttack = [...new Set(ratios.map((r) => r.attack))].map((a) => {
-      const rs = ratios.filter((r) => r.attack === a);
-      return { attack: a, median: median(rs.map((r) => r.medianRatio!).filter(Number.isFinite)), min: Math.min(...rs.map((r) => r.minRatio!)) };
-    });
-    const lowest = Math.min(...byAttack.map((b) => b.median ?? Infinity));
-    out.push({
-      id: 'distortion-vs-radius',
-      paper: 'Attack distortions are at least 30 times larger than the certified radius (Fig. 4 vs Fig. 5).',
-      verdict: lowest >= 30 ? 'reproduced' : lowest >= 10 ? 'partly' : 'not reproduced',
-      evidence: byAttack.map((b) => `${b.attack}: median L2/R ${f3(b.median)} (smallest single image ${f3(b.min)})`).join('; '),
-    });
-  } else out.push({ id: 'distortion-vs-radius', paper: 'Attack distortions are at least 30 times larger than the certified radius.', verdict: 'no data', evidence: 'needs certification and distortion runs on the same model and σ' });
-
-  // 2. P_a barely matters.
-  const pairs: number[] = [];
-  const pairText: string[] = [];
-  for (const r of rows.filter((r) => r.Pa === 0.8)) {
-    const base = rows.find((b) => b.model === r.model && b.sigma === r.sigma && b.n === r.n && b.attack === r.attack && b.Pa === 0.5);
-    const q = ratio(r.medianL2, base?.medianL2 ?? null);
-    if (q !== null) {
-      pairs.push(q);
-      if (pairText.length < 6) pairText.push(`${r.attack} ${r.model} σ=${r.sigma} n=${r.n}: ${f3(base!.medianL2)} → ${f3(r.medianL2)}`);
-    }
+  // 1. Distortion ≫ certified radius: per attack, the median over images of L2 ÷ R, above 30.
+  {
+    const claim = 'Attack distortions are at least 30 times larger than the certified radius (Fig. 4 vs Fig. 5).';
+    const radius = new Map(cert.filter((r) => r.correct && r.radius > 0).map((r) => [`${r.model}|${r.sigma}|${r.image}`, r.radius]));
+    const per = compared.map((attack) => {
+      const ratios = rows
+        .filter((d) => d.attack === attack && d.sigma > 0 && l2Of(d) !== null && radius.has(`${d.model}|${d.sigma}|${d.image}`))
+        .map((d) => ({ image: d.image, v: l2Of(d)! / radius.get(`${d.model}|${d.sigma}|${d.image}`)! }));
+      if (!ratios.length) return null;
+      const iv = bootstrap(ratios, (s) => median(s.map((x) => x.v)) ?? NaN, { cluster: (x) => x.image });
+      return { attack, iv, pairs: ratios.length, verdict: decide(iv, { side: 'above', bound: 30 }) };
+    }).filter((x) => x !== null);
+    out.push(per.length
+      ? {
+          id: 'distortion-vs-radius', source: 'paper', claim, verdict: combine(per.map((p) => p.verdict)), n: minN(per.map((p) => p.iv.clusters)),
+          test: 'per attack, the median of L2 ÷ R over (image, setting) pairs, bootstrap over images; established when its interval lies above 30',
+          evidence: per.map((p) => `${p.attack}: median L2/R ${fmtRatio(p.iv).slice(1)} on ${p.iv.clusters} images (${p.pairs} image-settings)`).join('; '),
+        }
+      : noData('distortion-vs-radius', claim, 'needs certification and distortion runs on the same model and σ'));
   }
-  out.push(
-    pairs.length
+
+  // 2. P_a barely matters: per cell, mean L2 at P_a = 0.8 ÷ at 0.5 on the same images, below 1.3.
+  {
+    const claim = `Attacks are not disturbed by the level P_a: being 80% adversarial only moves the adversarial a little further (read here: mean L2 at P_a = 0.8 ÷ at 0.5 below ${PA_LITTLE}).`;
+    const items = heads.filter((h) => h.Pa === 0.8).map((h) => ({ label: `${h.attack} ${setting(h)} n=${h.n}`, a: cell({ ...h, Pa: 0.5 }), b: cell(h) }));
+    const per = pairedCells(items, { side: 'below', bound: PA_LITTLE });
+    const moved = pairedCells(items, { side: 'above', bound: 1 }).filter((p) => p.verdict === 'established').length;
+    out.push(per.length
       ? {
-          id: 'pa-barely-matters',
-          paper: 'Attacks are not disturbed by the level P_a: being 80% adversarial only moves the adversarial a little further.',
-          verdict: median(pairs)! <= 1.3 ? 'reproduced' : 'not reproduced',
-          evidence: `median L2 at P_a = 0.8 ÷ at P_a = 0.5: median ${f3(median(pairs))} over ${pairs.length} settings (range ${f3(Math.min(...pairs))}–${f3(Math.max(...pairs))}); e.g. ${pairText.join('; ')}`,
+          id: 'pa-barely-matters', source: 'paper', claim, verdict: combine(per.map((p) => p.verdict)), n: minN(per.map((p) => p.n)),
+          test: `per cell, the ratio of mean L2 (P_a = 0.8 ÷ 0.5) on the images both levels broke; established when every interval lies below ${PA_LITTLE}`,
+          evidence: `P_a = 0.8 moves the adversarial further (interval above 1) in ${moved} of ${per.length} cells. ${per.map((p) => p.line).join('; ')}`,
         }
-      : { id: 'pa-barely-matters', paper: 'Attacks are not disturbed by the level P_a.', verdict: 'no data', evidence: 'needs runs at P_a = 0.5 and 0.8' },
-  );
-
-  // 3. A large σ does not buy robustness, but costs accuracy (standard model, largest n, P_a = 0.5).
-  const std = rows.filter((r) => r.model === rows.find((x) => x.sigma > 0)?.model && r.sigma > 0 && (r.Pa === 0.5 || r.Pa === null));
-  const nMax = Math.max(0, ...std.map((r) => r.n));
-  const sigmas = [...new Set(std.map((r) => r.sigma))].sort((a, b) => a - b);
-  if (sigmas.length >= 2) {
-    const at = (s: number) => std.filter((r) => r.sigma === s && r.n === nMax);
-    const lo = at(sigmas[0]);
-    const hi = at(sigmas.at(-1)!);
-    const accLo = mean(lo.map((r) => r.accuracy))!;
-    const accHi = mean(hi.map((r) => r.accuracy))!;
-    const l2Gain = median(hi.map((h) => ratio(h.medianL2, lo.find((l) => l.attack === h.attack)?.medianL2 ?? null)).filter((x): x is number => x !== null));
-    out.push({
-      id: 'large-sigma',
-      paper: 'A large σ does not robustify the network, whereas it spoils its accuracy; a small σ is enough.',
-      verdict: accHi < accLo && (l2Gain ?? Infinity) < 1.5 ? 'reproduced' : accHi < accLo ? 'partly' : 'not reproduced',
-      evidence: `${lo[0]?.model}, n = ${nMax}: σ ${sigmas[0]} → ${sigmas.at(-1)}: accuracy ${f3(accLo)} → ${f3(accHi)}; median L2 ×${f3(l2Gain)} (${hi.map((h) => `${h.attack} ${f3(lo.find((l) => l.attack === h.attack)?.medianL2)} → ${f3(h.medianL2)}`).join(', ')})`,
-    });
-  } else out.push({ id: 'large-sigma', paper: 'A large σ does not robustify the network, whereas it spoils its accuracy.', verdict: 'no data', evidence: 'needs several σ' });
-
-  // 4. Fewer samples make attacks harder (larger distortion at small n).
-  const nEffects: string[] = [];
-  const gains: number[] = [];
-  for (const r of rows.filter((r) => r.sigma > 0 && r.n === Math.min(...rows.filter((x) => x.n > 1).map((x) => x.n)) && (r.Pa === 0.5))) {
-    const big = rows.find((b) => b.model === r.model && b.sigma === r.sigma && b.attack === r.attack && b.Pa === 0.5 && b.n === Math.max(...rows.filter((x) => x.model === r.model && x.sigma === r.sigma).map((x) => x.n)));
-    const q = ratio(r.medianL2, big?.medianL2 ?? null);
-    if (q !== null && big && big.n !== r.n) {
-      gains.push(q);
-      nEffects.push(`${r.attack} ${r.model} σ=${r.sigma}: n=${r.n} ${f3(r.medianL2)} vs n=${big.n} ${f3(big.medianL2)}`);
-    }
+      : noData('pa-barely-matters', claim, 'needs runs at P_a = 0.5 and 0.8'));
   }
-  out.push(
-    gains.length
-      ? {
-          id: 'fewer-samples',
-          paper: 'Robustness against all three attacks is better with fewer samples: a noisier boundary jeopardizes the attacks.',
-          verdict: gains.filter((g) => g > 1).length >= Math.ceil(0.75 * gains.length) ? 'reproduced' : gains.some((g) => g > 1) ? 'partly' : 'not reproduced',
-          evidence: `median L2 at small n ÷ at large n: ${gains.map(f3).join(', ')} (${nEffects.slice(0, 6).join('; ')})`,
-        }
-      : { id: 'fewer-samples', paper: 'Robustness is better with fewer samples.', verdict: 'no data', evidence: 'needs several n' },
-  );
 
-  // 5. RayS is the least affected by RS.
-  const effect = (attack: string) => {
-    const qs = rows
-      .filter((r) => r.attack === attack && r.sigma > 0 && r.Pa === 0.5)
-      .map((r) => ratio(r.medianL2, rows.find((b) => b.attack === attack && b.model === r.model && b.sigma === 0)?.medianL2 ?? null))
-      .filter((x): x is number => x !== null);
-    return qs.length ? median(qs) : null;
-  };
-  const effects = compared.map((a) => ({ attack: a, gain: effect(a) }));
-  const known = effects.filter((e) => e.gain !== null);
-  const least = effects.find((e) => e.attack === LEAST_AFFECTED);
-  out.push(
-    known.length >= 2 && least && least.gain !== null
-      ? {
-          id: 'rays-least-affected',
-          paper: 'RayS is the least affected by RS (the binary search is not crucial to its convergence).',
-          verdict: known.every((e) => e.attack === LEAST_AFFECTED || e.gain! >= least.gain!) ? 'reproduced' : 'not reproduced',
-          evidence: `median L2 under RS ÷ without RS, same model: ${known.map((e) => `${e.attack} ×${f3(e.gain)}`).join(', ')}`,
-        }
-      : { id: 'rays-least-affected', paper: 'RayS is the least affected by RS.', verdict: 'no data', evidence: 'needs the same model with and without RS' },
-  );
+  // 3. A large σ costs accuracy and buys little distortion (standard model, largest n, P_a = 0.5).
+  {
+    const claim = `A large σ does not robustify the network, whereas it spoils its accuracy (read here: accuracy drops from the smallest to the largest σ, and mean L2 grows by less than ×${SIGMA_GAIN}).`;
+    const model = heads.find((h) => h.sigma > 0)?.model;
+    const std = heads.filter((h) => h.model === model && h.sigma > 0 && (h.Pa === 0.5 || h.Pa === null));
+    const sigmas = [...new Set(std.map((h) => h.sigma))].sort((a, b) => a - b);
+    const nMax = Math.max(0, ...std.map((h) => h.n));
+    if (sigmas.length >= 2) {
+      const [lo, hi] = [sigmas[0], sigmas.at(-1)!];
+      const attacksHere = [...new Set(std.filter((h) => h.n === nMax).map((h) => h.attack))];
+      // Accuracy: per image, answered correctly at σ_lo minus at σ_hi (the first attack's runs carry it).
+      const a0 = attacksHere[0];
+      const correct = pairOn(cell({ model: model!, sigma: lo, n: nMax, Pa: 0.5, attack: a0 }), cell({ model: model!, sigma: hi, n: nMax, Pa: 0.5, attack: a0 }), (r) => r.image, (r) => (r.misclassified ? 0 : 1));
+      const drop = bootstrap(correct, (s) => s.reduce((t, p) => t + p.a - p.b, 0) / s.length, { cluster: (p) => p.image });
+      const accVerdict = correct.length ? decide(drop, { side: 'above', bound: 0 }) : 'no data';
+      const per = pairedCells(
+        attacksHere.map((a) => ({ label: `${a} σ ${lo} → ${hi}`, a: cell({ model: model!, sigma: lo, n: nMax, Pa: 0.5, attack: a }), b: cell({ model: model!, sigma: hi, n: nMax, Pa: 0.5, attack: a }) })),
+        { side: 'below', bound: SIGMA_GAIN },
+      );
+      const accLo = share(correct.filter((p) => p.a === 1).length, correct.length);
+      const accHi = share(correct.filter((p) => p.b === 1).length, correct.length);
+      out.push({
+        id: 'large-sigma', source: 'paper', claim, verdict: combine([accVerdict, ...per.map((p) => p.verdict)]), n: minN([correct.length, ...per.map((p) => p.n)]),
+        test: `accuracy drop paired on images (interval above 0) and, per attack, the ratio of mean L2 paired on images (interval below ${SIGMA_GAIN})`,
+        evidence: `${model}, n = ${nMax}: accuracy ${fmtShare(accLo)} → ${fmtShare(accHi)}, drop ${f3(drop.value)} [${f3(drop.lo)}, ${f3(drop.hi)}] on ${correct.length} images; ${per.map((p) => p.line).join('; ')}`,
+      });
+    } else out.push(noData('large-sigma', claim, 'needs several σ'));
+  }
 
-  // 6. The binary search spreads with small n.
-  if (bs.length >= 2) {
-    const spread = bs
-      .map((r) => {
-        const s = r.outputs.slice().sort((a, b) => a - b);
-        return { n: r.n, iqr: s[Math.floor(0.75 * (s.length - 1))] - s[Math.floor(0.25 * (s.length - 1))] };
-      })
-      .sort((a, b) => a.n - b.n);
-    const decreasing = spread.every((s, i) => i === 0 || s.iqr <= spread[i - 1].iqr * 1.1);
-    out.push({
-      id: 'binary-search-spread',
-      paper: 'Under RS the output of a binary search is spread out; it concentrates on the boundary only for large n (Fig. 3).',
-      verdict: decreasing && spread[0].iqr > spread.at(-1)!.iqr ? 'reproduced' : 'not reproduced',
-      evidence: `interquartile range of the output distance: ${spread.map((s) => `n=${s.n} ${f3(s.iqr)}`).join(', ')}`,
+  // 4. Fewer samples make attacks harder: mean L2 at the smallest n > 1 ÷ at the largest n, above 1.
+  {
+    const claim = 'Robustness against all three attacks is better with fewer samples: a noisier boundary jeopardizes the attacks.';
+    const items: { label: string; a: DistortionRecord[]; b: DistortionRecord[] }[] = [];
+    for (const h of heads.filter((h) => h.sigma > 0 && h.Pa === 0.5)) {
+      const ns = heads.filter((x) => x.model === h.model && x.sigma === h.sigma && x.attack === h.attack && x.Pa === 0.5).map((x) => x.n);
+      const small = Math.min(...ns.filter((n) => n > 1));
+      const big = Math.max(...ns);
+      if (h.n !== small || small === big) continue;
+      items.push({ label: `${h.attack} ${setting(h)} n=${small} vs n=${big}`, a: cell({ ...h, n: big }), b: cell(h) });
+    }
+    const per = pairedCells(items, { side: 'above', bound: 1 });
+    out.push(per.length
+      ? {
+          id: 'fewer-samples', source: 'paper', claim, verdict: combine(per.map((p) => p.verdict)), n: minN(per.map((p) => p.n)),
+          test: 'per cell, the ratio of mean L2 (smallest n > 1 ÷ largest n) on the images both broke; established when every interval lies above 1',
+          evidence: per.map((p) => `${p.line} → ${p.verdict}`).join('; '),
+        }
+      : noData('fewer-samples', claim, 'needs several n'));
+  }
+
+  // 5. RayS is the least affected: per image, its L2 gain under RS ÷ another attack's gain, below 1.
+  {
+    const claim = 'RayS is the least affected by RS (the binary search is not crucial to its convergence).';
+    const gains = (attack: string) => {
+      const out = new Map<string, number>();
+      for (const h of heads.filter((h) => h.attack === attack && h.sigma > 0 && h.Pa === 0.5)) {
+        const clean = new Map(cell({ model: h.model, sigma: 0, n: 1, Pa: null, attack }).map((r) => [r.image, l2Of(r)]));
+        for (const r of cell(h)) {
+          const base = clean.get(r.image);
+          if (base && l2Of(r) !== null) out.set(`${h.model}|${h.sigma}|${h.n}|${r.image}`, l2Of(r)! / base);
+        }
+      }
+      return out;
+    };
+    const rays = gains(LEAST_AFFECTED);
+    const per = compared.filter((a) => a !== LEAST_AFFECTED).map((other) => {
+      const g = gains(other);
+      const pairs = [...rays].filter(([k]) => g.has(k)).map(([k, v]) => ({ image: Number(k.split('|').at(-1)), a: g.get(k)!, b: v }));
+      const c = paired(pairs);
+      return c && { other, c, verdict: decide(c.ratioOfMeans, { side: 'below', bound: 1 }) };
+    }).filter((x) => x !== null);
+    out.push(per.length
+      ? {
+          id: 'rays-least-affected', source: 'paper', claim, verdict: combine(per.map((p) => p.verdict)), n: minN(per.map((p) => p.c.images)),
+          test: 'per other attack, mean over (image, RS setting) of RayS\'s L2 gain under RS (L2 with RS ÷ without) ÷ the other attack\'s mean gain, same images, bootstrap over images; established when every interval lies below 1',
+          evidence: per.map((p) => `RayS gain ÷ ${p.other} gain: ${fmtRatio(p.c.ratioOfMeans)} (mean gain ${f3(p.c.meanB)} vs ${f3(p.c.meanA)}) on ${p.c.images} images, ${p.c.pairs} image-settings`).join('; '),
+        }
+      : noData('rays-least-affected', claim, 'needs the same model with and without RS'));
+  }
+
+  // 6. The binary search spreads at small n: IQR of its output at the smallest n ÷ at the largest, above 1.
+  {
+    const claim = 'Under RS the output of a binary search is spread out; it concentrates on the boundary only for large n (Fig. 3).';
+    const byImage = new Map<number, BinarySearchRecord[]>();
+    for (const r of bs) byImage.set(r.image, [...(byImage.get(r.image) ?? []), r]);
+    const per = [...byImage.values()].filter((rs) => rs.length >= 2).map((rs) => {
+      rs.sort((a, b) => a.n - b.n);
+      const [small, big] = [rs[0], rs.at(-1)!];
+      const k = Math.min(small.outputs.length, big.outputs.length);
+      const items = Array.from({ length: k }, (_, i) => ({ a: big.outputs[i], b: small.outputs[i] }));
+      const iqr = (v: number[]) => quantile(v, 0.75) - quantile(v, 0.25);
+      const iv = bootstrap(items, (s) => iqr(s.map((x) => x.b)) / iqr(s.map((x) => x.a)));
+      return { image: small.image, small, big, k, iv, verdict: decide(iv, { side: 'above', bound: 1 }), all: rs.map((r) => `n=${r.n} ${f3(iqr(r.outputs))}`).join(', ') };
     });
-  } else out.push({ id: 'binary-search-spread', paper: 'The binary search spreads with small n.', verdict: 'no data', evidence: 'needs the binary-search experiment' });
+    out.push(per.length
+      ? {
+          id: 'binary-search-spread', source: 'paper', claim, verdict: combine(per.map((p) => p.verdict)), n: per.length,
+          test: 'per image, the interquartile range of the search\'s output distance at the smallest n ÷ at the largest, bootstrap over the repeated searches; established when its interval lies above 1 (one image is one image: the n here counts images, not searches)',
+          evidence: per.map((p) => `image ${p.image}, ${p.k} searches per n: IQR ${p.all}; n=${p.small.n} ÷ n=${p.big.n} ${fmtRatio(p.iv)}`).join('; '),
+        }
+      : noData('binary-search-spread', claim, 'needs the binary-search experiment at two n'));
+  }
   return out;
 }

@@ -1,15 +1,16 @@
 // report.html: the page template, figures inlined as SVG (ids scoped per figure), and tables with
 // readable headers, a definition of each column and sorted rows.
 import type { Figure } from './figures.js';
-import type { Finding } from './findings.js';
+import { type Finding, verdictText } from './findings.js';
+import { METHOD } from './statistics.js';
 import { scopeIds } from './charts.js';
 import { esc } from './table.js';
 
-const VERDICT_CLASS: Record<Finding['verdict'], string> = { reproduced: 'reproduced', 'not reproduced': 'not', partly: 'partly', 'no data': 'nodata' };
+const VERDICT_CLASS: Record<Finding['verdict'], string> = { established: 'reproduced', contradicted: 'not', 'not established': 'partly', 'no data': 'nodata' };
 
-function findingsTable(found: Finding[]): string {
-  const rows = found.map((f) => `<tr><td>${esc(f.paper)}</td><td class="${VERDICT_CLASS[f.verdict]}">${f.verdict}</td><td>${esc(f.evidence)}</td></tr>`);
-  return `<table class="findings"><thead><tr><th scope="col">finding (Maho, Furon &amp; Le Merrer 2022)</th><th scope="col">verdict</th><th scope="col">our numbers</th></tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table>`;
+function findingsTable(found: Finding[], head: string): string {
+  const rows = found.map((f) => `<tr><td>${esc(f.claim)}</td><td class="${VERDICT_CLASS[f.verdict]}">${esc(verdictText(f))}</td><td>${esc(f.evidence)}<br><small>${esc(f.test)}</small></td></tr>`);
+  return `<table class="findings"><thead><tr><th scope="col">${head}</th><th scope="col">verdict</th><th scope="col">our numbers (95% intervals)</th></tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table>`;
 }
 
 /** A figure inlined as SVG; its element ids get the figure's name as prefix (unique in the page). */
@@ -31,6 +32,8 @@ export interface ReportPage {
   command: string;
   startedAt: string;
   findings: Finding[];
+  /** Lines under the header (provenance of the records). */
+  notes?: string[];
   sections: ReportSection[];
   /** The SVG text of a figure. */
   svgOf: (f: Figure) => string;
@@ -55,8 +58,11 @@ export function reportHtml(p: ReportPage): string {
 <h1>rs-arena report: ${esc(p.name)}</h1>
 <p>${esc(p.description)}</p>
 <p>Made by <code>${esc(p.command)}</code>, started ${esc(p.startedAt)}; data in this folder (JSONL, CSV).</p>
+${(p.notes ?? []).map((n) => `<p class="legend">${esc(n)}</p>`).join('\n')}
 <h2>The paper's findings, checked</h2>
-${findingsTable(p.findings)}
+<p class="legend">${esc(METHOD)}</p>
+${findingsTable(p.findings.filter((f) => f.source === 'paper'), 'claim of the paper (Maho, Furon &amp; Le Merrer 2022)')}
+${p.findings.some((f) => f.source === 'project') ? `<h2>The project's own targets</h2>\n${findingsTable(p.findings.filter((f) => f.source === 'project'), 'rs-arena target (not a claim of the paper)')}` : ''}
 ${sections.join('\n')}
 </body></html>
 `;

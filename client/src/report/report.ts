@@ -12,11 +12,13 @@ import { PresetHeader, firstIssue, normalizePreset } from '../experiments/record
 import { redactCommand } from '../redact.js';
 import { readRecords } from '../results-file.js';
 import type { Figure } from './figures.js';
-import { findings, type Finding } from './findings.js';
+import { type Finding, type FindingsFile, findings } from './findings.js';
+import { METHOD } from './statistics.js';
 import type { ReportContext } from './section.js';
 import { confidenceCostFindings } from './sections/confidence-cost.js';
 import { SECTIONS } from './sections/index.js';
 import { reportHtml } from './html.js';
+import { type Versioned, checkVersions } from './versions.js';
 
 const RunInfo = z.object({ preset: PresetHeader, command: z.string(), startedAt: z.string() });
 
@@ -50,8 +52,19 @@ export function reportContext(dir: string): { ctx: ReportContext; meta: z.output
   return { ctx: { dir, config, records }, meta: info.data };
 }
 
-export async function buildReport(dir: string): Promise<string> {
+export interface ReportOptions {
+  /** Build even when a cell mixes records of different attack code versions (the report says so). */
+  allowMixedVersions?: boolean;
+}
+
+export async function buildReport(dir: string, options: ReportOptions = {}): Promise<string> {
   const { ctx, meta } = reportContext(dir);
+  const notes: string[] = [];
+  for (const spec of [distortion, confidenceCost] as ExperimentSpec[]) {
+    if (ctx.config(spec) === undefined) continue;
+    const v = checkVersions(spec.file, ctx.records(spec) as Versioned[], options.allowMixedVersions ?? false);
+    if (v.total) notes.push(v.stale ? `${spec.file}: ${v.stale} of ${v.total} attack records are stale (made by other attack code than the current, or of unknown version: the "stale" column counts them; rerunning the experiment replaces them).` : `${spec.file}: all ${v.total} attack records were made by the current attack code.`);
+  }
   const p = meta.preset;
   const sections: { title: string; figures: Figure[]; html: string }[] = [];
   for (const section of SECTIONS) {
@@ -62,9 +75,10 @@ export async function buildReport(dir: string): Promise<string> {
     ...findings(ctx.records(distortion), ctx.records(certification), ctx.records(binarySearch), ctx.config(distortion)?.attacks),
     ...confidenceCostFindings(ctx.records(confidenceCost), ctx.config(confidenceCost)),
   ];
-  writeFileSync(join(dir, 'findings.json'), JSON.stringify(found, null, 2));
+  const file: FindingsFile = { method: METHOD, paper: found.filter((f) => f.source === 'paper'), project: found.filter((f) => f.source === 'project') };
+  writeFileSync(join(dir, 'findings.json'), JSON.stringify(file, null, 2));
 
-  const html = reportHtml({ name: p.name, description: p.description, command: redactCommand(meta.command), startedAt: meta.startedAt, findings: found, sections, svgOf: (f) => readFileSync(join(dir, f.svg), 'utf8') });
+  const html = reportHtml({ name: p.name, description: p.description, command: redactCommand(meta.command), startedAt: meta.startedAt, findings: found, notes, sections, svgOf: (f) => readFileSync(join(dir, f.svg), 'utf8') });
   const out = join(dir, 'report.html');
   writeFileSync(out, html);
   return out;

@@ -1,14 +1,26 @@
 // The undefended model: one forward pass per query, its top-1 label. Its "votes" are the base
 // model's label counted n times (deterministic, so one pass per input); nothing to certify.
-import type { Defense, DefenseDefinition } from '../defense.js';
-import { DefenseSpecError } from '../defense.js';
+import { z } from 'zod';
+import { answerDefense, DefenseSpecError, type Defense } from '../defense.js';
 import { Cancelled } from '../smoothing.js';
 
-export const none: DefenseDefinition = {
+export const none = answerDefense({
   name: 'none',
   summary: 'the base model as it is: one forward pass per query',
-  create(spec, model): Defense {
+  settings: z
+    .object({
+      /** Reported as the deployment's n (votes without n count the label n times). */
+      n: z.number().int().min(1).max(100_000).default(1),
+      /** Only reported (a deterministic model's one label wins under either rule). */
+      rule: z.enum(['majority', 'predict']).default('majority'),
+    })
+    .strict(),
+  example: {},
+  fromSpec(spec) {
     if (spec.sigma !== 0) throw new DefenseSpecError(`defense "none" adds no noise: sigma must be 0, got ${spec.sigma}`);
+    return { n: spec.n, rule: spec.rule };
+  },
+  create({ n: defaultN, rule }, { model }): Defense {
     const labels = async (xs: Float32Array, count: number, signal?: AbortSignal) => {
       if (signal?.aborted) throw new Cancelled(0);
       return model.predict(xs, count);
@@ -16,8 +28,8 @@ export const none: DefenseDefinition = {
     return {
       name: 'none',
       sigma: 0,
-      defaultN: spec.n,
-      settings: () => ({ sigma: 0, n: spec.n, rule: spec.rule }),
+      defaultN,
+      settings: () => ({ sigma: 0, n: defaultN, rule }),
       predict: { cost: (count) => count, run: (xs, count, _p, call) => labels(xs, count, call?.signal) },
       votes: {
         cost: (count) => count,
@@ -30,4 +42,4 @@ export const none: DefenseDefinition = {
       },
     };
   },
-};
+});

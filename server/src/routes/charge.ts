@@ -1,7 +1,9 @@
 // The accounting every model route goes through, in this one function: check and book the batch
 // against the key's budget (429 before the model is touched), run, count forward passes. Queries
 // that get no answer are given back: when the model fails, and when the client disconnects (the
-// work stops at its next chunk of forward passes).
+// work stops at its next chunk of forward passes). A query the defense refuses (a detector's
+// `QueryRefused`) was asked: it stays charged, and the refusal is a 403 the idempotent-retry store
+// keeps like an answer (charged once).
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Usage } from '@rs-arena/shared/api';
 import { budgetFor, type ApiKey } from '../auth.js';
@@ -9,20 +11,34 @@ import { HttpError } from '../errors.js';
 import type { Deployment } from '../deployments.js';
 import type { AppContext } from '../context.js';
 import { Cancelled } from '../smoothing.js';
+import { QueryRefused } from '../defense.js';
 
-export async function charged<T>(
-  ctx: AppContext,
-  request: FastifyRequest,
-  reply: FastifyReply,
-  key: ApiKey,
-  deployment: Deployment,
-  route: string,
-  count: number,
-  forwardPasses: number,
-  run: (signal: AbortSignal) => Promise<T>,
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set when the request was refused by its defense and still charged (its refusal is kept for retries). */
+    chargedRefusal?: boolean;
+  }
+}
+
+export interface ChargeOptions<T> {
+  ctx: AppContext;
+  request: FastifyRequest;
+  reply: FastifyReply;
+  key: ApiKey;
+  deployment: Deployment;
+  /** The route's name in metrics. */
+  route: string;
+  /** Queries in the batch. */
+  count: number;
+  /** Forward passes the work costs (at most). */
+  forwardPasses: number;
+  run(signal: AbortSignal): Promise<T>;
   /** Forward passes actually made, when the work may stop short of `forwardPasses` (counted, not refunded: the budget counts queries). */
-  spent?: (result: T) => number,
-): Promise<{ result: T; usage: Usage }> {
+  spent?(result: T): number;
+}
+
+export async function charged<T>(o: ChargeOptions<T>): Promise<{ result: T; usage: Usage }> {
+  const { ctx, request, reply, key, deployment, route, count, forwardPasses, run, spent } = o;
   const limit = budgetFor(key, deployment.id);
   const booked = await ctx.ledger.charge(key.id, deployment.id, count, limit);
   if (!booked.ok) {
@@ -41,6 +57,12 @@ export async function charged<T>(
   try {
     result = await run(gone.signal);
   } catch (err) {
+    if (err instanceof QueryRefused) {
+      // Asked, so charged; no forward pass was made for it.
+      request.chargedRefusal = true;
+      request.log.info({ count, code: err.code }, 'query refused by the defense (charged)');
+      throw new HttpError(403, err.code, err.message);
+    }
     await ctx.ledger.refund(key.id, deployment.id, count);
     if (!(err instanceof Cancelled)) throw err;
     await ctx.ledger.addForwardPasses(key.id, deployment.id, err.forwardPasses);

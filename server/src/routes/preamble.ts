@@ -112,17 +112,17 @@ export async function answerQuery<P, R, I extends Inputs = Inputs>(
     const detail = key.role === 'client' && !deployment.disclosed ? 'send fewer inputs' : `it needs ${forwardPasses} forward passes`;
     throw new HttpError(413, 'compute_cap', `this request exceeds the ${key.role} role's cap of forward passes per request: ${detail}`);
   }
-  const { result, usage } = await charged(
+  const { result, usage } = await charged({
     ctx,
     request,
     reply,
     key,
     deployment,
-    route.name,
+    route: route.name,
     count,
     forwardPasses,
-    (signal) => operation.run(values, count, params, { signal, key: key.id }),
-    operation.spent && ((r) => operation.spent!(r, count, params)),
-  );
+    run: (signal) => operation.run(values, count, params, { signal, key: key.id }),
+    ...(operation.spent ? { spent: (r: R) => operation.spent!(r, count, params) } : {}),
+  });
   return { deployment, params, inputs, count, result, usage };
 }

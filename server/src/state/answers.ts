@@ -8,6 +8,8 @@ export interface StoredAnswer {
   fingerprint: string;
   status: number;
   body: string;
+  /** A binary answer (OIP binary tensor data): `body` is base64, and the headers that frame it. */
+  binary?: { headers: Record<string, string> };
 }
 
 export type Begin =

@@ -1,4 +1,5 @@
-// Idempotent retries of the charged routes (POST /v1/deployments/:id/{predict,votes,certify}). A
+// Idempotent retries of the charged routes (POST /v1/deployments/:id/{predict,votes,certify} and the
+// Open Inference Protocol's POST /v2/models/:name[/versions/:version]/infer). A
 // client sends `Idempotency-Key: <random id>` and reuses it when it retries after a reset
 // connection; the first answer is kept (state/answers.ts) and a retry is given it again, marked
 // `Idempotent-Replayed: true`: the same labels, no new noise drawn, no second charge. A retry while
@@ -12,7 +13,7 @@ import type { AppContext } from '../context.js';
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
 const ID = /^[\x21-\x7e]{8,128}$/;
 /** The routes that charge queries: the only ones where a retry could be charged twice. */
-const CHARGED_ROUTE = /^\/v1\/deployments\/:id\/[a-z]+$/;
+const CHARGED_ROUTE = /^\/v1\/deployments\/:id\/[a-z]+$|^\/v2\/models\/:[a-z]+(\/versions\/:[a-z]+)?\/infer$/;
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -41,11 +42,13 @@ export function installIdempotency(app: FastifyInstance, ctx: AppContext): void 
     if (!sameRequest) throw new HttpError(422, 'idempotency_key_reused', 'this Idempotency-Key was used for another request (another route or body); use a new key per request');
     if (found.state === 'pending') throw new HttpError(409, 'request_in_progress', 'a request with this Idempotency-Key is still running; retry shortly to get its answer');
     request.log.info('replayed an answered request (Idempotency-Key)');
+    const { answer } = found;
+    if (answer.binary) return reply.code(answer.status).headers(answer.binary.headers).header('idempotent-replayed', 'true').send(Buffer.from(answer.body, 'base64'));
     return reply
-      .code(found.answer.status)
+      .code(answer.status)
       .header('content-type', 'application/json; charset=utf-8')
       .header('idempotent-replayed', 'true')
-      .send(found.answer.body);
+      .send(answer.body);
   };
 
   const after = async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
@@ -53,9 +56,19 @@ export function installIdempotency(app: FastifyInstance, ctx: AppContext): void 
     if (held === undefined) return payload;
     request.idempotency = undefined;
     try {
-      // Only answers are kept: a refusal (4xx) charged nothing and an error (5xx) was refunded, so a retry may run again.
-      if (reply.statusCode === 200 && typeof payload === 'string') {
-        await ctx.state.answers.finish(held.id, { fingerprint: held.fingerprint, status: 200, body: payload });
+      // Only what was charged is kept: an answer, or a defense's refusal (a detected query is charged);
+      // any other refusal (4xx) charged nothing and an error (5xx) was refunded, so a retry may run again.
+      const kept = reply.statusCode === 200 || (reply.statusCode === 403 && request.chargedRefusal === true);
+      if (kept && typeof payload === 'string') {
+        await ctx.state.answers.finish(held.id, { fingerprint: held.fingerprint, status: reply.statusCode, body: payload });
+      } else if (kept && Buffer.isBuffer(payload)) {
+        // /v2 binary tensor data: the bytes and the headers that say where its JSON part ends.
+        const headers: Record<string, string> = {};
+        for (const name of ['content-type', 'inference-header-content-length']) {
+          const v = reply.getHeader(name);
+          if (v !== undefined) headers[name] = String(v);
+        }
+        await ctx.state.answers.finish(held.id, { fingerprint: held.fingerprint, status: reply.statusCode, body: payload.toString('base64'), binary: { headers } });
       } else {
         await ctx.state.answers.abandon(held.id);
       }

@@ -9,6 +9,8 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type { DeploymentSpec } from '@rs-arena/shared/api';
 import { emptyAccount, usageOf, type Account, type Charge, type Ledger } from '../budget.js';
 import type { AnswerStore, Begin, StoredAnswer } from './answers.js';
+import { MATCH_AND_ADD, RedisDefenseState } from './redis-defense.js';
+import type { DefenseState } from './defense-state.js';
 import { storeUnavailable, type StateChange, type StateStore, type StoredKey } from './store.js';
 
 // KEYS: queries, rejected hashes (field: deployment), the set of key ids with accounts.
@@ -62,6 +64,7 @@ interface Scripts {
   rsaRefund(q: string, deployment: string, count: number): Promise<number>;
   rsaReset(q: string, f: string, r: string, deployment: string): Promise<number>;
   rsaBegin(key: string, pending: string, ttlMs: number): Promise<string | null>;
+  rsaMatchAndAdd(...args: (string | number)[]): Promise<number>;
 }
 
 export interface RedisStoreOptions {
@@ -91,6 +94,8 @@ export class RedisStore implements StateStore {
     redis.defineCommand('rsaRefund', { numberOfKeys: 1, lua: REFUND });
     redis.defineCommand('rsaReset', { numberOfKeys: 3, lua: RESET });
     redis.defineCommand('rsaBegin', { numberOfKeys: 1, lua: BEGIN });
+    // Its keys derive from a scope prefix in ARGV (one deployment's scope): not for Redis Cluster.
+    redis.defineCommand('rsaMatchAndAdd', { numberOfKeys: 0, lua: MATCH_AND_ADD });
     this.scripts = redis as unknown as Scripts;
     this.ledger = new RedisLedger(this);
     this.answers = new RedisAnswers(this, o.answers);
@@ -117,6 +122,10 @@ export class RedisStore implements StateStore {
     } catch (err) {
       throw storeUnavailable(err);
     }
+  }
+
+  defenseState(deployment: string): DefenseState {
+    return new RedisDefenseState(this, deployment);
   }
 
   async putKey(key: StoredKey, ifAbsent = false): Promise<boolean> {

@@ -8,6 +8,7 @@ import type { Ledger } from '../budget.js';
 import { MemoryLedger } from '../budget.js';
 import { HttpError } from '../errors.js';
 import { MemoryAnswers, type AnswerStore } from './answers.js';
+import { MemoryDefenseState, type DefenseState } from './defense-state.js';
 
 /** A key as stored: the sha256 of its secret, never the secret. */
 export interface StoredKey {
@@ -29,6 +30,8 @@ export interface StateStore {
   readonly shared: boolean;
   readonly ledger: Ledger;
   readonly answers: AnswerStore;
+  /** What a deployment's stateful defense keeps (fingerprints, counters, its secrets), beside the budgets. */
+  defenseState(deployment: string): DefenseState;
   /** Stores a key (replacing one of the same id); with `ifAbsent`, only if none exists: false then. */
   putKey(key: StoredKey, ifAbsent?: boolean): Promise<boolean>;
   deleteKey(id: string): Promise<void>;
@@ -60,6 +63,13 @@ export class MemoryStore implements StateStore {
 
   constructor(answers: { maxEntries: number; maxBytes: number; ttlSeconds: number; pendingSeconds: number }) {
     this.answers = new MemoryAnswers(answers);
+  }
+
+  private readonly defenses = new Map<string, MemoryDefenseState>();
+  defenseState(deployment: string): DefenseState {
+    let s = this.defenses.get(deployment);
+    if (!s) this.defenses.set(deployment, (s = new MemoryDefenseState()));
+    return s;
   }
 
   async putKey(): Promise<boolean> {

@@ -105,14 +105,24 @@ test('summary: medians count an image without a final point as ∞; at level ove
   assert.equal(g.vsShortcut, 3.0 / 1.5); // the best shortcut attack: rays, median 1.5
   assert.equal(rows.find((r) => r.attacker === 'rays shortcut')!.atLevel, 1 / 3);
   const f = Object.fromEntries(confidenceCostFindings(records, config).map((x) => [x.id, x]));
-  assert.equal(f['confidence-at-level'].verdict, 'not reproduced'); // 67% < 90%
-  assert.equal(f['confidence-cost'].verdict, 'not reproduced'); // ×2 > 1.1
-  assert.match(f['confidence-cost'].evidence, /geoda-seq 3\.000 vs rays shortcut 1\.500 \(×2\.000\)/);
-  // All three at level and close enough: both targets met.
-  const good = [rec('geoda-seq', 'sequential', 0, 1.5, 0.95), rec('geoda-seq', 'sequential', 1, 1.6, 0.9), rec('geoda-seq', 'sequential', 2, 1.6, 0.85), ...records.slice(3)];
-  const g2 = Object.fromEntries(confidenceCostFindings(good, config).map((x) => [x.id, x]));
-  assert.equal(g2['confidence-at-level'].verdict, 'reproduced');
-  assert.equal(g2['confidence-cost'].verdict, 'reproduced'); // 1.6 / 1.5 ≤ 1.1
+  // 2 of 3 at level: Clopper-Pearson [9%, 99%] straddles 0.9; the L2 ratio rests on 2 images (both returned a point).
+  assert.equal(f['confidence-at-level'].verdict, 'not established');
+  assert.equal(f['confidence-at-level'].n, 3);
+  assert.equal(f['confidence-at-level'].source, 'project');
+  assert.match(f['confidence-at-level'].evidence, /geoda-seq 2\/3 = 67% \[9%, 99%\]/);
+  assert.equal(f['confidence-cost'].verdict, 'not established');
+  assert.equal(f['confidence-cost'].n, 2);
+  assert.match(f['confidence-cost'].evidence, /geoda-seq vs rays shortcut: mean 1\.500 → 2\.500 .*ratio of means ×1\.667 \[1\.500, 2\.000\], paired on 2 images/);
+  // The control: geoda-seq beside geoda under the shortcut (none here), so no control finding.
+  assert.equal(f['confidence-control'], undefined);
+  // 40 images, every point at level and 1.05× the shortcut's: at level established (CP 91%–100%), the cost too.
+  const many = Array.from({ length: 40 }, (_, i) => [rec('geoda-seq', 'sequential', i, 1.5 + 0.01 * (i % 5), 0.95), rec('rays', 'shortcut', i, (1.5 + 0.01 * (i % 5)) / 1.05, 0.4), rec('rays-seq', 'sequential', i, 2 * (1.5 + 0.01 * (i % 5)), 0.95)]).flat();
+  const g2 = Object.fromEntries(confidenceCostFindings(many, config).map((x) => [x.id, x]));
+  assert.equal(g2['confidence-at-level'].verdict, 'established');
+  assert.equal(g2['confidence-cost'].verdict, 'established');
+  // rays-seq beside rays under the shortcut on the same 40 images: ×2.1, above 1.1: contradicted.
+  assert.equal(g2['confidence-control'].verdict, 'contradicted');
+  assert.match(g2['confidence-control'].evidence, /rays-seq \(10,000 top-1 queries\) vs rays shortcut \(2,000 points\): .*ratio of means ×2\.100/);
 });
 
 test('variants of one attack stay apart; the targets look at noise-aware attackers only', () => {
@@ -128,8 +138,8 @@ test('variants of one attack stay apart; the targets look at noise-aware attacke
   assert.deepEqual(rows.map((r) => r.attacker).sort(), ['geoda-seq', 'geoda-seq[searchAlpha=0.25]', 'rays shortcut', 'rays ℓ=5']);
   // rays ℓ=5 has every point at level and the smallest L2, but it is not noise-aware: the variant (100%) is the best.
   const f = Object.fromEntries(confidenceCostFindings(records, config).map((x) => [x.id, x]));
-  assert.match(f['confidence-at-level'].evidence, /geoda-seq\[searchAlpha=0\.25\] 100% of 2/);
-  assert.equal(f['confidence-at-level'].verdict, 'reproduced');
+  assert.match(f['confidence-at-level'].evidence, /geoda-seq\[searchAlpha=0\.25\] 2\/2 = 100%/);
+  assert.equal(f['confidence-at-level'].verdict, 'not established');
 });
 
 test('the best noise-aware attacker is chosen among those run on the most images', () => {
@@ -141,5 +151,5 @@ test('the best noise-aware attacker is chosen among those run on the most images
   ];
   // psj: 1 of 1 at level; geoda-seq: 2 of 3 on three images, the only one run on all of them.
   const f = Object.fromEntries(confidenceCostFindings(records, config).map((x) => [x.id, x]));
-  assert.match(f['confidence-at-level'].evidence, /: geoda-seq 67% of 3$/);
+  assert.match(f['confidence-at-level'].evidence, /: geoda-seq 2\/3 = 67% \[9%, 99%\]$/);
 });

@@ -128,3 +128,51 @@ test('idempotency on the server: replay, in-progress conflict, reuse for another
     await app.close();
   }
 });
+
+test('/v2 infer has the same idempotent retries: a reset after the answer is replayed (binary tensors), charged once', async () => {
+  const app = await testApp({}, 1000);
+  const proxy = await resettingProxy(await listening(app), 2);
+  const oracle = await HttpOracle.connect({ protocol: 'v2', endpoint: `http://127.0.0.1:${proxy.port}`, key: KEYS.client, deployment: 'rs', backoffMs: 10 });
+  try {
+    const { values, labels } = images(4);
+    const counting = new CountingOracle(oracle, labels[0], 1000);
+    const first = await counting.labels(values, 4);
+    const second = await counting.labels(values, 3);
+    assert.equal(proxy.dropped(), 2, 'both answers were lost to a reset once and replayed');
+    assert.equal(first.length, 4);
+    assert.equal(second.length, 3);
+    assert.equal(await serverCount(app, 'rs'), 7, 'charged once each');
+    assert.equal(counting.queries, 7);
+    // Replayed byte for byte: a direct retry with the same key gets the binary answer and its framing header.
+    const req = { method: 'POST' as const, url: '/v2/models/plain/infer', headers: { ...auth('client'), 'content-type': 'application/json', 'idempotency-key': 'v2-replay-0001' },
+      payload: { inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 1, 28, 28], data: Array.from(values.subarray(0, 784)) }] } };
+    const a = await app.inject(req);
+    const b = await app.inject(req);
+    assert.equal(a.statusCode, 200, a.body);
+    assert.equal(b.headers['idempotent-replayed'], 'true');
+    assert.equal(b.body, a.body);
+    assert.equal(await serverCount(app, 'plain'), 1);
+  } finally {
+    await oracle.close();
+    proxy.server.close();
+    await app.close();
+  }
+});
+
+test('/v2: a batch split into several requests that meets a budget refusal half-way books exactly what was answered', async () => {
+  // Sent one part at a time (the old V2Oracle sent them concurrently and lost count after a 429).
+  const app = await testApp({}, 100);
+  const port = await listening(app);
+  const oracle = await HttpOracle.connect({ protocol: 'v2', endpoint: `http://127.0.0.1:${port}`, key: KEYS.client, deployment: 'plain', maxBatch: 40 });
+  try {
+    const values = new Float32Array(150 * 784).fill(0.5);
+    const counting = new CountingOracle(oracle, 0, 10_000);
+    // 40 + 40 answered, the third part (80 + 40 > 100) refused, the fourth never sent.
+    await assert.rejects(counting.labels(values, 150), (err) => err instanceof BudgetExhausted && err.charged === 80);
+    assert.equal(await serverCount(app, 'plain'), 80);
+    assert.equal(counting.queries, 80);
+  } finally {
+    await oracle.close();
+    await app.close();
+  }
+});

@@ -29,20 +29,20 @@ const point = (x0: number) => Float32Array.from([x0, 0.3, 0.3, 0.3]);
 
 test('copies of concurrent requests on two deployments of one model share one run', async () => {
   const f = new Recording();
-  Scheduler.of(f, { batchSize: 64 });
-  const a = new SmoothedClassifier(f, 0.01, 500, { ordered: false });
-  const b = new SmoothedClassifier(f, 0.01, 500, { ordered: false });
+  const sched = new Scheduler(f, { batchSize: 64 });
+  const a = new SmoothedClassifier(f, 0.01, 500, { ordered: false, scheduler: sched });
+  const b = new SmoothedClassifier(f, 0.01, 500, { ordered: false, scheduler: sched });
   const [va, vb] = await Promise.all([a.votes(point(0.9), 1, 20, NoiseSource.seeded(1)), b.votes(point(0.1), 1, 30, NoiseSource.seeded(2))]);
   assert.deepEqual(f.runs, [50], 'one run of both requests’ copies');
   assert.deepEqual(Array.from(va), [0, 20]);
   assert.deepEqual(Array.from(vb), [30, 0]);
-  assert.equal(Scheduler.of(f).pending, 0);
+  assert.equal(sched.pending, 0);
 });
 
 test("a flood of large requests from one key does not hold back another key's small query", async () => {
   const f = new Recording();
-  const scheduler = Scheduler.of(f, { batchSize: 64 });
-  const g = new SmoothedClassifier(f, 0.01, 500, { ordered: false });
+  const sched = new Scheduler(f, { batchSize: 64 });
+  const g = new SmoothedClassifier(f, 0.01, 500, { ordered: false, scheduler: sched });
   const noise = NoiseSource.fromCrypto();
   const done: string[] = [];
   // Key A: ten requests of 8 inputs × n = 64 (5,120 copies, 80 full runs) queued first.
@@ -65,13 +65,13 @@ test("a flood of large requests from one key does not hold back another key's sm
   assert.deepEqual(shares, [32, 32, 32, 4], "B's copies: half of each run of 64 while both keys wait");
   await Promise.all(flood);
   assert.equal(f.runs.reduce((a, b) => a + b, 0), 10 * 8 * 64 + 100, 'every copy ran once');
-  assert.equal(scheduler.pending, 0);
+  assert.equal(sched.pending, 0);
 });
 
 test('a cancelled request leaves the queue: no further copies of it run, and it reports the passes it was given', async () => {
   const f = new Recording();
-  Scheduler.of(f, { batchSize: 50 });
-  const g = new SmoothedClassifier(f, 0.01, 500, { ordered: false });
+  const sched = new Scheduler(f, { batchSize: 50 });
+  const g = new SmoothedClassifier(f, 0.01, 500, { ordered: false, scheduler: sched });
   const noise = NoiseSource.fromCrypto();
   const controller = new AbortController();
   const big = g.votes(point(0.1), 1, 100_000, noise, controller.signal, { key: 'A' }).catch((e) => e);
@@ -80,7 +80,7 @@ test('a cancelled request leaves the queue: no further copies of it run, and it 
   controller.abort();
   const err = await big;
   assert.ok(err instanceof Cancelled, String(err));
-  assert.equal(Scheduler.of(f).pending, 1, 'only the other request is left');
+  assert.equal(sched.pending, 1, 'only the other request is left');
   assert.deepEqual(Array.from(await other), [0, 500], 'the other request is unaffected');
   const copiesOfBig = f.firsts.reduce((n, firsts) => n + firsts.filter((v) => v < 0.5).length, 0);
   assert.equal(err.forwardPasses, copiesOfBig, 'the passes reported are the copies the model received');
@@ -88,7 +88,7 @@ test('a cancelled request leaves the queue: no further copies of it run, and it 
   const runs = f.runs.length;
   await new Promise((r) => setTimeout(r, 20));
   assert.equal(f.runs.length, runs, 'nothing runs after the queue emptied');
-  assert.equal(Scheduler.of(f).pending, 0);
+  assert.equal(sched.pending, 0);
 });
 
 test('a seeded stream answers as one sequential draw would, whatever shares its runs', async () => {
@@ -104,9 +104,9 @@ test('a seeded stream answers as one sequential draw would, whatever shares its 
     return [n - ones, ones];
   });
   const f = new Recording();
-  Scheduler.of(f, { batchSize: 16 }); // runs cut across requests
-  const seeded = new SmoothedClassifier(f, sigma, 500, { ordered: true });
-  const noisy = new SmoothedClassifier(f, sigma, 500, { ordered: false });
+  const sched = new Scheduler(f, { batchSize: 16 }); // runs cut across requests
+  const seeded = new SmoothedClassifier(f, sigma, 500, { ordered: true, scheduler: sched });
+  const noisy = new SmoothedClassifier(f, sigma, 500, { ordered: false, scheduler: sched });
   const stream = NoiseSource.seeded(42);
   // The three seeded requests at once, from two keys, among another deployment's traffic.
   const other = Array.from({ length: 5 }, (_, i) => noisy.votes(new Float32Array(12).fill(0.2), 3, 20, NoiseSource.fromCrypto(), undefined, { key: `k${i}` }));
@@ -118,8 +118,8 @@ test('a seeded stream answers as one sequential draw would, whatever shares its 
 
 test('early-stopping votes decide each input exactly where the full vote would be decided', async () => {
   const f = new Recording();
-  Scheduler.of(f, { batchSize: 64 });
-  const g = new SmoothedClassifier(f, 0.2, 500, { ordered: false });
+  const sched = new Scheduler(f, { batchSize: 64 });
+  const g = new SmoothedClassifier(f, 0.2, 500, { ordered: false, scheduler: sched });
   const n = 100;
   const stop = { label: 1, wrong: 50 };
   // x₀ far above ½ (label 1 nearly always), far below (0 nearly always), on the boundary.
@@ -156,9 +156,9 @@ test("the JS generator (whose draws depend on how fills are split) gets a reques
     }
   }
   const f = new Recording();
-  Scheduler.of(f, { batchSize: 64 });
-  const g = new SmoothedClassifier(f, sigma, batchSize, { ordered: true });
-  const other = new SmoothedClassifier(f, sigma, 500, { ordered: false });
+  const sched = new Scheduler(f, { batchSize: 64 });
+  const g = new SmoothedClassifier(f, sigma, batchSize, { ordered: true, scheduler: sched });
+  const other = new SmoothedClassifier(f, sigma, 500, { ordered: false, scheduler: sched });
   const [counts] = await Promise.all([g.votes(xs, count, n, Rng.seeded(5), undefined, { key: 'A' }), other.votes(point(0.7), 1, 200, NoiseSource.fromCrypto(), undefined, { key: 'B' })]);
   assert.deepEqual(Array.from(counts), Array.from(expected));
 });

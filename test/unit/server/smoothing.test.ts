@@ -118,7 +118,7 @@ test('chunks of noisy copies never exceed the noise scratch cap, whatever batchS
   const size = 3 * 224 * 224;
   const f = new HalfSpace(size);
   // The model's scheduler forms the runs: ask it for 4096 copies per run too.
-  const g = new SmoothedClassifier(f, 0.25, 4096, { scheduler: Scheduler.of(f, { batchSize: 4096 }) });
+  const g = new SmoothedClassifier(f, 0.25, 4096, { scheduler: new Scheduler(f, { batchSize: 4096 }) });
   const counts = await g.votes(new Float32Array(size * 2).fill(0.9), 2, 100, NoiseSource.seeded(1));
   assert.equal(f.passes, 200);
   assert.equal(f.largest, Math.floor(MAX_SCRATCH_VALUES / size));

@@ -5,9 +5,11 @@ import { type ConfidenceCostConfig, type ConfidenceCostRecord, confidenceCost, c
 import { l2At, median } from '../../summary.js';
 import { lineChart, type Series } from '../charts.js';
 import { type Figure, writeCsv, writeFigure } from '../figures.js';
-import type { Finding } from '../findings.js';
+import { type Finding, verdictText } from '../findings.js';
+import { combine, decide, fmtPaired, fmtShare, pairOn, paired, share } from '../statistics.js';
 import { defineSection } from '../section.js';
-import { table } from '../table.js';
+import { esc, table } from '../table.js';
+import { isStale } from '../versions.js';
 
 /**
  * An attacker as the figures and tables name it: the attack, the options it was given (but the
@@ -36,9 +38,14 @@ export interface CostRow {
   medianL2At10000: number | null;
   /** Share of attacked images whose final point is adversarial at level P_a by fresh votes. */
   atLevel: number | null;
+  /** Its 95% Clopper-Pearson interval. */
+  atLevelLo: number | null;
+  atLevelHi: number | null;
   medianProbAdversarial: number | null;
   /** medianL2 ÷ the best shortcut attack's median L2 on the same setting and n. */
   vsShortcut: number | null;
+  /** Records made by other attack code than the current, or of unknown version (versions.ts). */
+  stale: number;
 }
 
 const finite = (x: number | null) => (x !== null && Number.isFinite(x) ? x : null);
@@ -62,8 +69,13 @@ export function summarizeCost(records: ConfidenceCostRecord[], Pa: number): Cost
       medianL2At2000: at(2000),
       medianL2At10000: at(10_000),
       atLevel: attacked.length ? probs.filter((p) => p >= Pa).length / attacked.length : null,
+      ...(() => {
+        const s = share(probs.filter((p) => p >= Pa).length, attacked.length);
+        return attacked.length ? { atLevelLo: s.lo, atLevelHi: s.hi } : { atLevelLo: null, atLevelHi: null };
+      })(),
       medianProbAdversarial: medianOrInf(probs),
       vsShortcut: null,
+      stale: rs.filter(isStale).length,
     };
   });
   for (const r of rows) {
@@ -100,38 +112,69 @@ export function bestNoiseAware(rows: CostRow[]): CostRow[] {
 }
 
 const settingName = (s: { model: string; sigma: number }) => `${s.model} σ=${s.sigma}`;
-const f3 = (x: number | null) => (x === null ? '–' : x.toFixed(3));
-const pct = (x: number | null) => (x === null ? '–' : `${(100 * x).toFixed(0)}%`);
 
-/** The findings the query-cost experiment decides (the issue's targets), for findings.json and the report. */
+/** The plain algorithm a noise-aware attack decides with (its control under the shortcut). */
+export function baseAlgorithm(attack: string): string {
+  return attack === 'psj' ? 'hsja' : attack.replace(/-seq$/, '');
+}
+
+const finalL2 = (r: ConfidenceCostRecord) => (!r.misclassified && r.success && r.l2 !== null ? r.l2 : null);
+const cellOf = (records: ConfidenceCostRecord[], row: Pick<CostRow, 'model' | 'sigma' | 'n' | 'attacker' | 'budget'>) =>
+  records.filter((r) => r.model === row.model && r.sigma === row.sigma && r.n === row.n && attackerName(r) === row.attacker && r.budget === row.budget);
+
+/**
+ * The findings the query-cost experiment decides, for findings.json and the report: the project's
+ * targets (not the paper's claims), each with its interval: the share of final points at level
+ * (Clopper-Pearson), the L2 ratio to the shortcut and the same-algorithm control (paired on images).
+ */
 export function confidenceCostFindings(records: ConfidenceCostRecord[], c: ConfidenceCostConfig | undefined): Finding[] {
   if (!c || records.length === 0) return [];
   const rows = summarizeCost(records, c.Pa);
-  const best = bestNoiseAware(rows);
-  // A setting where no image was attacked (the smoothed classifier gets none right at level) is no evidence either way.
-  const level = best.filter((b) => b.attacked > 0).map((b) => ({ b, ok: (b.atLevel ?? 0) >= 0.9 }));
-  const dist = best.filter((b) => b.attacked > 0).map((b) => {
-    const s = bestShortcut(rows, b);
-    return { b, s, ratio: b.medianL2At10000 !== null && s?.medianL2 ? b.medianL2At10000 / s.medianL2 : null };
+  const best = bestNoiseAware(rows).filter((b) => b.attacked > 0);
+  const level = best.map((b) => {
+    const attacked = cellOf(records, b).filter((r) => !r.misclassified);
+    const s = share(attacked.filter((r) => (r.assessment?.probAdversarial ?? 0) >= c.Pa).length, attacked.length);
+    return { b, s, verdict: decide(s, { side: 'above', bound: 0.9 }) };
   });
-  const verdict = (oks: boolean[]): Finding['verdict'] => (oks.length === 0 ? 'no data' : oks.every(Boolean) ? 'reproduced' : oks.some(Boolean) ? 'partly' : 'not reproduced');
-  return [
+  const dist = best.map((b) => {
+    const s = bestShortcut(rows, b);
+    const pairs = s ? pairOn(cellOf(records, s), cellOf(records, b), (r) => r.image, (r) => (r.oracle === 'shortcut' ? finalL2(r) : (l2At(r, 10_000) ?? null))) : [];
+    const cmp = paired(pairs);
+    return { b, s, cmp, verdict: cmp ? decide(cmp.ratioOfMeans, { side: 'below', bound: 1.1 }) : ('no data' as const) };
+  });
+  // The controls: each noise-aware attacker beside its own algorithm under the shortcut, same images.
+  const controls = rows.filter((r) => r.oracle === 'sequential').flatMap((r) => {
+    const base = rows.find((s) => s.oracle === 'shortcut' && s.model === r.model && s.sigma === r.sigma && s.n === r.n && s.attacker === `${baseAlgorithm(r.attacker.replace(/\[.*$/, ''))} shortcut`);
+    if (!base) return [];
+    const cmp = paired(pairOn(cellOf(records, base), cellOf(records, r), (x) => x.image, finalL2));
+    return cmp ? [{ r, base, cmp, verdict: decide(cmp.ratioOfMeans, { side: 'below', bound: 1.1 }) }] : [];
+  });
+  const out: Finding[] = [
     {
-      id: 'confidence-at-level',
-      paper: `A top-1-only attacker can return points adversarial at level P_a = ${c.Pa} by fresh votes (target: ≥ 90% of final points for the best noise-aware attack of each setting; the shortcut's points mostly are not).`,
-      verdict: verdict(level.map((l) => l.ok)),
-      evidence: [
-        ...level.map(({ b }) => `${settingName(b)} n=${b.n}: ${b.attacker} ${pct(b.atLevel)} of ${b.attacked}`),
-        ...best.filter((b) => b.attacked === 0).map((b) => `${settingName(b)} n=${b.n}: no image answered correctly at level`),
-      ].join('; '),
+      id: 'confidence-at-level', source: 'project',
+      claim: `A top-1-only attacker can return points adversarial at level P_a = ${c.Pa} by fresh votes (target: at least 90% of the final points of the best noise-aware attacker of each setting).`,
+      verdict: combine(level.map((l) => l.verdict)), n: Math.min(...level.map((l) => l.s.n), Infinity) === Infinity ? 0 : Math.min(...level.map((l) => l.s.n)),
+      test: 'per setting, the share of attacked images whose final point is at level, with its Clopper-Pearson interval; established when the interval lies above 0.9',
+      evidence: level.map(({ b, s }) => `${settingName(b)} n=${b.n}: ${b.attacker} ${fmtShare(s)}`).join('; ') || 'no setting with an attacked image',
     },
     {
-      id: 'confidence-cost',
-      paper: `The realistic attacker's median L2 at 10,000 top-1 queries is at most 1.1× the shortcut attack's at ${c.shortcut.budget.toLocaleString('en')} points.`,
-      verdict: verdict(dist.filter((d) => d.ratio !== null).map((d) => d.ratio! <= 1.1)),
-      evidence: dist.map(({ b, s, ratio }) => `${settingName(b)} n=${b.n}: ${b.attacker} ${f3(b.medianL2At10000)} vs ${s?.attacker ?? '–'} ${f3(s?.medianL2 ?? null)} (×${f3(ratio)})`).join('; '),
+      id: 'confidence-cost', source: 'project',
+      claim: `The best realistic attacker's mean L2 at 10,000 top-1 queries is at most 1.1× the best shortcut attack's at ${c.shortcut.budget.toLocaleString('en')} points, on the same images.`,
+      verdict: combine(dist.map((d) => d.verdict)), n: Math.min(...dist.map((d) => d.cmp?.images ?? 0)),
+      test: 'per setting, the ratio of mean L2 (realistic ÷ shortcut) paired on the images both returned a point for; established when its interval lies below 1.1',
+      evidence: dist.map(({ b, s, cmp }) => `${settingName(b)} n=${b.n}: ${b.attacker} vs ${s?.attacker ?? '–'}: ${cmp ? fmtPaired(cmp) : 'no image with both'}`).join('; '),
     },
   ];
+  if (controls.length) {
+    out.push({
+      id: 'confidence-control', source: 'project',
+      claim: 'Confidence costs queries, not distortion: a noise-aware attacker\'s mean L2 is at most 1.1× that of the same algorithm under the shortcut, on the same images.',
+      verdict: combine(controls.map((x) => x.verdict)), n: Math.min(...controls.map((x) => x.cmp.images)),
+      test: 'per attacker and setting, the ratio of mean final L2 (noise-aware ÷ the same algorithm under the shortcut) paired on images; established when its interval lies below 1.1',
+      evidence: controls.map(({ r, base, cmp }) => `${settingName(r)} n=${r.n}: ${r.attacker} (${r.budget.toLocaleString('en')} top-1 queries) vs ${base.attacker} (${base.budget.toLocaleString('en')} points): ${fmtPaired(cmp)}`).join('; '),
+    });
+  }
+  return out;
 }
 
 export async function confidenceCostFigures(dir: string, records: ConfidenceCostRecord[], c: ConfidenceCostConfig): Promise<Figure[]> {
@@ -204,7 +247,7 @@ export const confidenceCostSection = defineSection({
       medianProbAdversarial: 'median eq. (4) probability of the final points (0 when none)',
       vsShortcut: 'median L2 ÷ the best shortcut attack’s on the same setting and n',
     };
-    const list = found.map((f) => `<li><b>${f.verdict}</b>: ${f.paper} <i>${f.evidence}</i></li>`).join('');
+    const list = found.map((f) => `<li><b>${esc(verdictText(f))}</b>: ${esc(f.claim)} <i>${esc(f.evidence)}</i></li>`).join('');
     return {
       figures: await confidenceCostFigures(ctx.dir, records, config),
       html: `<p>What a real attacker pays, in top-1 queries, to return points that are adversarial at level P_a by fresh votes, beside the paper's shortcut. Noise-aware attacks decide every point through a sequential test (Wald's SPRT, error α on the level) and confirm their final point on fresh answers.</p><ul>${list}</ul>${table(rows as unknown as Record<string, unknown>[], docs)}`,

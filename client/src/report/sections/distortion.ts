@@ -6,6 +6,8 @@ import { type Figure, writeCsv, writeFigure } from '../figures.js';
 import { defineSection } from '../section.js';
 import { lineChart, type Series } from '../charts.js';
 import { table } from '../table.js';
+import { share } from '../statistics.js';
+import { isStale } from '../versions.js';
 
 export interface DistortionRow extends AttackStats {
   model: string;
@@ -14,9 +16,19 @@ export interface DistortionRow extends AttackStats {
   Pa: number | null;
   oracle: string;
   attack: string;
-  /** Final points whose fresh eq. (4) probability reaches P_a. */
+  /** 95% Clopper-Pearson interval of the accuracy. */
+  accuracyLo: number;
+  accuracyHi: number;
+  /** Images attacked (answered correctly) and broken (an adversarial returned): the L2 statistics are over the broken ones. */
+  attackedImages: number;
+  broken: number;
+  /** Final points whose fresh eq. (4) probability reaches P_a, with its Clopper-Pearson interval. */
   assessedAtLevel: number | null;
+  assessedAtLevelLo: number | null;
+  assessedAtLevelHi: number | null;
   meanProbAdversarial: number | null;
+  /** Records made by other attack code than the current, or of unknown version (versions.ts). */
+  stale: number;
 }
 
 export function summarizeDistortion(records: DistortionRecord[]): DistortionRow[] {
@@ -28,11 +40,21 @@ export function summarizeDistortion(records: DistortionRecord[]): DistortionRow[
   return [...groups.values()].map((rs) => {
     const assessed = rs.filter((r) => !r.misclassified && r.assessment).map((r) => r.assessment!);
     const { model, sigma, n, Pa, oracle, attack } = rs[0];
+    const attacked = rs.filter((r) => !r.misclassified);
+    const acc = share(attacked.length, rs.length);
+    const level = share(assessed.filter((a) => a.probAdversarial >= (Pa ?? 0.5)).length, assessed.length);
     return {
       model, sigma, n, Pa, oracle, attack,
       ...attackStats(rs, (r) => r.queries.total),
-      assessedAtLevel: assessed.length ? assessed.filter((a) => a.probAdversarial >= (Pa ?? 0.5)).length / assessed.length : null,
+      accuracyLo: acc.lo,
+      accuracyHi: acc.hi,
+      attackedImages: attacked.length,
+      broken: attacked.filter((r) => r.success).length,
+      assessedAtLevel: level.p,
+      assessedAtLevelLo: assessed.length ? level.lo : null,
+      assessedAtLevelHi: assessed.length ? level.hi : null,
       meanProbAdversarial: mean(assessed.map((a) => a.probAdversarial)),
+      stale: rs.filter(isStale).length,
     };
   });
 }
@@ -40,6 +62,12 @@ export function summarizeDistortion(records: DistortionRecord[]): DistortionRow[
 /** Which oracle each line used, said in every caption of a query curve. */
 const ORACLES =
   "Oracles: plain (σ = 0: the model's top-1 answer); shortcut (the paper's simulation: a point is adversarial when ⌈n·P_a⌉ of one evaluator votes call's n micro-decisions are wrong, one query per point); repeated (the realistic attacker: ℓ paid top-1 answers per point, a query each).";
+/** "on 12–50 images per point (50 in the sweep), an adversarial on 10–50": the counts behind a figure's points. */
+export function countsText(rows: Pick<DistortionRow, 'images' | 'attackedImages' | 'broken'>[]): string {
+  if (rows.length === 0) return 'No data.';
+  const range = (v: number[]) => (Math.min(...v) === Math.max(...v) ? String(v[0]) : `${Math.min(...v)}–${Math.max(...v)}`);
+  return `Per point: ${range(rows.map((r) => r.images))} images, ${range(rows.map((r) => r.attackedImages))} answered correctly and attacked, an adversarial returned on ${range(rows.map((r) => r.broken))}.`;
+}
 
 const settingName = (r: { model: string; sigma: number }) => (r.sigma === 0 ? `${r.model} (no RS)` : `${r.model} σ=${r.sigma}`);
 
@@ -47,10 +75,10 @@ export async function distortionFigures(dir: string, records: DistortionRecord[]
   const rows = summarizeDistortion(records);
   writeCsv(dir, 'distortion-summary.csv', rows as unknown as Record<string, unknown>[]);
   const figures: Figure[] = [];
-  // Fig. 5: per attack, median L2 against accuracy; one series per setting and P_a (points: n).
+  // Fig. 5: per attack, mean L2 (the paper's statistic) against accuracy; one series per setting and P_a (points: n).
   for (const attack of c.attacks) {
     const series: Series[] = [];
-    const sel = rows.filter((r) => r.attack === attack && r.oracle !== 'repeated' && r.medianL2 !== null);
+    const sel = rows.filter((r) => r.attack === attack && r.oracle !== 'repeated' && r.meanL2 !== null);
     const groups = new Map<string, DistortionRow[]>();
     for (const r of sel) {
       const k = r.sigma === 0 ? settingName(r) : `${settingName(r)} Pa=${r.Pa}`;
@@ -60,7 +88,7 @@ export async function distortionFigures(dir: string, records: DistortionRecord[]
       rs.sort((a, b) => a.n - b.n);
       series.push({
         name,
-        points: rs.map((r) => [r.accuracy, r.medianL2!]),
+        points: rs.map((r) => [r.accuracy, r.meanL2!]),
         labels: rs[0].sigma === 0 ? undefined : rs.map((r) => `n=${r.n}`),
         scatter: rs.length === 1,
         dashed: name.includes('Pa=0.8'),
@@ -68,8 +96,8 @@ export async function distortionFigures(dir: string, records: DistortionRecord[]
     }
     figures.push(
       await writeFigure(dir, `fig5-${attack}`, `${attack.toUpperCase()}: distortion vs accuracy`,
-        `Median L2 of the adversarials (at level P_a) against the classifier's accuracy, ${c.images} images, ${c.budget} queries; along a line, n = ${c.ns.join(', ')}.`,
-        await lineChart({ title: `${attack}: median L2 vs accuracy (points along a line: n = ${c.ns.join(', ')})`, xLabel: 'accuracy of the smoothed classifier', yLabel: 'median L2 distortion', series, xRange: [0, 1.04], width: 760 })),
+        `Mean L2 (the paper's statistic; medians in the table) of the adversarials each point's attack returned against the share of its images the endpoint answered correctly, ${c.budget} queries; along a line, n = ${c.ns.join(', ')}. ${countsText(sel)}`,
+        await lineChart({ title: `${attack}: mean L2 vs accuracy (points along a line: n = ${c.ns.join(', ')})`, xLabel: 'accuracy on the attacked images (share answered correctly)', yLabel: 'mean L2 distortion', series, xRange: [0, 1.04], width: 760 })),
     );
   }
   // Distortion vs queries: median over images of the best L2 within q queries, for every setting,
@@ -81,13 +109,16 @@ export async function distortionFigures(dir: string, records: DistortionRecord[]
   for (const attack of c.attacks) {
     // The overview: one line per setting, RS at the largest n and the first P_a, shortcut oracle.
     const overview: Series[] = [];
+    const counts: string[] = [];
     for (const s of c.settings) {
       const rs = records.filter((r) => r.attack === attack && r.model === s.model && r.sigma === s.sigma && r.oracle !== 'repeated' && (s.sigma === 0 || (r.n === nMax && r.Pa === c.Pas[0])) && !r.misclassified);
-      if (rs.length) overview.push({ name: settingName(s), points: curve(rs) });
+      if (rs.length === 0) continue;
+      overview.push({ name: settingName(s), points: curve(rs) });
+      counts.push(`${settingName(s)} ${rs.length}`);
     }
     figures.push(
       await writeFigure(dir, `queries-${attack}`, `${attack.toUpperCase()}: distortion vs queries`,
-        `Median best L2 within q queries (images the attack could start on), RS at n = ${nMax}, P_a = ${c.Pas[0]}, shortcut oracle; every n, P_a and oracle in the figures per setting below. ${ORACLES} Data: distortion-queries.csv.`,
+        `Median best L2 within q queries over the images the attack could start on (those with a point by q), RS at n = ${nMax}, P_a = ${c.Pas[0]}, shortcut oracle; every n, P_a and oracle in the figures per setting below. Images attacked: ${counts.join(', ') || 'none'}. ${ORACLES} Data: distortion-queries.csv.`,
         await lineChart({ title: `${attack}: median L2 vs queries (RS n=${nMax}, Pa=${c.Pas[0]}, shortcut)`, xLabel: 'queries', yLabel: 'median L2 distortion', series: overview, width: 760 })),
     );
     // Per RS setting: every n, P_a and oracle that ran (one line each), beside the model without RS.

@@ -1,0 +1,96 @@
+// What the report's findings rest on: quantiles as NumPy defines them, the two-sided Clopper-Pearson
+// interval of a share, the sign test of a paired comparison, and a seeded percentile bootstrap
+// (resampling whole clusters, so pairs that share an image stay together).
+//
+// Why the percentile bootstrap rather than BCa: the statistics it serves (a ratio of means, a median
+// of ratios, an interquartile range) are read by their interval's position against a null (1, or a
+// target), and the percentile interval is the one a reader can recompute in three lines; its
+// coverage on the sample sizes here is checked in test/unit/stats (a lognormal mean at n = 30).
+import { Rng } from '../rng.js';
+import { binomTestTwoSided, clopperPearsonLower, clopperPearsonUpper } from './binomial.js';
+
+/** Resamples of every interval the report states (and says so), and their fixed seed. */
+export const BOOTSTRAP_RESAMPLES = 10_000;
+export const BOOTSTRAP_SEED = 20;
+
+/**
+ * The q-quantile of ascending `sorted` by linear interpolation between order statistics
+ * (Hyndman & Fan type 7: numpy.percentile's default, R's quantile type 7).
+ */
+export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
+  if (!(q >= 0 && q <= 1)) throw new RangeError(`quantile: q must be in [0, 1], got ${q}`);
+  const n = sorted.length;
+  if (n === 0) return NaN;
+  const h = (n - 1) * q;
+  const lo = Math.floor(h);
+  const hi = Math.min(n - 1, lo + 1);
+  return sorted[lo] + (h - lo) * (sorted[hi] - sorted[lo]);
+}
+
+/** The q-quantile of `values` (any order), as numpy.percentile(values, 100·q). */
+export const quantile = (values: readonly number[], q: number): number => quantileSorted(Float64Array.from(values).sort(), q);
+
+/** Two-sided Clopper-Pearson interval of k successes in n at `level`: scipy's binomtest(k, n).proportion_ci(level, 'exact'). */
+export function clopperPearsonInterval(k: number, n: number, level = 0.95): [number, number] {
+  if (!(level > 0 && level < 1)) throw new RangeError(`clopperPearsonInterval: level must be in (0, 1), got ${level}`);
+  if (n === 0) return [0, 1];
+  const tail = (1 - level) / 2;
+  return [clopperPearsonLower(k, n, tail), clopperPearsonUpper(k, n, tail)];
+}
+
+/** Two-sided sign test: of `wins + losses` untied pairs, `wins` went one way (ties dropped). */
+export function signTest(wins: number, losses: number): number {
+  return binomTestTwoSided(wins, wins + losses, 0.5);
+}
+
+export interface BootstrapInterval {
+  /** The statistic on the data as observed. */
+  value: number;
+  lo: number;
+  hi: number;
+  level: number;
+  resamples: number;
+  seed: number;
+  /** Clusters resampled (images). */
+  clusters: number;
+}
+
+export interface BootstrapOptions {
+  resamples?: number;
+  seed?: number;
+  level?: number;
+}
+
+/**
+ * Percentile bootstrap interval of `statistic` over `items`, resampling whole clusters with
+ * replacement (`cluster(item)`; default: each item its own). `statistic` gets the resampled items;
+ * a resample on which it is NaN (e.g. 0/0) counts as +∞, so it widens the interval rather than
+ * vanishing from it (±∞ stay as they are).
+ */
+export function bootstrap<T>(items: readonly T[], statistic: (sample: readonly T[]) => number, options: BootstrapOptions & { cluster?: (item: T) => string | number } = {}): BootstrapInterval {
+  const resamples = options.resamples ?? BOOTSTRAP_RESAMPLES;
+  const seed = options.seed ?? BOOTSTRAP_SEED;
+  const level = options.level ?? 0.95;
+  const groups = new Map<string | number, T[]>();
+  items.forEach((item, i) => {
+    const k = options.cluster ? options.cluster(item) : i;
+    const g = groups.get(k);
+    if (g) g.push(item);
+    else groups.set(k, [item]);
+  });
+  const clusters = [...groups.values()];
+  const value = statistic(items);
+  if (clusters.length === 0) return { value, lo: NaN, hi: NaN, level, resamples, seed, clusters: 0 };
+  const rng = Rng.seeded(seed);
+  const stats = new Float64Array(resamples);
+  const sample: T[] = [];
+  for (let b = 0; b < resamples; b++) {
+    sample.length = 0;
+    for (let j = 0; j < clusters.length; j++) for (const item of clusters[Math.floor(rng.uniform() * clusters.length)]) sample.push(item);
+    const s = statistic(sample);
+    stats[b] = Number.isNaN(s) ? Infinity : s;
+  }
+  stats.sort();
+  const tail = (1 - level) / 2;
+  return { value, lo: quantileSorted(stats, tail), hi: quantileSorted(stats, 1 - tail), level, resamples, seed, clusters: clusters.length };
+}
