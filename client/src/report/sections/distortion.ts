@@ -102,7 +102,8 @@ export async function distortionFigures(dir: string, records: DistortionRecord[]
   }
   // Distortion vs queries: median over images of the best L2 within q queries, for every setting,
   // n, P_a and oracle the run has (one line each), and the same curves as CSV.
-  const checkpoints = c.checkpoints ?? [100, 200, 300, 500, 750, 1000, 1500, 2000].filter((q) => q <= c.budget);
+  // Default checkpoints end at the budget itself, so a small budget still has a curve.
+  const checkpoints = c.checkpoints ?? [...[100, 200, 300, 500, 750, 1000, 1500, 2000].filter((q) => q < c.budget), c.budget];
   const nMax = Math.max(...c.ns);
   const curve = (rs: DistortionRecord[]): [number, number][] => checkpoints.map((q) => [q, median(rs.map((r) => l2At(r, q) ?? Infinity).filter(Number.isFinite)) ?? NaN]);
   const curves: Record<string, unknown>[] = [];
