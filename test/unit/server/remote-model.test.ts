@@ -15,7 +15,7 @@ let triton: Listening & { inferences: () => number };
 let front: FastifyInstance;
 let remoteUrl: string;
 
-const RS = { model: 'fmnist-cnn', sigma: 0.25, n: 20, seed: 7, batchSize: 64 };
+const RS = { model: 'fmnist-cnn', sigma: 0.25, n: 20, seed: 7, batchSize: 64, disclose: true };
 
 before(async () => {
   // The remote: the undefended model, accepting the noisy copies' out-of-range values.
