@@ -109,8 +109,15 @@ test('an audit on the queue with 2 workers: the local audit\'s records and repor
   assert.deepEqual(qs.epsilons, ls.epsilons);
   assert.equal(qs.queries, ls.queries);
   assert.ok(existsSync(join(queuedDir, 'report.html')));
-  const jobs = await db.scard(qkeys.jobs('qa'));
-  assert.equal(jobs, tasks);
+  const jobs = await db.smembers(qkeys.jobs('qa'));
+  assert.equal(jobs.length, tasks);
+  // A job carries the target's flags and the image, never a key.
+  for (const id of jobs) {
+    const data = JSON.parse((await db.hget(`bull:rs-arena:${id}`, 'data'))!) as { kind: string; payload: { target: Record<string, string> } };
+    assert.equal(data.kind, 'audit-attack');
+    assert.equal(data.payload.target.protocol, 'v1');
+    assert.doesNotMatch(JSON.stringify(data), new RegExp(`${server.keys.client}|${server.keys.evaluator}|${server.keys.admin}`));
+  }
 
   // Resubmitted into the same folder: every record is there, nothing is submitted, nothing asked.
   const usedBefore = await used();
