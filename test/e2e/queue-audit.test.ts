@@ -28,8 +28,8 @@ before(async () => {
   [redis, server] = await Promise.all([startRedis(), startServer()]);
   db = new Redis(redis.url);
   base = mkdtempSync(join(tmpdir(), 'rs-arena-queue-audit-'));
-  // Workers get the client key from their environment; the audit command its --key; neither an admin key.
-  env = { RS_ARENA_EVALUATOR_KEY: server.keys.evaluator, RS_ARENA_CLIENT_KEY: server.keys.client };
+  // Workers get the client key from their environment (an audit needs no evaluator key), the audit command its --key; neither an admin key.
+  env = { RS_ARENA_CLIENT_KEY: server.keys.client };
   const admin = new ServerAdmin(server.url, server.keys.admin);
   await admin.ensureDeployment({ id: DEPLOYMENT, model: 'fmnist-cnn', sigma: 0, n: 1, seed: 7919 });
   await admin.close();

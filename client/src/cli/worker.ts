@@ -16,7 +16,8 @@ Runs the attack tasks of campaigns submitted with \`rs-arena experiment … --qu
   --endpoint URL       attack this URL instead of the one each campaign was submitted with
                        (or $RS_ARENA_ENDPOINT), e.g. the server's address inside a cluster
   --client-key K       the endpoint's client key (or $RS_ARENA_CLIENT_KEY)
-  --evaluator-key K    its evaluator key, for votes and assessments (or $RS_ARENA_EVALUATOR_KEY)
+  --evaluator-key K    its evaluator key, for votes and assessments (or $RS_ARENA_EVALUATOR_KEY);
+                       experiments' tasks need it, audits' do not
   --header 'N: V'      a request header for audits' targets, repeatable: this worker's credentials
                        for an endpoint with other auth than a key (jobs carry none)
   --imagenet DIR       ImageNet images, as for rs-arena experiment
@@ -53,13 +54,13 @@ export async function workerCommand(argv: string[]): Promise<number> {
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) return usage(`--concurrency must be an integer from 1 to 256, got "${a.concurrency}"`);
   const lock = Number(a['lock-seconds']);
   if (!Number.isFinite(lock) || lock < 1 || lock > 3600) return usage(`--lock-seconds must be a number from 1 to 3600, got "${a['lock-seconds']}"`);
-  if (!a['client-key'] || !a['evaluator-key']) return usage('--client-key and --evaluator-key are required (or RS_ARENA_CLIENT_KEY and RS_ARENA_EVALUATOR_KEY)');
+  if (!a['client-key']) return usage('--client-key is required (or RS_ARENA_CLIENT_KEY)');
   const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
   const imagenetImages = resolve(a.imagenet ?? (process.env.RS_ARENA_IMAGENET_DIR ? `${process.env.RS_ARENA_IMAGENET_DIR}/images` : resolve(import.meta.dirname, '../../../../shared/imagenet/images')));
   const w = await startWorker({
     url: a.queue,
     concurrency,
-    keys: { client: a['client-key'], evaluator: a['evaluator-key'] },
+    keys: { client: a['client-key'], evaluator: a['evaluator-key'] ?? '' },
     endpoint: a.endpoint,
     imagenetImages,
     headers: a.header,

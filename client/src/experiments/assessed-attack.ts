@@ -98,6 +98,7 @@ const AssessedPayload = z.object({
 export const assessedAttack: TaskKind<z.output<typeof AssessedPayload>, DistortionRecord> = {
   name: 'assessed-attack',
   payload: AssessedPayload,
+  needsEvaluator: true,
   budget: (p) => p.task.budget,
   run: async ({ ctx, deployments }, p, key, journal) => ({ ...(await attackAndAssess(ctx, deployments, p.task, p.images, journal)), key }),
 };

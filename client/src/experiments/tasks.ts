@@ -26,6 +26,8 @@ export interface TaskKind<P = unknown, R = unknown> {
   budget(payload: P): number;
   /** Runs the task; `journal` (a queue worker's) books and replays its queries. */
   run(env: TaskEnv, payload: P, key: string, journal?: TaskJournal): Promise<R>;
+  /** The task asks the evaluator API (votes, assessments): a worker without an evaluator key cannot run it. */
+  needsEvaluator?: boolean;
   /** Releases what `run` kept open for `env` (connections), when a worker stops. */
   close?(env: TaskEnv): Promise<void>;
 }

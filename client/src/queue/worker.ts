@@ -21,6 +21,7 @@ const PAUSED_RECHECK_MS = 2000;
 export interface WorkerOptions {
   url: string;
   concurrency: number;
+  /** evaluator: '' when this worker has none (it then runs only kinds that do not need one: audits). */
   keys: { client: string; evaluator: string };
   /** Replaces each job's endpoint (the submitter's URL may not be this machine's way to the server, e.g. in a cluster). */
   endpoint?: string;
@@ -69,6 +70,8 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
     const d = parsed.data;
     const kind = TASK_KINDS.get(d.kind);
     if (!kind) throw new UnrecoverableError(`job ${job.id}: unknown task kind "${d.kind}" (this worker runs ${[...TASK_KINDS.keys()].join(', ')}): update the worker`);
+    // A plain error, not an unrecoverable one: its retries may go to a worker that has the key.
+    if (kind.needsEvaluator && !o.keys.evaluator) throw new Error(`this worker has no evaluator key (--evaluator-key): ${d.kind} tasks need one`);
     const state = await redis.hget(keys.campaign(d.campaign), 'state');
     if (state === 'cancelled') throw new UnrecoverableError(`campaign "${d.campaign}" was cancelled`);
     if (state === 'paused') {
