@@ -61,7 +61,6 @@ export class ServerAdmin {
     return (await this.call(DeploymentSpecList, 'GET', '/v1/admin/deployments')).deployments;
   }
 
-  /** Creates the deployment, or leaves an identical existing one (a resumed sweep). */
   /** Creates the deployment unless one with the same settings exists; true when this call created (or replaced) it. */
   async ensureDeployment(spec: DeploymentSpecInput): Promise<boolean> {
     const existing = (await this.deployments()).find((d) => d.id === spec.id);
@@ -70,7 +69,15 @@ export class ServerAdmin {
       if (!differs) return false;
       await this.call(Removed, 'DELETE', `/v1/admin/deployments/${encodeURIComponent(spec.id)}`);
     }
-    await this.call(DeploymentSpec, 'POST', '/v1/admin/deployments', spec);
+    try {
+      await this.call(DeploymentSpec, 'POST', '/v1/admin/deployments', spec);
+    } catch (err) {
+      // Created meanwhile by another caller (two submitters of one queued campaign): the same settings stand.
+      if (!(err instanceof HttpError && err.status === 409)) throw err;
+      const now = (await this.deployments()).find((d) => d.id === spec.id);
+      if (!now || (Object.keys(spec) as (keyof DeploymentSpecInput)[]).some((k) => JSON.stringify(now[k]) !== JSON.stringify(spec[k]))) throw err;
+      return false;
+    }
     return true;
   }
 
