@@ -63,14 +63,16 @@ function records(dir: string): Map<string, Record<string, unknown>> {
 
 const used = async () => (await usageByDeployment(server.url, server.keys.client)).get(DEPLOYMENT) ?? 0;
 
-test('an audit on the queue with 2 workers: the local audit\'s records and report card; resubmitted, it queues nothing', { ...needsRedis, timeout: 120_000 }, async () => {
+test('an audit on the queue with 2 workers: the local audit\'s records and report card; resubmitted, it queues nothing', { ...needsRedis, timeout: 120_000 }, async (t) => {
   const common = ['--endpoint', server.url, '--key', server.keys.client, '--deployment', DEPLOYMENT, '--epsilon', '1,10', '--budget', '120', '--count', '4', '--seed', '3', '--json'];
   const wrong = await audit([...common, '--campaign', 'x']);
   assert.equal(wrong.code, 2);
   assert.match(wrong.stderr, /--campaign goes with --queue/);
 
   const localDir = join(base, 'local');
+  const t0 = Date.now();
   const local = await audit([...common, '--out', localDir]);
+  const localMs = Date.now() - t0;
   assert.equal(local.code, 0, local.stderr);
   const ls = JSON.parse(local.stdout) as AuditSummary;
   const afterLocal = await used();
@@ -80,7 +82,9 @@ test('an audit on the queue with 2 workers: the local audit\'s records and repor
   const queuedDir = join(base, 'queued');
   let queued;
   try {
+    const t1 = Date.now();
     queued = await audit([...common, '--out', queuedDir, '--queue', redis.url, '--campaign', 'qa']);
+    t.diagnostic(`local audit ${(localMs / 1000).toFixed(1)} s, queued on 2 workers ${((Date.now() - t1) / 1000).toFixed(1)} s (each a fresh CLI process)`);
     assert.equal(queued.code, 0, `${queued.stderr}\n${workers.map((w) => w.output()).join('\n')}`);
     for (const w of workers) assert.match(w.output(), /qa audit .*: done in /, 'both workers ran tasks');
   } finally {
@@ -108,6 +112,7 @@ test('an audit on the queue with 2 workers: the local audit\'s records and repor
   assert.deepEqual(qs.images, ls.images);
   assert.deepEqual(qs.epsilons, ls.epsilons);
   assert.equal(qs.queries, ls.queries);
+  t.diagnostic(`${tasks} tasks, ${qs.queries} queries; per ε: ${qs.epsilons.map((e) => `${e.epsilon}: ${e.broken}/${e.attacked}`).join(', ')}`);
   assert.ok(existsSync(join(queuedDir, 'report.html')));
   const jobs = await db.smembers(qkeys.jobs('qa'));
   assert.equal(jobs.length, tasks);
