@@ -7,8 +7,8 @@ WORKDIR /app
 # still names every workspace, so their package.json files come along. The onnxruntime setting is
 # inert here, kept so that no install in this repository ever downloads CUDA.
 ENV NODE_ENV=production \
-    npm_config_onnxruntime_node_install=skip
-COPY package.json package-lock.json .npmrc ./
+    ONNXRUNTIME_NODE_INSTALL=skip
+COPY package.json package-lock.json ./
 COPY shared/package.json shared/
 COPY server/package.json server/
 COPY client/package.json client/

@@ -4,10 +4,10 @@
 FROM node:24-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production \
-    npm_config_onnxruntime_node_install=skip \
+    ONNXRUNTIME_NODE_INSTALL=skip \
     HOST=0.0.0.0 \
     PORT=8080
-COPY package.json package-lock.json .npmrc ./
+COPY package.json package-lock.json ./
 COPY shared/package.json shared/
 COPY server/package.json server/
 COPY client/package.json client/

@@ -31,6 +31,9 @@ export interface CampaignSpec {
   saveDir?: string | null;
   /** Recorded with each result: how the oracle's answers became labels (see AttackRecord.labelSource). */
   labelSource?: string;
+  /** The protocol and the inputs' encoding (part of the resume key). */
+  protocol?: string;
+  encoding?: string;
 }
 
 export type CampaignEvent =
@@ -40,7 +43,7 @@ export type CampaignEvent =
   | { type: 'done'; record: AttackRecord };
 
 /** What identifies a campaign record: everything that changes its result. */
-export function attackRecordKey(r: Pick<AttackRecord, 'endpoint' | 'deployment' | 'attack' | 'attackOptions' | 'budget' | 'seed' | 'image'>): string {
+export function attackRecordKey(r: Pick<AttackRecord, 'endpoint' | 'deployment' | 'attack' | 'attackOptions' | 'budget' | 'seed' | 'image'> & Partial<Pick<AttackRecord, 'protocol' | 'encoding'>>): string {
   // Records written before the options were completed with their defaults hold only the given ones.
   let options = r.attackOptions;
   if (isAttackName(r.attack)) {
@@ -50,7 +53,10 @@ export function attackRecordKey(r: Pick<AttackRecord, 'endpoint' | 'deployment' 
       /* options this version no longer accepts: keyed as written */
     }
   }
-  return [r.endpoint, r.deployment, r.attack, canonical(options), r.budget, r.seed, r.image].join('|');
+  // The protocol and encoding change what is asked: keyed, except rs-arena's v1 with float32, which
+  // records written before either existed were (so their files still resume).
+  const via = (r.protocol ?? 'v1') === 'v1' && (r.encoding ?? 'float32') === 'float32' ? [] : [`${r.protocol}:${r.encoding ?? 'float32'}`];
+  return [r.endpoint, r.deployment, r.attack, canonical(options), r.budget, r.seed, r.image, ...via].join('|');
 }
 
 export const attackRecords: RecordSpec<typeof AttackRecord> = { schema: AttackRecord, key: attackRecordKey };
@@ -66,7 +72,7 @@ export async function runCampaign(spec: CampaignSpec, onEvent: (e: CampaignEvent
   const queue = spec.images.slice();
   const worker = async () => {
     for (let img = queue.shift(); img; img = queue.shift()) {
-      const key = attackRecordKey({ endpoint: spec.endpoint, deployment: spec.deployment, attack: spec.attack, attackOptions, budget: spec.budget, seed, image: img.id });
+      const key = attackRecordKey({ endpoint: spec.endpoint, deployment: spec.deployment, attack: spec.attack, attackOptions, budget: spec.budget, seed, image: img.id, protocol: spec.protocol, encoding: spec.encoding });
       const previous = file?.get(key);
       if (previous) {
         results.push(previous);
@@ -124,6 +130,8 @@ async function attackOne(spec: CampaignSpec, img: InputImage, key: string, seed:
     adversarialLabel: r.adversarialLabel,
     clientCpuMs: r.clientCpuMs,
     ...(spec.labelSource ? { labelSource: spec.labelSource } : {}),
+    ...(spec.protocol ? { protocol: spec.protocol } : {}),
+    ...(spec.encoding ? { encoding: spec.encoding } : {}),
     adversarialFile,
     previewFile,
     finishedAt: new Date().toISOString(),

@@ -3,7 +3,7 @@
 // undefended CNN and against randomized smoothing (σ = 0.25, n = 100, standard and noise-trained
 // models), and prints one comparison table.
 import { rmSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { UsageError, parseFlags, usageExit } from './cli/args.js';
 import { ATTACK_NAMES } from './attacks/index.js';
 import { runCampaign } from './campaign.js';
 import { loadInputs } from './inputs.js';
@@ -13,13 +13,31 @@ import type { AttackRecord } from './record.js';
 import { startServer } from './server-process.js';
 import { summarize, summaryTable } from './summary.js';
 
-const { values: args } = parseArgs({
-  options: {
+const HELP = `npm run demo [-- options]
+
+  Starts the server on its default config, attacks the first shipped test images with HSJA,
+  SurFree and RayS over HTTP against the undefended CNN and two RS deployments, prints one table.
+
+  --images N   images per deployment (default 6)
+  --budget N   queries per attack and image (default 1000)
+  --out FILE   JSONL results (default out/demo/results.jsonl, replaced at each run)
+`;
+let args;
+try {
+  args = parseFlags(process.argv.slice(2), {
     images: { type: 'string', default: '6' },
     budget: { type: 'string', default: '1000' },
     out: { type: 'string', default: 'out/demo/results.jsonl' },
-  },
-});
+    help: { type: 'boolean', short: 'h', default: false },
+  }).values;
+} catch (err) {
+  if (!(err instanceof UsageError)) throw err;
+  process.exit(usageExit('npm run demo', err.message));
+}
+if (args.help) {
+  process.stdout.write(HELP);
+  process.exit(0);
+}
 const count = Number(args.images);
 const budget = Number(args.budget);
 const DEPLOYMENTS = ['fmnist-cnn', 'fmnist-cnn-rs025', 'fmnist-randtrain-rs025'];

@@ -99,6 +99,6 @@ function toBytes(x: Float32Array, [c, h, w]: readonly [number, number, number], 
 
 function fromBytes(bytes: Uint8Array, x: Float32Array, [c, h, w]: readonly [number, number, number], [lo, hi]: readonly [number, number]): void {
   const plane = h * w;
-  const step = (hi - lo) / 255;
-  for (let p = 0; p < plane; p++) for (let ch = 0; ch < c; ch++) x[ch * plane + p] = lo + bytes[p * c + ch] * step;
+  // b / 255 first: on [0, 1] exactly the value a decoder's `byte / 255` gives (shared/src/image.ts).
+  for (let p = 0; p < plane; p++) for (let ch = 0; ch < c; ch++) x[ch * plane + p] = lo + (bytes[p * c + ch] / 255) * (hi - lo);
 }

@@ -33,6 +33,13 @@ export const AttackRun = z.object({
    */
   codeVersion: z.string().optional(),
   resolvedOptions: z.record(z.string(), z.unknown()).optional(),
+  /**
+   * Made by a queue worker (client/src/queue/journal.ts): the attempt that made the record, the
+   * queries of it answered from the journal of earlier attempts (not asked again), and the queries
+   * earlier attempts spent whose answers were lost with their worker; that attempt's budget was the
+   * task's minus those, so the endpoint was never asked more than the budget in total.
+   */
+  recovery: z.object({ attempt: z.number().int(), replayed: z.number().int(), lost: z.number().int() }).optional(),
 });
 export type AttackRun = z.infer<typeof AttackRun>;
 
@@ -46,6 +53,10 @@ export const AttackRecord = AttackRun.extend({
   /** The label the attack moves away from: the true label, or the endpoint's answer on x0. */
   originalLabel: z.number().int(),
   adversarialLabel: z.number().int().nullable(),
+  /** The protocol the endpoint was attacked over (protocols/index.ts); absent in older records: v1 or v2. */
+  protocol: z.string().optional(),
+  /** How inputs travelled (encoding.ts: float32, json, png, jpeg:Q); absent: float32. */
+  encoding: z.string().optional(),
   /** How the endpoint's answers became labels: its own top-1 label, or the argmax of its class scores taken on the client (v2 models). */
   labelSource: z.string().optional(),
   /** CPU time the client itself spent (process-wide: with concurrency > 1 it includes other attacks). */

@@ -131,7 +131,7 @@ export async function connectTarget(a: TargetArgs): Promise<Target> {
     throw err;
   }
   const { session } = oracle;
-  const grid = encoding.name === 'float32' ? '' : `; inputs as ${encodingLabel(encoding)}`;
+  const grid = encoding.name === 'float32' || session.banner.includes(encoding.name) ? '' : `; inputs as ${encodingLabel(encoding)}`;
   return { protocol, oracle, encoding, dataset: session.dataset, banner: session.banner + grid, labelSource: session.labelSource };
 }
 

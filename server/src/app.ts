@@ -23,6 +23,7 @@ import { followChanges, loadDeployments, loadKeys, openStore } from './state/syn
 import { installIdempotency } from './state/idempotency.js';
 import { authenticate } from './routes/preamble.js';
 import { v2Routes } from './routes/v2.js';
+import { detectionRoutes } from './routes/detections.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -103,7 +104,7 @@ export async function buildApp(config: ServerConfig, options: BuildOptions = {})
   });
 
   installIdempotency(app, ctx);
-  for (const plugin of [healthRoutes, deploymentRoutes, predictRoutes, votesRoutes, certifyRoutes, usageRoutes, adminRoutes, v2Routes]) {
+  for (const plugin of [healthRoutes, deploymentRoutes, predictRoutes, votesRoutes, certifyRoutes, usageRoutes, adminRoutes, detectionRoutes, v2Routes]) {
     await app.register(plugin, { ctx });
   }
   app.addHook('onClose', async () => {

@@ -107,6 +107,8 @@ export interface DefenseContext {
   deployment: string;
   /** The base model, with class probabilities where it has them (confidence gating). */
   model: ScoredClassifier;
+  /** The model's input range (pixel space). */
+  range: readonly [number, number];
   /** The model's one queue, shared by every deployment on it (the registry owns it). */
   scheduler: Scheduler;
   /** Where its state lives: the budgets' store (memory, or Redis shared by replicas). */

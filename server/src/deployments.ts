@@ -39,9 +39,15 @@ export class Deployment {
   readonly maxBatch: number;
 
   /** Validates the spec's defense chain, creates it, and the deployment (a 400 naming the field otherwise). */
-  static async create(spec: DeploymentSpec, model: ServedModel, ctx: Omit<DefenseContext, 'deployment' | 'model'>, limits?: DeploymentLimits): Promise<Deployment> {
+  static async create(spec: DeploymentSpec, model: ServedModel, ctx: Omit<DefenseContext, 'deployment' | 'model' | 'range'>, limits?: DeploymentLimits): Promise<Deployment> {
     const stages = Deployment.stagesOf(spec);
-    const defense = await createChain(stages, { ...ctx, deployment: spec.id, model });
+    let defense: Defense;
+    try {
+      defense = await createChain(stages, { ...ctx, deployment: spec.id, model, range: model.model.entry.input.range });
+    } catch (err) {
+      if (err instanceof DefenseSpecError) throw badRequest(`deployment "${spec.id}": ${err.message}`, 'invalid_deployment');
+      throw err;
+    }
     try {
       return new Deployment(spec, model, defense, stages, limits);
     } catch (err) {

@@ -4,7 +4,37 @@
 import { buildApp } from './app.js';
 import { loadConfig } from './config.js';
 
+const HELP = `npm start [-- --help]   (node server/src/main.ts)
+
+Serves the deployments of a config file over HTTP. Everything is set by the environment:
+
+  RS_ARENA_CONFIG        a JSON config file (default server/config/default.json), validated at
+                         start: an unknown or invalid field stops the server, naming it
+  PORT, HOST             where to listen (default 127.0.0.1:8080)
+  RS_ARENA_MODELS_DIR    the model folder (default models/): manifest.json and/or one folder per
+                         model with its .onnx file (docs/serve-your-own-model.md)
+  RS_ARENA_ADMIN_KEY, RS_ARENA_EVALUATOR_KEY, RS_ARENA_CLIENT_KEY
+                         keys with these values (16+ characters); none set: an admin and a client
+                         key are generated and printed once
+  RS_ARENA_CLIENT_BUDGET the client key's query budget per deployment (default unlimited)
+  RS_ARENA_METRICS_KEY   unlocks per-deployment metrics of undisclosed deployments
+  REDIS_URL              keep usage, keys and runtime deployments in Redis (shared by replicas)
+  LOG_LEVEL, RS_ARENA_THREADS, RS_ARENA_TUNING, RS_ARENA_IMAGENET_DIR
+
+See README.md ("The server") and docs/operator.md.
+`;
+
 async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(HELP);
+    process.exit(0);
+  }
+  if (args.length) {
+    // The server takes no arguments: a flag meant for it must not be ignored while it starts.
+    console.error(`rs-arena server: unknown argument "${args[0]}"; the server is configured by environment variables (npm start -- --help)`);
+    process.exit(2);
+  }
   let config;
   try {
     config = loadConfig();

@@ -16,20 +16,22 @@ interface RunMessage {
   buffer?: ArrayBuffer;
   byteOffset: number;
   count: number;
+  /** Answer class probabilities instead of labels. */
+  probabilities?: boolean;
 }
 /** A shared buffer, sent once: posting a SharedArrayBuffer with every run costs more than the run at small batches. */
 interface BufferMessage {
   register: number;
   buffer: SharedArrayBuffer;
 }
-type Reply = { id: number; labels: Int32Array } | { id: number; error: string };
+type Reply = { id: number; labels: Int32Array } | { id: number; probabilities: Float32Array } | { id: number; error: string };
 
 export class ThreadedModel implements BaseClassifier {
   readonly id: string;
   readonly inputShape: readonly [number, number, number];
   readonly inputSize: number;
   readonly classes: number;
-  private readonly pending = new Map<number, { resolve(l: Int32Array): void; reject(e: Error): void }>();
+  private readonly pending = new Map<number, { resolve(l: Int32Array | Float32Array): void; reject(e: Error): void }>();
   private next = 0;
   private failure: Error | undefined;
   /** Shared buffers the thread knows, by index. */
@@ -48,7 +50,7 @@ export class ThreadedModel implements BaseClassifier {
       if (!p) return;
       this.pending.delete(m.id);
       if ('error' in m) p.reject(new Error(`model ${this.id}: ${m.error}`));
-      else p.resolve(m.labels);
+      else p.resolve('labels' in m ? m.labels : m.probabilities);
     });
     const fail = (err: Error) => {
       this.failure = new Error(`model ${this.id}: its inference thread stopped (${err.message})`);
@@ -90,12 +92,21 @@ export class ThreadedModel implements BaseClassifier {
 
   /** Top-1 labels (`batch` is never modified: the thread works on its own copy). Input outside `allocate`'s buffers is copied here. */
   predict(batch: Float32Array, count: number): Promise<Int32Array> {
+    return this.ask(batch, count, false) as Promise<Int32Array>;
+  }
+
+  /** Class probabilities (softmax), computed in the thread. */
+  probabilities(batch: Float32Array, count: number): Promise<Float32Array> {
+    return this.ask(batch, count, true) as Promise<Float32Array>;
+  }
+
+  private ask(batch: Float32Array, count: number, probabilities: boolean): Promise<Int32Array | Float32Array> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.next++;
     const shared = this.shared.get(batch.buffer as SharedArrayBuffer);
     const copy = shared === undefined ? batch.slice(0, count * this.inputSize) : undefined;
-    const message: RunMessage = copy ? { id, buffer: copy.buffer as ArrayBuffer, byteOffset: 0, count } : { id, shared, byteOffset: batch.byteOffset, count };
-    return new Promise<Int32Array>((resolve, reject) => {
+    const message: RunMessage = copy ? { id, buffer: copy.buffer as ArrayBuffer, byteOffset: 0, count, probabilities } : { id, shared, byteOffset: batch.byteOffset, count, probabilities };
+    return new Promise<Int32Array | Float32Array>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.worker.postMessage(message, copy ? [copy.buffer as ArrayBuffer] : []);
     });
@@ -141,7 +152,7 @@ export async function serve(): Promise<void> {
     if ('register' in message) shared[message.register] = message.buffer;
     else queue = queue.then(() => run(message));
   });
-  async function run({ id, shared: index, buffer, byteOffset, count }: RunMessage): Promise<void> {
+  async function run({ id, shared: index, buffer, byteOffset, count, probabilities }: RunMessage): Promise<void> {
     try {
       let batch: Float32Array;
       if (index === undefined) batch = new Float32Array(buffer!, byteOffset, count * m.inputSize);
@@ -150,6 +161,11 @@ export async function serve(): Promise<void> {
         if (own.length < values.length) own = new Float32Array(values.length);
         own.set(values);
         batch = own.subarray(0, values.length);
+      }
+      if (probabilities) {
+        const p = await m.probabilities(batch, count);
+        port.postMessage({ id, probabilities: p } satisfies Reply, [p.buffer as ArrayBuffer]);
+        return;
       }
       // The batch is this thread's own (a copy or a transferred buffer): normalize in place.
       const labels = await m.predict(batch, count, true);

@@ -98,6 +98,11 @@ export class OnnxModel {
     return argmaxRows(await this.logits(batch, count, scratch), this.classes);
   }
 
+  /** Class probabilities (softmax of the logits); `batch` is not modified. */
+  async probabilities(batch: Float32Array, count: number): Promise<Float32Array> {
+    return softmaxRows(await this.logits(batch, count, false), this.classes);
+  }
+
   private normalize(chunk: Float32Array, inPlace: boolean): Float32Array {
     const out = inPlace ? chunk : new Float32Array(chunk.length);
     const [c, h, w] = this.inputShape;
@@ -152,4 +157,16 @@ export function argmaxRows(values: Float32Array, width: number): Int32Array {
     out[r] = best;
   }
   return out;
+}
+
+/** Row-wise softmax, in place (stable: the row's maximum is subtracted first). */
+export function softmaxRows(values: Float32Array, width: number): Float32Array {
+  for (let r = 0; r < values.length; r += width) {
+    let max = -Infinity;
+    for (let c = r; c < r + width; c++) if (values[c] > max) max = values[c];
+    let sum = 0;
+    for (let c = r; c < r + width; c++) sum += values[c] = Math.exp(values[c] - max);
+    for (let c = r; c < r + width; c++) values[c] /= sum;
+  }
+  return values;
 }

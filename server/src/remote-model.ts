@@ -10,6 +10,7 @@ import type { RemoteModelSpec } from '@rs-arena/shared/api';
 import type { ModelEntry } from '@rs-arena/shared/manifest';
 import type { ResolvedModel } from '@rs-arena/shared/catalog';
 import { HEADER_LENGTH, ModelMetadata, ServerMetadata, decodeInferResponse, encodeInferRequest, type Datatype } from '@rs-arena/shared/oip';
+import { softmaxRows } from './model.js';
 import { HttpError } from './errors.js';
 import type { BaseClassifier } from './smoothing.js';
 
@@ -84,7 +85,28 @@ export class RemoteModel implements BaseClassifier {
       const k = Math.min(this.spec.maxBatch, count - start);
       // Encoded now: the caller may reuse `batch` (the noise scratch buffer) once we await.
       const body = this.encode(batch.subarray(start * this.inputSize, (start + k) * this.inputSize), k);
-      parts.push(this.send(body, k).then((labels) => out.set(labels, start)));
+      parts.push(this.send(body, k).then((data) => out.set(this.labels(data, k), start)));
+    }
+    await Promise.all(parts);
+    return out;
+  }
+
+  /**
+   * Class probabilities, where the remote answers class scores (confidence-gated noise needs them):
+   * scores that are already probabilities (non-negative rows summing to 1) are kept, others are
+   * taken as logits and put through a softmax. A remote answering labels has none (undefined).
+   */
+  get probabilities(): ((batch: Float32Array, count: number) => Promise<Float32Array>) | undefined {
+    return this.io.scores ? (batch, count) => this.scores(batch, count) : undefined;
+  }
+
+  private async scores(batch: Float32Array, count: number): Promise<Float32Array> {
+    const out = new Float32Array(count * this.classes);
+    const parts: Promise<void>[] = [];
+    for (let start = 0; start < count; start += this.spec.maxBatch) {
+      const k = Math.min(this.spec.maxBatch, count - start);
+      const body = this.encode(batch.subarray(start * this.inputSize, (start + k) * this.inputSize), k);
+      parts.push(this.send(body, k).then((data) => out.set(asProbabilities(Float32Array.from(data, Number), this.classes), start * this.classes)));
     }
     await Promise.all(parts);
     return out;
@@ -97,7 +119,7 @@ export class RemoteModel implements BaseClassifier {
     ]);
   }
 
-  private async send(req: ReturnType<RemoteModel['encode']>, count: number): Promise<Int32Array> {
+  private async send(req: ReturnType<RemoteModel['encode']>, count: number): Promise<ArrayLike<number | bigint>> {
     const path = `${this.prefix}${modelPath(this.spec)}/infer`;
     // Forward passes are pure (the noise is drawn here), so a failed request may be sent again.
     for (let attempt = 0; ; attempt++) {
@@ -126,7 +148,7 @@ export class RemoteModel implements BaseClassifier {
       if (!out || out.data.length !== count * (this.io.scores ? this.classes : 1)) {
         throw new HttpError(502, 'bad_gateway', `the base model's server answered no "${this.io.output}" of ${count} rows`);
       }
-      return this.labels(out.data, count);
+      return out.data;
     }
   }
 
@@ -147,6 +169,16 @@ export class RemoteModel implements BaseClassifier {
   close(): Promise<void> {
     return this.pool.close();
   }
+}
+
+/** Rows of class scores as probabilities: kept if they already are, else a softmax of them (logits). */
+function asProbabilities(scores: Float32Array, classes: number): Float32Array {
+  for (let r = 0; r < scores.length; r += classes) {
+    const row = scores.subarray(r, r + classes);
+    const sum = row.reduce((a, b) => a + b, 0);
+    if (!(row.every((v) => v >= 0) && Math.abs(sum - 1) < 1e-3)) return softmaxRows(scores, classes);
+  }
+  return scores;
 }
 
 const modelPath = (spec: RemoteModelSpec) =>

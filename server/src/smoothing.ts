@@ -10,6 +10,17 @@ export type { BaseClassifier };
 
 export const ABSTAIN = -1;
 
+/**
+ * Noise drawn per input rather than from one stream (input-deterministic smoothing): writes the next
+ * copies x + σN of input `input` into `out` (whole copies); a copy's noise must not depend on how
+ * the copies are split into calls.
+ */
+export interface CopyNoise {
+  fillCopies(out: Float32Array, x: Float32Array, input: number, sigma: number): void;
+}
+
+const isCopyNoise = (noise: NoiseGenerator | CopyNoise): noise is CopyNoise => 'fillCopies' in noise;
+
 /** Thrown once the caller's signal aborts (its client went away): its work has left the queue. */
 export class Cancelled extends Error {
   override name = 'Cancelled';
@@ -101,12 +112,12 @@ export class SmoothedClassifier {
    * The copies go through the model's scheduler, batched with other requests' copies. An aborted
    * `signal` takes the work out of the queue with `Cancelled`.
    */
-  async votes(xs: Float32Array, count: number, n: number, noise: NoiseGenerator, signal?: AbortSignal, options: VoteOptions = {}): Promise<Uint32Array> {
+  async votes(xs: Float32Array, count: number, n: number, noise: NoiseGenerator | CopyNoise, signal?: AbortSignal, options: VoteOptions = {}): Promise<Uint32Array> {
     return (await this.tally(xs, count, n, noise, signal, options)).counts;
   }
 
   /** The votes and the forward passes made per input (fewer than n where `options.stop` decided early). */
-  async tally(xs: Float32Array, count: number, n: number, noise: NoiseGenerator, signal?: AbortSignal, options: VoteOptions = {}): Promise<Tally> {
+  async tally(xs: Float32Array, count: number, n: number, noise: NoiseGenerator | CopyNoise, signal?: AbortSignal, options: VoteOptions = {}): Promise<Tally> {
     const { classes } = this.model;
     if (signal?.aborted) throw new Cancelled(0);
     if (this.sigma === 0) {
@@ -120,13 +131,13 @@ export class SmoothedClassifier {
         xs,
         count,
         // The noise x + σN is drawn here, into the scheduler's batch buffers, copy by copy.
-        fill: (out, x) => noise.fillNormal(out, x, this.sigma),
+        fill: isCopyNoise(noise) ? (out, x, input) => noise.fillCopies(out, x, input, this.sigma) : (out, x) => noise.fillNormal(out, x, this.sigma),
         stream: noise,
         key: options.key,
         ordered: this.ordered,
         maxPerRun: this.batchSize,
         multiWave: stop !== undefined,
-        ...(this.ordered && !stop && !(noise instanceof NoiseSource) ? { fillGrid: this.legacyChunk(count * n) } : {}),
+        ...(this.ordered && !stop && !isCopyNoise(noise) && !(noise instanceof NoiseSource) ? { fillGrid: this.legacyChunk(count * n) } : {}),
         wave: stop ? earlyStopWaves(n, stop, classes) : oneWave(count, n),
         signal,
       });
@@ -142,7 +153,7 @@ export class SmoothedClassifier {
   }
 
   /** Labels for `count` inputs under the vote rule (ABSTAIN possible with 'predict'). */
-  async predict(xs: Float32Array, count: number, n: number, rule: VoteRule, noise: NoiseGenerator, signal?: AbortSignal, options: VoteOptions = {}): Promise<Int32Array> {
+  async predict(xs: Float32Array, count: number, n: number, rule: VoteRule, noise: NoiseGenerator | CopyNoise, signal?: AbortSignal, options: VoteOptions = {}): Promise<Int32Array> {
     const counts = await this.votes(xs, count, n, noise, signal, options);
     const classes = this.model.classes;
     const labels = new Int32Array(count);
@@ -151,7 +162,7 @@ export class SmoothedClassifier {
   }
 
   /** Cohen et al.'s CERTIFY: pick ĉ_A with n0 samples, bound p_A with n fresh ones. */
-  async certify(x: Float32Array, n0: number, n: number, alpha: number, noise: NoiseGenerator, signal?: AbortSignal, options: VoteOptions = {}): Promise<Certificate> {
+  async certify(x: Float32Array, n0: number, n: number, alpha: number, noise: NoiseGenerator | CopyNoise, signal?: AbortSignal, options: VoteOptions = {}): Promise<Certificate> {
     const selectionCounts = await this.votes(x, 1, n0, noise, signal, options);
     const cA = argmaxCounts(selectionCounts);
     const counts = await this.votes(x, 1, n, noise, signal, options).catch((err) => {

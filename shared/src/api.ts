@@ -238,3 +238,13 @@ export const KeyList = z.object({ keys: z.array(KeyInfo) });
 export const AllUsage = z.object({ keys: z.array(UsageResponse) });
 export const Removed = z.object({ removed: z.string() });
 export const ResetCount = z.object({ reset: z.number().int() });
+
+/** Keys a deployment's detector flagged (GET /v1/admin/deployments/:id/detections). */
+export const DetectionList = z.object({
+  deployment: z.string(),
+  keys: z.array(z.object({ key: z.string(), detections: z.number().int(), suspended: z.boolean() })),
+});
+export type DetectionList = z.infer<typeof DetectionList>;
+
+/** Forget a detector's fingerprints and counts: of one key, or all (DELETE /v1/deployments/:id/detections). */
+export const DetectionReset = z.object({ key: z.string().min(1).max(64).optional() }).strict();

@@ -64,6 +64,12 @@ export class Rng {
     return new Rng([splitmix32(st), splitmix32(st), splitmix32(st), splitmix32(st)]);
   }
 
+  /** A stream from 128 bits of state (e.g. a keyed hash); not all zero. */
+  static fromWords(words: [number, number, number, number]): Rng {
+    if (words.every((w) => (w >>> 0) === 0)) words = [1, 0, 0, 0];
+    return new Rng(words.map((w) => w >>> 0) as [number, number, number, number]);
+  }
+
   /** An unpredictable stream, seeded with 128 bits from the operating system's CSPRNG. */
   static fromCrypto(): Rng {
     const buf = randomBytes(16);

@@ -118,7 +118,7 @@ test('a server-side budget ends the campaign cleanly (429), and both counts stil
 test('bad CLI input is a clear usage error, not a stack trace', { timeout: 60_000 }, async () => {
   const unknown = await cli(['--deployment', 'plain', '--attack', 'fgsm']);
   assert.equal(unknown.code, 2);
-  assert.match(unknown.stderr, new RegExp(`unknown attack fgsm; choose from ${ATTACK_NAMES.join(', ')}\n`));
+  assert.match(unknown.stderr, new RegExp(`unknown attack "fgsm"; choose from ${ATTACK_NAMES.join(', ')} \\(rs-arena attack --help for help\\)\n$`));
   const budget = await cli(['--deployment', 'plain', '--budget', 'lots']);
   assert.equal(budget.code, 2);
   assert.match(budget.stderr, /--budget must be a non-negative integer, got "lots"/);
@@ -158,6 +158,30 @@ test('bad CLI input is a clear usage error, not a stack trace', { timeout: 60_00
   assert.equal(down.code, 1);
   assert.match(down.stderr, /^rs-arena: connect ECONNREFUSED 127\.0\.0\.1:1/m);
   for (const r of [unknown, budget, option, text, notNumber, range, badConfig, badAttack, missing, badKey, down]) assert.doesNotMatch(r.stderr, /\n\s+at /);
+  // A usage error is one line, with the closest known name, and no help text (help only with --help).
+  const typo = await cli(['--deployment', 'plain', '--budgte', '5']);
+  assert.equal(typo.code, 2);
+  assert.equal(typo.stderr, 'rs-arena attack: unknown option --budgte (did you mean --budget?) (rs-arena attack --help for help)\n');
+  for (const r of [unknown, budget, option, text, notNumber, range, badConfig, badAttack]) assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  const command = await rsArena(['attak']);
+  assert.equal(command.code, 2);
+  assert.match(command.stderr, /^rs-arena: unknown command "attak" \(did you mean "attack"\?\)/);
+  const preset = await rsArena(['experiment', '--preset', 'smok']);
+  assert.equal(preset.code, 2);
+  assert.match(preset.stderr, /unknown preset "smok" \(did you mean "smoke"\?\)/);
+  const report = await rsArena(['report']);
+  assert.equal(report.code, 2);
+  assert.equal(report.stderr, 'rs-arena report: a results folder is required (rs-arena report --help for help)\n');
+  assert.equal(report.stdout, '');
+});
+
+test('every command answers --help on stdout with exit 0', { timeout: 60_000 }, async () => {
+  for (const args of [['--help'], ['attack', '--help'], ['experiment', '--help'], ['report', '--help']]) {
+    const r = await rsArena(args);
+    assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stdout, /^(rs-arena|Commands)/m, args.join(' '));
+    assert.equal(r.stderr, '');
+  }
 });
 
 test('attack --help lists every registered attack and each of its options with range, default and doc', { timeout: 30_000 }, async () => {

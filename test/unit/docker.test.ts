@@ -174,6 +174,22 @@ test('compose: Redis with AOF on a volume, two server replicas on it behind ngin
   assert.ok(compose.volumes[results.split(':')[0]] !== undefined, 'results on a named volume (created with the owner of the image folder), not a root-owned bind mount');
 });
 
+test('compose: queue workers from the client image, on the compose Redis, attacking through the load balancer, without the admin key', () => {
+  const { worker, client, redis } = compose.services;
+  assert.deepEqual(worker.build, client.build, 'the client image');
+  assert.equal(worker.image, client.image);
+  assert.equal(worker.command[0], 'worker');
+  const env = worker.environment;
+  assert.equal(new URL(env.RS_ARENA_QUEUE).hostname, 'redis', 'the compose Redis');
+  assert.ok(redis.healthcheck && worker.depends_on.redis.condition === 'service_healthy');
+  assert.equal(env.RS_ARENA_ENDPOINT, client.environment.RS_ARENA_ENDPOINT, 'the load balancer, as the attacker');
+  assert.match(env.RS_ARENA_CLIENT_KEY, /RS_ARENA_CLIENT_KEY/);
+  assert.match(env.RS_ARENA_EVALUATOR_KEY, /RS_ARENA_EVALUATOR_KEY/);
+  assert.ok(!Object.keys(env).some((k) => /ADMIN/.test(k)), 'no admin key: workers create nothing');
+  assert.ok(Number(interpolate(String(worker.deploy.replicas), {})) >= 2, 'several workers by default');
+  assert.deepEqual(worker.profiles, ['queue'], 'started on demand');
+});
+
 for (const file of glob('docker/*.Dockerfile')) {
   test(`${file}: a supported Node LTS base, every COPY source in the build context, an offline-safe install`, () => {
     const text = readFileSync(`${root}${file}`, 'utf8');
@@ -182,7 +198,7 @@ for (const file of glob('docker/*.Dockerfile')) {
     assert.ok(['22', '24', '26'].includes(major), `${file}: node:${major} is not a supported LTS line`);
     const d = readDockerfile(file);
     for (const { sources } of d.copies) for (const src of sources) assert.ok(glob(src).some((p) => !ignored(p)), `${file}: COPY ${src} is not in the build context`);
-    assert.match(text, /onnxruntime_node_install=skip/, 'offline-safe onnxruntime install');
+    assert.match(text, /ONNXRUNTIME_NODE_INSTALL=skip/, 'offline-safe onnxruntime install (also denied in allowScripts)');
   });
 }
 

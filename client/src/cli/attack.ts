@@ -1,15 +1,19 @@
 // rs-arena attack: one or more attacks against one deployment, over HTTP only, as a real attacker.
-import { parseArgs } from 'node:util';
+import { UsageError, parseFlags, unknownName, usageExit } from './args.js';
 import { ATTACK_NAMES, type AttackName, isAttackName } from '../attacks/index.js';
 import { OptionError, optionsHelp, parseOptions } from '../attacks/options.js';
 import { runCampaign } from '../campaign.js';
+import { encodingLabel } from '../encoding.js';
 import { HttpError } from '../oracle-http.js';
+import { ProtocolError } from '../protocols/index.js';
+import { ResponseError } from '../response.js';
 import { TARGET_FLAGS, TARGET_HELP, TargetUsageError, connectTarget, type Target } from '../target.js';
 import { InputError, loadInputs } from '../inputs.js';
 import { Progress } from '../progress.js';
 import type { AttackRecord } from '../record.js';
 import { ResultsFileError } from '../results-file.js';
 import { summarize, summaryTable } from '../summary.js';
+import { redactUrl } from '../redact.js';
 
 const HELP = `rs-arena attack --deployment ID [options]
 
@@ -38,9 +42,7 @@ ${optionsHelp()}`;
 export async function attackCommand(argv: string[]): Promise<number> {
   let args;
   try {
-    args = parseArgs({
-      args: argv,
-      options: {
+    args = parseFlags(argv, {
         endpoint: { type: 'string', default: process.env.RS_ARENA_ENDPOINT ?? 'http://127.0.0.1:8080' },
         key: { type: 'string', default: process.env.RS_ARENA_KEY },
         deployment: { type: 'string' },
@@ -59,11 +61,10 @@ export async function attackCommand(argv: string[]): Promise<number> {
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
         ...TARGET_FLAGS,
-      },
-      strict: true,
     }).values;
   } catch (err) {
-    return usage((err as Error).message);
+    if (err instanceof UsageError) return usage(err.message);
+    throw err;
   }
   if (args.help) {
     process.stdout.write(HELP);
@@ -72,7 +73,7 @@ export async function attackCommand(argv: string[]): Promise<number> {
   if (!args.deployment) return usage('--deployment is required');
   const attacks = args.attack.split(',').map((a) => a.trim());
   const unknown = attacks.filter((a) => !isAttackName(a));
-  if (unknown.length) return usage(`unknown attack ${unknown.join(', ')}; choose from ${ATTACK_NAMES.join(', ')}`);
+  if (unknown.length) return usage(unknownName('attack', unknown[0], ATTACK_NAMES).message);
   const ints: Record<string, number> = {};
   for (const name of ['budget', 'count', 'offset', 'concurrency', 'seed'] as const) {
     const v = Number(args[name]);
@@ -92,7 +93,8 @@ export async function attackCommand(argv: string[]): Promise<number> {
     target = await connectTarget({ ...args, deployment: args.deployment, connections: ints.concurrency });
   } catch (err) {
     if (err instanceof TargetUsageError) return usage(err.message);
-    return fail(err instanceof HttpError ? err.message : `cannot reach ${args.endpoint}: ${(err as Error).message}`);
+    if (err instanceof HttpError || err instanceof ProtocolError || err instanceof ResponseError) return fail(err.message);
+    return fail(`cannot reach ${args.endpoint}: ${(err as Error).message}`);
   }
   const { oracle } = target;
   try {
@@ -100,7 +102,7 @@ export async function attackCommand(argv: string[]): Promise<number> {
       { source: args.images, count: ints.count, offset: ints.offset, labels: args.labels },
       { shape: oracle.inputShape, range: oracle.range, dataset: target.dataset },
     );
-    process.stderr.write(`attacking ${target.banner} at ${args.endpoint}: ${images.length} images, ${ints.budget} queries each\n`);
+    process.stderr.write(`attacking ${target.banner} at ${redactUrl(args.endpoint)}: ${images.length} images, ${ints.budget} queries each\n`);
     const records: AttackRecord[] = [];
     for (const attack of attacks as AttackName[]) {
       const progress = new Progress(attack, images.length, ints.budget);
@@ -108,7 +110,7 @@ export async function attackCommand(argv: string[]): Promise<number> {
         ...(await runCampaign(
           {
             oracle,
-            endpoint: args.endpoint,
+            endpoint: redactUrl(args.endpoint),
             deployment: args.deployment,
             attack,
             attackOptions: options[attack],
@@ -119,6 +121,8 @@ export async function attackCommand(argv: string[]): Promise<number> {
             out: args.out,
             saveDir: args['no-save'] ? null : args['save-dir'],
             labelSource: target.labelSource,
+            protocol: target.protocol,
+            encoding: encodingLabel(target.encoding),
           },
           progress.onEvent,
         )),
@@ -130,7 +134,8 @@ export async function attackCommand(argv: string[]): Promise<number> {
     process.stderr.write(`results: ${args.out}\n`);
     return 0;
   } catch (err) {
-    if (err instanceof InputError || err instanceof HttpError || err instanceof ResultsFileError) return fail(err.message);
+    if (err instanceof InputError || err instanceof HttpError || err instanceof ResultsFileError || err instanceof ProtocolError || err instanceof ResponseError) return fail(err.message);
+    if (isNetworkFailure(err)) return fail(`cannot reach ${args.endpoint}: ${(err as Error).message}`);
     throw err;
   } finally {
     await oracle.close();
@@ -138,11 +143,16 @@ export async function attackCommand(argv: string[]): Promise<number> {
 }
 
 function usage(message: string): number {
-  process.stderr.write(`rs-arena attack: ${message}\n\n${HELP}`);
-  return 2;
+  return usageExit('rs-arena attack', message);
 }
 
 function fail(message: string): number {
   process.stderr.write(`rs-arena attack: ${message}\n`);
   return 1;
+}
+
+/** A network failure (refused, reset, timed out) after the client's retries: one line, no stack. */
+export function isNetworkFailure(err: unknown): boolean {
+  const code = (err as { code?: string }).code ?? '';
+  return /^(E[A-Z]+|UND_ERR_[A-Z_]+)$/.test(code);
 }

@@ -1,14 +1,23 @@
 // rs-arena: the command line. `attack` runs a campaign against a remote endpoint over HTTP.
 import { pathToFileURL } from 'node:url';
 import { attackCommand } from './attack.js';
+import { auditCommand } from './audit.js';
 import { experimentCommand, reportCommand } from './experiment.js';
+import { unknownName, usageExit } from './args.js';
+import { queueCommand } from './queue.js';
+import { workerCommand } from './worker.js';
+
+const COMMANDS = ['attack', 'audit', 'experiment', 'report', 'worker', 'queue'];
 
 const USAGE = `rs-arena <command> [options]
 
 Commands:
   attack      attack a deployment of an rs-arena server over HTTP (rs-arena attack --help)
+  audit       a fixed battery against one endpoint: a report card and the budget that keeps attackers out
   experiment  run the paper's evaluation: a preset of experiments, data, figures and a report
   report      rebuild the figures and report.html of a results folder
+  worker      run the tasks of campaigns submitted with --queue (rs-arena worker --help)
+  queue       status, pause, resume or cancel a campaign on a queue (rs-arena queue --help)
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -16,18 +25,24 @@ export async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'attack':
       return attackCommand(rest);
+    case 'audit':
+      return auditCommand(rest);
     case 'experiment':
       return experimentCommand(rest);
     case 'report':
       return reportCommand(rest);
-    case undefined:
+    case 'worker':
+      return workerCommand(rest);
+    case 'queue':
+      return queueCommand(rest);
     case '-h':
     case '--help':
       process.stdout.write(USAGE);
-      return command ? 0 : 2;
+      return 0;
+    case undefined:
+      return usageExit('rs-arena', 'a command is required: ' + COMMANDS.join(', '));
     default:
-      process.stderr.write(`rs-arena: unknown command "${command}"\n\n${USAGE}`);
-      return 2;
+      return usageExit('rs-arena', unknownName('command', command, COMMANDS).message);
   }
 }
 

@@ -7,13 +7,15 @@
 //  - repeated: the fixed-ℓ realistic attacker, ℓ paid top-1 queries per point.
 import { runAttack } from '../attack-run.js';
 import { attackCodeVersion } from '../provenance.js';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { ATTACKS, type AttackName, isAttackName } from '../attacks/index.js';
 import type { Oracle } from '../oracle.js';
 import { HttpOracle } from '../oracle-http.js';
 import { RepeatedOracle, ShortcutOracle, assessPoint, type VoteCounter } from './confidence.js';
-import { type ExperimentContext, deploymentFor, inputsFor } from './context.js';
-import type { DistortionRecord, DistortionTask } from './records/distortion.js';
+import { type ExperimentContext, deploymentFor, deploymentId, inputsFor } from './context.js';
+import type { TaskJournal } from '../queue/journal.js';
+import { type DistortionRecord, type DistortionTask, OracleKind } from './records/distortion.js';
+import type { TaskKind } from './tasks.js';
 
 /** What one assessed run needs: the deployment (model, σ, n), the oracle and the attack (a distortion task's fields). */
 export type AssessedTask = DistortionTask;
@@ -22,7 +24,11 @@ export type AssessedTask = DistortionTask;
 export class Deployments {
   /** By setting: each is created (through the admin API) and connected once, not once per run. */
   private readonly settings = new Map<string, Promise<{ id: string; http: HttpOracle }>>();
-  constructor(private readonly ctx: ExperimentContext) {}
+  /** `create: false`: the deployments exist (a queue worker: its submitter created them; it has no admin key). */
+  constructor(
+    private readonly ctx: ExperimentContext,
+    private readonly create = true,
+  ) {}
 
   /** Creates the deployments of `tasks` first, one by one (the admin API is not a race). */
   async prepare(tasks: Pick<AssessedTask, 'model' | 'sigma' | 'n'>[]): Promise<void> {
@@ -33,7 +39,8 @@ export class Deployments {
     const key = `${t.model}|${t.sigma}|${t.n}`;
     let setting = this.settings.get(key);
     if (!setting) {
-      setting = deploymentFor(this.ctx, t.model, t.sigma, t.n).then(async (id) => ({
+      const id = this.create ? deploymentFor(this.ctx, t.model, t.sigma, t.n) : Promise.resolve(deploymentId(t.model, t.sigma, t.n));
+      setting = id.then(async (id) => ({
         id,
         http: await HttpOracle.connect({ endpoint: this.ctx.endpoint, key: this.ctx.keys.client, deployment: id, connections: this.ctx.concurrency }),
       }));
@@ -47,8 +54,12 @@ export class Deployments {
   }
 }
 
-/** Runs `t` on test image `t.image` of the first `images` and assesses its final point; the record without its key. */
-export async function attackAndAssess(ctx: ExperimentContext, deployments: Deployments, t: AssessedTask, images: number): Promise<Omit<DistortionRecord, 'key'>> {
+/**
+ * Runs `t` on test image `t.image` of the first `images` and assesses its final point; the record
+ * without its key. With a queue worker's `journal`, the attack's queries are booked and replayed
+ * there, and its budget is the task's minus what earlier attempts lost (queue/journal.ts).
+ */
+export async function attackAndAssess(ctx: ExperimentContext, deployments: Deployments, t: AssessedTask, images: number, journal?: TaskJournal): Promise<Omit<DistortionRecord, 'key'>> {
   const { id, http } = await deployments.get(t);
   const votes: VoteCounter = async (inputs, count, n, stop) => (await ctx.evaluator.votes(id, inputs, [count, ...http.inputShape], n, stop)).counts;
   const inputs = await inputsFor(ctx, t.model, images);
@@ -57,10 +68,39 @@ export async function attackAndAssess(ctx: ExperimentContext, deployments: Deplo
   let oracle: Oracle = http;
   if (t.oracle === 'shortcut') oracle = new ShortcutOracle(http, votes, label, t.n, t.Pa!);
   else if (t.oracle === 'repeated') oracle = new RepeatedOracle(http, label, t.repeats, t.Pa!);
-  const r = await runAttack({ oracle, attack: t.attack as AttackName, options: t.attackOptions, x0, label, budget: t.budget, seed: t.seed, cost: t.repeats });
+  if (journal) oracle = journal.wrap(oracle, t.repeats);
+  const budget = journal ? journal.attemptBudget : t.budget;
+  const r = await runAttack({ oracle, attack: t.attack as AttackName, options: t.attackOptions, x0, label, budget, seed: t.seed, cost: t.repeats });
   const assessment = t.sigma > 0 && r.run.success ? await assessPoint(votes, r.adversarial!, label, t.n, t.Pa ?? 0.5, t.assessSamples, t.image) : null;
-  return { ...r.run, ...t, label, wallMs: Math.round(r.run.wallMs), assessment };
+  return { ...r.run, ...t, label, wallMs: Math.round(r.run.wallMs), assessment, ...(journal ? { recovery: journal.recovery() } : {}) };
 }
+
+/** The payload of an assessed-attack job: the task (a distortion or query-cost task) and the image count it draws from. */
+const AssessedPayload = z.object({
+  task: z.object({
+    model: z.string(),
+    sigma: z.number(),
+    n: z.number().int(),
+    Pa: z.number().nullable(),
+    oracle: OracleKind,
+    repeats: z.number().int().positive(),
+    attack: z.string(),
+    attackOptions: z.record(z.string(), z.unknown()),
+    budget: z.number().int().nonnegative(),
+    seed: z.number().int(),
+    assessSamples: z.number().int(),
+    image: z.number().int().nonnegative(),
+  }),
+  images: z.number().int().positive(),
+});
+
+/** The task kind of the distortion and query-cost experiments: one assessed attack run (a queue worker runs it by this name). */
+export const assessedAttack: TaskKind<z.output<typeof AssessedPayload>, DistortionRecord> = {
+  name: 'assessed-attack',
+  payload: AssessedPayload,
+  budget: (p) => p.task.budget,
+  run: async ({ ctx, deployments }, p, key, journal) => ({ ...(await attackAndAssess(ctx, deployments, p.task, p.images, journal)), key }),
+};
 
 /** The progress line of a finished run. */
 export const describeRun = (r: Pick<DistortionRecord, 'model' | 'sigma' | 'n' | 'Pa' | 'attack' | 'image' | 'misclassified' | 'success' | 'l2' | 'stopReason'> & { oracle: string }) =>

@@ -1,10 +1,10 @@
 // "The query cost of confidence" (records/confidence-cost.ts): each realistic attacker and the
 // paper's shortcut on the same images of each RS setting, every final point assessed by fresh votes.
 import { ATTACKS, decidesAtLevel, isAttackName } from '../attacks/index.js';
-import { Ticker } from '../progress.js';
-import { Deployments, attackAndAssess, checkAttack, describeRun, resumable } from './assessed-attack.js';
-import { type ExperimentContext, pool, resultsFile } from './context.js';
+import { Deployments, assessedAttack, checkAttack, describeRun, resumable } from './assessed-attack.js';
+import { type ExperimentContext, resultsFile } from './context.js';
 import { type ConfidenceCostConfig, type ConfidenceCostRecord, confidenceCost, confidenceCostKey, confidenceCostTasks } from './records/confidence-cost.js';
+import { type TaskKind, runTasks } from './tasks.js';
 
 /** The config schema, with attack names, options and kinds checked against the attack registry. */
 export const CheckedConfidenceCostConfig = confidenceCost.config.superRefine((c, ctx) => {
@@ -30,15 +30,11 @@ export async function runConfidenceCost(ctx: ExperimentContext, c: ConfidenceCos
   const deployments = new Deployments(ctx);
   await deployments.prepare(tasks);
   const images = Math.max(...c.ns.map((x) => x.images));
-  const ticker = new Ticker('confidence-cost', tasks.length);
   try {
-    await pool(tasks, ctx.concurrency, async (t) => {
-      const key = confidenceCostKey(t);
-      if (resumable(ctx, file.get(key))) return ticker.tick(`${key} (resumed)`, true);
-      const record = { ...(await attackAndAssess(ctx, deployments, t, images)), key } as ConfidenceCostRecord;
-      file.add(record);
-      ticker.tick(describeRun(record));
-    });
+    // The same runs as the distortion experiment's, through the query-cost oracles (a record of this experiment's schema).
+    const kind = assessedAttack as unknown as TaskKind<{ task: (typeof tasks)[number]; images: number }, ConfidenceCostRecord>;
+    const payload = (task: (typeof tasks)[number]) => ({ task, images });
+    await runTasks({ experiment: 'confidence-cost', kind, tasks, key: confidenceCostKey, payload, file, record: confidenceCost.record, env: { ctx, deployments }, done: (r) => resumable(ctx, r), describe: describeRun });
   } finally {
     await deployments.close();
   }

@@ -7,6 +7,7 @@ import type { ServerAdmin } from '../admin.js';
 import { type InputImage, loadInputs } from '../inputs.js';
 import { ResultsFile } from '../results-file.js';
 import { type ExperimentSpec, recordSpec } from './records/experiment.js';
+import type { TaskRunner } from './tasks.js';
 
 export interface ExperimentContext {
   endpoint: string;
@@ -20,6 +21,8 @@ export interface ExperimentContext {
   /** Resume from records made by other attack code than the current (default: rerun and replace them). */
   keepStale?: boolean;
   log(line: string): void;
+  /** Where attack tasks run (tasks.ts): a queue with `--queue`; here by default. */
+  tasks?: TaskRunner;
 }
 
 export interface ModelInputs {
@@ -46,7 +49,7 @@ export function inputsFor(ctx: ExperimentContext, model: string, count: number):
 
 /** The deployment of a (model, σ, n) setting, created through the admin API if needed; seeded noise. */
 export async function deploymentFor(ctx: ExperimentContext, model: string, sigma: number, n: number): Promise<string> {
-  const id = `x-${model}-s${sigma}-n${sigma === 0 ? 1 : n}`.replace(/[^A-Za-z0-9._-]/g, '_');
+  const id = deploymentId(model, sigma, n);
   // maxBatch: the server lowers it to what fits its body limit (ImageNet inputs are 600 kB);
   // batchSize: noisy copies per model run on the server, small for ImageNet (memory, and its best throughput).
   const entry = findModel(loadCatalog(), model);
@@ -54,6 +57,9 @@ export async function deploymentFor(ctx: ExperimentContext, model: string, sigma
   await ctx.admin.ensureDeployment({ id, model, sigma, n: sigma === 0 ? 1 : n, seed: 7919, maxBatch: 4096, batchSize: large ? 16 : 500 });
   return id;
 }
+
+/** The id of a (model, σ, n) setting's deployment (a queue worker uses the one its submitter created). */
+export const deploymentId = (model: string, sigma: number, n: number) => `x-${model}-s${sigma}-n${sigma === 0 ? 1 : n}`.replace(/[^A-Za-z0-9._-]/g, '_');
 
 /** An experiment's results file in the results folder, open for resuming. */
 export function resultsFile<C extends z.ZodType, R extends z.ZodType>(ctx: ExperimentContext, spec: ExperimentSpec<C, R>, config: z.output<C>): ResultsFile<R> {

@@ -6,10 +6,10 @@
 //  - σ > 0, 'repeated': the realistic attacker, ℓ paid top-1 queries per point (client key).
 // Each final point is then assessed: eq. (4) from fresh votes, beside the eq. (5) threshold.
 // The config, tasks and record are in records/distortion.ts; the figures in report/sections/.
-import { Ticker } from '../progress.js';
-import { Deployments, attackAndAssess, checkAttack, describeRun, resumable } from './assessed-attack.js';
-import { type ExperimentContext, pool, resultsFile } from './context.js';
+import { Deployments, assessedAttack, checkAttack, describeRun, resumable } from './assessed-attack.js';
+import { type ExperimentContext, resultsFile } from './context.js';
 import { type DistortionConfig, type DistortionRecord, distortion, distortionKey, distortionTasks } from './records/distortion.js';
+import { runTasks } from './tasks.js';
 
 /** The config schema, with attack names and options checked against the attack registry. */
 export const CheckedDistortionConfig = distortion.config.superRefine((c, ctx) => {
@@ -22,15 +22,9 @@ export async function runDistortion(ctx: ExperimentContext, c: DistortionConfig)
   const tasks = distortionTasks(c);
   const deployments = new Deployments(ctx);
   await deployments.prepare(tasks);
-  const ticker = new Ticker('distortion', tasks.length);
   try {
-    await pool(tasks, ctx.concurrency, async (t) => {
-      const key = distortionKey(t);
-      if (resumable(ctx, file.get(key))) return ticker.tick(`${key} (resumed)`, true);
-      const record: DistortionRecord = { ...(await attackAndAssess(ctx, deployments, t, c.images)), key };
-      file.add(record);
-      ticker.tick(describeRun(record));
-    });
+    const payload = (task: (typeof tasks)[number]) => ({ task, images: c.images });
+    await runTasks({ experiment: 'distortion', kind: assessedAttack, tasks, key: distortionKey, payload, file, record: distortion.record, env: { ctx, deployments }, done: (r) => resumable(ctx, r), describe: describeRun });
   } finally {
     await deployments.close();
   }

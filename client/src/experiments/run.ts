@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { ServerAdmin } from '../admin.js';
 import { startServer, type ServerProcess } from '../server-process.js';
 import { formatSeconds } from '../progress.js';
+import { QueueTaskRunner } from '../queue/submit.js';
 import type { ExperimentContext } from './context.js';
 import type { Preset } from './presets.js';
 import { EXPERIMENTS } from './registry.js';
@@ -23,6 +24,8 @@ export interface RunOptions {
   /** Resume from records made by other attack code (default: rerun and replace them). */
   keepStale?: boolean;
   command: string;
+  /** Attack tasks as jobs on this queue (Redis URL) under this campaign name, run by `rs-arena worker`s (queue/submit.ts). */
+  queue?: { url: string; campaign: string };
 }
 
 export async function runPreset(preset: Preset, o: RunOptions): Promise<void> {
@@ -49,6 +52,8 @@ export async function runPreset(preset: Preset, o: RunOptions): Promise<void> {
     keepStale: o.keepStale,
     log: (line) => process.stderr.write(line + '\n'),
   };
+  const queue = o.queue ? new QueueTaskRunner({ ...o.queue, log: ctx.log }) : null;
+  if (queue) ctx.tasks = queue;
   const t0 = Date.now();
   try {
     // The preset was validated (presets.ts): each config present is its experiment's.
@@ -59,6 +64,7 @@ export async function runPreset(preset: Preset, o: RunOptions): Promise<void> {
   } finally {
     await ctx.admin.close();
     await ctx.evaluator.close();
+    await queue?.close();
     await server?.stop();
   }
   process.stderr.write(`experiments done in ${formatSeconds((Date.now() - t0) / 1000)}; building the report…\n`);

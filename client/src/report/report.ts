@@ -9,6 +9,7 @@ import { confidenceCost } from '../experiments/records/confidence-cost.js';
 import { distortion } from '../experiments/records/distortion.js';
 import { type ExperimentSpec, recordSpec } from '../experiments/records/experiment.js';
 import { PresetHeader, firstIssue, normalizePreset } from '../experiments/records/preset.js';
+import { redactCommand } from '../redact.js';
 import { readRecords } from '../results-file.js';
 import type { Figure } from './figures.js';
 import { type Finding, type FindingsFile, findings } from './findings.js';
@@ -77,7 +78,7 @@ export async function buildReport(dir: string, options: ReportOptions = {}): Pro
   const file: FindingsFile = { method: METHOD, paper: found.filter((f) => f.source === 'paper'), project: found.filter((f) => f.source === 'project') };
   writeFileSync(join(dir, 'findings.json'), JSON.stringify(file, null, 2));
 
-  const html = reportHtml({ name: p.name, description: p.description, command: meta.command, startedAt: meta.startedAt, findings: found, notes, sections, svgOf: (f) => readFileSync(join(dir, f.svg), 'utf8') });
+  const html = reportHtml({ name: p.name, description: p.description, command: redactCommand(meta.command), startedAt: meta.startedAt, findings: found, notes, sections, svgOf: (f) => readFileSync(join(dir, f.svg), 'utf8') });
   const out = join(dir, 'report.html');
   writeFileSync(out, html);
   return out;

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { NoiseSource, type NoiseGenerator } from '@rs-arena/shared/noise';
 import type { DeploymentSpec } from '@rs-arena/shared/api';
 import { answerDefense, type CertifyOutcome, type Defense } from '../defense.js';
-import { ABSTAIN, Cancelled, SmoothedClassifier, type VoteRule } from '../smoothing.js';
+import { ABSTAIN, Cancelled, SmoothedClassifier, type CopyNoise, type VoteRule } from '../smoothing.js';
 import type { Scheduler } from '../scheduler.js';
 
 /** The settings of RS, shared by the defenses built on it (gated, deterministic). */
@@ -46,7 +46,8 @@ export const gaussian = answerDefense({
 });
 
 /**
- * RS with a given noise stream. A seeded stream is drawn in request order (reproducible); an
+ * RS with a given noise: one stream for every request, or noise made for each request's inputs
+ * (input-deterministic smoothing). A seeded stream is drawn in request order (reproducible); an
  * unpredictable one may be shared in any order, so the scheduler can let a small query overtake
  * another key's flood.
  */
@@ -55,9 +56,10 @@ export function smoothingDefense(
   s: Omit<GaussianSettings, 'seed'>,
   model: SmoothedClassifier['model'],
   scheduler: Scheduler,
-  noise: NoiseGenerator,
+  stream: NoiseGenerator | ((xs: Float32Array, count: number) => CopyNoise),
   ordered: boolean,
 ): Defense & { smoothed: SmoothedClassifier; rule: VoteRule } {
+  const noiseOf = (xs: Float32Array, count: number) => (typeof stream === 'function' ? stream(xs, count) : stream);
   const smoothed = new SmoothedClassifier(model, s.sigma, s.batchSize, { ordered, scheduler });
   const rule: VoteRule = s.rule === 'majority' ? { rule: 'majority' } : { rule: 'predict', alpha: s.alpha };
   return {
@@ -69,12 +71,12 @@ export function smoothingDefense(
     settings: () => ({ sigma: s.sigma, n: s.n, rule: s.rule, ...(s.rule === 'predict' ? { alpha: s.alpha } : {}) }),
     predict: {
       cost: (count) => count * s.n,
-      run: (xs, count, _p, call = {}) => smoothed.predict(xs, count, s.n, rule, noise, call.signal, { key: call.key }),
+      run: (xs, count, _p, call = {}) => smoothed.predict(xs, count, s.n, rule, noiseOf(xs, count), call.signal, { key: call.key }),
     },
     votes: {
       cost: (count, { n }) => count * n,
       async run(xs, count, { n, stop }, call = {}) {
-        const { counts, passes } = await smoothed.tally(xs, count, n, noise, call.signal, { key: call.key, stop });
+        const { counts, passes } = await smoothed.tally(xs, count, n, noiseOf(xs, count), call.signal, { key: call.key, stop });
         return stop ? { counts, passes } : { counts };
       },
       spent: ({ passes }, count, { n }) => (passes ? passes.reduce((a, b) => a + b, 0) : count * n),
@@ -86,7 +88,7 @@ export function smoothingDefense(
         const out: CertifyOutcome[] = [];
         for (let i = 0; i < count; i++) {
           const x = xs.subarray(i * size, (i + 1) * size);
-          const c = await smoothed.certify(x, n0, n, alpha, noise, signal, { key }).catch((err) => {
+          const c = await smoothed.certify(x, n0, n, alpha, noiseOf(x, 1), signal, { key }).catch((err) => {
             throw err instanceof Cancelled ? new Cancelled(i * (n0 + n) + err.forwardPasses) : err;
           });
           out.push({ label: c.label, abstain: c.label === ABSTAIN, nA: c.counts[c.candidate], pLower: c.pLower, radius: c.radius });

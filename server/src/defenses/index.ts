@@ -4,8 +4,11 @@
 import type { DefenseDefinition } from '../defense.js';
 import { gaussian } from './gaussian.js';
 import { none } from './none.js';
+import { blacklight } from './blacklight.js';
+import { gated } from './gated.js';
+import { deterministic } from './deterministic.js';
 
-const DEFENSES: ReadonlyMap<string, DefenseDefinition> = new Map(([none, gaussian] as DefenseDefinition[]).map((d) => [d.name, d]));
+const DEFENSES: ReadonlyMap<string, DefenseDefinition> = new Map(([none, gaussian, gated, deterministic, blacklight] as DefenseDefinition[]).map((d) => [d.name, d]));
 
 export const defenseNames = (): string[] => [...DEFENSES.keys()];
 

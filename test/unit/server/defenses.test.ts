@@ -39,7 +39,7 @@ class Toy implements ScoredClassifier {
 const spec = (extra: Record<string, unknown>): DeploymentSpec => SpecSchema.parse({ id: 'd', model: 'toy', ...extra });
 
 function context(model = new Toy(), state = new MemoryDefenseState()): DefenseContext & { detectedCount: number } {
-  const ctx = { deployment: 'd', model, scheduler: new Scheduler(model, { batchSize: 32 }), state, detectedCount: 0, detected: (c: number) => void (ctx.detectedCount += c) };
+  const ctx = { deployment: 'd', model, range: [0, 1] as const, scheduler: new Scheduler(model, { batchSize: 32 }), state, detectedCount: 0, detected: (c: number) => void (ctx.detectedCount += c) };
   return ctx;
 }
 
@@ -124,4 +124,75 @@ test('the Gaussian defense draws its own noise: a seeded deployment answers as o
     return votes[1] > votes[0] ? 1 : 0;
   });
   assert.deepEqual(Array.from(labels), expected);
+});
+
+test('gated noise: confident inputs are answered by the model in one pass, unsure ones through RS (n more passes)', async () => {
+  const model = new Toy();
+  const defense = await createChain(resolveChain(spec({ defense: [{ name: 'gated', tau: 0.9, sigma: 0.5, n: 30, seed: 1 }] })), context(model));
+  const confident = new Float32Array(2 * 64);
+  confident.fill(0.9, 0, 64); // mean 0.9: p(class 1) ≈ 0.98
+  confident.fill(0.1, 64); // mean 0.1: p(class 0) ≈ 0.98
+  let before = model.passes;
+  const labels = await defense.predict.run(confident, 2, undefined, {});
+  assert.deepEqual(Array.from(labels), [1, 0]);
+  assert.equal(model.passes - before, 2, 'one pass each, no noise');
+  assert.equal(defense.predict.spent!(labels, 2, undefined), 2);
+  // Mean 0.51: p ≈ 0.59 < τ, so RS answers: with σ = 0.5 (σ/8 per mean) its vote is near a coin flip.
+  const unsure = new Float32Array(64).fill(0.51);
+  before = model.passes;
+  const answers = new Set<number>();
+  for (let r = 0; r < 20; r++) answers.add((await defense.predict.run(unsure, 1, undefined, {}))[0]);
+  assert.equal(model.passes - before, 20 * 31);
+  assert.deepEqual([...answers].sort(), [0, 1], 'noisy answers near the boundary');
+  assert.equal(defense.votes, undefined);
+  // A model without scores cannot be gated.
+  const labelsOnly = new Toy() as Partial<Toy>;
+  delete (labelsOnly as { probabilities?: unknown }).probabilities;
+  Object.defineProperty(labelsOnly, 'probabilities', { value: undefined });
+  await assert.rejects(createChain(resolveChain(spec({ defense: [{ name: 'gated', sigma: 0.25 }] })), context(labelsOnly as Toy)), /needs class scores/);
+});
+
+test('input-deterministic RS: 100 repeats of one input get one answer, as does another replica; other inputs get fresh N(0, σ²) noise', async () => {
+  const { KS_CRIT_001, ksScaled, moments } = await import('../../helpers/distribution-checks.js');
+  const { normalCdf } = await import('@rs-arena/shared/stats');
+  const state = new MemoryDefenseState();
+  const det = await createChain(resolveChain(spec({ defense: [{ name: 'deterministic', sigma: 0.5, n: 5 }] })), context(new Toy(), state));
+  const rand = await createChain(resolveChain(spec({ defense: [{ name: 'gaussian', sigma: 0.5, n: 5 }] })), context());
+  const x = new Float32Array(64).fill(0.5);
+  const detAnswers = new Set<number>();
+  const randAnswers = new Set<number>();
+  for (let r = 0; r < 100; r++) {
+    detAnswers.add((await det.predict.run(x, 1, undefined, {}))[0]);
+    randAnswers.add((await rand.predict.run(x, 1, undefined, {}))[0]);
+  }
+  assert.equal(detAnswers.size, 1, 'one answer over 100 repeats');
+  assert.equal(randAnswers.size, 2, 'plain RS varies at the boundary (the test could tell)');
+  // The same secret (a replica on the same store): the same votes; batching does not change them.
+  const replica = await createChain(resolveChain(spec({ defense: [{ name: 'deterministic', sigma: 0.5, n: 5 }] })), context(new Toy(), state));
+  const batch = inputs(7, 9);
+  const votes = await det.votes!.run(batch, 7, { n: 50 }, {});
+  const again = await replica.votes!.run(batch, 7, { n: 50 }, {});
+  assert.deepEqual(Array.from(again.counts), Array.from(votes.counts));
+  const alone = await replica.votes!.run(batch.subarray(3 * 64, 4 * 64), 1, { n: 50 }, {});
+  assert.deepEqual(Array.from(alone.counts), Array.from(votes.counts.subarray(9, 12)), 'an input alone votes as in a batch');
+  // The noise over many distinct inputs is N(0, σ²): record the copies the model sees.
+  class Recorder extends Toy {
+    copies: Float32Array[] = [];
+    override async predict(batch: Float32Array, count: number) {
+      this.copies.push(batch.slice(0, count * 64));
+      return super.predict(batch, count);
+    }
+  }
+  const rec = new Recorder();
+  const d2 = await createChain(resolveChain(spec({ defense: [{ name: 'deterministic', sigma: 0.5, n: 4 }] })), context(rec));
+  const xs = inputs(200, 3);
+  await d2.votes!.run(xs, 200, { n: 4 }, {});
+  const all = new Float32Array(rec.copies.reduce((a, c) => a + c.length, 0));
+  let at = 0;
+  for (const c of rec.copies) all.set(c, (at += c.length) - c.length);
+  // Copies come input by input, 4 each: subtract each input to get the noise, in units of σ.
+  const z = all.map((v, j) => (v - xs[Math.floor(j / 256) * 64 + (j % 64)]) / 0.5);
+  assert.ok(ksScaled(z, normalCdf) < KS_CRIT_001, `KS ${ksScaled(z, normalCdf)}`);
+  const m = moments(z);
+  assert.ok(Math.abs(m.mean) < 0.02 && Math.abs(m.variance - 1) < 0.03, JSON.stringify(m));
 });

@@ -63,3 +63,17 @@ test('a model that runs small batches on a one-thread session answers as one tha
     await split.close();
   }
 });
+
+test('class probabilities (the gated defense scores): in-process and in the thread alike, rows sum to 1, argmax is the label', async () => {
+  const { values } = images(16);
+  const labels = await local.predict(values, 16);
+  const p = await local.probabilities(values, 16);
+  const q = await threaded.probabilities(values, 16);
+  assert.deepEqual(Array.from(q), Array.from(p));
+  for (let i = 0; i < 16; i++) {
+    const row = Array.from(p.subarray(i * 10, (i + 1) * 10));
+    assert.ok(Math.abs(row.reduce((a, b) => a + b, 0) - 1) < 1e-5);
+    assert.equal(row.indexOf(Math.max(...row)), labels[i]);
+  }
+  assert.deepEqual(Array.from(values.subarray(0, 784)), Array.from(images(1).values), 'the batch is left as it was');
+});
