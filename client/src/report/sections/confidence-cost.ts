@@ -185,6 +185,7 @@ export async function confidenceCostFigures(dir: string, records: ConfidenceCost
   const figures: Figure[] = [];
   for (const s of c.settings) {
     const series: Series[] = [];
+    const counts: string[] = [];
     for (const { n } of c.ns) {
       const rs = records.filter((r) => r.model === s.model && r.sigma === s.sigma && r.n === n && !r.misclassified);
       // An attacker run at two budgets (a longer curve on a few images) is two lines: different images.
@@ -197,6 +198,7 @@ export async function confidenceCostFigures(dir: string, records: ConfidenceCost
         const [name, budget] = [attackerName(mine[0]), mine[0].budget];
         const shortcut = mine[0].oracle === 'shortcut';
         const label = shortcut || budget === c.budget ? name : `${name} to ${budget.toLocaleString('en')}`;
+        counts.push(`${label} n=${n}: ${mine.length}`);
         // Median over attacked images of the best L2 within q queries; ∞ (no point yet) counts.
         const at = (q: number) => median(mine.map((r) => l2At(r, q) ?? Infinity)) ?? Infinity;
         series.push(
@@ -215,7 +217,7 @@ export async function confidenceCostFigures(dir: string, records: ConfidenceCost
     const slug = `${s.model}-s${s.sigma}`.replace(/[^A-Za-z0-9._-]/g, '_');
     figures.push(
       await writeFigure(dir, `cost-${slug}`, `The query cost of confidence: ${settingName(s)}`,
-        `Median L2 (over the images the smoothed classifier answers correctly) of the best point each realistic attacker holds within q top-1 queries, at level P_a = ${c.Pa}; the final point is the one its fresh sequential test confirmed. Points: the paper's shortcut attacks at ${c.shortcut.budget.toLocaleString('en')} evaluator votes calls. A missing point: fewer than half the images had one.`,
+        `Median L2 (over the images the smoothed classifier answers correctly) of the best point each realistic attacker holds within q top-1 queries, at level P_a = ${c.Pa}; the final point is the one its fresh sequential test confirmed. Points: the paper's shortcut attacks at ${c.shortcut.budget.toLocaleString('en')} evaluator votes calls. A missing point: fewer than half the images had one. Images attacked per line: ${counts.join(', ')}.`,
         await lineChart({ title: `${settingName(s)}: median L2 vs top-1 queries (P_a = ${c.Pa})`, xLabel: 'top-1 queries (log)', yLabel: 'median L2 distortion', series, xLog: true, width: 820 })),
     );
   }
