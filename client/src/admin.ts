@@ -62,14 +62,20 @@ export class ServerAdmin {
   }
 
   /** Creates the deployment, or leaves an identical existing one (a resumed sweep). */
-  async ensureDeployment(spec: DeploymentSpecInput): Promise<void> {
+  /** Creates the deployment unless one with the same settings exists; true when this call created (or replaced) it. */
+  async ensureDeployment(spec: DeploymentSpecInput): Promise<boolean> {
     const existing = (await this.deployments()).find((d) => d.id === spec.id);
     if (existing) {
       const differs = (Object.keys(spec) as (keyof DeploymentSpecInput)[]).some((k) => JSON.stringify(existing[k]) !== JSON.stringify(spec[k]));
-      if (!differs) return;
+      if (!differs) return false;
       await this.call(Removed, 'DELETE', `/v1/admin/deployments/${encodeURIComponent(spec.id)}`);
     }
     await this.call(DeploymentSpec, 'POST', '/v1/admin/deployments', spec);
+    return true;
+  }
+
+  async removeDeployment(id: string): Promise<void> {
+    await this.call(Removed, 'DELETE', `/v1/admin/deployments/${encodeURIComponent(id)}`);
   }
 
   /**

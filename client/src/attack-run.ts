@@ -4,7 +4,7 @@
 // from the registry, and turns the result into the fields every attack record shares (AttackRun).
 import { ATTACKS, type AttackName, resolveOptions } from './attacks/index.js';
 import type { AttackOptions } from './attacks/attack.js';
-import { CountingOracle, type Oracle } from './oracle.js';
+import { BudgetRefused, CountingOracle, type Oracle } from './oracle.js';
 import { attackCodeVersion } from './provenance.js';
 import type { AttackRun } from './record.js';
 
@@ -42,7 +42,14 @@ export async function runAttack(spec: AttackRunSpec): Promise<AttackRunResult> {
   const x0 = spec.oracle.onGrid ? await spec.oracle.onGrid(spec.x0) : spec.x0;
   let counting: CountingOracle;
   if (spec.label === null) {
-    const label = spec.budget > 0 ? (await spec.oracle.predict(x0.slice(), 1))[0] : -1;
+    let label = -1;
+    try {
+      if (spec.budget > 0) label = (await spec.oracle.predict(x0.slice(), 1))[0];
+    } catch (err) {
+      // The server refused even the label query: the image was not attacked (cut short, not done).
+      if (err instanceof BudgetRefused) return refusedBeforeStart(spec, attackOptions, cpu0);
+      throw err;
+    }
     const spent = spec.budget > 0 ? 1 : 0;
     counting = new CountingOracle(spec.oracle, label, spec.budget, { total: spent, bad: 0, perPhase: { init: { queries: spent, bad: 0 } } }, spec.cost);
   } else counting = new CountingOracle(spec.oracle, spec.label, spec.budget, undefined, spec.cost);
@@ -63,12 +70,27 @@ export async function runAttack(spec: AttackRunSpec): Promise<AttackRunResult> {
       history: r.history,
       stopReason: r.stopReason,
       wallMs: r.wallMs,
+      cleanLabel: spec.label === null ? counting.originalLabel : r.cleanLabel,
       codeVersion: attackCodeVersion(spec.attack),
       resolvedOptions: attackOptions,
     },
     originalLabel: counting.originalLabel,
     adversarialLabel: misclassified ? null : r.adversarialLabel,
     adversarial: misclassified ? null : r.adversarial,
+    clientCpuMs: (cpu.user + cpu.system) / 1000,
+  };
+}
+
+function refusedBeforeStart(spec: AttackRunSpec, attackOptions: Record<string, unknown>, cpu0: NodeJS.CpuUsage): AttackRunResult {
+  const cpu = process.cpuUsage(cpu0);
+  return {
+    run: {
+      attack: spec.attack, attackOptions, budget: spec.budget, seed: spec.seed, misclassified: false, success: false, l2: null, linf: null,
+      queries: { total: 0, bad: 0, perPhase: {} }, history: [], stopReason: 'budget-refused', wallMs: 0, cleanLabel: null,
+    },
+    originalLabel: -1,
+    adversarialLabel: null,
+    adversarial: null,
     clientCpuMs: (cpu.user + cpu.system) / 1000,
   };
 }

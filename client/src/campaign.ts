@@ -6,11 +6,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { tensorToPng } from '@rs-arena/shared/image';
-import { float32ToBytes } from '@rs-arena/shared/tensor';
 import { runAttack } from './attack-run.js';
 import { type AttackName, isAttackName, resolveOptions } from './attacks/index.js';
 import type { InputImage } from './inputs.js';
-import type { Oracle } from './oracle.js';
+import { BudgetExhausted, type Oracle } from './oracle.js';
+import { CUT_SHORT } from './attacks/attack.js';
+import { npyBytes } from './npy.js';
+import { askAgain } from './randomness.js';
 import { AttackRecord, canonical } from './record.js';
 import { type RecordSpec, ResultsFile } from './results-file.js';
 
@@ -31,6 +33,14 @@ export interface CampaignSpec {
   saveDir?: string | null;
   /** Recorded with each result: how the oracle's answers became labels (see AttackRecord.labelSource). */
   labelSource?: string;
+  /** What the endpoint disclosed about its randomness (randomness.ts), recorded with each result. */
+  endpointRandomness?: AttackRecord['endpointRandomness'];
+  /**
+   * Fresh answers asked on each adversarial found, after its attack and outside its budget (0: none):
+   * against a random endpoint "success" is one wrong answer; these say how often it is wrong again,
+   * and reveal a randomness the endpoint did not disclose.
+   */
+  confirm?: number;
   /** The protocol and the inputs' encoding (part of the resume key). */
   protocol?: string;
   encoding?: string;
@@ -74,7 +84,8 @@ export async function runCampaign(spec: CampaignSpec, onEvent: (e: CampaignEvent
     for (let img = queue.shift(); img; img = queue.shift()) {
       const key = attackRecordKey({ endpoint: spec.endpoint, deployment: spec.deployment, attack: spec.attack, attackOptions, budget: spec.budget, seed, image: img.id, protocol: spec.protocol, encoding: spec.encoding });
       const previous = file?.get(key);
-      if (previous) {
+      // A run the server cut short (its budget refused a query) is not done: a rerun attacks the image again.
+      if (previous && !CUT_SHORT.includes(previous.stopReason)) {
         results.push(previous);
         onEvent({ type: 'skip', image: img.id });
         continue;
@@ -84,6 +95,8 @@ export async function runCampaign(spec: CampaignSpec, onEvent: (e: CampaignEvent
       file?.add(record);
       results.push(record);
       onEvent({ type: 'done', record });
+      // The server refuses this key's queries: the images left would each be refused too.
+      if (CUT_SHORT.includes(record.stopReason)) queue.length = 0;
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, spec.concurrency ?? 1) }, worker));
@@ -108,14 +121,22 @@ async function attackOne(spec: CampaignSpec, img: InputImage, key: string, seed:
   if (saveDir && r.adversarial) {
     // The key's hash: a rerun with other options or another endpoint does not overwrite these files.
     const stem = `${safe(img.id)}.${spec.attack}.${safe(spec.deployment)}.${hashId(key).toString(36)}`;
-    const f32 = join(saveDir, `${stem}.f32`);
+    const npy = join(saveDir, `${stem}.npy`);
     const png = join(saveDir, `${stem}.png`);
-    writeFileSync(f32, float32ToBytes(r.adversarial));
     const shape = spec.oracle.inputShape;
+    writeFileSync(npy, npyBytes(r.adversarial, shape));
     writeFileSync(png, await tensorToPng(r.adversarial, shape, Math.max(1, Math.floor(112 / shape[1]))));
     const base = spec.out ? dirname(spec.out) : process.cwd();
-    adversarialFile = relative(base, f32);
+    adversarialFile = relative(base, npy);
     previewFile = relative(base, png);
+  }
+  let confirmation: AttackRecord['confirmation'] = null;
+  if (r.adversarial && (spec.confirm ?? 0) > 0) {
+    try {
+      confirmation = await askAgain(spec.oracle, r.adversarial, spec.confirm!, r.originalLabel);
+    } catch (err) {
+      if (!(err instanceof BudgetExhausted)) throw err; // refused: not confirmed, the attack's result stands
+    }
   }
   return {
     ...r.run,
@@ -130,6 +151,8 @@ async function attackOne(spec: CampaignSpec, img: InputImage, key: string, seed:
     adversarialLabel: r.adversarialLabel,
     clientCpuMs: r.clientCpuMs,
     ...(spec.labelSource ? { labelSource: spec.labelSource } : {}),
+    ...(spec.endpointRandomness ? { endpointRandomness: spec.endpointRandomness } : {}),
+    confirmation,
     ...(spec.protocol ? { protocol: spec.protocol } : {}),
     ...(spec.encoding ? { encoding: spec.encoding } : {}),
     adversarialFile,

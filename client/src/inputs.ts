@@ -1,11 +1,12 @@
 // The images a campaign attacks: the shipped test sample, a folder of PNG/JPEG files (preprocessed
-// as the deployment's model expects), or a raw float32 file. Every input is checked against the
+// as the deployment's model expects), a float32 .npy file (a saved adversarial), or a raw float32 file. Every input is checked against the
 // deployment's shape and value range before a single query is spent.
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { loadCatalog, loadSample } from '@rs-arena/shared/catalog';
 import { imageToTensor } from '@rs-arena/shared/image';
 import { bytesToFloat32 } from '@rs-arena/shared/tensor';
+import { readNpy } from './npy.js';
 
 export interface InputImage {
   /** Stable identity for resuming: "sample:12", "dir:cat.png", "raw:3". */
@@ -63,7 +64,18 @@ export async function loadInputs(sel: InputSelection, target: InputTarget): Prom
       images.push({ id: `dir:${f}`, values, label: labels ? labelFor(labels, f, images.length + offset) : null });
     }
   } else {
-    const bytes = readFileSync(sel.source);
+    let bytes: Uint8Array = readFileSync(sel.source);
+    if (extname(sel.source).toLowerCase() === '.npy') {
+      // A saved adversarial (or any float32 .npy): its header says the shape, checked against the target's.
+      let npy;
+      try {
+        npy = readNpy(bytes);
+      } catch (err) {
+        throw new InputError(`${basename(sel.source)}: ${(err as Error).message}`);
+      }
+      if (npy.shape.slice(-3).join('×') !== target.shape.join('×')) throw new InputError(`${basename(sel.source)}: shape (${npy.shape.join(', ')}) is not [N,] ${target.shape.join('×')}`);
+      bytes = new Uint8Array(npy.values.buffer, npy.values.byteOffset, npy.values.byteLength);
+    }
     if (bytes.length % (4 * size) !== 0) {
       throw new InputError(`${basename(sel.source)}: ${bytes.length} bytes is not a whole number of float32 inputs of ${target.shape.join('×')} (${4 * size} bytes each)`);
     }

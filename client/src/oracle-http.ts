@@ -7,7 +7,7 @@
 // counting oracle un-books the rest only (a part is never counted twice, nor a refused one once).
 import type { DeploymentInfo, PredictResponse, UsageResponse as UsageResponseType } from '@rs-arena/shared/api';
 import { UsageResponse } from '@rs-arena/shared/api';
-import { type Encoding, encode, onGrid } from './encoding.js';
+import { type Encoding, encode, isImageEncoding, onGrid } from './encoding.js';
 import { Endpoint, type EndpointOptions } from './endpoint.js';
 import { BudgetExhausted, BudgetRefused, type Oracle } from './oracle.js';
 import { PROTOCOLS, type ProtocolArgs, type ProtocolName, ProtocolError, type Session } from './protocols/index.js';
@@ -33,6 +33,7 @@ export class HttpOracle implements Oracle {
   readonly inputShape: readonly [number, number, number];
   readonly range: readonly [number, number];
   readonly encoding: Encoding;
+  readonly gridStep: number | undefined;
   private readonly inputSize: number;
 
   private constructor(
@@ -45,6 +46,7 @@ export class HttpOracle implements Oracle {
     this.inputShape = session.inputShape;
     this.range = session.range;
     this.encoding = session.encoding;
+    this.gridStep = isImageEncoding(session.encoding) ? (session.range[1] - session.range[0]) / 255 : undefined;
     this.inputSize = session.inputShape.reduce((a, b) => a * b, 1);
   }
 

@@ -20,6 +20,8 @@ export interface Oracle {
   predict(batch: Float32Array, count: number): Promise<Int32Array>;
   /** The point the endpoint sees when asked `x` (a copy); absent: `x` itself. */
   onGrid?(x: Float32Array): Promise<Float32Array>;
+  /** The spacing of the grid the endpoint's inputs live on (8-bit images: 1/255 of the range); absent: continuous. */
+  readonly gridStep?: number;
 }
 
 /** Thrown when a call would exceed the budget (client-side) or the server answered 429. */
@@ -84,6 +86,11 @@ export class CountingOracle {
 
   get range() {
     return this.inner.range;
+  }
+
+  /** The endpoint's grid spacing (Oracle.gridStep): a probe smaller than it asks nothing new. */
+  get gridStep(): number | undefined {
+    return this.inner.gridStep;
   }
 
   get queries(): number {

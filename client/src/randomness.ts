@@ -4,6 +4,7 @@
 // bisection on the blend between two inputs the endpoint labels differently), then repeats the
 // boundary point: a deterministic endpoint gives one answer every time, a randomized one disagrees
 // with itself. The evidence is kept (points, repeats, distinct answers) and every query is counted.
+import type { DeploymentInfo } from '@rs-arena/shared/api';
 import type { Oracle } from './oracle.js';
 
 export interface RandomnessEvidence {
@@ -86,4 +87,40 @@ function concat(xs: Float32Array[]): Float32Array {
     at += x.length;
   }
   return out;
+}
+
+// After an attack, the same question on the point it found: fresh answers on its adversarial say
+// how often it is wrong again (the summary's "confirmed") and reveal randomness the endpoint did
+// not disclose (summary.ts, campaign.ts).
+
+/** Fresh answers on one point: how many were asked, how many were not the original label, how many distinct labels. */
+export interface FreshAnswers {
+  answers: number;
+  adversarial: number;
+  distinctLabels: number;
+}
+
+/** What an rs-arena /v1 deployment discloses: random (a noise defense with σ > 0), deterministic (`none`), or null (undisclosed). */
+export function disclosedRandomness(info: Pick<DeploymentInfo, 'defense' | 'smoothing'> | undefined): boolean | null {
+  if (!info) return null;
+  if (info.smoothing) return info.smoothing.sigma > 0;
+  if (info.defense === 'none') return false;
+  if (info.defense !== undefined) return true;
+  return null;
+}
+
+/** Asks `x` `repeats` more times (one batch) and sums up the answers against `originalLabel`. */
+export async function askAgain(oracle: Oracle, x: Float32Array, repeats: number, originalLabel: number): Promise<FreshAnswers> {
+  const batch = new Float32Array(x.length * repeats);
+  for (let i = 0; i < repeats; i++) batch.set(x, i * x.length);
+  const labels = await oracle.predict(batch, repeats);
+  return { answers: repeats, adversarial: labels.filter((l) => l >= 0 && l !== originalLabel).length, distinctLabels: new Set(labels).size };
+}
+
+/**
+ * Fresh answers that prove the endpoint random: one point answered with two labels, or a point
+ * that was answered adversarial (where the attack found it) now answered with the original label.
+ */
+export function showsRandomness(fresh: FreshAnswers, wasAdversarial = true): boolean {
+  return fresh.distinctLabels > 1 || (wasAdversarial && fresh.adversarial < fresh.answers);
 }

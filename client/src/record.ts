@@ -24,8 +24,11 @@ export const AttackRun = z.object({
   queries: QueryCounts,
   /** (queries used, best L2 so far), each time the best improved. */
   history: z.array(z.tuple([z.number(), z.number()])),
+  /** Why the attack stopped (attacks/attack.ts StopReason; `budget-refused`: cut short by the server, not done). */
   stopReason: z.string(),
   wallMs: z.number(),
+  /** The endpoint's answer on the clean image (as the attack's oracle gave it); null if never asked. Absent in older records. */
+  cleanLabel: z.number().int().nullable().optional(),
   /**
    * Provenance: the attack's code version (provenance.ts: a hash of its source closure, or the
    * package version) and its options completed with their defaults. Absent on records written
@@ -61,7 +64,11 @@ export const AttackRecord = AttackRun.extend({
   labelSource: z.string().optional(),
   /** CPU time the client itself spent (process-wide: with concurrency > 1 it includes other attacks). */
   clientCpuMs: z.number(),
-  /** Float32 little-endian file of the adversarial, and a PNG preview (paths relative to the results file). */
+  /** What the endpoint said about its randomness: a disclosed noise defense, a disclosed deterministic one, or nothing. */
+  endpointRandomness: z.enum(['disclosed-random', 'disclosed-deterministic', 'undisclosed']).optional(),
+  /** The adversarial asked again after the attack (fresh answers): how many were wrong. Null: not asked. */
+  confirmation: z.object({ answers: z.number().int(), adversarial: z.number().int(), distinctLabels: z.number().int() }).nullable().optional(),
+  /** The adversarial as a .npy file (float32, its [C, H, W] shape in the header; older records: raw .f32), and a PNG preview (paths relative to the results file). */
   adversarialFile: z.string().nullable(),
   previewFile: z.string().nullable(),
   finishedAt: z.string(),

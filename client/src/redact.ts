@@ -22,7 +22,8 @@ export function redactArgv(argv: readonly string[]): string[] {
     const secret = SECRET_FLAGS.includes(flag);
     const header = HEADER_FLAGS.includes(flag);
     if (!secret && !header) {
-      out.push(arg.startsWith('-') ? arg : redactUrl(arg));
+      // A URL may carry user:password, as a value (`--queue redis://:pw@host`) or after `=`.
+      out.push(!arg.startsWith('-') ? redactUrl(arg) : m?.[2] !== undefined ? `--${flag}=${redactUrl(m[2])}` : arg);
       continue;
     }
     const hide = (v: string) => (header ? hideHeader(v) : REDACTED);

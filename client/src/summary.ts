@@ -1,6 +1,8 @@
 // Campaign summaries: per (deployment, attack), the clean accuracy the attacker saw, the success
 // rate on the images it could attack, mean and median L2 of the adversarials, and queries.
 import type { AttackRecord } from './record.js';
+import { CUT_SHORT } from './attacks/attack.js';
+import { showsRandomness } from './randomness.js';
 
 /** What every summary reports about a group of attacked images. */
 export interface AttackStats {
@@ -18,6 +20,14 @@ export interface SummaryRow extends AttackStats {
   deployment: string;
   attack: string;
   meanBadQueries: number;
+  /** Images the server's budget cut short (stop reason budget-refused): not done, left out of every other column. */
+  cutShort: number;
+  /** Over the adversarials asked again: the share of their fresh answers that were wrong (null: none asked). */
+  confirmed: number | null;
+  /** Fresh answers asked per adversarial (the largest), for the note under the table. */
+  freshAnswers: number;
+  /** Whether the endpoint's answers are random: disclosed, detected by the fresh answers, or neither. */
+  random: 'disclosed' | 'detected' | null;
 }
 
 /** The stats of one group; `queries` reads a record's total. */
@@ -49,12 +59,24 @@ export function summarize(records: AttackRecord[]): SummaryRow[] {
     const k = `${r.deployment}\u0000${r.attack}`;
     groups.set(k, [...(groups.get(k) ?? []), r]);
   }
-  return [...groups.values()].map((rs) => ({
-    deployment: rs[0].deployment,
-    attack: rs[0].attack,
-    ...attackStats(rs, (r) => r.queries.total),
-    meanBadQueries: mean(rs.map((r) => r.queries.bad)) ?? 0,
-  }));
+  return [...groups.values()].map((all) => {
+    const rs = all.filter((r) => !CUT_SHORT.includes(r.stopReason));
+    const asked = rs.flatMap((r) => (r.success && r.confirmation ? [r.confirmation] : []));
+    const answers = asked.reduce((s, c) => s + c.answers, 0);
+    const random = all.some((r) => r.endpointRandomness === 'disclosed-random')
+      ? 'disclosed'
+      : asked.some((c) => showsRandomness(c)) ? 'detected' : null;
+    return {
+      deployment: all[0].deployment,
+      attack: all[0].attack,
+      ...attackStats(rs, (r) => r.queries.total),
+      meanBadQueries: mean(rs.map((r) => r.queries.bad)) ?? 0,
+      cutShort: all.length - rs.length,
+      confirmed: answers ? asked.reduce((s, c) => s + c.adversarial, 0) / answers : null,
+      freshAnswers: Math.max(0, ...asked.map((c) => c.answers)),
+      random,
+    };
+  });
 }
 
 /** A plain-text table with right-aligned numbers. */
@@ -70,11 +92,31 @@ function fmt(x: number): string {
   return Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(3);
 }
 
+/**
+ * The table, and under it what its words mean where it matters: against a random endpoint
+ * "success" is an answer that was wrong once, and `confirmed` how often fresh answers on those
+ * points were wrong again; images cut short by the server's budget are counted apart.
+ */
 export function summaryTable(rows: SummaryRow[]): string {
-  return formatTable(
-    ['deployment', 'attack', 'images', 'accuracy', 'success', 'mean L2', 'median L2', 'queries', 'bad q.'],
-    rows.map((r) => [r.deployment, r.attack, r.images, pct(r.accuracy), pct(r.successRate), r.meanL2, r.medianL2, count(r.meanQueries), count(r.meanBadQueries)]),
+  const table = formatTable(
+    ['deployment', 'attack', 'images', 'accuracy', 'success', 'confirmed', 'mean L2', 'median L2', 'queries', 'bad q.', 'cut short'],
+    rows.map((r) => [
+      r.deployment, r.attack, r.images, pct(r.accuracy), pct(r.successRate), r.confirmed === null ? null : pct(r.confirmed),
+      r.meanL2, r.medianL2, count(r.meanQueries), count(r.meanBadQueries), r.cutShort,
+    ]),
   );
+  const notes: string[] = [];
+  const random = [...new Map(rows.filter((r) => r.random).map((r) => [r.deployment, r])).values()];
+  for (const r of random) {
+    notes.push(
+      `${r.deployment} answers at random (${r.random === 'disclosed' ? 'it discloses a noise defense' : 'detected: the same point got different answers'}): ` +
+        `"success" there means answered wrongly once, not adversarial; "confirmed" is the share of ${r.freshAnswers || 'the'} fresh answers per adversarial that were wrong again. ` +
+        `For points adversarial at a confidence level, use a noise-aware attack (psj, surfree-seq, rays-seq, geoda-seq; docs/red-team.md).`,
+    );
+  }
+  const cut = rows.reduce((s, r) => s + r.cutShort, 0);
+  if (cut) notes.push(`${cut} image run(s) were cut short by the server's budget (stop reason budget-refused): not done, not in the other columns; a rerun with budget left resumes them.`);
+  return [table, ...notes.map((n) => `note: ${n}`)].join('\n');
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(0)}%`;

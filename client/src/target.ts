@@ -4,6 +4,8 @@
 // only spread them and call `connectTarget`.
 import { readFileSync } from 'node:fs';
 import { type Encoding, EncodingError, encodingLabel, parseEncoding } from './encoding.js';
+import type { DeploymentInfo } from '@rs-arena/shared/api';
+import { disclosedRandomness } from './randomness.js';
 import { Endpoint, EndpointError, detectProtocol, parseEndpoint, parseHeaders } from './endpoint.js';
 import { HttpOracle } from './oracle-http.js';
 import { PROTOCOLS, PROTOCOL_NAMES, type ProtocolArgs, type ProtocolName, ProtocolUsageError, isProtocolName } from './protocols/index.js';
@@ -76,6 +78,8 @@ export interface Target {
   banner: string;
   /** How answers became labels (v2: the model's label, or the client's argmax of its scores). */
   labelSource: string;
+  /** What the endpoint discloses about its randomness (randomness.ts): true, false, or null (nothing). */
+  random: boolean | null;
 }
 
 /** A usage error in the target flags (exit 2), as opposed to a failure to connect (exit 1). */
@@ -132,7 +136,9 @@ export async function connectTarget(a: TargetArgs): Promise<Target> {
   }
   const { session } = oracle;
   const grid = encoding.name === 'float32' || session.banner.includes(encoding.name) ? '' : `; inputs as ${encodingLabel(encoding)}`;
-  return { protocol, oracle, encoding, dataset: session.dataset, banner: session.banner + grid, labelSource: session.labelSource };
+  // rs-arena's /v1 says whether its defense is random (when it discloses it); other protocols have no such field.
+  const info = (session as { info?: DeploymentInfo }).info;
+  return { protocol, oracle, encoding, dataset: session.dataset, banner: session.banner + grid, labelSource: session.labelSource, random: info ? disclosedRandomness(info) : null };
 }
 
 function numbers(text: string, count: number, flag: string, positiveInts: boolean): number[] {

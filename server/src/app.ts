@@ -2,7 +2,9 @@
 // global state), every capability registered as a plugin. Resolves once the configured
 // deployments have loaded; a model that fails to load rejects with a clear error.
 import Fastify, { type FastifyInstance } from 'fastify';
-import { loadCatalog } from '@rs-arena/shared/catalog';
+import { findModel, loadCatalog } from '@rs-arena/shared/catalog';
+import { DeploymentSpec, type DeploymentSpecInput } from '@rs-arena/shared/api';
+import { addModelFolders } from './model-folder.js';
 import type { ServerConfig } from './config.js';
 import { DeploymentRegistry } from './deployments.js';
 import { loadTuning } from './tuning.js';
@@ -19,6 +21,7 @@ import { votesRoutes } from './routes/votes.js';
 import { certifyRoutes } from './routes/certify.js';
 import { usageRoutes } from './routes/usage.js';
 import { adminRoutes } from './routes/admin.js';
+import { modelRoutes } from './routes/models.js';
 import { followChanges, loadDeployments, loadKeys, openStore } from './state/sync.js';
 import { installIdempotency } from './state/idempotency.js';
 import { authenticate } from './routes/preamble.js';
@@ -40,10 +43,13 @@ export interface BuildOptions {
 
 export async function buildApp(config: ServerConfig, options: BuildOptions = {}): Promise<FastifyInstance> {
   const catalog = loadCatalog(config.modelsDir);
+  // Model folders (<models dir>/<id>/ with an .onnx file): read from their ONNX files, with their deployments.
+  const folderModels = await addModelFolders(catalog);
   const state = await openStore(config);
   const metrics = new Metrics();
   const ctx: AppContext = {
     config,
+    catalog,
     deployments: new DeploymentRegistry(
       catalog,
       { threads: config.threads },
@@ -104,7 +110,7 @@ export async function buildApp(config: ServerConfig, options: BuildOptions = {})
   });
 
   installIdempotency(app, ctx);
-  for (const plugin of [healthRoutes, deploymentRoutes, predictRoutes, votesRoutes, certifyRoutes, usageRoutes, adminRoutes, detectionRoutes, v2Routes]) {
+  for (const plugin of [healthRoutes, deploymentRoutes, predictRoutes, votesRoutes, certifyRoutes, usageRoutes, adminRoutes, modelRoutes, detectionRoutes, v2Routes]) {
     await app.register(plugin, { ctx });
   }
   app.addHook('onClose', async () => {
@@ -113,7 +119,17 @@ export async function buildApp(config: ServerConfig, options: BuildOptions = {})
   });
 
   try {
-    for (const spec of config.deployments) await ctx.deployments.add(spec);
+    for (const spec of config.deployments) {
+      if (config.embeddedDefault && !findModel(catalog, spec.model)) {
+        app.log.warn(`default config: deployment ${spec.id} skipped, model ${spec.model} is not in ${catalog.dir}`);
+        continue;
+      }
+      await ctx.deployments.add(spec);
+    }
+    for (const m of folderModels) {
+      app.log.info({ model: m.entry.id, sha256: m.sha256, input: m.entry.input, output: m.entry.output }, 'model folder loaded');
+      for (const spec of m.deployments) await ctx.deployments.add(parseDeploymentSpec(spec));
+    }
     await loadDeployments(ctx, app.log);
     await followChanges(ctx, config, ownKeys, app.log);
   } catch (err) {
@@ -133,3 +149,5 @@ function requestForLog(req: { method: string; url: string; ip?: string; socket?:
   return { method: req.method, url: pathOf(req.url), remoteAddress: req.ip ?? req.socket?.remoteAddress, remotePort: req.socket?.remotePort };
 }
 
+
+const parseDeploymentSpec = (spec: DeploymentSpecInput) => DeploymentSpec.parse(spec);

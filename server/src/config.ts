@@ -83,7 +83,11 @@ export const ServerConfig = z.strictObject({
     })
     .prefault({}),
 });
-export type ServerConfig = z.infer<typeof ServerConfig> & { envKeys?: EnvKey[] };
+export type ServerConfig = z.infer<typeof ServerConfig> & {
+  envKeys?: EnvKey[];
+  /** The embedded default config: its deployments of models absent from the models folder are skipped, not fatal. */
+  embeddedDefault?: boolean;
+};
 
 export const DEFAULT_CONFIG_FILE = join(dirname(fileURLToPath(import.meta.url)), '../config/default.json');
 
@@ -106,6 +110,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     throw new Error(`cannot read config ${file}: ${(err as Error).message}`);
   }
   const config: ServerConfig = parseConfig(raw, file);
+  config.embeddedDefault = file === DEFAULT_CONFIG_FILE;
   if (env.PORT !== undefined) config.port = parseIntEnv(env.PORT, 'PORT', 0, 65535);
   if (env.HOST) config.host = env.HOST;
   if (env.LOG_LEVEL) config.logLevel = ServerConfig.shape.logLevel.parse(env.LOG_LEVEL);

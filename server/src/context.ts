@@ -1,4 +1,5 @@
 // What every route plugin receives: the app's own registry, keys, ledger, metrics and docs.
+import type { Catalog } from '@rs-arena/shared/catalog';
 import type { ServerConfig } from './config.js';
 import type { DeploymentRegistry } from './deployments.js';
 import type { KeyStore } from './auth.js';
@@ -9,6 +10,8 @@ import type { StateStore } from './state/store.js';
 
 export interface AppContext {
   config: ServerConfig;
+  /** The models that can be deployed: the manifest's and the model folders' (models added at run time join it). */
+  catalog: Catalog;
   deployments: DeploymentRegistry;
   keys: KeyStore;
   ledger: Ledger;

@@ -150,7 +150,8 @@ export interface ScreenDefinition<S extends z.ZodType = z.ZodType> extends Defin
   create(settings: z.output<S>, ctx: DefenseContext): Screen | Promise<Screen>;
 }
 
-export type DefenseDefinition = AnswerDefinition<any> | ScreenDefinition<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+/** Any registered defense (its settings type erased: the registry validates them with its own schema). */
+export type DefenseDefinition = AnswerDefinition<z.ZodType> | ScreenDefinition<z.ZodType>;
 
 /** Typed helpers: the settings' type flows from the schema into `create`. */
 export const answerDefense = <S extends z.ZodType>(d: Omit<AnswerDefinition<S>, 'kind'>): AnswerDefinition<S> => ({ kind: 'answer', ...d });

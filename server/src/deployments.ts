@@ -110,7 +110,8 @@ export class Deployment {
       classNames,
       maxBatch: this.maxBatch,
       smoothing: spec.disclose ? this.defense.settings() : null,
-      ...(spec.disclose && this.stages.length > 1 ? { stages: this.stages.map((s) => ({ name: s.definition.name, settings: s.settings })) } : {}),
+      // Every stage's own settings (τ, a detector's threshold…) where the spec gave them itself.
+      ...(spec.disclose && (this.stages.length > 1 || Array.isArray(spec.defense)) ? { stages: this.stages.map((s) => ({ name: s.definition.name, settings: s.settings })) } : {}),
     };
   }
 }

@@ -114,15 +114,26 @@ function topHashes(hashes: Float64Array, keep: number): string[] {
   return out;
 }
 
-/** MurmurHash3 (x86, 32-bit) of `length` bytes of `q` from `at`, one byte per block (the levels are small). */
+/** MurmurHash3 (x86, 32-bit) of `length` bytes of `q` from `at`: 4-byte blocks, then the tail. */
 function murmur(q: Uint8Array, at: number, length: number, seed: number): number {
   let h = seed | 0;
-  for (let i = at; i < at + length; i++) {
-    let k = Math.imul(q[i] + 1, 0xcc9e2d51);
+  const end = at + length;
+  const blocks = at + (length & ~3);
+  let i = at;
+  for (; i < blocks; i += 4) {
+    let k = q[i] | (q[i + 1] << 8) | (q[i + 2] << 16) | (q[i + 3] << 24);
+    k = Math.imul(k, 0xcc9e2d51);
     k = (k << 15) | (k >>> 17);
     h ^= Math.imul(k, 0x1b873593);
     h = (h << 13) | (h >>> 19);
     h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+  }
+  if (i < end) {
+    let k = 0;
+    for (let j = end - 1; j >= i; j--) k = (k << 8) | q[j];
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    h ^= Math.imul(k, 0x1b873593);
   }
   h ^= length;
   h ^= h >>> 16;

@@ -17,6 +17,8 @@ export interface Operation {
   body?: { json?: z.ZodType; binary?: boolean; image?: boolean };
   response: z.ZodType | 'text';
   errors?: number[];
+  /** What an error status means here, where more than "error" (e.g. a charged refusal). */
+  errorNotes?: Partial<Record<number, string>>;
   /** Schema of the error bodies, when not the /v1 {error, message} (the Open Inference Protocol's {error}). */
   errorBody?: z.ZodType;
 }
@@ -60,7 +62,7 @@ export class OpenApi {
           content: op.response === 'text' ? { 'text/plain': { schema: { type: 'string' } } } : { 'application/json': { schema: schema(op.response) } },
         },
       };
-      for (const code of op.errors ?? []) responses[code] = { description: 'error', content: { 'application/json': { schema: schema(op.errorBody ?? ErrorBody) } } };
+      for (const code of op.errors ?? []) responses[code] = { description: op.errorNotes?.[code] ?? 'error', content: { 'application/json': { schema: schema(op.errorBody ?? ErrorBody) } } };
       paths[path] ??= {};
       paths[path][op.method] = {
         summary: op.summary,

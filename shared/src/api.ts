@@ -71,8 +71,8 @@ export const DeploymentSpec = z.strictObject({
   batchSize: z.number().int().min(1).max(4096).default(500),
   /** Seed for reproducible noise; absent: seeded from the OS CSPRNG, unpredictable to clients. */
   seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
-  /** Whether σ, n and the rule are shown to clients in the deployment's public metadata. */
-  disclose: z.boolean().default(true),
+  /** Whether σ, n, the rule, the defense and the model are shown to clients. Secure by default: nothing unless asked. */
+  disclose: z.boolean().default(false),
   /** Most inputs one predict request may carry. */
   maxBatch: z.number().int().min(1).max(65_536).default(1024),
   description: z.string().max(500).optional(),
@@ -125,6 +125,8 @@ export const InputsBody = z.object({ inputs: TensorJson });
 export const PredictResponse = z.object({
   /** One top-1 label per input; −1 where Cohen's PREDICT abstains. */
   labels: z.array(z.number().int()),
+  /** With `?classNames=true`: each label's class name ("" where PREDICT abstains), as KServe's classification extension names classes. */
+  classNames: z.array(z.string()).optional(),
   usage: Usage,
 });
 export type PredictResponse = z.infer<typeof PredictResponse>;
@@ -134,6 +136,9 @@ export type PredictResponse = z.infer<typeof PredictResponse>;
  * repeated parameter), a fraction plain decimal notation. JSON bodies get no coercion at all.
  */
 const QueryInt = z.string().regex(/^[0-9]{1,16}$/, 'an integer written with digits only').transform(Number);
+/** A query-string flag: true or false, written out. */
+export const QueryFlag = z.enum(['true', 'false']).transform((v) => v === 'true');
+export const PredictQuery = z.strictObject({ classNames: QueryFlag.optional() });
 const QueryFraction = z.string().regex(/^(?:0|[1-9][0-9]*)?(?:\.[0-9]{1,20})?$/, 'a decimal number such as 0.001').transform(Number);
 
 const VotesN = z.number().int().min(1).max(1_000_000);

@@ -29,6 +29,8 @@ export interface ResolvedModel {
 
 export function loadCatalog(dir = process.env.RS_ARENA_MODELS_DIR ?? DEFAULT_MODELS_DIR): Catalog {
   const file = join(dir, 'manifest.json');
+  // A folder of model folders needs no manifest (the server adds them: server/src/model-folder.ts).
+  if (!existsSync(file)) return { dir, manifest: { version: 1, models: [], samples: [] } };
   const parsed = Manifest.safeParse(JSON.parse(readFileSync(file, 'utf8')));
   if (!parsed.success) throw new Error(`invalid manifest ${file}: ${formatZodError(parsed.error, { schema: Manifest })}`);
   return { dir, manifest: parsed.data };

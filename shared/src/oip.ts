@@ -67,6 +67,23 @@ export const ModelMetadata = z.object({
 });
 export type ModelMetadata = z.infer<typeof ModelMetadata>;
 
+/** Triton's model configuration (GET /v2/models/{m}/config), the fields a client needs: batch size, tensors, class count. */
+export const ModelConfig = z.object({
+  name: z.string(),
+  platform: z.string(),
+  max_batch_size: z.number().int(),
+  input: z.array(z.object({ name: z.string(), data_type: z.string(), dims: z.array(z.number().int()) })),
+  output: z.array(z.object({ name: z.string(), data_type: z.string(), dims: z.array(z.number().int()) })),
+  /** rs-arena: the class names, so a label can be read without a labels file (KServe/Triton keep them in a labels file). */
+  parameters: z.object({ class_names: z.array(z.string()), classes: z.number().int() }).optional(),
+});
+export type ModelConfig = z.infer<typeof ModelConfig>;
+
+/** Triton's model statistics (GET /v2/models/{m}/stats), as far as the caller's own key: its queries on the model. */
+export const ModelStats = z.object({
+  model_stats: z.array(z.object({ name: z.string(), version: z.string(), inference_count: z.number().int(), execution_count: z.number().int() })),
+});
+
 export const LiveResponse = z.object({ live: z.boolean() });
 export const ReadyResponse = z.object({ ready: z.boolean() });
 export const ModelReadyResponse = z.object({ name: z.string(), ready: z.boolean() });

@@ -8,6 +8,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { UsageResponse } from '@rs-arena/shared/api';
@@ -68,6 +70,18 @@ test('TensorFlow Serving: JSON instances (NHWC, shape from the signature); count
   assert.equal(tf.inferences(), spent(rs), 'the server ran exactly the queries the client counted');
 });
 
+test('TensorFlow Serving with PNG instances ({"b64"}): the adversarial is the image it decoded', { timeout: 120_000 }, async () => {
+  const out = join(dir, 'tf-png.jsonl');
+  const before = tf.inferences();
+  const run = await rsArena(['attack', '--protocol', 'tfserving', '--endpoint', tf.url, '--deployment', 'fmnist', '--model-version', '1', '--encoding', 'png',
+    '--attack', 'rays', '--budget', '120', '--count', '2', '--out', out]);
+  assert.equal(run.code, 0, run.stderr);
+  const rs = records(out);
+  assert.equal(tf.inferences() - before, spent(rs));
+  assert.ok(rs.every((r) => r.success && r.encoding === 'png'));
+  checkSeen(out, rs, tf);
+});
+
 test('TorchServe: PNG bodies, class names mapped by index_to_name.json; the adversarials are what it decoded', { timeout: 240_000 }, async () => {
   const out = join(dir, 'ts.jsonl');
   const run = await rsArena(['attack', '--protocol', 'torchserve', '--endpoint', ts.url, '--deployment', 'fmnist', '--input-shape', '1,28,28',
@@ -121,10 +135,24 @@ test('bad input: one clear line, exit 2 (usage) or 1 (runtime), no stack trace, 
     assert.doesNotMatch(run.stderr, /\n\s+at /, 'no stack trace');
     assert.ok(!existsSync(out) || readFileSync(out, 'utf8').trim() === '', 'nothing written');
   }
-  // An answer that is not JSON (TorchServe's /ping answered by a page), and an endpoint nobody listens on.
-  const page = await rsArena(['attack', '--protocol', 'json', '--endpoint', `${tf.url}/v1/models/fmnist:predict`, '--deployment', 'c', '--input-shape', '1,28,28',
+  // The generic adapter reaches TF Serving's predict too (JSON numbers, NHWC, the label as scores at a path).
+  const generic = await rsArena(['attack', '--protocol', 'json', '--endpoint', `${tf.url}/v1/models/fmnist:predict`, '--deployment', 'c', '--input-shape', '1,28,28',
     '--encoding', 'json', '--layout', 'nhwc', '--template', '{"instances": ["$INPUT"]}', '--label-path', '$.predictions[0]', '--attack', 'rays', '--budget', '20', '--count', '1', '--no-save', '--out', join(dir, 'ok.jsonl')]);
-  assert.equal(page.code, 0, `a JSON template reaching TF Serving's predict works too: ${page.stderr}`);
+  assert.equal(generic.code, 0, generic.stderr);
+  // An answer that is not JSON: a page served with 200.
+  const page = createServer((req, res) => req.resume().on('end', () => res.writeHead(200, { 'content-type': 'text/html' }).end('<html><body>Welcome</body></html>')));
+  await new Promise<void>((r) => page.listen(0, '127.0.0.1', r));
+  try {
+    const out = join(dir, 'page.jsonl');
+    const run = await rsArena(['attack', '--protocol', 'json', '--endpoint', `http://127.0.0.1:${(page.address() as AddressInfo).port}/classify`, '--deployment', 'c', '--input-shape', '1,28,28',
+      '--template', '{"image": "$INPUT"}', '--label-path', '$.label', '--attack', 'rays', '--budget', '20', '--count', '1', '--no-save', '--out', out]);
+    assert.equal(run.code, 1, run.stderr);
+    assert.match(run.stderr, /the answer is not JSON: "<html><body>Welcome/);
+    assert.doesNotMatch(run.stderr, /\n\s+at /);
+    assert.ok(!existsSync(out) || readFileSync(out, 'utf8').trim() === '');
+  } finally {
+    page.close();
+  }
   const down = await rsArena(['attack', '--protocol', 'torchserve', '--endpoint', 'http://127.0.0.1:9', '--deployment', 'm', '--input-shape', '1,28,28', '--out', join(dir, 'down.jsonl')]);
   assert.equal(down.code, 1, down.stderr);
   assert.match(down.stderr, /^rs-arena attack: cannot reach http:\/\/127\.0\.0\.1:9: .*ECONNREFUSED/m);

@@ -12,6 +12,10 @@ import { ATTACK_NAMES, ATTACKS } from '../../client/src/attacks/index.js';
 import { PRESETS } from '../../client/src/experiments/presets.js';
 import { records, rsArena, spent } from '../helpers/cli.js';
 import { KEYS, testApp } from '../helpers/app.js';
+import { readNpy } from '../../client/src/npy.js';
+import { loadCatalog, loadSample } from '@rs-arena/shared/catalog';
+
+const images = loadSample(loadCatalog()).images;
 
 let app: FastifyInstance;
 let base: string;
@@ -43,27 +47,29 @@ test('the CLI attacks over HTTP; the server counts exactly the queries the clien
   const out = join(dir, 'plain.jsonl');
   const first = await cli(['--deployment', 'plain', '--attack', 'hsja,rays,surfree', '--budget', '300', '--count', '3', '--concurrency', '2', '--out', out]);
   assert.equal(first.code, 0, first.stderr);
-  assert.match(first.stdout, /deployment\s+attack\s+images\s+accuracy\s+success\s+mean L2\s+median L2/);
+  assert.match(first.stdout, /deployment\s+attack\s+images\s+accuracy\s+success\s+confirmed\s+mean L2\s+median L2\s+queries\s+bad q\.\s+cut short/);
   let rs = records(out);
   assert.equal(rs.length, 9);
   for (const r of rs) {
     assert.ok(r.success, `${r.attack} ${r.image}: ${r.stopReason}`);
     assert.ok(r.queries.total <= 300);
-    // The saved adversarial is the reported one.
-    const f32 = readFileSync(join(dir, r.adversarialFile!));
-    const adv = new Float32Array(f32.buffer, f32.byteOffset, f32.length / 4);
+    // The saved adversarial is the reported one, a .npy carrying its shape.
+    const { shape, values: adv } = readNpy(readFileSync(join(dir, r.adversarialFile!)));
+    assert.deepEqual(shape, [1, 28, 28]);
     assert.equal(adv.length, 784);
+    assert.ok(Math.abs(Math.hypot(...adv.map((v, i) => v - images[i + 784 * Number(r.image.split(':')[1])])) - r.l2!) < 1e-3, 'its L2 is the recorded one');
+    // The endpoint's answer on the clean image is kept (the sample's labels are the truth here).
+    assert.equal(r.cleanLabel, r.trueLabel);
     assert.ok(existsSync(join(dir, r.previewFile!)));
   }
-  const spent = rs.reduce((s, r) => s + r.queries.total, 0);
-  assert.equal(await serverQueries(KEYS.client, 'plain'), spent);
+  assert.equal(await serverQueries(KEYS.client, 'plain'), spent(rs));
 
   // Resume: the first three images are in the file already; only two new ones cost queries.
   const again = await cli(['--deployment', 'plain', '--attack', 'hsja', '--budget', '300', '--count', '5', '--out', out]);
   assert.equal(again.code, 0, again.stderr);
   rs = records(out);
   assert.equal(rs.length, 11);
-  assert.equal(await serverQueries(KEYS.client, 'plain'), rs.reduce((s, r) => s + r.queries.total, 0));
+  assert.equal(await serverQueries(KEYS.client, 'plain'), spent(rs));
 
   // Changed attack options are another run: new records, not the old ones reused; the same
   // options again resume; an option given at its default value is the default run.
@@ -77,7 +83,7 @@ test('the CLI attacks over HTTP; the server counts exactly the queries the clien
     assert.equal(same.code, 0, same.stderr);
     assert.equal(records(out).length, 13, `${args.join(' ')}: resumed`);
   }
-  assert.equal(await serverQueries(KEYS.client, 'plain'), rs.reduce((s, r) => s + r.queries.total, 0));
+  assert.equal(await serverQueries(KEYS.client, 'plain'), spent(rs));
 
   // Another endpoint (a second server) is another run too.
   const other = await testApp({}, null);
@@ -104,18 +110,34 @@ test('a server-side budget ends the campaign cleanly (429), and both counts stil
   const key = create.json().secret as string;
   const out = join(dir, 'rs.jsonl');
   const run = await cli(['--deployment', 'rs', '--attack', 'hsja', '--budget', '200', '--count', '3', '--concurrency', '1', '--out', out], key);
-  assert.equal(run.code, 0, run.stderr);
-  const rs = records(out);
-  assert.equal(rs.length, 3);
-  const spent = rs.reduce((s, r) => s + r.queries.total, 0);
-  assert.equal(await serverQueries(key, 'rs'), spent);
-  assert.ok(spent <= 250);
-  // Images stopped by the server's 429 before their own budget of 200: refused batches were not
-  // booked, so the client's count still equals the server's.
-  assert.ok(rs.filter((r) => r.stopReason.startsWith('budget') && r.queries.total < 200).length >= 1);
+  // Cut short: exit 3, said on stderr and under the table; the refused image is not done and the
+  // third was never started (it would have been refused too).
+  assert.equal(run.code, 3, run.stderr);
+  assert.match(run.stderr, /cut short: 2 image run\(s\) not done/);
+  assert.match(run.stdout, /note: 1 image run\(s\) were cut short by the server's budget/);
+  let rs = records(out);
+  assert.deepEqual(rs.map((r) => r.stopReason === 'budget-refused'), [false, true]);
+  assert.equal(await serverQueries(key, 'rs'), spent(rs));
+  assert.ok(spent(rs) <= 250);
+  // Stopped by the server's 429 before its own budget of 200: refused batches were not booked,
+  // so the client's count still equals the server's.
+  assert.ok(rs[1].queries.total < 200);
+  // The same stop reason as over /v2, and the disclosed RS deployment's summary says what success means.
+  assert.match(run.stdout, /rs answers at random \(it discloses a noise defense\): "success" there means answered wrongly once/);
+  assert.ok(rs[0].confirmation === null || rs[0].confirmation!.answers === 5);
+
+  // More budget: the rerun resumes the refused image and the one never started, and ends done.
+  const raise = await app.inject({ method: 'PUT', url: '/v1/admin/keys/limited/budgets', headers: { authorization: `Bearer ${KEYS.admin}` }, payload: { deployment: 'rs', limit: 2000 } });
+  assert.equal(raise.statusCode, 200, raise.body);
+  const again = await cli(['--deployment', 'rs', '--attack', 'hsja', '--budget', '200', '--count', '3', '--concurrency', '1', '--out', out], key);
+  assert.equal(again.code, 0, again.stderr);
+  rs = records(out);
+  assert.equal(rs.length, 4, 'the first image was not attacked again');
+  assert.deepEqual(rs.slice(2).map((r) => r.image), ['sample:1', 'sample:2']);
+  assert.ok(rs.slice(2).every((r) => r.stopReason !== 'budget-refused'));
 });
 
-test('bad CLI input is a clear usage error, not a stack trace', { timeout: 60_000 }, async () => {
+test('bad CLI input is a clear usage error, not a stack trace', { timeout: 240_000 }, async () => {
   const unknown = await cli(['--deployment', 'plain', '--attack', 'fgsm']);
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, new RegExp(`unknown attack "fgsm"; choose from ${ATTACK_NAMES.join(', ')} \\(rs-arena attack --help for help\\)\n$`));
@@ -176,7 +198,7 @@ test('bad CLI input is a clear usage error, not a stack trace', { timeout: 60_00
 });
 
 test('every command answers --help on stdout with exit 0', { timeout: 60_000 }, async () => {
-  for (const args of [['--help'], ['attack', '--help'], ['experiment', '--help'], ['report', '--help']]) {
+  for (const args of [['--help'], ['attack', '--help'], ['experiment', '--help'], ['report', '--help'], ['accuracy', '--help']]) {
     const r = await rsArena(args);
     assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stdout, /^(rs-arena|Commands)/m, args.join(' '));

@@ -1,6 +1,8 @@
 // The commands of docs/operator.md and docs/red-team.md, run as written: every ```bash block of a
 // page, in order, in one bash, against a stand-in for Triton (an Open Inference Protocol server
-// answering class scores) behind a gateway with a path prefix and an API-key header.
+// answering class scores) behind a gateway with a path prefix and an API-key header, and for
+// red-team.md also stand-ins for TensorFlow Serving, TorchServe and a product's JSON API, and an
+// rs-arena server for the audit.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -8,6 +10,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../client/src/server-process.js';
+import { UsageResponse } from '@rs-arena/shared/api';
+import { KEYS, TEST_DEPLOYMENTS, auth, testApp } from '../helpers/app.js';
+import { productJsonLike, tfServingLike, torchServeLike } from '../helpers/model-servers.js';
 import { gateway, tritonLike, type Listening } from '../helpers/oip-servers.js';
 
 let triton: Listening & { inferences: () => number };
@@ -85,18 +90,37 @@ test('docs/operator.md: rs-arena in front of a Triton model; what a client sees'
   assert.ok(Number.isInteger(answer.outputs[0].data[0]));
   const usage = JSON.parse(lines[3]).deployments.find((d: { deployment: string }) => d.deployment === 'fmnist-rs');
   assert.equal(usage.queries, 1);
-  assert.equal(usage.forwardPasses, 100);
+  assert.equal(usage.forwardPasses, undefined, 'undisclosed by default: the client does not see n');
   // n = 100 noisy copies on the engine, plus the one test pass when the deployment loaded.
   assert.equal(triton.inferences() - before, 101);
 });
 
-test('docs/red-team.md: rs-arena attack --protocol v2 against the Triton model', { timeout: 180_000 }, async () => {
-  const before = triton.inferences();
-  const run = await bash(commands('docs/red-team.md'), { TRITON_URL: gw.url, TRITON_API_KEY: API_KEY, WORK: work });
-  assert.equal(run.code, 0, run.stderr);
-  const m = /queries (\d+) labels (.*)$/m.exec(run.stdout);
-  assert.ok(m, run.stdout);
-  assert.equal(Number(m[1]), triton.inferences() - before, 'the client counted every query the model answered');
-  assert.ok(Number(m[1]) <= 6 * 200);
-  assert.equal(m[2], 'argmax of 10 scores (top-1 taken on the client)');
+test('docs/red-team.md: every protocol attacked as written, counts equal; the audit and its budget checked on held-out images', { timeout: 600_000 }, async () => {
+  const [tf, ts, product] = await Promise.all([tfServingLike(), torchServeLike(), productJsonLike('docs-product-key')]);
+  const app = await testApp({ deployments: [...TEST_DEPLOYMENTS, { id: 'fmnist-cnn', model: 'fmnist-cnn', sigma: 0, n: 1, maxBatch: 64 }] });
+  try {
+    const rsUrl = await app.listen({ port: 0, host: '127.0.0.1' });
+    const before = triton.inferences();
+    const run = await bash(commands('docs/red-team.md'), {
+      TRITON_URL: gw.url, TRITON_API_KEY: API_KEY, TFSERVING_URL: tf.url, TORCHSERVE_URL: ts.url, PRODUCT_URL: product.url, PRODUCT_API_KEY: 'docs-product-key',
+      RS_ARENA_URL: rsUrl, RS_ARENA_KEY: KEYS.client, WORK: work,
+    });
+    assert.equal(run.code, 0, run.stderr);
+    const spent = Object.fromEntries([...run.stdout.matchAll(/^(\w+) queries (\d+) labels (.*)$/gm)].map((m) => [m[1], { queries: Number(m[2]), labels: m[3] }]));
+    assert.deepEqual(Object.keys(spent), ['triton', 'tfserving', 'torchserve', 'product'], run.stdout);
+    assert.equal(spent.triton.queries, triton.inferences() - before, 'the client counted every query the model answered');
+    assert.equal(spent.triton.labels, 'argmax of 10 scores (top-1 taken on the client)');
+    assert.equal(spent.tfserving.queries, tf.inferences());
+    assert.equal(spent.torchserve.queries, ts.inferences());
+    assert.equal(spent.product.queries, product.inferences());
+    for (const s of Object.values(spent)) assert.ok(s.queries > 0 && s.queries <= 6 * (200 + 5), 'each attack within its budget, plus 5 fresh answers on each adversarial');
+    // The audit and the held-out check: both ran, and the server counted what the audits say they spent.
+    const audit = JSON.parse(readFileSync(join(work, 'audit.json'), 'utf8'));
+    const check = JSON.parse(readFileSync(join(work, 'check.json'), 'utf8'));
+    const used = UsageResponse.parse((await app.inject({ method: 'GET', url: '/v1/usage', headers: auth('client') })).json()).deployments.find((d) => d.deployment === 'fmnist-cnn')!.queries;
+    assert.equal(used, audit.queries + check.queries);
+    assert.match(run.stdout, /^held-out budget \d+ broken \d+ of \d+ interval /m);
+  } finally {
+    await Promise.all([tf.close(), ts.close(), product.close(), app.close()]);
+  }
 });

@@ -14,6 +14,7 @@ import { Redis } from 'ioredis';
 import { parsePreset } from '../../client/src/experiments/presets.js';
 import { runPreset } from '../../client/src/experiments/run.js';
 import { keys as qkeys } from '../../client/src/queue/connection.js';
+import { QueueControl } from '../../client/src/queue/control.js';
 import { CampaignCancelled } from '../../client/src/queue/journal.js';
 import { type ServerProcess, startServer } from '../../client/src/server-process.js';
 import { comparable, startWorkerProcess, usageByDeployment } from '../helpers/queue.js';
@@ -56,13 +57,17 @@ function cli(args: string[]): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => child.on('exit', (code) => resolve({ code: code ?? -1, out })));
 }
 
+/** A campaign's status, read in this process (the CLI's own output is checked once, in the first test). */
 async function status(campaign: string) {
-  const r = await cli(['queue', 'status', '--campaign', campaign, '--json']);
-  assert.equal(r.code, 0, r.out);
-  return JSON.parse(r.out).campaigns[0] as { state: string; tasks: number; done: number; waiting: number; active: number; delayed: number; failed: number };
+  const control = new QueueControl(redis.url);
+  try {
+    return (await control.status(campaign))[0];
+  } finally {
+    await control.close();
+  }
 }
 
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!(await check())) {
     assert.ok(Date.now() < end, `timed out waiting for ${what}`);
@@ -75,7 +80,7 @@ const attempts = async (campaign: string) => {
   return Promise.all(ids.map(async (id) => Number(await db.hget(qkeys.task(id), 'attempts'))));
 };
 
-test('24 seeded tasks: 1 worker and 3 workers write the same records; a resubmitted campaign runs nothing again', { ...needsRedis, timeout: 120_000 }, async () => {
+test('24 seeded tasks: 1 worker and 3 workers write the same records; a resubmitted campaign runs nothing again', { ...needsRedis, timeout: 300_000 }, async () => {
   const wrong = await cli(['experiment', '--preset', 'smoke', '--queue', redis.url]);
   assert.equal(wrong.code, 2);
   assert.match(wrong.out, /--queue needs --endpoint/);
@@ -116,12 +121,18 @@ test('24 seeded tasks: 1 worker and 3 workers write the same records; a resubmit
   assert.deepEqual(comparable(join(again, 'distortion.jsonl')), b);
   assert.deepEqual(await usageByDeployment(server.url, server.keys.client), before);
   assert.deepEqual(await attempts('three'), Array(24).fill(1), 'each task ran once');
+  const st = await cli(['queue', 'status']);
+  assert.equal(st.code, 0, st.out);
+  assert.match(st.out, /^campaign\s+state\s+tasks\s+done\s+waiting\s+active\s+delayed\s+failed\s+queries\s+retried$/m);
+  assert.match(st.out, /^one\s+running\s+24\s+24\s+0\s+0\s+0\s+0\s+2400\s+0$/m, 'every task spent its budget of 100, once');
+  assert.match(st.out, /^0 workers connected/m);
 });
 
-test('a worker SIGKILLed mid-attack: another worker resumes the task from its journal, within its budget, and the record counts the lost queries', { ...needsRedis, timeout: 60_000 }, async (t) => {
+test('a worker SIGKILLed mid-attack: another worker resumes the task from its journal, within its budget, and the record counts the lost queries', { ...needsRedis, timeout: 180_000 }, async (t) => {
   const budget = 1000;
   // One task on a deployment no other test uses, so the server's count on it is this task's.
-  const p = preset('kill', ['fmnist-cnn-randtrain'], ['surfree'], budget, 1);
+  // HSJA: its gradient estimates go out as batches of 100 inputs, one call each.
+  const p = preset('kill', ['fmnist-cnn-randtrain'], ['hsja'], budget, 1);
   const workers = await Promise.all([0, 1].map(() => startWorkerProcess(['--concurrency', '1', '--lock-seconds', '2'], env)));
   const dir = join(base, 'kill');
   try {
@@ -133,8 +144,17 @@ test('a worker SIGKILLed mid-attack: another worker resumes the task from its jo
     // What the KEDA ScaledObject (deploy/k8s/worker-autoscaling.yaml) reads: the running task in BullMQ's active list.
     assert.equal(await db.type('bull:rs-arena:active'), 'list');
     assert.equal(await db.llen('bull:rs-arena:active'), 1);
+    // SIGKILL while a batch is in flight (booked, its answer not yet logged), as a real failure would usually land.
+    const journal = async () => {
+      const res = (await db.multi().hget(qkeys.task(jobId), 'booked').hvals(qkeys.log(jobId)).exec())!;
+      return { booked: Number(res[0][1]), logged: (res[1][1] as string[]).reduce((s, e) => s + Number(e.split('|')[1]), 0) };
+    };
+    await until('a batch in flight', async () => {
+      const j = await journal();
+      return j.booked - j.logged >= 50;
+    });
     await workers[victim].stop('SIGKILL');
-    const bookedAtKill = Number(await db.hget(qkeys.task(jobId), 'booked'));
+    const atKill = await journal();
     await submitted;
     const survivor = workers[1 - victim];
     assert.match(survivor.output(), /started \(attempt 2, \d+ queries booked before\)/);
@@ -143,7 +163,9 @@ test('a worker SIGKILLed mid-attack: another worker resumes the task from its jo
     const [record] = readFileSync(join(dir, 'distortion.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     const { attempt, replayed, lost } = record.recovery;
     assert.equal(attempt, 2);
-    assert.ok(replayed > 0 && replayed + lost === bookedAtKill, `replayed ${replayed} + lost ${lost} = booked at the kill ${bookedAtKill}`);
+    // Every answer the killed worker logged was replayed (the endpoint is deterministic, the seed the same); what it booked beyond them is lost.
+    assert.deepEqual({ replayed, lost }, { replayed: atKill.logged, lost: atKill.booked - atKill.logged });
+    assert.ok(replayed > 0, 'the answers the first attempt got were not asked again');
     const charged = (await usageByDeployment(server.url, server.keys.client)).get('x-fmnist-cnn-randtrain-s0-n1')!;
     assert.ok(charged <= budget, `the server charged ${charged} queries for a task of budget ${budget}`);
     // Each query the record counts was charged once (replayed ones by the first attempt); beyond
@@ -151,13 +173,15 @@ test('a worker SIGKILLed mid-attack: another worker resumes the task from its jo
     assert.ok(charged >= record.queries.total && charged <= record.queries.total + lost, `charged ${charged}, record ${record.queries.total} + lost ${lost}`);
     assert.ok(record.queries.total + lost <= budget);
     assert.equal(record.budget, budget);
-    t.diagnostic(`killed at ${bookedAtKill} queries booked; record: ${record.queries.total} queries (${replayed} replayed), ${lost} lost; server charged ${charged} of ${budget}`);
+    const st = await status('kill');
+    assert.deepEqual([st.done, st.retried, st.queries], [1, 1, record.queries.total - replayed + atKill.booked], 'status: one task, retried once, every booked query counted');
+    t.diagnostic(`killed at ${atKill.booked} queries booked, ${atKill.logged} answered; record: ${record.queries.total} queries (${replayed} replayed), ${lost} lost; server charged ${charged} of ${budget}`);
   } finally {
     await Promise.all(workers.map((w) => w.stop()));
   }
 });
 
-test('queue cancel, pause and resume; one campaign submitted twice at once runs each task once', { ...needsRedis, timeout: 60_000 }, async () => {
+test('queue cancel, pause and resume; one campaign submitted twice at once runs each task once', { ...needsRedis, timeout: 180_000 }, async () => {
   const p = preset('held', ['fmnist-cnn'], ['rays'], 60, 4);
   // Cancelled while queued (no worker yet): the submitter stops, the queue holds none of its tasks.
   const gone = submit(p, join(base, 'gone'), 'gone');
@@ -167,6 +191,12 @@ test('queue cancel, pause and resume; one campaign submitted twice at once runs 
   assert.match(c.out, /4 queued tasks removed/);
   await assert.rejects(gone, CampaignCancelled);
   assert.deepEqual({ ...(await status('gone')), tasks: undefined }, { ...(await status('gone')), state: 'cancelled', waiting: 0, active: 0, done: 0, tasks: undefined });
+  // Removed: nothing of it is left in Redis.
+  const rm = await cli(['queue', 'remove', '--campaign', 'gone']);
+  assert.equal(rm.code, 0, rm.out);
+  assert.match(rm.out, /campaign "gone" removed from the queue \(4 tasks\)/);
+  assert.deepEqual([...(await db.keys('*gone*'))], []);
+  await assert.rejects(status('gone'), /no campaign "gone"/);
 
   // Submitted twice at once, then paused before any worker runs: nothing starts until resumed.
   const s1 = submit(p, join(base, 'held1'), 'held');
@@ -181,9 +211,9 @@ test('queue cancel, pause and resume; one campaign submitted twice at once runs 
     assert.equal(paused.state, 'paused');
     assert.equal(paused.done, 0, 'no task of a paused campaign runs');
     assert.equal(paused.waiting + paused.delayed, 4);
-    const missing = await cli(['queue', 'pause', '--campaign', 'nope']);
-    assert.equal(missing.code, 1);
-    assert.match(missing.out, /no campaign "nope".*campaigns: .*held/);
+    const control = new QueueControl(redis.url);
+    await assert.rejects(control.pause('nope'), /no campaign "nope" on redis:\/\/127\.0\.0\.1:\d+\/?; campaigns: .*held/);
+    await control.close();
     assert.equal((await cli(['queue', 'resume', '--campaign', 'held'])).code, 0);
     await Promise.all([s1, s2]);
   } finally {
@@ -194,4 +224,32 @@ test('queue cancel, pause and resume; one campaign submitted twice at once runs 
   assert.equal(comparable(join(base, 'held1', 'distortion.jsonl')).size, 4);
   assert.deepEqual(comparable(join(base, 'held2', 'distortion.jsonl')), comparable(join(base, 'held1', 'distortion.jsonl')));
   assert.deepEqual(await attempts('held'), [1, 1, 1, 1], 'each task ran once');
+
+  // A record made by a worker running other attack code (its code version differs) is not taken.
+  const [someJob] = await db.smembers(qkeys.jobs('held'));
+  const made = JSON.parse((await db.hget(qkeys.records('held'), someJob))!);
+  await db.hset(qkeys.records('held'), someJob, JSON.stringify({ ...made, codeVersion: 'older-code' }));
+  await assert.rejects(submit(p, join(base, 'held3'), 'held'), /1 distortion tasks failed .*other attack code than this command/);
+  assert.equal(comparable(join(base, 'held3', 'distortion.jsonl')).size, 3);
+});
+
+test('a task that keeps failing on the workers is reported after its retries; a resubmission retries it', { ...needsRedis, timeout: 120_000 }, async () => {
+  const p = preset('flaky', ['fmnist-cnn'], ['rays'], 30, 1);
+  // A worker with a wrong client key: every attempt gets a 401.
+  const wrong = await startWorkerProcess(['--concurrency', '1'], { ...env, RS_ARENA_CLIENT_KEY: 'not-the-client-key-0123456789' });
+  try {
+    await assert.rejects(submit(p, join(base, 'flaky1'), 'flaky'), /1 distortion tasks failed on the workers; the first: .*401.* \(after 3 attempts\)\. Resubmit to retry them/);
+  } finally {
+    await wrong.stop();
+  }
+  assert.equal((await status('flaky')).failed, 1);
+  const right = await startWorkerProcess(['--concurrency', '1'], env);
+  try {
+    await submit(p, join(base, 'flaky2'), 'flaky');
+  } finally {
+    await right.stop();
+  }
+  assert.equal(comparable(join(base, 'flaky2', 'distortion.jsonl')).size, 1);
+  const after = await status('flaky');
+  assert.deepEqual([after.done, after.failed], [1, 0]);
 });

@@ -12,9 +12,10 @@ export const KEYS = {
 };
 
 export const TEST_DEPLOYMENTS = [
-  { id: 'plain', model: 'fmnist-cnn', sigma: 0, n: 1, maxBatch: 64 },
-  { id: 'rs', model: 'fmnist-cnn-randtrain', sigma: 0.25, n: 10, seed: 1, batchSize: 64, maxBatch: 64 },
-  { id: 'cohen', model: 'fmnist-cnn', sigma: 0.5, n: 10, rule: 'predict', alpha: 0.001, seed: 2 },
+  // Disclosed on purpose (a deployment discloses nothing unless asked): the tests read σ and n back.
+  { id: 'plain', model: 'fmnist-cnn', sigma: 0, n: 1, maxBatch: 64, disclose: true },
+  { id: 'rs', model: 'fmnist-cnn-randtrain', sigma: 0.25, n: 10, seed: 1, batchSize: 64, maxBatch: 64, disclose: true },
+  { id: 'cohen', model: 'fmnist-cnn', sigma: 0.5, n: 10, rule: 'predict', alpha: 0.001, seed: 2, disclose: true },
   { id: 'hidden', model: 'fmnist-cnn-randtrain', sigma: 0.25, n: 5, disclose: false },
 ];
 

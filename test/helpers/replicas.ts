@@ -18,10 +18,10 @@ export interface Replicas {
   stop(): Promise<void>;
 }
 
-export async function startReplicas(redisUrl: string, count: number, budget: number): Promise<Replicas> {
+export async function startReplicas(redisUrl: string, count: number, budget: number, deployments: object[] = [RACE_DEPLOYMENT]): Promise<Replicas> {
   const dir = mkdtempSync(join(tmpdir(), 'rs-arena-replicas-'));
   const config = join(dir, 'config.json');
-  writeFileSync(config, JSON.stringify({ deployments: [RACE_DEPLOYMENT], threads: 1 }));
+  writeFileSync(config, JSON.stringify({ deployments, threads: 1 }));
   const env = { REDIS_URL: redisUrl, RS_ARENA_ADMIN_KEY: RACE_KEYS.admin, RS_ARENA_CLIENT_KEY: RACE_KEYS.client, RS_ARENA_CLIENT_BUDGET: String(budget) };
   const servers: ServerProcess[] = [];
   for (let i = 0; i < count; i++) servers.push(await startServer({ config, env }));

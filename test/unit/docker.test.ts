@@ -17,6 +17,8 @@ import { float32ToBytes } from '@rs-arena/shared/tensor';
 import { images } from '../helpers/app.js';
 import { freePort } from '../../client/src/server-process.js';
 import { needsRedis, startRedis } from '../helpers/redis.js';
+import { parsePreset } from '../../client/src/experiments/presets.js';
+import { runPreset } from '../../client/src/experiments/run.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 const compose = parse(readFileSync(`${root}docker-compose.yml`, 'utf8'));
@@ -207,10 +209,10 @@ test('.dockerignore keeps the context small: no node_modules, results, .git, Ima
   for (const p of ['server/src/main.ts', 'shared/native/noise.wasm', 'models/fmnist-cnn.onnx', 'package-lock.json']) assert.ok(!ignored(p), p);
 });
 
-test('the server image and the client image, replayed: the server starts on Redis and predicts; the client attacks it', { ...needsRedis, timeout: 900_000 }, async () => {
+test('the server image and the client image, replayed: the server starts on Redis and predicts; the client attacks it; a worker from the client image runs queued tasks', { ...needsRedis, timeout: 900_000 }, async () => {
   const redis = await startRedis();
   const base = mkdtempSync(join(tmpdir(), 'rs-arena-docker-'));
-  const vars = { RS_ARENA_ADMIN_KEY: 'replay-admin-key-0123456789', RS_ARENA_CLIENT_KEY: 'replay-client-key-0123456789', RS_ARENA_CLIENT_BUDGET: '500' };
+  const vars = { RS_ARENA_ADMIN_KEY: 'replay-admin-key-0123456789', RS_ARENA_CLIENT_KEY: 'replay-client-key-0123456789', RS_ARENA_EVALUATOR_KEY: 'replay-evaluator-key-0123456', RS_ARENA_CLIENT_BUDGET: '500' };
   let server: ReturnType<typeof spawn> | undefined;
   try {
     // The server image.
@@ -273,6 +275,34 @@ test('the server image and the client image, replayed: the server starts on Redi
     };
     const spent = usage.deployments.find((d) => d.deployment === 'fmnist-cnn')!.queries;
     assert.ok(spent > 3 && spent <= 3 + 3 * 31, `server counted ${spent} queries`);
+
+    // The worker service: the client image's entrypoint with the compose command and environment,
+    // the test Redis and the replayed server in place of the compose services; a campaign of 2
+    // tasks submitted here comes back from it.
+    const wenv: Record<string, string> = { PATH: process.env.PATH!, HOME: cdir };
+    for (const [k, v] of Object.entries(cd.env)) wenv[k] = inReplay(v, cd, cdir);
+    for (const [k, v] of Object.entries<string>(compose.services.worker.environment)) wenv[k] = interpolate(v, vars);
+    Object.assign(wenv, { RS_ARENA_QUEUE: redis.url, RS_ARENA_ENDPOINT: url });
+    const wargs = [...cd.entrypoint, ...(compose.services.worker.command as string[]).map((a) => interpolate(a, vars))];
+    const worker = spawn(process.execPath, wargs.slice(1).map((a) => inReplay(a, cd, cdir)), { cwd: cdir, env: wenv, stdio: ['ignore', 'pipe', 'pipe'] });
+    let wout = '';
+    worker.stdout!.on('data', (d) => (wout += d));
+    worker.stderr!.on('data', (d) => (wout += d));
+    try {
+      const preset = parsePreset({ name: 'replay', description: 'replay', distortion: { settings: [{ model: 'fmnist-cnn', sigma: 0 }], ns: [1], Pas: [0.5], attacks: ['rays'], budget: 30, images: 2, assessSamples: 100 } }, 'replay');
+      const qdir = join(base, 'queued');
+      const keys = { admin: vars.RS_ARENA_ADMIN_KEY, evaluator: vars.RS_ARENA_EVALUATOR_KEY, client: vars.RS_ARENA_CLIENT_KEY };
+      await runPreset(preset, { dir: qdir, endpoint: url, keys, concurrency: 2, imagenetImages: base, command: 'replay', queue: { url: redis.url, campaign: 'replay' } });
+      const queued = readFileSync(join(qdir, 'distortion.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      assert.equal(queued.length, 2, wout);
+      assert.match(wout, /worker ready/);
+      for (const r of queued) assert.ok(r.queries.total <= 30 && r.recovery.attempt === 1);
+    } finally {
+      if (worker.exitCode === null) {
+        worker.kill('SIGTERM');
+        await once(worker, 'exit');
+      }
+    }
   } finally {
     if (server && server.exitCode === null) {
       server.kill('SIGTERM');

@@ -7,7 +7,16 @@ import type { z } from 'zod';
 import { BudgetExhausted, BudgetRefused, CountingOracle, type QueryCounts } from '../oracle.js';
 import { dist2, distInf, lerp } from '../vec.js';
 
+/**
+ * Why an attack stopped, the same words whatever the protocol (/v1, /v2): `budget` its own query
+ * budget per image is spent (the run is complete); `budget-refused` the server refused a query for
+ * the key's budget (the run was cut short: not done, a rerun resumes it); `converged`,
+ * `iterations`, `init-failed` (no adversarial starting point found), `misclassified` (x0 was
+ * already answered with another label).
+ */
 export type StopReason = 'budget' | 'budget-refused' | 'converged' | 'iterations' | 'init-failed' | 'misclassified';
+/** Stop reasons of runs that did not finish: a rerun attacks the image again. */
+export const CUT_SHORT: readonly string[] = ['budget-refused'];
 
 export interface AttackResult {
   attack: string;
@@ -24,6 +33,8 @@ export interface AttackResult {
   history: [number, number][];
   wallMs: number;
   stopReason: StopReason;
+  /** The oracle's first answer on x0 itself (the clean image), or null if the attack never asked it. */
+  cleanLabel: number | null;
 }
 
 /** What every attack takes besides its own options. */
@@ -77,6 +88,8 @@ export class Tracker {
   best: Float32Array | null = null;
   bestL2 = Infinity;
   bestLabel: number | null = null;
+  /** The first answer on x0 itself (attacks start by asking it: `check1(x0)`). */
+  cleanLabel: number | null = null;
   readonly rng: Rng;
   readonly started = performance.now();
 
@@ -112,6 +125,7 @@ export class Tracker {
   /** Queries a batch; offers every adversarial answer; returns which were adversarial. */
   async check(batch: Float32Array, count: number): Promise<boolean[]> {
     const labels = await this.oracle.labels(batch, count);
+    if (batch === this.x0 && this.cleanLabel === null) this.cleanLabel = labels[0];
     const size = this.oracle.inputSize;
     return Array.from(labels, (l, i) => {
       const adv = l >= 0 && l !== this.oracle.originalLabel;
@@ -138,6 +152,7 @@ export class Tracker {
       history: this.oracle.history.slice(),
       wallMs: performance.now() - this.started,
       stopReason,
+      cleanLabel: this.cleanLabel,
     };
   }
 }

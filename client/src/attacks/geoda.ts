@@ -92,9 +92,10 @@ export const geoda = defineAttack({
         if (dist === 0) return 'converged';
         const n = Math.min(plan[Math.min(it, plan.length - 1)] ?? 2, raw ? raw.rawRemaining - 1 : oracle.remaining - 1);
         if (n < 2) return 'budget';
-        // 1. probes in the low-frequency subspace, clipped, with the direction recomputed after clipping.
+        // 1. probes in the low-frequency subspace, clipped, with the direction recomputed from what was asked.
         oracle.phase('gradient');
-        const delta = o.probeFactor * dist;
+        // On an 8-bit endpoint at least √d grid steps, or the probes snap back to x_b (as in hsja.ts).
+        const delta = oracle.gridStep === undefined ? o.probeFactor * dist : Math.max(o.probeFactor * dist, Math.sqrt(d) * oracle.gridStep);
         const probes = new Float32Array(n * d);
         const dirs: Float32Array[] = [];
         const coeffs = new Float32Array(c * k * k);
@@ -102,9 +103,10 @@ export const geoda = defineAttack({
           const eta = normalize(lowFrequencyImage(t.rng.fillNormal(coeffs), shape, k));
           const p = probes.subarray(j * d, (j + 1) * d);
           for (let q = 0; q < d; q++) p[q] = Math.min(hi, Math.max(lo, xb[q] + delta * eta[q]));
-          dirs.push(Float32Array.from(p, (v, q) => (v - xb[q]) / delta));
         }
         const adv = raw ? Array.from(await raw.raw(probes, n), (l) => l >= 0 && l !== oracle.originalLabel) : await t.check(probes, n);
+        // Directions from the probes as asked: clipped, and snapped on a grid endpoint (encoding.ts).
+        for (let j = 0; j < n; j++) dirs.push(Float32Array.from(probes.subarray(j * d, (j + 1) * d), (v, q) => (v - xb[q]) / delta));
         // 2. accumulate the baseline-corrected sign estimate.
         const mean = adv.reduce((s, a) => s + (a ? 1 : -1), 0) / n;
         const allSame = Math.abs(mean) === 1;

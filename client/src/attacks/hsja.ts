@@ -50,7 +50,11 @@ export const hsja = defineAttack({
         adv = await boundary(t, adv, theta, l2);
         const dNow = dist(adv);
         if (dNow === 0) return 'converged';
-        const delta = step === 1 ? 0.1 * (hi - lo) : o.deltaFactor !== undefined ? o.deltaFactor * dNow : (l2 ? Math.sqrt(d) * theta * dNow : d * theta * dNow);
+        const official = step === 1 ? 0.1 * (hi - lo) : o.deltaFactor !== undefined ? o.deltaFactor * dNow : (l2 ? Math.sqrt(d) * theta * dNow : d * theta * dNow);
+        // On an 8-bit endpoint a probe must move pixels by about a grid step, or it snaps back to
+        // the point itself and every probe answers the same: at least √d·step in L2 (step in L∞).
+        const grid = oracle.gridStep;
+        const delta = grid === undefined ? official : Math.max(official, l2 ? Math.sqrt(d) * grid : grid);
         const evals = Math.min(Math.round(o.initEvals * Math.sqrt(step)), o.maxEvals, oracle.remaining - 1);
         if (evals < 2) return 'budget';
         oracle.phase('gradient');
@@ -78,10 +82,13 @@ async function boundary(t: Tracker, adv: Float32Array, theta: number, l2: boolea
   const x0 = t.x0;
   const mid = new Float32Array(adv.length);
   let best = adv;
+  // On an 8-bit endpoint, blends closer than half a grid step on every pixel ask the same point twice.
+  const grid = t.oracle.gridStep;
   if (l2) {
     let lo = 0;
     let hi = 1;
-    for (let i = 0; i < 60 && hi - lo > theta; i++) {
+    const tol = grid === undefined ? theta : Math.max(theta, grid / (2 * distInf(adv, x0)));
+    for (let i = 0; i < 60 && hi - lo > tol; i++) {
       const m = (lo + hi) / 2;
       lerp(x0, adv, m, mid);
       if (await t.check1(mid)) {
@@ -94,7 +101,7 @@ async function boundary(t: Tracker, adv: Float32Array, theta: number, l2: boolea
   const high = distInf(adv, x0);
   let lo = 0;
   let hi = high;
-  const tol = Math.min(high * theta, theta);
+  const tol = grid === undefined ? Math.min(high * theta, theta) : Math.max(Math.min(high * theta, theta), grid / 2);
   for (let i = 0; i < 60 && hi - lo > tol; i++) {
     const r = (lo + hi) / 2;
     for (let j = 0; j < adv.length; j++) mid[j] = x0[j] + Math.min(r, Math.max(-r, adv[j] - x0[j]));
@@ -109,7 +116,7 @@ async function boundary(t: Tracker, adv: Float32Array, theta: number, l2: boolea
 /**
  * ∇ ≈ mean over probes of φ(x + δu)·u, φ = ±1 (adversarial or not) minus its mean (the official
  * baseline), probes u Gaussian on the sphere (L2) or uniform in the cube (L∞), clipped to the
- * range with u recomputed after clipping. If every probe agrees, the mean direction is used, signed.
+ * range with u recomputed from the probe as asked (clipped, and snapped on a grid endpoint). If every probe agrees, the mean direction is used, signed.
  */
 async function estimateGradient(t: Tracker, x: Float32Array, evals: number, delta: number, l2: boolean): Promise<Float32Array> {
   const d = x.length;
@@ -125,9 +132,15 @@ async function estimateGradient(t: Tracker, x: Float32Array, evals: number, delt
     const p = probes.subarray(k * d, (k + 1) * d);
     axpy(x, delta, u, p);
     clip(p, lo, hi);
-    for (let j = 0; j < d; j++) u[j] = (p[j] - x[j]) / delta;
   }
   const adv = await t.check(probes, evals);
+  // u from the probes as asked: after clipping, and after the snap to the endpoint's grid when it
+  // takes 8-bit images (encoding.ts overwrites each probe with what was sent).
+  for (let k = 0; k < evals; k++) {
+    const u = dirs.subarray(k * d, (k + 1) * d);
+    const p = probes.subarray(k * d, (k + 1) * d);
+    for (let j = 0; j < d; j++) u[j] = (p[j] - x[j]) / delta;
+  }
   const phi = adv.map((a) => (a ? 1 : -1));
   const mean = phi.reduce((a, b) => a + b, 0) / evals;
   const grad = new Float32Array(d);

@@ -63,7 +63,9 @@ export const rays = defineAttack({
           if (end === Infinity) return Infinity;
         }
         oracle.phase('binary-search');
-        while (end - start > o.tolerance) {
+        // On an 8-bit endpoint radii closer than half a grid step per pixel ask the same point twice.
+        const tolerance = oracle.gridStep === undefined ? o.tolerance : Math.max(o.tolerance, (Math.sqrt(d) * oracle.gridStep) / 2);
+        while (end - start > tolerance) {
           const mid = (start + end) / 2;
           if (await t.check1(point(s, mid))) end = mid;
           else start = mid;

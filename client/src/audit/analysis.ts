@@ -8,7 +8,7 @@
 // L2 ≤ ε was found after q queries. The attacks are anytime algorithms, so a run with budget q would
 // have followed the same path up to q queries (the noise-aware attacks keep a confirmation reserve
 // that depends on the budget: the budget check on held-out images is what settles it).
-import { clopperPearsonInterval } from '@rs-arena/shared/stats';
+import { clopperPearsonInterval, clopperPearsonUpper } from '@rs-arena/shared/stats';
 import type { AttackRecord } from '../record.js';
 
 export const SUCCESS_LEVELS = [0.1, 0.5, 0.9] as const;
@@ -48,6 +48,12 @@ export interface EpsilonSummary {
   queriesFor: { level: number; queries: number | null }[];
   /** The largest per-key budget with success at or under the chosen rate on these images. */
   recommendedBudget: { budget: number; atLeast: boolean; broken: number; rate: number | null; interval: [number, number] | null };
+  /**
+   * The largest budget whose success is at or under the rate with 95% confidence (the one-sided
+   * Clopper-Pearson upper bound of the share broken ≤ rate), null when no budget is: too few images
+   * (with none broken of n, the bound is 1 − 0.05^(1/n): n ≥ 29 for 10%) or too fragile ones.
+   */
+  confidentBudget: { budget: number; atLeast: boolean; broken: number; upper: number } | null;
   curve: CurvePoint[];
 }
 
@@ -110,6 +116,17 @@ export function summarizeEpsilon(verdicts: ImageVerdict[], epsilonIndex: number,
   const recommended = atLeast ? budget : Math.max(0, next - 1);
   const at = point(recommended);
   const broken = brokenWithin(budget);
+  // The most images that may break with the upper bound still at or under the rate.
+  let kMax = -1;
+  while (n > 0 && kMax + 1 <= n && clopperPearsonUpper(kMax + 1, n, 0.05) <= targetRate) kMax++;
+  let confidentBudget: EpsilonSummary['confidentBudget'] = null;
+  if (kMax >= 0) {
+    const first = kMax < needs.length ? needs[kMax] : Infinity;
+    const capped = !Number.isFinite(first) || first > budget;
+    const b = capped ? budget : Math.max(0, first - 1);
+    const k = brokenWithin(b);
+    confidentBudget = { budget: b, atLeast: capped, broken: k, upper: clopperPearsonUpper(k, n, 0.05) };
+  }
   return {
     epsilon,
     attacked: n,
@@ -118,6 +135,7 @@ export function summarizeEpsilon(verdicts: ImageVerdict[], epsilonIndex: number,
     interval: n ? clopperPearsonInterval(broken, n) : null,
     queriesFor,
     recommendedBudget: { budget: recommended, atLeast, broken: at.broken, rate: n ? at.rate : null, interval: n ? at.interval : null },
+    confidentBudget,
     curve,
   };
 }

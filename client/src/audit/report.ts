@@ -24,10 +24,10 @@ export function curveSpec(s: AuditSummary): TopLevelSpec {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     width: 560,
     height: 320,
-    config: { font: FONT_FAMILY, background: 'white', padding: 8, axis: { labelFontSize: 11, titleFontSize: 12, gridColor: '#e5e5e5' }, legend: { labelFontSize: 11, titleFontSize: 12 } },
+    config: { font: FONT_FAMILY, background: 'white', padding: 8, axis: { labelFontSize: 11, titleFontSize: 12, gridColor: '#e5e5e5' }, legend: { labelFontSize: 11, titleFontSize: 12, symbolOpacity: 1, symbolStrokeWidth: 2.5 } },
     data: { values: rows },
     layer: [
-      { mark: { type: 'area', opacity: 0.15, interpolate: 'step-after' }, encoding: { x, y: { field: 'lo', type: 'quantitative', title: 'attack success rate', scale: { domain: [0, 1] }, axis: { format: '%' } }, y2: { field: 'hi' }, color: { ...color, legend: null } } },
+      { mark: { type: 'area', opacity: 0.15, interpolate: 'step-after' }, encoding: { x, y: { field: 'lo', type: 'quantitative', title: 'attack success rate', scale: { domain: [0, 1] }, axis: { format: '%' } }, y2: { field: 'hi' }, color: { ...color, legend: { symbolType: 'stroke' } } } },
       { mark: { type: 'line', interpolate: 'step-after', strokeWidth: 2 }, encoding: { x, y: { field: 'rate', type: 'quantitative' }, color: { ...color, legend: { symbolType: 'stroke' } } } },
       { data: { values: [{ r: s.targetRate }] }, mark: { type: 'rule', strokeDash: [4, 3], color: '#555' }, encoding: { y: { field: 'r', type: 'quantitative' } } },
     ],
@@ -37,7 +37,7 @@ export function curveSpec(s: AuditSummary): TopLevelSpec {
 export async function auditHtml(s: AuditSummary): Promise<string> {
   const svg = scopeIds(await renderSvg(curveSpec(s), `audit-${s.deployment}`), 'fig-curves-');
   const eps = s.epsilons;
-  const rows = eps.map((e) => `<tr><td>${e.epsilon}</td><td>${e.attacked}</td><td>${e.broken} (${pct(e.successRate)}) ${ci(e.interval)}</td>${e.queriesFor.map((q) => `<td>${num(q.queries)}</td>`).join('')}<td>${e.recommendedBudget.atLeast ? '≥ ' : ''}${num(e.recommendedBudget.budget)}</td><td>${pct(e.recommendedBudget.rate)} ${ci(e.recommendedBudget.interval)}</td></tr>`);
+  const rows = eps.map((e) => `<tr><td>${e.epsilon}</td><td>${e.attacked}</td><td>${e.broken} (${pct(e.successRate)}) ${ci(e.interval)}</td>${e.queriesFor.map((q) => `<td>${num(q.queries)}</td>`).join('')}<td>${e.recommendedBudget.atLeast ? '≥ ' : ''}${num(e.recommendedBudget.budget)}</td><td>${pct(e.recommendedBudget.rate)} ${ci(e.recommendedBudget.interval)}</td><td>${e.confidentBudget ? `${e.confidentBudget.atLeast ? '≥ ' : ''}${num(e.confidentBudget.budget)} (upper bound ${pct(e.confidentBudget.upper)})` : `none: ${e.attacked} images cannot show it`}</td></tr>`);
   const images = s.images.map((v) => `<tr><td>${esc(v.image)}</td><td>${v.trueLabel ?? '–'}</td><td>${v.cleanLabel}</td><td>${v.correct ? 'yes' : 'no'}</td><td>${v.bestL2 === null ? '–' : v.bestL2.toFixed(3)}</td><td>${esc(v.bestL2Attacker ?? '–')}</td>${eps.map((_, i) => `<td>${v.correct ? `${num(v.queriesNeeded[i])}${v.bestAttacker[i] ? ` (${esc(v.bestAttacker[i]!)})` : ''}` : 'clean miss'}</td>`).join('')}</tr>`);
   const r = s.randomness;
   const failed = s.gateFailed?.length ? s.gateFailed : null;
@@ -62,10 +62,10 @@ figure{margin:1.5em 0}figure svg{display:block;max-width:100%;height:auto}figcap
 </dl>
 ${gate}
 <h2>Success against queries</h2>
-<table><thead><tr><th>L2 bound ε</th><th>attacked</th><th>broken within the budget (95% CI)</th>${s.epsilons[0]?.queriesFor.map((q) => `<th>queries for ${100 * q.level}% success</th>`).join('') ?? ''}<th>per-key budget for ≤ ${pct(s.targetRate)} success</th><th>success at that budget (95% CI)</th></tr></thead><tbody>
+<table><thead><tr><th>L2 bound ε</th><th>attacked</th><th>broken within the budget (95% CI)</th>${s.epsilons[0]?.queriesFor.map((q) => `<th>queries for ${100 * q.level}% success</th>`).join('') ?? ''}<th>per-key budget for ≤ ${pct(s.targetRate)} success on these images</th><th>success at that budget (95% CI)</th><th>per-key budget with success ≤ ${pct(s.targetRate)} at 95% confidence (the one to set)</th></tr></thead><tbody>
 ${rows.join('\n')}
 </tbody></table>
-<p>Success: the share of the correctly answered images where some attacker of the battery returned an adversarial within L2 ε (pixel values in [0, 1]) using at most that many queries. Intervals are two-sided 95% Clopper-Pearson. The recommended budget is the largest per-key budget at which at most ⌊rate·n⌋ of these images broke; "≥" when even the audit's budget stays under the rate. Check it on held-out images (a second audit with <code>--budget</code> set to it and other images).</p>
+<p>Success: the share of the correctly answered images where some attacker of the battery returned an adversarial within L2 ε (pixel values in [0, 1]) using at most that many queries. Intervals are two-sided 95% Clopper-Pearson. The recommended budget is the largest per-key budget at which at most ⌊rate·n⌋ of these images broke; "≥" when even the audit's budget stays under the rate. It is a point estimate from these images; the last column is the largest budget whose success stays at or under the rate with 95% confidence (one-sided Clopper-Pearson upper bound), which needs enough images: with none broken of n, the bound is 1 − 0.05<sup>1/n</sup>, at most 10% only from n = 29. Check either on held-out images (a second audit with <code>--budget</code> set to it and other images).</p>
 <figure id="fig-curves">${svg}<figcaption><b>Attack success rate against queries, per L2 bound.</b> Lines: the share of attacked images broken within q queries by the best attacker of the battery; bands: 95% Clopper-Pearson intervals; dashed: the chosen rate ${pct(s.targetRate)}.</figcaption></figure>
 <h2>Per image</h2>
 <table><thead><tr><th>image</th><th>true label</th><th>endpoint's answer</th><th>correct</th><th>best L2</th><th>by</th>${eps.map((e) => `<th>queries to ε = ${e.epsilon} (by)</th>`).join('')}</tr></thead><tbody>

@@ -14,6 +14,7 @@ import type { AttackRecord } from '../record.js';
 import { ResultsFileError } from '../results-file.js';
 import { summarize, summaryTable } from '../summary.js';
 import { redactUrl } from '../redact.js';
+import { CUT_SHORT } from '../attacks/attack.js';
 
 const HELP = `rs-arena attack --deployment ID [options]
 
@@ -34,7 +35,17 @@ ${TARGET_HELP}  --attack NAMES       an attack below, or a comma-separated list 
                        same endpoint, deployment, attack, options, budget and seed is skipped
                        (default results.jsonl)
   --save-dir DIR       adversarials as .f32 + .png (default: <out>-adv/)   --no-save
+  --confirm N          after each attack, ask its adversarial N more times (fresh answers, outside
+                       the budget; default 5, 0: never). Skipped where the endpoint discloses a
+                       deterministic model. Against a random endpoint (randomized smoothing) one
+                       wrong answer is not an adversarial: the summary's "confirmed" column says how
+                       often it is wrong again, and fresh answers that differ reveal randomness the
+                       endpoint does not disclose. For points adversarial at a confidence level use a
+                       noise-aware attack (psj, *-seq; docs/red-team.md).
   --json               print the summary as JSON instead of a table
+
+Exit status: 0 done; 1 failed; 2 usage error; 3 cut short: the server refused queries for its
+budget (stop reason budget-refused) before every image was attacked; a rerun resumes them.
 
 Attacks [the distance each minimises] and their options (--option K=V: type and range, default, doc):
 ${optionsHelp()}`;
@@ -59,6 +70,7 @@ export async function attackCommand(argv: string[]): Promise<number> {
         'save-dir': { type: 'string' },
         'no-save': { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
+        confirm: { type: 'string', default: '5' },
         help: { type: 'boolean', short: 'h', default: false },
         ...TARGET_FLAGS,
     }).values;
@@ -75,7 +87,7 @@ export async function attackCommand(argv: string[]): Promise<number> {
   const unknown = attacks.filter((a) => !isAttackName(a));
   if (unknown.length) return usage(unknownName('attack', unknown[0], ATTACK_NAMES).message);
   const ints: Record<string, number> = {};
-  for (const name of ['budget', 'count', 'offset', 'concurrency', 'seed'] as const) {
+  for (const name of ['budget', 'count', 'offset', 'concurrency', 'seed', 'confirm'] as const) {
     const v = Number(args[name]);
     if (!Number.isInteger(v) || v < 0 || (name === 'concurrency' && v < 1)) return usage(`--${name} must be a ${name === 'concurrency' ? 'positive' : 'non-negative'} integer, got "${args[name]}"`);
     ints[name] = v;
@@ -121,6 +133,8 @@ export async function attackCommand(argv: string[]): Promise<number> {
             out: args.out,
             saveDir: args['no-save'] ? null : args['save-dir'],
             labelSource: target.labelSource,
+            endpointRandomness: target.random === null ? 'undisclosed' : target.random ? 'disclosed-random' : 'disclosed-deterministic',
+            confirm: target.random === false ? 0 : ints.confirm,
             protocol: target.protocol,
             encoding: encodingLabel(target.encoding),
           },
@@ -132,6 +146,12 @@ export async function attackCommand(argv: string[]): Promise<number> {
     const rows = summarize(records);
     process.stdout.write(args.json ? JSON.stringify(rows, null, 2) + '\n' : summaryTable(rows) + '\n');
     process.stderr.write(`results: ${args.out}\n`);
+    // Images the server refused (and those never started after it did) are not done.
+    const notDone = images.length * attacks.length - records.filter((r) => !CUT_SHORT.includes(r.stopReason)).length;
+    if (notDone > 0) {
+      process.stderr.write(`rs-arena attack: cut short: ${notDone} image run(s) not done, the server refused queries for its budget; a rerun resumes them\n`);
+      return 3;
+    }
     return 0;
   } catch (err) {
     if (err instanceof InputError || err instanceof HttpError || err instanceof ResultsFileError || err instanceof ProtocolError || err instanceof ResponseError) return fail(err.message);

@@ -2,7 +2,7 @@
 // how many queries the best attacker needs at each distortion bound and which per-key budget keeps
 // its success under a chosen rate (client/src/audit/).
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { UsageError, parseFlags, usageExit } from './args.js';
 import { BATTERY } from '../audit/battery.js';
 import { type AuditSummary, runAudit } from '../audit/audit.js';
 import { InputError, loadInputs } from '../inputs.js';
@@ -13,6 +13,7 @@ import { ResponseError } from '../response.js';
 import { ResultsFileError } from '../results-file.js';
 import { TARGET_FLAGS, TARGET_HELP, type Target, TargetUsageError, connectTarget } from '../target.js';
 import { isNetworkFailure } from './attack.js';
+import { commandLine, redactUrl } from '../redact.js';
 
 const HELP = `rs-arena audit --deployment ID --epsilon E1,E2,… [options]
 
@@ -44,31 +45,28 @@ Exit codes: 0 done (gate passed), 1 runtime error, 2 usage error, 3 gate failed.
 export async function auditCommand(argv: string[]): Promise<number> {
   let args;
   try {
-    args = parseArgs({
-      args: argv,
-      options: {
-        endpoint: { type: 'string', default: process.env.RS_ARENA_ENDPOINT ?? 'http://127.0.0.1:8080' },
-        key: { type: 'string', default: process.env.RS_ARENA_KEY },
-        deployment: { type: 'string' },
-        epsilon: { type: 'string', default: '0.5,1,2' },
-        budget: { type: 'string', default: '10000' },
-        images: { type: 'string', default: 'sample' },
-        labels: { type: 'string' },
-        count: { type: 'string', default: '20' },
-        offset: { type: 'string', default: '0' },
-        rate: { type: 'string', default: '0.1' },
-        'fail-above': { type: 'string' },
-        concurrency: { type: 'string', default: '4' },
-        seed: { type: 'string', default: '0' },
-        out: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-        ...TARGET_FLAGS,
-      },
-      strict: true,
+    args = parseFlags(argv, {
+      endpoint: { type: 'string', default: process.env.RS_ARENA_ENDPOINT ?? 'http://127.0.0.1:8080' },
+      key: { type: 'string', default: process.env.RS_ARENA_KEY },
+      deployment: { type: 'string' },
+      epsilon: { type: 'string', default: '0.5,1,2' },
+      budget: { type: 'string', default: '10000' },
+      images: { type: 'string', default: 'sample' },
+      labels: { type: 'string' },
+      count: { type: 'string', default: '20' },
+      offset: { type: 'string', default: '0' },
+      rate: { type: 'string', default: '0.1' },
+      'fail-above': { type: 'string' },
+      concurrency: { type: 'string', default: '4' },
+      seed: { type: 'string', default: '0' },
+      out: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+      ...TARGET_FLAGS,
     }).values;
   } catch (err) {
-    return usage((err as Error).message);
+    if (err instanceof UsageError) return usage(err.message);
+    throw err;
   }
   if (args.help) {
     process.stdout.write(HELP);
@@ -105,11 +103,11 @@ export async function auditCommand(argv: string[]): Promise<number> {
       { shape: oracle.inputShape, range: oracle.range, dataset: target.dataset },
     );
     const dir = resolve(args.out ?? `audit-${args.deployment.replace(/[^A-Za-z0-9._-]+/g, '_')}`);
-    process.stderr.write(`auditing ${target.banner} at ${args.endpoint}: ${images.length} images, ${ints.budget} queries per attacker, ε = ${epsilons.join(', ')}\n`);
+    process.stderr.write(`auditing ${target.banner} at ${redactUrl(args.endpoint)}: ${images.length} images, ${ints.budget} queries per attacker, ε = ${epsilons.join(', ')}\n`);
     const progress: Progress[] = [];
     summary = await runAudit({
       target,
-      endpoint: args.endpoint,
+      endpoint: redactUrl(args.endpoint),
       deployment: args.deployment,
       epsilons,
       budget: ints.budget,
@@ -119,7 +117,7 @@ export async function auditCommand(argv: string[]): Promise<number> {
       concurrency: ints.concurrency,
       seed: ints.seed,
       dir,
-      command: `rs-arena audit ${redact(argv).join(' ')}`,
+      command: commandLine('rs-arena audit', argv),
       onCampaign: (attack, total) => {
         progress.at(-1)?.finish();
         const p = new Progress(attack, total, ints.budget);
@@ -131,7 +129,9 @@ export async function auditCommand(argv: string[]): Promise<number> {
     progress.at(-1)?.finish();
     for (const e of summary.epsilons) {
       const r = e.recommendedBudget;
-      process.stderr.write(`ε = ${e.epsilon}: ${e.broken}/${e.attacked} broken within ${ints.budget} queries; budget for ≤ ${rate} success: ${r.atLeast ? '≥ ' : ''}${r.budget}\n`);
+      const c = e.confidentBudget;
+      const confident = c ? `${c.atLeast ? '≥ ' : ''}${c.budget}` : `none (${e.attacked} images cannot show it)`;
+      process.stderr.write(`ε = ${e.epsilon}: ${e.broken}/${e.attacked} broken within ${ints.budget} queries; budget for ≤ ${rate} success: ${r.atLeast ? '≥ ' : ''}${r.budget} on these images, ${confident} at 95% confidence\n`);
     }
     process.stderr.write(`report: ${resolve(dir, 'report.html')}\n`);
   } catch (err) {
@@ -149,14 +149,8 @@ export async function auditCommand(argv: string[]): Promise<number> {
   return 0;
 }
 
-/** The command as recorded: credentials never written (--key, --header values). */
-function redact(argv: string[]): string[] {
-  return argv.map((a, i) => (argv[i - 1] === '--key' || argv[i - 1] === '--header' ? '***' : a.startsWith('--key=') || a.startsWith('--header=') ? a.replace(/=.*/, '=***') : a));
-}
-
 function usage(message: string): number {
-  process.stderr.write(`rs-arena audit: ${message}\n\n${HELP}`);
-  return 2;
+  return usageExit('rs-arena audit', message);
 }
 
 function fail(message: string): number {

@@ -4,10 +4,12 @@ import { attackCommand } from './attack.js';
 import { auditCommand } from './audit.js';
 import { experimentCommand, reportCommand } from './experiment.js';
 import { unknownName, usageExit } from './args.js';
+import { accuracyCommand } from './accuracy.js';
+
 import { queueCommand } from './queue.js';
 import { workerCommand } from './worker.js';
 
-const COMMANDS = ['attack', 'audit', 'experiment', 'report', 'worker', 'queue'];
+const COMMANDS = ['attack', 'audit', 'experiment', 'report', 'accuracy', 'worker', 'queue'];
 
 const USAGE = `rs-arena <command> [options]
 
@@ -16,6 +18,7 @@ Commands:
   audit       a fixed battery against one endpoint: a report card and the budget that keeps attackers out
   experiment  run the paper's evaluation: a preset of experiments, data, figures and a report
   report      rebuild the figures and report.html of a results folder
+  accuracy    clean and smoothed accuracy over σ of a model or deployment, and the σ a cost allows
   worker      run the tasks of campaigns submitted with --queue (rs-arena worker --help)
   queue       status, pause, resume or cancel a campaign on a queue (rs-arena queue --help)
 `;
@@ -31,6 +34,8 @@ export async function main(argv: string[]): Promise<number> {
       return experimentCommand(rest);
     case 'report':
       return reportCommand(rest);
+    case 'accuracy':
+      return accuracyCommand(rest);
     case 'worker':
       return workerCommand(rest);
     case 'queue':

@@ -1,10 +1,10 @@
-// rs-arena queue status|pause|resume|cancel: a distributed campaign inspected and steered
+// rs-arena queue status|pause|resume|cancel|remove: a distributed campaign inspected and steered
 // (client/src/queue/control.ts).
-import { parseArgs } from 'node:util';
 import { checkQueueUrl, redact } from '../queue/connection.js';
 import { QueueControl } from '../queue/control.js';
+import { UsageError, parseFlags, unknownName, usageExit } from './args.js';
 
-const HELP = `rs-arena queue <status|pause|resume|cancel> [--campaign NAME] --queue URL
+const HELP = `rs-arena queue <status|pause|resume|cancel|remove> [--campaign NAME] --queue URL
 
   status     every campaign (or --campaign's): its state, tasks, records written, tasks waiting,
              running, delayed and failed, queries booked, tasks retried; workers connected
@@ -12,28 +12,31 @@ const HELP = `rs-arena queue <status|pause|resume|cancel> [--campaign NAME] --qu
   pause      no task of the campaign starts; tasks in flight finish
   resume     a paused (or cancelled) campaign's tasks start again
   cancel     removes the campaign's queued tasks; tasks in flight stop at their next query
+  remove     deletes a campaign with no task in flight from the queue's Redis (jobs, records,
+             journals); its results files keep the records
 
   --queue URL       the campaigns' Redis (or $RS_ARENA_QUEUE)
-  --campaign NAME   required for pause, resume and cancel
+  --campaign NAME   required for pause, resume, cancel and remove
 `;
 
-const ACTIONS = ['status', 'pause', 'resume', 'cancel'] as const;
+const ACTIONS = ['status', 'pause', 'resume', 'cancel', 'remove'] as const;
 
 export async function queueCommand(argv: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
+    parsed = parseFlags(
+      argv,
+      {
         queue: { type: 'string', default: process.env.RS_ARENA_QUEUE },
         campaign: { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
-    });
+      true,
+    );
   } catch (err) {
-    return usage((err as Error).message);
+    if (err instanceof UsageError) return usage(err.message);
+    throw err;
   }
   const a = parsed.values;
   if (a.help) {
@@ -41,8 +44,8 @@ export async function queueCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const [action, ...extra] = parsed.positionals;
-  if (!action) return usage('give an action: status, pause, resume or cancel');
-  if (!(ACTIONS as readonly string[]).includes(action)) return usage(`unknown action "${action}"; choose from ${ACTIONS.join(', ')}`);
+  if (!action) return usage(`give an action: ${ACTIONS.join(', ')}`);
+  if (!(ACTIONS as readonly string[]).includes(action)) return usage(unknownName('action', action, ACTIONS).message);
   if (extra.length) return usage(`unexpected argument "${extra[0]}"`);
   if (!a.queue) return usage('--queue is required (or RS_ARENA_QUEUE)');
   const wrong = checkQueueUrl(a.queue);
@@ -67,6 +70,9 @@ export async function queueCommand(argv: string[]): Promise<number> {
     } else if (action === 'resume') {
       await control.resume(a.campaign!);
       process.stdout.write(`campaign "${a.campaign}" running\n`);
+    } else if (action === 'remove') {
+      const tasks = await control.remove(a.campaign!);
+      process.stdout.write(`campaign "${a.campaign}" removed from the queue (${tasks} tasks)\n`);
     } else {
       const removed = await control.cancel(a.campaign!);
       process.stdout.write(`campaign "${a.campaign}" cancelled: ${removed} queued tasks removed; tasks in flight stop at their next query\n`);
@@ -81,6 +87,5 @@ export async function queueCommand(argv: string[]): Promise<number> {
 }
 
 function usage(message: string): number {
-  process.stderr.write(`rs-arena queue: ${message}\n\n${HELP}`);
-  return 2;
+  return usageExit('rs-arena queue', message);
 }

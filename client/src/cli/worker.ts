@@ -2,9 +2,9 @@
 // until stopped. SIGTERM or Ctrl-C: no new task, the ones in flight finish; a second signal stops
 // at once (those tasks are taken over by other workers, their journals spare the budget).
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { checkQueueUrl, redact } from '../queue/connection.js';
 import { startWorker } from '../queue/worker.js';
+import { UsageError, parseFlags, usageExit } from './args.js';
 
 const HELP = `rs-arena worker --queue URL [options]
 
@@ -25,21 +25,19 @@ machine, until stopped (docs/scale-out.md). Start as many as you like, anywhere.
 export async function workerCommand(argv: string[]): Promise<number> {
   let a;
   try {
-    a = parseArgs({
-      args: argv,
-      options: {
-        queue: { type: 'string', default: process.env.RS_ARENA_QUEUE },
-        concurrency: { type: 'string', default: '2' },
-        endpoint: { type: 'string', default: process.env.RS_ARENA_ENDPOINT },
-        'client-key': { type: 'string', default: process.env.RS_ARENA_CLIENT_KEY },
-        'evaluator-key': { type: 'string', default: process.env.RS_ARENA_EVALUATOR_KEY },
-        imagenet: { type: 'string' },
-        'lock-seconds': { type: 'string', default: '30' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
+    a = parseFlags(argv, {
+      queue: { type: 'string', default: process.env.RS_ARENA_QUEUE },
+      concurrency: { type: 'string', default: '2' },
+      endpoint: { type: 'string', default: process.env.RS_ARENA_ENDPOINT },
+      'client-key': { type: 'string', default: process.env.RS_ARENA_CLIENT_KEY },
+      'evaluator-key': { type: 'string', default: process.env.RS_ARENA_EVALUATOR_KEY },
+      imagenet: { type: 'string' },
+      'lock-seconds': { type: 'string', default: '30' },
+      help: { type: 'boolean', short: 'h', default: false },
     }).values;
   } catch (err) {
-    return usage((err as Error).message);
+    if (err instanceof UsageError) return usage(err.message);
+    throw err;
   }
   if (a.help) {
     process.stdout.write(HELP);
@@ -84,6 +82,5 @@ export async function workerCommand(argv: string[]): Promise<number> {
 }
 
 function usage(message: string): number {
-  process.stderr.write(`rs-arena worker: ${message}\n\n${HELP}`);
-  return 2;
+  return usageExit('rs-arena worker', message);
 }

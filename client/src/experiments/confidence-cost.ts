@@ -4,6 +4,7 @@ import { ATTACKS, decidesAtLevel, isAttackName } from '../attacks/index.js';
 import { Deployments, assessedAttack, checkAttack, describeRun, resumable } from './assessed-attack.js';
 import { type ExperimentContext, resultsFile } from './context.js';
 import { type ConfidenceCostConfig, type ConfidenceCostRecord, confidenceCost, confidenceCostKey, confidenceCostTasks } from './records/confidence-cost.js';
+import { attackCodeVersion } from '../provenance.js';
 import { type TaskKind, runTasks } from './tasks.js';
 
 /** The config schema, with attack names, options and kinds checked against the attack registry. */
@@ -34,7 +35,7 @@ export async function runConfidenceCost(ctx: ExperimentContext, c: ConfidenceCos
     // The same runs as the distortion experiment's, through the query-cost oracles (a record of this experiment's schema).
     const kind = assessedAttack as unknown as TaskKind<{ task: (typeof tasks)[number]; images: number }, ConfidenceCostRecord>;
     const payload = (task: (typeof tasks)[number]) => ({ task, images });
-    await runTasks({ experiment: 'confidence-cost', kind, tasks, key: confidenceCostKey, payload, file, record: confidenceCost.record, env: { ctx, deployments }, done: (r) => resumable(ctx, r), describe: describeRun });
+    await runTasks({ experiment: 'confidence-cost', kind, tasks, key: confidenceCostKey, payload, file, record: confidenceCost.record, env: { ctx, deployments }, done: (r) => resumable(ctx, r), version: (t) => attackCodeVersion(t.attack), describe: describeRun });
   } finally {
     await deployments.close();
   }

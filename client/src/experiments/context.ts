@@ -21,6 +21,8 @@ export interface ExperimentContext {
   /** Resume from records made by other attack code than the current (default: rerun and replace them). */
   keepStale?: boolean;
   log(line: string): void;
+  /** Deployments this run created on the server: removed when it ends (runPreset), so a shared server keeps none of them. */
+  created?: Set<string>;
   /** Where attack tasks run (tasks.ts): a queue with `--queue`; here by default. */
   tasks?: TaskRunner;
 }
@@ -54,7 +56,7 @@ export async function deploymentFor(ctx: ExperimentContext, model: string, sigma
   // batchSize: noisy copies per model run on the server, small for ImageNet (memory, and its best throughput).
   const entry = findModel(loadCatalog(), model);
   const large = entry ? entry.input.shape.reduce((a, b) => a * b, 1) > 10_000 : false;
-  await ctx.admin.ensureDeployment({ id, model, sigma, n: sigma === 0 ? 1 : n, seed: 7919, maxBatch: 4096, batchSize: large ? 16 : 500 });
+  if (await ctx.admin.ensureDeployment({ id, model, sigma, n: sigma === 0 ? 1 : n, seed: 7919, maxBatch: 4096, batchSize: large ? 16 : 500 })) ctx.created?.add(id);
   return id;
 }
 

@@ -9,6 +9,7 @@
 import { Deployments, assessedAttack, checkAttack, describeRun, resumable } from './assessed-attack.js';
 import { type ExperimentContext, resultsFile } from './context.js';
 import { type DistortionConfig, type DistortionRecord, distortion, distortionKey, distortionTasks } from './records/distortion.js';
+import { attackCodeVersion } from '../provenance.js';
 import { runTasks } from './tasks.js';
 
 /** The config schema, with attack names and options checked against the attack registry. */
@@ -24,7 +25,7 @@ export async function runDistortion(ctx: ExperimentContext, c: DistortionConfig)
   await deployments.prepare(tasks);
   try {
     const payload = (task: (typeof tasks)[number]) => ({ task, images: c.images });
-    await runTasks({ experiment: 'distortion', kind: assessedAttack, tasks, key: distortionKey, payload, file, record: distortion.record, env: { ctx, deployments }, done: (r) => resumable(ctx, r), describe: describeRun });
+    await runTasks({ experiment: 'distortion', kind: assessedAttack, tasks, key: distortionKey, payload, file, record: distortion.record, env: { ctx, deployments }, done: (r) => resumable(ctx, r), version: (t) => attackCodeVersion(t.attack), describe: describeRun });
   } finally {
     await deployments.close();
   }

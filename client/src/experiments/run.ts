@@ -51,6 +51,7 @@ export async function runPreset(preset: Preset, o: RunOptions): Promise<void> {
     imagenetImages: o.imagenetImages,
     keepStale: o.keepStale,
     log: (line) => process.stderr.write(line + '\n'),
+    created: new Set(),
   };
   const queue = o.queue ? new QueueTaskRunner({ ...o.queue, log: ctx.log }) : null;
   if (queue) ctx.tasks = queue;
@@ -62,6 +63,14 @@ export async function runPreset(preset: Preset, o: RunOptions): Promise<void> {
       if (config !== undefined && (!o.only || o.only.includes(e.name))) await e.run(ctx, config);
     }
   } finally {
+    // What this run added to the server goes away with it (a failed removal is said, not fatal).
+    for (const id of ctx.created ?? []) {
+      try {
+        await ctx.admin.removeDeployment(id);
+      } catch (err) {
+        process.stderr.write(`could not remove deployment ${id}: ${(err as Error).message}\n`);
+      }
+    }
     await ctx.admin.close();
     await ctx.evaluator.close();
     await queue?.close();

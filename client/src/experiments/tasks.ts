@@ -41,6 +41,8 @@ export interface TaskBatch<T, P, R> {
   env: TaskEnv;
   /** Whether a stored record stands (default: any record does); one that does not is run again and replaced (stale code). */
   done?(record: R): boolean;
+  /** The code a task runs with (its attack's code version): on a queue, part of the job id, so new code runs again what old code did. */
+  version?(task: T): string;
   /** The progress line of a finished task. */
   describe(record: R): string;
 }

@@ -1,9 +1,11 @@
-// Inspecting and steering campaigns on a queue (`rs-arena queue status|pause|resume|cancel`).
+// Inspecting and steering campaigns on a queue (`rs-arena queue status|pause|resume|cancel|remove`).
 //  - pause: no task of the campaign starts (a worker that takes one puts it back, delayed, and looks
 //    again later); tasks in flight finish. Other campaigns keep running.
 //  - resume: the campaign's tasks start again at once.
 //  - cancel: its queued tasks are removed, and tasks in flight stop at their next query (the journal
 //    checks the campaign's state with each booking). A resubmission revives the campaign.
+//  - remove: a campaign with no task in flight is deleted from Redis: its jobs, records, journals
+//    and state (its results files keep the records).
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { type CampaignState, QUEUE_NAME, bullConnection, campaignOf, connect, keys, redact } from './connection.js';
@@ -111,6 +113,20 @@ export class QueueControl {
     await this.check(campaign);
     await this.redis.hset(keys.campaign(campaign), 'state', 'running');
     for (const job of await this.queue.getJobs(['delayed'])) if (job?.id && campaignOf(job.id) === campaign) await job.promote().catch(() => {});
+  }
+
+  /** Deletes a campaign with no task in flight from Redis (jobs, records, journals, state); the number of tasks it had. */
+  async remove(campaign: string): Promise<number> {
+    await this.check(campaign);
+    const ids = await this.redis.smembers(keys.jobs(campaign));
+    const jobs = (await Promise.all(ids.map((id) => this.queue.getJob(id)))).filter((j) => j !== undefined);
+    const states = await Promise.all(jobs.map((j) => j.getState()));
+    const running = states.filter((s) => s === 'active').length;
+    if (running) throw new Error(`campaign "${campaign}" has ${running} tasks in flight: cancel it (rs-arena queue cancel) and remove it when they have stopped`);
+    for (const job of jobs) await job.remove();
+    for (let i = 0; i < ids.length; i += 500) await this.redis.del(...ids.slice(i, i + 500).flatMap((id) => [keys.task(id), keys.log(id)]));
+    await this.redis.multi().del(keys.campaign(campaign), keys.jobs(campaign), keys.records(campaign), keys.done(campaign)).srem(keys.campaigns, campaign).exec();
+    return ids.length;
   }
 
   /** Cancels a campaign: removes its queued tasks (the number removed); tasks in flight stop at their next query. */

@@ -48,10 +48,10 @@ export class QueueTaskRunner implements TaskRunner {
         ticker.tick(`${key} (resumed)`, true);
         continue;
       }
-      const jobId = jobIdOf(campaign, b.experiment, key);
+      const jobId = jobIdOf(campaign, b.experiment, b.version ? `${key}|${b.version(t)}` : key);
       if (pending.has(jobId)) continue;
       pending.set(jobId, key);
-      const data: JobData = { kind: b.kind.name, campaign, experiment: b.experiment, key, endpoint: b.env.ctx.endpoint, payload: b.payload(t) };
+      const data: JobData = { kind: b.kind.name, campaign, experiment: b.experiment, key, endpoint: withoutCredentials(b.env.ctx.endpoint), payload: b.payload(t) };
       jobs.push({ name: b.kind.name, data, opts: { jobId, ...JOB_OPTIONS } });
     }
     if (pending.size === 0) return;
@@ -82,8 +82,15 @@ export class QueueTaskRunner implements TaskRunner {
           const text = values[i];
           if (!text) return;
           const record = b.record.parse(JSON.parse(text));
-          b.file.add(record);
+          const key = pending.get(id);
           pending.delete(id);
+          // A worker running other code than this command made it: not resumable here, and not kept.
+          if (b.done && !b.done(record)) {
+            failures.push(`${key}: the worker that ran it has other attack code than this command (update the workers)`);
+            ticker.tick('made by other code: not kept');
+            return;
+          }
+          b.file.add(record);
           ticker.tick(b.describe(record));
         });
         lastRecord = Date.now();
@@ -93,7 +100,7 @@ export class QueueTaskRunner implements TaskRunner {
         if ((await this.redis.hget(keys.campaign(campaign), 'state')) === 'cancelled') throw new CampaignCancelled(`campaign "${campaign}" was cancelled (rs-arena queue cancel); ${pending.size} ${b.experiment} tasks not done`);
         for (const job of await this.queue.getJobs(['failed'])) {
           if (!job?.id || !pending.has(job.id)) continue;
-          failures.push(`${pending.get(job.id)}: ${job.failedReason}`);
+          failures.push(`${pending.get(job.id)}: ${job.failedReason} (after ${job.attemptsMade} attempts)`);
           pending.delete(job.id);
           ticker.tick(`failed: ${job.failedReason}`);
         }
@@ -106,7 +113,7 @@ export class QueueTaskRunner implements TaskRunner {
       }
       if (pending.size > 0) await new Promise((r) => setTimeout(r, this.o.pollMs ?? 250));
     }
-    if (failures.length) throw new Error(`${failures.length} ${b.experiment} tasks failed on the workers (after ${JOB_OPTIONS.attempts} attempts); the first: ${failures[0]}. Resubmit to retry them.`);
+    if (failures.length) throw new Error(`${failures.length} ${b.experiment} tasks failed on the workers; the first: ${failures[0]}. Resubmit to retry them.`);
   }
 
   /** Records the campaign (a resubmission revives a cancelled one; a paused one stays paused); its state. */
@@ -119,5 +126,18 @@ export class QueueTaskRunner implements TaskRunner {
       .hset(keys.campaign(campaign), { state: state === 'paused' ? 'paused' : 'running', submittedAt: new Date().toISOString(), endpoint: redact(endpoint) })
       .exec();
     return state === 'paused' ? 'paused' : 'running';
+  }
+}
+
+/** The endpoint as jobs carry it: without user:password (a worker attacking such an endpoint is given it with --endpoint). */
+function withoutCredentials(endpoint: string): string {
+  try {
+    const u = new URL(endpoint);
+    if (!u.username && !u.password) return endpoint;
+    u.username = '';
+    u.password = '';
+    return u.toString().replace(/\/$/, '');
+  } catch {
+    return endpoint;
   }
 }

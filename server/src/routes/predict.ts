@@ -1,6 +1,7 @@
 // POST /v1/deployments/:id/predict — the black box: top-1 labels only, one query per input.
 import type { FastifyPluginAsync } from 'fastify';
-import { InputsBody, PredictResponse } from '@rs-arena/shared/api';
+import { InputsBody, PredictQuery, PredictResponse } from '@rs-arena/shared/api';
+import { parseOr400 } from '../errors.js';
 import type { RouteOptions } from '../context.js';
 import { answerQuery, type QueryRoute } from './preamble.js';
 
@@ -18,12 +19,22 @@ export const predictRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx
     tag: 'query',
     role: 'client',
     body: { json: InputsBody, binary: true, image: true },
+    query: PredictQuery,
     response: PredictResponse,
-    errors: [400, 401, 403, 404, 408, 413, 415, 429],
+    errors: [400, 401, 403, 404, 408, 413, 415, 429, 503],
+    errorNotes: {
+      403:
+        'the key lacks the role, or the deployment\'s detector refused the batch: `query_refused` (a query resembles an earlier one) or ' +
+        '`key_suspended`; a refused batch IS charged (it was asked), once, also when retried with the same Idempotency-Key',
+      503: 'the state store (Redis) cannot be reached: nothing was answered or charged',
+    },
   });
 
   app.post('/v1/deployments/:id/predict', { config: { role: 'client' } }, async (request, reply): Promise<PredictResponse> => {
-    const { result, usage } = await answerQuery(ctx, request, reply, predict);
-    return { labels: Array.from(result), usage };
+    // The query string is checked before anything is charged.
+    const { classNames } = parseOr400(PredictQuery, request.query ?? {}, 'query');
+    const { deployment, result, usage } = await answerQuery(ctx, request, reply, predict);
+    const names = deployment.model.model.classNames;
+    return { labels: Array.from(result), ...(classNames ? { classNames: Array.from(result, (l) => names[l] ?? '') } : {}), usage };
   });
 };

@@ -8,8 +8,10 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest 
 import { z } from 'zod';
 import {
   HEADER_LENGTH, InferenceRequest, InferenceResponse, LiveResponse, ModelMetadata, ModelReadyResponse, OipErrorBody, OipFormatError,
-  ReadyResponse, ServerMetadata, decodeInferRequest, encodeInferResponse, wantsBinary, type Tensor,
+  ReadyResponse, ServerMetadata, decodeInferRequest, encodeInferResponse, wantsBinary, type Tensor, ModelConfig, ModelStats,
 } from '@rs-arena/shared/oip';
+import { usageOf } from './usage.js';
+import { keyOf } from './preamble.js';
 import { HttpError } from '../errors.js';
 import type { Deployment } from '../deployments.js';
 import type { AppContext, RouteOptions } from '../context.js';
@@ -60,6 +62,14 @@ const protocol: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {
     for (const base of ['/models/:model', '/models/:model/versions/:version']) {
       models.get<{ Params: ModelParams }>(base, { config }, async (request) => metadata(deploymentOf(ctx, request.params)));
       models.get<{ Params: ModelParams }>(`${base}/ready`, { config }, async (request) => ({ name: deploymentOf(ctx, request.params).id, ready: ctx.ready }));
+      models.get<{ Params: ModelParams }>(`${base}/config`, { config }, async (request) => modelConfig(deploymentOf(ctx, request.params)));
+      models.get<{ Params: ModelParams }>(`${base}/stats`, { config }, async (request) => {
+        const d = deploymentOf(ctx, request.params);
+        // The caller's own queries only: other keys' traffic is not a client's to read.
+        const mine = (await usageOf(ctx, keyOf(request))).deployments.find((u) => u.deployment === d.id);
+        const count = mine?.queries ?? 0;
+        return { model_stats: [{ name: d.id, version: MODEL_VERSION, inference_count: count, execution_count: count }] };
+      });
       models.post<{ Params: ModelParams }>(`${base}/infer`, { config }, (request, reply) => infer(ctx, request, reply));
     }
   });
@@ -86,6 +96,19 @@ function metadata(d: Deployment): ModelMetadata {
     platform: 'rs-arena',
     inputs: [{ name: INPUT_NAME, datatype: 'FP32', shape: [-1, ...d.model.inputShape] }],
     outputs: [{ name: OUTPUT_NAME, datatype: 'INT64', shape: [-1, 1] }],
+  };
+}
+
+/** Triton's model configuration: what the metadata says, plus the batch limit and the class names (nothing about σ, n or the base model). */
+function modelConfig(d: Deployment): ModelConfig {
+  const classNames = d.model.model.classNames;
+  return {
+    name: d.id,
+    platform: 'rs-arena',
+    max_batch_size: d.maxBatch,
+    input: [{ name: INPUT_NAME, data_type: 'TYPE_FP32', dims: [...d.model.inputShape] }],
+    output: [{ name: OUTPUT_NAME, data_type: 'TYPE_INT64', dims: [1] }],
+    parameters: { class_names: [...classNames], classes: classNames.length },
   };
 }
 
@@ -167,6 +190,8 @@ function declareOperations(ctx: AppContext): void {
     const client = { role: 'client' as const };
     add('get', base, 'Model metadata of a deployment: FP32 input [-1, C, H, W], INT64 top-1 label output [-1, 1]', ModelMetadata, [401, 403, 404], client);
     add('get', `${base}/ready`, 'Model readiness', ModelReadyResponse, [401, 403, 404], client);
+    add('get', `${base}/config`, "Model configuration (Triton's): max batch size, tensors, class names", ModelConfig, [401, 403, 404], client);
+    add('get', `${base}/stats`, "Model statistics (Triton's), for the caller's own key: its queries on the model", ModelStats, [401, 403, 404], client);
     add(
       'post',
       `${base}/infer`,

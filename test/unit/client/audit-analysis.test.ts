@@ -59,3 +59,19 @@ test('curve, queries for 10/50/90% and the recommended budget, by hand', () => {
   // When the audit's budget itself stays under the rate: "at least" the budget.
   assert.deepEqual(summarizeEpsilon(verdicts, 0, 1, 100, 0.9).recommendedBudget, { ...summarizeEpsilon(verdicts, 0, 1, 100, 0.9).recommendedBudget, budget: 100, atLeast: true });
 });
+
+test('the budget with success under the rate at 95% confidence needs enough images', () => {
+  const verdict = (q: number | null, i: number) => ({ image: `i${i}`, trueLabel: 0, cleanLabel: 0, correct: true, queriesNeeded: [q], bestAttacker: [q === null ? null : 'hsja'], bestL2: null, bestL2Attacker: null });
+  // 19 images: even none broken gives an upper bound of 1 − 0.05^(1/19) = 0.146 > 10%.
+  assert.equal(summarizeEpsilon(Array.from({ length: 19 }, (_, i) => verdict(100 + i, i)), 0, 1, 1000, 0.1).confidentBudget, null);
+  // 60 images needing 100, 101, …: one-sided 95% upper bounds at n = 60, SciPy 1.17.1
+  // scipy.stats.beta.ppf(0.95, k + 1, 60 - k): k = 0 → 0.048703, 1 → 0.076640, 2 → 0.101236 (> 10%);
+  // so at most 1 may break: one below the 2nd need.
+  const s = summarizeEpsilon(Array.from({ length: 60 }, (_, i) => verdict(100 + i, i)), 0, 1, 1000, 0.1);
+  assert.equal(s.confidentBudget!.budget, 100);
+  assert.equal(s.confidentBudget!.broken, 1);
+  assert.ok(Math.abs(s.confidentBudget!.upper - 0.07664) < 1e-5, `${s.confidentBudget!.upper}`);
+  // n = 29, none broken: 1 − 0.05^(1/29) = 0.098145 ≤ 10%, so the audit's whole budget, "at least".
+  assert.deepEqual(summarizeEpsilon(Array.from({ length: 29 }, (_, i) => verdict(null, i)), 0, 1, 1000, 0.1).confidentBudget, { budget: 1000, atLeast: true, broken: 0, upper: 1 - 0.05 ** (1 / 29) });
+  assert.equal(s.recommendedBudget.budget, 105, 'the point estimate allows ⌊0.1·60⌋ = 6');
+});

@@ -158,3 +158,21 @@ test('/v2 infer has the same idempotent retries: a reset after the answer is rep
     await app.close();
   }
 });
+
+test('/v2: a batch split into several requests that meets a budget refusal half-way books exactly what was answered', async () => {
+  // Sent one part at a time (the old V2Oracle sent them concurrently and lost count after a 429).
+  const app = await testApp({}, 100);
+  const port = await listening(app);
+  const oracle = await HttpOracle.connect({ protocol: 'v2', endpoint: `http://127.0.0.1:${port}`, key: KEYS.client, deployment: 'plain', maxBatch: 40 });
+  try {
+    const values = new Float32Array(150 * 784).fill(0.5);
+    const counting = new CountingOracle(oracle, 0, 10_000);
+    // 40 + 40 answered, the third part (80 + 40 > 100) refused, the fourth never sent.
+    await assert.rejects(counting.labels(values, 150), (err) => err instanceof BudgetExhausted && err.charged === 80);
+    assert.equal(await serverCount(app, 'plain'), 80);
+    assert.equal(counting.queries, 80);
+  } finally {
+    await oracle.close();
+    await app.close();
+  }
+});

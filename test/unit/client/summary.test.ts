@@ -1,7 +1,8 @@
 // Summaries and the findings logic, on records whose answers are known by construction.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { l2At, median, summarize } from '../../../client/src/summary.js';
+import { l2At, median, summarize, summaryTable } from '../../../client/src/summary.js';
+import { npyBytes, readNpy } from '../../../client/src/npy.js';
 import { distortion, distortionKey, distortionTasks, type DistortionRecord } from '../../../client/src/experiments/records/distortion.js';
 import type { CertificationRecord } from '../../../client/src/experiments/records/certification.js';
 import { findings } from '../../../client/src/report/findings.js';
@@ -141,4 +142,43 @@ test('distortion ÷ certified radius and the eq. (6) bound, per attack, n and P_
   assert.ok(b0 > 0.2 && b1 > 0.5);
   assert.equal(row.medianEq6Bound, (b0 + b1) / 2);
   assert.equal(row.belowEq6, 1); // image 1: 0.1 is below its bound
+});
+
+test('campaign summary: cut-short images apart; a random endpoint named, with the share of fresh answers still wrong', () => {
+  const rec = (image: string, extra: Partial<AttackRecord>): AttackRecord =>
+    ({ deployment: 'rs', attack: 'hsja', image, misclassified: false, success: true, l2: 1, stopReason: 'budget', queries: { total: 100, bad: 0, perPhase: {} }, ...extra }) as unknown as AttackRecord;
+  const [row] = summarize([
+    rec('a', { confirmation: { answers: 5, adversarial: 1, distinctLabels: 2 } }),
+    rec('b', { confirmation: { answers: 5, adversarial: 2, distinctLabels: 2 } }),
+    rec('c', { success: false, l2: null, stopReason: 'budget-refused', queries: { total: 0, bad: 0, perPhase: {} } }),
+  ]);
+  assert.equal(row.images, 2, 'the refused image is not counted as attacked');
+  assert.equal(row.accuracy, 1);
+  assert.equal(row.cutShort, 1);
+  assert.equal(row.confirmed, 3 / 10);
+  assert.equal(row.random, 'detected');
+  const text = summaryTable([row]);
+  assert.match(text, /rs answers at random \(detected: the same point got different answers\): "success" there means answered wrongly once/);
+  assert.match(text, /share of 5 fresh answers per adversarial/);
+  assert.match(text, /note: 1 image run\(s\) were cut short/);
+  // A deterministic endpoint whose adversarials stay adversarial: no note, confirmed 100%.
+  const [plain] = summarize([rec('a', { deployment: 'plain', confirmation: { answers: 5, adversarial: 5, distinctLabels: 1 } })]);
+  assert.equal(plain.random, null);
+  assert.equal(plain.confirmed, 1);
+  assert.doesNotMatch(summaryTable([plain]), /note:/);
+  const [disclosed] = summarize([rec('a', { deployment: 'd', endpointRandomness: 'disclosed-random', confirmation: null })]);
+  assert.equal(disclosed.random, 'disclosed');
+});
+
+test('.npy: the saved adversarial carries its shape; numpy-compatible header aligned to 64 bytes', () => {
+  const values = Float32Array.from({ length: 12 }, (_, i) => i / 7);
+  const bytes = npyBytes(values, [3, 2, 2]);
+  assert.equal(bytes.subarray(0, 6).toString('latin1'), '\x93NUMPY');
+  const headerLength = bytes.readUInt16LE(8);
+  assert.equal((10 + headerLength) % 64, 0);
+  assert.match(bytes.subarray(10, 10 + headerLength).toString('latin1'), /^\{'descr': '<f4', 'fortran_order': False, 'shape': \(3, 2, 2\), \} *\n$/);
+  const back = readNpy(bytes);
+  assert.deepEqual(back.shape, [3, 2, 2]);
+  assert.deepEqual(Array.from(back.values), Array.from(values));
+  assert.throws(() => npyBytes(values, [5]), /holds 5 values/);
 });

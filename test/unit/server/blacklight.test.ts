@@ -132,6 +132,13 @@ test('bad specs are 400 naming the field and create nothing; removing a deployme
     const info = (await app.inject({ url: '/v1/deployments/x', headers: auth('client') })).json();
     assert.equal(info.defense, 'blacklight > gaussian');
     assert.deepEqual(info.smoothing, { sigma: 0.25, n: 10, rule: 'majority' });
+    assert.deepEqual(info.stages.map((st: { name: string }) => st.name), ['blacklight', 'gaussian']);
+    assert.equal(info.stages[0].settings.threshold, 25);
+    const hidden = await addDeployment(app, { id: 'h', model: 'fmnist-cnn', defense: [{ name: 'blacklight', threshold: 30 }], disclose: false });
+    assert.equal(hidden.statusCode, 201, hidden.body);
+    const hiddenInfo = (await app.inject({ url: '/v1/deployments/h', headers: auth('client') })).json();
+    assert.equal(hiddenInfo.stages, undefined);
+    assert.equal(hiddenInfo.defense, undefined);
     const x = images(1, 11).values;
     assert.equal((await predict(app, x, {}, 'x')).statusCode, 200);
     assert.equal((await predict(app, x, {}, 'x')).statusCode, 403);
@@ -153,12 +160,21 @@ test('on Redis: refused on replica B after replica A saw it, after a restart, an
     const onB = await predict(b, x);
     assert.equal(onB.statusCode, 403, onB.body);
     assert.equal(await used(a), 2);
+    // A refused query retried on the other replica with the same Idempotency-Key: the same refusal, charged once.
+    const y = images(1, 22).values;
+    assert.equal((await predict(a, y)).statusCode, 200);
+    const refused = await predict(a, y, { 'idempotency-key': 'replica-retry-0123' });
+    const retried = await predict(b, y, { 'idempotency-key': 'replica-retry-0123' });
+    assert.equal(refused.statusCode, 403);
+    assert.equal(retried.statusCode, 403);
+    assert.equal(retried.headers['idempotent-replayed'], 'true');
+    assert.equal(await used(b), 4, 'the retry on B was not charged again');
     // Across keys with scope 'global' is tested below; a restart keeps the fingerprints.
     await Promise.all([a.close(), b.close()]);
     [a, b] = [await replica(), await replica()];
     assert.equal((await predict(b, x)).statusCode, 403, 'fingerprints survive a restart');
     const flagged = (await a.inject({ url: '/v1/admin/deployments/bl/detections', headers: auth('admin') })).json();
-    assert.deepEqual(flagged.keys, [{ key: 'client', detections: 2, suspended: false }]);
+    assert.deepEqual(flagged.keys, [{ key: 'client', detections: 3, suspended: false }]);
     await redis.stop();
     const down = await predict(a, images(1, 21).values);
     assert.equal(down.statusCode, 503);

@@ -196,3 +196,12 @@ test('input-deterministic RS: 100 repeats of one input get one answer, as does a
   const m = moments(z);
   assert.ok(Math.abs(m.mean) < 0.02 && Math.abs(m.variance - 1) < 0.03, JSON.stringify(m));
 });
+
+test('the chain in docs/operator.md ("Choosing a defense") is a valid spec: detector in front of gated noise', async () => {
+  const { readFileSync } = await import('node:fs');
+  const page = readFileSync(new URL('../../../docs/operator.md', import.meta.url), 'utf8');
+  const section = page.slice(page.indexOf('## Choosing a defense'));
+  const json = section.match(/```json\n([\s\S]*?)```/)![1];
+  const stages = resolveChain(SpecSchema.parse(JSON.parse(json)));
+  assert.deepEqual(stages.map((s) => [s.definition.name, s.definition.kind]), [['blacklight', 'screen'], ['gated', 'answer']]);
+});

@@ -18,7 +18,7 @@ before(async () => {
       deployments: [
         ...TEST_DEPLOYMENTS,
         // Prototype names are valid ids: they must be found and budgeted like any other.
-        { id: 'toString', model: 'fmnist-cnn' },
+        { id: 'toString', model: 'fmnist-cnn', disclose: true },
         { id: 'constructor', model: 'fmnist-cnn', sigma: 0.25, n: 4, seed: 3 },
         // The only deployment of the AdvTrain model, undisclosed: its model must not show anywhere.
         { id: 'secret', model: 'fmnist-cnn-advtrain', defense: 'gaussian', sigma: 0.3, n: 7, disclose: false, maxBatch: 16 },
@@ -147,7 +147,7 @@ test('defenses: named in the spec, inferred from σ for old specs, checked, and 
   expectError(await add({ id: 'd1', model: 'fmnist-cnn', defense: 'laplace', sigma: 0.1 }), 400, /unknown defense "laplace" \(known: none, gaussian, /);
   expectError(await add({ id: 'd2', model: 'fmnist-cnn', defense: 'none', sigma: 0.1 }), 400, /"none" adds no noise/);
   expectError(await add({ id: 'd3', model: 'fmnist-cnn', defense: 'gaussian' }), 400, /"gaussian" needs sigma > 0/);
-  const named = await add({ id: 'd4', model: 'fmnist-cnn', defense: 'none' });
+  const named = await add({ id: 'd4', model: 'fmnist-cnn', defense: 'none', disclose: true });
   assert.equal(named.statusCode, 201, named.body);
   const list = (await app.inject({ url: '/v1/deployments', headers: auth('client') })).json().deployments;
   const defenseOf = (id: string) => list.find((d: { id: string }) => d.id === id).defense;

@@ -13,13 +13,15 @@ let remote: FastifyInstance;
 let gw: Listening & { posts: () => number };
 let triton: Listening & { inferences: () => number };
 let front: FastifyInstance;
+let remoteUrl: string;
 
-const RS = { model: 'fmnist-cnn', sigma: 0.25, n: 20, seed: 7, batchSize: 64 };
+const RS = { model: 'fmnist-cnn', sigma: 0.25, n: 20, seed: 7, batchSize: 64, disclose: true };
 
 before(async () => {
   // The remote: the undefended model, accepting the noisy copies' out-of-range values.
   remote = await buildApp(testConfig({ deployments: [{ id: 'plain', model: 'fmnist-cnn', maxBatch: 64, inputRange: 'any-finite' }] }), { logger: false });
   const base = await remote.listen({ port: 0, host: '127.0.0.1' });
+  remoteUrl = base;
   gw = await gateway({ upstream: base, prefix: '/serving/v2-models', apiKey: 'remote-secret', bearer: KEYS.client });
   triton = await tritonLike();
   const viaGateway = { url: gw.url, model: 'plain', headers: { 'x-api-key': 'remote-secret' }, maxBatch: 16, concurrency: 4 };
@@ -114,4 +116,23 @@ test('a remote that cannot serve is a clear 400 when added, a 502 refunded when 
   assert.equal(res.statusCode, 502, res.body);
   assert.match(res.json().message, /base model's server/);
   assert.equal((await usage(front, 'flaky')).queries, 0);
+});
+
+test('gated noise on remote base models: a remote answering scores gates as the local model does; one answering labels is a 400 naming why', { timeout: 60_000 }, async () => {
+  const gated = { model: 'fmnist-cnn', defense: [{ name: 'gated', tau: 0.9, sigma: 0.25, n: 10, seed: 3 }] };
+  const added = async (spec: object) => front.inject({ method: 'POST', url: '/v1/admin/deployments', headers: auth('admin'), payload: spec });
+  assert.equal((await added({ id: 'gated-local', ...gated })).statusCode, 201);
+  assert.equal((await added({ id: 'gated-triton', ...gated, remote: { url: triton.url, model: 'fmnist', maxBatch: 24 } })).statusCode, 201);
+  // The remote rs-arena answers labels only: no scores to gate on.
+  const labelsOnly = await added({ id: 'gated-labels', ...gated, remote: { url: remoteUrl, model: 'plain', headers: { authorization: `Bearer ${KEYS.client}` } } });
+  assert.equal(labelsOnly.statusCode, 400);
+  assert.match(labelsOnly.json().message, /needs class scores/);
+  const { values } = images(24, 100);
+  const local = await post('gated-local', 'predict', values);
+  const viaTriton = await post('gated-triton', 'predict', values);
+  assert.deepEqual(viaTriton.json().labels, local.json().labels, 'same gate, same seeded noise, same answers');
+  // Forward passes: one per query plus n for each unsure one; the same on both.
+  const [a, b] = [await usage(front, 'gated-local'), await usage(front, 'gated-triton')];
+  assert.equal(a.forwardPasses, b.forwardPasses);
+  assert.ok(a.forwardPasses >= 24 && a.forwardPasses < 24 * 11, `${a.forwardPasses} passes`);
 });

@@ -183,6 +183,8 @@ export async function confidenceCostFigures(dir: string, records: ConfidenceCost
   const checkpoints = costCheckpoints(c);
   const nMax = Math.max(...c.ns.map((x) => x.n));
   const figures: Figure[] = [];
+  // The curves of every figure below as data: one row per setting, n, attacker, budget and checkpoint.
+  const curves: Record<string, unknown>[] = [];
   for (const s of c.settings) {
     const series: Series[] = [];
     const counts: string[] = [];
@@ -201,6 +203,10 @@ export async function confidenceCostFigures(dir: string, records: ConfidenceCost
         counts.push(`${label} n=${n}: ${mine.length}`);
         // Median over attacked images of the best L2 within q queries; ∞ (no point yet) counts.
         const at = (q: number) => median(mine.map((r) => l2At(r, q) ?? Infinity)) ?? Infinity;
+        for (const q of shortcut ? [budget] : checkpoints.filter((x) => x <= budget)) {
+          const v = at(q);
+          curves.push({ model: s.model, sigma: s.sigma, n, attacker: name, oracle: mine[0].oracle, budget, images: mine.length, queries: q, medianL2: Number.isFinite(v) ? v : null });
+        }
         series.push(
           shortcut
             ? // A reference, not a competitor: drawn in near-black, apart from the attack colours.
@@ -217,10 +223,11 @@ export async function confidenceCostFigures(dir: string, records: ConfidenceCost
     const slug = `${s.model}-s${s.sigma}`.replace(/[^A-Za-z0-9._-]/g, '_');
     figures.push(
       await writeFigure(dir, `cost-${slug}`, `The query cost of confidence: ${settingName(s)}`,
-        `Median L2 (over the images the smoothed classifier answers correctly) of the best point each realistic attacker holds within q top-1 queries, at level P_a = ${c.Pa}; the final point is the one its fresh sequential test confirmed. Points: the paper's shortcut attacks at ${c.shortcut.budget.toLocaleString('en')} evaluator votes calls. A missing point: fewer than half the images had one. Images attacked per line: ${counts.join(', ')}.`,
+        `Median L2 (over the images the smoothed classifier answers correctly) of the best point each realistic attacker holds within q top-1 queries, at level P_a = ${c.Pa}; the final point is the one its fresh sequential test confirmed. Oracles: sequential (a noise-aware attack's own test on paid top-1 answers), repeated (ℓ=k: k answers per point), shortcut (the paper's simulation over evaluator votes). Data: confidence-cost-curves.csv. Points: the paper's shortcut attacks at ${c.shortcut.budget.toLocaleString('en')} evaluator votes calls. A missing point: fewer than half the images had one. Images attacked per line: ${counts.join(', ')}.`,
         await lineChart({ title: `${settingName(s)}: median L2 vs top-1 queries (P_a = ${c.Pa})`, xLabel: 'top-1 queries (log)', yLabel: 'median L2 distortion', series, xLog: true, width: 820 })),
     );
   }
+  writeCsv(dir, 'confidence-cost-curves.csv', curves);
   return figures;
 }
 

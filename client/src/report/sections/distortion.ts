@@ -60,6 +60,9 @@ export function summarizeDistortion(records: DistortionRecord[]): DistortionRow[
   });
 }
 
+/** Which oracle each line used, said in every caption of a query curve. */
+const ORACLES =
+  "Oracles: plain (σ = 0: the model's top-1 answer); shortcut (the paper's simulation: a point is adversarial when ⌈n·P_a⌉ of one evaluator votes call's n micro-decisions are wrong, one query per point); repeated (the realistic attacker: ℓ paid top-1 answers per point, a query each).";
 /** "on 12–50 images per point (50 in the sweep), an adversarial on 10–50": the counts behind a figure's points. */
 export function countsText(rows: Pick<DistortionRow, 'images' | 'attackedImages' | 'broken'>[]): string {
   if (rows.length === 0) return 'No data.';
@@ -113,24 +116,66 @@ export async function distortionFigures(dir: string, records: DistortionRecord[]
         await lineChart({ title: `${attack}: mean L2 vs accuracy (points along a line: n = ${c.ns.join(', ')})`, xLabel: measured ? 'accuracy of g_σ,n on the attacked images (measured)' : 'accuracy on the attacked images (share answered correctly)', yLabel: 'mean L2 distortion', series, xRange: [0, 1.04], width: 760 })),
     );
   }
-  // Distortion vs queries: median over images of the best L2 within q queries, per setting at the largest n, Pa = first.
-  const checkpoints = c.checkpoints ?? [100, 200, 300, 500, 750, 1000, 1500, 2000].filter((q) => q <= c.budget);
+  // Distortion vs queries: median over images of the best L2 within q queries, for every setting,
+  // n, P_a and oracle the run has (one line each), and the same curves as CSV.
+  // Default checkpoints end at the budget itself, so a small budget still has a curve.
+  const checkpoints = c.checkpoints ?? [...[100, 200, 300, 500, 750, 1000, 1500, 2000].filter((q) => q < c.budget), c.budget];
   const nMax = Math.max(...c.ns);
+  const curve = (rs: DistortionRecord[]): [number, number][] => checkpoints.map((q) => [q, median(rs.map((r) => l2At(r, q) ?? Infinity).filter(Number.isFinite)) ?? NaN]);
+  const curves: Record<string, unknown>[] = [];
   for (const attack of c.attacks) {
-    const series: Series[] = [];
+    // The overview: one line per setting, RS at the largest n and the first P_a, shortcut oracle.
+    const overview: Series[] = [];
     const counts: string[] = [];
     for (const s of c.settings) {
       const rs = records.filter((r) => r.attack === attack && r.model === s.model && r.sigma === s.sigma && r.oracle !== 'repeated' && (s.sigma === 0 || (r.n === nMax && r.Pa === c.Pas[0])) && !r.misclassified);
       if (rs.length === 0) continue;
-      series.push({ name: settingName(s), points: checkpoints.map((q) => [q, median(rs.map((r) => l2At(r, q) ?? Infinity).filter(Number.isFinite)) ?? NaN]) });
+      overview.push({ name: settingName(s), points: curve(rs) });
       counts.push(`${settingName(s)} ${rs.length}`);
     }
     figures.push(
       await writeFigure(dir, `queries-${attack}`, `${attack.toUpperCase()}: distortion vs queries`,
-        `Median best L2 within q queries over the images the attack could start on (those with a point by q), RS at n = ${nMax}, P_a = ${c.Pas[0]}. Images attacked: ${counts.join(', ') || 'none'}.`,
-        await lineChart({ title: `${attack}: median L2 vs queries (RS n=${nMax}, Pa=${c.Pas[0]})`, xLabel: 'queries', yLabel: 'median L2 distortion', series, width: 760 })),
+        `Median best L2 within q queries over the images the attack could start on (those with a point by q), RS at n = ${nMax}, P_a = ${c.Pas[0]}, shortcut oracle; every n, P_a and oracle in the figures per setting below. Images attacked: ${counts.join(', ') || 'none'}. ${ORACLES} Data: distortion-queries.csv.`,
+        await lineChart({ title: `${attack}: median L2 vs queries (RS n=${nMax}, Pa=${c.Pas[0]}, shortcut)`, xLabel: 'queries', yLabel: 'median L2 distortion', series: overview, width: 760 })),
     );
+    // Per RS setting: every n, P_a and oracle that ran (one line each), beside the model without RS.
+    for (const s of c.settings.filter((x) => x.sigma > 0)) {
+      const lines = new Map<string, DistortionRecord[]>();
+      for (const r of records) {
+        if (r.attack !== attack || r.model !== s.model || r.sigma !== s.sigma || r.misclassified) continue;
+        const k = `${r.n}|${r.Pa}|${r.oracle}|${r.repeats}`;
+        lines.set(k, [...(lines.get(k) ?? []), r]);
+      }
+      if (lines.size === 0) continue;
+      const series: Series[] = [];
+      const plain = records.filter((r) => r.attack === attack && r.model === s.model && r.sigma === 0 && !r.misclassified);
+      if (plain.length) series.push({ name: `${s.model} (no RS)`, points: curve(plain) });
+      for (const rs of [...lines.values()].sort((a, b) => a[0].n - b[0].n || (a[0].Pa ?? 0) - (b[0].Pa ?? 0) || a[0].oracle.localeCompare(b[0].oracle))) {
+        const { n, Pa, oracle, repeats } = rs[0];
+        const points = curve(rs);
+        // "n = 10 …" takes n's colour; P_a beyond the first and the repeated oracle are dashed.
+        series.push({ name: `n = ${n} Pa=${Pa} ${oracle === 'repeated' ? `repeated ℓ=${repeats}` : oracle}`, points, dashed: oracle === 'repeated' || Pa !== c.Pas[0] });
+      }
+      const slug = `${s.model}-s${s.sigma}`.replace(/[^A-Za-z0-9._-]/g, '_');
+      figures.push(
+        await writeFigure(dir, `queries-${attack}-${slug}`, `${attack.toUpperCase()} against ${settingName(s)}: distortion vs queries, every n`,
+          `Median best L2 within q queries, one line per n, P_a and oracle run, beside the model without RS. ${ORACLES} Data: distortion-queries.csv.`,
+          await lineChart({ title: `${attack} vs ${settingName(s)}: median L2 vs queries`, xLabel: 'queries', yLabel: 'median L2 distortion', series, width: 760 })),
+      );
+    }
+    for (const s of c.settings) {
+      const groups = new Map<string, DistortionRecord[]>();
+      for (const r of records.filter((x) => x.attack === attack && x.model === s.model && x.sigma === s.sigma && !x.misclassified)) {
+        const k = `${r.n}|${r.Pa}|${r.oracle}|${r.repeats}`;
+        groups.set(k, [...(groups.get(k) ?? []), r]);
+      }
+      for (const rs of groups.values()) {
+        const { model, sigma, n, Pa, oracle, repeats } = rs[0];
+        for (const [queries, l2] of curve(rs)) curves.push({ attack, model, sigma, n, Pa, oracle, repeats, images: rs.length, queries, medianL2: Number.isNaN(l2) ? null : l2 });
+      }
+    }
   }
+  writeCsv(dir, 'distortion-queries.csv', curves);
   return figures;
 }
 
