@@ -13,11 +13,11 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { UsageResponse } from '@rs-arena/shared/api';
-import { bytesToFloat32 } from '@rs-arena/shared/tensor';
 import { KEYS, auth, testApp } from '../helpers/app.js';
 import { records, rsArena, spent } from '../helpers/cli.js';
 import { type ModelServer, productJsonLike, tfServingLike, torchServeLike } from '../helpers/model-servers.js';
 import type { AttackRecord } from '../../client/src/record.js';
+import { readNpy } from '../../client/src/npy.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rs-arena-protocols-'));
 const ATTACKS = ['--attack', 'hsja,surfree,rays', '--budget', '120', '--count', '2', '--concurrency', '2'];
@@ -54,7 +54,8 @@ function checkRecords(rs: AttackRecord[], protocol: string, encoding: string): v
 function checkSeen(out: string, rs: AttackRecord[], server: { saw: (x: Float32Array) => boolean }): void {
   for (const r of rs) {
     assert.ok(r.adversarialFile, `${r.attack} ${r.image}: saved`);
-    const adv = bytesToFloat32(readFileSync(join(dirname(out), r.adversarialFile!)));
+    // A .npy: its shape in the header, the float32 values after it.
+    const adv = readNpy(readFileSync(join(dirname(out), r.adversarialFile!))).values;
     assert.ok(server.saw(adv), `${r.attack} ${r.image}: the reported adversarial is exactly an image the endpoint decoded`);
     assert.ok(adv.every((v) => Math.abs(v * 255 - Math.round(v * 255)) < 1e-3), 'on the 8-bit grid');
   }

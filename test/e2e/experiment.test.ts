@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -75,6 +75,57 @@ test('rs-arena experiment --preset smoke: data, figures, findings and report; a 
     assert.equal(again.code, 0, again.out);
     assert.match(again.out, /\(resumed\)/);
     assert.equal(lines(join(dir, 'distortion.jsonl')).length, before, 'nothing re-attacked');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the paper-protocol preset, at smoke scale: σ search, measured accuracy on Fig. 5, the same-algorithm controls', { timeout: 600_000 }, async () => {
+  const { PRESETS, SIGMA_BY_COST } = await import('../../client/src/experiments/presets.js');
+  const full = PRESETS['paper-protocol'] as Record<string, Record<string, unknown>>;
+  const std = 'fmnist-cnn';
+  const [s3, s12] = [SIGMA_BY_COST[std].cost3, SIGMA_BY_COST[std].cost12];
+  // The preset's structure, scaled down: one model, few images, a short search and budget.
+  const config = {
+    name: 'paper-protocol-smoke',
+    description: full.description,
+    accuracy: { ...full.accuracy, models: [std], drops: [0.12], steps: 3, images: 4, samples: 20, settings: [{ model: std, sigma: s3 }, { model: std, sigma: s12 }] },
+    distortion: { ...full.distortion, settings: [{ model: std, sigma: 0 }, { model: std, sigma: s3 }, { model: std, sigma: s12 }], ns: [10, 100], attacks: ['rays'], budget: 60, images: 2, imagesAtN: { '100': 1 }, assessSamples: 100 },
+    'confidence-cost': { ...full['confidence-cost'], settings: [{ model: std, sigma: s12 }], ns: [{ n: 10, images: 2 }], attackers: [{ attack: 'rays-seq' }], budget: 300, shortcut: { attacks: ['rays'], budget: 300 }, assessSamples: 100 },
+  };
+  const dir = mkdtempSync(join(tmpdir(), 'rs-arena-protocol-'));
+  try {
+    const file = join(dir, 'config.json');
+    writeFileSync(file, JSON.stringify(config));
+    const first = await run(['experiment', '--config', file, '--out', dir]);
+    assert.equal(first.code, 0, first.out);
+    // The search: clean, then 3 bisection midpoints of [0, 0.5], and the attacked σ, on 4 images each.
+    const acc = lines(join(dir, 'accuracy.jsonl')).map((l) => JSON.parse(l));
+    const sigmas = [...new Set(acc.map((r) => r.sigma))].sort((a, b) => a - b);
+    assert.ok(sigmas.includes(0) && sigmas.includes(0.25) && sigmas.includes(s3) && sigmas.includes(s12), `σ measured: ${sigmas}`);
+    assert.equal(acc.length, 4 * sigmas.length);
+    assert.match(first.out, /accuracy: fmnist-cnn, accuracy cost 0\.12: σ = [\d.]+ \(clean/);
+    // Every cell at both levels (P_a ∈ {0.5, 0.8} at every n), n = 100 on one image; provenance on every record.
+    const dist = lines(join(dir, 'distortion.jsonl')).map((l) => JSON.parse(l));
+    assert.equal(dist.length, 2 + 2 * (2 * 2 + 2 * 1));
+    for (const r of dist) {
+      assert.match(r.codeVersion, /^src:[0-9a-f]{12}$/);
+      assert.equal(r.resolvedOptions.tolerance, 0.001, 'resolved options: the defaults filled in');
+    }
+    // The control: rays-seq beside rays under the shortcut, same images and budget.
+    const cost = lines(join(dir, 'confidence-cost.jsonl')).map((l) => JSON.parse(l));
+    assert.deepEqual(cost.map((r) => `${r.attack}/${r.oracle}/${r.budget}`).sort(), ['rays-seq/sequential/300', 'rays-seq/sequential/300', 'rays/shortcut/300', 'rays/shortcut/300']);
+    const html = readFileSync(join(dir, 'report.html'), 'utf8');
+    assert.match(html, /the accuracy of g_\{σ,n\} measured on the same images/);
+    assert.match(html, /all \d+ attack records were made by the current attack code/);
+    assert.ok(readdirSync(dir).includes('accuracy-vs-sigma.png'));
+    const findings = JSON.parse(readFileSync(join(dir, 'findings.json'), 'utf8'));
+    assert.ok(findings.paper.every((f: { source: string }) => f.source === 'paper'));
+    // A rerun resumes every record (same code version).
+    const again = await run(['experiment', '--config', file, '--out', dir]);
+    assert.equal(again.code, 0, again.out);
+    assert.equal(lines(join(dir, 'distortion.jsonl')).length, dist.length, 'nothing re-attacked');
+    assert.equal(lines(join(dir, 'accuracy.jsonl')).length, acc.length, 'nothing re-measured');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

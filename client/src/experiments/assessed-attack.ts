@@ -61,7 +61,7 @@ export class Deployments {
  */
 export async function attackAndAssess(ctx: ExperimentContext, deployments: Deployments, t: AssessedTask, images: number, journal?: TaskJournal): Promise<Omit<DistortionRecord, 'key'>> {
   const { id, http } = await deployments.get(t);
-  const votes: VoteCounter = async (inputs, count, n) => (await ctx.evaluator.votes(id, inputs, [count, ...http.inputShape], n)).counts;
+  const votes: VoteCounter = async (inputs, count, n, stop) => (await ctx.evaluator.votes(id, inputs, [count, ...http.inputShape], n, stop)).counts;
   const inputs = await inputsFor(ctx, t.model, images);
   const x0 = inputs.images[t.image].values;
   const label = inputs.images[t.image].label!;

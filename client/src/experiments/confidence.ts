@@ -3,6 +3,8 @@
 //  - ShortcutOracle: the paper's simulation (§4.1). One evaluator votes call per point; the point
 //    counts as adversarial when at least ⌈n·P_a⌉ of its n micro-decisions are wrong. It needs the
 //    evaluator role, which no real attacker has: it is a simulation, and labelled so in results.
+//    It asks for early-stopping votes: a point's sampling ends as soon as ⌈n·P_a⌉ votes are wrong
+//    or can no longer be, which decides exactly what the full n votes would, in fewer passes.
 //  - RepeatedOracle: what a real attacker can do. Each point is asked ℓ times with plain top-1
 //    queries, all paid for, and counts as adversarial when at least ⌈ℓ·P_a⌉ answers are wrong.
 // After an attack, assessPoint() measures eq. (4) for the final point from many fresh votes.
@@ -12,8 +14,13 @@ import { Rng } from '@rs-arena/shared/rng';
 import type { Oracle } from '../oracle.js';
 import type { PointAssessment } from './records/distortion.js';
 
-/** Vote counts per class for a batch (the evaluator's /votes endpoint, or an in-process model). */
-export type VoteCounter = (inputs: Float32Array, count: number, n: number) => Promise<number[][]>;
+/**
+ * Vote counts per class for a batch (the evaluator's /votes endpoint, or an in-process model). With
+ * `stop`, each input's sampling may end once `stop.wrong` votes differ from `stop.label` or that can
+ * no longer happen (the votes route's early stop): its counts then sum to fewer than n, and whether
+ * at least `stop.wrong` votes are wrong is the full vote's answer.
+ */
+export type VoteCounter = (inputs: Float32Array, count: number, n: number, stop?: { label: number; wrong: number }) => Promise<number[][]>;
 
 /** The label an oracle answers for "adversarial": the most voted wrong class. */
 function wrongLabel(counts: number[], original: number): number {
@@ -32,6 +39,8 @@ export class ShortcutOracle implements Oracle {
     readonly originalLabel: number,
     readonly n: number,
     readonly Pa: number,
+    /** Ask the evaluator to stop each point's votes once decided (default); false: all n votes. */
+    readonly earlyStop = true,
   ) {
     this.threshold = shortcutThreshold(n, Pa);
   }
@@ -44,9 +53,10 @@ export class ShortcutOracle implements Oracle {
   }
 
   async predict(batch: Float32Array, count: number): Promise<Int32Array> {
-    const counts = await this.votes(batch, count, this.n);
+    const counts = await this.votes(batch, count, this.n, this.earlyStop ? { label: this.originalLabel, wrong: this.threshold } : undefined);
     return Int32Array.from(counts, (c) => {
-      const wrong = this.n - (c[this.originalLabel] ?? 0);
+      // Counted, not n − right: an early-stopped point has fewer than n votes.
+      const wrong = c.reduce((a, b) => a + b, 0) - (c[this.originalLabel] ?? 0);
       return wrong >= this.threshold ? wrongLabel(c, this.originalLabel) : this.originalLabel;
     });
   }

@@ -3,12 +3,14 @@
 // presets, --only and --config are checked against it. Adding an experiment = records/<name>.ts,
 // <name>.ts (its run) and one line here; the report adds one line in report/sections/index.ts.
 import type { z } from 'zod';
+import { runAccuracy } from './accuracy.js';
 import { runBinarySearch } from './binary-search.js';
 import { runCertification } from './certification.js';
 import { CheckedConfidenceCostConfig, runConfidenceCost } from './confidence-cost.js';
 import type { ExperimentContext } from './context.js';
 import { runDirection } from './direction.js';
 import { CheckedDistortionConfig, runDistortion } from './distortion.js';
+import { accuracy } from './records/accuracy.js';
 import { binarySearch } from './records/binary-search.js';
 import { certification } from './records/certification.js';
 import { confidenceCost } from './records/confidence-cost.js';
@@ -26,6 +28,8 @@ const experiment = <C extends z.ZodType, R extends z.ZodType>(spec: ExperimentSp
   ({ ...spec, config, run }) as Experiment;
 
 export const EXPERIMENTS: Experiment[] = [
+  // First: the σ search by accuracy cost, and the accuracy of the attacked settings.
+  experiment(accuracy, runAccuracy),
   experiment(certification, runCertification),
   experiment(direction, runDirection),
   experiment(slice, runSlice),

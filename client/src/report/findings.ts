@@ -8,7 +8,7 @@ import type { CertificationRecord } from '../experiments/records/certification.j
 import type { DistortionRecord } from '../experiments/records/distortion.js';
 import { quantile } from '@rs-arena/shared/stats';
 import { median } from '../summary.js';
-import { type Claim, type Verdict, bootstrap, combine, decide, fmtPaired, fmtRatio, fmtShare, pairOn, paired, share } from './statistics.js';
+import { type Claim, type Verdict, bootstrap, combined, decide, fmtPaired, fmtRatio, fmtShare, pairOn, paired, share } from './statistics.js';
 
 export interface Finding {
   id: string;
@@ -44,7 +44,6 @@ const f3 = (x: number | null | undefined) => (x === null || x === undefined || !
 const setting = (r: Pick<DistortionRecord, 'model' | 'sigma'>) => (r.sigma === 0 ? `${r.model} (no RS)` : `${r.model} σ=${r.sigma}`);
 /** The final L2 of a run on an image it attacked and broke; null otherwise. */
 const l2Of = (r: DistortionRecord) => (!r.misclassified && r.success && r.l2 !== null ? r.l2 : null);
-const minN = (ns: number[]) => (ns.length ? Math.min(...ns) : 0);
 
 type Cell = { model: string; sigma: number; n: number; Pa: number | null; attack: string };
 const cellKey = (c: Cell) => `${c.model}|${c.sigma}|${c.n}|${c.Pa}|${c.attack}`;
@@ -81,7 +80,7 @@ export function findings(dist: DistortionRecord[], cert: CertificationRecord[], 
     }).filter((x) => x !== null);
     out.push(per.length
       ? {
-          id: 'distortion-vs-radius', source: 'paper', claim, verdict: combine(per.map((p) => p.verdict)), n: minN(per.map((p) => p.iv.clusters)),
+          id: 'distortion-vs-radius', source: 'paper', claim, ...combined(per.map((p) => ({ verdict: p.verdict, n: p.iv.clusters }))),
           test: 'per attack, the median of L2 ÷ R over (image, setting) pairs, bootstrap over images; established when its interval lies above 30',
           evidence: per.map((p) => `${p.attack}: median L2/R ${fmtRatio(p.iv).slice(1)} on ${p.iv.clusters} images (${p.pairs} image-settings)`).join('; '),
         }
@@ -96,7 +95,7 @@ export function findings(dist: DistortionRecord[], cert: CertificationRecord[], 
     const moved = pairedCells(items, { side: 'above', bound: 1 }).filter((p) => p.verdict === 'established').length;
     out.push(per.length
       ? {
-          id: 'pa-barely-matters', source: 'paper', claim, verdict: combine(per.map((p) => p.verdict)), n: minN(per.map((p) => p.n)),
+          id: 'pa-barely-matters', source: 'paper', claim, ...combined(per),
           test: `per cell, the ratio of mean L2 (P_a = 0.8 ÷ 0.5) on the images both levels broke; established when every interval lies below ${PA_LITTLE}`,
           evidence: `P_a = 0.8 moves the adversarial further (interval above 1) in ${moved} of ${per.length} cells. ${per.map((p) => p.line).join('; ')}`,
         }
@@ -125,7 +124,7 @@ export function findings(dist: DistortionRecord[], cert: CertificationRecord[], 
       const accLo = share(correct.filter((p) => p.a === 1).length, correct.length);
       const accHi = share(correct.filter((p) => p.b === 1).length, correct.length);
       out.push({
-        id: 'large-sigma', source: 'paper', claim, verdict: combine([accVerdict, ...per.map((p) => p.verdict)]), n: minN([correct.length, ...per.map((p) => p.n)]),
+        id: 'large-sigma', source: 'paper', claim, ...combined([{ verdict: accVerdict, n: correct.length }, ...per]),
         test: `accuracy drop paired on images (interval above 0) and, per attack, the ratio of mean L2 paired on images (interval below ${SIGMA_GAIN})`,
         evidence: `${model}, n = ${nMax}: accuracy ${fmtShare(accLo)} → ${fmtShare(accHi)}, drop ${f3(drop.value)} [${f3(drop.lo)}, ${f3(drop.hi)}] on ${correct.length} images; ${per.map((p) => p.line).join('; ')}`,
       });
@@ -146,7 +145,7 @@ export function findings(dist: DistortionRecord[], cert: CertificationRecord[], 
     const per = pairedCells(items, { side: 'above', bound: 1 });
     out.push(per.length
       ? {
-          id: 'fewer-samples', source: 'paper', claim, verdict: combine(per.map((p) => p.verdict)), n: minN(per.map((p) => p.n)),
+          id: 'fewer-samples', source: 'paper', claim, ...combined(per),
           test: 'per cell, the ratio of mean L2 (smallest n > 1 ÷ largest n) on the images both broke; established when every interval lies above 1',
           evidence: per.map((p) => `${p.line} → ${p.verdict}`).join('; '),
         }
@@ -176,7 +175,7 @@ export function findings(dist: DistortionRecord[], cert: CertificationRecord[], 
     }).filter((x) => x !== null);
     out.push(per.length
       ? {
-          id: 'rays-least-affected', source: 'paper', claim, verdict: combine(per.map((p) => p.verdict)), n: minN(per.map((p) => p.c.images)),
+          id: 'rays-least-affected', source: 'paper', claim, ...combined(per.map((p) => ({ verdict: p.verdict, n: p.c.images }))),
           test: 'per other attack, mean over (image, RS setting) of RayS\'s L2 gain under RS (L2 with RS ÷ without) ÷ the other attack\'s mean gain, same images, bootstrap over images; established when every interval lies below 1',
           evidence: per.map((p) => `RayS gain ÷ ${p.other} gain: ${fmtRatio(p.c.ratioOfMeans)} (mean gain ${f3(p.c.meanB)} vs ${f3(p.c.meanA)}) on ${p.c.images} images, ${p.c.pairs} image-settings`).join('; '),
         }
@@ -199,7 +198,7 @@ export function findings(dist: DistortionRecord[], cert: CertificationRecord[], 
     });
     out.push(per.length
       ? {
-          id: 'binary-search-spread', source: 'paper', claim, verdict: combine(per.map((p) => p.verdict)), n: per.length,
+          id: 'binary-search-spread', source: 'paper', claim, verdict: combined(per.map((p) => ({ verdict: p.verdict, n: 1 }))).verdict, n: per.length,
           test: 'per image, the interquartile range of the search\'s output distance at the smallest n ÷ at the largest, bootstrap over the repeated searches; established when its interval lies above 1 (one image is one image: the n here counts images, not searches)',
           evidence: per.map((p) => `image ${p.image}, ${p.k} searches per n: IQR ${p.all}; n=${p.small.n} ÷ n=${p.big.n} ${fmtRatio(p.iv)}`).join('; '),
         }

@@ -123,6 +123,16 @@ export function combine(verdicts: Verdict[]): Verdict {
   return known.every((v) => v === 'established') && known.length === verdicts.length ? 'established' : 'not established';
 }
 
+/**
+ * The verdict of a claim made of cells (combine) and the n it rests on: contradicted, the fewest
+ * images among the contradicting cells; otherwise the fewest among all cells.
+ */
+export function combined(cells: { verdict: Verdict; n: number }[]): { verdict: Verdict; n: number } {
+  const verdict = combine(cells.map((c) => c.verdict));
+  const deciding = verdict === 'contradicted' ? cells.filter((c) => c.verdict === 'contradicted') : cells;
+  return { verdict, n: deciding.length ? Math.min(...deciding.map((c) => c.n)) : 0 };
+}
+
 const num = (x: number, digits = 3) => (Number.isFinite(x) ? x.toFixed(digits) : x > 0 ? '∞' : x < 0 ? '−∞' : '–');
 
 /** "×1.234 [1.090, 1.450]". */

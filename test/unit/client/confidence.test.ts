@@ -30,6 +30,36 @@ test('shortcut oracle: adversarial exactly when at least ⌈n·Pa⌉ micro-decis
   assert.deepEqual(Array.from(await half.predict(Float32Array.from([0.5, 0.6]), 2)), [1, 0]);
 });
 
+test('shortcut oracle with early-stopping votes: the full vote\'s verdicts, in fewer passes', async () => {
+  // Votes drawn one by one from a stream per point (the same stream with or without the stop), as the
+  // server's early stop does: a point stops once `wrong` votes differ from the label or cannot.
+  const passes = { n: 0 };
+  const sequential = (seed: number): VoteCounter => async (inputs, count, n, stop) =>
+    Array.from({ length: count }, (_, i) => {
+      const rng = Rng.seeded(seed + Math.round(inputs[i] * 1e6));
+      const c = [0, 0, 0];
+      for (let k = 0; k < n; k++) {
+        const wrong = c[1] + c[2];
+        if (stop && (wrong >= stop.wrong || c[stop.label] > n - stop.wrong)) break;
+        c[rng.uniform() < inputs[i] ? 0 : 1]++;
+        passes.n++;
+      }
+      return c;
+    });
+  const points = Float32Array.from({ length: 200 }, (_, i) => (i + 0.5) / 200);
+  const verdicts = async (earlyStop: boolean) => {
+    passes.n = 0;
+    const o = new ShortcutOracle({ inputShape: shape, range: [0, 1] }, sequential(11), 0, 100, 0.5, earlyStop);
+    return { labels: Array.from(await o.predict(points, points.length)), passes: passes.n };
+  };
+  const full = await verdicts(false);
+  const early = await verdicts(true);
+  assert.deepEqual(early.labels, full.labels, 'same verdict for every point');
+  assert.equal(full.passes, 200 * 100);
+  // Far from the boundary a point decides in about ⌈n·P_a⌉ = 50 votes: about 0.6 of the full passes.
+  assert.ok(early.passes < 0.7 * full.passes, `${early.passes} of ${full.passes} passes`);
+});
+
 test('repeated oracle: ℓ paid top-1 queries per point, adversarial when ⌈ℓ·Pa⌉ are wrong', async () => {
   let asked = 0;
   const answers = [1, 1, 0, 1, 1, /* point 2: */ 0, 0, 1, 0, 2];

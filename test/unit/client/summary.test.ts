@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { l2At, median, summarize, summaryTable } from '../../../client/src/summary.js';
 import { npyBytes, readNpy } from '../../../client/src/npy.js';
+import { sigmaFor } from '../../../client/src/cli/accuracy.js';
 import { distortion, distortionKey, distortionTasks, type DistortionRecord } from '../../../client/src/experiments/records/distortion.js';
 import type { CertificationRecord } from '../../../client/src/experiments/records/certification.js';
 import { findings } from '../../../client/src/report/findings.js';
@@ -181,4 +182,11 @@ test('.npy: the saved adversarial carries its shape; numpy-compatible header ali
   assert.deepEqual(back.shape, [3, 2, 2]);
   assert.deepEqual(Array.from(back.values), Array.from(values));
   assert.throws(() => npyBytes(values, [5]), /holds 5 values/);
+});
+
+test('rs-arena accuracy: the largest σ of the list within the cost, or why none is', () => {
+  const row = (sigma: number, correct: number) => ({ sigma, n: sigma ? 10 : 1, images: 40, correct, accuracy: correct / 40, ci95: [0, 1] as [number, number] });
+  assert.match(sigmaFor([row(0, 36), row(0.12, 35), row(0.25, 33), row(0.5, 20)], 10)!, /^σ = 0\.25 costs 7\.5 points \(82\.5% vs 90\.0% clean on 40 images\)/);
+  assert.match(sigmaFor([row(0, 31), row(0.06, 15)], 10)!, /^no σ of the list costs 10 points or less \(clean 77\.5%\)/);
+  assert.equal(sigmaFor([row(0.25, 10)], 5), null, 'no clean row: nothing to compare with');
 });

@@ -127,7 +127,7 @@ test('bad specs are 400 naming the field and create nothing; removing a deployme
     }
     assert.deepEqual((await app.inject({ url: '/v1/admin/deployments', headers: auth('admin') })).json().deployments, [], 'nothing created');
     // Detector in front of RS: the chain the issue names.
-    const ok = await addDeployment(app, { id: 'x', model: 'fmnist-cnn', defense: ['blacklight', 'gaussian'], sigma: 0.25, n: 10 });
+    const ok = await addDeployment(app, { id: 'x', model: 'fmnist-cnn', defense: ['blacklight', 'gaussian'], sigma: 0.25, n: 10, disclose: true });
     assert.equal(ok.statusCode, 201, ok.body);
     const info = (await app.inject({ url: '/v1/deployments/x', headers: auth('client') })).json();
     assert.equal(info.defense, 'blacklight > gaussian');

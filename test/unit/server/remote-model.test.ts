@@ -119,7 +119,7 @@ test('a remote that cannot serve is a clear 400 when added, a 502 refunded when 
 });
 
 test('gated noise on remote base models: a remote answering scores gates as the local model does; one answering labels is a 400 naming why', { timeout: 60_000 }, async () => {
-  const gated = { model: 'fmnist-cnn', defense: [{ name: 'gated', tau: 0.9, sigma: 0.25, n: 10, seed: 3 }] };
+  const gated = { model: 'fmnist-cnn', defense: [{ name: 'gated', tau: 0.9, sigma: 0.25, n: 10, seed: 3 }], disclose: true };
   const added = async (spec: object) => front.inject({ method: 'POST', url: '/v1/admin/deployments', headers: auth('admin'), payload: spec });
   assert.equal((await added({ id: 'gated-local', ...gated })).statusCode, 201);
   assert.equal((await added({ id: 'gated-triton', ...gated, remote: { url: triton.url, model: 'fmnist', maxBatch: 24 } })).statusCode, 201);

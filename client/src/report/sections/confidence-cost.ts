@@ -6,7 +6,7 @@ import { l2At, median } from '../../summary.js';
 import { lineChart, type Series } from '../charts.js';
 import { type Figure, writeCsv, writeFigure } from '../figures.js';
 import { type Finding, verdictText } from '../findings.js';
-import { combine, decide, fmtPaired, fmtShare, pairOn, paired, share } from '../statistics.js';
+import { combined, decide, fmtPaired, fmtShare, pairOn, paired, share } from '../statistics.js';
 import { defineSection } from '../section.js';
 import { esc, table } from '../table.js';
 import { isStale } from '../versions.js';
@@ -153,14 +153,14 @@ export function confidenceCostFindings(records: ConfidenceCostRecord[], c: Confi
     {
       id: 'confidence-at-level', source: 'project',
       claim: `A top-1-only attacker can return points adversarial at level P_a = ${c.Pa} by fresh votes (target: at least 90% of the final points of the best noise-aware attacker of each setting).`,
-      verdict: combine(level.map((l) => l.verdict)), n: Math.min(...level.map((l) => l.s.n), Infinity) === Infinity ? 0 : Math.min(...level.map((l) => l.s.n)),
+      ...combined(level.map((l) => ({ verdict: l.verdict, n: l.s.n }))),
       test: 'per setting, the share of attacked images whose final point is at level, with its Clopper-Pearson interval; established when the interval lies above 0.9',
       evidence: level.map(({ b, s }) => `${settingName(b)} n=${b.n}: ${b.attacker} ${fmtShare(s)}`).join('; ') || 'no setting with an attacked image',
     },
     {
       id: 'confidence-cost', source: 'project',
       claim: `The best realistic attacker's mean L2 at 10,000 top-1 queries is at most 1.1× the best shortcut attack's at ${c.shortcut.budget.toLocaleString('en')} points, on the same images.`,
-      verdict: combine(dist.map((d) => d.verdict)), n: Math.min(...dist.map((d) => d.cmp?.images ?? 0)),
+      ...combined(dist.map((d) => ({ verdict: d.verdict, n: d.cmp?.images ?? 0 }))),
       test: 'per setting, the ratio of mean L2 (realistic ÷ shortcut) paired on the images both returned a point for; established when its interval lies below 1.1',
       evidence: dist.map(({ b, s, cmp }) => `${settingName(b)} n=${b.n}: ${b.attacker} vs ${s?.attacker ?? '–'}: ${cmp ? fmtPaired(cmp) : 'no image with both'}`).join('; '),
     },
@@ -169,7 +169,7 @@ export function confidenceCostFindings(records: ConfidenceCostRecord[], c: Confi
     out.push({
       id: 'confidence-control', source: 'project',
       claim: 'Confidence costs queries, not distortion: a noise-aware attacker\'s mean L2 is at most 1.1× that of the same algorithm under the shortcut, on the same images.',
-      verdict: combine(controls.map((x) => x.verdict)), n: Math.min(...controls.map((x) => x.cmp.images)),
+      ...combined(controls.map((x) => ({ verdict: x.verdict, n: x.cmp.images }))),
       test: 'per attacker and setting, the ratio of mean final L2 (noise-aware ÷ the same algorithm under the shortcut) paired on images; established when its interval lies below 1.1',
       evidence: controls.map(({ r, base, cmp }) => `${settingName(r)} n=${r.n}: ${r.attacker} (${r.budget.toLocaleString('en')} top-1 queries) vs ${base.attacker} (${base.budget.toLocaleString('en')} points): ${fmtPaired(cmp)}`).join('; '),
     });
@@ -187,6 +187,7 @@ export async function confidenceCostFigures(dir: string, records: ConfidenceCost
   const curves: Record<string, unknown>[] = [];
   for (const s of c.settings) {
     const series: Series[] = [];
+    const counts: string[] = [];
     for (const { n } of c.ns) {
       const rs = records.filter((r) => r.model === s.model && r.sigma === s.sigma && r.n === n && !r.misclassified);
       // An attacker run at two budgets (a longer curve on a few images) is two lines: different images.
@@ -199,6 +200,7 @@ export async function confidenceCostFigures(dir: string, records: ConfidenceCost
         const [name, budget] = [attackerName(mine[0]), mine[0].budget];
         const shortcut = mine[0].oracle === 'shortcut';
         const label = shortcut || budget === c.budget ? name : `${name} to ${budget.toLocaleString('en')}`;
+        counts.push(`${label} n=${n}: ${mine.length}`);
         // Median over attacked images of the best L2 within q queries; ∞ (no point yet) counts.
         const at = (q: number) => median(mine.map((r) => l2At(r, q) ?? Infinity)) ?? Infinity;
         for (const q of shortcut ? [budget] : checkpoints.filter((x) => x <= budget)) {
@@ -221,7 +223,7 @@ export async function confidenceCostFigures(dir: string, records: ConfidenceCost
     const slug = `${s.model}-s${s.sigma}`.replace(/[^A-Za-z0-9._-]/g, '_');
     figures.push(
       await writeFigure(dir, `cost-${slug}`, `The query cost of confidence: ${settingName(s)}`,
-        `Median L2 (over the images the smoothed classifier answers correctly) of the best point each realistic attacker holds within q top-1 queries, at level P_a = ${c.Pa}; the final point is the one its fresh sequential test confirmed. Oracles: sequential (a noise-aware attack's own test on paid top-1 answers), repeated (ℓ=k: k answers per point), shortcut (the paper's simulation over evaluator votes). Data: confidence-cost-curves.csv. Points: the paper's shortcut attacks at ${c.shortcut.budget.toLocaleString('en')} evaluator votes calls. A missing point: fewer than half the images had one.`,
+        `Median L2 (over the images the smoothed classifier answers correctly) of the best point each realistic attacker holds within q top-1 queries, at level P_a = ${c.Pa}; the final point is the one its fresh sequential test confirmed. Oracles: sequential (a noise-aware attack's own test on paid top-1 answers), repeated (ℓ=k: k answers per point), shortcut (the paper's simulation over evaluator votes). Data: confidence-cost-curves.csv. Points: the paper's shortcut attacks at ${c.shortcut.budget.toLocaleString('en')} evaluator votes calls. A missing point: fewer than half the images had one. Images attacked per line: ${counts.join(', ')}.`,
         await lineChart({ title: `${settingName(s)}: median L2 vs top-1 queries (P_a = ${c.Pa})`, xLabel: 'top-1 queries (log)', yLabel: 'median L2 distortion', series, xLog: true, width: 820 })),
     );
   }

@@ -1,5 +1,6 @@
 // Report section of the distortion experiment (Fig. 5 and distortion vs queries): the summary per
 // setting, level, oracle and attack, and its figures.
+import { type AccuracyRecord, accuracy, pCorrect, roundSigma } from '../../experiments/records/accuracy.js';
 import { type DistortionConfig, type DistortionRecord, distortion } from '../../experiments/records/distortion.js';
 import { type AttackStats, attackStats, l2At, mean, median } from '../../summary.js';
 import { type Figure, writeCsv, writeFigure } from '../figures.js';
@@ -71,8 +72,23 @@ export function countsText(rows: Pick<DistortionRow, 'images' | 'attackedImages'
 
 const settingName = (r: { model: string; sigma: number }) => (r.sigma === 0 ? `${r.model} (no RS)` : `${r.model} σ=${r.sigma}`);
 
-export async function distortionFigures(dir: string, records: DistortionRecord[], c: DistortionConfig): Promise<Figure[]> {
+/**
+ * Fig. 5's x-axis, as the paper has it: the accuracy of g_{σ,n} measured on the cell's own images
+ * (accuracy experiment: mean over them of P[g_{σ,n}(x0) = y] from fresh votes), or null when those
+ * votes were not measured (then the figure falls back to the share the endpoint answered correctly).
+ */
+export function measuredAccuracy(acc: AccuracyRecord[], row: Pick<DistortionRow, 'model' | 'sigma' | 'n'>, images: number[]): number | null {
+  if (images.length === 0) return null;
+  const by = new Map(acc.filter((r) => r.model === row.model && r.sigma === roundSigma(row.sigma)).map((r) => [r.image, r]));
+  if (!images.every((i) => by.has(i))) return null;
+  return images.reduce((s, i) => s + pCorrect(by.get(i)!, row.n), 0) / images.length;
+}
+
+export async function distortionFigures(dir: string, records: DistortionRecord[], c: DistortionConfig, acc: AccuracyRecord[] = []): Promise<Figure[]> {
   const rows = summarizeDistortion(records);
+  const imagesOf = (r: DistortionRow) => [...new Set(records.filter((x) => x.model === r.model && x.sigma === r.sigma && x.n === r.n && x.Pa === r.Pa && x.oracle === r.oracle && x.attack === r.attack).map((x) => x.image))];
+  const xOf = new Map(rows.map((r) => [r, measuredAccuracy(acc, r, imagesOf(r))]));
+  const measured = rows.every((r) => xOf.get(r) !== null);
   writeCsv(dir, 'distortion-summary.csv', rows as unknown as Record<string, unknown>[]);
   const figures: Figure[] = [];
   // Fig. 5: per attack, mean L2 (the paper's statistic) against accuracy; one series per setting and P_a (points: n).
@@ -88,7 +104,7 @@ export async function distortionFigures(dir: string, records: DistortionRecord[]
       rs.sort((a, b) => a.n - b.n);
       series.push({
         name,
-        points: rs.map((r) => [r.accuracy, r.meanL2!]),
+        points: rs.map((r) => [measured ? xOf.get(r)! : r.accuracy, r.meanL2!]),
         labels: rs[0].sigma === 0 ? undefined : rs.map((r) => `n=${r.n}`),
         scatter: rs.length === 1,
         dashed: name.includes('Pa=0.8'),
@@ -96,8 +112,8 @@ export async function distortionFigures(dir: string, records: DistortionRecord[]
     }
     figures.push(
       await writeFigure(dir, `fig5-${attack}`, `${attack.toUpperCase()}: distortion vs accuracy`,
-        `Mean L2 (the paper's statistic; medians in the table) of the adversarials each point's attack returned against the share of its images the endpoint answered correctly, ${c.budget} queries; along a line, n = ${c.ns.join(', ')}. ${countsText(sel)}`,
-        await lineChart({ title: `${attack}: mean L2 vs accuracy (points along a line: n = ${c.ns.join(', ')})`, xLabel: 'accuracy on the attacked images (share answered correctly)', yLabel: 'mean L2 distortion', series, xRange: [0, 1.04], width: 760 })),
+        `Mean L2 (the paper's statistic; medians in the table) of the adversarials each point's attack returned against ${measured ? 'the accuracy of g_{σ,n} measured on the same images (mean P[g_{σ,n}(x0) = y] from fresh votes, the accuracy experiment)' : 'the share of its images the endpoint answered correctly in the run (one noisy answer each; the accuracy experiment was not run on these images)'}, ${c.budget} queries; along a line, n = ${c.ns.join(', ')}. ${countsText(sel)}`,
+        await lineChart({ title: `${attack}: mean L2 vs accuracy (points along a line: n = ${c.ns.join(', ')})`, xLabel: measured ? 'accuracy of g_σ,n on the attacked images (measured)' : 'accuracy on the attacked images (share answered correctly)', yLabel: 'mean L2 distortion', series, xRange: [0, 1.04], width: 760 })),
     );
   }
   // Distortion vs queries: median over images of the best L2 within q queries, for every setting,
@@ -169,7 +185,7 @@ export const distortionSection = defineSection({
   async build(ctx, config, records) {
     const rows = summarizeDistortion(records);
     return {
-      figures: await distortionFigures(ctx.dir, records, config),
+      figures: await distortionFigures(ctx.dir, records, config, ctx.records(accuracy)),
       html: `<p>Shortcut oracle: the paper's simulation (⌈n·P_a⌉ wrong micro-decisions, evaluator votes). Repeated: the realistic attacker, ℓ paid top-1 queries per point. "at level" is the share of final points whose fresh eq. (4) probability reaches P_a.</p>${table(rows as unknown as Record<string, unknown>[])}`,
     };
   },
