@@ -68,6 +68,10 @@ test('an audit on the queue with 2 workers: the local audit\'s records and repor
   const wrong = await audit([...common, '--campaign', 'x']);
   assert.equal(wrong.code, 2);
   assert.match(wrong.stderr, /--campaign goes with --queue/);
+  const notRedis = await audit([...common, '--queue', 'http://127.0.0.1:6379', '--out', join(base, 'never')]);
+  assert.equal(notRedis.code, 2);
+  assert.match(notRedis.stderr, /--queue: http: is not supported; give redis:\/\/host:6379/);
+  assert.ok(!existsSync(join(base, 'never')), 'nothing written');
 
   const localDir = join(base, 'local');
   const t0 = Date.now();
