@@ -35,3 +35,17 @@ export function usageExit(command: string, message: string): number {
   process.stderr.write(`${command}: ${message} (${command} --help for help)\n`);
   return 2;
 }
+
+/**
+ * Integer flags, each at least its minimum (`min[name]`, 0 or 1): the values as numbers, or a
+ * UsageError naming the first flag that is not such an integer.
+ */
+export function integerFlags<K extends string>(values: NoInfer<Record<K, string | undefined>>, min: Record<K, 0 | 1>): Record<K, number> {
+  const out = {} as Record<K, number>;
+  for (const name of Object.keys(min) as K[]) {
+    const v = Number(values[name]);
+    if (!Number.isInteger(v) || v < min[name]) throw new UsageError(`--${name} must be a ${min[name] === 1 ? 'positive' : 'non-negative'} integer, got "${values[name]}"`);
+    out[name] = v;
+  }
+  return out;
+}

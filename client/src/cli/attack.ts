@@ -1,5 +1,5 @@
 // rs-arena attack: one or more attacks against one deployment, over HTTP only, as a real attacker.
-import { UsageError, parseFlags, unknownName, usageExit } from './args.js';
+import { UsageError, integerFlags, parseFlags, unknownName, usageExit } from './args.js';
 import { ATTACK_NAMES, type AttackName, isAttackName } from '../attacks/index.js';
 import { OptionError, optionsHelp, parseOptions } from '../attacks/options.js';
 import { runCampaign } from '../campaign.js';
@@ -86,11 +86,11 @@ export async function attackCommand(argv: string[]): Promise<number> {
   const attacks = args.attack.split(',').map((a) => a.trim());
   const unknown = attacks.filter((a) => !isAttackName(a));
   if (unknown.length) return usage(unknownName('attack', unknown[0], ATTACK_NAMES).message);
-  const ints: Record<string, number> = {};
-  for (const name of ['budget', 'count', 'offset', 'concurrency', 'seed', 'confirm'] as const) {
-    const v = Number(args[name]);
-    if (!Number.isInteger(v) || v < 0 || (name === 'concurrency' && v < 1)) return usage(`--${name} must be a ${name === 'concurrency' ? 'positive' : 'non-negative'} integer, got "${args[name]}"`);
-    ints[name] = v;
+  let ints;
+  try {
+    ints = integerFlags(args, { budget: 0, count: 0, offset: 0, concurrency: 1, seed: 0, confirm: 0 });
+  } catch (err) {
+    return usage((err as Error).message);
   }
   let options: Record<AttackName, Record<string, unknown>>;
   try {

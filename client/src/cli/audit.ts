@@ -2,7 +2,7 @@
 // how many queries the best attacker needs at each distortion bound and which per-key budget keeps
 // its success under a chosen rate (client/src/audit/).
 import { basename, resolve } from 'node:path';
-import { UsageError, parseFlags, usageExit } from './args.js';
+import { UsageError, integerFlags, parseFlags, usageExit } from './args.js';
 import { BATTERY } from '../audit/battery.js';
 import { type AuditSummary, runAudit } from '../audit/audit.js';
 import { InputError, loadInputs } from '../inputs.js';
@@ -87,12 +87,11 @@ export async function auditCommand(argv: string[]): Promise<number> {
   if (!args.deployment) return usage('--deployment is required');
   const epsilons = args.epsilon.split(',').map((s) => Number(s.trim()));
   if (!epsilons.length || epsilons.some((e) => !Number.isFinite(e) || e <= 0)) return usage(`--epsilon expects positive numbers separated by commas, got "${args.epsilon}"`);
-  const ints: Record<string, number> = {};
-  for (const name of ['budget', 'count', 'offset', 'concurrency', 'seed'] as const) {
-    const v = Number(args[name]);
-    const positive = name === 'concurrency' || name === 'budget' || name === 'count';
-    if (!Number.isInteger(v) || v < (positive ? 1 : 0)) return usage(`--${name} must be a ${positive ? 'positive' : 'non-negative'} integer, got "${args[name]}"`);
-    ints[name] = v;
+  let ints;
+  try {
+    ints = integerFlags(args, { budget: 1, count: 1, offset: 0, concurrency: 1, seed: 0 });
+  } catch (err) {
+    return usage((err as Error).message);
   }
   const rate = Number(args.rate);
   if (!(rate >= 0 && rate < 1)) return usage(`--rate must be in [0, 1), got "${args.rate}"`);
