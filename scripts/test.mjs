@@ -22,9 +22,11 @@ if (files.length === 0) {
 // The workspace packages resolve to their TypeScript sources ("rs-arena-source" export condition);
 // through NODE_OPTIONS, so every process a test starts (a server, the CLI) does too.
 const NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --conditions=rs-arena-source`.trim();
+// --test-force-exit: a test file whose failure leaves a handle open (a worker's Redis connection, a
+// child's pipe) ends when its tests have, instead of holding the whole run until CI's time limit.
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files],
+  ['--import', 'tsx', '--test', '--test-force-exit', '--test-concurrency=1', '--test-reporter=spec', ...files],
   { stdio: 'inherit', env: { ...process.env, NODE_OPTIONS } },
 );
 process.exit(result.status ?? 1);
