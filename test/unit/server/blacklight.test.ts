@@ -133,7 +133,7 @@ test('bad specs are 400 naming the field and create nothing; removing a deployme
     assert.equal(info.defense, 'blacklight > gaussian');
     assert.deepEqual(info.smoothing, { sigma: 0.25, n: 10, rule: 'majority' });
     assert.deepEqual(info.stages.map((st: { name: string }) => st.name), ['blacklight', 'gaussian']);
-    assert.equal(info.stages[0].settings.threshold, 25);
+    assert.equal(info.stages[0].settings.threshold, 40, 'a 784-value input resolves the default threshold to 40 (defaultThreshold)');
     const hidden = await addDeployment(app, { id: 'h', model: 'fmnist-cnn', defense: [{ name: 'blacklight', threshold: 30 }], disclose: false });
     assert.equal(hidden.statusCode, 201, hidden.body);
     const hiddenInfo = (await app.inject({ url: '/v1/deployments/h', headers: auth('client') })).json();
