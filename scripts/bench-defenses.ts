@@ -17,7 +17,6 @@ import { execSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import sharp from 'sharp';
 import { DeploymentSpec } from '@rs-arena/shared/api';
 import { findModel, loadCatalog, loadSample, resolveModel } from '@rs-arena/shared/catalog';
 import { imageToTensor } from '@rs-arena/shared/image';
@@ -30,6 +29,7 @@ import { defaultWindow, fingerprint, hashKeyFrom, saltFrom } from '../server/src
 import { ATTACKS } from '../client/src/attacks/index.js';
 import type { Attack } from '../client/src/attacks/attack.js';
 import { CountingOracle, type Oracle } from '../client/src/oracle.js';
+import { BENIGN_PARTS } from '../client/src/natural-changes.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -87,30 +87,7 @@ function paired(a: boolean[], b: boolean[]): { diff: number; ci: [number, number
 }
 const pct = (x: number) => (100 * x).toFixed(1).padStart(5);
 
-// ---- inputs and natural changes ----------------------------------------------------------------
-function shift(x: Float32Array, [c, h, w]: readonly [number, number, number], dx: number, dy: number): Float32Array {
-  const out = new Float32Array(x.length);
-  for (let ch = 0; ch < c; ch++)
-    for (let r = 0; r < h; r++)
-      for (let col = 0; col < w; col++) {
-        // Edge pixels repeat (as a camera shifted by a pixel would see about the same border).
-        const sr = Math.min(h - 1, Math.max(0, r - dy));
-        const sc = Math.min(w - 1, Math.max(0, col - dx));
-        out[ch * h * w + r * w + col] = x[ch * h * w + sr * w + sc];
-      }
-  return out;
-}
-const brighten = (x: Float32Array, gain: number) => x.map((v) => Math.min(1, v * gain));
-async function jpeg(x: Float32Array, [c, h, w]: readonly [number, number, number], quality: number): Promise<Float32Array> {
-  const hwc = new Uint8Array(h * w * c);
-  for (let ch = 0; ch < c; ch++) for (let i = 0; i < h * w; i++) hwc[i * c + ch] = Math.round(x[ch * h * w + i] * 255);
-  const encoded = await sharp(hwc, { raw: { width: w, height: h, channels: c as 1 | 3 } }).jpeg({ quality }).toBuffer();
-  const { data, info } = await sharp(encoded).raw().toBuffer({ resolveWithObject: true });
-  const out = new Float32Array(c * h * w);
-  for (let ch = 0; ch < c; ch++) for (let i = 0; i < h * w; i++) out[ch * h * w + i] = data[i * info.channels + Math.min(ch, info.channels - 1)] / 255;
-  return out;
-}
-
+// ---- inputs ------------------------------------------------------------------------------------
 function fmnist(count: number): Dataset {
   const s = loadSample(catalog);
   const k = Math.min(count, s.labels.length);
@@ -154,13 +131,7 @@ const defenseOf = (model: OnnxModel, defense: unknown): Promise<Defense> =>
 // ---- the measurements --------------------------------------------------------------------------
 async function benignStream(ds: Dataset, model: OnnxModel) {
   const detector = await defenseOf(model, [detectorStage, 'none']);
-  const parts: { name: string; make: (x: Float32Array) => Float32Array | Promise<Float32Array> }[] = [
-    { name: 'original', make: (x) => x },
-    { name: 'shift-x', make: (x) => shift(x, ds.shape, 1, 0) },
-    { name: 'shift-y', make: (x) => shift(x, ds.shape, 0, 1) },
-    { name: 'brightness', make: (x) => brighten(x, 1.1) },
-    { name: 'jpeg-q90', make: (x) => jpeg(x, ds.shape, 90) },
-  ];
+  const parts = BENIGN_PARTS.map((p) => ({ name: p.name, make: (x: Float32Array) => p.make(x, ds.shape) }));
   const result: Record<string, { queries: number; flagged: number; share: number; ci: [number, number] }> = {};
   const correctOriginal: boolean[] = [];
   let total = 0;

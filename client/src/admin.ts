@@ -3,8 +3,8 @@
 import { Pool } from 'undici';
 import type { z } from 'zod';
 import {
-  CertifyResponse, DeploymentInfo, DeploymentSpec, DeploymentSpecList, Removed, UsageResponse, VotesResponse,
-  type DeploymentSpecInput,
+  AllUsage, CertifyResponse, DeploymentInfo, DeploymentSpec, DeploymentSpecList, DetectionList, KeyCreated, Removed, UsageResponse, VotesResponse,
+  type Budgets, type DeploymentSpecInput,
 } from '@rs-arena/shared/api';
 import { encodeTensorJson, float32ToBytes } from '@rs-arena/shared/tensor';
 import { HttpError, IDEMPOTENCY_HEADER, newIdempotencyKey, withNetworkRetries } from './oracle-http.js';
@@ -125,6 +125,30 @@ export class ServerAdmin {
 
   async certify(deployment: string, inputs: Float32Array, shape: number[], params: { n0?: number; n?: number; alpha?: number } = {}): Promise<CertifyResponse> {
     return this.call(CertifyResponse, 'POST', `/v1/deployments/${encodeURIComponent(deployment)}/certify`, { inputs: encodeTensorJson(inputs, shape), ...params });
+  }
+
+  /** Creates a key (admin); its secret is returned once. */
+  async createKey(id: string, role: 'client' | 'evaluator' | 'admin', budgets: z.input<typeof Budgets> = {}): Promise<z.output<typeof KeyCreated>> {
+    return this.call(KeyCreated, 'POST', '/v1/admin/keys', { id, role, budgets });
+  }
+
+  /** Revokes a key (admin); a key that is not there is not an error. */
+  async removeKey(id: string): Promise<void> {
+    try {
+      await this.call(Removed, 'DELETE', `/v1/admin/keys/${encodeURIComponent(id)}`);
+    } catch (err) {
+      if (!(err instanceof HttpError && err.status === 404)) throw err;
+    }
+  }
+
+  /** Every key's usage, forward passes included (admin). */
+  async allUsage(): Promise<UsageResponse[]> {
+    return (await this.call(AllUsage, 'GET', '/v1/admin/usage')).keys;
+  }
+
+  /** The keys a deployment's detector flagged, with their detected queries (admin). */
+  async detections(deployment: string): Promise<DetectionList['keys']> {
+    return (await this.call(DetectionList, 'GET', `/v1/admin/deployments/${encodeURIComponent(deployment)}/detections`)).keys;
   }
 
   async usage(): Promise<UsageResponse> {

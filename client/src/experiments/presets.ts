@@ -48,6 +48,28 @@ const PROTOCOL_SETTINGS = [STD, RAND, ADV].flatMap((model) => [
   { model, sigma: SIGMA_BY_COST[model].cost12 },
 ]);
 
+/**
+ * The defense menu's settings on one model (issue 19): σ by accuracy cost as the paper-protocol
+ * preset chose it (SIGMA_BY_COST: on the standard CNN σ = 0.069 costs 12 points at n = 100, σ = 0.033
+ * costs 3), n = 10 (a query costs 10 forward passes; n = 100 would cost 10× the machine's time),
+ * RND (RS at n = 1, Qin et al.) at the small σ, gated noise at τ = 0.9 with σ = 0.25 below the gate
+ * (issue 18's setting), Blacklight with its defaults (threshold 40 for inputs this small, refuse,
+ * per-key scope) alone and in front of the same RS.
+ */
+function menuDefenses(model: string) {
+  const sigma = SIGMA_BY_COST[model].cost12;
+  const small = SIGMA_BY_COST[model].cost3;
+  return [
+    { name: 'undefended', label: 'the model itself', defense: ['none'] },
+    { name: 'rs', label: `RS σ=${sigma} n=10`, defense: [{ name: 'gaussian', sigma, n: 10 }] },
+    { name: 'rnd', label: `RND (RS n=1) σ=${small}`, defense: [{ name: 'gaussian', sigma: small, n: 1 }] },
+    { name: 'gated', label: 'gated noise τ=0.9, RS σ=0.25 n=10 below', defense: [{ name: 'gated', tau: 0.9, sigma: 0.25, n: 10 }] },
+    { name: 'deterministic', label: `input-deterministic RS σ=${sigma} n=10`, defense: [{ name: 'deterministic', sigma, n: 10 }] },
+    { name: 'detector', label: 'Blacklight (defaults), then the model', defense: [{ name: 'blacklight' }, 'none'] },
+    { name: 'detector+rs', label: `Blacklight, then RS σ=${sigma} n=10`, defense: [{ name: 'blacklight' }, { name: 'gaussian', sigma, n: 10 }] },
+  ];
+}
+
 export const PRESETS: Record<string, unknown> = {
   smoke: {
     name: 'smoke',
@@ -76,6 +98,19 @@ export const PRESETS: Record<string, unknown> = {
       budget: 400,
       shortcut: { attacks: ['rays'], budget: 150 },
       assessSamples: 300,
+    },
+    // Two settings, two attackers, one image: the defense menu's whole pipeline (accounts, counts, fresh answers, benign stream).
+    'defense-menu': {
+      model: STD,
+      defenses: [menuDefenses(STD)[1], menuDefenses(STD)[6]],
+      attackers: [{ name: 'hsja', attack: 'hsja' }, { name: 'blinded', attack: 'hsja', adaptive: { blind: { noise: 0.02 } } }],
+      images: 1,
+      budget: 150,
+      epsilons: [1, 2],
+      epsilon: 2,
+      Pa: 0.8,
+      confirm: 20,
+      accuracyImages: 10,
     },
   },
   'paper-fmnist': {
@@ -177,6 +212,27 @@ export const PRESETS: Record<string, unknown> = {
       budget: 4000,
       shortcut: { attacks: ['rays'], budget: 1000 },
       assessSamples: 500,
+    },
+  },
+  // The defense menu (issue 19): see menuDefenses and the description for the sizes chosen.
+  'defense-menu': {
+    name: 'defense-menu',
+    description: 'Every defense setting against every attacker on the standard Fashion-MNIST CNN, the same 30 images and a 1,000-query budget per attack.',
+    'defense-menu': {
+      model: STD,
+      defenses: menuDefenses(STD),
+      attackers: [
+        { name: 'hsja', attack: 'hsja' },
+        { name: 'noise-aware', attack: 'geoda-seq' },
+        { name: 'blinded', attack: 'hsja', adaptive: { blind: { noise: 0.02 } } },
+      ],
+      images: 30,
+      budget: 1000,
+      epsilons: [1, 2, 3],
+      epsilon: 2,
+      Pa: 0.8,
+      confirm: 50,
+      accuracyImages: 500,
     },
   },
   // The paper's protocol (issue 20): σ by accuracy cost per model (the accuracy experiment's search,

@@ -9,11 +9,13 @@ import { runCertification } from './certification.js';
 import { CheckedConfidenceCostConfig, runConfidenceCost } from './confidence-cost.js';
 import type { ExperimentContext } from './context.js';
 import { runDirection } from './direction.js';
+import { CheckedDefenseMenuConfig, runDefenseMenu } from './defense-menu.js';
 import { CheckedDistortionConfig, runDistortion } from './distortion.js';
 import { accuracy } from './records/accuracy.js';
 import { binarySearch } from './records/binary-search.js';
 import { certification } from './records/certification.js';
 import { confidenceCost } from './records/confidence-cost.js';
+import { defenseMenu } from './records/defense-menu.js';
 import { direction } from './records/direction.js';
 import { distortion } from './records/distortion.js';
 import type { ExperimentSpec } from './records/experiment.js';
@@ -36,6 +38,7 @@ export const EXPERIMENTS: Experiment[] = [
   experiment(binarySearch, runBinarySearch),
   experiment(distortion, runDistortion, CheckedDistortionConfig),
   experiment(confidenceCost, runConfidenceCost, CheckedConfidenceCostConfig),
+  experiment(defenseMenu, runDefenseMenu, CheckedDefenseMenuConfig),
 ];
 
 export const EXPERIMENT_NAMES = EXPERIMENTS.map((e) => e.name);
