@@ -5,7 +5,7 @@
 // attacker) with the budget set on the server too: a detector scoped per key starts from nothing,
 // the server's usage of exactly those keys is the attack's, and no key can be charged past it.
 // Keys are revoked when the run ends and deployments removed with the run (runPreset).
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { findModel, loadCatalog } from '@rs-arena/shared/catalog';
 import { runAttack } from '../attack-run.js';
 import { type AttackName, decidesAtLevel, isAttackName } from '../attacks/index.js';
@@ -13,17 +13,13 @@ import { BENIGN_PARTS } from '../natural-changes.js';
 import { BudgetExhausted, type Oracle } from '../oracle.js';
 import { HttpError, HttpOracle } from '../oracle-http.js';
 import { Ticker } from '../progress.js';
-import { attackCodeVersion, sourceClosure } from '../provenance.js';
 import { type ExperimentContext, inputsFor, pool, resultsFile } from './context.js';
 import { checkAttack } from './assessed-attack.js';
 import {
   type DefenseMenuConfig, type DefenseMenuRecord, type DefenseSetting, type MenuAttackRecord, type MenuAttackTask, type MenuAttacker, type MenuSettingRecord,
-  answersAreRandom, attackOptionsOf, defenseMenu, hasDetector, menuAttackKey, menuAttackTasks, menuSettingKey, sendsBenign, withoutScreens,
+  answersAreRandom, attackOptionsOf, defenseMenu, hasDetector, menuAttackKey, menuVersion, runnerVersion, menuAttackTasks, menuSettingKey, sendsBenign, withoutScreens,
 } from './records/defense-menu.js';
 import { Adaptive, adaptOracle } from '../adaptive.js';
-import { readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 /** The config schema, with attack names, options and adaptive layers checked against the registries. */
 export const CheckedDefenseMenuConfig = defenseMenu.config.superRefine((c, ctx) => {
@@ -37,21 +33,6 @@ export const CheckedDefenseMenuConfig = defenseMenu.config.superRefine((c, ctx) 
     }
   });
 });
-
-const HERE = dirname(fileURLToPath(import.meta.url));
-const ROOT = resolve(HERE, '../../..');
-let version: string | undefined;
-/** The code of this runner and of the adaptive layers: a hash of their source closure (provenance.ts). */
-function runnerVersion(): string {
-  version ??= (() => {
-    const h = createHash('sha256');
-    for (const f of sourceClosure([fileURLToPath(import.meta.url), join(HERE, '../adaptive.ts')])) h.update(relative(ROOT, f)).update('\0').update(readFileSync(f)).update('\0');
-    return `menu:${h.digest('hex').slice(0, 12)}`;
-  })();
-  return version;
-}
-/** An attack record's code: the attack's version beside the runner's. */
-const menuVersion = (attack: string) => `${attackCodeVersion(attack)}+${runnerVersion()}`;
 
 /** An attacker's options as recorded and keyed: the noise-aware ones get the experiment's level. */
 const optionsOf = (a: MenuAttacker, Pa: number) => attackOptionsOf(a, Pa, isAttackName(a.attack) && decidesAtLevel(a.attack));

@@ -50,6 +50,14 @@ export const SERIES_COLORS: Readonly<Record<string, string>> = {
   'n = 50': '#2171b5',
   'n = 100': '#08519c',
   'n = 1000': '#08306b',
+  // The defense menu's settings (presets.ts menuDefenses): distinct hues, the detector's red.
+  undefended: T.blue,
+  rs: T.orange,
+  rnd: T.brown,
+  gated: T.green,
+  deterministic: T.purple,
+  detector: T.red,
+  'detector+rs': T.teal,
   // Reference lines.
   'base model boundary': '#777777',
 };

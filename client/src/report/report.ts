@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { binarySearch } from '../experiments/records/binary-search.js';
 import { certification } from '../experiments/records/certification.js';
 import { confidenceCost } from '../experiments/records/confidence-cost.js';
+import { defenseMenu } from '../experiments/records/defense-menu.js';
 import { distortion } from '../experiments/records/distortion.js';
 import { type ExperimentSpec, recordSpec } from '../experiments/records/experiment.js';
 import { PresetHeader, firstIssue, normalizePreset } from '../experiments/records/preset.js';
@@ -16,6 +17,7 @@ import { type Finding, type FindingsFile, findings } from './findings.js';
 import { METHOD } from './statistics.js';
 import type { ReportContext } from './section.js';
 import { confidenceCostFindings } from './sections/confidence-cost.js';
+import { defenseMenuFindings } from './sections/defense-menu.js';
 import { SECTIONS } from './sections/index.js';
 import { reportHtml } from './html.js';
 import { type Versioned, checkVersions } from './versions.js';
@@ -74,6 +76,7 @@ export async function buildReport(dir: string, options: ReportOptions = {}): Pro
   const found: Finding[] = [
     ...findings(ctx.records(distortion), ctx.records(certification), ctx.records(binarySearch), ctx.config(distortion)?.attacks),
     ...confidenceCostFindings(ctx.records(confidenceCost), ctx.config(confidenceCost)),
+    ...defenseMenuFindings(ctx.records(defenseMenu), ctx.config(defenseMenu)),
   ];
   const file: FindingsFile = { method: METHOD, paper: found.filter((f) => f.source === 'paper'), project: found.filter((f) => f.source === 'project') };
   writeFileSync(join(dir, 'findings.json'), JSON.stringify(file, null, 2));

@@ -10,7 +10,12 @@
 //    (the attacker's wire count beside the server's usage of every key it used), refusals and the
 //    first detection, and, where the answers are random, the final point asked again on fresh
 //    answers (the level P_a of the paper's eq. 4, measured directly on g).
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { attackCodeVersion, sourceClosure } from '../../provenance.js';
 import { AttackRun, canonical } from '../../record.js';
 import { defineExperiment } from './experiment.js';
 import { imageSeed } from './distortion.js';
@@ -153,6 +158,20 @@ export type MenuSettingRecord = z.output<typeof MenuSettingRecord>;
 
 export const DefenseMenuRecord = z.discriminatedUnion('kind', [MenuAttackRecord, MenuSettingRecord]);
 export type DefenseMenuRecord = z.output<typeof DefenseMenuRecord>;
+
+const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+let version: string | undefined;
+/** The code of the runner (experiments/defense-menu.ts) and of the adaptive layers (adaptive.ts): a hash of their source closure (provenance.ts). */
+export function runnerVersion(): string {
+  version ??= (() => {
+    const h = createHash('sha256');
+    for (const f of sourceClosure([join(SRC, 'experiments/defense-menu.ts'), join(SRC, 'adaptive.ts')])) h.update(relative(resolve(SRC, '../..'), f)).update('\0').update(readFileSync(f)).update('\0');
+    return `menu:${h.digest('hex').slice(0, 12)}`;
+  })();
+  return version;
+}
+/** An attack record's code: the attack's version beside the runner's. A record of other code is stale: a rerun replaces it. */
+export const menuVersion = (attack: string): string => `${attackCodeVersion(attack)}+${runnerVersion()}`;
 
 export interface MenuAttackTask {
   model: string;

@@ -5,6 +5,7 @@ import { accuracySection } from './accuracy.js';
 import { binarySearchSection } from './binary-search.js';
 import { certificationSection } from './certification.js';
 import { confidenceCostSection } from './confidence-cost.js';
+import { defenseMenuSection } from './defense-menu.js';
 import { directionSection } from './direction.js';
 import { distortionSection } from './distortion.js';
 import { sliceSection } from './slice.js';
@@ -12,6 +13,7 @@ import { sliceSection } from './slice.js';
 export const SECTIONS: Section[] = [
   distortionSection,
   confidenceCostSection,
+  defenseMenuSection,
   accuracySection,
   certificationSection,
   directionSection,
