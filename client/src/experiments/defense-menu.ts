@@ -25,7 +25,8 @@ import { Adaptive, adaptOracle } from '../adaptive.js';
 export const CheckedDefenseMenuConfig = defenseMenu.config.superRefine((c, ctx) => {
   c.attackers.forEach((a, i) => {
     const levelled = isAttackName(a.attack) && decidesAtLevel(a.attack);
-    checkAttack(ctx, a.attack, ['attackers', i, 'attack'], isAttackName(a.attack) ? attackOptionsOf(a, c.Pa, levelled) : undefined);
+    checkAttack(ctx, a.attack, ['attackers', i, 'attack']);
+    if (isAttackName(a.attack)) checkAttack(ctx, a.attack, ['attackers', i, 'options'], attackOptionsOf(a, c.Pa, levelled));
     if (a.options && 'Pa' in a.options) ctx.addIssue({ code: 'custom', path: ['attackers', i, 'options', 'Pa'], message: "the level is the experiment's Pa" });
     if (a.adaptive) {
       const r = Adaptive.safeParse(a.adaptive);
