@@ -47,6 +47,19 @@ test('rs-arena experiment --preset smoke: data, figures, findings and report; a 
       if (r.oracle === 'repeated') assert.equal(r.queries.total % 3, 0, 'ℓ = 3 queries per point');
       if (r.success) assert.ok(r.assessment && r.assessment.samples === 300, `${r.key}: final point assessed by fresh votes`);
     }
+    // The defense menu: RS and the detector in front of RS, HSJA and blinded HSJA, on one image; every
+    // query counted on both sides, none over budget; vanilla HSJA refused by the detector; fresh answers on RS.
+    const menu = lines(join(dir, 'defense-menu.jsonl')).map((l) => JSON.parse(l));
+    assert.deepEqual(menu.filter((r) => r.kind === 'setting').map((r) => `${r.defense}/${r.correct.length}/${r.benign ? Object.keys(r.benign).length : 0}`).sort(), ['detector+rs/10/5', 'rs/10/0']);
+    const menuAttacks = menu.filter((r) => r.kind === 'attack');
+    assert.equal(menuAttacks.length, 4);
+    for (const r of menuAttacks) {
+      assert.equal(r.sent, r.server.queries, `${r.defense} × ${r.attacker}: client ${r.sent}, server ${r.server.queries}`);
+      assert.ok(r.server.queries <= 150 && r.server.forwardPasses >= r.server.queries, `${r.defense} × ${r.attacker}: ${r.server.queries} queries, ${r.server.forwardPasses} passes`);
+      if (r.success && !r.misclassified) assert.ok(r.fresh && r.fresh.asked === 20, `${r.defense} × ${r.attacker}: fresh answers on the final point`);
+    }
+    const vanilla = menuAttacks.find((r) => r.defense === 'detector+rs' && r.attacker === 'hsja');
+    if (!vanilla.misclassified) assert.ok(vanilla.firstDetection !== null && vanilla.refused.queries > 0 && vanilla.server.detections > 0, 'vanilla HSJA is refused by the detector');
     const findings = JSON.parse(readFileSync(join(dir, 'findings.json'), 'utf8'));
     // The paper's claims apart from the project's targets, each with its n and a verdict from its interval.
     assert.equal(findings.paper.length, 6);
@@ -56,7 +69,7 @@ test('rs-arena experiment --preset smoke: data, figures, findings and report; a 
       assert.equal(typeof f.n, 'number');
     }
     const pngs = readdirSync(dir).filter((f) => f.endsWith('.png'));
-    for (const name of ['fig1-direction-0', 'fig2-slice-0', 'fig3-binary-search-0', 'fig4-certified-accuracy', 'fig5-hsja', 'queries-rays', 'cost-fmnist-cnn-randtrain-s0.25']) {
+    for (const name of ['fig1-direction-0', 'fig2-slice-0', 'fig3-binary-search-0', 'fig4-certified-accuracy', 'fig5-hsja', 'queries-rays', 'cost-fmnist-cnn-randtrain-s0.25', 'defense-menu']) {
       assert.ok(pngs.includes(`${name}.png`), `${name}.png written`);
     }
     for (const f of pngs) {

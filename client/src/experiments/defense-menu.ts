@@ -121,6 +121,8 @@ const keyId = (prefix: string) => `${prefix}-${randomBytes(6).toString('hex')}`;
 
 export async function runDefenseMenu(ctx: ExperimentContext, c: DefenseMenuConfig): Promise<DefenseMenuRecord[]> {
   const file = resultsFile(ctx, defenseMenu, c);
+  // Its runs create keys and read usage through the admin API per run: they run here, not as queue jobs.
+  if (ctx.tasks) ctx.log('defense-menu: runs here (its attacks create and revoke API keys per run), not on the queue');
   const entry = findModel(loadCatalog(), c.model);
   if (!entry) throw new Error(`defense-menu: no model "${c.model}" in the manifest`);
   const inputs = await inputsFor(ctx, c.model, Math.max(c.images, c.accuracyImages));
