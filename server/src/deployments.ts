@@ -146,6 +146,12 @@ export class DeploymentRegistry {
         scheduler: this.schedulers.get(model)!,
         state: state?.defenseState(spec.id) ?? new MemoryDefenseState(),
         detected: (count, action) => metrics?.detected({ id: spec.id, disclosed: spec.disclose }, count, action),
+        modelById: async (id) => {
+          const other = await this.model({ model: id }).catch((err: Error) => {
+            throw new DefenseSpecError(err.message);
+          });
+          return { model: other, scheduler: this.schedulers.get(other)! };
+        },
       },
       this.limits,
     );
@@ -184,7 +190,7 @@ export class DeploymentRegistry {
     return [...new Set(this.list().filter((d) => d.disclosed).map((d) => d.spec.model))];
   }
 
-  private model({ model: id, remote }: DeploymentSpec): Promise<ServedModel> {
+  private model({ model: id, remote }: Pick<DeploymentSpec, 'model' | 'remote'>): Promise<ServedModel> {
     // A remote model is one per server, model and headers; deployments of the same one share its pool.
     // (Keyed by a digest: the headers may hold the remote's credentials, and loadedModels() is shown on /readyz.)
     const cacheKey = remote ? `${id}@remote-${createHash('sha256').update(JSON.stringify(remote)).digest('hex').slice(0, 12)}` : id;
