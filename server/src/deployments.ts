@@ -10,6 +10,7 @@ import { HttpError, badRequest, notFound } from './errors.js';
 import { OnnxModel, type ModelOptions } from './model.js';
 import { RemoteModel } from './remote-model.js';
 import { ThreadedModel } from './model-thread.js';
+import { ModelInstances } from './model-instances.js';
 import { Scheduler, type SchedulerOptions } from './scheduler.js';
 import { tuningFor, type TuningFile } from './tuning.js';
 import { DefenseSpecError, type Defense, type DefenseContext, type ScoredClassifier } from './defense.js';
@@ -212,9 +213,13 @@ export class DeploymentRegistry {
         if (resolved.status !== 'ok') return Promise.reject(new HttpError(400, 'model_unavailable', resolved.problem!));
         // The model's one scheduler: every deployment on it shares its batches (scheduler.ts).
         const tuned = tuningFor(id, resolved.inputSize, this.tuning, this.modelOptions);
-        pending = tuned.thread
-          ? ThreadedModel.load(resolved, tuned.model).then((m) => this.withScheduler(m, { ...tuned.scheduler, depth: 2 }))
-          : OnnxModel.load(resolved, tuned.model).then((m) => this.withScheduler(m, tuned.scheduler));
+        // Two runs in flight per session in a thread: the next batch is drawn while one runs.
+        pending =
+          tuned.instances > 1
+            ? ModelInstances.load(resolved, tuned.model, tuned.instances).then((m) => this.withScheduler(m, { ...tuned.scheduler, depth: 2 * tuned.instances }))
+            : tuned.thread
+              ? ThreadedModel.load(resolved, tuned.model).then((m) => this.withScheduler(m, { ...tuned.scheduler, depth: 2 }))
+              : OnnxModel.load(resolved, tuned.model).then((m) => this.withScheduler(m, tuned.scheduler));
       }
       this.models.set(cacheKey, pending);
       pending.catch(() => this.models.delete(cacheKey));
