@@ -1,7 +1,9 @@
 // "The defense menu" (records/defense-menu.ts): every defense setting against every attacker on the
 // same images, one model and one budget. Per setting a deployment (its defense chain) is created
-// through the admin API, and for a random setting a twin without the detector whose fresh answers
-// measure the final points' level. Per attack run, fresh client keys (one, or k for a many-account
+// through the admin API, and for a setting with a detector a twin without it: every final point is
+// asked again there (or on the setting itself when it has no detector) by a key that is not the
+// attacker's, `confirm` times where the answers are random (its level P_a), once otherwise (an
+// attack that decided on blinded queries may hold a point the endpoint does not answer wrongly). Per attack run, fresh client keys (one, or k for a many-account
 // attacker) with the budget set on the server too: a detector scoped per key starts from nothing,
 // the server's usage of exactly those keys is the attack's, and no key can be charged past it.
 // Keys are revoked when the run ends and deployments removed with the run (runPreset).
@@ -112,8 +114,8 @@ export class StopAtRefusal implements Oracle {
 
 interface SettingDeployments {
   id: string;
-  /** The twin without the detector, for fresh answers (random settings only). */
-  fresh: string | null;
+  /** Where final points are asked again: the twin without the detector, or the setting itself. */
+  fresh: string;
 }
 
 /** A short random key id (unique per attempt: a rerun never meets an interrupted attempt's usage or fingerprints). */
@@ -132,14 +134,14 @@ export async function runDefenseMenu(ctx: ExperimentContext, c: DefenseMenuConfi
   for (const s of c.defenses) {
     const id = menuDeploymentId(c.model, s.name);
     if (await ctx.admin.ensureDeployment({ id, model: c.model, defense: s.defense as never, maxBatch: 4096, batchSize: 500 })) ctx.created?.add(id);
-    let fresh: string | null = null;
-    if (answersAreRandom(s.defense)) {
+    let fresh = id;
+    if (hasDetector(s.defense)) {
       fresh = menuDeploymentId(c.model, s.name, true);
       if (await ctx.admin.ensureDeployment({ id: fresh, model: c.model, defense: withoutScreens(s.defense) as never, maxBatch: 4096, batchSize: 500 })) ctx.created?.add(fresh);
     }
     deployments.set(s.name, { id, fresh });
   }
-  // One key, unlimited, asks the twins for fresh answers (not the attacker's: its budget is the attack's).
+  // One key, unlimited, asks for fresh answers (not the attacker's: its budget is the attack's, and a detector scoped per key does not see it).
   const assessorId = keyId('dm-assessor');
   const assessor = await ctx.admin.createKey(assessorId, 'client');
   const freshOracles = new Map<string, Promise<HttpOracle>>();
@@ -172,7 +174,7 @@ export async function runDefenseMenu(ctx: ExperimentContext, c: DefenseMenuConfi
       if (done && (ctx.keepStale || done.menuVersion === menuVersion(t.attacker.attack))) return ticker.tick(`${key} (resumed)`, true);
       const img = inputs.images[t.image];
       const d = deployments.get(t.setting.name)!;
-      const r = await attackCell(ctx, t, d, img.values, img.label!, d.fresh ? await freshOracle(d.fresh) : null);
+      const r = await attackCell(ctx, t, d, img.values, img.label!, await freshOracle(d.fresh));
       file.add({ ...r, key });
       ticker.tick(describe(r));
     });
@@ -226,7 +228,7 @@ async function measureSetting(ctx: ExperimentContext, c: DefenseMenuConfig, s: D
 }
 
 /** One attacker on one image against one setting: fresh keys, the attack through its layers, both counts, fresh answers. */
-async function attackCell(ctx: ExperimentContext, t: MenuAttackTask, d: SettingDeployments, x0: Float32Array, label: number, fresh: HttpOracle | null): Promise<Omit<MenuAttackRecord, 'key'>> {
+async function attackCell(ctx: ExperimentContext, t: MenuAttackTask, d: SettingDeployments, x0: Float32Array, label: number, fresh: HttpOracle): Promise<Omit<MenuAttackRecord, 'key'>> {
   const adaptive = t.attacker.adaptive ? Adaptive.parse(t.attacker.adaptive) : undefined;
   const k = adaptive?.accounts?.keys ?? 1;
   // Each key's server budget: the attack's share (the client books the total; no key can be charged past its share).
@@ -248,11 +250,12 @@ async function attackCell(ctx: ExperimentContext, t: MenuAttackTask, d: SettingD
     const usage = (await ctx.admin.allUsage()).filter((u) => ids.includes(u.key.id)).flatMap((u) => u.deployments.filter((x) => x.deployment === d.id));
     const detections = hasDetector(t.setting.defense) ? (await ctx.admin.detections(d.id)).filter((x) => ids.includes(x.key)).reduce((a, x) => a + x.detections, 0) : null;
     let freshAnswers: MenuAttackRecord['fresh'] = null;
-    if (fresh && r.adversarial) {
-      const batch = new Float32Array(r.adversarial.length * t.confirm);
-      for (let i = 0; i < t.confirm; i++) batch.set(r.adversarial, i * r.adversarial.length);
-      const labels = await fresh.predict(batch, t.confirm);
-      freshAnswers = { asked: t.confirm, adversarial: labels.filter((l) => l >= 0 && l !== label).length };
+    if (r.adversarial) {
+      const asked = answersAreRandom(t.setting.defense) ? t.confirm : 1;
+      const batch = new Float32Array(r.adversarial.length * asked);
+      for (let i = 0; i < asked; i++) batch.set(r.adversarial, i * r.adversarial.length);
+      const labels = await fresh.predict(batch, asked);
+      freshAnswers = { asked, adversarial: labels.filter((l) => l >= 0 && l !== label).length };
     }
     return {
       ...r.run,

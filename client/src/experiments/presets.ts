@@ -224,9 +224,9 @@ export const PRESETS: Record<string, unknown> = {
       attackers: [
         { name: 'hsja', attack: 'hsja' },
         { name: 'noise-aware', attack: 'geoda-seq' },
-        { name: 'blinded', attack: 'hsja', adaptive: { blind: { noise: 0.02 } } },
+        { name: 'blinded', attack: 'hsja', adaptive: { blind: { noise: 0.016 } } },
       ],
-      images: 30,
+      images: 40,
       budget: 1000,
       epsilons: [1, 2, 3],
       epsilon: 2,

@@ -58,7 +58,7 @@ function run(p: Partial<MenuAttackRecord> & Pick<MenuAttackRecord, 'defense' | '
     key: '', attack: 'hsja', attackOptions: {}, budget: 100, seed: 0, misclassified: false, success: true, l2: 1, linf: 0.5, queries: { total: 100, bad: 0, perPhase: {} },
     history: [], stopReason: 'budget', wallMs: 1, kind: 'attack', model: 'm', defenseSpec: ['none'], adaptive: null, label: 0, Pa: 0.8, confirm: 10, random: false,
     sent: 100, refused: { queries: 0, requests: 0 }, firstDetection: null, stoppedByDetection: false, server: { queries: 100, forwardPasses: 100, rejected: 0, detections: null, keys: 1 },
-    fresh: null, menuVersion: 'v', ...p,
+    fresh: { asked: 1, adversarial: 1 }, menuVersion: 'v', ...p,
   };
 }
 
@@ -66,8 +66,9 @@ test('a final point counts at ε when found within ε and, where answers are ran
   const r = (p: Partial<MenuAttackRecord>) => run({ defense: 'd', attacker: 'a', image: 0, ...p });
   assert.equal(brokenAt(r({ l2: 1.5 }), 2), true);
   assert.equal(brokenAt(r({ l2: 2.5 }), 2), false);
+  assert.equal(brokenAt(r({ l2: 1.5, fresh: { asked: 1, adversarial: 0 } }), 2), false, 'accepted on a blinded query, not adversarial itself');
   assert.equal(brokenAt(r({ misclassified: true }), 2), false);
-  assert.equal(brokenAt(r({ success: false, l2: null }), 2), false);
+  assert.equal(brokenAt(r({ success: false, l2: null, fresh: null }), 2), false);
   assert.equal(brokenAt(r({ random: true, fresh: { asked: 10, adversarial: 8 } }), 2), true, '8 of 10 ≥ 0.8');
   assert.equal(brokenAt(r({ random: true, fresh: { asked: 10, adversarial: 7 } }), 2), false);
   assert.equal(brokenAt(r({ random: true, fresh: null }), 2), false, 'random answers and no fresh answers: not shown adversarial');

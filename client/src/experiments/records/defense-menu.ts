@@ -8,8 +8,10 @@
 //    benign stream (the same images again under mild natural changes) and the share of it flagged;
 //  - `attack`: one attacker on one image against one setting, every query counted on both sides
 //    (the attacker's wire count beside the server's usage of every key it used), refusals and the
-//    first detection, and, where the answers are random, the final point asked again on fresh
-//    answers (the level P_a of the paper's eq. 4, measured directly on g).
+//    first detection, and the final point asked again without the detector by another key: where
+//    the answers are random, `confirm` fresh answers (the level P_a of the paper's eq. 4, measured
+//    directly on g), otherwise once (a point an attack accepted on blinded queries may not be
+//    adversarial itself).
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -61,7 +63,7 @@ export const DefenseMenuConfig = z.strictObject({
   epsilon: z.number().positive(),
   /** The level P_a: a final point on a random endpoint counts when at least this share of fresh answers is wrong; also the noise-aware attacks' level. */
   Pa: Level,
-  /** Fresh answers asked on each final point where the answers are random (on the setting without its detector, evaluator key: not the attacker's budget). */
+  /** Fresh answers asked on each final point where the answers are random (once elsewhere), on the setting without its detector by a key that is not the attacker's (not its budget). */
   confirm: Count,
   /** Shipped test images whose clean answer is asked per setting (clean accuracy). */
   accuracyImages: Count,
@@ -129,7 +131,7 @@ export const MenuAttackRecord = AttackRun.extend({
   /** The attack ended because a refusal reached it (a plain attacker, or an adaptive one out of retries or keys). */
   stoppedByDetection: z.boolean(),
   server: ServerCount,
-  /** The final point asked again: fresh answers and how many were wrong (null: not random, or no final point). */
+  /** The final point asked again (without the detector, another key): answers and how many were wrong; `confirm` answers where random, else 1 (null: no final point). */
   fresh: z.object({ asked: z.number().int(), adversarial: z.number().int() }).nullable(),
   /** Which code made the record: the attack's version (codeVersion) and that of the adaptive layers and this runner. */
   menuVersion: z.string(),

@@ -14,11 +14,14 @@ import { type Share, type Verdict, bootstrap, decide, fmtShare, share } from '..
 import { defineSection } from '../section.js';
 import { esc, table } from '../table.js';
 
-/** The final point of a run counts at ε: found within L2 ≤ ε, and where answers are random, wrong on at least P_a of its fresh answers. */
+/**
+ * The final point of a run counts at ε: found within L2 ≤ ε, and answered wrongly when asked again
+ * without the detector: on at least P_a of its fresh answers where answers are random, on its one
+ * answer otherwise (a point accepted on blinded queries is not always adversarial itself).
+ */
 export function brokenAt(r: MenuAttackRecord, epsilon: number): boolean {
   if (r.misclassified || !r.success || r.l2 === null || r.l2 > epsilon) return false;
-  if (!r.random) return true;
-  return r.fresh !== null && r.fresh.adversarial >= r.Pa * r.fresh.asked - 1e-9;
+  return r.fresh !== null && r.fresh.adversarial >= (r.random ? r.Pa : 1) * r.fresh.asked - 1e-9;
 }
 
 /** Attacked: the setting answered the clean image correctly, so there was something to attack. */
@@ -259,7 +262,7 @@ export async function defenseMenuFigures(dir: string, records: DefenseMenuRecord
   return [
     await writeFigure(
       dir, 'defense-menu', `Clean accuracy against robustness, ${c.model}, ${c.budget.toLocaleString('en')} queries`,
-      `Each colour a defense setting, each shape an attacker (${attackers.join(', ')}): x the setting's clean accuracy on the first ${accImages} shipped test images (a refused query counts as wrong), y 1 − the attacker's success at L2 ≤ ${c.epsilon} on the images the setting answered correctly (at level P_a = ${c.Pa} on ${c.confirm} fresh answers where answers are random). The dashed line joins each setting's best attacker (highest success). Up and right is better for the defender. Attacked runs per setting (over all attackers): ${imagesPerCell}. Intervals are in the table; data: defense-menu-points.csv.`,
+      `Each colour a defense setting, each shape an attacker (${attackers.join(', ')}): x the setting's clean accuracy on the first ${accImages} shipped test images (a refused query counts as wrong), y 1 − the attacker's success at L2 ≤ ${c.epsilon} on the images the setting answered correctly (answered wrongly when asked again without the detector: on at least P_a = ${c.Pa} of ${c.confirm} fresh answers where answers are random). The dashed line joins each setting's best attacker (highest success). Up and right is better for the defender. Attacked runs per setting (over all attackers): ${imagesPerCell}. Intervals are in the table; data: defense-menu-points.csv.`,
       await lineChart({ title: `Clean accuracy vs robustness at L2 ≤ ${c.epsilon} (${c.model}, ${c.budget} queries)`, xLabel: 'clean accuracy', yLabel: `1 − attack success at L2 ≤ ${c.epsilon}`, series, width: 880, height: 520, yRange: [0, 1] }),
     ),
   ];
@@ -288,7 +291,7 @@ export const defenseMenuSection = defineSection({
       maxQueries: 'the largest number of queries the server charged one run (never above the budget)',
       stale: 'records made by other code than the current',
     };
-    for (const e of config.epsilons) docs[`success@${e}`] = `share of attacked images with a final point at L2 ≤ ${e} (where answers are random: wrong on ≥ P_a = ${config.Pa} of ${config.confirm} fresh answers), with its interval`;
+    for (const e of config.epsilons) docs[`success@${e}`] = `share of attacked images with a final point at L2 ≤ ${e} answered wrongly when asked again without the detector (where answers are random: on ≥ P_a = ${config.Pa} of ${config.confirm} fresh answers), with its interval`;
     const list = found.map((f) => `<li><b>${esc(verdictText(f))}</b>: ${esc(f.claim)} <i>${esc(f.evidence)}</i></li>`).join('');
     const settingsList = config.defenses.map((d) => `<li><b>${esc(d.name)}</b>: ${esc(d.label)} <code>${esc(JSON.stringify(d.defense))}</code></li>`).join('');
     const attackersList = config.attackers.map((a) => `<li><b>${esc(a.name)}</b>: ${esc(a.attack)}${a.options ? ` ${esc(JSON.stringify(a.options))}` : ''}${a.adaptive ? `, adaptive ${esc(JSON.stringify(a.adaptive))}` : ''}</li>`).join('');
