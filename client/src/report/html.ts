@@ -59,9 +59,7 @@ export function reportHtml(p: ReportPage): string {
 <p>${esc(p.description)}</p>
 <p>Made by <code>${esc(p.command)}</code>, started ${esc(p.startedAt)}; data in this folder (JSONL, CSV).</p>
 ${(p.notes ?? []).map((n) => `<p class="legend">${esc(n)}</p>`).join('\n')}
-<h2>The paper's findings, checked</h2>
-<p class="legend">${esc(METHOD)}</p>
-${findingsTable(p.findings.filter((f) => f.source === 'paper'), 'claim of the paper (Maho, Furon &amp; Le Merrer 2022)')}
+${p.findings.some((f) => f.source === 'paper') ? `<h2>The paper's findings, checked</h2>\n<p class="legend">${esc(METHOD)}</p>\n${findingsTable(p.findings.filter((f) => f.source === 'paper'), 'claim of the paper (Maho, Furon &amp; Le Merrer 2022)')}` : `<p class="legend">${esc(METHOD)}</p>`}
 ${p.findings.some((f) => f.source === 'project') ? `<h2>The project's own targets</h2>\n${findingsTable(p.findings.filter((f) => f.source === 'project'), 'rs-arena target (not a claim of the paper)')}` : ''}
 ${sections.join('\n')}
 </body></html>

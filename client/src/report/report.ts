@@ -73,8 +73,10 @@ export async function buildReport(dir: string, options: ReportOptions = {}): Pro
     if (ctx.config(section.experiment) === undefined || ctx.records(section.experiment).length === 0) continue;
     sections.push({ title: section.title, ...(await section.build(ctx)) });
   }
+  // The paper's findings rest on the paper's experiments: a preset with none of them (the defense menu alone) has nothing to say about them.
+  const paperRuns = [distortion, certification, binarySearch].some((spec) => ctx.config(spec as ExperimentSpec) !== undefined);
   const found: Finding[] = [
-    ...findings(ctx.records(distortion), ctx.records(certification), ctx.records(binarySearch), ctx.config(distortion)?.attacks),
+    ...(paperRuns ? findings(ctx.records(distortion), ctx.records(certification), ctx.records(binarySearch), ctx.config(distortion)?.attacks) : []),
     ...confidenceCostFindings(ctx.records(confidenceCost), ctx.config(confidenceCost)),
     ...defenseMenuFindings(ctx.records(defenseMenu), ctx.config(defenseMenu)),
   ];

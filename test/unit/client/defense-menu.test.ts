@@ -151,7 +151,7 @@ test('the findings: a real difference is established, noise is not, the counts a
   assert.equal(defenseMenuFindings(miscount, c).find((x) => x.id === 'menu-counts')!.verdict, 'contradicted');
   const rows = menuRows(records, c);
   assert.equal(rows.length, c.defenses.length * c.attackers.length);
-  assert.equal(rows.find((r) => r.defense === 'strong' && r.attacker === 'hsja')!['success@2'], '3/30 = 10% [2%, 27%]');
+  assert.equal(rows.find((r) => r.defense === 'strong' && r.attacker === 'hsja')!['success@2'], '3/30 (2–27%)');
   // The spec selects the config's records only.
   assert.equal(defenseMenu.select!(records, { ...c, images: 10 }).filter((r) => r.kind === 'attack').length, 10 * 4 * 2);
 });

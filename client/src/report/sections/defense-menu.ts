@@ -78,6 +78,9 @@ const brokenByImage = (runs: MenuAttackRecord[], epsilon: number) => new Map(run
 /** Per accuracy image: 1 when answered correctly. */
 const correctByImage = (s: MenuSettingRecord) => new Map(s.correct.map((ok, i) => [i, ok ? 1 : 0]));
 
+const round1 = (x: number | null) => (x === null ? null : Math.round(x));
+/** A share in a table cell: "7/40 (8–33%)", the interval Clopper-Pearson 95%. */
+const cellShare = (s: Share) => (s.n ? `${s.k}/${s.n} (${(100 * s.lo).toFixed(0)}–${(100 * s.hi).toFixed(0)}%)` : '–');
 const pct = (x: number | null) => (x === null || !Number.isFinite(x) ? '–' : `${(100 * x).toFixed(1)}%`);
 const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : '∞');
 const fmtDiff = (d: { value: number; lo: number; hi: number; images: number }) => `${(100 * d.value).toFixed(1)} points [${(100 * d.lo).toFixed(1)}, ${(100 * d.hi).toFixed(1)}], paired on ${d.images} images`;
@@ -85,8 +88,7 @@ const fmtDiff = (d: { value: number; lo: number; hi: number; images: number }) =
 export interface MenuRow extends Record<string, unknown> {
   defense: string;
   attacker: string;
-  runs: number;
-  attacked: number;
+  attacked: string;
   cleanAccuracy: string;
   benignFlagged: string | null;
   [successAtEps: `success@${string}`]: string;
@@ -121,20 +123,19 @@ export function menuRows(records: DefenseMenuRecord[], c: DefenseMenuConfig, cur
     const row: MenuRow = {
       defense: cell.defense,
       attacker: cell.attacker,
-      runs: cell.runs.length,
-      attacked: cell.runs.filter(attacked).length,
-      cleanAccuracy: acc ? fmtShare(acc) : '–',
-      benignFlagged: benign ? fmtShare(benign) : null,
-      medianL2: m ? `${f3(m.value)} [${f3(m.lo)}, ${f3(m.hi)}]` : '–',
-      detected: cell.runs.length ? fmtShare(detected) : '–',
+      attacked: `${cell.runs.filter(attacked).length}/${cell.runs.length}`,
+      cleanAccuracy: acc ? cellShare(acc) : '–',
+      benignFlagged: benign ? cellShare(benign) : null,
+      medianL2: m ? `${f3(m.value)} (${f3(m.lo)}–${f3(m.hi)})` : '–',
+      detected: cellShare(detected),
       medianFirstDetection: median(firsts),
-      meanRefused: mean(cell.runs.map((r) => r.refused.queries)),
-      meanForwardPasses: mean(cell.runs.map((r) => r.server.forwardPasses)),
+      meanRefused: round1(mean(cell.runs.map((r) => r.refused.queries))),
+      meanForwardPasses: round1(mean(cell.runs.map((r) => r.server.forwardPasses))),
       sentEqualsServer: `${cell.runs.filter((r) => r.sent === r.server.queries).length}/${cell.runs.length}`,
       maxQueries: cell.runs.length ? Math.max(...cell.runs.map((r) => r.server.queries)) : null,
       stale: cell.runs.filter((r) => !current(r)).length,
     };
-    for (const e of c.epsilons) row[`success@${e}`] = cell.runs.some(attacked) ? fmtShare(successAt(cell.runs, e)) : '–';
+    for (const e of c.epsilons) row[`success@${e}`] = cellShare(successAt(cell.runs, e));
     return row;
   });
 }
@@ -263,7 +264,7 @@ export async function defenseMenuFigures(dir: string, records: DefenseMenuRecord
     await writeFigure(
       dir, 'defense-menu', `Clean accuracy against robustness, ${c.model}, ${c.budget.toLocaleString('en')} queries`,
       `Each colour a defense setting, each shape an attacker (${attackers.join(', ')}): x the setting's clean accuracy on the first ${accImages} shipped test images (a refused query counts as wrong), y 1 − the attacker's success at L2 ≤ ${c.epsilon} on the images the setting answered correctly (answered wrongly when asked again without the detector: on at least P_a = ${c.Pa} of ${c.confirm} fresh answers where answers are random). The dashed line joins each setting's best attacker (highest success). Up and right is better for the defender. Attacked runs per setting (over all attackers): ${imagesPerCell}. Intervals are in the table; data: defense-menu-points.csv.`,
-      await lineChart({ title: `Clean accuracy vs robustness at L2 ≤ ${c.epsilon} (${c.model}, ${c.budget} queries)`, xLabel: 'clean accuracy', yLabel: `1 − attack success at L2 ≤ ${c.epsilon}`, series, width: 880, height: 520, yRange: [0, 1] }),
+      await lineChart({ title: `Clean accuracy vs robustness at L2 ≤ ${c.epsilon} (${c.model}, ${c.budget} queries)`, xLabel: 'clean accuracy', yLabel: `1 − attack success at L2 ≤ ${c.epsilon}`, series, width: 880, height: 520, yRange: [-0.04, 1.04] }),
     ),
   ];
 }
@@ -278,8 +279,7 @@ export const defenseMenuSection = defineSection({
     const docs: Record<string, string> = {
       defense: 'the defense setting (its chain in the preset)',
       attacker: 'the attacker (the attack and what it does about a detector)',
-      runs: 'images attacked by this attacker against this setting',
-      attacked: 'runs whose clean image the setting answered correctly (the attack\'s first query); success is over these',
+      attacked: 'runs whose clean image the setting answered correctly (the attack\'s first query), of all runs (images); success is over these',
       cleanAccuracy: 'the setting\'s clean accuracy on the shipped test images, one query each from a fresh key (a refused query counts as wrong), with its 95% Clopper-Pearson interval',
       benignFlagged: 'share of the benign stream (the accuracy images, then shifted by a pixel, brighter, JPEG q90) the detector refused, with its interval',
       medianL2: 'median final L2 over attacked images (∞ for an image without a final point at level), with its bootstrap 95% interval',
