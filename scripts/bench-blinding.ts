@@ -43,6 +43,8 @@ const { values: args } = parseArgs({
     shift: { type: 'string', default: '0' },
     threshold: { type: 'string' },
     out: { type: 'string', default: 'results/bench-blinding' },
+    /** File names in --out (default bench-blinding, with -shift<k> when shifting). */
+    name: { type: 'string' },
   },
 });
 const noises = args.noises.split(',').map(Number);
@@ -225,7 +227,7 @@ const record = {
   runs,
   seconds: (performance.now() - started) / 1000,
 };
-const tag = shift > 0 ? `-shift${shift}` : '';
+const tag = args.name ? args.name.replace(/^bench-blinding/, '') : shift > 0 ? `-shift${shift}` : '';
 writeFileSync(join(args.out, `bench-blinding${tag}.json`), JSON.stringify(record, null, 2) + '\n');
 writeCsv(args.out, `bench-blinding${tag}.csv`, rows.map(({ detectedCi, successCi, medianL2Ci, l2RatioCi, ...r }) => ({ ...r, detectedLo: detectedCi[0], detectedHi: detectedCi[1], l2Lo: medianL2Ci?.[0], l2Hi: medianL2Ci?.[1] })));
 // Log x axis: the unblinded run sits at the left edge, at a nominal scale a step below the smallest.
@@ -239,10 +241,11 @@ const svg = await lineChart({
   xLog: true,
   yRange: [0, 1],
   series: [
-    { name: 'detected', points: rows.map((r) => [xOf(r.noise), r.detectedShare]) },
-    { name: 'queries flagged', points: rows.map((r) => [xOf(r.noise), r.flaggedShare]), dashed: true },
-    { name: 'attack success (checked on the model)', points: rows.map((r) => [xOf(r.noise), r.successShare]) },
-    { name: "attack success (attacker's verdict, blinded)", points: rows.map((r) => [xOf(r.noise), r.attackSuccess / r.images]), dashed: true },
+    // Two quantities, two hues (detection red, attack blue), each solid per image and dashed per query/verdict.
+    { name: 'images detected', points: rows.map((r) => [xOf(r.noise), r.detectedShare]), color: '#c0392b' },
+    { name: 'queries flagged (share of all)', points: rows.map((r) => [xOf(r.noise), r.flaggedShare]), dashed: true, color: '#e67e22' },
+    { name: 'attack success (returned point checked on the model)', points: rows.map((r) => [xOf(r.noise), r.successShare]), color: '#1f5fa8' },
+    { name: "attack success (attacker's verdict on blinded answers)", points: rows.map((r) => [xOf(r.noise), r.attackSuccess / r.images]), dashed: true, color: '#5dade2' },
   ],
   vLines: [{ x: predicted, label: `predicted ${predicted.toFixed(4)}` }],
 });
