@@ -226,3 +226,51 @@ test('AccountPool: spread rotates keys; a key refused for budget (429, not charg
   assert.equal(pool.use[1].dropped, 'budget');
   assert.deepEqual(pool.use.map((u) => u.queries), [2, 0, 2]);
 });
+
+test('rs-arena attack: blinded, rejection-aware, two accounts from --key and --keys-file; records carry detection, no key; bad flags are usage errors', async () => {
+  const { mkdtempSync, writeFileSync, readdirSync, readFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const { rsArena, records } = await import('../../helpers/cli.js');
+  const { app, url } = await server();
+  const dir = mkdtempSync(join(tmpdir(), 'rs-arena-adaptive-'));
+  const a = await newKey(app, 'cli-a', 1000);
+  const b = await newKey(app, 'cli-b', 1000);
+  writeFileSync(join(dir, 'keys.txt'), `# the second account\n${b}\n`);
+  const out = join(dir, 'r.jsonl');
+  try {
+    const base = ['attack', '--endpoint', url, '--deployment', 'bl', '--attack', 'hsja', '--budget', '150', '--count', '2', '--confirm', '0', '--out', out];
+    const run = await rsArena([...base, '--key', a, '--keys-file', join(dir, 'keys.txt'), '--blind-noise', '0.004', '--rejection-aware', '--rotate', 'fail-over']);
+    assert.equal(run.code, 0, run.stderr);
+    const rs = records(out);
+    assert.equal(rs.length, 2);
+    let total = 0;
+    for (const r of rs) {
+      assert.ok(r.queries.total <= 150);
+      assert.deepEqual(r.adaptive?.blind, { noise: 0.004, shift: 0 });
+      assert.equal(r.adaptive?.accounts?.keys, 2);
+      assert.ok(r.detection);
+      total += r.queries.total;
+    }
+    assert.equal((await serverUsage(app, 'cli-a', 'bl')) + (await serverUsage(app, 'cli-b', 'bl')), total);
+    for (const f of readdirSync(dir)) {
+      if (f === 'keys.txt' || !f.endsWith('.jsonl')) continue;
+      const text = readFileSync(join(dir, f), 'utf8');
+      assert.ok(!text.includes(a) && !text.includes(b), `a key in ${f}`);
+    }
+    for (const [flags, message] of [
+      [['--key', a, '--blind-noise', '2'], /--blind-noise: .*1/],
+      [['--key', a, '--target-rate', '0.1'], /--target-rate and --retries go with --rejection-aware/],
+      [['--key', a, '--rotate', 'spread'], /need more than one key/],
+      [['--key', a, '--key', b, '--rotate', 'roundrobin'], /--rotate:/],
+      [['--key', a, '--key', a], /the same key is given twice/],
+    ] as const) {
+      const bad = await rsArena([...base, ...flags]);
+      assert.equal(bad.code, 2, `${flags.join(' ')}: ${bad.stderr}`);
+      assert.match(bad.stderr, message);
+      assert.ok(!bad.stderr.includes(a), 'a key in an error message');
+    }
+  } finally {
+    await app.close();
+  }
+});
