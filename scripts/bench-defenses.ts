@@ -11,7 +11,7 @@
 //     flagged, per image (a fresh key per image).
 // Prints the numbers and writes JSON (which code and options made them).
 //
-//   npm run bench:defenses -- [--images 1000] [--sigma 0.25] [--n 100] [--taus 0.5,0.7,0.9,0.99]
+//   npm run bench:defenses -- [--images 1000] [--sigma 0.25] [--n 100] [--taus 0.5,0.7,0.9,0.99] [--smoothing-model fmnist-cnn-randtrain]
 //     [--imagenet-images 200] [--imagenet-n 10] [--hsja-images 10] [--hsja-budget 200] [--out out/bench-defenses.json]
 import { execSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -37,6 +37,8 @@ const { values: args } = parseArgs({
     sigma: { type: 'string', default: '0.25' },
     n: { type: 'string', default: '100' },
     taus: { type: 'string', default: '0.5,0.7,0.9,0.99' },
+    /** The noise-trained model the gated rows also smooth with below τ (Fashion-MNIST; '' for none). */
+    'smoothing-model': { type: 'string', default: 'fmnist-cnn-randtrain' },
     'imagenet-images': { type: 'string', default: '200' },
     'imagenet-n': { type: 'string', default: '10' },
     'imagenet-dir': { type: 'string', default: resolve(import.meta.dirname, '../../shared/imagenet') },
@@ -53,6 +55,7 @@ const sections = new Set(args.sections.split(','));
 const detectorStage = { name: 'blacklight', ...(args.threshold ? { threshold: Number(args.threshold) } : {}) };
 const sigma = Number(args.sigma);
 const taus = args.taus.split(',').map(Number);
+const smoothingModel = args['smoothing-model'];
 const catalog = loadCatalog();
 
 interface Dataset {
@@ -145,8 +148,22 @@ async function loadModel(id: string): Promise<OnnxModel> {
   return OnnxModel.load(resolveModel(loadCatalog(), entry), { maxBatch: 64 });
 }
 
+/** Second models a gated defense smooths with (`--smoothing-model`), loaded once each. */
+const others = new Map<string, Promise<OnnxModel>>();
 function contextFor(model: OnnxModel): DefenseContext {
-  return { deployment: 'bench', model, range: model.model.entry.input.range, scheduler: new Scheduler(model, { batchSize: 128 }), state: new MemoryDefenseState(), detected: () => {} };
+  return {
+    deployment: 'bench',
+    model,
+    range: model.model.entry.input.range,
+    scheduler: new Scheduler(model, { batchSize: 128 }),
+    state: new MemoryDefenseState(),
+    detected: () => {},
+    async modelById(id) {
+      if (!others.has(id)) others.set(id, loadModel(id));
+      const other = await others.get(id)!;
+      return { model: other, scheduler: new Scheduler(other, { batchSize: 128 }) };
+    },
+  };
 }
 const defenseOf = (model: OnnxModel, defense: unknown): Promise<Defense> =>
   createChain(resolveChain(DeploymentSpec.parse({ id: 'bench', model: model.id, defense })), contextFor(model));
@@ -225,6 +242,9 @@ async function accuracy(ds: Dataset, model: OnnxModel, correctUnderDetector: boo
     { name: `gaussian σ=${sigma} n=${n}`, defense: [{ name: 'gaussian', sigma, n }] },
     ...taus.map((tau) => ({ name: `gated τ=${tau} σ=${sigma} n=${n}`, defense: [{ name: 'gated', tau, sigma, n }] })),
     { name: `gated τ=0.9 RND σ=${sigma} n=1`, defense: [{ name: 'gated', tau: 0.9, sigma, n: 1 }] },
+    ...(smoothingModel && ds.name === 'fashion-mnist'
+      ? taus.map((tau) => ({ name: `gated τ=${tau} σ=${sigma} n=${n}, ${smoothingModel} below τ`, defense: [{ name: 'gated', tau, sigma, n, smoothingModel }] }))
+      : []),
     { name: `deterministic σ=${sigma} n=${n}`, defense: [{ name: 'deterministic', sigma, n }] },
   ];
   const rows: Record<string, unknown>[] = [];

@@ -7,7 +7,7 @@ import { DeploymentSpec, type DeploymentSpecInput } from '@rs-arena/shared/api';
 import { addModelFolders } from './model-folder.js';
 import type { ServerConfig } from './config.js';
 import { DeploymentRegistry } from './deployments.js';
-import { loadTuning } from './tuning.js';
+import { loadTuning, tuningForMachine } from './tuning.js';
 import { KeyStore } from './auth.js';
 import { Metrics } from './metrics.js';
 import { OpenApi } from './openapi.js';
@@ -47,6 +47,7 @@ export async function buildApp(config: ServerConfig, options: BuildOptions = {})
   const folderModels = await addModelFolders(catalog);
   const state = await openStore(config);
   const metrics = new Metrics();
+  const tuning = loadTuning(config.tuningFile);
   const ctx: AppContext = {
     config,
     catalog,
@@ -54,7 +55,7 @@ export async function buildApp(config: ServerConfig, options: BuildOptions = {})
       catalog,
       { threads: config.threads },
       { bodyLimitBytes: config.bodyLimitBytes, clientForwardPasses: config.maxForwardPasses.client },
-      loadTuning(config.tuningFile),
+      tuning,
       { state, metrics },
     ),
     keys: new KeyStore(),
@@ -118,6 +119,9 @@ export async function buildApp(config: ServerConfig, options: BuildOptions = {})
     await state.close();
   });
 
+  // Which measured settings run the models: this CPU's own, or the default measured on another.
+  const machine = tuningForMachine(tuning);
+  app.log.info({ cpu: machine.cpu, measuredHere: machine.measuredHere, source: machine.source }, machine.measuredHere ? 'tuning measured on this CPU' : 'tuning: the default, measured on another CPU (npm run bench:server -- --write-tuning measures this one)');
   try {
     for (const spec of config.deployments) {
       if (config.embeddedDefault && !findModel(catalog, spec.model)) {

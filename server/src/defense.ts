@@ -115,6 +115,12 @@ export interface DefenseContext {
   state: DefenseState;
   /** Counts detected queries for the deployment's metrics (`action`: refused, suspended, random-label). */
   detected(count: number, action: string): void;
+  /**
+   * Another served model with its own queue, by manifest id (loaded on first use): for a defense
+   * that hands part of its work to a second model (gated noise smoothing with a noise-trained one).
+   * Absent where the defense is built outside a registry (benchmarks, unit tests).
+   */
+  modelById?(id: string): Promise<{ model: ScoredClassifier; scheduler: Scheduler }>;
 }
 
 /** A base model that can also give class probabilities (softmax) per input. */

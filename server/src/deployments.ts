@@ -10,6 +10,7 @@ import { HttpError, badRequest, notFound } from './errors.js';
 import { OnnxModel, type ModelOptions } from './model.js';
 import { RemoteModel } from './remote-model.js';
 import { ThreadedModel } from './model-thread.js';
+import { ModelInstances } from './model-instances.js';
 import { Scheduler, type SchedulerOptions } from './scheduler.js';
 import { tuningFor, type TuningFile } from './tuning.js';
 import { DefenseSpecError, type Defense, type DefenseContext, type ScoredClassifier } from './defense.js';
@@ -146,6 +147,12 @@ export class DeploymentRegistry {
         scheduler: this.schedulers.get(model)!,
         state: state?.defenseState(spec.id) ?? new MemoryDefenseState(),
         detected: (count, action) => metrics?.detected({ id: spec.id, disclosed: spec.disclose }, count, action),
+        modelById: async (id) => {
+          const other = await this.model({ model: id }).catch((err: Error) => {
+            throw new DefenseSpecError(err.message);
+          });
+          return { model: other, scheduler: this.schedulers.get(other)! };
+        },
       },
       this.limits,
     );
@@ -184,7 +191,7 @@ export class DeploymentRegistry {
     return [...new Set(this.list().filter((d) => d.disclosed).map((d) => d.spec.model))];
   }
 
-  private model({ model: id, remote }: DeploymentSpec): Promise<ServedModel> {
+  private model({ model: id, remote }: Pick<DeploymentSpec, 'model' | 'remote'>): Promise<ServedModel> {
     // A remote model is one per server, model and headers; deployments of the same one share its pool.
     // (Keyed by a digest: the headers may hold the remote's credentials, and loadedModels() is shown on /readyz.)
     const cacheKey = remote ? `${id}@remote-${createHash('sha256').update(JSON.stringify(remote)).digest('hex').slice(0, 12)}` : id;
@@ -206,9 +213,13 @@ export class DeploymentRegistry {
         if (resolved.status !== 'ok') return Promise.reject(new HttpError(400, 'model_unavailable', resolved.problem!));
         // The model's one scheduler: every deployment on it shares its batches (scheduler.ts).
         const tuned = tuningFor(id, resolved.inputSize, this.tuning, this.modelOptions);
-        pending = tuned.thread
-          ? ThreadedModel.load(resolved, tuned.model).then((m) => this.withScheduler(m, { ...tuned.scheduler, depth: 2 }))
-          : OnnxModel.load(resolved, tuned.model).then((m) => this.withScheduler(m, tuned.scheduler));
+        // Two runs in flight per session in a thread: the next batch is drawn while one runs.
+        pending =
+          tuned.instances > 1
+            ? ModelInstances.load(resolved, tuned.model, tuned.instances).then((m) => this.withScheduler(m, { ...tuned.scheduler, depth: 2 * tuned.instances }))
+            : tuned.thread
+              ? ThreadedModel.load(resolved, tuned.model).then((m) => this.withScheduler(m, { ...tuned.scheduler, depth: 2 }))
+              : OnnxModel.load(resolved, tuned.model).then((m) => this.withScheduler(m, tuned.scheduler));
       }
       this.models.set(cacheKey, pending);
       pending.catch(() => this.models.delete(cacheKey));

@@ -84,10 +84,21 @@ export class ThreadedModel implements BaseClassifier {
   /** Batch buffers in shared memory: the thread reads them where they are. */
   allocate(values: number): Float32Array {
     const buffer = new SharedArrayBuffer(values * 4);
+    this.register(buffer);
+    return new Float32Array(buffer);
+  }
+
+  /** Tells the thread about a shared buffer batches will come in (model instances share theirs: model-instances.ts). */
+  register(buffer: SharedArrayBuffer): void {
+    if (this.shared.has(buffer)) return;
     const register = this.shared.size;
     this.shared.set(buffer, register);
     this.worker.postMessage({ register, buffer } satisfies BufferMessage);
-    return new Float32Array(buffer);
+  }
+
+  /** Runs asked of this thread and not answered yet. */
+  get inFlight(): number {
+    return this.pending.size;
   }
 
   /** Top-1 labels (`batch` is never modified: the thread works on its own copy). Input outside `allocate`'s buffers is copied here. */

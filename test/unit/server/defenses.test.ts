@@ -152,6 +152,34 @@ test('gated noise: confident inputs are answered by the model in one pass, unsur
   await assert.rejects(createChain(resolveChain(spec({ defense: [{ name: 'gated', sigma: 0.25 }] })), context(labelsOnly as Toy)), /needs class scores/);
 });
 
+test('gated noise with a second model: the deployment\'s model gates and answers confident inputs, the smoothing model votes on the unsure ones', async () => {
+  const own = new Toy();
+  // The "noise-trained" model: always class 2, so every answer below τ is visibly its own.
+  const smoother = new Toy();
+  smoother.predict = async (_batch, count) => ((smoother.passes += count), new Int32Array(count).fill(2));
+  const asked: string[] = [];
+  const ctx = { ...context(own), modelById: async (id: string) => (asked.push(id), { model: smoother, scheduler: new Scheduler(smoother, { batchSize: 32 }) }) };
+  const defense = await createChain(resolveChain(spec({ defense: [{ name: 'gated', tau: 0.9, sigma: 0.5, n: 7, seed: 1, smoothingModel: 'noise-trained' }] })), ctx);
+  assert.deepEqual(asked, ['noise-trained']);
+  const xs = new Float32Array(3 * 64);
+  xs.fill(0.9, 0, 64); // confident: class 1 by the own model
+  xs.fill(0.51, 64, 128); // unsure: to the smoother
+  xs.fill(0.1, 128); // confident: class 0
+  const [ownBefore, smootherBefore] = [own.passes, smoother.passes];
+  const labels = await defense.predict.run(xs, 3, undefined, {});
+  assert.deepEqual(Array.from(labels), [1, 2, 0]);
+  assert.equal(own.passes - ownBefore, 3, 'the gate: one pass of the own model per input');
+  assert.equal(smoother.passes - smootherBefore, 7, 'n passes of the smoothing model for the one unsure input');
+  assert.equal(defense.predict.spent!(labels, 3, undefined), 3 + 7);
+  // A smoothing model with other classes or inputs, or none to be had, is refused naming the setting.
+  const other = Object.assign(new Toy(), { classes: 5 }) as unknown as Toy;
+  await assert.rejects(
+    createChain(resolveChain(spec({ defense: [{ name: 'gated', sigma: 0.25, smoothingModel: 'five' }] })), { ...context(), modelById: async () => ({ model: other, scheduler: new Scheduler(other, {}) }) }),
+    (err: Error) => err instanceof DefenseSpecError && /smoothingModel: "five" takes 64 input values and has 5 classes/.test(err.message),
+  );
+  await assert.rejects(createChain(resolveChain(spec({ defense: [{ name: 'gated', sigma: 0.25, smoothingModel: 'x' }] })), context()), /smoothingModel: another model can only be used by a deployment in a server/);
+});
+
 test('input-deterministic RS: 100 repeats of one input get one answer, as does another replica; other inputs get fresh N(0, σ²) noise', async () => {
   const { KS_CRIT_001, ksScaled, moments } = await import('../../helpers/distribution-checks.js');
   const { normalCdf } = await import('@rs-arena/shared/stats');
