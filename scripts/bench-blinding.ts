@@ -43,6 +43,8 @@ const { values: args } = parseArgs({
     shift: { type: 'string', default: '0' },
     threshold: { type: 'string' },
     out: { type: 'string', default: 'results/bench-blinding' },
+    /** HSJA's options as JSON (e.g. '{"deltaFactor": 0.1}': a probe radius above the blinding noise). */
+    hsja: { type: 'string', default: '{}' },
     /** File names in --out (default bench-blinding, with -shift<k> when shifting). */
     name: { type: 'string' },
   },
@@ -140,6 +142,7 @@ interface Run {
   attackL2: number | null;
 }
 const hsja = ATTACKS.hsja as unknown as Attack;
+const hsjaOptions = ATTACKS.hsja.options.parse(JSON.parse(args.hsja)) as Record<string, unknown>;
 const runs: Run[] = [];
 const started = performance.now();
 for (const noise of noises) {
@@ -147,7 +150,7 @@ for (const noise of noises) {
     const x0 = sample.images.slice(i * size, (i + 1) * size);
     const watched = new Watched(model, await detectorFor());
     const oracle = noise > 0 || shift > 0 ? new BlindedOracle(watched, { noise, shift }, Rng.seeded(7919 * i + 1)) : watched;
-    const r = await hsja.run(new CountingOracle(oracle, sample.labels[i], budget), x0, { seed: i });
+    const r = await hsja.run(new CountingOracle(oracle, sample.labels[i], budget), x0, { ...hsjaOptions, seed: i });
     const checked = r.adversarial ? (await model.predict(r.adversarial, 1))[0] !== sample.labels[i] : false;
     runs.push({ noise, image: i, firstFlagged: watched.firstFlagged, flagged: watched.flagged, queries: watched.queries, success: checked, l2: checked ? r.l2 : null, attackSuccess: r.success, attackL2: r.l2 });
   }
@@ -235,7 +238,7 @@ const positive = noises.filter((n) => n > 0);
 const x0 = positive.length ? Math.min(...positive) / 2 : 0.0005;
 const xOf = (n: number) => (n > 0 ? n : x0);
 const svg = await lineChart({
-  title: `Blinding vs Blacklight (window ${window}, threshold ${threshold}): HSJA, ${images.length} images, ${budget} queries`,
+  title: `Blinding vs Blacklight (window ${window}, threshold ${threshold}): HSJA${args.hsja !== '{}' ? ` ${args.hsja}` : ''}${shift ? `, shift ≤ ${shift}` : ''}, ${images.length} images, ${budget} queries`,
   xLabel: `blinding noise std per value (0–1 scale; leftmost point: none = ${x0})`,
   yLabel: 'share of images',
   xLog: true,
