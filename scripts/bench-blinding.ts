@@ -43,6 +43,10 @@ const { values: args } = parseArgs({
     shift: { type: 'string', default: '0' },
     threshold: { type: 'string' },
     out: { type: 'string', default: 'results/bench-blinding' },
+    /** HSJA's options as JSON (e.g. '{"deltaFactor": 0.1}': a probe radius above the blinding noise). */
+    hsja: { type: 'string', default: '{}' },
+    /** File names in --out (default bench-blinding, with -shift<k> when shifting). */
+    name: { type: 'string' },
   },
 });
 const noises = args.noises.split(',').map(Number);
@@ -138,6 +142,7 @@ interface Run {
   attackL2: number | null;
 }
 const hsja = ATTACKS.hsja as unknown as Attack;
+const hsjaOptions = ATTACKS.hsja.options.parse(JSON.parse(args.hsja)) as Record<string, unknown>;
 const runs: Run[] = [];
 const started = performance.now();
 for (const noise of noises) {
@@ -145,7 +150,7 @@ for (const noise of noises) {
     const x0 = sample.images.slice(i * size, (i + 1) * size);
     const watched = new Watched(model, await detectorFor());
     const oracle = noise > 0 || shift > 0 ? new BlindedOracle(watched, { noise, shift }, Rng.seeded(7919 * i + 1)) : watched;
-    const r = await hsja.run(new CountingOracle(oracle, sample.labels[i], budget), x0, { seed: i });
+    const r = await hsja.run(new CountingOracle(oracle, sample.labels[i], budget), x0, { ...hsjaOptions, seed: i });
     const checked = r.adversarial ? (await model.predict(r.adversarial, 1))[0] !== sample.labels[i] : false;
     runs.push({ noise, image: i, firstFlagged: watched.firstFlagged, flagged: watched.flagged, queries: watched.queries, success: checked, l2: checked ? r.l2 : null, attackSuccess: r.success, attackL2: r.l2 });
   }
@@ -225,7 +230,7 @@ const record = {
   runs,
   seconds: (performance.now() - started) / 1000,
 };
-const tag = shift > 0 ? `-shift${shift}` : '';
+const tag = args.name ? args.name.replace(/^bench-blinding/, '') : shift > 0 ? `-shift${shift}` : '';
 writeFileSync(join(args.out, `bench-blinding${tag}.json`), JSON.stringify(record, null, 2) + '\n');
 writeCsv(args.out, `bench-blinding${tag}.csv`, rows.map(({ detectedCi, successCi, medianL2Ci, l2RatioCi, ...r }) => ({ ...r, detectedLo: detectedCi[0], detectedHi: detectedCi[1], l2Lo: medianL2Ci?.[0], l2Hi: medianL2Ci?.[1] })));
 // Log x axis: the unblinded run sits at the left edge, at a nominal scale a step below the smallest.
@@ -233,16 +238,17 @@ const positive = noises.filter((n) => n > 0);
 const x0 = positive.length ? Math.min(...positive) / 2 : 0.0005;
 const xOf = (n: number) => (n > 0 ? n : x0);
 const svg = await lineChart({
-  title: `Blinding vs Blacklight (window ${window}, threshold ${threshold}): HSJA, ${images.length} images, ${budget} queries`,
+  title: `Blinding vs Blacklight (window ${window}, threshold ${threshold}): HSJA${args.hsja !== '{}' ? ` ${args.hsja}` : ''}${shift ? `, shift ≤ ${shift}` : ''}, ${images.length} images, ${budget} queries`,
   xLabel: `blinding noise std per value (0–1 scale; leftmost point: none = ${x0})`,
   yLabel: 'share of images',
   xLog: true,
   yRange: [0, 1],
   series: [
-    { name: 'detected', points: rows.map((r) => [xOf(r.noise), r.detectedShare]) },
-    { name: 'queries flagged', points: rows.map((r) => [xOf(r.noise), r.flaggedShare]), dashed: true },
-    { name: 'attack success (checked on the model)', points: rows.map((r) => [xOf(r.noise), r.successShare]) },
-    { name: "attack success (attacker's verdict, blinded)", points: rows.map((r) => [xOf(r.noise), r.attackSuccess / r.images]), dashed: true },
+    // Two quantities, two hues (detection red, attack blue), each solid per image and dashed per query/verdict.
+    { name: 'images detected', points: rows.map((r) => [xOf(r.noise), r.detectedShare]), color: '#c0392b' },
+    { name: 'queries flagged (share of all)', points: rows.map((r) => [xOf(r.noise), r.flaggedShare]), dashed: true, color: '#e67e22' },
+    { name: 'attack success (returned point checked on the model)', points: rows.map((r) => [xOf(r.noise), r.successShare]), color: '#1f5fa8' },
+    { name: "attack success (attacker's verdict on blinded answers)", points: rows.map((r) => [xOf(r.noise), r.attackSuccess / r.images]), dashed: true, color: '#5dade2' },
   ],
   vLines: [{ x: predicted, label: `predicted ${predicted.toFixed(4)}` }],
 });

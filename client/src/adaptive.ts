@@ -16,11 +16,13 @@
 // - accounts: the queries are spread over k API keys, each key's budget booked on the client; a key
 //   the server suspends is dropped and the next one takes its place.
 //
-// This file holds the one schema (`Adaptive`) the CLI and the experiments share, and the blinding
-// layer; the many-account pool and the rejection-aware counting are below it.
+// The layers, bottom up: the endpoint through each key → `AccountPool` (which key asks, per-key
+// books) → `BlindedOracle` → `AdaptiveCountingOracle` (the attack's CountingOracle: budget, counts,
+// and the resampling of refused points, each resample a counted, budgeted query) → the attack.
+// `adaptiveCounting` builds them; `attack-run.ts` calls it for every run, plain ones included.
 import { Rng } from '@rs-arena/shared/rng';
 import { z } from 'zod';
-import type { Oracle } from './oracle.js';
+import { BudgetExhausted, BudgetRefused, CountingOracle, type Oracle, type QueryCounts, QueryRefused } from './oracle.js';
 
 export const Blind = z
   .strictObject({
@@ -137,16 +139,269 @@ export class BlindedOracle implements Oracle {
 }
 
 /**
- * The oracle an adaptive attacker queries: `pool` is the endpoint as seen through each of its keys
- * (one oracle, or one per key with `accounts`), `seed` the attacker's own randomness for blinding.
+ * What each key of the pool spent, as the client booked it (the key itself is never recorded: only
+ * its index): queries charged on it (answered and refused), refused, and whether it was dropped
+ * (the server suspended it, 403 key_suspended, or refused it for budget, 429).
  */
-export function adaptOracle(pool: Oracle | readonly Oracle[], adaptive: Adaptive | undefined, seed: number): Oracle {
-  const oracles = Array.isArray(pool) ? (pool as readonly Oracle[]) : [pool as Oracle];
+export type AccountUse = z.infer<typeof AccountUseSchema>;
+
+/**
+ * Many accounts: one oracle per API key, the same endpoint. Each call goes, whole, to one key
+ * (`spread`: the next key in turn; `fail-over`: the current key until it is refused), with room on
+ * it under `perKeyBudget` (the client's own book per key; the server's budget per key is the
+ * other). A key the server suspends is dropped; a 429 budget refusal (nothing charged) is asked
+ * again of the next key. When no key is left: `QueryRefused('accounts_suspended')` (or
+ * `BudgetExhausted` when the keys left have no room), nothing sent.
+ */
+export class AccountPool implements Oracle {
+  readonly inputShape: readonly [number, number, number];
+  readonly range: readonly [number, number];
+  readonly gridStep: number | undefined;
+  readonly use: AccountUse[];
+  private next = 0;
+
+  constructor(
+    readonly oracles: readonly Oracle[],
+    readonly rotate: Accounts['rotate'],
+    readonly perKeyBudget: number,
+  ) {
+    if (oracles.length === 0) throw new RangeError('AccountPool: no key given');
+    this.inputShape = oracles[0].inputShape;
+    this.range = oracles[0].range;
+    this.gridStep = oracles[0].gridStep;
+    this.use = oracles.map(() => ({ queries: 0, refused: 0, dropped: null }));
+  }
+
+  onGrid(x: Float32Array): Promise<Float32Array> {
+    const o = this.oracles[0];
+    return o.onGrid ? o.onGrid(x) : Promise.resolve(x.slice());
+  }
+
+  /** Keys used at all. */
+  get accountsUsed(): number {
+    return this.use.filter((u) => u.queries > 0).length;
+  }
+
+  /** The key the next call of `count` inputs goes to, or why none can take it. */
+  private pick(count: number): number | 'none-left' | 'no-room' {
+    const k = this.oracles.length;
+    let live = false;
+    for (let j = 0; j < k; j++) {
+      const i = (this.next + j) % k;
+      const u = this.use[i];
+      if (u.dropped) continue;
+      live = true;
+      if (u.queries + count <= this.perKeyBudget) return i;
+    }
+    return live ? 'no-room' : 'none-left';
+  }
+
+  async predict(batch: Float32Array, count: number): Promise<Int32Array> {
+    for (;;) {
+      const i = this.pick(count);
+      if (i === 'none-left') throw new QueryRefused(`every one of the ${this.oracles.length} keys is suspended or out of budget`, 'accounts_suspended');
+      if (i === 'no-room') throw new BudgetExhausted(`no key of the pool has ${count} queries left of its ${this.perKeyBudget}`);
+      const u = this.use[i];
+      if (this.rotate === 'spread') this.next = (i + 1) % this.oracles.length;
+      else this.next = i;
+      try {
+        const labels = await this.oracles[i].predict(batch, count);
+        u.queries += count;
+        return labels;
+      } catch (err) {
+        if (err instanceof QueryRefused) {
+          u.queries += err.charged;
+          u.refused += err.refused;
+          if (err.code === 'key_suspended') u.dropped = 'suspended';
+          // fail-over: a refused key hands over to the next (its history stays with it).
+          if (this.rotate === 'fail-over') this.next = (i + 1) % this.oracles.length;
+          throw err;
+        }
+        if (err instanceof BudgetExhausted) {
+          u.queries += err.charged;
+          if (err instanceof BudgetRefused) {
+            u.dropped = 'budget';
+            // Nothing of it charged: the same call goes to the next key.
+            if (err.charged === 0) continue;
+          }
+        }
+        throw err;
+      }
+    }
+  }
+}
+
+/**
+ * The attack's counting oracle when the attacker adapts: every model call still passes through
+ * CountingOracle (budget checked before each, every query booked, refused ones counted), but a
+ * rejection-aware or many-account attacker asks one point per call (the server refuses a whole
+ * request: a refusal then costs the one point it concerns) and resamples a refused point, each
+ * resample one more counted query, up to `retries` times: with a grown blinding noise when the
+ * recent rejection rate exceeds the target (rejection-aware), on the next key (accounts). A point
+ * still refused is answered REFUSED (−2): no attack takes it for adversarial.
+ */
+export class AdaptiveCountingOracle extends CountingOracle {
+  /** The recent answers: true where refused (a ring of `window`). */
+  private readonly recent: boolean[] = [];
+  /** Blinding noise over the run: the largest it reached. */
+  maxNoise: number;
+
+  constructor(
+    inner: Oracle,
+    originalLabel: number,
+    budget: number,
+    spent: QueryCounts | undefined,
+    cost: number,
+    readonly layers: { blind?: BlindedOracle; pool?: AccountPool; rejectionAware?: RejectionAware; retries: number },
+  ) {
+    super(inner, originalLabel, budget, spent, cost);
+    this.maxNoise = layers.blind?.noise ?? 0;
+  }
+
+  /** The rejection rate over the recent window. */
+  get recentRate(): number {
+    return this.recent.length ? this.recent.filter(Boolean).length / this.recent.length : 0;
+  }
+
+  override async labels(batch: Float32Array, count: number): Promise<Int32Array> {
+    const out = new Int32Array(count);
+    const size = this.inputSize;
+    for (let i = 0; i < count; i++) out[i] = await this.one(batch.subarray(i * size, (i + 1) * size));
+    return out;
+  }
+
+  private async one(x: Float32Array): Promise<number> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const [label] = await super.labels(x, 1);
+        this.observe(false);
+        return label;
+      } catch (err) {
+        if (!(err instanceof QueryRefused) || err.code === 'accounts_suspended') throw err;
+        this.observe(true);
+        // With a single key that the server suspended, nothing more can be asked.
+        if (err.code === 'key_suspended' && !this.layers.pool) throw err;
+        if (attempt >= this.layers.retries) return REFUSED;
+      }
+    }
+  }
+
+  /** OARS-style adaptation of the blinding scale to the recent rejection rate. */
+  private observe(refused: boolean): void {
+    const ra = this.layers.rejectionAware;
+    const blind = this.layers.blind;
+    if (!ra || !blind) return;
+    this.recent.push(refused);
+    if (this.recent.length > ra.window) this.recent.shift();
+    const floor = this.floorNoise;
+    if (refused && this.recentRate > ra.targetRate) {
+      blind.noise = Math.min(ra.maxNoise, Math.max(blind.noise * ra.growth, ra.startNoise));
+      this.maxNoise = Math.max(this.maxNoise, blind.noise);
+    } else if (!refused && this.recentRate <= ra.targetRate && blind.noise > floor) {
+      // Below target: shrink back toward the starting scale by one growth factor per window of
+      // unrefused answers (the least noise that keeps the rate under the target distorts least).
+      const shrunk = blind.noise / ra.growth ** (1 / ra.window);
+      blind.noise = shrunk < Math.max(floor, ra.startNoise / ra.growth) ? floor : shrunk;
+    }
+  }
+
+  /** The blinding noise the attacker started from (it never goes below). */
+  floorNoise = 0;
+}
+
+/** The label answered for a point the endpoint kept refusing: not an answer, never adversarial. */
+export const REFUSED = -2;
+
+/** How a run's counting oracle is built: the pool of oracles (one per key), the label, budget, and the attacker's seed. */
+export interface AdaptiveRun {
+  originalLabel: number;
+  budget: number;
+  spent?: QueryCounts;
+  cost?: number;
+  /** The attacker's own randomness for blinding. */
+  seed: number;
+}
+
+/**
+ * The oracle layers alone (accounts pool, blinding) without the counting: for callers that count
+ * elsewhere. A refused query is not resampled here (that takes the counting oracle's budget):
+ * `adaptiveCounting` is the whole adaptive attacker.
+ */
+export function adaptOracle(pool: Oracle | readonly Oracle[], adaptive: Adaptive | undefined, seed: number, budget = Number.MAX_SAFE_INTEGER): Oracle {
+  const oracles: readonly Oracle[] = Array.isArray(pool) ? (pool as readonly Oracle[]) : [pool as Oracle];
   if (oracles.length === 0) throw new RangeError('adaptOracle: no oracle given');
   const a = adaptive ?? {};
-  if (a.accounts) throw new Error('adaptive accounts: not implemented yet');
-  if (a.rejectionAware) throw new Error('adaptive rejectionAware: not implemented yet');
-  let oracle: Oracle = oracles[0];
-  if (a.blind) oracle = new BlindedOracle(oracle, a.blind, Rng.seeded(seed));
-  return oracle;
+  const pooled = a.accounts ? new AccountPool(oracles, a.accounts.rotate, a.accounts.perKeyBudget ?? Math.ceil(budget / oracles.length)) : oracles[0];
+  return a.blind ? new BlindedOracle(pooled, a.blind, Rng.seeded(seed)) : pooled;
+}
+
+/**
+ * The attack's counting oracle for `adaptive` (none: the plain CountingOracle). `pool` is the
+ * endpoint through each of the attacker's keys (one oracle, or one per key with `accounts`). Wrap
+ * the endpoint oracle itself (not an oracle that repeats each point): every endpoint query is
+ * then blinded, each repeat of a sequential test included.
+ */
+export function adaptiveCounting(pool: Oracle | readonly Oracle[], adaptive: Adaptive | undefined, run: AdaptiveRun): CountingOracle {
+  const oracles: readonly Oracle[] = Array.isArray(pool) ? (pool as readonly Oracle[]) : [pool as Oracle];
+  if (oracles.length === 0) throw new RangeError('adaptiveCounting: no oracle given');
+  const a = adaptive ?? {};
+  const cost = run.cost ?? 1;
+  if (isPlain(a)) return new CountingOracle(oracles[0], run.originalLabel, run.budget, run.spent, cost);
+  if (a.accounts && a.accounts.keys !== oracles.length) throw new RangeError(`accounts.keys is ${a.accounts.keys} but ${oracles.length} key(s) were given`);
+  if (!a.accounts && oracles.length > 1) throw new RangeError(`${oracles.length} keys given without accounts`);
+  const pooled = a.accounts ? new AccountPool(oracles, a.accounts.rotate, a.accounts.perKeyBudget ?? Math.ceil(run.budget / oracles.length)) : undefined;
+  const ra = a.rejectionAware;
+  // Rejection-aware without blind starts unblinded (noise 0) and blinds once refused.
+  const blindSettings = a.blind ?? (ra ? { noise: 0, shift: 0 } : undefined);
+  const blind = blindSettings ? new BlindedOracle(pooled ?? oracles[0], blindSettings, Rng.seeded(run.seed)) : undefined;
+  const inner: Oracle = blind ?? pooled ?? oracles[0];
+  // Blinding alone: the plain counting (a refusal ends the attack, as for any attacker that does not adapt to it).
+  if (!ra && !pooled) return new CountingOracle(inner, run.originalLabel, run.budget, run.spent, cost);
+  const retries = ra ? ra.retries : oracles.length;
+  const counting = new AdaptiveCountingOracle(inner, run.originalLabel, run.budget, run.spent, cost, { blind, pool: pooled, rejectionAware: ra, retries });
+  counting.floorNoise = blindSettings?.noise ?? 0;
+  return counting;
+}
+
+const AccountUseSchema = z.object({
+  queries: z.number().int(),
+  refused: z.number().int(),
+  dropped: z.enum(['suspended', 'budget']).nullable(),
+});
+
+/** What a run saw of the endpoint's detector and its adaptive layers, for its record (no key: only indices). */
+export const AdaptiveOutcome = z.object({
+  /** Queries the endpoint refused (charged, so also in the run's queries). */
+  refused: z.number().int(),
+  /** Queries spent when the first refusal came (it included), or null: queries to first detection. */
+  firstRefusedAt: z.number().int().nullable(),
+  /** Keys that asked at least one query (1 without a pool). */
+  accountsUsed: z.number().int(),
+  accountsSuspended: z.number().int(),
+  /** Per key of the pool: queries booked (answered and refused), refused, dropped; null without a pool. */
+  perAccount: z.array(AccountUseSchema).nullable(),
+  /** OARS's cost if every refusal got its account banned: queries + refused (their analysis.py), and the accounts that takes (refused + 1). */
+  queriesIfBanned: z.number().int(),
+  accountsIfBanned: z.number().int(),
+  /** Largest blinding noise used (0–1 scale), or null unblinded. */
+  maxNoise: z.number().nullable(),
+});
+export type AdaptiveOutcome = z.infer<typeof AdaptiveOutcome>;
+
+export function adaptiveOutcome(counting: CountingOracle): AdaptiveOutcome {
+  const c = counting.counts();
+  const refused = c.refused ?? 0;
+  const pool = counting instanceof AdaptiveCountingOracle ? counting.layers.pool : undefined;
+  const blind = counting instanceof AdaptiveCountingOracle ? counting.layers.blind : counting.inner instanceof BlindedOracle ? counting.inner : undefined;
+  const maxNoise = counting instanceof AdaptiveCountingOracle ? counting.maxNoise : blind ? blind.noise : null;
+  return {
+    refused,
+    firstRefusedAt: c.firstRefusedAt ?? null,
+    accountsUsed: pool ? pool.accountsUsed : c.total > 0 ? 1 : 0,
+    accountsSuspended: pool ? pool.use.filter((u) => u.dropped === 'suspended').length : 0,
+    perAccount: pool ? pool.use.map((u) => ({ ...u })) : null,
+    queriesIfBanned: c.total + refused,
+    accountsIfBanned: refused + 1,
+    maxNoise: blind || maxNoise ? maxNoise : null,
+  };
 }

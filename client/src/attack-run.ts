@@ -4,7 +4,8 @@
 // from the registry, and turns the result into the fields every attack record shares (AttackRun).
 import { ATTACKS, type AttackName, resolveOptions } from './attacks/index.js';
 import type { AttackOptions } from './attacks/attack.js';
-import { BudgetRefused, CountingOracle, type Oracle } from './oracle.js';
+import { type Adaptive, adaptiveCounting, adaptiveOutcome, isPlain } from './adaptive.js';
+import { BudgetRefused, type CountingOracle, type Oracle, QueryRefused } from './oracle.js';
 import { attackCodeVersion } from './provenance.js';
 import type { AttackRun } from './record.js';
 
@@ -22,6 +23,13 @@ export interface AttackRunSpec {
   seed: number;
   /** Queries one point costs (ℓ for the repeated-query oracle); default 1. */
   cost?: number;
+  /** What the attacker does about a stateful detector (adaptive.ts): blinding, rejection-aware resampling, many keys. */
+  adaptive?: Adaptive;
+  /**
+   * The endpoint through each of the attacker's keys, with `adaptive.accounts` (`oracle` is then
+   * the first, which asks the label when none is given). Keys are the oracles' own: never recorded.
+   */
+  pool?: readonly Oracle[];
   onProgress?: AttackOptions['onProgress'];
 }
 
@@ -48,11 +56,13 @@ export async function runAttack(spec: AttackRunSpec): Promise<AttackRunResult> {
     } catch (err) {
       // The server refused even the label query: the image was not attacked (cut short, not done).
       if (err instanceof BudgetRefused) return refusedBeforeStart(spec, attackOptions, cpu0);
+      // A detector refused it (charged): nothing to attack from.
+      if (err instanceof QueryRefused) return refusedBeforeStart(spec, attackOptions, cpu0, err);
       throw err;
     }
     const spent = spec.budget > 0 ? 1 : 0;
-    counting = new CountingOracle(spec.oracle, label, spec.budget, { total: spent, bad: 0, perPhase: { init: { queries: spent, bad: 0 } } }, spec.cost);
-  } else counting = new CountingOracle(spec.oracle, spec.label, spec.budget, undefined, spec.cost);
+    counting = adaptiveCounting(spec.pool ?? spec.oracle, spec.adaptive, { originalLabel: label, budget: spec.budget, spent: { total: spent, bad: 0, perPhase: { init: { queries: spent, bad: 0 } } }, cost: spec.cost, seed: spec.seed });
+  } else counting = adaptiveCounting(spec.pool ?? spec.oracle, spec.adaptive, { originalLabel: spec.label, budget: spec.budget, cost: spec.cost, seed: spec.seed });
   const r = await ATTACKS[spec.attack].run(counting, x0, { ...attackOptions, seed: spec.seed, onProgress: spec.onProgress });
   const cpu = process.cpuUsage(cpu0);
   const misclassified = r.stopReason === 'misclassified' || counting.originalLabel < 0;
@@ -73,6 +83,9 @@ export async function runAttack(spec: AttackRunSpec): Promise<AttackRunResult> {
       cleanLabel: spec.label === null ? counting.originalLabel : r.cleanLabel,
       codeVersion: attackCodeVersion(spec.attack),
       resolvedOptions: attackOptions,
+      // Only where there is something to say: records of plain attacks on endpoints without a detector stay as they were.
+      ...(isPlain(spec.adaptive) ? {} : { adaptive: spec.adaptive }),
+      ...(isPlain(spec.adaptive) && !counting.refused ? {} : { detection: adaptiveOutcome(counting) }),
     },
     originalLabel: counting.originalLabel,
     adversarialLabel: misclassified ? null : r.adversarialLabel,
@@ -81,12 +94,15 @@ export async function runAttack(spec: AttackRunSpec): Promise<AttackRunResult> {
   };
 }
 
-function refusedBeforeStart(spec: AttackRunSpec, attackOptions: Record<string, unknown>, cpu0: NodeJS.CpuUsage): AttackRunResult {
+function refusedBeforeStart(spec: AttackRunSpec, attackOptions: Record<string, unknown>, cpu0: NodeJS.CpuUsage, detected?: QueryRefused): AttackRunResult {
   const cpu = process.cpuUsage(cpu0);
+  // A detector's refusal of the label query was charged: one query, refused.
+  const n = detected ? detected.charged : 0;
   return {
     run: {
       attack: spec.attack, attackOptions, budget: spec.budget, seed: spec.seed, misclassified: false, success: false, l2: null, linf: null,
-      queries: { total: 0, bad: 0, perPhase: {} }, history: [], stopReason: 'budget-refused', wallMs: 0, cleanLabel: null,
+      queries: detected ? { total: n, bad: 0, perPhase: { init: { queries: n, bad: 0, refused: n } }, refused: n, firstRefusedAt: n } : { total: 0, bad: 0, perPhase: {} },
+      history: [], stopReason: detected ? (detected.suspended ? 'suspended' : 'refused') : 'budget-refused', wallMs: 0, cleanLabel: null,
     },
     originalLabel: -1,
     adversarialLabel: null,

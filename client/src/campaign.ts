@@ -9,7 +9,8 @@ import { tensorToPng } from '@rs-arena/shared/image';
 import { runAttack } from './attack-run.js';
 import { type AttackName, isAttackName, resolveOptions } from './attacks/index.js';
 import type { InputImage } from './inputs.js';
-import { BudgetExhausted, type Oracle } from './oracle.js';
+import { BudgetExhausted, type Oracle, QueryRefused } from './oracle.js';
+import { type Adaptive, isPlain } from './adaptive.js';
 import { CUT_SHORT } from './attacks/attack.js';
 import { npyBytes } from './npy.js';
 import { askAgain } from './randomness.js';
@@ -44,6 +45,10 @@ export interface CampaignSpec {
   /** The protocol and the inputs' encoding (part of the resume key). */
   protocol?: string;
   encoding?: string;
+  /** What the attacker does about a stateful detector (adaptive.ts; part of the resume key). */
+  adaptive?: Adaptive;
+  /** The endpoint through each of the attacker's keys (`adaptive.accounts`); `oracle` is the first. */
+  pool?: readonly Oracle[];
 }
 
 export type CampaignEvent =
@@ -53,7 +58,7 @@ export type CampaignEvent =
   | { type: 'done'; record: AttackRecord };
 
 /** What identifies a campaign record: everything that changes its result. */
-export function attackRecordKey(r: Pick<AttackRecord, 'endpoint' | 'deployment' | 'attack' | 'attackOptions' | 'budget' | 'seed' | 'image'> & Partial<Pick<AttackRecord, 'protocol' | 'encoding'>>): string {
+export function attackRecordKey(r: Pick<AttackRecord, 'endpoint' | 'deployment' | 'attack' | 'attackOptions' | 'budget' | 'seed' | 'image'> & Partial<Pick<AttackRecord, 'protocol' | 'encoding' | 'adaptive'>>): string {
   // Records written before the options were completed with their defaults hold only the given ones.
   let options = r.attackOptions;
   if (isAttackName(r.attack)) {
@@ -66,7 +71,9 @@ export function attackRecordKey(r: Pick<AttackRecord, 'endpoint' | 'deployment' 
   // The protocol and encoding change what is asked: keyed, except rs-arena's v1 with float32, which
   // records written before either existed were (so their files still resume).
   const via = (r.protocol ?? 'v1') === 'v1' && (r.encoding ?? 'float32') === 'float32' ? [] : [`${r.protocol}:${r.encoding ?? 'float32'}`];
-  return [r.endpoint, r.deployment, r.attack, canonical(options), r.budget, r.seed, r.image, ...via].join('|');
+  // An adaptive attacker is another attacker: keyed (a plain one as before).
+  const adaptive = isPlain(r.adaptive) ? [] : [`adaptive:${canonical(r.adaptive)}`];
+  return [r.endpoint, r.deployment, r.attack, canonical(options), r.budget, r.seed, r.image, ...via, ...adaptive].join('|');
 }
 
 export const attackRecords: RecordSpec<typeof AttackRecord> = { schema: AttackRecord, key: attackRecordKey };
@@ -82,7 +89,7 @@ export async function runCampaign(spec: CampaignSpec, onEvent: (e: CampaignEvent
   const queue = spec.images.slice();
   const worker = async () => {
     for (let img = queue.shift(); img; img = queue.shift()) {
-      const key = attackRecordKey({ endpoint: spec.endpoint, deployment: spec.deployment, attack: spec.attack, attackOptions, budget: spec.budget, seed, image: img.id, protocol: spec.protocol, encoding: spec.encoding });
+      const key = attackRecordKey({ endpoint: spec.endpoint, deployment: spec.deployment, attack: spec.attack, attackOptions, budget: spec.budget, seed, image: img.id, protocol: spec.protocol, encoding: spec.encoding, adaptive: spec.adaptive });
       const previous = file?.get(key);
       // A run the server cut short (its budget refused a query) is not done: a rerun attacks the image again.
       if (previous && !CUT_SHORT.includes(previous.stopReason)) {
@@ -112,7 +119,7 @@ async function attackOne(spec: CampaignSpec, img: InputImage, key: string, seed:
 }
 
 /** What attackImage needs of a campaign (a queue worker has no folder: client/src/audit/queued.ts). */
-export type AttackImageSpec = Pick<CampaignSpec, 'oracle' | 'endpoint' | 'deployment' | 'attack' | 'attackOptions' | 'budget' | 'labelSource' | 'endpointRandomness' | 'confirm' | 'protocol' | 'encoding'>;
+export type AttackImageSpec = Pick<CampaignSpec, 'oracle' | 'endpoint' | 'deployment' | 'attack' | 'attackOptions' | 'budget' | 'labelSource' | 'endpointRandomness' | 'confirm' | 'protocol' | 'encoding' | 'adaptive' | 'pool'>;
 
 /**
  * One image of a campaign: its record (no files yet) and the adversarial found. `budget` overrides
@@ -135,13 +142,16 @@ export async function attackImage(
     budget: o.budget ?? spec.budget,
     seed: seed + hashId(img.id),
     onProgress: o.onProgress,
+    adaptive: spec.adaptive,
+    pool: spec.pool,
   });
   let confirmation: AttackRecord['confirmation'] = null;
   if (r.adversarial && (spec.confirm ?? 0) > 0) {
     try {
       confirmation = await askAgain(spec.oracle, r.adversarial, spec.confirm!, r.originalLabel);
     } catch (err) {
-      if (!(err instanceof BudgetExhausted)) throw err; // refused: not confirmed, the attack's result stands
+      // Refused (for budget, or by a detector): not confirmed, the attack's result stands.
+      if (!(err instanceof BudgetExhausted) && !(err instanceof QueryRefused)) throw err;
     }
   }
   const record: AttackRecord = {

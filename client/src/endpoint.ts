@@ -3,7 +3,8 @@
 // target uses (`--header 'Name: value'`, repeatable; `--key` is only a Bearer shorthand), and the
 // status codes that matter to a counted attack: a 429 with Retry-After is a rate limit and is waited
 // out (bounded), a 429 without it is a budget refusal (BudgetRefused: the attack ends, nothing was
-// charged), 503 and network errors are retried with back-off. This is the client's one HTTP stack:
+// charged), a 403 from a stateful detector (`query_refused`, `key_suspended`) a refusal that WAS
+// charged (QueryRefused, never retried), 503 and network errors are retried with back-off. This is the client's one HTTP stack:
 // every protocol (client/src/protocols/) sends through it, so these behaviours are the same on all.
 // Every POST carries an Idempotency-Key, one random id per logical request reused by its retries:
 // a retry after a reset connection gets the answer a server that honours the header (rs-arena's
@@ -11,7 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import { Pool, errors as undiciErrors } from 'undici';
 import { ServerMetadata } from '@rs-arena/shared/oip';
-import { BudgetRefused } from './oracle.js';
+import { BudgetRefused, QueryRefused } from './oracle.js';
 import { ResponseError } from './response.js';
 
 export class HttpError extends Error {
@@ -144,6 +145,8 @@ export class Endpoint {
         attempt = -1; // a rate limit is not a failure: the 503 retries start over
         continue;
       }
+      const refusal = res.status === 403 ? detectorRefusal(res) : undefined;
+      if (refusal) throw new QueryRefused(`refused by the endpoint's detector (charged): ${message}`, refusal);
       throw new HttpError(res.status, errorCode(res) ?? 'http_error', `HTTP ${res.status} from ${method} ${this.prefix + path}: ${message}`);
     }
   }
@@ -184,6 +187,20 @@ function errorCode(res: Answer): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A detector's refusal: rs-arena's `{error: 'query_refused' | 'key_suspended', message}` on /v1; on
+ * /v2 (the Open Inference Protocol's `{error: message}`) the same refusal read from its message.
+ */
+function detectorRefusal(res: Answer): string | undefined {
+  const code = errorCode(res);
+  if (code === 'query_refused' || code === 'key_suspended') return code;
+  if (code !== undefined) return undefined;
+  const message = errorMessage(res);
+  if (/\(stateful detection\): refused and charged/.test(message)) return 'query_refused';
+  if (/is suspended on this deployment after \d+ detected queries/.test(message)) return 'key_suspended';
+  return undefined;
 }
 
 /** Retry-After in seconds or as an HTTP date → ms; null when absent or unreadable. */

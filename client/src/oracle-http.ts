@@ -4,12 +4,13 @@
 // place to the point the endpoint sees), a batch larger than the protocol's requests take is split,
 // at most `parallel` parts in flight, and a refusal half-way is counted exactly: the parts the
 // server answered were charged, and BudgetExhausted.charged says how many inputs they held, so the
-// counting oracle un-books the rest only (a part is never counted twice, nor a refused one once).
+// counting oracle un-books the rest only (a part is never counted twice, nor a refused one once). A
+// part a detector refused (403, QueryRefused) was charged too: QueryRefused.charged counts it.
 import type { DeploymentInfo, PredictResponse, UsageResponse as UsageResponseType } from '@rs-arena/shared/api';
 import { UsageResponse } from '@rs-arena/shared/api';
 import { type Encoding, encode, isImageEncoding, onGrid } from './encoding.js';
 import { Endpoint, type EndpointOptions } from './endpoint.js';
-import { BudgetExhausted, BudgetRefused, type Oracle } from './oracle.js';
+import { BudgetExhausted, BudgetRefused, QueryRefused, type Oracle } from './oracle.js';
 import { PROTOCOLS, type ProtocolArgs, type ProtocolName, ProtocolError, type Session } from './protocols/index.js';
 import type { V1Session } from './protocols/v1.js';
 import { parseResponse } from './response.js';
@@ -95,6 +96,8 @@ export class HttpOracle implements Oracle {
     const starts: number[] = [];
     for (let start = 0; start < count; start += maxBatch) starts.push(start);
     let answered = 0;
+    // Inputs of parts a detector refused: charged by the server, unanswered.
+    let refused = 0;
     let failure: unknown;
     const sendPart = async (start: number) => {
       const k = Math.min(maxBatch, count - start);
@@ -114,14 +117,18 @@ export class HttpOracle implements Oracle {
         try {
           await sendPart(s);
         } catch (err) {
+          if (err instanceof QueryRefused) refused += Math.min(maxBatch, count - s);
           failure ??= err;
         }
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.parallel, starts.length) }, lane));
     if (failure !== undefined) {
-      if (failure instanceof BudgetRefused) throw new BudgetRefused(failure.message, answered);
-      if (failure instanceof BudgetExhausted) throw new BudgetExhausted(failure.message, answered);
+      // Charged: the parts answered and the parts a detector refused (a refusal is charged).
+      const charged = answered + refused;
+      if (failure instanceof QueryRefused) throw new QueryRefused(failure.message, failure.code, charged, refused);
+      if (failure instanceof BudgetRefused) throw new BudgetRefused(failure.message, charged);
+      if (failure instanceof BudgetExhausted) throw new BudgetExhausted(failure.message, charged);
       throw failure;
     }
     return out;

@@ -45,6 +45,34 @@ export class BudgetRefused extends BudgetExhausted {
   override name = 'BudgetRefused';
 }
 
+/**
+ * The endpoint refused to answer (a stateful detector: rs-arena's 403 `query_refused`, or
+ * `key_suspended` once a key is suspended) and CHARGED the refused queries: they were asked. The
+ * oracle reports it as this typed outcome; the counting oracle keeps the queries booked and counts
+ * them as refused. A plain attack ends on it (stop reason `refused` or `suspended`); the adaptive
+ * layers (adaptive.ts) resample, blind more, or move to another key.
+ */
+export class QueryRefused extends Error {
+  override name = 'QueryRefused';
+
+  constructor(
+    message: string,
+    /** The server's code: `query_refused`, `key_suspended`; `accounts_suspended` when no key of a pool is left (nothing sent). */
+    readonly code: string,
+    /** Inputs of the call the server charged: the refused ones and any answered before the refusal (a split batch). */
+    readonly charged = 0,
+    /** Inputs the server refused (charged, unanswered). */
+    readonly refused = 0,
+  ) {
+    super(message);
+  }
+
+  /** Every key of the attacker's pool is suspended: an attack cannot go on. */
+  get suspended(): boolean {
+    return this.code === 'key_suspended' || this.code === 'accounts_suspended';
+  }
+}
+
 /** Queries and "bad" queries: in total and per phase, as records store them (record.ts). */
 export type PhaseCount = z.infer<typeof PhaseCountSchema>;
 export type QueryCounts = AttackRecord['queries'];
@@ -53,6 +81,9 @@ export class CountingOracle {
   readonly inputSize: number;
   private total = 0;
   private bad = 0;
+  /** Queries the endpoint refused (charged, unanswered: QueryRefused), and the query count when the first came. */
+  private refusedCount = 0;
+  private firstRefused: number | null = null;
   private readonly phases: Record<string, PhaseCount> = {};
   private current = 'init';
   /** (queries, value) pairs an attack records as it improves. */
@@ -76,6 +107,8 @@ export class CountingOracle {
     if (spent) {
       this.total = spent.total;
       this.bad = spent.bad;
+      this.refusedCount = spent.refused ?? 0;
+      this.firstRefused = spent.firstRefusedAt ?? null;
       Object.assign(this.phases, structuredClone(spent.perPhase));
     }
   }
@@ -107,8 +140,16 @@ export class CountingOracle {
     this.current = name;
   }
 
+  /** Queries the endpoint refused (charged). */
+  get refused(): number {
+    return this.refusedCount;
+  }
+
   counts(): QueryCounts {
-    return { total: this.total, bad: this.bad, perPhase: structuredClone(this.phases) };
+    const c: QueryCounts = { total: this.total, bad: this.bad, perPhase: structuredClone(this.phases) };
+    // Only where a refusal happened: records of endpoints without a detector stay as they were.
+    if (this.refusedCount > 0) Object.assign(c, { refused: this.refusedCount, firstRefusedAt: this.firstRefused });
+    return c;
   }
 
   /** Labels of `count` inputs; throws BudgetExhausted before any call that would exceed the budget. */
@@ -132,6 +173,19 @@ export class CountingOracle {
         const refused = price - Math.min(price, err.charged);
         this.total -= refused;
         p.queries -= refused;
+      }
+      // A detector's refusal is charged: what the server charged stays booked (the rest of a split
+      // batch was never sent), and the refused queries are counted as such. (`charged` and
+      // `refused` count endpoint queries: an inner oracle that asks ℓ repeats per point reports those.)
+      if (err instanceof QueryRefused) {
+        const unsent = price - Math.min(price, err.charged);
+        this.total -= unsent;
+        p.queries -= unsent;
+        if (err.refused > 0) {
+          this.firstRefused ??= this.total;
+          this.refusedCount += err.refused;
+          p.refused = (p.refused ?? 0) + err.refused;
+        }
       }
       throw err;
     }

@@ -3,9 +3,18 @@
 // with its own fields (`AttackRecord` here for `rs-arena attack`, the experiments' records in
 // experiments/records/). Types are inferred from these schemas, never written twice.
 import { z } from 'zod';
+import { Adaptive, AdaptiveOutcome } from './adaptive.js';
 
-export const PhaseCount = z.object({ queries: z.number().int(), bad: z.number().int() });
-export const QueryCounts = z.object({ total: z.number().int(), bad: z.number().int(), perPhase: z.record(z.string(), PhaseCount) });
+export const PhaseCount = z.object({ queries: z.number().int(), bad: z.number().int(), refused: z.number().int().optional() });
+export const QueryCounts = z.object({
+  total: z.number().int(),
+  bad: z.number().int(),
+  perPhase: z.record(z.string(), PhaseCount),
+  /** Queries the endpoint refused (a detector's 403: charged, so also in `total`); absent: none. */
+  refused: z.number().int().optional(),
+  /** Queries spent when the first refusal came (it included): "queries to first detection". */
+  firstRefusedAt: z.number().int().nullable().optional(),
+});
 
 export const AttackRun = z.object({
   /** The resume key the record was written under (readers recompute it from the fields). */
@@ -43,6 +52,10 @@ export const AttackRun = z.object({
    * task's minus those, so the endpoint was never asked more than the budget in total.
    */
   recovery: z.object({ attempt: z.number().int(), replayed: z.number().int(), lost: z.number().int() }).optional(),
+  /** The adaptive attacker's settings (adaptive.ts); absent: a plain attacker. */
+  adaptive: Adaptive.optional(),
+  /** What the run saw of a detector (refusals, accounts, OARS's metrics); absent: plain and never refused. */
+  detection: AdaptiveOutcome.optional(),
 });
 export type AttackRun = z.infer<typeof AttackRun>;
 

@@ -4,7 +4,7 @@
 // the best point that was last *verified* adversarial by a query.
 import { Rng } from '@rs-arena/shared/rng';
 import type { z } from 'zod';
-import { BudgetExhausted, BudgetRefused, CountingOracle, type QueryCounts } from '../oracle.js';
+import { BudgetExhausted, BudgetRefused, CountingOracle, QueryRefused, type QueryCounts } from '../oracle.js';
 import { dist2, distInf, lerp } from '../vec.js';
 
 /**
@@ -12,9 +12,10 @@ import { dist2, distInf, lerp } from '../vec.js';
  * budget per image is spent (the run is complete); `budget-refused` the server refused a query for
  * the key's budget (the run was cut short: not done, a rerun resumes it); `converged`,
  * `iterations`, `init-failed` (no adversarial starting point found), `misclassified` (x0 was
- * already answered with another label).
+ * already answered with another label), `refused` (a detector refused a query: a plain attack stops
+ * there, detected), `suspended` (the key, or every key of the pool, is suspended).
  */
-export type StopReason = 'budget' | 'budget-refused' | 'converged' | 'iterations' | 'init-failed' | 'misclassified';
+export type StopReason = 'budget' | 'budget-refused' | 'converged' | 'iterations' | 'init-failed' | 'misclassified' | 'refused' | 'suspended';
 /** Stop reasons of runs that did not finish: a rerun attacks the image again. */
 export const CUT_SHORT: readonly string[] = ['budget-refused'];
 
@@ -166,6 +167,8 @@ export async function withBudget(tracker: Tracker, name: string, body: () => Pro
     return tracker.result(name, await body());
   } catch (err) {
     if (err instanceof BudgetExhausted) return tracker.result(name, err instanceof BudgetRefused ? 'budget-refused' : 'budget');
+    // Detected: the endpoint refuses to answer (charged). The best verified point so far stands.
+    if (err instanceof QueryRefused) return tracker.result(name, err.suspended ? 'suspended' : 'refused');
     throw err;
   }
 }

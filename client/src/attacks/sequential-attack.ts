@@ -15,7 +15,7 @@
 // adversarial at level P_a with error ≤ α. If none is confirmed, the attack reports no adversarial.
 import { z } from 'zod';
 import type { CountingOracle } from '../oracle.js';
-import { BudgetExhausted } from '../oracle.js';
+import { BudgetExhausted, QueryRefused } from '../oracle.js';
 import { type RawAsk, SequentialOracle, type SequentialTestOptions, SequentialView, sequentialTestSchema } from '../oracle-sequential.js';
 import { dist2, distInf } from '../vec.js';
 import { type Attack, type AttackResult, type OptionsSchema, defineAttack } from './attack.js';
@@ -91,7 +91,8 @@ export async function confirmFirst(
       if (label !== originalLabel) return { x, label };
     }
   } catch (err) {
-    if (!(err instanceof BudgetExhausted)) throw err;
+    // Out of budget, or refused by a detector (charged, counted): the candidates left are unconfirmed.
+    if (!(err instanceof BudgetExhausted) && !(err instanceof QueryRefused)) throw err;
   }
   return null;
 }

@@ -1,4 +1,6 @@
 // rs-arena attack: one or more attacks against one deployment, over HTTP only, as a real attacker.
+import { readFileSync } from 'node:fs';
+import { Adaptive, isPlain } from '../adaptive.js';
 import { UsageError, integerFlags, parseFlags, unknownName, usageExit } from './args.js';
 import { ATTACK_NAMES, type AttackName, isAttackName } from '../attacks/index.js';
 import { OptionError, optionsHelp, parseOptions } from '../attacks/options.js';
@@ -19,7 +21,8 @@ import { CUT_SHORT } from '../attacks/attack.js';
 const HELP = `rs-arena attack --deployment ID [options]
 
   --endpoint URL       server base URL (env RS_ARENA_ENDPOINT; default http://127.0.0.1:8080)
-  --key KEY            API key (env RS_ARENA_KEY)
+  --key KEY            API key (env RS_ARENA_KEY); repeated, or with --keys-file, the attacker's
+                       pool of accounts (adaptive: queries spread over the keys, see below)
   --deployment ID      deployment to attack (v2: the model name)
 ${TARGET_HELP}  --attack NAMES       an attack below, or a comma-separated list (default ${ATTACK_NAMES[0]})
   --budget N           queries per image, every query counted (default 2000)
@@ -44,6 +47,24 @@ ${TARGET_HELP}  --attack NAMES       an attack below, or a comma-separated list 
                        noise-aware attack (psj, *-seq; docs/red-team.md).
   --json               print the summary as JSON instead of a table
 
+Adaptive attacker (against a stateful detector; any attack above; docs/red-team.md):
+  --blind-noise S      query blinding: every query (each repeat too) gets Gaussian noise of std S
+                       per value (0–1 scale of the input range), clipped to the range
+  --blind-shift K      query blinding: a random integer shift of up to K pixels per axis first
+  --rejection-aware    a refused query (403, charged) is resampled with more blinding noise
+                       (grown while the recent refusal rate exceeds --target-rate; OARS)
+  --target-rate R      refusal rate to stay under (default 0.05)
+  --retries N          resamples of one refused point before it counts as not adversarial (default 4)
+  --keys-file FILE     API keys, one per line (with --key: all of them); more than one key makes a
+                       many-account attacker, its budget booked per key and in total
+  --rotate MODE        spread (default: each call to the next key) or fail-over (one key until it
+                       is refused or suspended)
+  --per-key-budget N   queries booked at most per key (default: --budget ÷ keys, rounded up)
+
+Records of runs against a detector carry "detection": queries refused, queries at the first
+refusal, accounts used and suspended, per-key queries, and OARS's cost if every refusal cost an
+account (queries + refused). Keys are never recorded.
+
 Exit status: 0 done; 1 failed; 2 usage error; 3 cut short: the server refused queries for its
 budget (stop reason budget-refused) before every image was attacked; a rerun resumes them.
 
@@ -55,7 +76,15 @@ export async function attackCommand(argv: string[]): Promise<number> {
   try {
     args = parseFlags(argv, {
         endpoint: { type: 'string', default: process.env.RS_ARENA_ENDPOINT ?? 'http://127.0.0.1:8080' },
-        key: { type: 'string', default: process.env.RS_ARENA_KEY },
+        key: { type: 'string', multiple: true, default: process.env.RS_ARENA_KEY ? [process.env.RS_ARENA_KEY] : [] },
+        'keys-file': { type: 'string' },
+        'blind-noise': { type: 'string' },
+        'blind-shift': { type: 'string' },
+        'rejection-aware': { type: 'boolean', default: false },
+        'target-rate': { type: 'string' },
+        retries: { type: 'string' },
+        rotate: { type: 'string' },
+        'per-key-budget': { type: 'string' },
         deployment: { type: 'string' },
         attack: { type: 'string', default: ATTACK_NAMES[0] },
         budget: { type: 'string', default: '2000' },
@@ -100,10 +129,25 @@ export async function attackCommand(argv: string[]): Promise<number> {
     throw err;
   }
 
-  let target: Target;
+  let keys: string[];
+  let adaptive: Adaptive | undefined;
   try {
-    target = await connectTarget({ ...args, deployment: args.deployment, connections: ints.concurrency });
+    keys = keysOf(args.key, args['keys-file']);
+    adaptive = adaptiveOf(args, keys.length);
   } catch (err) {
+    if (err instanceof UsageError) return usage(err.message);
+    throw err;
+  }
+
+  let target: Target;
+  const pool: Target[] = [];
+  try {
+    target = await connectTarget({ ...args, key: keys[0], deployment: args.deployment, connections: ints.concurrency });
+    pool.push(target);
+    // The other accounts: the same endpoint through each key.
+    for (const key of keys.slice(1)) pool.push(await connectTarget({ ...args, key, deployment: args.deployment, connections: ints.concurrency }));
+  } catch (err) {
+    await Promise.all(pool.map((t) => t.oracle.close()));
     if (err instanceof TargetUsageError) return usage(err.message);
     if (err instanceof HttpError || err instanceof ProtocolError || err instanceof ResponseError) return fail(err.message);
     return fail(`cannot reach ${args.endpoint}: ${(err as Error).message}`);
@@ -137,6 +181,8 @@ export async function attackCommand(argv: string[]): Promise<number> {
             confirm: target.random === false ? 0 : ints.confirm,
             protocol: target.protocol,
             encoding: encodingLabel(target.encoding),
+            adaptive,
+            pool: pool.length > 1 ? pool.map((t) => t.oracle) : undefined,
           },
           progress.onEvent,
         )),
@@ -158,8 +204,58 @@ export async function attackCommand(argv: string[]): Promise<number> {
     if (isNetworkFailure(err)) return fail(`cannot reach ${args.endpoint}: ${(err as Error).message}`);
     throw err;
   } finally {
-    await oracle.close();
+    await Promise.all(pool.map((t) => t.oracle.close()));
   }
+}
+
+/** The attacker's keys: each --key, then each line of --keys-file (blank lines and # comments skipped). */
+function keysOf(flags: string[], file: string | undefined): string[] {
+  const keys = [...flags];
+  if (file !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new UsageError(`--keys-file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    if (lines.length === 0) throw new UsageError(`--keys-file ${file}: no key in it`);
+    keys.push(...lines);
+  }
+  if (new Set(keys).size !== keys.length) throw new UsageError('the same key is given twice (--key, --keys-file)');
+  return keys;
+}
+
+/** The adaptive attacker the flags describe (adaptive.ts's schema decides what is valid), or undefined: plain. */
+function adaptiveOf(a: Record<string, unknown>, keys: number): Adaptive | undefined {
+  const num = (flag: string) => {
+    const v = a[flag] as string | undefined;
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${flag} expects a number, got "${v}"`);
+    return n;
+  };
+  const blindNoise = num('blind-noise');
+  const blindShift = num('blind-shift');
+  const rejection = a['rejection-aware'] === true;
+  const rejectionFlags = { targetRate: num('target-rate'), retries: num('retries') };
+  const rotate = a.rotate as string | undefined;
+  const perKeyBudget = num('per-key-budget');
+  if (!rejection && Object.values(rejectionFlags).some((v) => v !== undefined)) throw new UsageError('--target-rate and --retries go with --rejection-aware');
+  if (keys <= 1 && (rotate !== undefined || perKeyBudget !== undefined)) throw new UsageError('--rotate and --per-key-budget need more than one key (--key repeated or --keys-file)');
+  const input = {
+    ...(blindNoise !== undefined || blindShift !== undefined ? { blind: { noise: blindNoise ?? 0, ...(blindShift !== undefined ? { shift: blindShift } : {}) } } : {}),
+    ...(rejection ? { rejectionAware: Object.fromEntries(Object.entries(rejectionFlags).filter(([, v]) => v !== undefined)) } : {}),
+    ...(keys > 1 ? { accounts: { keys, ...(rotate !== undefined ? { rotate } : {}), ...(perKeyBudget !== undefined ? { perKeyBudget } : {}) } } : {}),
+  };
+  const parsed = Adaptive.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const flag: Record<string, string> = { 'blind.noise': '--blind-noise', 'blind.shift': '--blind-shift', 'rejectionAware.targetRate': '--target-rate', 'rejectionAware.retries': '--retries', 'accounts.rotate': '--rotate', 'accounts.perKeyBudget': '--per-key-budget' };
+    const path = issue.path.join('.');
+    throw new UsageError(`${flag[path] ?? path}: ${issue.message}`);
+  }
+  return isPlain(parsed.data) ? undefined : parsed.data;
 }
 
 function usage(message: string): number {
