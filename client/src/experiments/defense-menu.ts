@@ -12,8 +12,8 @@ import { findModel, loadCatalog } from '@rs-arena/shared/catalog';
 import { runAttack } from '../attack-run.js';
 import { type AttackName, decidesAtLevel, isAttackName } from '../attacks/index.js';
 import { BENIGN_PARTS } from '../natural-changes.js';
-import { BudgetExhausted, type Oracle } from '../oracle.js';
-import { HttpError, HttpOracle } from '../oracle-http.js';
+import { BudgetExhausted, type Oracle, QueryRefused } from '../oracle.js';
+import { HttpOracle } from '../oracle-http.js';
 import { Ticker } from '../progress.js';
 import { type ExperimentContext, inputsFor, pool, resultsFile } from './context.js';
 import { checkAttack } from './assessed-attack.js';
@@ -21,7 +21,7 @@ import {
   type DefenseMenuConfig, type DefenseMenuRecord, type DefenseSetting, type MenuAttackRecord, type MenuAttackTask, type MenuAttacker, type MenuSettingRecord,
   answersAreRandom, attackOptionsOf, defenseMenu, hasDetector, menuAttackKey, menuVersion, runnerVersion, menuAttackTasks, menuSettingKey, sendsBenign, withoutScreens,
 } from './records/defense-menu.js';
-import { Adaptive, adaptOracle } from '../adaptive.js';
+import { Adaptive } from '../adaptive.js';
 
 /** The config schema, with attack names, options and adaptive layers checked against the registries. */
 export const CheckedDefenseMenuConfig = defenseMenu.config.superRefine((c, ctx) => {
@@ -54,10 +54,12 @@ export class Wire {
   firstDetection: number | null = null;
 }
 
-/** A 403 from a detector: the query was refused (and charged). */
-export const isRefusal = (err: unknown): err is HttpError => err instanceof HttpError && err.status === 403 && (err.code === 'query_refused' || err.code === 'key_suspended');
-
-/** The endpoint through one key, every query counted as it goes on the wire, refusals noted (and passed on: an adaptive layer may act on them). */
+/**
+ * The endpoint through one key, every query counted as it goes on the wire (a refused request's
+ * queries too: the server charged them), refusals noted and passed on: the attack's own counting
+ * (oracle.ts) and the adaptive layers (adaptive.ts) act on them. An independent count, beside the
+ * attack's and the server's.
+ */
 export class WireOracle implements Oracle {
   constructor(
     readonly inner: Oracle,
@@ -74,39 +76,12 @@ export class WireOracle implements Oracle {
     try {
       return await this.inner.predict(batch, count);
     } catch (err) {
-      if (isRefusal(err)) {
-        this.wire.refusedQueries += count;
+      if (err instanceof QueryRefused) {
+        this.wire.sent -= count - Math.min(count, err.charged);
+        this.wire.refusedQueries += err.refused;
         this.wire.refusedRequests++;
         this.wire.firstDetection ??= this.wire.sent;
-      } else if (err instanceof BudgetExhausted) this.wire.sent -= count - err.charged;
-      throw err;
-    }
-  }
-}
-
-/**
- * The outermost layer: a refusal that reaches the attack (a plain attacker's, or an adaptive one's
- * out of retries or keys) ends it, with the best point it holds: thrown as an exhausted budget
- * whose queries were all charged (the server kept them), so the attack stops cleanly and its count
- * keeps them.
- */
-export class StopAtRefusal implements Oracle {
-  stopped = false;
-  constructor(readonly inner: Oracle) {}
-  get inputShape() {
-    return this.inner.inputShape;
-  }
-  get range() {
-    return this.inner.range;
-  }
-  async predict(batch: Float32Array, count: number): Promise<Int32Array> {
-    try {
-      return await this.inner.predict(batch, count);
-    } catch (err) {
-      if (isRefusal(err)) {
-        this.stopped = true;
-        throw new BudgetExhausted(`refused by the endpoint's detector: ${err.message}`, count);
-      }
+      } else if (err instanceof BudgetExhausted) this.wire.sent -= count - Math.min(count, err.charged);
       throw err;
     }
   }
@@ -199,7 +174,7 @@ async function measureSetting(ctx: ExperimentContext, c: DefenseMenuConfig, s: D
       try {
         return (await oracle.predict(x.slice(), 1))[0];
       } catch (err) {
-        if (isRefusal(err)) return null;
+        if (err instanceof QueryRefused) return null;
         throw err;
       }
     };
@@ -242,10 +217,10 @@ async function attackCell(ctx: ExperimentContext, t: MenuAttackTask, d: SettingD
       oracles.push(await HttpOracle.connect({ endpoint: ctx.endpoint, key: key.secret, deployment: d.id, connections: 2 }));
     }
     const wired = oracles.map((o) => new WireOracle(o, wire));
-    const stop = new StopAtRefusal(adaptOracle(wired.length === 1 ? wired[0] : wired, adaptive, t.seed));
     const attack = t.attacker.attack as AttackName;
     const attackOptions = optionsOf(t.attacker, t.Pa);
-    const r = await runAttack({ oracle: stop, attack, options: attackOptions, x0, label, budget: t.budget, seed: t.seed });
+    // The attack, through the adaptive layers (adaptive.ts) when the attacker has them; a refusal ends a plain one (stop reason `refused`).
+    const r = await runAttack({ oracle: wired[0], pool: adaptive?.accounts ? wired : undefined, adaptive, attack, options: attackOptions, x0, label, budget: t.budget, seed: t.seed });
     // The server's count of exactly these keys on the setting's deployment.
     const usage = (await ctx.admin.allUsage()).filter((u) => ids.includes(u.key.id)).flatMap((u) => u.deployments.filter((x) => x.deployment === d.id));
     const detections = hasDetector(t.setting.defense) ? (await ctx.admin.detections(d.id)).filter((x) => ids.includes(x.key)).reduce((a, x) => a + x.detections, 0) : null;
@@ -267,7 +242,7 @@ async function attackCell(ctx: ExperimentContext, t: MenuAttackTask, d: SettingD
       sent: wire.sent,
       refused: { queries: wire.refusedQueries, requests: wire.refusedRequests },
       firstDetection: wire.firstDetection,
-      stoppedByDetection: stop.stopped,
+      stoppedByDetection: r.run.stopReason === 'refused' || r.run.stopReason === 'suspended',
       server: {
         queries: usage.reduce((a, u) => a + u.queries, 0),
         forwardPasses: usage.reduce((a, u) => a + (u.forwardPasses ?? 0), 0),

@@ -5,13 +5,12 @@
 // and the findings call a real difference established and noise not established.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CheckedDefenseMenuConfig, StopAtRefusal, Wire, WireOracle, taskKey } from '../../../client/src/experiments/defense-menu.js';
+import { CheckedDefenseMenuConfig, Wire, WireOracle, taskKey } from '../../../client/src/experiments/defense-menu.js';
 import {
   type DefenseMenuConfig, type MenuAttackRecord, type MenuSettingRecord, answersAreRandom, defenseMenu, hasDetector, menuAttackTasks, withoutScreens,
 } from '../../../client/src/experiments/records/defense-menu.js';
 import { bestAttacker, brokenAt, defenseMenuFindings, menuCells, menuRows, pairedDifference, successAt } from '../../../client/src/report/sections/defense-menu.js';
-import { BudgetExhausted, CountingOracle, type Oracle } from '../../../client/src/oracle.js';
-import { HttpError } from '../../../client/src/oracle-http.js';
+import { BudgetRefused, CountingOracle, type Oracle, QueryRefused } from '../../../client/src/oracle.js';
 import { PRESETS } from '../../../client/src/experiments/presets.js';
 
 const base = (PRESETS['defense-menu'] as Record<string, unknown>)['defense-menu'] as DefenseMenuConfig;
@@ -74,27 +73,28 @@ test('a final point counts at ε when found within ε and, where answers are ran
   assert.equal(brokenAt(r({ random: true, fresh: null }), 2), false, 'random answers and no fresh answers: not shown adversarial');
 });
 
-test('refusals are counted on the wire and passed on; the outer layer ends the attack with every refused query booked', async () => {
+test('refusals are counted on the wire and passed on: the attack\'s count keeps the refused queries booked, and a plain attack ends there', async () => {
   let calls = 0;
   const inner: Oracle = {
     inputShape: [1, 1, 2], range: [0, 1],
     async predict(_b, count) {
       calls++;
-      if (calls >= 3) throw new HttpError(403, 'query_refused', 'refused');
+      if (calls >= 3) throw new QueryRefused('refused', 'query_refused', count, count);
       return new Int32Array(count);
     },
   };
   const wire = new Wire();
-  const stop = new StopAtRefusal(new WireOracle(inner, wire));
-  const counting = new CountingOracle(stop, 0, 100);
+  const counting = new CountingOracle(new WireOracle(inner, wire), 0, 100);
   await counting.labels(new Float32Array(2 * 4), 4);
   await counting.labels(new Float32Array(2), 1);
-  await assert.rejects(counting.labels(new Float32Array(2 * 3), 3), (e: Error) => e instanceof BudgetExhausted);
-  assert.equal(stop.stopped, true);
+  await assert.rejects(counting.labels(new Float32Array(2 * 3), 3), (e: Error) => e instanceof QueryRefused);
   assert.deepEqual({ sent: wire.sent, refused: wire.refusedQueries, requests: wire.refusedRequests, first: wire.firstDetection }, { sent: 8, refused: 3, requests: 1, first: 8 });
   assert.equal(counting.queries, 8, 'the refused batch stays booked: the server charged it');
-  // A layer between them (an adaptive one) sees the refusal itself.
-  await assert.rejects(new WireOracle(inner, wire).predict(new Float32Array(2), 1), (e: Error) => e instanceof HttpError && e.status === 403);
+  // A budget refusal (429) charged nothing: not on the wire's count.
+  const full: Oracle = { inputShape: [1, 1, 2], range: [0, 1], predict: async () => { throw new BudgetRefused('no budget', 0); } };
+  const w2 = new Wire();
+  await assert.rejects(new WireOracle(full, w2).predict(new Float32Array(2), 1), (e: Error) => e instanceof BudgetRefused);
+  assert.equal(w2.sent, 0);
 });
 
 test('statistics: success with its interval, the best attacker, a paired difference with its bootstrap interval', () => {

@@ -97,6 +97,8 @@ export interface MenuRow extends Record<string, unknown> {
   medianFirstDetection: number | null;
   meanRefused: number | null;
   meanForwardPasses: number | null;
+  meanQueriesIfBanned: number | null;
+  meanAccountsIfBanned: number | null;
   sentEqualsServer: string;
   maxQueries: number | null;
   stale: number;
@@ -131,6 +133,8 @@ export function menuRows(records: DefenseMenuRecord[], c: DefenseMenuConfig, cur
       medianFirstDetection: median(firsts),
       meanRefused: round1(mean(cell.runs.map((r) => r.refused.queries))),
       meanForwardPasses: round1(mean(cell.runs.map((r) => r.server.forwardPasses))),
+      meanQueriesIfBanned: round1(mean(cell.runs.map((r) => r.detection?.queriesIfBanned ?? r.server.queries))),
+      meanAccountsIfBanned: round1(mean(cell.runs.map((r) => r.detection?.accountsIfBanned ?? 1))),
       sentEqualsServer: `${cell.runs.filter((r) => r.sent === r.server.queries).length}/${cell.runs.length}`,
       maxQueries: cell.runs.length ? Math.max(...cell.runs.map((r) => r.server.queries)) : null,
       stale: cell.runs.filter((r) => !current(r)).length,
@@ -287,6 +291,8 @@ export const defenseMenuSection = defineSection({
       medianFirstDetection: 'median over detected runs of the queries sent up to the first refused request',
       meanRefused: 'queries refused per run (in refused requests), on average',
       meanForwardPasses: 'the server\'s forward passes per run, on average (the defender\'s cost)',
+      meanQueriesIfBanned: 'OARS\'s cost if every refusal got the account banned: queries plus refused queries, per run on average',
+      meanAccountsIfBanned: 'accounts that would take (refused queries + 1), per run on average',
       sentEqualsServer: 'runs whose client count of queries sent equals the server\'s usage of their keys',
       maxQueries: 'the largest number of queries the server charged one run (never above the budget)',
       stale: 'records made by other code than the current',
