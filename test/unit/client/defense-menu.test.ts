@@ -119,6 +119,7 @@ test('the findings: a real difference is established, noise is not, the counts a
       { name: 'strong', label: '', defense: [{ name: 'gaussian', sigma: 0.1, n: 10 }] },
       { name: 'noise', label: '', defense: [{ name: 'deterministic', sigma: 0.1, n: 10 }] },
       { name: 'detector', label: '', defense: [{ name: 'blacklight' }, 'none'] },
+      { name: 'guarded', label: '', defense: [{ name: 'blacklight' }, { name: 'gaussian', sigma: 0.1, n: 10 }] },
     ],
     attackers: [{ name: 'hsja', attack: 'hsja' }, { name: 'blinded', attack: 'hsja', adaptive: { blind: { noise: 0.02 } } }],
   };
@@ -129,7 +130,7 @@ test('the findings: a real difference is established, noise is not, the counts a
       for (let i = 0; i < 30; i++) {
         // Undefended: every image broken. Strong: 3 of 30 broken (a real difference). Noise: 28 of 30 (none shown).
         // The detector: vanilla HSJA detected at query 20 on every image; the blinded attacker breaks 20 of 30.
-        const broken = d.name === 'undefended' || (d.name === 'strong' && i < 3) || (d.name === 'noise' && i >= 2) || (d.name === 'detector' && a.name === 'blinded' && i < 20);
+        const broken = d.name === 'undefended' || ((d.name === 'strong' || d.name === 'guarded') && i < 3) || (d.name === 'noise' && i >= 2) || (d.name === 'detector' && a.name === 'blinded' && i < 20);
         const detected = d.name === 'detector' && a.name === 'hsja';
         records.push(run({ defense: d.name, defenseSpec: d.defense, model: c.model, attacker: a.name, image: i, l2: broken ? 1 : 3, firstDetection: detected ? 20 : null, adaptive: a.adaptive ?? null }));
       }
@@ -145,7 +146,13 @@ test('the findings: a real difference is established, noise is not, the counts a
   assert.equal(by('menu-noise').verdict, 'not established');
   assert.equal(by('menu-noise').n, 30);
   assert.equal(by('menu-counts').verdict, 'established');
-  assert.match(by('menu-best-defense').claim, /"strong" leaves its best attacker the lowest success/);
+  // The detector in front of "strong" changes nothing here: not established, on the 30 images.
+  assert.equal(by('menu-chain-guarded').verdict, 'not established');
+  assert.match(by('menu-chain-guarded').evidence, /difference 0\.0 points \[0\.0, 0\.0\], paired on 30 images/);
+  assert.equal(f.some((x) => x.id === 'menu-chain-detector'), false, 'the detector alone is compared with the undefended model above, not twice');
+  // "guarded" and "strong" tie at 3/30; the tie goes to the smaller clean-accuracy cost (guarded: none), and it is not established.
+  assert.match(by('menu-best-defense').claim, /"guarded" leaves its best attacker the lowest success, lower than the next setting \("strong"\)/);
+  assert.equal(by('menu-best-defense').verdict, 'not established');
   // One run whose counts differ: the counting finding says so.
   const miscount = records.map((r, i) => (i === 1 && r.kind === 'attack' ? { ...r, server: { ...r.server, queries: 99 } } : r));
   assert.equal(defenseMenuFindings(miscount, c).find((x) => x.id === 'menu-counts')!.verdict, 'contradicted');
@@ -153,5 +160,5 @@ test('the findings: a real difference is established, noise is not, the counts a
   assert.equal(rows.length, c.defenses.length * c.attackers.length);
   assert.equal(rows.find((r) => r.defense === 'strong' && r.attacker === 'hsja')!['success@2'], '3/30 (2–27%)');
   // The spec selects the config's records only.
-  assert.equal(defenseMenu.select!(records, { ...c, images: 10 }).filter((r) => r.kind === 'attack').length, 10 * 4 * 2);
+  assert.equal(defenseMenu.select!(records, { ...c, images: 10 }).filter((r) => r.kind === 'attack').length, 10 * 5 * 2);
 });

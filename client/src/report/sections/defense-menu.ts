@@ -5,7 +5,8 @@
 // attacker, the best attacker per defense joined), and the findings: each comparison paired on the
 // same images with a bootstrap interval, each share with its Clopper-Pearson interval.
 import { quantile } from '@rs-arena/shared/stats';
-import { type DefenseMenuConfig, type DefenseMenuRecord, type MenuAttackRecord, type MenuSettingRecord, defenseMenu, menuVersion } from '../../experiments/records/defense-menu.js';
+import { type DefenseMenuConfig, type DefenseMenuRecord, type MenuAttackRecord, type MenuSettingRecord, defenseMenu, hasDetector, menuVersion, withoutScreens } from '../../experiments/records/defense-menu.js';
+import { canonical } from '../../record.js';
 import { median } from '../../summary.js';
 import { lineChart, type Series } from '../charts.js';
 import { type Figure, writeCsv, writeFigure } from '../figures.js';
@@ -230,7 +231,23 @@ export function defenseMenuFindings(records: DefenseMenuRecord[], c: DefenseMenu
         evidence: `best attacker ${r.best.attacker}: ${fmtShare(r.s)} vs ${baseBest.attacker} on undefended ${fmtShare(successAt(baseBest.runs, eps))}; reduction ${r.gain ? fmtDiff(r.gain) : '–'}; clean-accuracy cost ${r.cost ? fmtDiff(r.cost) : '–'}`,
       });
     }
-    // 5. The answer the issue asks for: the setting that leaves the best attacker the least success, and at what cost.
+    // 5. A detector in front of another setting: does the chain hold better than what it screens?
+    for (const d of c.defenses) {
+      if (!hasDetector(d.defense)) continue;
+      const behind = c.defenses.find((x) => x !== d && canonical(x.defense) === canonical(withoutScreens(d.defense)));
+      const chainBest = bestAttacker(cells, d.name, eps);
+      const behindBest = behind ? bestAttacker(cells, behind.name, eps) : null;
+      if (!behind || !chainBest || !behindBest || behind === base) continue;
+      const iv = pairedDifference(brokenByImage(chainBest.runs, eps), brokenByImage(behindBest.runs, eps));
+      out.push({
+        id: `menu-chain-${d.name}`, source: 'project',
+        claim: `The detector in front ("${d.name}") lowers the best attacker's success at L2 ≤ ${eps} below "${behind.name}" alone.`,
+        verdict: verdict(iv), n: iv?.images ?? 0,
+        test: 'paired difference (the setting alone − with the detector) of 0/1 success per image, each against its best attacker, bootstrap interval over images; established when it excludes 0 on the side of fewer successes',
+        evidence: `${d.name}: ${chainBest.attacker} ${fmtShare(successAt(chainBest.runs, eps))}; ${behind.name}: ${behindBest.attacker} ${fmtShare(successAt(behindBest.runs, eps))}; difference ${iv ? fmtDiff(iv) : '–'}`,
+      });
+    }
+    // 6. The answer the issue asks for: the setting that leaves the best attacker the least success, and at what cost.
     const ranked = rows.filter((r) => r.s.p !== null).sort((a, b) => a.s.p! - b.s.p! || (a.cost?.value ?? 0) - (b.cost?.value ?? 0));
     if (ranked.length) {
       const top = ranked[0];
