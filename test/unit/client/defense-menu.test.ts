@@ -151,7 +151,7 @@ test('the findings: a real difference is established, noise is not, the counts a
   assert.match(by('menu-chain-guarded').evidence, /difference 0\.0 points \[0\.0, 0\.0\], paired on 30 images/);
   assert.equal(f.some((x) => x.id === 'menu-chain-detector'), false, 'the detector alone is compared with the undefended model above, not twice');
   // "guarded" and "strong" tie at 3/30; the tie goes to the smaller clean-accuracy cost (guarded: none), and it is not established.
-  assert.match(by('menu-best-defense').claim, /"guarded" leaves its best attacker the lowest success, lower than the next setting \("strong"\)/);
+  assert.match(by('menu-best-defense').claim, /"guarded" leaves its best attacker the lowest success at L2 ≤ 2, lower than the next setting \("strong"\)/);
   assert.equal(by('menu-best-defense').verdict, 'not established');
   // One run whose counts differ: the counting finding says so.
   const miscount = records.map((r, i) => (i === 1 && r.kind === 'attack' ? { ...r, server: { ...r.server, queries: 99 } } : r));
