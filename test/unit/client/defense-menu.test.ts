@@ -9,7 +9,7 @@ import { CheckedDefenseMenuConfig, Wire, WireOracle, taskKey } from '../../../cl
 import {
   type DefenseMenuConfig, type MenuAttackRecord, type MenuSettingRecord, answersAreRandom, defenseMenu, hasDetector, menuAttackTasks, withoutScreens,
 } from '../../../client/src/experiments/records/defense-menu.js';
-import { bestAttacker, brokenAt, defenseMenuFindings, menuCells, menuRows, pairedDifference, successAt } from '../../../client/src/report/sections/defense-menu.js';
+import { ANY_ATTACKER, bestAttacker, brokenAt, defenseMenuFindings, menuCells, menuRows, pairedDifference, successAt } from '../../../client/src/report/sections/defense-menu.js';
 import { BudgetRefused, CountingOracle, type Oracle, QueryRefused } from '../../../client/src/oracle.js';
 import { PRESETS } from '../../../client/src/experiments/presets.js';
 
@@ -157,8 +157,10 @@ test('the findings: a real difference is established, noise is not, the counts a
   const miscount = records.map((r, i) => (i === 1 && r.kind === 'attack' ? { ...r, server: { ...r.server, queries: 99 } } : r));
   assert.equal(defenseMenuFindings(miscount, c).find((x) => x.id === 'menu-counts')!.verdict, 'contradicted');
   const rows = menuRows(records, c);
-  assert.equal(rows.length, c.defenses.length * c.attackers.length);
+  assert.equal(rows.length, c.defenses.length * (c.attackers.length + 1), 'a row per cell and one per setting for any attacker');
   assert.equal(rows.find((r) => r.defense === 'strong' && r.attacker === 'hsja')!['success@2'], '3/30 (2–27%)');
+  // Per image, any attacker: on the detector vanilla HSJA breaks nothing, the blinded attacker 20 of 30.
+  assert.equal(rows.find((r) => r.defense === 'detector' && r.attacker === ANY_ATTACKER)!['success@2'], '20/30 (47–83%)');
   // The spec selects the config's records only.
   assert.equal(defenseMenu.select!(records, { ...c, images: 10 }).filter((r) => r.kind === 'attack').length, 10 * 5 * 2);
 });

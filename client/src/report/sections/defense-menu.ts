@@ -39,6 +39,24 @@ export function menuCells(records: MenuAttackRecord[], c: Pick<DefenseMenuConfig
   return c.defenses.flatMap((d) => c.attackers.map((a) => ({ defense: d.name, attacker: a.name, runs: records.filter((r) => r.defense === d.name && r.attacker === a.name) })));
 }
 
+/** The name of the per-image worst case over the attackers in tables and findings. */
+export const ANY_ATTACKER = 'any (per image)';
+
+/**
+ * Per image, the attackers' best run against a setting (AutoAttack's per-image minimum): the run
+ * with the smallest L2 among those whose final point counts, else an attacked run, else any run.
+ * Its success at ε is "some attacker broke this image within ε".
+ */
+export function anyAttacker(cells: MenuCell[], defense: string): MenuCell {
+  const byImage = new Map<number, MenuAttackRecord[]>();
+  for (const cell of cells) if (cell.defense === defense) for (const r of cell.runs) byImage.set(r.image, [...(byImage.get(r.image) ?? []), r]);
+  const runs = [...byImage.values()].map((rs) => {
+    const broken = rs.filter((r) => brokenAt(r, Infinity)).sort((a, b) => a.l2! - b.l2!);
+    return broken[0] ?? rs.find(attacked) ?? rs[0];
+  });
+  return { defense, attacker: ANY_ATTACKER, runs };
+}
+
 /** Success at ε over the attacked images, with its interval. */
 export const successAt = (runs: MenuAttackRecord[], epsilon: number): Share => {
   const att = runs.filter(attacked);
@@ -115,8 +133,11 @@ const benignOf = (s: MenuSettingRecord | undefined): Share | null => {
 export function menuRows(records: DefenseMenuRecord[], c: DefenseMenuConfig, current: (r: MenuAttackRecord) => boolean = () => true): MenuRow[] {
   const attacks = records.filter((r): r is MenuAttackRecord => r.kind === 'attack');
   const settings = new Map(records.filter((r): r is MenuSettingRecord => r.kind === 'setting').map((s) => [s.defense, s]));
-  return menuCells(attacks, c).map((cell) => {
+  const cells = menuCells(attacks, c);
+  const withAny = c.defenses.flatMap((d) => [...cells.filter((x) => x.defense === d.name), anyAttacker(cells, d.name)]);
+  return withAny.map((cell) => {
     const s = settings.get(cell.defense);
+    const any = cell.attacker === ANY_ATTACKER;
     const acc = s ? share(s.correct.filter(Boolean).length, s.correct.length) : null;
     const benign = benignOf(s);
     const m = medianL2(cell.runs);
@@ -141,6 +162,8 @@ export function menuRows(records: DefenseMenuRecord[], c: DefenseMenuConfig, cur
       stale: cell.runs.filter((r) => !current(r)).length,
     };
     for (const e of c.epsilons) row[`success@${e}`] = cellShare(successAt(cell.runs, e));
+    // The per-image worst case is not one run: its counting columns would describe whichever run won.
+    if (any) Object.assign(row, { detected: '–', medianFirstDetection: null, meanRefused: null, meanForwardPasses: null, meanQueriesIfBanned: null, meanAccountsIfBanned: null, sentEqualsServer: '–', maxQueries: null, stale: 0 });
     return row;
   });
 }
@@ -228,7 +251,7 @@ export function defenseMenuFindings(records: DefenseMenuRecord[], c: DefenseMenu
         claim: `"${r.name}" lowers the best attacker's success at L2 ≤ ${eps} below the undefended model's (best attacker on each, paired on the images both attacked).`,
         verdict: verdict(r.gain), n: r.gain?.images ?? 0,
         test: 'paired difference (undefended − this setting) of 0/1 success per image, bootstrap interval over images; established when it excludes 0 on the side of fewer successes',
-        evidence: `best attacker ${r.best.attacker}: ${fmtShare(r.s)} vs ${baseBest.attacker} on undefended ${fmtShare(successAt(baseBest.runs, eps))}; reduction ${r.gain ? fmtDiff(r.gain) : '–'}; clean-accuracy cost ${r.cost ? fmtDiff(r.cost) : '–'}`,
+        evidence: `best attacker ${r.best.attacker}: ${fmtShare(r.s)} vs ${baseBest.attacker} on undefended ${fmtShare(successAt(baseBest.runs, eps))}; reduction ${r.gain ? fmtDiff(r.gain) : '–'}; clean-accuracy cost ${r.cost ? fmtDiff(r.cost) : '–'}; any attacker per image: ${fmtShare(successAt(anyAttacker(cells, r.name).runs, eps))} vs ${fmtShare(successAt(anyAttacker(cells, base.name).runs, eps))} undefended`,
       });
     }
     // 5. A detector in front of another setting: does the chain hold better than what it screens?
@@ -299,7 +322,7 @@ export const defenseMenuSection = defineSection({
     const found = defenseMenuFindings(records, config);
     const docs: Record<string, string> = {
       defense: 'the defense setting (its chain in the preset)',
-      attacker: 'the attacker (the attack and what it does about a detector)',
+      attacker: `the attacker (the attack and what it does about a detector); "${ANY_ATTACKER}": per image the attackers' best run (an image counts when any attacker broke it)`,
       attacked: 'runs whose clean image the setting answered correctly (the attack\'s first query), of all runs (images); success is over these',
       cleanAccuracy: 'the setting\'s clean accuracy on the shipped test images, one query each from a fresh key (a refused query counts as wrong), with its 95% Clopper-Pearson interval',
       benignFlagged: 'share of the benign stream (the accuracy images, then shifted by a pixel, brighter, JPEG q90) the detector refused, with its interval',
