@@ -50,6 +50,18 @@ export const COLUMNS: Readonly<Record<string, Column>> = {
   atLevel: { label: 'at level', doc: 'share of final points adversarial at level P_a by fresh votes', format: pct },
   medianProbAdversarial: { label: 'median P(adv)', doc: 'median eq. (4) probability of the final points' },
   vsShortcut: { label: '÷ shortcut', doc: 'median L2 ÷ the best shortcut attack’s' },
+  // The defense menu's table (report/sections/defense-menu.ts).
+  defense: { label: 'defense', doc: 'the defense setting' },
+  attackerName: { label: 'attacker', doc: 'the attacker' },
+  cleanAccuracy: { label: 'clean accuracy', doc: 'the setting’s clean accuracy' },
+  benignFlagged: { label: 'benign flagged', doc: 'share of benign queries the detector refused' },
+  detected: { label: 'detected', doc: 'share of runs that met a refusal' },
+  medianFirstDetection: { label: 'first detection', doc: 'median queries to the first refusal' },
+  meanRefused: { label: 'refused / run', doc: 'refused queries per run' },
+  meanForwardPasses: { label: 'passes / run', doc: 'the server’s forward passes per run' },
+  meanQueriesIfBanned: { label: 'queries if banned', doc: 'queries plus refused queries per run' },
+  sentEqualsServer: { label: 'client = server', doc: 'runs whose client count equals the server’s' },
+  maxQueries: { label: 'max queries', doc: 'most queries the server charged one run' },
   belowEq6: { label: 'below eq. (6)', doc: 'images whose distortion is below their eq. (6) bound (their final point is not adversarial at level P_a)' },
 };
 

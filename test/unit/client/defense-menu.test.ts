@@ -132,15 +132,17 @@ test('the findings: a real difference is established, noise is not, the counts a
         // The detector: vanilla HSJA detected at query 20 on every image; the blinded attacker breaks 20 of 30.
         const broken = d.name === 'undefended' || ((d.name === 'strong' || d.name === 'guarded') && i < 3) || (d.name === 'noise' && i >= 2) || (d.name === 'detector' && a.name === 'blinded' && i < 20);
         const detected = d.name === 'detector' && a.name === 'hsja';
-        records.push(run({ defense: d.name, defenseSpec: d.defense, model: c.model, attacker: a.name, image: i, l2: broken ? 1 : 3, firstDetection: detected ? 20 : null, adaptive: a.adaptive ?? null }));
+        // Image 29 is answered wrongly on the detector: vanilla HSJA's run asks one query, nothing to attack or detect.
+        const wrong = detected && i === 29;
+        records.push(run({ defense: d.name, defenseSpec: d.defense, model: c.model, attacker: a.name, image: i, l2: broken ? 1 : 3, firstDetection: detected && !wrong ? 20 : null, adaptive: a.adaptive ?? null, ...(wrong ? { misclassified: true, success: false, l2: null, fresh: null } : {}) }));
       }
     }
   }
   const f = defenseMenuFindings(records, c);
   const by = (id: string) => f.find((x) => x.id === id)!;
-  // 30 of 30 detected: its interval [0.884, 1] does not lie above 0.9 (40 of 40 would: [0.912, 1]).
+  // 29 of the 29 attacked images detected: its interval [0.881, 1] does not lie above 0.9 (40 of 40 would: [0.912, 1]).
   assert.equal(by('menu-detector-stops-hsja').verdict, 'not established', by('menu-detector-stops-hsja').evidence);
-  assert.match(by('menu-detector-stops-hsja').evidence, /^30\/30 = 100% \[88%, 100%\]; first detection at query 20–20/);
+  assert.match(by('menu-detector-stops-hsja').evidence, /^29\/29 = 100% \[88%, 100%\] of the attacked images \(1 of 30 answered wrongly, not attacked\); first detection at query 20–20/);
   assert.equal(by('menu-adaptive-beats-detector').verdict, 'not established', '20/30 = 67% [47%, 83%] does not lie above 50%');
   assert.equal(by('menu-strong').verdict, 'established');
   assert.equal(by('menu-noise').verdict, 'not established');
@@ -158,9 +160,9 @@ test('the findings: a real difference is established, noise is not, the counts a
   assert.equal(defenseMenuFindings(miscount, c).find((x) => x.id === 'menu-counts')!.verdict, 'contradicted');
   const rows = menuRows(records, c);
   assert.equal(rows.length, c.defenses.length * (c.attackers.length + 1), 'a row per cell and one per setting for any attacker');
-  assert.equal(rows.find((r) => r.defense === 'strong' && r.attacker === 'hsja')!['success@2'], '3/30 (2–27%)');
+  assert.equal(rows.find((r) => r.defense === 'strong' && r.attackerName === 'hsja')!['success@2'], '3/30 (2–27%)');
   // Per image, any attacker: on the detector vanilla HSJA breaks nothing, the blinded attacker 20 of 30.
-  assert.equal(rows.find((r) => r.defense === 'detector' && r.attacker === ANY_ATTACKER)!['success@2'], '20/30 (47–83%)');
+  assert.equal(rows.find((r) => r.defense === 'detector' && r.attackerName === ANY_ATTACKER)!['success@2'], '20/30 (47–83%)');
   // The spec selects the config's records only.
   assert.equal(defenseMenu.select!(records, { ...c, images: 10 }).filter((r) => r.kind === 'attack').length, 10 * 5 * 2);
 });

@@ -51,6 +51,10 @@ export function anyAttacker(cells: MenuCell[], defense: string): MenuCell {
   const byImage = new Map<number, MenuAttackRecord[]>();
   for (const cell of cells) if (cell.defense === defense) for (const r of cell.runs) byImage.set(r.image, [...(byImage.get(r.image) ?? []), r]);
   const runs = [...byImage.values()].map((rs) => {
+    // An image the setting answers wrongly (in most runs that got its answer) is not attacked.
+    const answered = rs.filter((r) => r.misclassified || r.cleanLabel !== null);
+    const wrong = rs.filter((r) => r.misclassified);
+    if (wrong.length > answered.length / 2) return wrong[0];
     const broken = rs.filter((r) => brokenAt(r, Infinity)).sort((a, b) => a.l2! - b.l2!);
     return broken[0] ?? rs.find(attacked) ?? rs[0];
   });
@@ -104,9 +108,10 @@ const pct = (x: number | null) => (x === null || !Number.isFinite(x) ? '–' : `
 const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : '∞');
 const fmtDiff = (d: { value: number; lo: number; hi: number; images: number }) => `${(100 * d.value).toFixed(1)} points [${(100 * d.lo).toFixed(1)}, ${(100 * d.hi).toFixed(1)}], paired on ${d.images} images`;
 
+/** A row of the table (`attackerName`: not a sort key of table.ts, so rows keep the config's order, setting by setting). */
 export interface MenuRow extends Record<string, unknown> {
   defense: string;
-  attacker: string;
+  attackerName: string;
   attacked: string;
   cleanAccuracy: string;
   benignFlagged: string | null;
@@ -117,7 +122,6 @@ export interface MenuRow extends Record<string, unknown> {
   meanRefused: number | null;
   meanForwardPasses: number | null;
   meanQueriesIfBanned: number | null;
-  meanAccountsIfBanned: number | null;
   sentEqualsServer: string;
   maxQueries: number | null;
   stale: number;
@@ -141,29 +145,28 @@ export function menuRows(records: DefenseMenuRecord[], c: DefenseMenuConfig, cur
     const acc = s ? share(s.correct.filter(Boolean).length, s.correct.length) : null;
     const benign = benignOf(s);
     const m = medianL2(cell.runs);
-    const detected = share(cell.runs.filter((r) => r.firstDetection !== null).length, cell.runs.length);
+    const att = cell.runs.filter(attacked);
+    const detected = share(att.filter((r) => r.firstDetection !== null).length, att.length);
     const firsts = cell.runs.flatMap((r) => (r.firstDetection !== null ? [r.firstDetection] : []));
     const mean = (v: number[]) => (v.length ? v.reduce((a, b) => a + b, 0) / v.length : null);
-    const row: MenuRow = {
-      defense: cell.defense,
-      attacker: cell.attacker,
-      attacked: `${cell.runs.filter(attacked).length}/${cell.runs.length}`,
+    // Success first (what the table is for), then the medians and the counts; the setting's own numbers beside.
+    const row = { defense: cell.defense, attackerName: cell.attacker, attacked: `${cell.runs.filter(attacked).length}/${cell.runs.length}` } as MenuRow;
+    for (const e of c.epsilons) row[`success@${e}`] = cellShare(successAt(cell.runs, e));
+    Object.assign(row, {
+      medianL2: m ? `${f3(m.value)} (${f3(m.lo)}–${f3(m.hi)})` : '–',
       cleanAccuracy: acc ? cellShare(acc) : '–',
       benignFlagged: benign ? cellShare(benign) : null,
-      medianL2: m ? `${f3(m.value)} (${f3(m.lo)}–${f3(m.hi)})` : '–',
       detected: cellShare(detected),
       medianFirstDetection: median(firsts),
       meanRefused: round1(mean(cell.runs.map((r) => r.refused.queries))),
       meanForwardPasses: round1(mean(cell.runs.map((r) => r.server.forwardPasses))),
       meanQueriesIfBanned: round1(mean(cell.runs.map((r) => r.detection?.queriesIfBanned ?? r.server.queries))),
-      meanAccountsIfBanned: round1(mean(cell.runs.map((r) => r.detection?.accountsIfBanned ?? 1))),
       sentEqualsServer: `${cell.runs.filter((r) => r.sent === r.server.queries).length}/${cell.runs.length}`,
       maxQueries: cell.runs.length ? Math.max(...cell.runs.map((r) => r.server.queries)) : null,
       stale: cell.runs.filter((r) => !current(r)).length,
-    };
-    for (const e of c.epsilons) row[`success@${e}`] = cellShare(successAt(cell.runs, e));
+    });
     // The per-image worst case is not one run: its counting columns would describe whichever run won.
-    if (any) Object.assign(row, { detected: '–', medianFirstDetection: null, meanRefused: null, meanForwardPasses: null, meanQueriesIfBanned: null, meanAccountsIfBanned: null, sentEqualsServer: '–', maxQueries: null, stale: 0 });
+    if (any) Object.assign(row, { detected: '–', medianFirstDetection: null, meanRefused: null, meanForwardPasses: null, meanQueriesIfBanned: null, sentEqualsServer: '–', maxQueries: null, stale: 0 });
     return row;
   });
 }
@@ -190,19 +193,22 @@ export function defenseMenuFindings(records: DefenseMenuRecord[], c: DefenseMenu
   const cells = menuCells(attacks, c);
   const eps = c.epsilon;
   const out: Finding[] = [];
+  const base = c.defenses.find((d) => d.defense.length === 1 && (typeof d.defense[0] === 'string' ? d.defense[0] : d.defense[0].name) === 'none');
   const plain = c.attackers.find((a) => a.attack === 'hsja' && !a.adaptive);
   const detectorOnly = c.defenses.find((d) => d.defense.some((s) => (typeof s === 'string' ? s : s.name) === 'blacklight') && d.defense.every((s) => ['blacklight', 'none'].includes(typeof s === 'string' ? s : s.name)));
   // 1. The detector stops vanilla HSJA.
   if (plain && detectorOnly) {
-    const runs = cells.find((x) => x.defense === detectorOnly.name && x.attacker === plain.name)!.runs;
+    const all = cells.find((x) => x.defense === detectorOnly.name && x.attacker === plain.name)!.runs;
+    // Over the images it attacked (an image the model answers wrongly is not attacked: one query, nothing to detect).
+    const runs = all.filter(attacked);
     const s = share(runs.filter((r) => r.firstDetection !== null).length, runs.length);
     const firsts = runs.flatMap((r) => (r.firstDetection !== null ? [r.firstDetection] : []));
     out.push({
       id: 'menu-detector-stops-hsja', source: 'project',
       claim: `Against the detector alone ("${detectorOnly.name}"), vanilla HSJA is detected on at least 90% of images within its ${c.budget.toLocaleString('en')}-query budget.`,
       verdict: decide(s, { side: 'above', bound: 0.9 }), n: s.n,
-      test: 'share of images whose run met a refusal, with its Clopper-Pearson interval; established when the interval lies above 0.9',
-      evidence: `${fmtShare(s)}; first detection at query ${firsts.length ? `${Math.min(...firsts)}–${Math.max(...firsts)} (median ${median(firsts)})` : '–'}`,
+      test: 'share of attacked images whose run met a refusal, with its Clopper-Pearson interval; established when the interval lies above 0.9',
+      evidence: `${fmtShare(s)} of the attacked images (${all.length - runs.length} of ${all.length} answered wrongly, not attacked); first detection at query ${firsts.length ? `${Math.min(...firsts)}–${Math.max(...firsts)} (median ${median(firsts)})` : '–'}`,
     });
   }
   // 2. Some adaptive attacker gets through the detector.
@@ -214,7 +220,14 @@ export function defenseMenuFindings(records: DefenseMenuRecord[], c: DefenseMenu
       claim: `At least one adaptive attacker succeeds (L2 ≤ ${eps}) on at least 50% of the images against the detector alone, within the budget.`,
       verdict: best ? decide(best.s, { side: 'above', bound: 0.5 }) : 'no data', n: best?.s.n ?? 0,
       test: 'the best adaptive attacker\'s share of attacked images broken at ε, with its Clopper-Pearson interval; established when it lies above 0.5',
-      evidence: adaptive.map((x) => `${x.attacker}: ${fmtShare(successAt(x.runs, eps))}`).join('; ') || 'no adaptive attacker in the config',
+      evidence:
+        adaptive
+          .map((x) => {
+            const alone = base ? cells.find((y) => y.defense === base.name && y.attacker === x.attacker) : undefined;
+            const at = c.epsilons.map((e) => `L2 ≤ ${e}: ${fmtShare(successAt(x.runs, e))}`).join(', ');
+            return `${x.attacker}: ${at}, any L2: ${fmtShare(successAt(x.runs, Infinity))}${alone ? `; the same attacker on the undefended model at L2 ≤ ${eps}: ${fmtShare(successAt(alone.runs, eps))}` : ''}`;
+          })
+          .join('; ') || 'no adaptive attacker in the config',
     });
   }
   // 3. Counting: the attacker's wire count is the server's, and no attack exceeds its budget.
@@ -230,7 +243,6 @@ export function defenseMenuFindings(records: DefenseMenuRecord[], c: DefenseMenu
     });
   }
   // 4. Per setting: clean-accuracy cost and the best attacker's success, each against the undefended model, paired.
-  const base = c.defenses.find((d) => d.defense.length === 1 && (typeof d.defense[0] === 'string' ? d.defense[0] : d.defense[0].name) === 'none');
   const baseSetting = base ? settings.get(base.name) : undefined;
   const baseBest = base ? bestAttacker(cells, base.name, eps) : null;
   const rows: { name: string; cost: ReturnType<typeof pairedDifference>; gain: ReturnType<typeof pairedDifference>; best: MenuCell; s: Share }[] = [];
@@ -322,17 +334,16 @@ export const defenseMenuSection = defineSection({
     const found = defenseMenuFindings(records, config);
     const docs: Record<string, string> = {
       defense: 'the defense setting (its chain in the preset)',
-      attacker: `the attacker (the attack and what it does about a detector); "${ANY_ATTACKER}": per image the attackers' best run (an image counts when any attacker broke it)`,
+      attackerName: `the attacker (the attack and what it does about a detector); "${ANY_ATTACKER}": per image the attackers' best run (an image counts when any attacker broke it)`,
       attacked: 'runs whose clean image the setting answered correctly (the attack\'s first query), of all runs (images); success is over these',
       cleanAccuracy: 'the setting\'s clean accuracy on the shipped test images, one query each from a fresh key (a refused query counts as wrong), with its 95% Clopper-Pearson interval',
       benignFlagged: 'share of the benign stream (the accuracy images, then shifted by a pixel, brighter, JPEG q90) the detector refused, with its interval',
       medianL2: 'median final L2 over attacked images (∞ for an image without a final point at level), with its bootstrap 95% interval',
-      detected: 'share of runs that met a refusal of the detector, with its interval',
+      detected: 'share of attacked runs that met a refusal of the detector, with its interval',
       medianFirstDetection: 'median over detected runs of the queries sent up to the first refused request',
       meanRefused: 'queries refused per run (in refused requests), on average',
       meanForwardPasses: 'the server\'s forward passes per run, on average (the defender\'s cost)',
-      meanQueriesIfBanned: 'OARS\'s cost if every refusal got the account banned: queries plus refused queries, per run on average',
-      meanAccountsIfBanned: 'accounts that would take (refused queries + 1), per run on average',
+      meanQueriesIfBanned: 'OARS\'s cost if every refusal got the account banned: queries plus refused queries, per run on average (it would take refused + 1 accounts)',
       sentEqualsServer: 'runs whose client count of queries sent equals the server\'s usage of their keys',
       maxQueries: 'the largest number of queries the server charged one run (never above the budget)',
       stale: 'records made by other code than the current',
