@@ -73,6 +73,25 @@ export function predictedNoise(step: number, window: number, threshold: number, 
   return (step * p) / (255 * Math.sqrt(2 / Math.PI));
 }
 
+/**
+ * The chance that two blinded copies of one point (each with its own noise: their values differ by
+ * std s·√2) share at least `threshold` of the `keep` hashes, in the model above: each window's hash
+ * survives with q = (1 − p)^window, p = s·√2·255·√(2/π)/step, and the shared count is
+ * Binomial(keep, q). An attack is flagged once ANY pair of its many near-identical queries matches,
+ * so detection persists until (pairs of near-duplicates) × this ≪ 1: well above s*, where q ≈ threshold/keep.
+ */
+export function pairFlagProbability(noise: number, step: number, window: number, threshold: number, keep: number): number {
+  const p = Math.min(1, (noise * Math.SQRT2 * 255 * Math.sqrt(2 / Math.PI)) / step);
+  const q = (1 - p) ** window;
+  let tail = 0;
+  let logC = 0; // log C(keep, k), built up from k = 0
+  for (let k = 0; k <= keep; k++) {
+    if (k > 0) logC += Math.log((keep - k + 1) / k);
+    if (k >= threshold) tail += Math.exp(logC + k * Math.log(q) + (keep - k) * Math.log1p(-q));
+  }
+  return noise === 0 ? 1 : tail;
+}
+
 /** The model behind the detector: every query is fingerprinted (and flagged or not), then answered anyway. */
 class Watched implements Oracle {
   readonly inputShape;
@@ -195,16 +214,17 @@ const rows = noises.map((noise) => {
     l2RatioToUnblinded: ratioCi ? Math.exp(ratioCi.value) : null,
     l2RatioCi: ratioCi ? [Math.exp(ratioCi.lo), Math.exp(ratioCi.hi)] : null,
     pairedImages: ratios.length,
+    pairFlagModel: pairFlagProbability(noise, 50, window, threshold, 50),
   };
 });
 const predicted = predictedNoise(50, window, threshold, 50);
 const predictedRelease = predictedNoise(50, 20, 25, 50);
 log(`\nwindow ${window}, stride ${stride}, threshold ${threshold} of 50, step 50: predicted s* = ${predicted.toFixed(4)} (threshold 25: ${predictedRelease.toFixed(4)}); budget ${budget}, ${images.length} images, shift ${shift}`);
-log('noise    detected [95% CI]      first-det  flagged  success      median L2 [95% CI]     L2 ÷ unblinded [95% CI]');
+log('noise    detected [95% CI]      first-det  flagged  pair-model  success      median L2 [95% CI]     L2 ÷ unblinded [95% CI]');
 for (const r of rows) {
   const f = (x: number | null, d = 3) => (x === null ? '—' : x.toFixed(d));
   log(
-    `${String(r.noise).padEnd(8)} ${String(r.detected).padStart(2)}/${r.images} [${f(r.detectedCi[0], 2)}, ${f(r.detectedCi[1], 2)}]   ${String(r.firstDetectionMedian ?? '—').padStart(6)}   ${(100 * r.flaggedShare).toFixed(1).padStart(5)}%  ` +
+    `${String(r.noise).padEnd(8)} ${String(r.detected).padStart(2)}/${r.images} [${f(r.detectedCi[0], 2)}, ${f(r.detectedCi[1], 2)}]   ${String(r.firstDetectionMedian ?? '—').padStart(6)}   ${(100 * r.flaggedShare).toFixed(1).padStart(5)}%  ${r.pairFlagModel.toExponential(1).padStart(8)}  ` +
       `${String(r.success).padStart(2)}/${r.images} (attack's verdict ${r.attackSuccess})   ${f(r.medianL2)} [${f(r.medianL2Ci?.[0] ?? null)}, ${f(r.medianL2Ci?.[1] ?? null)}]   ${f(r.l2RatioToUnblinded, 2)} [${f(r.l2RatioCi?.[0] ?? null, 2)}, ${f(r.l2RatioCi?.[1] ?? null, 2)}] (n=${r.pairedImages})`,
   );
 }
@@ -224,7 +244,7 @@ const record = {
   options: args,
   model: model.id,
   detector: { ...stage, window, stride, threshold, keep: 50, step: 50 },
-  predicted: { noise: predicted, formula: 'step·(1 − (threshold/keep)^(1/window)) / (255·√(2/π))', atThreshold25: predictedRelease, atWindow50Threshold25: predictedNoise(50, 50, 25, 50) },
+  predicted: { pairModel: 'pairFlagProbability: Binomial(keep, (1 − p)^window) ≥ threshold, p = s·√2·255·√(2/π)/step', noise: predicted, formula: 'step·(1 − (threshold/keep)^(1/window)) / (255·√(2/π))', atThreshold25: predictedRelease, atWindow50Threshold25: predictedNoise(50, 50, 25, 50) },
   images,
   rows,
   runs,
@@ -249,8 +269,9 @@ const svg = await lineChart({
     { name: 'queries flagged (share of all)', points: rows.map((r) => [xOf(r.noise), r.flaggedShare]), dashed: true, color: '#e67e22' },
     { name: 'attack success (returned point checked on the model)', points: rows.map((r) => [xOf(r.noise), r.successShare]), color: '#1f5fa8' },
     { name: "attack success (attacker's verdict on blinded answers)", points: rows.map((r) => [xOf(r.noise), r.attackSuccess / r.images]), dashed: true, color: '#5dade2' },
+    { name: 'model: one pair of blinded copies flagged', points: rows.map((r) => [xOf(r.noise), r.pairFlagModel]), dashed: true, color: '#7f8c8d' },
   ],
-  vLines: [{ x: predicted, label: `predicted ${predicted.toFixed(4)}` }],
+  vLines: [{ x: predicted, label: `s* ${predicted.toFixed(4)}` }],
 });
 const fig = await writeFigure(args.out, `bench-blinding${tag}`, 'Blinding vs Blacklight', '', svg);
 log(`\nwrote ${join(args.out, `bench-blinding${tag}.json`)}, ${fig.svg}, ${fig.png}`);
