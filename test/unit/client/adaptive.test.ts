@@ -244,6 +244,7 @@ test('rs-arena attack: blinded, rejection-aware, two accounts from --key and --k
     assert.equal(run.code, 0, run.stderr);
     const rs = records(out);
     assert.equal(rs.length, 2);
+    if (rs.some((r) => (r.queries.refused ?? 0) > 0)) assert.match(run.stdout, /bl runs a detector: it refused \d+ hsja queries/);
     let total = 0;
     for (const r of rs) {
       assert.ok(r.queries.total <= 150);
@@ -258,6 +259,12 @@ test('rs-arena attack: blinded, rejection-aware, two accounts from --key and --k
       const text = readFileSync(join(dir, f), 'utf8');
       assert.ok(!text.includes(a) && !text.includes(b), `a key in ${f}`);
     }
+    // The plain attacker with the same key: stopped by the detector, and the summary says so.
+    const plainOut = join(dir, 'plain.jsonl');
+    const plain = await rsArena([...base.slice(0, -1), plainOut, '--key', a, '--count', '1']);
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.equal(records(plainOut)[0].stopReason, 'refused');
+    assert.match(plain.stdout, /note: bl runs a detector: it refused \d+ hsja queries \(charged, counted\) on 1 of 1 images/);
     for (const [flags, message] of [
       [['--key', a, '--blind-noise', '2'], /--blind-noise: .*1/],
       [['--key', a, '--target-rate', '0.1'], /--target-rate and --retries go with --rejection-aware/],
