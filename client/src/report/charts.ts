@@ -101,7 +101,7 @@ export function scopeIds(svg: string, prefix: string, rename: (id: string, index
   if (defined.length === 0) return svg;
   const names = new Map(defined.map((id, i) => [id, rename(id, i)]));
   const ref = (id: string) => names.get(id) ?? id;
-  return svg.replace(/(\sid=")([^"]+)(")|url\(#([^)]+)\)|(href=")#([^"]+)(")/g, (m, a, id1, c, id2, h, id3, e) =>
+  return svg.replace(/(\sid=")([^"]+)(")|url\(#([^)]+)\)|(href=")#([^"]+)(")/g, (_m, a, id1, c, id2, h, id3, e) =>
     id1 !== undefined ? `${a}${ref(id1)}${c}` : id2 !== undefined ? `url(#${ref(id2)})` : `${h}#${ref(id3)}${e}`,
   );
 }

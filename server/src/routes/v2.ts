@@ -5,7 +5,7 @@
 // abstains). Same keys, budgets, counting, limits and disclosure as /v1; errors are the protocol's
 // `{"error": "..."}`, and a malformed request is refused before anything is charged.
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { z } from 'zod';
+import type { z } from 'zod';
 import {
   HEADER_LENGTH, InferenceRequest, InferenceResponse, LiveResponse, ModelMetadata, ModelReadyResponse, OipErrorBody, OipFormatError,
   ReadyResponse, ServerMetadata, decodeInferRequest, encodeInferResponse, wantsBinary, type Tensor, ModelConfig, ModelStats,
