@@ -5,7 +5,7 @@
 import { z } from 'zod';
 
 export const PhaseCount = z.object({ queries: z.number().int(), bad: z.number().int() });
-export const QueryCounts = z.object({ total: z.number().int(), bad: z.number().int(), perPhase: z.record(z.string(), PhaseCount) });
+const QueryCounts = z.object({ total: z.number().int(), bad: z.number().int(), perPhase: z.record(z.string(), PhaseCount) });
 
 export const AttackRun = z.object({
   /** The resume key the record was written under (readers recompute it from the fields). */

@@ -8,14 +8,13 @@ import { z } from 'zod';
 import { Budgets, DeploymentSpec, Role } from '@rs-arena/shared/api';
 import { formatZodError } from '@rs-arena/shared/zod-error';
 
-export const KeyConfig = z.strictObject({
+const KeyConfig = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/),
   role: Role,
   /** sha256 (hex) of the secret. */
   sha256: z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex sha256 of the key'),
   budgets: Budgets.default({}),
 });
-export type KeyConfig = z.infer<typeof KeyConfig>;
 
 /** A key given in clear by the environment (RS_ARENA_*_KEY). */
 export interface EnvKey {

@@ -11,7 +11,7 @@ import { type Protocol, ProtocolError, ProtocolUsageError, type Session, argmax,
 const LABEL_TYPES: Datatype[] = ['INT64', 'INT32', 'INT16', 'INT8', 'UINT64', 'UINT32', 'UINT16', 'UINT8'];
 const SCORE_TYPES: Datatype[] = ['FP32', 'FP64'];
 
-export interface V2Session extends Session {
+interface V2Session extends Session {
   readonly metadata: ModelMetadata;
   /** The queries' tensors on the wire. */
   readonly tensors: 'binary' | 'json';

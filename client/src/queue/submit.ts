@@ -13,7 +13,7 @@ import { type JobData, QUEUE_NAME, bullConnection, connect, jobIdOf, keys, redac
 import { CampaignCancelled } from './journal.js';
 
 /** Retries of a task whose run threw (a network failure, say); a worker that dies is a stall, not a failure, and is recovered apart from these. */
-export const JOB_OPTIONS = { attempts: 3, backoff: { type: 'exponential', delay: 2000 }, removeOnComplete: false, removeOnFail: false } as const;
+const JOB_OPTIONS = { attempts: 3, backoff: { type: 'exponential', delay: 2000 }, removeOnComplete: false, removeOnFail: false } as const;
 
 export interface QueueSubmitOptions {
   url: string;

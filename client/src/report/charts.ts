@@ -246,7 +246,7 @@ export function histogramChart(spec: HistogramSpec): Promise<string> {
 }
 
 /** One panel of a label map: `cells[row * grid + col]` is the class answered (< 0: none), row 0 at the top. */
-export interface LabelMapPanel {
+interface LabelMapPanel {
   title: string;
   grid: number;
   cells: number[];
@@ -265,7 +265,7 @@ export interface LabelMapSpec {
 }
 
 /** Side-by-side maps of the class answered on a grid (Fig. 2), one colour per class (colors.ts). */
-export function labelMapSpec(spec: LabelMapSpec): TopLevelSpec {
+function labelMapSpec(spec: LabelMapSpec): TopLevelSpec {
   const used = [...new Set(spec.panels.flatMap((p) => p.cells))].sort((a, b) => a - b);
   const name = new Map(used.map((l) => [l, l < 0 ? 'no answer' : spec.className(l)]));
   const rows: object[] = [];

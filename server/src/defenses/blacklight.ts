@@ -52,7 +52,7 @@ const Settings = z
  * 198 of them JPEG re-encodings); at 40, 1 of 5,000, with HSJA still detected on 10 of 10 images by
  * its 20th query (bench:defenses). So such small inputs default to 40.
  */
-export const defaultThreshold = (inputSize: number): number => (inputSize <= 1024 ? 40 : 25);
+const defaultThreshold = (inputSize: number): number => (inputSize <= 1024 ? 40 : 25);
 
 /** Counter names in the defense state. */
 const DETECTIONS = 'detections';

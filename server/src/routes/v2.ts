@@ -17,9 +17,9 @@ import type { Deployment } from '../deployments.js';
 import type { AppContext, RouteOptions } from '../context.js';
 import { answerQuery, type QueryRoute } from './preamble.js';
 
-export const INPUT_NAME = 'input';
-export const OUTPUT_NAME = 'label';
-export const MODEL_VERSION = '1';
+const INPUT_NAME = 'input';
+const OUTPUT_NAME = 'label';
+const MODEL_VERSION = '1';
 const EXTENSIONS = ['binary_tensor_data'];
 
 const bad = (message: string) => new HttpError(400, 'bad_request', message);
