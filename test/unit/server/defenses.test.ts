@@ -56,10 +56,10 @@ for (const definition of registeredDefenses()) {
 
   test(`contract: ${definition.name} — its settings are its own, strict, validated with the field named`, () => {
     assert.equal(definition.settings.safeParse(definition.example).success, true, 'its example parses');
-    assert.throws(() => resolveChain(spec({ defense: [{ ...stage, bogusSetting: 1 }] })), (err: Error) => err instanceof DefenseSpecError && /defense\[0\]\.bogusSetting: not a setting of defense/.test(err.message));
+    assert.throws(() => resolveChain(spec({ defense: [{ ...stage, bogusSetting: 1 }] })), (err: Error) => err instanceof DefenseSpecError && /^invalid settings of defense "\w+": defense\[0\]\.bogusSetting: unknown field/.test(err.message));
     for (const [field, value] of Object.entries(definition.example)) {
       if (typeof value !== 'number') continue;
-      assert.throws(() => resolveChain(spec({ defense: [{ ...stage, [field]: -1e9 }] })), (err: Error) => err instanceof DefenseSpecError && err.message.startsWith(`defense[0].${field}:`), `${field} = -1e9`);
+      assert.throws(() => resolveChain(spec({ defense: [{ ...stage, [field]: -1e9 }] })), (err: Error) => err instanceof DefenseSpecError && err.message.includes(`: defense[0].${field}: `), `${field} = -1e9`);
     }
   });
 
@@ -95,7 +95,7 @@ test('chain: old specs keep their meaning (no defense: σ decides; one name: set
   assert.deepEqual(resolveChain(spec({})).map((s) => s.definition.name), ['none']);
   const [g] = resolveChain(spec({ defense: 'gaussian', sigma: 0.5, n: 7, seed: 3, rule: 'predict' }));
   assert.deepEqual(g.settings, { sigma: 0.5, n: 7, rule: 'predict', alpha: 0.001, batchSize: 500, seed: 3 });
-  assert.throws(() => resolveChain(spec({ defense: 'gaussian' })), /sigma: defense "gaussian" needs sigma > 0/);
+  assert.throws(() => resolveChain(spec({ defense: 'gaussian' })), /defense "gaussian": sigma: needs sigma > 0/);
   assert.throws(() => resolveChain(spec({ defense: 'none', sigma: 0.1 })), /"none" adds no noise/);
 });
 
