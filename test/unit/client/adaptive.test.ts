@@ -281,3 +281,25 @@ test('rs-arena attack: blinded, rejection-aware, two accounts from --key and --k
     await app.close();
   }
 });
+
+test('a batch split into requests meets a refusal half-way: the answered part and the refused part are charged, the rest never sent; both sides agree', async () => {
+  const { CountingOracle } = await import('../../../client/src/oracle.js');
+  const { app, url } = await server();
+  const secret = await newKey(app, 'split', 1000);
+  const oracle = await HttpOracle.connect({ endpoint: url, key: secret, deployment: 'bl' });
+  try {
+    // 40 distinct images in requests of 16 (the deployment's maxBatch); image 20 repeats image 0,
+    // so the second request (16–31) is refused whole and the third is never sent.
+    const { values, labels } = images(40, 10);
+    values.set(values.subarray(0, 784), 20 * 784);
+    const counting = new CountingOracle(oracle, labels[0], 1000);
+    await assert.rejects(counting.labels(values, 40), (err: unknown) => err instanceof QueryRefused && err.charged === 32 && err.refused === 16);
+    assert.equal(counting.queries, 32);
+    assert.equal(counting.refused, 16);
+    assert.equal(counting.counts().firstRefusedAt, 32);
+    assert.equal(await serverUsage(app, 'split', 'bl'), 32);
+  } finally {
+    await oracle.close();
+    await app.close();
+  }
+});
