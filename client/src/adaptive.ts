@@ -61,7 +61,6 @@ export const Adaptive = z
   })
   .describe('what the adaptive attacker does about a stateful detector');
 export type Adaptive = z.output<typeof Adaptive>;
-type AdaptiveInput = z.input<typeof Adaptive>;
 
 /** No adaptation at all: the plain attacker. */
 export const isPlain = (a: Adaptive | undefined): boolean => !a || (!a.blind && !a.rejectionAware && !a.accounts);
@@ -326,8 +325,9 @@ export interface AdaptiveRun {
  * The oracle layers alone (accounts pool, blinding) without the counting: for callers that count
  * elsewhere. A refused query is not resampled here (that takes the counting oracle's budget):
  * `adaptiveCounting` is the whole adaptive attacker.
+ * @public for a library caller that counts queries itself (no caller in this repository yet)
  */
-function adaptOracle(pool: Oracle | readonly Oracle[], adaptive: Adaptive | undefined, seed: number, budget = Number.MAX_SAFE_INTEGER): Oracle {
+export function adaptOracle(pool: Oracle | readonly Oracle[], adaptive: Adaptive | undefined, seed: number, budget = Number.MAX_SAFE_INTEGER): Oracle {
   const oracles: readonly Oracle[] = Array.isArray(pool) ? (pool as readonly Oracle[]) : [pool as Oracle];
   if (oracles.length === 0) throw new RangeError('adaptOracle: no oracle given');
   const a = adaptive ?? {};
