@@ -50,7 +50,10 @@ export async function retry<T>(attempt: (n: number) => Promise<T>, options: Retr
  * Rejects with `message()` after `timeoutMs`, or with the signal's reason once it aborts (e.g. the
  * process being waited for exited).
  */
-export async function until(check: () => Promise<boolean>, o: { intervalMs: number; timeoutMs: number; message: () => string; signal?: AbortSignal }): Promise<void> {
+export async function until(
+  check: () => Promise<boolean>,
+  o: { intervalMs: number; timeoutMs: number; message: () => string; signal?: AbortSignal },
+): Promise<void> {
   const end = Date.now() + o.timeoutMs;
   for (;;) {
     o.signal?.throwIfAborted();

@@ -123,11 +123,17 @@ test('until: polls until true (errors mean not yet), times out with the message,
   assert.equal(polls, 3);
 
   const t0 = performance.now();
-  await assert.rejects(until(async () => false, { intervalMs: 10, timeoutMs: 60, message: () => 'not ready in 60 ms' }), /not ready in 60 ms/);
+  await assert.rejects(
+    until(async () => false, { intervalMs: 10, timeoutMs: 60, message: () => 'not ready in 60 ms' }),
+    /not ready in 60 ms/,
+  );
   const took = performance.now() - t0;
   assert.ok(took >= 55 && took < 2_000, `timed out after ${took.toFixed(0)} ms`);
 
   const exited = new AbortController();
   setTimeout(() => exited.abort(new Error('the server exited with code 1')), 20);
-  await assert.rejects(until(async () => false, { intervalMs: 5, timeoutMs: 10_000, message: () => 'timeout', signal: exited.signal }), /exited with code 1/);
+  await assert.rejects(
+    until(async () => false, { intervalMs: 5, timeoutMs: 10_000, message: () => 'timeout', signal: exited.signal }),
+    /exited with code 1/,
+  );
 });

@@ -74,7 +74,11 @@ test('blindInto: stays in range, noise 0 and shift 0 is the identity, the std is
 
 test('BlindedOracle: the endpoint gets a fresh random point per query, the caller keeps its own', async () => {
   const seen: Float32Array[] = [];
-  const inner: Oracle = { inputShape: [1, 2, 2], range: [0, 1], predict: async (b, n) => (seen.push(b.slice()), new Int32Array(n)) };
+  const inner: Oracle = { inputShape: [1, 2, 2], range: [0, 1], predict: async (b, n) => {
+      seen.push(b.slice());
+      return new Int32Array(n);
+    },
+  };
   const blinded = new BlindedOracle(inner, Adaptive.parse({ blind: { noise: 0.05 } }).blind!, Rng.seeded(1));
   const x = Float32Array.of(0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5);
   await blinded.predict(x, 2);

@@ -25,8 +25,20 @@ test('--full runs every registered attack on 6 images; --images, --attacks and -
 });
 
 test('bad demo options are usage errors naming the problem', () => {
-  assert.throws(() => demoPlan(['--images', '0']), (err) => err instanceof UsageError && /--images 0: a positive integer/.test(err.message));
-  assert.throws(() => demoPlan(['--budget', 'lots']), (err) => err instanceof UsageError && /--budget lots/.test(err.message));
-  assert.throws(() => demoPlan(['--attacks', 'hsja,hjsa']), (err) => err instanceof UsageError && /unknown attack "hjsa" \(did you mean "hsja"\?\)/.test(err.message));
-  assert.throws(() => demoPlan(['--ful']), (err) => err instanceof UsageError && /did you mean --full/.test(err.message));
+  assert.throws(
+    () => demoPlan(['--images', '0']),
+    (err) => err instanceof UsageError && /--images 0: a positive integer/.test(err.message),
+  );
+  assert.throws(
+    () => demoPlan(['--budget', 'lots']),
+    (err) => err instanceof UsageError && /--budget lots/.test(err.message),
+  );
+  assert.throws(
+    () => demoPlan(['--attacks', 'hsja,hjsa']),
+    (err) => err instanceof UsageError && /unknown attack "hjsa" \(did you mean "hsja"\?\)/.test(err.message),
+  );
+  assert.throws(
+    () => demoPlan(['--ful']),
+    (err) => err instanceof UsageError && /did you mean --full/.test(err.message),
+  );
 });

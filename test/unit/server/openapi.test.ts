@@ -33,14 +33,30 @@ test('every served route is documented, and every documented operation is served
     const depth = m[1].length / 4;
     stack.length = depth;
     stack.push(m[2]);
-    const path = stack.join('').replace(/\/$/, '').replace(/:(\w+)/g, '{$1}') || '/';
+    const path =
+      stack
+        .join('')
+        .replace(/\/$/, '')
+        .replace(/:(\w+)/g, '{$1}') || '/';
     for (const method of m[3].split(', ')) if (method !== 'HEAD') served.add(`${method.toLowerCase()} ${path}`);
   }
-  const documented = new Set(Object.entries(doc.paths as Record<string, object>).flatMap(([path, ops]) => Object.keys(ops).map((method) => `${method} ${path}`)));
+  const documented = new Set(
+    Object.entries(doc.paths as Record<string, object>).flatMap(([path, ops]) => Object.keys(ops).map((method) => `${method} ${path}`)),
+  );
   assert.ok(served.size >= 30, `the route tree was read (${served.size} routes)`);
-  assert.deepEqual([...served].filter((r) => !documented.has(r)), [], 'served but not documented');
-  assert.deepEqual([...documented].filter((r) => !served.has(r)), [], 'documented but not served');
-  const ids = Object.values(doc.paths as Record<string, Record<string, { operationId: string }>>).flatMap((ops) => Object.values(ops).map((o) => o.operationId));
+  assert.deepEqual(
+    [...served].filter((r) => !documented.has(r)),
+    [],
+    'served but not documented',
+  );
+  assert.deepEqual(
+    [...documented].filter((r) => !served.has(r)),
+    [],
+    'documented but not served',
+  );
+  const ids = Object.values(doc.paths as Record<string, Record<string, { operationId: string }>>).flatMap((ops) =>
+    Object.values(ops).map((o) => o.operationId),
+  );
   assert.equal(new Set(ids).size, ids.length, 'operationIds are unique');
 });
 
