@@ -367,7 +367,7 @@ const loadAtStart = loadavg();
 for (const id of args.models!.split(',')) {
   const entry = findModel(catalog, id);
   const resolved = entry && resolveModel(catalog, entry);
-  if (!resolved || resolved.status !== 'ok') {
+  if (resolved?.status !== 'ok') {
     console.log(`\n${id}: skipped (${resolved?.problem ?? 'not in the manifest'})`);
     continue;
   }

@@ -32,7 +32,7 @@ export const Blind = z
   .describe('query blinding: each query is a random transformation of the point asked about');
 export type Blind = z.output<typeof Blind>;
 
-export const RejectionAware = z
+const RejectionAware = z
   .strictObject({
     targetRate: z.number().min(0).max(1).default(0.05).describe('rejection rate over the recent window the attacker tries to stay under'),
     window: z.number().int().min(1).max(10_000).default(20).describe('recent queries over which the rejection rate is measured'),
@@ -42,7 +42,7 @@ export const RejectionAware = z
     retries: z.number().int().min(0).max(100).default(4).describe('times a refused point is resampled (with fresh, grown blinding) before the attack is told it is not adversarial'),
   })
   .describe('rejection-aware search (OARS): refused points are resampled with more blinding, keeping the recent rejection rate under a target');
-export type RejectionAware = z.output<typeof RejectionAware>;
+type RejectionAware = z.output<typeof RejectionAware>;
 
 export const Accounts = z
   .strictObject({
@@ -61,7 +61,6 @@ export const Adaptive = z
   })
   .describe('what the adaptive attacker does about a stateful detector');
 export type Adaptive = z.output<typeof Adaptive>;
-export type AdaptiveInput = z.input<typeof Adaptive>;
 
 /** No adaptation at all: the plain attacker. */
 export const isPlain = (a: Adaptive | undefined): boolean => !a || (!a.blind && !a.rejectionAware && !a.accounts);
@@ -87,7 +86,7 @@ export function blindInto(x: Float32Array, out: Float32Array, shape: readonly [n
     const std = noise * (hi - lo);
     for (let i = 0; i < out.length; i++) {
       const v = out[i] + std * rng.normal();
-      out[i] = v < lo ? lo : v > hi ? hi : v;
+      out[i] = Math.min(hi, Math.max(lo, v));
     }
   }
   return out;
@@ -240,7 +239,7 @@ export class AccountPool implements Oracle {
  * recent rejection rate exceeds the target (rejection-aware), on the next key (accounts). A point
  * still refused is answered REFUSED (−2): no attack takes it for adversarial.
  */
-export class AdaptiveCountingOracle extends CountingOracle {
+class AdaptiveCountingOracle extends CountingOracle {
   /** The recent answers: true where refused (a ring of `window`). */
   private readonly recent: boolean[] = [];
   /** Blinding noise over the run: the largest it reached. */
@@ -326,11 +325,13 @@ export interface AdaptiveRun {
  * The oracle layers alone (accounts pool, blinding) without the counting: for callers that count
  * elsewhere. A refused query is not resampled here (that takes the counting oracle's budget):
  * `adaptiveCounting` is the whole adaptive attacker.
+ * @public for a library caller that counts queries itself (no caller in this repository yet)
  */
 export function adaptOracle(pool: Oracle | readonly Oracle[], adaptive: Adaptive | undefined, seed: number, budget = Number.MAX_SAFE_INTEGER): Oracle {
   const oracles: readonly Oracle[] = Array.isArray(pool) ? (pool as readonly Oracle[]) : [pool as Oracle];
   if (oracles.length === 0) throw new RangeError('adaptOracle: no oracle given');
   const a = adaptive ?? {};
+  if (a.rejectionAware) throw new RangeError('rejectionAware resamples through the counting oracle: use adaptiveCounting, or runAttack({ adaptive, pool })');
   const pooled = a.accounts ? new AccountPool(oracles, a.accounts.rotate, a.accounts.perKeyBudget ?? Math.ceil(budget / oracles.length)) : oracles[0];
   return a.blind ? new BlindedOracle(pooled, a.blind, Rng.seeded(seed)) : pooled;
 }

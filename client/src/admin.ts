@@ -7,6 +7,7 @@ import {
   type Budgets, type DeploymentSpecInput,
 } from '@rs-arena/shared/api';
 import { encodeTensorJson, float32ToBytes } from '@rs-arena/shared/tensor';
+import { retry } from '@rs-arena/shared/retry';
 import { HttpError, IDEMPOTENCY_HEADER, newIdempotencyKey, withNetworkRetries } from './oracle-http.js';
 import { errorBody, parseResponse } from './response.js';
 
@@ -43,17 +44,18 @@ export class ServerAdmin {
       });
       return { res, text: await res.body.text() };
     };
-    // A reset keep-alive connection must not end a two-hour sweep: these calls are safe to repeat.
-    let { res, text } = await withNetworkRetries(send);
+    const attempt = async () => {
+      // A reset keep-alive connection must not end a two-hour sweep: these calls are safe to repeat.
+      const { res, text } = await withNetworkRetries(send);
+      if (res.statusCode >= 300) {
+        const error = errorBody(text);
+        throw new HttpError(res.statusCode, error?.error ?? 'http_error', `HTTP ${res.statusCode} from ${method} ${path}: ${error?.message ?? text}`);
+      }
+      return text;
+    };
     // Our own first attempt still runs on the server (its connection was reset): wait for its answer.
-    for (let wait = 0; res.statusCode === 409 && text.includes('"request_in_progress"') && wait < 8; wait++) {
-      await new Promise((r) => setTimeout(r, 100 * 2 ** wait));
-      ({ res, text } = await withNetworkRetries(send));
-    }
-    if (res.statusCode >= 300) {
-      const error = errorBody(text);
-      throw new HttpError(res.statusCode, error?.error ?? 'http_error', `HTTP ${res.statusCode} from ${method} ${path}: ${error?.message ?? text}`);
-    }
+    const inProgress = (err: unknown) => err instanceof HttpError && err.status === 409 && err.code === 'request_in_progress';
+    const text = await retry(attempt, { retries: 8, baseMs: 100, retryable: inProgress });
     return parseResponse(schema, text, `${method} ${path}`);
   }
 

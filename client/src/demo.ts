@@ -1,11 +1,11 @@
-// npm run demo: the whole story in about two minutes. Starts the server on its embedded default
-// config, attacks a few shipped test images with HSJA, SurFree and RayS over HTTP, against the
-// undefended CNN and against randomized smoothing (σ = 0.25, n = 100, standard and noise-trained
-// models), and prints one comparison table.
+// npm run demo: the whole story in about 1.5 minutes (demo-plan.ts: what runs; --full: everything).
+// Starts the server on its embedded default config, attacks a few shipped test images over HTTP,
+// against the undefended CNN and against randomized smoothing (σ = 0.25, n = 100, standard and
+// noise-trained models), and prints one comparison table.
 import { rmSync } from 'node:fs';
-import { UsageError, parseFlags, usageExit } from './cli/args.js';
-import { ATTACK_NAMES } from './attacks/index.js';
+import { UsageError, usageExit } from './cli/args.js';
 import { runCampaign } from './campaign.js';
+import { DEMO_DEPLOYMENTS, DEMO_HELP, demoPlan } from './demo-plan.js';
 import { loadInputs } from './inputs.js';
 import { HttpOracle } from './oracle-http.js';
 import { Progress, formatSeconds } from './progress.js';
@@ -14,52 +14,36 @@ import { startServer } from './server-process.js';
 import { summarize, summaryTable } from './summary.js';
 import { disclosedRandomness } from './randomness.js';
 
-const HELP = `npm run demo [-- options]
-
-  Starts the server on its default config, attacks the first shipped test images with HSJA,
-  SurFree and RayS over HTTP against the undefended CNN and two RS deployments, prints one table.
-
-  --images N   images per deployment (default 6)
-  --budget N   queries per attack and image (default 1000)
-  --out FILE   JSONL results (default out/demo/results.jsonl, replaced at each run)
-`;
-let args;
+let plan: ReturnType<typeof demoPlan>;
 try {
-  args = parseFlags(process.argv.slice(2), {
-    images: { type: 'string', default: '6' },
-    budget: { type: 'string', default: '1000' },
-    out: { type: 'string', default: 'out/demo/results.jsonl' },
-    help: { type: 'boolean', short: 'h', default: false },
-  }).values;
+  plan = demoPlan(process.argv.slice(2));
 } catch (err) {
   if (!(err instanceof UsageError)) throw err;
   process.exit(usageExit('npm run demo', err.message));
 }
-if (args.help) {
-  process.stdout.write(HELP);
+if (plan.help) {
+  process.stdout.write(DEMO_HELP);
   process.exit(0);
 }
-const count = Number(args.images);
-const budget = Number(args.budget);
-const DEPLOYMENTS = ['fmnist-cnn', 'fmnist-cnn-rs025', 'fmnist-randtrain-rs025'];
+const { images: count, budget, attacks, out } = plan;
 
 const t0 = Date.now();
 process.stderr.write('starting the server on the default config…\n');
 const server = await startServer();
 process.stderr.write(`server ready at ${server.url} (${formatSeconds((Date.now() - t0) / 1000)})\n`);
-rmSync(args.out, { force: true });
+rmSync(out, { force: true });
 const records: AttackRecord[] = [];
 try {
-  for (const deployment of DEPLOYMENTS) {
+  for (const deployment of DEMO_DEPLOYMENTS) {
     const oracle = await HttpOracle.connect({ endpoint: server.url, key: server.keys.client, deployment });
     const s = oracle.info.smoothing;
     process.stderr.write(`\n${deployment}: ${oracle.info.model}${s && s.sigma > 0 ? `, RS σ=${s.sigma} n=${s.n}` : ', no defence'}\n`);
     const images = await loadInputs({ source: 'sample', count }, { shape: oracle.inputShape, range: oracle.range, dataset: oracle.info.dataset });
-    for (const attack of ATTACK_NAMES) {
+    for (const attack of attacks) {
       const progress = new Progress(`  ${attack.padEnd(7)}`, images.length, budget);
       const random = disclosedRandomness(oracle.info);
       const spec = {
-        oracle, endpoint: server.url, deployment, attack, budget, images, concurrency: 3, out: args.out,
+        oracle, endpoint: server.url, deployment, attack, budget, images, concurrency: 3, out,
         endpointRandomness: random === null ? ('undisclosed' as const) : random ? ('disclosed-random' as const) : ('disclosed-deterministic' as const),
         // Each adversarial asked 5 more times where the answers are random: the table's "confirmed".
         confirm: random === false ? 0 : 5,
@@ -74,9 +58,9 @@ try {
 }
 process.stdout.write(`\n${summaryTable(summarize(records))}\n`);
 process.stdout.write(
-  `\n${count} shipped test images, ${budget} queries per attack; "accuracy": original answered correctly; ` +
+  `\n${count} shipped test images, ${attacks.length} attacks, ${budget} queries per attack; "accuracy": original answered correctly; ` +
     `"success"/L2 over those. Under RS an "adversarial" is a point answered wrongly once ("confirmed": how\n` +
     `often 5 fresh answers on it were wrong); the noise-aware attacks and the experiments (rs-arena experiment)\n` +
-    `give points adversarial at the paper's confidence level P_a. Results: ${args.out} ` +
+    `give points adversarial at the paper's confidence level P_a (npm run demo -- --full: every attack). Results: ${out} ` +
     `(${formatSeconds((Date.now() - t0) / 1000)} in all)\n`,
 );

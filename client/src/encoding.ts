@@ -8,7 +8,7 @@
 import sharp from 'sharp';
 
 export type EncodingName = 'float32' | 'json' | 'png' | 'jpeg';
-export const ENCODING_NAMES: EncodingName[] = ['float32', 'json', 'png', 'jpeg'];
+const ENCODING_NAMES: EncodingName[] = ['float32', 'json', 'png', 'jpeg'];
 
 export interface Encoding {
   name: EncodingName;

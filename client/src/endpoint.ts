@@ -12,6 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import { Pool, errors as undiciErrors } from 'undici';
 import { ServerMetadata } from '@rs-arena/shared/oip';
+import { RetryAfter, retry } from '@rs-arena/shared/retry';
 import { BudgetRefused, QueryRefused } from './oracle.js';
 import { ResponseError } from './response.js';
 
@@ -101,20 +102,13 @@ export class Endpoint {
 
   /** One request; any status is returned as is (network errors retried). */
   async raw(method: 'GET' | 'POST', path: string, body?: Uint8Array, headers: Record<string, string> = {}): Promise<Answer> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const res = await this.pool.request({ method, path: this.prefix + path || '/', headers: { ...this.headers, ...headers }, body });
-        return { status: res.statusCode, headers: res.headers, body: Buffer.from(await res.body.arrayBuffer()) };
-      } catch (err) {
-        // A POST without an Idempotency-Key is retried only when it surely never reached the server:
-        // a retry must not be charged twice. With one, the server answers a retry from what it kept.
-        if (attempt < this.retries && retryable(err, method, IDEMPOTENCY_HEADER in headers)) {
-          await sleep(this.backoffMs * 2 ** attempt);
-          continue;
-        }
-        throw err;
-      }
-    }
+    const send = async () => {
+      const res = await this.pool.request({ method, path: this.prefix + path || '/', headers: { ...this.headers, ...headers }, body });
+      return { status: res.statusCode, headers: res.headers, body: Buffer.from(await res.body.arrayBuffer()) };
+    };
+    // A POST without an Idempotency-Key is retried only when it surely never reached the server:
+    // a retry must not be charged twice. With one, the server answers a retry from what it kept.
+    return retry(send, { retries: this.retries, baseMs: this.backoffMs, retryable: (err) => retryable(err, method, IDEMPOTENCY_HEADER in headers) });
   }
 
   /**
@@ -125,14 +119,9 @@ export class Endpoint {
     let waited = 0;
     // One id for this logical request, the same on every retry of it.
     if (method === 'POST' && !(IDEMPOTENCY_HEADER in headers)) headers = { ...headers, [IDEMPOTENCY_HEADER]: newIdempotencyKey() };
-    for (let attempt = 0; ; attempt++) {
+    const attempt = async () => {
       const res = await this.raw(method, path, body, headers);
       if (res.status === 200) return res;
-      // 503: the server (or its state store) is unavailable; 409 request_in_progress: our own earlier attempt still runs.
-      if ((res.status === 503 || (res.status === 409 && errorCode(res) === 'request_in_progress')) && attempt < this.retries) {
-        await sleep(this.backoffMs * 2 ** attempt);
-        continue;
-      }
       const message = errorMessage(res);
       if (res.status === 429) {
         const wait = retryAfterMs(res.headers['retry-after']);
@@ -141,14 +130,13 @@ export class Endpoint {
           throw new HttpError(429, 'rate_limited', `rate limited by ${method} ${this.prefix + path} for longer than ${this.maxRateLimitWaitMs / 1000} s: ${message}`);
         }
         waited += wait;
-        await sleep(wait);
-        attempt = -1; // a rate limit is not a failure: the 503 retries start over
-        continue;
+        throw new RetryAfter(wait); // a rate limit is not a failure: the 503 retries start over
       }
       const refusal = res.status === 403 ? detectorRefusal(res) : undefined;
       if (refusal) throw new QueryRefused(`refused by the endpoint's detector (charged): ${message}`, refusal);
       throw new HttpError(res.status, errorCode(res) ?? 'http_error', `HTTP ${res.status} from ${method} ${this.prefix + path}: ${message}`);
-    }
+    };
+    return retry(attempt, { retries: this.retries, baseMs: this.backoffMs, retryable: unavailable });
   }
 
   /** GET → JSON; an answer that is not JSON is a ResponseError naming the route. */
@@ -219,19 +207,16 @@ function retryable(err: unknown, method: string, idempotent: boolean): boolean {
   return ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN'].includes(code);
 }
 
-/** `send()`, repeated with exponential back-off while it fails with a network error (at most `retries` times). */
-export async function withNetworkRetries<T>(send: () => Promise<T>, retries = 4, backoffMs = 100): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await send();
-    } catch (err) {
-      if (attempt >= retries || !retryable(err, 'GET', true)) throw err;
-      await sleep(backoffMs * 2 ** attempt);
-    }
-  }
-}
+/**
+ * Worth asking again later: 503 (the server or its state store is unavailable) or 409
+ * request_in_progress (our own earlier attempt of this Idempotency-Key still runs).
+ */
+const unavailable = (err: unknown) => err instanceof HttpError && (err.status === 503 || (err.status === 409 && err.code === 'request_in_progress'));
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** `send()`, repeated with exponential back-off while it fails with a network error (at most `retries` times). */
+export function withNetworkRetries<T>(send: () => Promise<T>, retries = 4, backoffMs = 100): Promise<T> {
+  return retry(send, { retries, baseMs: backoffMs, retryable: (err) => retryable(err, 'GET', true) });
+}
 
 type Protocol = 'v1' | 'v2';
 

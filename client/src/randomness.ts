@@ -7,7 +7,7 @@
 import type { DeploymentInfo } from '@rs-arena/shared/api';
 import type { Oracle } from './oracle.js';
 
-export interface RandomnessEvidence {
+interface RandomnessEvidence {
   /** Boundary points probed, each asked `repeats` times. */
   points: number;
   repeats: number;

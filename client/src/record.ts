@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { Adaptive, AdaptiveOutcome } from './adaptive.js';
 
 export const PhaseCount = z.object({ queries: z.number().int(), bad: z.number().int(), refused: z.number().int().optional() });
-export const QueryCounts = z.object({
+const QueryCounts = z.object({
   total: z.number().int(),
   bad: z.number().int(),
   perPhase: z.record(z.string(), PhaseCount),

@@ -3,9 +3,9 @@
 // user:password. The one list of secret-bearing flags lives here.
 
 /** Flags whose value is a secret (the whole value), or a header whose value is one (`Name: value`). */
-export const SECRET_FLAGS: readonly string[] = ['key', 'admin-key', 'evaluator-key', 'client-key', 'metrics-key'];
-export const HEADER_FLAGS: readonly string[] = ['header'];
-export const REDACTED = '<redacted>';
+const SECRET_FLAGS: readonly string[] = ['key', 'admin-key', 'evaluator-key', 'client-key', 'metrics-key'];
+const HEADER_FLAGS: readonly string[] = ['header'];
+const REDACTED = '<redacted>';
 
 const hideHeader = (h: string) => {
   const colon = h.indexOf(':');

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { until } from '@rs-arena/shared/retry';
 
 const MAIN = fileURLToPath(new URL('../../server/src/main.ts', import.meta.url));
 
@@ -44,31 +45,22 @@ export async function startServer(options: { config?: string; env?: Record<strin
   };
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => fail(new Error(`the server did not become ready in time:\n${output}`)), options.timeoutMs ?? 60_000);
-    const onExit = (code: number | null) => fail(new Error(`the server exited with code ${code}:\n${output}`));
-    const fail = (err: Error) => {
-      clearInterval(poll);
-      clearTimeout(timer);
-      child.off('exit', onExit);
-      reject(err);
-    };
-    child.once('exit', onExit);
-    const poll = setInterval(async () => {
-      try {
-        if ((await fetch(`${base}/readyz`)).status === 200) {
-          clearInterval(poll);
-          clearTimeout(timer);
-          child.off('exit', onExit);
-          resolve(base);
-        }
-      } catch {
-        /* not yet */
-      }
-    }, 200);
-  });
+  // Ready once /readyz answers 200; the wait ends at once if the server exits.
+  const exited = new AbortController();
+  const onExit = (code: number | null) => exited.abort(new Error(`the server exited with code ${code}:\n${output}`));
+  child.once('exit', onExit);
+  try {
+    await until(async () => (await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(5_000) })).status === 200, {
+      intervalMs: 200,
+      timeoutMs: options.timeoutMs ?? 60_000,
+      message: () => `the server did not become ready in time:\n${output}`,
+      signal: exited.signal,
+    });
+  } finally {
+    child.off('exit', onExit);
+  }
   return {
-    url,
+    url: base,
     keys,
     child,
     cpuMs: () => processCpuMs(child.pid!),

@@ -86,7 +86,7 @@ export interface Target {
 export class TargetUsageError extends Error {}
 
 /** The flags as protocol arguments, every one checked (usage errors) before anything is sent. */
-export function targetArgs(a: TargetArgs): { protocol: ProtocolName | 'auto'; headers: Record<string, string>; args: Omit<ProtocolArgs, 'encoding'> & { encoding?: Encoding } } {
+function targetArgs(a: TargetArgs): { protocol: ProtocolName | 'auto'; headers: Record<string, string>; args: Omit<ProtocolArgs, 'encoding'> & { encoding?: Encoding } } {
   const headers = wrap(() => parseHeaders(a.header ?? []));
   wrap(() => parseEndpoint(a.endpoint));
   const protocol = a.protocol ?? 'auto';
@@ -159,7 +159,7 @@ function readText(path: string, flag: string): string {
 }
 
 /** A JSON array of names, {"0": "name"} or {"0": ["wnid", "name"]} (TorchServe), or one name per line. */
-export function readClasses(path: string): string[] {
+function readClasses(path: string): string[] {
   const text = readText(path, '--classes').trim();
   let parsed: unknown;
   try {

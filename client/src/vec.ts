@@ -12,7 +12,7 @@ export function axpy(a: Vec, s: number, b: Vec, out: Vec = new Float32Array(a.le
   return out;
 }
 
-export function scale(a: Vec, s: number, out: Vec = new Float32Array(a.length)): Vec {
+function scale(a: Vec, s: number, out: Vec = new Float32Array(a.length)): Vec {
   for (let i = 0; i < a.length; i++) out[i] = a[i] * s;
   return out;
 }

@@ -4,6 +4,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { findModel, loadCatalog } from '@rs-arena/shared/catalog';
 import { DeploymentSpec, type DeploymentSpecInput } from '@rs-arena/shared/api';
+import { parseOrThrow } from '@rs-arena/shared/zod-error';
 import { addModelFolders } from './model-folder.js';
 import type { ServerConfig } from './config.js';
 import { DeploymentRegistry } from './deployments.js';
@@ -154,4 +155,4 @@ function requestForLog(req: { method: string; url: string; ip?: string; socket?:
 }
 
 
-const parseDeploymentSpec = (spec: DeploymentSpecInput) => DeploymentSpec.parse(spec);
+const parseDeploymentSpec = (spec: DeploymentSpecInput) => parseOrThrow(DeploymentSpec, spec, `deployment ${spec.id}`);

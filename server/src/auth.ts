@@ -77,7 +77,7 @@ export function budgetFor(key: ApiKey, deployment: string): number | null {
   return Object.hasOwn(key.budgets, '*') ? key.budgets['*'] : null;
 }
 
-export function hasRole(key: ApiKey, needed: Role): boolean {
+function hasRole(key: ApiKey, needed: Role): boolean {
   return ROLE_RANK[key.role] >= ROLE_RANK[needed];
 }
 

@@ -10,7 +10,7 @@ import { TensorFormatError, bytesToFloat32, decodeTensorJson } from '@rs-arena/s
 import { HttpError, badRequest, parseOr400 } from './errors.js';
 import type { Deployment } from './deployments.js';
 
-export const INPUT_CONTENT_TYPES = ['application/octet-stream', 'application/json', 'image/png', 'image/jpeg'];
+const INPUT_CONTENT_TYPES = ['application/octet-stream', 'application/json', 'image/png', 'image/jpeg'];
 /** sharp's name for the format each image content type declares. */
 const IMAGE_FORMATS: Record<string, string> = { 'image/png': 'png', 'image/jpeg': 'jpeg' };
 

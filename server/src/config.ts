@@ -6,16 +6,15 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { Budgets, DeploymentSpec, Role } from '@rs-arena/shared/api';
-import { formatZodError } from '@rs-arena/shared/zod-error';
+import { formatZodError, parseOrThrow } from '@rs-arena/shared/zod-error';
 
-export const KeyConfig = z.strictObject({
+const KeyConfig = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/),
   role: Role,
   /** sha256 (hex) of the secret. */
   sha256: z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex sha256 of the key'),
   budgets: Budgets.default({}),
 });
-export type KeyConfig = z.infer<typeof KeyConfig>;
 
 /** A key given in clear by the environment (RS_ARENA_*_KEY). */
 export interface EnvKey {
@@ -113,7 +112,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   config.embeddedDefault = file === DEFAULT_CONFIG_FILE;
   if (env.PORT !== undefined) config.port = parseIntEnv(env.PORT, 'PORT', 0, 65535);
   if (env.HOST) config.host = env.HOST;
-  if (env.LOG_LEVEL) config.logLevel = ServerConfig.shape.logLevel.parse(env.LOG_LEVEL);
+  if (env.LOG_LEVEL) config.logLevel = parseOrThrow(ServerConfig.shape.logLevel, env.LOG_LEVEL, 'LOG_LEVEL');
   if (env.RS_ARENA_MODELS_DIR) config.modelsDir = env.RS_ARENA_MODELS_DIR;
   if (env.REDIS_URL) {
     if (!ServerConfig.shape.redisUrl.safeParse(env.REDIS_URL).success) throw new Error('REDIS_URL must be a redis:// or rediss:// URL');

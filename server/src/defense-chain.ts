@@ -6,6 +6,7 @@
 // one name, its settings from the spec's top-level fields.
 import type { z } from 'zod';
 import type { DeploymentSpec, DefenseStage } from '@rs-arena/shared/api';
+import { formatZodError } from '@rs-arena/shared/zod-error';
 import { DefenseSpecError, type AnswerDefinition, type Defense, type DefenseContext, type DefenseDefinition, type Screen } from './defense.js';
 import { defenseDefinition, defenseNames } from './defenses/index.js';
 
@@ -45,25 +46,19 @@ function resolveStage(stage: DefenseStage, field: string, spec: DeploymentSpec):
   const definition = defenseDefinition(name);
   if (!definition) throw new DefenseSpecError(`${field}: unknown defense "${name}" (known: ${defenseNames().join(', ')})`);
   let raw: unknown;
-  let where: string;
+  let nested: boolean; // settings inside the stage object (defense[i].x), or the spec's own fields
   if (typeof stage === 'string') {
     raw = definition.fromSpec ? definition.fromSpec(spec) : {};
-    where = ''; // the fields are the spec's own
+    nested = false; // the fields are the spec's own
   } else {
     const { name: _, ...rest } = stage;
     raw = rest;
-    where = `${field}.`;
+    nested = true;
   }
   const parsed = (definition.settings as z.ZodType).safeParse(raw);
   if (!parsed.success) {
-    const issues = parsed.error.issues
-      .slice(0, 3)
-      .map((i) => {
-        const path = i.code === 'unrecognized_keys' ? (i as { keys: string[] }).keys.join(', ') : i.path.join('.');
-        return `${where}${path || '(settings)'}: ${i.code === 'unrecognized_keys' ? `not a setting of defense "${name}"` : `defense "${name}" ${i.message}`}`;
-      })
-      .join('; ');
-    throw new DefenseSpecError(issues);
+    const issues = formatZodError(parsed.error, { schema: definition.settings as z.ZodType, prefix: nested ? field : undefined, max: 3 });
+    throw new DefenseSpecError(`invalid settings of defense "${name}": ${issues}`);
   }
   return { definition, settings: parsed.data as Record<string, unknown> };
 }

@@ -10,7 +10,7 @@ import type { Scheduler } from './scheduler.js';
 import type { DefenseState } from './state/defense-state.js';
 
 /** Who asks, and until when: what the model's scheduler needs of a request. */
-export interface Call {
+interface Call {
   /** Aborts when the client goes away: the work leaves the queue with smoothing's `Cancelled`, which says how many forward passes were spent. */
   signal?: AbortSignal;
   /** The caller's API key id: the model's scheduler shares the model fairly between keys. */

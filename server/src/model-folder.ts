@@ -22,7 +22,7 @@ export interface FolderModel {
 const ID = /^[a-z0-9][a-z0-9._-]*$/;
 
 /** The folders of `dir` that hold an .onnx file (other folders, such as data/ or train/, are not models). */
-export function modelFolders(dir: string): string[] {
+function modelFolders(dir: string): string[] {
   if (!existsSync(dir)) return [];
   // The external models' folder (models/imagenet/, listed in the manifest) is not a model folder.
   const external = resolve(process.env.RS_ARENA_IMAGENET_DIR ?? join(dir, 'imagenet'));
@@ -33,7 +33,7 @@ export function modelFolders(dir: string): string[] {
 }
 
 /** What an ONNX file says about itself: its one input and [C, H, W], its first output and the class count. */
-export async function inspectOnnx(path: string): Promise<{ input: string; shape: [number, number, number]; output: string; classes: number }> {
+async function inspectOnnx(path: string): Promise<{ input: string; shape: [number, number, number]; output: string; classes: number }> {
   const session = await ort.InferenceSession.create(path);
   try {
     const inputs = session.inputMetadata;

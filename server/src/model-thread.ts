@@ -140,7 +140,10 @@ function bootstrap(): string {
   return `import(${JSON.stringify(tsx)}).then((t) => { t.register(); return import(${JSON.stringify(self)}); }).then((m) => m.serve());`;
 }
 
-/** In the worker: load the session, then answer run messages one at a time (each run holds this thread only). */
+/**
+ * In the worker: load the session, then answer run messages one at a time (each run holds this thread only).
+ * @public the worker's entry, imported by name in the thread `bootstrap` starts (knip cannot see that import)
+ */
 export async function serve(): Promise<void> {
   const port = parentPort!;
   const { model, options } = workerData as { model: ResolvedModel; options: ModelOptions };

@@ -129,7 +129,7 @@ export class OnnxModel {
  * one chain of operators, so an inter-op pool would only add threads); intra-op threads and
  * spinning as tuned per model (server/src/tuning.ts).
  */
-export function sessionOptions(options: ModelOptions): ort.InferenceSession.SessionOptions {
+function sessionOptions(options: ModelOptions): ort.InferenceSession.SessionOptions {
   return {
     graphOptimizationLevel: 'all',
     executionMode: 'sequential',
@@ -141,7 +141,7 @@ export function sessionOptions(options: ModelOptions): ort.InferenceSession.Sess
 }
 
 /** Row-wise argmax; the first (lowest-index) maximum wins ties. */
-export function argmaxRows(values: Float32Array, width: number): Int32Array {
+function argmaxRows(values: Float32Array, width: number): Int32Array {
   const rows = values.length / width;
   const out = new Int32Array(rows);
   for (let r = 0; r < rows; r++) {

@@ -1,5 +1,6 @@
 // The OpenAPI 3.1 document, generated from the same zod schemas the routes validate with.
-// Each route plugin declares its operations here when it registers.
+// Each route declares its operation here when it registers (route.ts); the document passes
+// Redocly's recommended rules (test/unit/server/openapi.test.ts).
 import { z } from 'zod';
 import type { Role } from '@rs-arena/shared/api';
 import { ErrorBody } from '@rs-arena/shared/api';
@@ -8,13 +9,15 @@ export interface Operation {
   method: 'get' | 'post' | 'put' | 'delete';
   /** Fastify path (":id"), converted to OpenAPI ("{id}"). */
   path: string;
+  /** Unique across the document: what a generated client names the call. */
+  operationId: string;
   summary: string;
   tag: string;
   /** Least role needed; undefined: no key needed. */
   role?: Role;
   query?: z.ZodObject;
   /** JSON body schema, and whether raw float32 or image bodies are accepted too. */
-  body?: { json?: z.ZodType; binary?: boolean; image?: boolean };
+  body?: { json?: z.ZodType; binary?: boolean; image?: boolean; optional?: boolean };
   response: z.ZodType | 'text';
   errors?: number[];
   /** What an error status means here, where more than "error" (e.g. a charged refusal). */
@@ -27,6 +30,7 @@ export class OpenApi {
   private readonly operations: Operation[] = [];
 
   add(op: Operation): void {
+    if (this.operations.some((o) => o.operationId === op.operationId)) throw new Error(`OpenAPI: operationId "${op.operationId}" is declared twice`);
     this.operations.push(op);
   }
 
@@ -65,11 +69,13 @@ export class OpenApi {
       for (const code of op.errors ?? []) responses[code] = { description: op.errorNotes?.[code] ?? 'error', content: { 'application/json': { schema: schema(op.errorBody ?? ErrorBody) } } };
       paths[path] ??= {};
       paths[path][op.method] = {
+        operationId: op.operationId,
         summary: op.summary,
         tags: [op.tag],
-        ...(op.role ? { security: [{ bearer: [] }], description: `Needs a key with role ${op.role} or above.` } : {}),
+        // An operation without a role is open to anyone: an empty security list says so.
+        ...(op.role ? { security: [{ bearer: [] }], description: `Needs a key with role ${op.role} or above.` } : { security: [] }),
         parameters: [...params, ...query],
-        ...(Object.keys(content).length ? { requestBody: { required: true, content } } : {}),
+        ...(Object.keys(content).length ? { requestBody: { required: !op.body?.optional, content } } : {}),
         responses,
       };
     }
@@ -78,9 +84,12 @@ export class OpenApi {
       info: {
         title: 'rs-arena defended inference server',
         version,
+        license: { name: 'MIT', identifier: 'MIT' },
         description:
           'Serves image classifiers behind randomized smoothing as a black box that answers only the top-1 label, counting every query against per-key budgets.',
       },
+      // Relative: the document describes the server that serves it, wherever that is.
+      servers: [{ url: '/', description: 'the server answering this document' }],
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       paths,
     };

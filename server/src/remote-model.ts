@@ -13,6 +13,7 @@ import { HEADER_LENGTH, ModelMetadata, ServerMetadata, decodeInferResponse, enco
 import { softmaxRows } from './model.js';
 import { HttpError } from './errors.js';
 import type { BaseClassifier } from './smoothing.js';
+import { retry } from '@rs-arena/shared/retry';
 
 const LABEL_TYPES: Datatype[] = ['INT64', 'INT32', 'INT16', 'INT8', 'UINT64', 'UINT32', 'UINT16', 'UINT8'];
 
@@ -121,35 +122,29 @@ export class RemoteModel implements BaseClassifier {
 
   private async send(req: ReturnType<RemoteModel['encode']>, count: number): Promise<ArrayLike<number | bigint>> {
     const path = `${this.prefix}${modelPath(this.spec)}/infer`;
-    // Forward passes are pure (the noise is drawn here), so a failed request may be sent again.
-    for (let attempt = 0; ; attempt++) {
-      let status: number;
-      let body: Buffer;
-      let header: string | string[] | undefined;
-      try {
-        const res = await this.pool.request({ method: 'POST', path, headers: { ...this.spec.headers, ...req.headers }, body: req.body });
-        status = res.statusCode;
-        header = res.headers[HEADER_LENGTH];
-        body = Buffer.from(await res.body.arrayBuffer());
-      } catch (err) {
-        if (attempt < this.spec.retries) {
-          await sleep(50 * 2 ** attempt);
-          continue;
+    // Forward passes are pure (the noise is drawn here), so a failed request may be sent again: after
+    // a network error or a 503, each a 502 once no retry is left.
+    const { status, header, body } = await retry(
+      async () => {
+        let res;
+        try {
+          res = await this.pool.request({ method: 'POST', path, headers: { ...this.spec.headers, ...req.headers }, body: req.body });
+          const body = Buffer.from(await res.body.arrayBuffer());
+          if (res.statusCode === 503) throw new Unavailable(`the base model's server answered HTTP 503`);
+          return { status: res.statusCode, header: res.headers[HEADER_LENGTH], body };
+        } catch (err) {
+          throw err instanceof Unavailable ? err : new Unavailable(`the base model's server did not answer (${(err as Error).message})`);
         }
-        throw new HttpError(502, 'bad_gateway', `the base model's server did not answer (${(err as Error).message})`);
-      }
-      if (status === 503 && attempt < this.spec.retries) {
-        await sleep(50 * 2 ** attempt);
-        continue;
-      }
-      if (status !== 200) throw new HttpError(502, 'bad_gateway', `the base model's server answered HTTP ${status}`);
-      const { outputs } = decodeInferResponse(body, Array.isArray(header) ? header[0] : header);
-      const out = outputs.find((o) => o.name === this.io.output);
-      if (!out || out.data.length !== count * (this.io.scores ? this.classes : 1)) {
-        throw new HttpError(502, 'bad_gateway', `the base model's server answered no "${this.io.output}" of ${count} rows`);
-      }
-      return out.data;
+      },
+      { retries: this.spec.retries, baseMs: 50, retryable: (err) => err instanceof Unavailable },
+    );
+    if (status !== 200) throw new HttpError(502, 'bad_gateway', `the base model's server answered HTTP ${status}`);
+    const { outputs } = decodeInferResponse(body, Array.isArray(header) ? header[0] : header);
+    const out = outputs.find((o) => o.name === this.io.output);
+    if (!out || out.data.length !== count * (this.io.scores ? this.classes : 1)) {
+      throw new HttpError(502, 'bad_gateway', `the base model's server answered no "${this.io.output}" of ${count} rows`);
     }
+    return out.data;
   }
 
   private labels(data: ArrayLike<number | bigint>, count: number): Int32Array {
@@ -184,4 +179,9 @@ function asProbabilities(scores: Float32Array, classes: number): Float32Array {
 const modelPath = (spec: RemoteModelSpec) =>
   `/v2/models/${encodeURIComponent(spec.model)}${spec.version === undefined ? '' : `/versions/${encodeURIComponent(spec.version)}`}`;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The base model's server did not answer, or answered 503: worth another attempt, a 502 after the last. */
+class Unavailable extends HttpError {
+  constructor(message: string) {
+    super(502, 'bad_gateway', message);
+  }
+}

@@ -284,9 +284,13 @@ export class Scheduler {
     try {
       todo = job.spec.wave(job.counts, job.answered);
     } catch (err) {
-      return this.finish(job, err);
+      this.finish(job, err);
+      return;
     }
-    if (!todo) return this.finish(job);
+    if (!todo) {
+      this.finish(job);
+      return;
+    }
     job.todo = todo;
     job.cursor = 0;
     job.remaining = sum(todo);

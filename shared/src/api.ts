@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { TensorJson } from './tensor.js';
 
-export const DeploymentId = z
+const DeploymentId = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, dot, dash or underscore (at most 64)');
 
@@ -36,7 +36,7 @@ export const RemoteModelSpec = z.strictObject({
 export type RemoteModelSpec = z.infer<typeof RemoteModelSpec>;
 
 /** A defense's name in the server's registry (server/src/defenses/index.ts). */
-export const DefenseName = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'a defense name (lowercase letters, digits, dash)');
+const DefenseName = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'a defense name (lowercase letters, digits, dash)');
 
 /**
  * One stage of a defense chain: a registered defense's name (its settings from the spec's top-level
@@ -137,7 +137,7 @@ export type PredictResponse = z.infer<typeof PredictResponse>;
  */
 const QueryInt = z.string().regex(/^[0-9]{1,16}$/, 'an integer written with digits only').transform(Number);
 /** A query-string flag: true or false, written out. */
-export const QueryFlag = z.enum(['true', 'false']).transform((v) => v === 'true');
+const QueryFlag = z.enum(['true', 'false']).transform((v) => v === 'true');
 export const PredictQuery = z.strictObject({ classNames: QueryFlag.optional() });
 const QueryFraction = z.string().regex(/^(?:0|[1-9][0-9]*)?(?:\.[0-9]{1,20})?$/, 'a decimal number such as 0.001').transform(Number);
 
@@ -186,7 +186,7 @@ export const CertifyQuery = z.object({
 });
 export const CertifyBody = InputsBody.extend(CertifyParams.shape);
 
-export const CertifyResult = z.object({
+const CertifyResult = z.object({
   /** Certified class, or −1 (abstain). */
   label: z.number().int(),
   abstain: z.boolean(),
@@ -205,7 +205,7 @@ export const CertifyResponse = z.object({
 });
 export type CertifyResponse = z.infer<typeof CertifyResponse>;
 
-export const DeploymentUsage = z.object({
+const DeploymentUsage = z.object({
   deployment: z.string(),
   queries: z.number().int(),
   /** Base-model forward passes; absent for a client on an undisclosed deployment (it would reveal n). */

@@ -37,7 +37,7 @@ export function loadCatalog(dir = process.env.RS_ARENA_MODELS_DIR ?? DEFAULT_MOD
 }
 
 /** Where external models are looked up: $RS_ARENA_IMAGENET_DIR, else models/imagenet. */
-export function externalDir(catalog: Catalog): string {
+function externalDir(catalog: Catalog): string {
   return resolve(process.env.RS_ARENA_IMAGENET_DIR ?? join(catalog.dir, 'imagenet'));
 }
 
@@ -89,7 +89,7 @@ function readClassNames(path: string, classes: number): string[] {
   return names;
 }
 
-export function findSample(catalog: Catalog, id?: string): SampleSet {
+function findSample(catalog: Catalog, id?: string): SampleSet {
   const sample = id ? catalog.manifest.samples.find((s) => s.id === id) : catalog.manifest.samples[0];
   if (!sample) throw new Error(`no sample set ${id ?? ''} in the manifest`);
   return sample;

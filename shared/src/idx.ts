@@ -3,13 +3,13 @@
 import { gunzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 
-export interface IdxArray {
+interface IdxArray {
   /** Dimensions, outermost first (e.g. [1000, 28, 28]). */
   dims: number[];
   data: Uint8Array;
 }
 
-export function parseIdx(raw: Uint8Array): IdxArray {
+function parseIdx(raw: Uint8Array): IdxArray {
   const bytes = raw[0] === 0x1f && raw[1] === 0x8b ? new Uint8Array(gunzipSync(raw)) : raw;
   if (bytes.length < 4 || bytes[0] !== 0 || bytes[1] !== 0) throw new Error('not an IDX file (bad magic)');
   if (bytes[2] !== 0x08) throw new Error(`only unsigned-byte IDX data is supported (type 0x${bytes[2].toString(16)})`);
@@ -22,7 +22,7 @@ export function parseIdx(raw: Uint8Array): IdxArray {
   return { dims, data: bytes.subarray(offset) };
 }
 
-export function readIdx(path: string): IdxArray {
+function readIdx(path: string): IdxArray {
   return parseIdx(readFileSync(path));
 }
 

@@ -10,7 +10,7 @@ export const Normalization = z.strictObject({
   std: z.array(z.number().positive()).min(1),
 });
 
-export const ModelInput = z.strictObject({
+const ModelInput = z.strictObject({
   /** ONNX input name. */
   name: z.string().min(1),
   /** Shape of one input, without the batch dimension: [C, H, W]. */
@@ -21,7 +21,7 @@ export const ModelInput = z.strictObject({
   normalization: Normalization.nullable(),
 });
 
-export const SmoothedAccuracy = z.strictObject({
+const SmoothedAccuracy = z.strictObject({
   sigma: z.number().nonnegative(),
   n: z.number().int().positive(),
   seed: z.number().int().nonnegative(),

@@ -20,7 +20,7 @@ const TensorData = z.array(z.unknown());
 
 const Shape = z.array(z.number().int().nonnegative()).max(16);
 
-export const RequestInput = z.object({
+const RequestInput = z.object({
   name: z.string().min(1),
   shape: Shape,
   datatype: Datatype,
@@ -37,7 +37,7 @@ export const InferenceRequest = z.object({
 });
 export type InferenceRequest = z.infer<typeof InferenceRequest>;
 
-export const ResponseOutput = z.object({
+const ResponseOutput = z.object({
   name: z.string(),
   shape: Shape,
   datatype: Datatype,
@@ -57,7 +57,7 @@ export const ServerMetadata = z.object({ name: z.string(), version: z.string(), 
 export type ServerMetadata = z.infer<typeof ServerMetadata>;
 
 /** Variable-size dimensions are -1. */
-export const MetadataTensor = z.object({ name: z.string(), datatype: Datatype, shape: z.array(z.number().int().min(-1)) });
+const MetadataTensor = z.object({ name: z.string(), datatype: Datatype, shape: z.array(z.number().int().min(-1)) });
 export const ModelMetadata = z.object({
   name: z.string(),
   versions: z.array(z.string()).optional(),
@@ -116,7 +116,7 @@ export interface Tensor {
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-export const elementCount = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+const elementCount = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
 function ctorOf(datatype: Datatype, where: string): NumericCtor {
   const ctor = ARRAYS[datatype];

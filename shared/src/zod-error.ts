@@ -15,7 +15,7 @@ export interface FormatOptions {
 }
 
 /** Each issue as "path: message" (path "(top level)" for the root). */
-export function zodIssues(error: z.ZodError, options: FormatOptions = {}): string[] {
+function zodIssues(error: z.ZodError, options: FormatOptions = {}): string[] {
   const lines: string[] = [];
   for (const issue of error.issues) {
     const path = issue.path.map(String);
@@ -44,7 +44,7 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, data: unknown, what
   throw new ValidationError(`${what}: ${formatZodError(result.error, { schema, prefix })}`);
 }
 
-export class ValidationError extends Error {}
+class ValidationError extends Error {}
 
 const joinPath = (prefix: string | undefined, path: string[]) => [prefix, ...path].filter((p) => p !== undefined && p !== '').join('.') || '(top level)';
 

@@ -216,5 +216,5 @@ test('attack --help lists every registered attack and each of its options with r
       assert.ok(schema.description, `${name} ${option} has a doc line`);
     }
   }
-  assert.match(help.stdout, /^    constraint\s+l2 \| linf\s+default l2 /m);
+  assert.match(help.stdout, /^ {4}constraint\s+l2 \| linf\s+default l2 /m);
 });

@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 export const IMAGENET_DIR = resolve(process.env.RS_ARENA_IMAGENET_DIR ?? resolve(import.meta.dirname, '../../../shared/imagenet'));
-export const HAVE_IMAGENET = existsSync(resolve(IMAGENET_DIR, 'mobilenetv2-12-int8.onnx'));
+const HAVE_IMAGENET = existsSync(resolve(IMAGENET_DIR, 'mobilenetv2-12-int8.onnx'));
 export const SKIP_IMAGENET = HAVE_IMAGENET ? false : `no ImageNet models at ${IMAGENET_DIR}`;
 
 /**

@@ -94,7 +94,7 @@ export async function tritonLike(modelId = 'fmnist-cnn', name = 'fmnist'): Promi
       if (req.method === 'POST' && path === `/v2/models/${name}/infer`) {
         const { request, inputs } = decodeInferRequest(Buffer.concat(chunks), req.headers[HEADER_LENGTH] as string | undefined);
         const x = inputs.find((i) => i.name === 'x');
-        if (!x || x.datatype !== 'FP32' || x.shape.length !== 4) return json(res, 400, { error: 'expected FP32 input "x" [-1, 1, 28, 28]' });
+        if (x?.datatype !== 'FP32' || x.shape.length !== 4) return json(res, 400, { error: 'expected FP32 input "x" [-1, 1, 28, 28]' });
         const count = x.shape[0];
         inferences += count;
         const logits = await model.logits(x.data as Float32Array, count);

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../client/src/server-process.js';
 
-export const redisInstalled = spawnSync('redis-server', ['--version']).status === 0;
+const redisInstalled = spawnSync('redis-server', ['--version']).status === 0;
 
 /** node:test options: skip without redis-server, except in CI where that is a failure. */
 export const needsRedis = { skip: !redisInstalled && process.env.CI !== 'true' ? 'redis-server is not installed (CI installs it)' : false } as const;

@@ -11,7 +11,7 @@ import { startServer, type ServerProcess } from '../../client/src/server-process
 import { images } from './app.js';
 
 export const RACE_KEYS = { admin: 'race-admin-key-0123456789', client: 'race-client-key-0123456789' };
-export const RACE_DEPLOYMENT = { id: 'rs', model: 'fmnist-cnn', sigma: 0.25, n: 10, seed: 3, maxBatch: 8 };
+const RACE_DEPLOYMENT = { id: 'rs', model: 'fmnist-cnn', sigma: 0.25, n: 10, seed: 3, maxBatch: 8 };
 
 export interface Replicas {
   servers: ServerProcess[];

@@ -48,6 +48,7 @@ const ignored = (() => {
           .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
           .replace(/\*\*\//g, '\u0000')
           .replace(/\*/g, '[^/]*')
+          // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is the placeholder put in for `**/` two lines up
           .replace(/\u0000/g, '(.*/)?')}(/.*)?$`,
       ),
   );

@@ -43,10 +43,16 @@ test('every rs-arena command in docs/scale-out.md parses', async () => {
   try {
     for (const args of commands) {
       let out = '';
-      process.stdout.write = ((s: string) => ((out += s), true)) as typeof process.stdout.write;
+      process.stdout.write = ((s: string) => {
+        out += s;
+        return true;
+      }) as typeof process.stdout.write;
       let err = '';
       const stderr = process.stderr.write;
-      process.stderr.write = ((s: string) => ((err += s), true)) as typeof process.stderr.write;
+      process.stderr.write = ((s: string) => {
+        err += s;
+        return true;
+      }) as typeof process.stderr.write;
       let code: number;
       try {
         code = await main([...args, '--help']);

@@ -43,6 +43,7 @@ const TYPES: Record<string, [string, string]> = {
 };
 
 // Manifests are untyped JSON here: their shape is what the schemas above check.
+// biome-ignore lint/suspicious/noExplicitAny: the manifests are checked by the schemas above, not typed here
 type Any = any;
 const find = (ms: Any[], kind: string, name: string) => {
   const m = ms.find((x) => x.kind === kind && x.metadata.name === name);

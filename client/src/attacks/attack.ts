@@ -4,7 +4,7 @@
 // the best point that was last *verified* adversarial by a query.
 import { Rng } from '@rs-arena/shared/rng';
 import type { z } from 'zod';
-import { BudgetExhausted, BudgetRefused, CountingOracle, QueryRefused, type QueryCounts } from '../oracle.js';
+import { BudgetExhausted, BudgetRefused, type CountingOracle, QueryRefused, type QueryCounts } from '../oracle.js';
 import { dist2, distInf, lerp } from '../vec.js';
 
 /**

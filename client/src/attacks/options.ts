@@ -20,13 +20,13 @@ interface FieldSchema {
 }
 
 /** The JSON Schema view of an attack's options: type, range, default and doc of each field. */
-export function optionFields(attack: AttackName): Record<string, FieldSchema> {
+function optionFields(attack: AttackName): Record<string, FieldSchema> {
   const json = z.toJSONSchema(ATTACKS[attack].options, { io: 'input' }) as { properties?: Record<string, FieldSchema> };
   return json.properties ?? {};
 }
 
 /** "l2 | linf", "number > 0", "integer in [0, 5]"… */
-export function allowedValues(f: FieldSchema): string {
+function allowedValues(f: FieldSchema): string {
   if (f.enum) return f.enum.join(' | ');
   const type = f.type === 'integer' ? 'integer' : f.type === 'number' ? 'number' : (f.type ?? 'value');
   // zod gives every integer the safe-integer range: not worth printing.

@@ -93,7 +93,7 @@ export class BoundaryModel {
 }
 
 /** The attack proper; `psj` adds the final confirmation (sequential-attack.ts). */
-export const psjCore = defineAttack({
+const psjCore = defineAttack({
   name: 'psj',
   summary: 'PopSkipJump-style HSJA core: boundary model along the segment, wide raw probes, steps decided by the sequential test',
   metric: () => 'l2',

@@ -21,17 +21,17 @@ import { dist2, distInf } from '../vec.js';
 import { type Attack, type AttackResult, type OptionsSchema, defineAttack } from './attack.js';
 
 /** The sequential test's options and the final confirmation's, each with its default. */
-export const SequentialOptions = sequentialTestSchema.extend({
+const SequentialOptions = sequentialTestSchema.extend({
   confirmReserve: z.number().int().nonnegative().default(300).describe('queries set aside for the final confirmation: at most this, and at most a tenth of the budget'),
   confirmCandidates: z.number().int().positive().default(8).describe('how many of the closest accepted points the confirmation may try (each tested at alpha / their number: the returned point errs with probability ≤ alpha)'),
   searchAlpha: z.number().gt(0).lt(0.5).optional().describe('alpha of the search\'s own decisions (default: alpha); only the confirmation must hold alpha, so a looser search test buys more steps'),
   searchBeta: z.number().gt(0).lt(0.5).optional().describe('beta of the search\'s decisions (default: beta)'),
 });
-export type SequentialOptions = z.output<typeof SequentialOptions>;
+type SequentialOptions = z.output<typeof SequentialOptions>;
 const testKeys = Object.keys(sequentialTestSchema.shape);
 
 /** Splits parsed options into the sequential test's and the others. */
-export function splitTestOptions<O extends object>(options: O): { test: z.input<typeof sequentialTestSchema>; rest: Omit<O, keyof typeof sequentialTestSchema.shape> } {
+function splitTestOptions<O extends object>(options: O): { test: z.input<typeof sequentialTestSchema>; rest: Omit<O, keyof typeof sequentialTestSchema.shape> } {
   const test: Record<string, unknown> = {};
   const rest: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(options)) (testKeys.includes(k) ? test : rest)[k] = v;
@@ -42,7 +42,7 @@ export function splitTestOptions<O extends object>(options: O): { test: z.input<
  * `schema` with some defaults replaced (a noise-aware variant's own defaults), each option keeping
  * its type, range and doc.
  */
-export function withDefaults<S extends OptionsSchema>(schema: S, defaults: Partial<z.output<S>>): S {
+function withDefaults<S extends OptionsSchema>(schema: S, defaults: Partial<z.output<S>>): S {
   const shape: Record<string, z.ZodType> = {};
   for (const [k, v] of Object.entries(defaults)) {
     const field = schema.shape[k] as z.ZodType;

@@ -11,7 +11,7 @@
 import { clopperPearsonInterval, clopperPearsonUpper } from '@rs-arena/shared/stats';
 import type { AttackRecord } from '../record.js';
 
-export const SUCCESS_LEVELS = [0.1, 0.5, 0.9] as const;
+const SUCCESS_LEVELS = [0.1, 0.5, 0.9] as const;
 
 export interface ImageVerdict {
   image: string;
@@ -29,7 +29,7 @@ export interface ImageVerdict {
   bestL2Attacker: string | null;
 }
 
-export interface CurvePoint {
+interface CurvePoint {
   queries: number;
   broken: number;
   rate: number;

@@ -36,7 +36,7 @@ const TargetFlags = z.object({
   classes: z.string().optional(),
   layout: z.string().optional(),
 });
-export type TargetFlags = z.output<typeof TargetFlags>;
+type TargetFlags = z.output<typeof TargetFlags>;
 
 const AuditPayload = z.object({
   target: TargetFlags,

@@ -14,7 +14,7 @@ const pct = (x: number | null) => (x === null ? '–' : `${(100 * x).toFixed(1)}
 const ci = (i: [number, number] | null) => (i ? `[${pct(i[0])}, ${pct(i[1])}]` : '');
 const num = (q: number | null) => (q === null ? '> budget' : q.toLocaleString('en-US'));
 
-export function curveSpec(s: AuditSummary): TopLevelSpec {
+function curveSpec(s: AuditSummary): TopLevelSpec {
   const rows = s.epsilons.flatMap((e) => e.curve.map((p) => ({ eps: `ε = ${e.epsilon}`, q: p.queries, rate: p.rate, lo: p.interval[0], hi: p.interval[1] })));
   const names = s.epsilons.map((e) => `ε = ${e.epsilon}`);
   // ε values in their order: the categorical palette by index (colors.ts), the same in every audit.

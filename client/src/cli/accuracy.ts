@@ -5,7 +5,7 @@
 // accuracy (the paper's way of choosing σ: as much noise as the accuracy allows).
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { DeploymentInfo } from '@rs-arena/shared/api';
+import type { DeploymentInfo } from '@rs-arena/shared/api';
 import { clopperPearsonLower, clopperPearsonUpper } from '@rs-arena/shared/stats';
 import { ServerAdmin } from '../admin.js';
 import { HttpOracle } from '../oracle-http.js';

@@ -59,7 +59,7 @@ export class Deployments {
  * without its key. With a queue worker's `journal`, the attack's queries are booked and replayed
  * there, and its budget is the task's minus what earlier attempts lost (queue/journal.ts).
  */
-export async function attackAndAssess(ctx: ExperimentContext, deployments: Deployments, t: AssessedTask, images: number, journal?: TaskJournal): Promise<Omit<DistortionRecord, 'key'>> {
+async function attackAndAssess(ctx: ExperimentContext, deployments: Deployments, t: AssessedTask, images: number, journal?: TaskJournal): Promise<Omit<DistortionRecord, 'key'>> {
   const { id, http } = await deployments.get(t);
   const votes: VoteCounter = async (inputs, count, n, stop) => (await ctx.evaluator.votes(id, inputs, [count, ...http.inputShape], n, stop)).counts;
   const inputs = await inputsFor(ctx, t.model, images);

@@ -1,6 +1,6 @@
 // The experiment presets: what `rs-arena experiment --preset NAME` runs. Each is plain data, so a
 // new sweep is a new entry (or a JSON file passed with --config).
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { AttackName } from '../attacks/index.js';
 import { EXPERIMENTS } from './registry.js';
 import { PresetHeader, firstIssue, normalizePreset } from './records/preset.js';

@@ -65,7 +65,7 @@ export interface TaskRunner {
 }
 
 /** Here, `ctx.concurrency` at a time. */
-export const localTasks: TaskRunner = {
+const localTasks: TaskRunner = {
   async run(b) {
     const ticker = new Ticker(b.experiment, b.tasks.length);
     await pool(b.tasks, b.env.ctx.concurrency, async (t) => {

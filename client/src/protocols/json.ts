@@ -9,7 +9,7 @@ import type { Endpoint } from '../endpoint.js';
 import { type Protocol, ProtocolError, ProtocolUsageError, type Session, answerJson, nested, requireEncoding, requireShape } from './protocol.js';
 import { topClass } from './torchserve.js';
 
-export const PLACEHOLDER = '"$INPUT"';
+const PLACEHOLDER = '"$INPUT"';
 
 export const json: Protocol = {
   name: 'json',

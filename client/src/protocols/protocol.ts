@@ -29,7 +29,7 @@ export interface ProtocolArgs {
   layout?: 'nhwc' | 'nchw';
 }
 
-export interface Request {
+interface Request {
   path: string;
   body: Uint8Array;
   headers: Record<string, string>;

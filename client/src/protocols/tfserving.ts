@@ -74,6 +74,6 @@ function signatureShape(meta: unknown, inputName: string | undefined, layout: 'n
   const inputs = Object.entries(sig?.inputs ?? {});
   const input = inputName ? inputs.find(([k]) => k === inputName) : inputs.length === 1 ? inputs[0] : undefined;
   const dims = input?.[1].tensor_shape?.dim?.map((d) => Number(d.size));
-  if (!dims || dims.length !== 4 || dims.slice(1).some((d) => !(d > 0))) return undefined;
+  if (dims?.length !== 4 || dims.slice(1).some((d) => !(d > 0))) return undefined;
   return layout === 'nhwc' ? [dims[3], dims[1], dims[2]] : [dims[1], dims[2], dims[3]];
 }

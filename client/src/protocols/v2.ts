@@ -5,13 +5,14 @@
 // A model that answers class scores (FP32 [-1, K]) is reduced to its top-1 label here, on the
 // client, ties to the lowest index: attacks see labels only, and labelSource says which happened.
 import { type Datatype, HEADER_LENGTH, ModelMetadata, OipFormatError, decodeInferResponse, encodeInferRequest } from '@rs-arena/shared/oip';
+import { formatZodError } from '@rs-arena/shared/zod-error';
 import type { Endpoint } from '../endpoint.js';
 import { type Protocol, ProtocolError, ProtocolUsageError, type Session, argmax, requireEncoding } from './protocol.js';
 
 const LABEL_TYPES: Datatype[] = ['INT64', 'INT32', 'INT16', 'INT8', 'UINT64', 'UINT32', 'UINT16', 'UINT8'];
 const SCORE_TYPES: Datatype[] = ['FP32', 'FP64'];
 
-export interface V2Session extends Session {
+interface V2Session extends Session {
   readonly metadata: ModelMetadata;
   /** The queries' tensors on the wire. */
   readonly tensors: 'binary' | 'json';
@@ -27,7 +28,7 @@ export const v2: Protocol = {
     const binary = encoding.name === 'float32' && Array.isArray(server.extensions) && server.extensions.includes('binary_tensor_data');
     const base = modelPath(args.model, args.version);
     const parsed = ModelMetadata.safeParse(await endpoint.json(base));
-    if (!parsed.success) throw new ProtocolError(`model "${args.model}": the metadata does not follow the Open Inference Protocol: ${parsed.error.issues[0]?.message}`);
+    if (!parsed.success) throw new ProtocolError(`model "${args.model}": the metadata does not follow the Open Inference Protocol: ${formatZodError(parsed.error, { schema: ModelMetadata, max: 1 })}`);
     const meta = parsed.data;
     const input = pick(meta.inputs, args.inputName, 'input', args.model);
     const output = pick(meta.outputs, args.outputName, 'output', args.model);

@@ -9,11 +9,11 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { Ticker, formatSeconds } from '../progress.js';
 import { type TaskBatch, type TaskRunner, isDone } from '../experiments/tasks.js';
-import { JobData, QUEUE_NAME, bullConnection, connect, jobIdOf, keys, redact } from './connection.js';
+import { type JobData, QUEUE_NAME, bullConnection, connect, jobIdOf, keys, redact } from './connection.js';
 import { CampaignCancelled } from './journal.js';
 
 /** Retries of a task whose run threw (a network failure, say); a worker that dies is a stall, not a failure, and is recovered apart from these. */
-export const JOB_OPTIONS = { attempts: 3, backoff: { type: 'exponential', delay: 2000 }, removeOnComplete: false, removeOnFail: false } as const;
+const JOB_OPTIONS = { attempts: 3, backoff: { type: 'exponential', delay: 2000 }, removeOnComplete: false, removeOnFail: false } as const;
 
 export interface QueueSubmitOptions {
   url: string;

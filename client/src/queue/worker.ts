@@ -14,6 +14,7 @@ import type { TaskEnv } from '../experiments/tasks.js';
 import { JobData, QUEUE_NAME, bullConnection, connect, keys } from './connection.js';
 import { CampaignCancelled, TaskJournal } from './journal.js';
 import { TASK_KINDS } from './kinds.js';
+import { formatZodError } from '@rs-arena/shared/zod-error';
 
 /** How soon a task of a paused campaign is looked at again. */
 const PAUSED_RECHECK_MS = 2000;
@@ -66,7 +67,7 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
 
   const processor = async (job: Job, token?: string): Promise<string> => {
     const parsed = JobData.safeParse(job.data);
-    if (!parsed.success) throw new UnrecoverableError(`job ${job.id} is not an rs-arena task: ${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}`);
+    if (!parsed.success) throw new UnrecoverableError(`job ${job.id} is not an rs-arena task: ${formatZodError(parsed.error, { schema: JobData, max: 1 })}`);
     const d = parsed.data;
     const kind = TASK_KINDS.get(d.kind);
     if (!kind) throw new UnrecoverableError(`job ${job.id}: unknown task kind "${d.kind}" (this worker runs ${[...TASK_KINDS.keys()].join(', ')}): update the worker`);
@@ -81,7 +82,7 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
     // A second delivery of a task that finished (its record is written before BullMQ hears of it).
     if (await redis.hexists(keys.records(d.campaign), job.id!)) return 'done before';
     const payload = kind.payload.safeParse(d.payload);
-    if (!payload.success) throw new UnrecoverableError(`job ${job.id}: bad ${d.kind} payload: ${payload.error.issues[0].path.join('.')}: ${payload.error.issues[0].message}`);
+    if (!payload.success) throw new UnrecoverableError(`job ${job.id}: bad ${d.kind} payload: ${formatZodError(payload.error, { schema: kind.payload, max: 1 })}`);
     const journal = await TaskJournal.open(redis, d.campaign, job.id!, kind.budget(payload.data));
     o.log(`${d.campaign} ${d.experiment} ${job.id}: started (attempt ${journal.attempt}${journal.bookedBefore ? `, ${journal.bookedBefore} queries booked before` : ''})`);
     const t0 = Date.now();

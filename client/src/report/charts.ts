@@ -101,7 +101,7 @@ export function scopeIds(svg: string, prefix: string, rename: (id: string, index
   if (defined.length === 0) return svg;
   const names = new Map(defined.map((id, i) => [id, rename(id, i)]));
   const ref = (id: string) => names.get(id) ?? id;
-  return svg.replace(/(\sid=")([^"]+)(")|url\(#([^)]+)\)|(href=")#([^"]+)(")/g, (m, a, id1, c, id2, h, id3, e) =>
+  return svg.replace(/(\sid=")([^"]+)(")|url\(#([^)]+)\)|(href=")#([^"]+)(")/g, (_m, a, id1, c, id2, h, id3, e) =>
     id1 !== undefined ? `${a}${ref(id1)}${c}` : id2 !== undefined ? `url(#${ref(id2)})` : `${h}#${ref(id3)}${e}`,
   );
 }
@@ -246,7 +246,7 @@ export function histogramChart(spec: HistogramSpec): Promise<string> {
 }
 
 /** One panel of a label map: `cells[row * grid + col]` is the class answered (< 0: none), row 0 at the top. */
-export interface LabelMapPanel {
+interface LabelMapPanel {
   title: string;
   grid: number;
   cells: number[];
@@ -265,7 +265,7 @@ export interface LabelMapSpec {
 }
 
 /** Side-by-side maps of the class answered on a grid (Fig. 2), one colour per class (colors.ts). */
-export function labelMapSpec(spec: LabelMapSpec): TopLevelSpec {
+function labelMapSpec(spec: LabelMapSpec): TopLevelSpec {
   const used = [...new Set(spec.panels.flatMap((p) => p.cells))].sort((a, b) => a - b);
   const name = new Map(used.map((l) => [l, l < 0 ? 'no answer' : spec.className(l)]));
   const rows: object[] = [];

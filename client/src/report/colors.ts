@@ -9,7 +9,7 @@ const T = { blue: '#4c78a8', orange: '#f58518', red: '#e45756', teal: '#72b7b2',
  * Series name → colour. Setting names are `${model} (no RS)` or `${model} σ=${σ}`; a series whose
  * name extends a registered one (e.g. "fmnist-cnn σ=0.05 Pa=0.8") takes its colour (see `colorOf`).
  */
-export const SERIES_COLORS: Readonly<Record<string, string>> = {
+const SERIES_COLORS: Readonly<Record<string, string>> = {
   // Fashion-MNIST models and RS settings: distinct hues for the settings the presets show together.
   'fmnist-cnn (no RS)': T.blue,
   'fmnist-cnn σ=0.05': T.orange,

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 
 export const FONT_FAMILY = 'DejaVu Sans';
 const dir = (name: string) => fileURLToPath(new URL(`../../assets/fonts/${name}`, import.meta.url));
-export const FONTCONFIG_FILE = dir('fonts.conf');
+const FONTCONFIG_FILE = dir('fonts.conf');
 
 interface Glyph {
   advanceWidth?: number;

@@ -19,7 +19,7 @@ export function figureHtml(f: Figure, svg: string): string {
   return `<figure id="${esc(id)}">${scopeIds(svg, `${id}-`)}<figcaption><b>${esc(f.title)}.</b> ${esc(f.caption)} (<a href="${esc(f.png)}">PNG</a>, <a href="${esc(f.svg)}">SVG</a>)</figcaption></figure>`;
 }
 
-export interface ReportSection {
+interface ReportSection {
   title: string;
   figures: Figure[];
   /** Text and tables before the figures (HTML). */

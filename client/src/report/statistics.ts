@@ -6,7 +6,7 @@
 import { BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, type BootstrapInterval, bootstrap, clopperPearsonInterval, signTest } from '@rs-arena/shared/stats';
 import { mean, median } from '../summary.js';
 
-export { BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, bootstrap };
+export { bootstrap };
 
 /** A share with its two-sided 95% Clopper-Pearson interval. */
 export interface Share {
@@ -102,7 +102,7 @@ export interface Claim {
  * values for a percentile interval to mean anything (3 images give 10 resamples in all), so the
  * verdict is "not established" whatever the interval says. Shares use exact intervals: no minimum.
  */
-export const MIN_BOOTSTRAP_IMAGES = 10;
+const MIN_BOOTSTRAP_IMAGES = 10;
 
 /**
  * Established when the whole interval is on the claim's side of the bound, contradicted when wholly
@@ -116,7 +116,7 @@ export function decide(iv: { lo: number; hi: number; clusters?: number } | null,
 }
 
 /** A claim made of several cells: contradicted if any cell contradicts it, established if every cell establishes it. */
-export function combine(verdicts: Verdict[]): Verdict {
+function combine(verdicts: Verdict[]): Verdict {
   const known = verdicts.filter((v) => v !== 'no data');
   if (known.length === 0) return 'no data';
   if (known.includes('contradicted')) return 'contradicted';

@@ -1,7 +1,9 @@
 // POST /v1/deployments/:id/certify — evaluator only: Cohen et al.'s CERTIFY per input.
 import type { FastifyPluginAsync } from 'fastify';
 import { CertifyBody, CertifyParams, CertifyQuery, CertifyResponse } from '@rs-arena/shared/api';
+import type { z } from 'zod';
 import { badRequest, parseOr400 } from '../errors.js';
+import { route } from '../route.js';
 import type { AppContext, RouteOptions } from '../context.js';
 import type { CertifyOutcome, CertifyParams as Params } from '../defense.js';
 import { answerQuery, type QueryRoute } from './preamble.js';
@@ -12,16 +14,19 @@ const certify = (ctx: AppContext): QueryRoute<Params, CertifyOutcome[]> => ({
   params(request) {
     // Parameters come from the JSON body (numbers), or from the query string with a binary body.
     const isJson = typeof request.body === 'object' && request.body !== null && !Buffer.isBuffer(request.body);
-    const params = isJson ? parseOr400(CertifyParams, request.body, 'body') : parseOr400(CertifyQuery, request.query, 'query');
+    // The query string was parsed by the route (route.ts): its defaults where it says nothing.
+    const params = isJson ? parseOr400(CertifyParams, request.body, 'body') : (request.query as z.output<typeof CertifyQuery>);
     if (params.n > ctx.config.maxCertifyN) throw badRequest(`n = ${params.n} exceeds the server's maxCertifyN of ${ctx.config.maxCertifyN}`);
     return params;
   },
 });
 
 export const certifyRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {
-  ctx.openapi.add({
+  const certifyRoute = certify(ctx);
+  route(app, ctx, {
     method: 'post',
-    path: '/v1/deployments/:id/certify',
+    url: '/v1/deployments/:id/certify',
+    operationId: 'certify',
     summary: "Cohen et al.'s CERTIFY: class or abstain, the Clopper-Pearson lower bound on p_A and the radius σΦ⁻¹(p_A) (evaluator role)",
     tag: 'evaluation',
     role: 'evaluator',
@@ -29,11 +34,9 @@ export const certifyRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx
     body: { json: CertifyBody, binary: true },
     response: CertifyResponse,
     errors: [400, 401, 403, 404, 408, 413, 415, 429],
-  });
-
-  const route = certify(ctx);
-  app.post('/v1/deployments/:id/certify', { config: { role: 'evaluator' } }, async (request, reply): Promise<CertifyResponse> => {
-    const { deployment, params, result, usage } = await answerQuery(ctx, request, reply, route);
-    return { sigma: deployment.defense.sigma, ...params, results: result, usage };
+    async handler(request, reply): Promise<CertifyResponse> {
+      const { deployment, params, result, usage } = await answerQuery(ctx, request, reply, certifyRoute);
+      return { sigma: deployment.defense.sigma, ...params, results: result, usage };
+    },
   });
 };

@@ -3,7 +3,8 @@
 // suspensions, of one key or all). A deployment without a detector answers 400.
 import type { FastifyPluginAsync } from 'fastify';
 import { DetectionList, DetectionReset, ResetCount } from '@rs-arena/shared/api';
-import { badRequest, parseOr400 } from '../errors.js';
+import { badRequest } from '../errors.js';
+import { route } from '../route.js';
 import type { AppContext, RouteOptions } from '../context.js';
 import type { Detections } from '../defense.js';
 
@@ -15,37 +16,37 @@ function detectionsOf(ctx: AppContext, id: string): Detections {
 }
 
 export const detectionRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {
-  ctx.openapi.add({
+  route(app, ctx, {
     method: 'get',
-    path: '/v1/admin/deployments/:id/detections',
+    url: '/v1/admin/deployments/:id/detections',
+    operationId: 'listDetections',
     summary: "Keys the deployment's detector flagged: detections per key and whether the key is suspended",
     tag: 'admin',
     role: 'admin',
     response: DetectionList,
     errors: [400, 401, 403, 404, 503],
+    async handler(request): Promise<DetectionList> {
+      const keys = await detectionsOf(ctx, request.params.id).flagged();
+      return { deployment: request.params.id, keys };
+    },
   });
-  ctx.openapi.add({
+  route(app, ctx, {
     method: 'delete',
-    path: '/v1/deployments/:id/detections',
+    url: '/v1/deployments/:id/detections',
+    operationId: 'resetDetections',
     summary: "Forget what the deployment's detector saw (fingerprints, detections, suspensions), of one key (?key=) or all (evaluator role)",
     tag: 'evaluation',
     role: 'evaluator',
     query: DetectionReset,
     response: ResetCount,
     errors: [400, 401, 403, 404, 503],
-  });
-
-  app.get<{ Params: { id: string } }>('/v1/admin/deployments/:id/detections', { config: { role: 'admin' } }, async (request): Promise<DetectionList> => {
-    const keys = await detectionsOf(ctx, request.params.id).flagged();
-    return { deployment: request.params.id, keys };
-  });
-
-  app.delete<{ Params: { id: string } }>('/v1/deployments/:id/detections', { config: { role: 'evaluator' } }, async (request) => {
-    const { key } = parseOr400(DetectionReset, request.query ?? {}, 'query');
-    const detections = detectionsOf(ctx, request.params.id);
-    const before = (await detections.flagged()).filter((f) => key === undefined || f.key === key).length;
-    await detections.reset(key);
-    request.log.info({ deployment: request.params.id, key }, 'detector reset');
-    return { reset: before };
+    async handler(request) {
+      const { key } = request.query;
+      const detections = detectionsOf(ctx, request.params.id);
+      const before = (await detections.flagged()).filter((f) => key === undefined || f.key === key).length;
+      await detections.reset(key);
+      request.log.info({ deployment: request.params.id, key }, 'detector reset');
+      return { reset: before };
+    },
   });
 };

@@ -6,6 +6,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { authorize } from '../auth.js';
 import type { AppContext, RouteOptions } from '../context.js';
+import { route } from '../route.js';
 
 const Health = z.object({ status: z.string() });
 const Ready = z.object({ status: z.string(), deployments: z.number().int(), models: z.array(z.string()).describe('models of disclosed deployments') });
@@ -24,29 +25,40 @@ function fullMetrics(ctx: AppContext, request: FastifyRequest): boolean {
 }
 
 export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {
-  ctx.openapi.add({ method: 'get', path: '/healthz', summary: 'Liveness', tag: 'ops', response: Health });
-  ctx.openapi.add({ method: 'get', path: '/readyz', summary: 'Readiness: the configured deployments have loaded', tag: 'ops', response: Ready, errors: [503] });
-  ctx.openapi.add({
+  route(app, ctx, { method: 'get', url: '/healthz', operationId: 'liveness', summary: 'Liveness', tag: 'ops', response: Health, handler: async () => ({ status: 'ok' }) });
+  route(app, ctx, {
     method: 'get',
-    path: '/metrics',
+    url: '/readyz',
+    operationId: 'readiness',
+    summary: 'Readiness: the configured deployments have loaded',
+    tag: 'ops',
+    response: Ready,
+    errors: [503],
+    async handler(_request, reply) {
+      const body = { status: ctx.ready ? 'ready' : 'loading', deployments: ctx.deployments.list().length, models: ctx.deployments.disclosedModels() };
+      return reply.code(ctx.ready ? 200 : 503).send(body);
+    },
+  });
+  route(app, ctx, {
+    method: 'get',
+    url: '/metrics',
+    operationId: 'metrics',
     summary: 'Prometheus metrics (text exposition format); per-deployment series of undisclosed deployments with the metrics key or an admin key',
     tag: 'ops',
     response: 'text',
     errors: [401, 403],
+    async handler(request, reply) {
+      const text = await ctx.metrics.render(fullMetrics(ctx, request));
+      return reply.type(ctx.metrics.contentType).send(text);
+    },
   });
-  ctx.openapi.add({ method: 'get', path: '/openapi.json', summary: 'This document', tag: 'ops', response: z.object({}).passthrough() });
-
-  app.get('/healthz', async () => ({ status: 'ok' }));
-
-  app.get('/readyz', async (_request, reply) => {
-    const body = { status: ctx.ready ? 'ready' : 'loading', deployments: ctx.deployments.list().length, models: ctx.deployments.disclosedModels() };
-    return reply.code(ctx.ready ? 200 : 503).send(body);
+  route(app, ctx, {
+    method: 'get',
+    url: '/openapi.json',
+    operationId: 'openapi',
+    summary: 'This document',
+    tag: 'ops',
+    response: z.object({}).passthrough(),
+    handler: async () => ctx.openapi.document(process.env.npm_package_version ?? '0.1.0'),
   });
-
-  app.get('/metrics', async (request, reply) => {
-    const text = await ctx.metrics.render(fullMetrics(ctx, request));
-    return reply.type(ctx.metrics.contentType).send(text);
-  });
-
-  app.get('/openapi.json', async () => ctx.openapi.document(process.env.npm_package_version ?? '0.1.0'));
 };

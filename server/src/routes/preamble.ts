@@ -81,7 +81,7 @@ export interface Answer<P, R, I extends Inputs = Inputs> {
 }
 
 /** The deployment the route's `:id` names, or a 404. */
-export function deploymentOf(ctx: AppContext, request: FastifyRequest): Deployment {
+function deploymentOf(ctx: AppContext, request: FastifyRequest): Deployment {
   const { id } = request.params as { id: string };
   const deployment = ctx.deployments.get(id);
   request.log = request.log.child({ deployment: deployment.id });

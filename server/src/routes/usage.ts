@@ -6,6 +6,7 @@ import { budgetFor, type ApiKey } from '../auth.js';
 import type { AppContext, RouteOptions } from '../context.js';
 import { emptyAccount } from '../budget.js';
 import { keyOf } from './preamble.js';
+import { route } from '../route.js';
 
 /** A key's usage as `viewer` may see it (the admin sees everything; a client not what reveals n). */
 export async function usageOf(ctx: AppContext, key: ApiKey, viewer: ApiKey = key): Promise<UsageResponse> {
@@ -24,6 +25,15 @@ export async function usageOf(ctx: AppContext, key: ApiKey, viewer: ApiKey = key
 }
 
 export const usageRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {
-  ctx.openapi.add({ method: 'get', path: '/v1/usage', summary: "The caller's queries, forward passes and budget per deployment", tag: 'query', role: 'client', response: UsageResponse, errors: [401] });
-  app.get('/v1/usage', { config: { role: 'client' } }, async (request) => usageOf(ctx, keyOf(request)));
+  route(app, ctx, {
+    method: 'get',
+    url: '/v1/usage',
+    operationId: 'usage',
+    summary: "The caller's queries, forward passes and budget per deployment",
+    tag: 'query',
+    role: 'client',
+    response: UsageResponse,
+    errors: [401],
+    handler: async (request) => usageOf(ctx, keyOf(request)),
+  });
 };

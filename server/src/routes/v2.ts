@@ -5,7 +5,6 @@
 // abstains). Same keys, budgets, counting, limits and disclosure as /v1; errors are the protocol's
 // `{"error": "..."}`, and a malformed request is refused before anything is charged.
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { z } from 'zod';
 import {
   HEADER_LENGTH, InferenceRequest, InferenceResponse, LiveResponse, ModelMetadata, ModelReadyResponse, OipErrorBody, OipFormatError,
   ReadyResponse, ServerMetadata, decodeInferRequest, encodeInferResponse, wantsBinary, type Tensor, ModelConfig, ModelStats,
@@ -16,10 +15,11 @@ import { HttpError } from '../errors.js';
 import type { Deployment } from '../deployments.js';
 import type { AppContext, RouteOptions } from '../context.js';
 import { answerQuery, type QueryRoute } from './preamble.js';
+import { route } from '../route.js';
 
-export const INPUT_NAME = 'input';
-export const OUTPUT_NAME = 'label';
-export const MODEL_VERSION = '1';
+const INPUT_NAME = 'input';
+const OUTPUT_NAME = 'label';
+const MODEL_VERSION = '1';
 const EXTENSIONS = ['binary_tensor_data'];
 
 const bad = (message: string) => new HttpError(400, 'bad_request', message);
@@ -29,7 +29,7 @@ const inferRoute: QueryRoute<void, Int32Array, DecodedInfer> = {
   name: 'infer',
   operation: (defense) => defense.predict,
   params: () => undefined,
-  deployment: (ctx, request) => deploymentOf(ctx, request.params as ModelParams),
+  deployment: (ctx, request) => deploymentOf(ctx, paramsOf(request)),
   inputs: (request, deployment) => decodeInfer(request, deployment),
 };
 
@@ -40,7 +40,6 @@ interface DecodedInfer {
 }
 
 export const v2Routes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {
-  declareOperations(ctx);
   await app.register(protocol, { ctx, prefix: '/v2' });
 };
 
@@ -51,29 +50,106 @@ const protocol: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: `no route ${request.method} ${request.url.split('?')[0]}` }));
 
-  app.get('/', async () => ({ name: 'rs-arena', version: process.env.npm_package_version ?? '0.1.0', extensions: EXTENSIONS }));
-  app.get('/health/live', async () => ({ live: true }));
-  // The protocol's probes answer by status code: 200 true, 4xx false.
-  app.get('/health/ready', async (_request, reply) => reply.code(ctx.ready ? 200 : 400).send({ ready: ctx.ready }));
+  const oip = { tag: 'open-inference-protocol', errorBody: OipErrorBody };
+  route(app, ctx, {
+    ...oip,
+    method: 'get',
+    url: '/',
+    operationId: 'v2ServerMetadata',
+    summary: 'Server metadata (Open Inference Protocol): name, version, extensions',
+    response: ServerMetadata,
+    handler: async () => ({ name: 'rs-arena', version: process.env.npm_package_version ?? '0.1.0', extensions: EXTENSIONS }),
+  });
+  route(app, ctx, {
+    ...oip,
+    method: 'get',
+    url: '/health/live',
+    operationId: 'v2ServerLive',
+    summary: 'Server liveness (200: live)',
+    response: LiveResponse,
+    handler: async () => ({ live: true }),
+  });
+  route(app, ctx, {
+    ...oip,
+    method: 'get',
+    url: '/health/ready',
+    operationId: 'v2ServerReady',
+    summary: 'Server readiness (200: the configured deployments have loaded; 400: not yet)',
+    response: ReadyResponse,
+    errors: [400],
+    // The protocol's probes answer by status code: 200 true, 4xx false.
+    handler: async (_request, reply) => reply.code(ctx.ready ? 200 : 400).send({ ready: ctx.ready }),
+  });
 
   await app.register(async (models: FastifyInstance) => {
     // Authenticated by the root `authenticate` hook (preamble.ts), before any body is read.
-    const config = { role: 'client' as const };
-    for (const base of ['/models/:model', '/models/:model/versions/:version']) {
-      models.get<{ Params: ModelParams }>(base, { config }, async (request) => metadata(deploymentOf(ctx, request.params)));
-      models.get<{ Params: ModelParams }>(`${base}/ready`, { config }, async (request) => ({ name: deploymentOf(ctx, request.params).id, ready: ctx.ready }));
-      models.get<{ Params: ModelParams }>(`${base}/config`, { config }, async (request) => modelConfig(deploymentOf(ctx, request.params)));
-      models.get<{ Params: ModelParams }>(`${base}/stats`, { config }, async (request) => {
-        const d = deploymentOf(ctx, request.params);
-        // The caller's own queries only: other keys' traffic is not a client's to read.
-        const mine = (await usageOf(ctx, keyOf(request))).deployments.find((u) => u.deployment === d.id);
-        const count = mine?.queries ?? 0;
-        return { model_stats: [{ name: d.id, version: MODEL_VERSION, inference_count: count, execution_count: count }] };
+    const client = { ...oip, role: 'client' as const, errors: [401, 403, 404] };
+    for (const [base, id] of [
+      ['/models/:model', 'v2Model'],
+      ['/models/:model/versions/:version', 'v2ModelVersion'],
+    ] as const) {
+      route(models, ctx, {
+        ...client,
+        method: 'get',
+        url: base,
+        operationId: `${id}Metadata`,
+        summary: 'Model metadata of a deployment: FP32 input [-1, C, H, W], INT64 top-1 label output [-1, 1]',
+        response: ModelMetadata,
+        handler: async (request) => metadata(deploymentOf(ctx, paramsOf(request))),
       });
-      models.post<{ Params: ModelParams }>(`${base}/infer`, { config }, (request, reply) => infer(ctx, request, reply));
+      route(models, ctx, {
+        ...client,
+        method: 'get',
+        url: `${base}/ready`,
+        operationId: `${id}Ready`,
+        summary: 'Model readiness',
+        response: ModelReadyResponse,
+        handler: async (request) => ({ name: deploymentOf(ctx, paramsOf(request)).id, ready: ctx.ready }),
+      });
+      route(models, ctx, {
+        ...client,
+        method: 'get',
+        url: `${base}/config`,
+        operationId: `${id}Config`,
+        summary: "Model configuration (Triton's): max batch size, tensors, class names",
+        response: ModelConfig,
+        handler: async (request) => modelConfig(deploymentOf(ctx, paramsOf(request))),
+      });
+      route(models, ctx, {
+        ...client,
+        method: 'get',
+        url: `${base}/stats`,
+        operationId: `${id}Stats`,
+        summary: "Model statistics (Triton's), for the caller's own key: its queries on the model",
+        response: ModelStats,
+        async handler(request) {
+          const d = deploymentOf(ctx, paramsOf(request));
+          // The caller's own queries only: other keys' traffic is not a client's to read.
+          const mine = (await usageOf(ctx, keyOf(request))).deployments.find((u) => u.deployment === d.id);
+          const count = mine?.queries ?? 0;
+          return { model_stats: [{ name: d.id, version: MODEL_VERSION, inference_count: count, execution_count: count }] };
+        },
+      });
+      route(models, ctx, {
+        ...client,
+        method: 'post',
+        url: `${base}/infer`,
+        operationId: `${id}Infer`,
+        summary:
+          'Top-1 labels of the defended classifier (each batch item is one query). JSON tensors, or the binary tensor data extension: ' +
+          'the JSON header, then the raw little-endian FP32 tensor, with Inference-Header-Content-Length and parameters.binary_data_size; ' +
+          'outputs come back binary with outputs[].parameters.binary_data or parameters.binary_data_output.',
+        body: { json: InferenceRequest, decodedByRoute: true },
+        response: InferenceResponse,
+        errors: [400, 401, 403, 404, 413, 429],
+        handler: (request, reply) => infer(ctx, request, reply),
+      });
     }
   });
 };
+
+/** The route's :model and :version. */
+const paramsOf = (request: FastifyRequest) => request.params as ModelParams;
 
 interface ModelParams {
   model: string;
@@ -112,7 +188,7 @@ function modelConfig(d: Deployment): ModelConfig {
   };
 }
 
-async function infer(ctx: AppContext, request: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply) {
+async function infer(ctx: AppContext, request: FastifyRequest, reply: FastifyReply) {
   const { deployment, inputs, count, result, usage } = await answerQuery(ctx, request, reply, inferRoute);
   const req = inputs.request;
   const encoded = encodeInferResponse(
@@ -178,29 +254,4 @@ function errorHandler(this: FastifyInstance, err: Error & { statusCode?: number 
   if (status >= 400 && status < 500) return reply.code(status).send({ error: err.message });
   request.log.error({ err }, 'request failed');
   return reply.code(500).send({ error: 'internal server error (logged with the request id)' });
-}
-
-function declareOperations(ctx: AppContext): void {
-  const add = (method: 'get' | 'post', path: string, summary: string, response: z.ZodType, errors: number[], extra: object = {}) =>
-    ctx.openapi.add({ method, path, summary, tag: 'open-inference-protocol', response, errors, errorBody: OipErrorBody, ...extra });
-  add('get', '/v2', 'Server metadata (Open Inference Protocol): name, version, extensions', ServerMetadata, []);
-  add('get', '/v2/health/live', 'Server liveness (200: live)', LiveResponse, []);
-  add('get', '/v2/health/ready', 'Server readiness (200: the configured deployments have loaded; 400: not yet)', ReadyResponse, [400]);
-  for (const base of ['/v2/models/:model', '/v2/models/:model/versions/:version']) {
-    const client = { role: 'client' as const };
-    add('get', base, 'Model metadata of a deployment: FP32 input [-1, C, H, W], INT64 top-1 label output [-1, 1]', ModelMetadata, [401, 403, 404], client);
-    add('get', `${base}/ready`, 'Model readiness', ModelReadyResponse, [401, 403, 404], client);
-    add('get', `${base}/config`, "Model configuration (Triton's): max batch size, tensors, class names", ModelConfig, [401, 403, 404], client);
-    add('get', `${base}/stats`, "Model statistics (Triton's), for the caller's own key: its queries on the model", ModelStats, [401, 403, 404], client);
-    add(
-      'post',
-      `${base}/infer`,
-      'Top-1 labels of the defended classifier (each batch item is one query). JSON tensors, or the binary tensor data extension: ' +
-        'the JSON header, then the raw little-endian FP32 tensor, with Inference-Header-Content-Length and parameters.binary_data_size; ' +
-        'outputs come back binary with outputs[].parameters.binary_data or parameters.binary_data_output.',
-      InferenceResponse,
-      [400, 401, 403, 404, 413, 429],
-      { ...client, body: { json: InferenceRequest } },
-    );
-  }
 }

@@ -4,7 +4,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { z } from 'zod';
 import { InputsBody, VotesQuery, VotesResponse } from '@rs-arena/shared/api';
 import { shortcutThreshold } from '@rs-arena/shared/stats';
-import { badRequest, parseOr400 } from '../errors.js';
+import { badRequest } from '../errors.js';
+import { route } from '../route.js';
 import type { AppContext, RouteOptions } from '../context.js';
 import type { VotesOutcome, VotesParams } from '../defense.js';
 import { answerQuery, type QueryRoute } from './preamble.js';
@@ -13,7 +14,8 @@ const votes = (ctx: AppContext): QueryRoute<VotesParams, VotesOutcome> => ({
   name: 'votes',
   operation: (defense) => defense.votes,
   params(request, deployment) {
-    const query = parseOr400(VotesQuery, request.query, 'query');
+    // Parsed by the route (route.ts) before the handler.
+    const query = request.query as z.output<typeof VotesQuery>;
     const n = query.n ?? deployment.defense.defaultN;
     if (n > ctx.config.maxVotesN) throw badRequest(`n = ${n} exceeds the server's maxVotesN of ${ctx.config.maxVotesN}`);
     return { n, ...earlyStop(query, n, deployment.model.classes) };
@@ -33,9 +35,11 @@ function earlyStop({ label, wrong, Pa }: z.infer<typeof VotesQuery>, n: number, 
 }
 
 export const votesRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {
-  ctx.openapi.add({
+  const votesRoute = votes(ctx);
+  route(app, ctx, {
     method: 'post',
-    path: '/v1/deployments/:id/votes',
+    url: '/v1/deployments/:id/votes',
+    operationId: 'votes',
     summary: "Vote counts per class over n noisy copies of each input (evaluator role; n defaults to the deployment's)",
     tag: 'evaluation',
     role: 'evaluator',
@@ -43,13 +47,11 @@ export const votesRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }
     body: { json: InputsBody, binary: true, image: true },
     response: VotesResponse,
     errors: [400, 401, 403, 404, 408, 413, 415, 429],
-  });
-
-  const route = votes(ctx);
-  app.post('/v1/deployments/:id/votes', { config: { role: 'evaluator' } }, async (request, reply): Promise<VotesResponse> => {
-    const { deployment, params, count, result, usage } = await answerQuery(ctx, request, reply, route);
-    const classes = deployment.model.classes;
-    const counts = Array.from({ length: count }, (_, i) => Array.from(result.counts.subarray(i * classes, (i + 1) * classes)));
-    return { sigma: deployment.defense.sigma, n: params.n, counts, ...(result.passes ? { passes: Array.from(result.passes) } : {}), usage };
+    async handler(request, reply): Promise<VotesResponse> {
+      const { deployment, params, count, result, usage } = await answerQuery(ctx, request, reply, votesRoute);
+      const classes = deployment.model.classes;
+      const counts = Array.from({ length: count }, (_, i) => Array.from(result.counts.subarray(i * classes, (i + 1) * classes)));
+      return { sigma: deployment.defense.sigma, n: params.n, counts, ...(result.passes ? { passes: Array.from(result.passes) } : {}), usage };
+    },
   });
 };

@@ -10,7 +10,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions as Fas
 import { HttpError } from '../errors.js';
 import type { AppContext } from '../context.js';
 
-export const IDEMPOTENCY_HEADER = 'idempotency-key';
+const IDEMPOTENCY_HEADER = 'idempotency-key';
 const ID = /^[\x21-\x7e]{8,128}$/;
 /** The routes that charge queries: the only ones where a retry could be charged twice. */
 const CHARGED_ROUTE = /^\/v1\/deployments\/:id\/[a-z]+$|^\/v2\/models\/:[a-z]+(\/versions\/:[a-z]+)?\/infer$/;

@@ -298,7 +298,7 @@ function connectionOptions(commandTimeoutMs = 2000): RedisOptions {
 }
 
 /** The URL without its password, for error messages and logs. */
-export function redactUrl(url: string): string {
+function redactUrl(url: string): string {
   try {
     const u = new URL(url);
     if (u.password) u.password = '***';

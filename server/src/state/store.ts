@@ -47,7 +47,7 @@ export interface StateStore {
   close(): Promise<void>;
 }
 
-export const STORE_UNAVAILABLE = 'state_store_unavailable';
+const STORE_UNAVAILABLE = 'state_store_unavailable';
 
 /** The 503 every route answers when the store cannot be reached: refused, never served unbudgeted. */
 export function storeUnavailable(cause: unknown): HttpError {

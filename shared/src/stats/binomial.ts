@@ -58,7 +58,7 @@ export function clopperPearsonLower(k: number, n: number, alpha: number): number
   checkAlpha(alpha, 'clopperPearsonLower');
   if (k < 0 || k > n) throw new RangeError(`clopperPearsonLower: k must be in [0, n], got ${k} of ${n}`);
   if (k === 0) return 0;
-  if (k === n) return Math.pow(alpha, 1 / n); // I_x(n, 1) = xⁿ
+  if (k === n) return alpha ** (1 / n); // I_x(n, 1) = xⁿ
   return betaIncInv(alpha, k, n - k + 1);
 }
 

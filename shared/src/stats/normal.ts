@@ -38,7 +38,7 @@ function erfcContinuedFraction(x: number): number {
   return Math.exp(-x * x) / SQRT_PI / f;
 }
 
-export function erfc(x: number): number {
+function erfc(x: number): number {
   if (Number.isNaN(x)) return NaN;
   if (x >= 2) return erfcContinuedFraction(x);
   if (x > -2) return 1 - erfSeries(x);
@@ -86,7 +86,7 @@ export function normalCdf(x: number): number {
   return normalSf(-x);
 }
 
-export function normalPdf(x: number): number {
+function normalPdf(x: number): number {
   return Math.exp(-0.5 * x * x) / Math.sqrt(2 * Math.PI);
 }
 

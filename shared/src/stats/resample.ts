@@ -17,7 +17,7 @@ export const BOOTSTRAP_SEED = 20;
  * The q-quantile of ascending `sorted` by linear interpolation between order statistics
  * (Hyndman & Fan type 7: numpy.percentile's default, R's quantile type 7).
  */
-export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
+function quantileSorted(sorted: ArrayLike<number>, q: number): number {
   if (!(q >= 0 && q <= 1)) throw new RangeError(`quantile: q must be in [0, 1], got ${q}`);
   const n = sorted.length;
   if (n === 0) return NaN;

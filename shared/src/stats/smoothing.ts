@@ -25,7 +25,7 @@ export function maxCertifiableRadius(sigma: number, n: number, alpha: number): n
   checkSigma(sigma);
   checkN(n);
   if (!(alpha > 0 && alpha < 1)) throw new RangeError(`alpha must be in (0, 1), got ${alpha}`);
-  return certifiedRadius(sigma, Math.pow(alpha, 1 / n));
+  return certifiedRadius(sigma, alpha ** (1 / n));
 }
 
 /** ñ = 1 + ⌊n/2⌋: the votes a class needs to win a majority of n. */

@@ -112,7 +112,7 @@ test('bad specs are 400 naming the field and create nothing; removing a deployme
   const app = await testApp({ deployments: [] });
   try {
     const bad = [
-      [{ defense: [{ name: 'blacklight', treshold: 20 }] }, /defense\[0\]\.treshold: not a setting of defense "blacklight"/],
+      [{ defense: [{ name: 'blacklight', treshold: 20 }] }, /defense "blacklight": defense\[0\]\.treshold: unknown field \(did you mean "threshold"\?\)/],
       [{ defense: [{ name: 'blacklight', threshold: 0 }] }, /defense\[0\]\.threshold:/],
       [{ defense: [{ name: 'blacklight', threshold: 60 }] }, /defense\[0\]\.threshold: .*at most keep/],
       [{ defense: [{ name: 'blacklight', policy: 'ban' }] }, /defense\[0\]\.policy:/],

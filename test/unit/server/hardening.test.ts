@@ -146,7 +146,7 @@ test('defenses: named in the spec, inferred from σ for old specs, checked, and 
   const add = (payload: object) => app.inject({ method: 'POST', url: '/v1/admin/deployments', headers: auth('admin'), payload });
   expectError(await add({ id: 'd1', model: 'fmnist-cnn', defense: 'laplace', sigma: 0.1 }), 400, /unknown defense "laplace" \(known: none, gaussian, /);
   expectError(await add({ id: 'd2', model: 'fmnist-cnn', defense: 'none', sigma: 0.1 }), 400, /"none" adds no noise/);
-  expectError(await add({ id: 'd3', model: 'fmnist-cnn', defense: 'gaussian' }), 400, /"gaussian" needs sigma > 0/);
+  expectError(await add({ id: 'd3', model: 'fmnist-cnn', defense: 'gaussian' }), 400, /defense "gaussian": sigma: needs sigma > 0/);
   const named = await add({ id: 'd4', model: 'fmnist-cnn', defense: 'none', disclose: true });
   assert.equal(named.statusCode, 201, named.body);
   const list = (await app.inject({ url: '/v1/deployments', headers: auth('client') })).json().deployments;

@@ -92,3 +92,10 @@ test('a model that cannot load stops start-up with a clear error', async () => {
   const missing = parseConfig({ logLevel: 'silent', deployments: [{ id: 'm', model: 'imagenet-not-there' }] }, 'test');
   await assert.rejects(buildApp(missing, { logger: false }), /no model "imagenet-not-there"/);
 });
+
+test('a bad LOG_LEVEL is one line in the one validation format, not a zod dump', () => {
+  assert.throws(
+    () => loadConfig({ LOG_LEVEL: 'loud' }),
+    (err: Error) => /^LOG_LEVEL: \(top level\): Invalid option: expected one of "fatal"\|"error"/.test(err.message) && !err.message.includes('\n'),
+  );
+});

@@ -56,7 +56,7 @@ export function smoothedAccuracy(records: Map<string, AccuracyRecord>, model: st
   return right / c.images;
 }
 
-export interface SigmaSearchStep {
+interface SigmaSearchStep {
   sigma: number;
   accuracy: number;
 }

@@ -48,7 +48,7 @@ export const ConfidenceCostConfig = z.strictObject({
 });
 export type ConfidenceCostConfig = z.output<typeof ConfidenceCostConfig>;
 
-export const CostOracle = z.enum(['sequential', 'repeated', 'shortcut']);
+const CostOracle = z.enum(['sequential', 'repeated', 'shortcut']);
 
 export const ConfidenceCostRecord = DistortionRecord.extend({ oracle: CostOracle, Pa: z.number(), assessment: PointAssessment.nullable() });
 export type ConfidenceCostRecord = z.output<typeof ConfidenceCostRecord>;

@@ -6,7 +6,7 @@ import { type Figure, writeCsv, writeFigure } from '../figures.js';
 import { defineSection } from '../section.js';
 import { histogramChart } from '../charts.js';
 
-export async function binarySearchFigures(dir: string, records: BinarySearchRecord[], c: BinarySearchConfig): Promise<Figure[]> {
+async function binarySearchFigures(dir: string, records: BinarySearchRecord[], c: BinarySearchConfig): Promise<Figure[]> {
   if (records.length === 0) return [];
   const rows = records.map((r) => {
     const s = r.outputs.slice().sort((a, b) => a - b);

@@ -47,7 +47,7 @@ export function distortionToRadius(cert: CertificationRecord[], dist: Distortion
   }));
 }
 
-export async function certificationFigures(dir: string, cert: CertificationRecord[], c: CertificationConfig, dist: DistortionRecord[]): Promise<Figure[]> {
+async function certificationFigures(dir: string, cert: CertificationRecord[], c: CertificationConfig, dist: DistortionRecord[]): Promise<Figure[]> {
   // One row per certificate; CERTIFY's n0, n and α are the config's (in the caption).
   writeCsv(dir, 'certification.csv', cert.map(({ n0: _n0, n: _n, alpha: _alpha, ...row }) => row));
   const ratios = distortionToRadius(cert, dist);

@@ -17,7 +17,7 @@ import { isStale } from '../versions.js';
  * space, so a variant does not take its attack's registered colour (colors.ts): two variants of
  * one attack in a figure stay apart.
  */
-export function attackerName(r: Pick<ConfidenceCostRecord, 'attack' | 'oracle' | 'repeats' | 'attackOptions'>): string {
+function attackerName(r: Pick<ConfidenceCostRecord, 'attack' | 'oracle' | 'repeats' | 'attackOptions'>): string {
   const options = Object.entries(r.attackOptions).filter(([k]) => k !== 'Pa').sort(([a], [b]) => (a < b ? -1 : 1));
   const name = options.length ? `${r.attack}[${options.map(([k, v]) => `${k}=${String(v)}`).join(',')}]` : r.attack;
   return r.oracle === 'repeated' ? `${name} ℓ=${r.repeats}` : r.oracle === 'shortcut' ? `${name} shortcut` : name;
@@ -114,7 +114,7 @@ export function bestNoiseAware(rows: CostRow[]): CostRow[] {
 const settingName = (s: { model: string; sigma: number }) => `${s.model} σ=${s.sigma}`;
 
 /** The plain algorithm a noise-aware attack decides with (its control under the shortcut). */
-export function baseAlgorithm(attack: string): string {
+function baseAlgorithm(attack: string): string {
   return attack === 'psj' ? 'hsja' : attack.replace(/-seq$/, '');
 }
 
@@ -177,7 +177,7 @@ export function confidenceCostFindings(records: ConfidenceCostRecord[], c: Confi
   return out;
 }
 
-export async function confidenceCostFigures(dir: string, records: ConfidenceCostRecord[], c: ConfidenceCostConfig): Promise<Figure[]> {
+async function confidenceCostFigures(dir: string, records: ConfidenceCostRecord[], c: ConfidenceCostConfig): Promise<Figure[]> {
   const rows = summarizeCost(records, c.Pa);
   writeCsv(dir, 'confidence-cost-summary.csv', rows as unknown as Record<string, unknown>[]);
   const checkpoints = costCheckpoints(c);

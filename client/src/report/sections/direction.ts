@@ -6,7 +6,7 @@ import { type Figure, writeCsv, writeFigure } from '../figures.js';
 import { defineSection } from '../section.js';
 import { lineChart, type Series } from '../charts.js';
 
-export async function directionFigures(dir: string, records: DirectionRecord[], c: DirectionConfig): Promise<Figure[]> {
+async function directionFigures(dir: string, records: DirectionRecord[], c: DirectionConfig): Promise<Figure[]> {
   const rows = records.flatMap((r) => r.t.map((t, i) => ({ image: r.image, t, distance: t * r.l2, pi0: r.pi0[i], ...Object.fromEntries(c.ns.map((n) => [`P_wrong_n${n}`, probMajorityWrong(1 - r.pi0[i], n)])) })));
   writeCsv(dir, 'direction.csv', rows);
   const figures: Figure[] = [];

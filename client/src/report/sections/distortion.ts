@@ -64,7 +64,7 @@ export function summarizeDistortion(records: DistortionRecord[]): DistortionRow[
 const ORACLES =
   "Oracles: plain (σ = 0: the model's top-1 answer); shortcut (the paper's simulation: a point is adversarial when ⌈n·P_a⌉ of one evaluator votes call's n micro-decisions are wrong, one query per point); repeated (the realistic attacker: ℓ paid top-1 answers per point, a query each).";
 /** "on 12–50 images per point (50 in the sweep), an adversarial on 10–50": the counts behind a figure's points. */
-export function countsText(rows: Pick<DistortionRow, 'images' | 'attackedImages' | 'broken'>[]): string {
+function countsText(rows: Pick<DistortionRow, 'images' | 'attackedImages' | 'broken'>[]): string {
   if (rows.length === 0) return 'No data.';
   const range = (v: number[]) => (Math.min(...v) === Math.max(...v) ? String(v[0]) : `${Math.min(...v)}–${Math.max(...v)}`);
   return `Per point: ${range(rows.map((r) => r.images))} images, ${range(rows.map((r) => r.attackedImages))} answered correctly and attacked, an adversarial returned on ${range(rows.map((r) => r.broken))}.`;
@@ -84,7 +84,7 @@ export function measuredAccuracy(acc: AccuracyRecord[], row: Pick<DistortionRow,
   return images.reduce((s, i) => s + pCorrect(by.get(i)!, row.n), 0) / images.length;
 }
 
-export async function distortionFigures(dir: string, records: DistortionRecord[], c: DistortionConfig, acc: AccuracyRecord[] = []): Promise<Figure[]> {
+async function distortionFigures(dir: string, records: DistortionRecord[], c: DistortionConfig, acc: AccuracyRecord[] = []): Promise<Figure[]> {
   const rows = summarizeDistortion(records);
   const imagesOf = (r: DistortionRow) => [...new Set(records.filter((x) => x.model === r.model && x.sigma === r.sigma && x.n === r.n && x.Pa === r.Pa && x.oracle === r.oracle && x.attack === r.attack).map((x) => x.image))];
   const xOf = new Map(rows.map((r) => [r, measuredAccuracy(acc, r, imagesOf(r))]));

@@ -6,7 +6,7 @@ import { type Figure, writeFigure } from '../figures.js';
 import { defineSection } from '../section.js';
 import { labelMapChart } from '../charts.js';
 
-export async function sliceFigures(dir: string, records: SliceRecord[], c: SliceConfig, classNames: string[]): Promise<Figure[]> {
+async function sliceFigures(dir: string, records: SliceRecord[], c: SliceConfig, classNames: string[]): Promise<Figure[]> {
   if (records.length === 0) return [];
   const panels = records.slice().sort((a, b) => a.sigma - b.sigma || a.n - b.n);
   const G = c.grid;
