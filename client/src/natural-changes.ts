@@ -7,7 +7,7 @@ import sharp from 'sharp';
 type Shape = readonly [number, number, number];
 
 /** Shifted by (dx, dy) pixels; edge pixels repeat (as a camera moved by a pixel would see about the same border). */
-export function shift(x: Float32Array, [c, h, w]: Shape, dx: number, dy: number): Float32Array {
+function shift(x: Float32Array, [c, h, w]: Shape, dx: number, dy: number): Float32Array {
   const out = new Float32Array(x.length);
   for (let ch = 0; ch < c; ch++)
     for (let r = 0; r < h; r++)
@@ -20,13 +20,15 @@ export function shift(x: Float32Array, [c, h, w]: Shape, dx: number, dy: number)
 }
 
 /** Brightness × gain, clipped to 1 (inputs in [0, 1]). */
-export const brighten = (x: Float32Array, gain: number): Float32Array => x.map((v) => Math.min(1, v * gain));
+const brighten = (x: Float32Array, gain: number): Float32Array => x.map((v) => Math.min(1, v * gain));
 
 /** Re-encoded as JPEG at `quality` and decoded (inputs in [0, 1]). */
-export async function jpeg(x: Float32Array, [c, h, w]: Shape, quality: number): Promise<Float32Array> {
+async function jpeg(x: Float32Array, [c, h, w]: Shape, quality: number): Promise<Float32Array> {
   const hwc = new Uint8Array(h * w * c);
   for (let ch = 0; ch < c; ch++) for (let i = 0; i < h * w; i++) hwc[i * c + ch] = Math.round(x[ch * h * w + i] * 255);
-  const encoded = await sharp(hwc, { raw: { width: w, height: h, channels: c as 1 | 3 } }).jpeg({ quality }).toBuffer();
+  const encoded = await sharp(hwc, { raw: { width: w, height: h, channels: c as 1 | 3 } })
+    .jpeg({ quality })
+    .toBuffer();
   const { data, info } = await sharp(encoded).raw().toBuffer({ resolveWithObject: true });
   const out = new Float32Array(c * h * w);
   for (let ch = 0; ch < c; ch++) for (let i = 0; i < h * w; i++) out[ch * h * w + i] = data[i * info.channels + Math.min(ch, info.channels - 1)] / 255;

@@ -18,8 +18,24 @@ import { Ticker } from '../progress.js';
 import { type ExperimentContext, inputsFor, pool, resultsFile } from './context.js';
 import { checkAttack } from './assessed-attack.js';
 import {
-  type DefenseMenuConfig, type DefenseMenuRecord, type DefenseSetting, type MenuAttackRecord, type MenuAttackTask, type MenuAttacker, type MenuSettingRecord,
-  answersAreRandom, attackOptionsOf, defenseMenu, hasDetector, menuAttackKey, menuVersion, runnerVersion, menuAttackTasks, menuSettingKey, sendsBenign, withoutScreens,
+  type DefenseMenuConfig,
+  type DefenseMenuRecord,
+  type DefenseSetting,
+  type MenuAttackRecord,
+  type MenuAttackTask,
+  type MenuAttacker,
+  type MenuSettingRecord,
+  answersAreRandom,
+  attackOptionsOf,
+  defenseMenu,
+  hasDetector,
+  menuAttackKey,
+  menuVersion,
+  runnerVersion,
+  menuAttackTasks,
+  menuSettingKey,
+  sendsBenign,
+  withoutScreens,
 } from './records/defense-menu.js';
 import { Adaptive } from '../adaptive.js';
 
@@ -32,7 +48,9 @@ export const CheckedDefenseMenuConfig = defenseMenu.config.superRefine((c, ctx) 
     if (a.options && 'Pa' in a.options) ctx.addIssue({ code: 'custom', path: ['attackers', i, 'options', 'Pa'], message: "the level is the experiment's Pa" });
     if (a.adaptive) {
       const r = Adaptive.safeParse(a.adaptive);
-      if (!r.success) for (const issue of r.error.issues) ctx.addIssue({ code: 'custom', path: ['attackers', i, 'adaptive', ...issue.path.map(String)], message: issue.message });
+      if (!r.success)
+        for (const issue of r.error.issues)
+          ctx.addIssue({ code: 'custom', path: ['attackers', i, 'adaptive', ...issue.path.map(String)], message: issue.message });
     }
   });
 });
@@ -41,10 +59,23 @@ export const CheckedDefenseMenuConfig = defenseMenu.config.superRefine((c, ctx) 
 const optionsOf = (a: MenuAttacker, Pa: number) => attackOptionsOf(a, Pa, isAttackName(a.attack) && decidesAtLevel(a.attack));
 
 export const taskKey = (t: MenuAttackTask) =>
-  menuAttackKey({ model: t.model, defense: t.setting.name, defenseSpec: t.setting.defense, attacker: t.attacker.name, attack: t.attacker.attack, attackOptions: optionsOf(t.attacker, t.Pa), adaptive: t.attacker.adaptive ?? null, budget: t.budget, seed: t.seed, image: t.image, Pa: t.Pa, confirm: t.confirm });
+  menuAttackKey({
+    model: t.model,
+    defense: t.setting.name,
+    defenseSpec: t.setting.defense,
+    attacker: t.attacker.name,
+    attack: t.attacker.attack,
+    attackOptions: optionsOf(t.attacker, t.Pa),
+    adaptive: t.attacker.adaptive ?? null,
+    budget: t.budget,
+    seed: t.seed,
+    image: t.image,
+    Pa: t.Pa,
+    confirm: t.confirm,
+  });
 
 /** A setting's deployment id (and its twin's, without the detector: `fresh`). */
-export const menuDeploymentId = (model: string, setting: string, fresh = false) => `dm-${model}-${setting}${fresh ? '-fresh' : ''}`.replace(/[^A-Za-z0-9._-]/g, '_');
+const menuDeploymentId = (model: string, setting: string, fresh = false) => `dm-${model}-${setting}${fresh ? '-fresh' : ''}`.replace(/[^A-Za-z0-9._-]/g, '_');
 
 /** What the attacker's wire saw, over every key of one run. */
 export class Wire {
@@ -112,7 +143,8 @@ export async function runDefenseMenu(ctx: ExperimentContext, c: DefenseMenuConfi
     let fresh = id;
     if (hasDetector(s.defense)) {
       fresh = menuDeploymentId(c.model, s.name, true);
-      if (await ctx.admin.ensureDeployment({ id: fresh, model: c.model, defense: withoutScreens(s.defense) as never, maxBatch: 4096, batchSize: 500 })) ctx.created?.add(fresh);
+      if (await ctx.admin.ensureDeployment({ id: fresh, model: c.model, defense: withoutScreens(s.defense) as never, maxBatch: 4096, batchSize: 500 }))
+        ctx.created?.add(fresh);
     }
     deployments.set(s.name, { id, fresh });
   }
@@ -135,10 +167,19 @@ export async function runDefenseMenu(ctx: ExperimentContext, c: DefenseMenuConfi
         settingTicker.tick(`${s.name} (resumed)`, true);
         continue;
       }
-      const r = await measureSetting(ctx, c, s, deployments.get(s.name)!.id, inputs.images.slice(0, c.accuracyImages).map((i) => ({ x: i.values, label: i.label! })), shape);
+      const r = await measureSetting(
+        ctx,
+        c,
+        s,
+        deployments.get(s.name)!.id,
+        inputs.images.slice(0, c.accuracyImages).map((i) => ({ x: i.values, label: i.label! })),
+        shape,
+      );
       file.add({ ...r, key });
       const acc = r.correct.filter(Boolean).length;
-      settingTicker.tick(`${s.name}: clean ${acc}/${r.correct.length}${r.benign ? `, benign flagged ${Object.values(r.benign).reduce((a, p) => a + p.flagged, 0)}` : ''}`);
+      settingTicker.tick(
+        `${s.name}: clean ${acc}/${r.correct.length}${r.benign ? `, benign flagged ${Object.values(r.benign).reduce((a, p) => a + p.flagged, 0)}` : ''}`,
+      );
     }
     // The attacks, `concurrency` at a time.
     const tasks = menuAttackTasks(c);
@@ -165,7 +206,14 @@ const describe = (r: Omit<MenuAttackRecord, 'key'>) =>
   `${r.firstDetection !== null ? `, detected at ${r.firstDetection}` : ''}${r.fresh ? `, fresh ${r.fresh.adversarial}/${r.fresh.asked}` : ''}, sent ${r.sent} = server ${r.server.queries}`;
 
 /** Clean accuracy (one query per image, as a benign user sends them) and the benign stream, through one fresh key. */
-async function measureSetting(ctx: ExperimentContext, c: DefenseMenuConfig, s: DefenseSetting, deployment: string, images: { x: Float32Array; label: number }[], shape: [number, number, number]): Promise<Omit<MenuSettingRecord, 'key'>> {
+async function measureSetting(
+  ctx: ExperimentContext,
+  c: DefenseMenuConfig,
+  s: DefenseSetting,
+  deployment: string,
+  images: { x: Float32Array; label: number }[],
+  shape: [number, number, number],
+): Promise<Omit<MenuSettingRecord, 'key'>> {
   const id = keyId('dm-benign');
   const k = await ctx.admin.createKey(id, 'client');
   const oracle = await HttpOracle.connect({ endpoint: ctx.endpoint, key: k.secret, deployment, connections: 2 });
@@ -193,8 +241,17 @@ async function measureSetting(ctx: ExperimentContext, c: DefenseMenuConfig, s: D
     }
     const usage = (await ctx.admin.allUsage()).find((u) => u.key.id === id)?.deployments.find((u) => u.deployment === deployment);
     return {
-      kind: 'setting', model: c.model, defense: s.name, defenseSpec: s.defense, random: answersAreRandom(s.defense), correct, refused, benign,
-      forwardPasses: usage?.forwardPasses ?? 0, queries: usage?.queries ?? 0, menuVersion: runnerVersion(),
+      kind: 'setting',
+      model: c.model,
+      defense: s.name,
+      defenseSpec: s.defense,
+      random: answersAreRandom(s.defense),
+      correct,
+      refused,
+      benign,
+      forwardPasses: usage?.forwardPasses ?? 0,
+      queries: usage?.queries ?? 0,
+      menuVersion: runnerVersion(),
     };
   } finally {
     await oracle.close();
@@ -203,7 +260,14 @@ async function measureSetting(ctx: ExperimentContext, c: DefenseMenuConfig, s: D
 }
 
 /** One attacker on one image against one setting: fresh keys, the attack through its layers, both counts, fresh answers. */
-async function attackCell(ctx: ExperimentContext, t: MenuAttackTask, d: SettingDeployments, x0: Float32Array, label: number, fresh: HttpOracle): Promise<Omit<MenuAttackRecord, 'key'>> {
+async function attackCell(
+  ctx: ExperimentContext,
+  t: MenuAttackTask,
+  d: SettingDeployments,
+  x0: Float32Array,
+  label: number,
+  fresh: HttpOracle,
+): Promise<Omit<MenuAttackRecord, 'key'>> {
   const adaptive = t.attacker.adaptive ? Adaptive.parse(t.attacker.adaptive) : undefined;
   const k = adaptive?.accounts?.keys ?? 1;
   // Each key's server budget: the attack's share (the client books the total; no key can be charged past its share).
@@ -220,10 +284,22 @@ async function attackCell(ctx: ExperimentContext, t: MenuAttackTask, d: SettingD
     const attack = t.attacker.attack as AttackName;
     const attackOptions = optionsOf(t.attacker, t.Pa);
     // The attack, through the adaptive layers (adaptive.ts) when the attacker has them; a refusal ends a plain one (stop reason `refused`).
-    const r = await runAttack({ oracle: wired[0], pool: adaptive?.accounts ? wired : undefined, adaptive, attack, options: attackOptions, x0, label, budget: t.budget, seed: t.seed });
+    const r = await runAttack({
+      oracle: wired[0],
+      pool: adaptive?.accounts ? wired : undefined,
+      adaptive,
+      attack,
+      options: attackOptions,
+      x0,
+      label,
+      budget: t.budget,
+      seed: t.seed,
+    });
     // The server's count of exactly these keys on the setting's deployment.
     const usage = (await ctx.admin.allUsage()).filter((u) => ids.includes(u.key.id)).flatMap((u) => u.deployments.filter((x) => x.deployment === d.id));
-    const detections = hasDetector(t.setting.defense) ? (await ctx.admin.detections(d.id)).filter((x) => ids.includes(x.key)).reduce((a, x) => a + x.detections, 0) : null;
+    const detections = hasDetector(t.setting.defense)
+      ? (await ctx.admin.detections(d.id)).filter((x) => ids.includes(x.key)).reduce((a, x) => a + x.detections, 0)
+      : null;
     let freshAnswers: MenuAttackRecord['fresh'] = null;
     if (r.adversarial) {
       const asked = answersAreRandom(t.setting.defense) ? t.confirm : 1;
@@ -236,8 +312,17 @@ async function attackCell(ctx: ExperimentContext, t: MenuAttackTask, d: SettingD
       ...r.run,
       // As the config gave them (the key's), the resolved ones are in resolvedOptions.
       attackOptions,
-      kind: 'attack', model: t.model, defense: t.setting.name, defenseSpec: t.setting.defense, attacker: t.attacker.name, adaptive: t.attacker.adaptive ?? null,
-      image: t.image, label, Pa: t.Pa, confirm: t.confirm, random: answersAreRandom(t.setting.defense),
+      kind: 'attack',
+      model: t.model,
+      defense: t.setting.name,
+      defenseSpec: t.setting.defense,
+      attacker: t.attacker.name,
+      adaptive: t.attacker.adaptive ?? null,
+      image: t.image,
+      label,
+      Pa: t.Pa,
+      confirm: t.confirm,
+      random: answersAreRandom(t.setting.defense),
       wallMs: Math.round(r.run.wallMs),
       sent: wire.sent,
       refused: { queries: wire.refusedQueries, requests: wire.refusedRequests },
@@ -258,4 +343,3 @@ async function attackCell(ctx: ExperimentContext, t: MenuAttackTask, d: SettingD
     for (const id of ids) await ctx.admin.removeKey(id);
   }
 }
-

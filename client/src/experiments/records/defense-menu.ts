@@ -14,10 +14,10 @@
 //    adversarial itself).
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { attackCodeVersion, sourceClosure } from '../../provenance.js';
+import { attackCodeVersion } from '../../provenance.js';
 import { AttackRun, canonical } from '../../record.js';
 import { defineExperiment } from './experiment.js';
 import { imageSeed } from './distortion.js';
@@ -49,39 +49,46 @@ export const MenuAttacker = z.strictObject({
 });
 export type MenuAttacker = z.output<typeof MenuAttacker>;
 
-export const DefenseMenuConfig = z.strictObject({
-  /** The one base model every setting serves. */
-  model: z.string().min(1),
-  defenses: z.array(DefenseSetting).min(1),
-  attackers: z.array(MenuAttacker).min(1),
-  /** Test images attacked (the first ones of the shipped sample), the same in every cell. */
-  images: Count,
-  /** Queries per attack, over every key it uses and refused queries included. */
-  budget: Count,
-  /** L2 radii at which success is read; `epsilon` (one of them) is the one the figure and the findings use. */
-  epsilons: z.array(z.number().positive()).min(1),
-  epsilon: z.number().positive(),
-  /** The level P_a: a final point on a random endpoint counts when at least this share of fresh answers is wrong; also the noise-aware attacks' level. */
-  Pa: Level,
-  /** Fresh answers asked on each final point where the answers are random (once elsewhere), on the setting without its detector by a key that is not the attacker's (not its budget). */
-  confirm: Count,
-  /** Shipped test images whose clean answer is asked per setting (clean accuracy). */
-  accuracyImages: Count,
-  /** Send detector settings the benign stream (the accuracy images again under mild natural changes) and count the flagged queries. */
-  benign: z.boolean().default(true),
-}).superRefine((c, ctx) => {
-  if (!c.epsilons.includes(c.epsilon)) ctx.addIssue({ code: 'custom', path: ['epsilon'], message: `must be one of epsilons (${c.epsilons.join(', ')})` });
-  if (c.accuracyImages < c.images) ctx.addIssue({ code: 'custom', path: ['accuracyImages'], message: `must be at least images (${c.images}): clean accuracy is read on the attacked images too` });
-  const dup = (names: string[]) => names.find((n, i) => names.indexOf(n) !== i);
-  const d = dup(c.defenses.map((x) => x.name));
-  if (d) ctx.addIssue({ code: 'custom', path: ['defenses'], message: `two settings are named "${d}"` });
-  const a = dup(c.attackers.map((x) => x.name));
-  if (a) ctx.addIssue({ code: 'custom', path: ['attackers'], message: `two attackers are named "${a}"` });
-});
+export const DefenseMenuConfig = z
+  .strictObject({
+    /** The one base model every setting serves. */
+    model: z.string().min(1),
+    defenses: z.array(DefenseSetting).min(1),
+    attackers: z.array(MenuAttacker).min(1),
+    /** Test images attacked (the first ones of the shipped sample), the same in every cell. */
+    images: Count,
+    /** Queries per attack, over every key it uses and refused queries included. */
+    budget: Count,
+    /** L2 radii at which success is read; `epsilon` (one of them) is the one the figure and the findings use. */
+    epsilons: z.array(z.number().positive()).min(1),
+    epsilon: z.number().positive(),
+    /** The level P_a: a final point on a random endpoint counts when at least this share of fresh answers is wrong; also the noise-aware attacks' level. */
+    Pa: Level,
+    /** Fresh answers asked on each final point where the answers are random (once elsewhere), on the setting without its detector by a key that is not the attacker's (not its budget). */
+    confirm: Count,
+    /** Shipped test images whose clean answer is asked per setting (clean accuracy). */
+    accuracyImages: Count,
+    /** Send detector settings the benign stream (the accuracy images again under mild natural changes) and count the flagged queries. */
+    benign: z.boolean().default(true),
+  })
+  .superRefine((c, ctx) => {
+    if (!c.epsilons.includes(c.epsilon)) ctx.addIssue({ code: 'custom', path: ['epsilon'], message: `must be one of epsilons (${c.epsilons.join(', ')})` });
+    if (c.accuracyImages < c.images)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['accuracyImages'],
+        message: `must be at least images (${c.images}): clean accuracy is read on the attacked images too`,
+      });
+    const dup = (names: string[]) => names.find((n, i) => names.indexOf(n) !== i);
+    const d = dup(c.defenses.map((x) => x.name));
+    if (d) ctx.addIssue({ code: 'custom', path: ['defenses'], message: `two settings are named "${d}"` });
+    const a = dup(c.attackers.map((x) => x.name));
+    if (a) ctx.addIssue({ code: 'custom', path: ['attackers'], message: `two attackers are named "${a}"` });
+  });
 export type DefenseMenuConfig = z.output<typeof DefenseMenuConfig>;
 
 /** The name of a stage. */
-export const stageName = (s: z.output<typeof Stage>): string => (typeof s === 'string' ? s : s.name);
+const stageName = (s: z.output<typeof Stage>): string => (typeof s === 'string' ? s : s.name);
 /** Defenses whose answers to one input vary from query to query (fresh noise per query). */
 const RANDOM_ANSWERS = new Set(['gaussian', 'gated']);
 /** Screens: stages that look at a query in front of the answer (server/src/defenses/, `screenDefense`). */
@@ -98,7 +105,7 @@ export const withoutScreens = (defense: DefenseSetting['defense']): DefenseSetti
 };
 
 /** What the server counted for the keys of one attack. */
-export const ServerCount = z.object({
+const ServerCount = z.object({
   /** Queries charged on the setting's deployment, over every key of the attack (refused ones included). */
   queries: z.number().int(),
   forwardPasses: z.number().int(),
@@ -162,12 +169,23 @@ export const DefenseMenuRecord = z.discriminatedUnion('kind', [MenuAttackRecord,
 export type DefenseMenuRecord = z.output<typeof DefenseMenuRecord>;
 
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+/**
+ * The files that decide what a run of the menu does beside its attack: this runner, its records,
+ * the benign stream's changes and the adaptive layers. Their own contents, not their import closure:
+ * the attack's version (provenance.ts) already covers the run around the attack, and a closure
+ * reaching the HTTP stack and the API schemas would call every record stale at each unrelated change.
+ */
+const RUNNER_FILES = ['experiments/defense-menu.ts', 'experiments/records/defense-menu.ts', 'natural-changes.ts', 'adaptive.ts'];
 let version: string | undefined;
-/** The code of the runner (experiments/defense-menu.ts) and of the adaptive layers (adaptive.ts): a hash of their source closure (provenance.ts). */
+/** The code of the runner: "menu:" and 12 hex digits of a sha256 over RUNNER_FILES' paths and contents. */
 export function runnerVersion(): string {
   version ??= (() => {
     const h = createHash('sha256');
-    for (const f of sourceClosure([join(SRC, 'experiments/defense-menu.ts'), join(SRC, 'adaptive.ts')])) h.update(relative(resolve(SRC, '../..'), f)).update('\0').update(readFileSync(f)).update('\0');
+    for (const f of RUNNER_FILES)
+      h.update(f)
+        .update('\0')
+        .update(readFileSync(join(SRC, f)))
+        .update('\0');
     return `menu:${h.digest('hex').slice(0, 12)}`;
   })();
   return version;
@@ -187,10 +205,38 @@ export interface MenuAttackTask {
 }
 
 /** The options an attacker's attack is given: its own, and the experiment's level for a noise-aware one (`levelled`: its options have Pa). */
-export const attackOptionsOf = (a: MenuAttacker, Pa: number, levelled: boolean): Record<string, unknown> => (levelled ? { ...a.options, Pa } : { ...a.options });
+export const attackOptionsOf = (a: MenuAttacker, Pa: number, levelled: boolean): Record<string, unknown> =>
+  levelled ? { ...a.options, Pa } : { ...a.options };
 
-export const menuAttackKey = (t: { model: string; defense: string; defenseSpec: unknown; attacker: string; attack: string; attackOptions: Record<string, unknown>; adaptive: unknown; budget: number; seed: number; image: number; Pa: number; confirm: number }) =>
-  ['attack', t.model, t.defense, canonical(t.defenseSpec), t.attacker, t.attack, canonical(t.attackOptions), canonical(t.adaptive ?? null), t.budget, t.seed, t.image, t.Pa, t.confirm].join('|');
+export const menuAttackKey = (t: {
+  model: string;
+  defense: string;
+  defenseSpec: unknown;
+  attacker: string;
+  attack: string;
+  attackOptions: Record<string, unknown>;
+  adaptive: unknown;
+  budget: number;
+  seed: number;
+  image: number;
+  Pa: number;
+  confirm: number;
+}) =>
+  [
+    'attack',
+    t.model,
+    t.defense,
+    canonical(t.defenseSpec),
+    t.attacker,
+    t.attack,
+    canonical(t.attackOptions),
+    canonical(t.adaptive ?? null),
+    t.budget,
+    t.seed,
+    t.image,
+    t.Pa,
+    t.confirm,
+  ].join('|');
 
 export const menuSettingKey = (t: { model: string; defense: string; defenseSpec: unknown; images: number; benign: boolean }) =>
   ['setting', t.model, t.defense, canonical(t.defenseSpec), t.images, t.benign].join('|');
@@ -208,16 +254,11 @@ export const sendsBenign = (c: Pick<DefenseMenuConfig, 'benign'>, s: DefenseSett
 export function menuAttackTasks(c: DefenseMenuConfig): MenuAttackTask[] {
   const tasks: MenuAttackTask[] = [];
   for (let image = 0; image < c.images; image++) {
-    for (const setting of c.defenses) for (const attacker of c.attackers) tasks.push({ model: c.model, setting, attacker, image, budget: c.budget, seed: imageSeed(image), Pa: c.Pa, confirm: c.confirm });
+    for (const setting of c.defenses)
+      for (const attacker of c.attackers)
+        tasks.push({ model: c.model, setting, attacker, image, budget: c.budget, seed: imageSeed(image), Pa: c.Pa, confirm: c.confirm });
   }
   return tasks;
-}
-
-/** The keys a config's records are stored under (attack keys need the attack's resolved options: `keyOf`). */
-export function menuKeys(c: DefenseMenuConfig, keyOf: (t: MenuAttackTask) => string): Set<string> {
-  const keys = new Set(menuAttackTasks(c).map(keyOf));
-  for (const s of c.defenses) keys.add(menuSettingKey({ model: c.model, defense: s.name, defenseSpec: s.defense, images: c.accuracyImages, benign: sendsBenign(c, s) }));
-  return keys;
 }
 
 export const defenseMenu = defineExperiment({

@@ -5,7 +5,16 @@
 // attacker, the best attacker per defense joined), and the findings: each comparison paired on the
 // same images with a bootstrap interval, each share with its Clopper-Pearson interval.
 import { quantile } from '@rs-arena/shared/stats';
-import { type DefenseMenuConfig, type DefenseMenuRecord, type MenuAttackRecord, type MenuSettingRecord, defenseMenu, hasDetector, menuVersion, withoutScreens } from '../../experiments/records/defense-menu.js';
+import {
+  type DefenseMenuConfig,
+  type DefenseMenuRecord,
+  type MenuAttackRecord,
+  type MenuSettingRecord,
+  defenseMenu,
+  hasDetector,
+  menuVersion,
+  withoutScreens,
+} from '../../experiments/records/defense-menu.js';
 import { canonical } from '../../record.js';
 import { median } from '../../summary.js';
 import { lineChart, type Series } from '../charts.js';
@@ -36,7 +45,9 @@ export interface MenuCell {
 
 /** Records grouped by (defense, attacker), in config order. */
 export function menuCells(records: MenuAttackRecord[], c: Pick<DefenseMenuConfig, 'defenses' | 'attackers'>): MenuCell[] {
-  return c.defenses.flatMap((d) => c.attackers.map((a) => ({ defense: d.name, attacker: a.name, runs: records.filter((r) => r.defense === d.name && r.attacker === a.name) })));
+  return c.defenses.flatMap((d) =>
+    c.attackers.map((a) => ({ defense: d.name, attacker: a.name, runs: records.filter((r) => r.defense === d.name && r.attacker === a.name) })),
+  );
 }
 
 /** The name of the per-image worst case over the attackers in tables and findings. */
@@ -47,7 +58,7 @@ export const ANY_ATTACKER = 'any (per image)';
  * with the smallest L2 among those whose final point counts, else an attacked run, else any run.
  * Its success at ε is "some attacker broke this image within ε".
  */
-export function anyAttacker(cells: MenuCell[], defense: string): MenuCell {
+function anyAttacker(cells: MenuCell[], defense: string): MenuCell {
   const byImage = new Map<number, MenuAttackRecord[]>();
   for (const cell of cells) if (cell.defense === defense) for (const r of cell.runs) byImage.set(r.image, [...(byImage.get(r.image) ?? []), r]);
   const runs = [...byImage.values()].map((rs) => {
@@ -68,7 +79,7 @@ export const successAt = (runs: MenuAttackRecord[], epsilon: number): Share => {
 };
 
 /** Median final L2 over attacked images (∞ for an image without a point counting at level: the median is the L2 half the images reach), with its bootstrap interval. */
-export function medianL2(runs: MenuAttackRecord[]): { value: number; lo: number; hi: number; n: number } | null {
+function medianL2(runs: MenuAttackRecord[]): { value: number; lo: number; hi: number; n: number } | null {
   const att = runs.filter(attacked);
   if (att.length === 0) return null;
   const l2 = att.map((r) => (brokenAt(r, Infinity) ? r.l2! : Infinity));
@@ -89,7 +100,10 @@ export function bestAttacker(cells: MenuCell[], defense: string, epsilon: number
 }
 
 /** A paired difference of 0/1 outcomes (b − a) on the images both have, with its bootstrap interval over images. */
-export function pairedDifference(a: Map<number, number>, b: Map<number, number>): { value: number; lo: number; hi: number; images: number; clusters: number } | null {
+export function pairedDifference(
+  a: Map<number, number>,
+  b: Map<number, number>,
+): { value: number; lo: number; hi: number; images: number; clusters: number } | null {
   const pairs = [...a].filter(([image]) => b.has(image)).map(([image, va]) => ({ image, d: b.get(image)! - va }));
   if (pairs.length === 0) return null;
   const iv = bootstrap(pairs, (s) => s.reduce((t, p) => t + p.d, 0) / s.length);
@@ -106,7 +120,8 @@ const round1 = (x: number | null) => (x === null ? null : Math.round(x));
 const cellShare = (s: Share) => (s.n ? `${s.k}/${s.n} (${(100 * s.lo).toFixed(0)}–${(100 * s.hi).toFixed(0)}%)` : '–');
 const pct = (x: number | null) => (x === null || !Number.isFinite(x) ? '–' : `${(100 * x).toFixed(1)}%`);
 const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : '∞');
-const fmtDiff = (d: { value: number; lo: number; hi: number; images: number }) => `${(100 * d.value).toFixed(1)} points [${(100 * d.lo).toFixed(1)}, ${(100 * d.hi).toFixed(1)}], paired on ${d.images} images`;
+const fmtDiff = (d: { value: number; lo: number; hi: number; images: number }) =>
+  `${(100 * d.value).toFixed(1)} points [${(100 * d.lo).toFixed(1)}, ${(100 * d.hi).toFixed(1)}], paired on ${d.images} images`;
 
 /** A row of the table (`attackerName`: not a sort key of table.ts, so rows keep the config's order, setting by setting). */
 export interface MenuRow extends Record<string, unknown> {
@@ -130,7 +145,10 @@ export interface MenuRow extends Record<string, unknown> {
 const benignOf = (s: MenuSettingRecord | undefined): Share | null => {
   if (!s?.benign) return null;
   const parts = Object.values(s.benign);
-  return share(parts.reduce((a, p) => a + p.flagged, 0), parts.reduce((a, p) => a + p.queries, 0));
+  return share(
+    parts.reduce((a, p) => a + p.flagged, 0),
+    parts.reduce((a, p) => a + p.queries, 0),
+  );
 };
 
 /** The table: one row per setting and attacker. `current(r)`: whether a record was made by the current code. */
@@ -166,13 +184,23 @@ export function menuRows(records: DefenseMenuRecord[], c: DefenseMenuConfig, cur
       stale: cell.runs.filter((r) => !current(r)).length,
     });
     // The per-image worst case is not one run: its counting columns would describe whichever run won.
-    if (any) Object.assign(row, { detected: '–', medianFirstDetection: null, meanRefused: null, meanForwardPasses: null, meanQueriesIfBanned: null, sentEqualsServer: '–', maxQueries: null, stale: 0 });
+    if (any)
+      Object.assign(row, {
+        detected: '–',
+        medianFirstDetection: null,
+        meanRefused: null,
+        meanForwardPasses: null,
+        meanQueriesIfBanned: null,
+        sentEqualsServer: '–',
+        maxQueries: null,
+        stale: 0,
+      });
     return row;
   });
 }
 
 /** The figure's points: per setting, clean accuracy (x) and 1 − success at the main ε (y) for each attacker. */
-export function menuPoints(records: DefenseMenuRecord[], c: DefenseMenuConfig): { defense: string; attacker: string; x: number; y: number; best: boolean }[] {
+function menuPoints(records: DefenseMenuRecord[], c: DefenseMenuConfig): { defense: string; attacker: string; x: number; y: number; best: boolean }[] {
   const attacks = records.filter((r): r is MenuAttackRecord => r.kind === 'attack');
   const settings = new Map(records.filter((r): r is MenuSettingRecord => r.kind === 'setting').map((s) => [s.defense, s]));
   const cells = menuCells(attacks, c);
@@ -181,7 +209,15 @@ export function menuPoints(records: DefenseMenuRecord[], c: DefenseMenuConfig): 
     const succ = successAt(cell.runs, c.epsilon);
     if (!s || succ.p === null) return [];
     const best = bestAttacker(cells, cell.defense, c.epsilon);
-    return [{ defense: cell.defense, attacker: cell.attacker, x: s.correct.filter(Boolean).length / s.correct.length, y: 1 - succ.p, best: best?.attacker === cell.attacker }];
+    return [
+      {
+        defense: cell.defense,
+        attacker: cell.attacker,
+        x: s.correct.filter(Boolean).length / s.correct.length,
+        y: 1 - succ.p,
+        best: best?.attacker === cell.attacker,
+      },
+    ];
   });
 }
 
@@ -195,7 +231,11 @@ export function defenseMenuFindings(records: DefenseMenuRecord[], c: DefenseMenu
   const out: Finding[] = [];
   const base = c.defenses.find((d) => d.defense.length === 1 && (typeof d.defense[0] === 'string' ? d.defense[0] : d.defense[0].name) === 'none');
   const plain = c.attackers.find((a) => a.attack === 'hsja' && !a.adaptive);
-  const detectorOnly = c.defenses.find((d) => d.defense.some((s) => (typeof s === 'string' ? s : s.name) === 'blacklight') && d.defense.every((s) => ['blacklight', 'none'].includes(typeof s === 'string' ? s : s.name)));
+  const detectorOnly = c.defenses.find(
+    (d) =>
+      d.defense.some((s) => (typeof s === 'string' ? s : s.name) === 'blacklight') &&
+      d.defense.every((s) => ['blacklight', 'none'].includes(typeof s === 'string' ? s : s.name)),
+  );
   // 1. The detector stops vanilla HSJA.
   if (plain && detectorOnly) {
     const all = cells.find((x) => x.defense === detectorOnly.name && x.attacker === plain.name)!.runs;
@@ -204,9 +244,11 @@ export function defenseMenuFindings(records: DefenseMenuRecord[], c: DefenseMenu
     const s = share(runs.filter((r) => r.firstDetection !== null).length, runs.length);
     const firsts = runs.flatMap((r) => (r.firstDetection !== null ? [r.firstDetection] : []));
     out.push({
-      id: 'menu-detector-stops-hsja', source: 'project',
+      id: 'menu-detector-stops-hsja',
+      source: 'project',
       claim: `Against the detector alone ("${detectorOnly.name}"), vanilla HSJA is detected on at least 90% of images within its ${c.budget.toLocaleString('en')}-query budget.`,
-      verdict: decide(s, { side: 'above', bound: 0.9 }), n: s.n,
+      verdict: decide(s, { side: 'above', bound: 0.9 }),
+      n: s.n,
       test: 'share of attacked images whose run met a refusal, with its Clopper-Pearson interval; established when the interval lies above 0.9',
       evidence: `${fmtShare(s)} of the attacked images (${all.length - runs.length} of ${all.length} answered wrongly, not attacked); first detection at query ${firsts.length ? `${Math.min(...firsts)}–${Math.max(...firsts)} (median ${median(firsts)})` : '–'}`,
     });
@@ -216,10 +258,12 @@ export function defenseMenuFindings(records: DefenseMenuRecord[], c: DefenseMenu
     const adaptive = cells.filter((x) => x.defense === detectorOnly.name && c.attackers.find((a) => a.name === x.attacker)?.adaptive);
     const best = adaptive.map((x) => ({ x, s: successAt(x.runs, eps) })).sort((a, b) => (b.s.p ?? -1) - (a.s.p ?? -1))[0];
     out.push({
-      id: 'menu-adaptive-beats-detector', source: 'project',
+      id: 'menu-adaptive-beats-detector',
+      source: 'project',
       claim: `At least one adaptive attacker succeeds (L2 ≤ ${eps}) on at least 50% of the images against the detector alone, within the budget.`,
-      verdict: best ? decide(best.s, { side: 'above', bound: 0.5 }) : 'no data', n: best?.s.n ?? 0,
-      test: 'the best adaptive attacker\'s share of attacked images broken at ε, with its Clopper-Pearson interval; established when it lies above 0.5',
+      verdict: best ? decide(best.s, { side: 'above', bound: 0.5 }) : 'no data',
+      n: best?.s.n ?? 0,
+      test: "the best adaptive attacker's share of attacked images broken at ε, with its Clopper-Pearson interval; established when it lies above 0.5",
       evidence:
         adaptive
           .map((x) => {
@@ -235,9 +279,12 @@ export function defenseMenuFindings(records: DefenseMenuRecord[], c: DefenseMenu
     const equal = attacks.filter((r) => r.sent === r.server.queries).length;
     const within = attacks.filter((r) => r.server.queries <= r.budget && r.sent <= r.budget).length;
     out.push({
-      id: 'menu-counts', source: 'project',
-      claim: 'Every query of every attacker is counted on both sides (the client\'s count of queries sent, refused ones included, equals the server\'s usage of its keys), and no attack exceeds its budget.',
-      verdict: attacks.length === 0 ? 'no data' : equal === attacks.length && within === attacks.length ? 'established' : 'contradicted', n: attacks.length,
+      id: 'menu-counts',
+      source: 'project',
+      claim:
+        "Every query of every attacker is counted on both sides (the client's count of queries sent, refused ones included, equals the server's usage of its keys), and no attack exceeds its budget.",
+      verdict: attacks.length === 0 ? 'no data' : equal === attacks.length && within === attacks.length ? 'established' : 'contradicted',
+      n: attacks.length,
       test: 'every run: client count = server usage over all its keys, and both ≤ the budget (an exact check, no sampling)',
       evidence: `${equal} of ${attacks.length} runs with equal counts; ${within} of ${attacks.length} within the budget (largest server count ${attacks.length ? Math.max(...attacks.map((r) => r.server.queries)) : 0} of ${c.budget})`,
     });
@@ -259,9 +306,11 @@ export function defenseMenuFindings(records: DefenseMenuRecord[], c: DefenseMenu
     const verdict = (iv: { lo: number; hi: number; clusters: number } | null): Verdict => decide(iv, { side: 'above', bound: 0 });
     for (const r of rows) {
       out.push({
-        id: `menu-${r.name}`, source: 'project',
+        id: `menu-${r.name}`,
+        source: 'project',
         claim: `"${r.name}" lowers the best attacker's success at L2 ≤ ${eps} below the undefended model's (best attacker on each, paired on the images both attacked).`,
-        verdict: verdict(r.gain), n: r.gain?.images ?? 0,
+        verdict: verdict(r.gain),
+        n: r.gain?.images ?? 0,
         test: 'paired difference (undefended − this setting) of 0/1 success per image, bootstrap interval over images; established when it excludes 0 on the side of fewer successes',
         evidence: `best attacker ${r.best.attacker}: ${fmtShare(r.s)} vs ${baseBest.attacker} on undefended ${fmtShare(successAt(baseBest.runs, eps))}; reduction ${r.gain ? fmtDiff(r.gain) : '–'}; clean-accuracy cost ${r.cost ? fmtDiff(r.cost) : '–'}; any attacker per image: ${fmtShare(successAt(anyAttacker(cells, r.name).runs, eps))} vs ${fmtShare(successAt(anyAttacker(cells, base.name).runs, eps))} undefended`,
       });
@@ -275,9 +324,11 @@ export function defenseMenuFindings(records: DefenseMenuRecord[], c: DefenseMenu
       if (!behind || !chainBest || !behindBest || behind === base) continue;
       const iv = pairedDifference(brokenByImage(chainBest.runs, eps), brokenByImage(behindBest.runs, eps));
       out.push({
-        id: `menu-chain-${d.name}`, source: 'project',
+        id: `menu-chain-${d.name}`,
+        source: 'project',
         claim: `The detector in front ("${d.name}") lowers the best attacker's success at L2 ≤ ${eps} below "${behind.name}" alone.`,
-        verdict: verdict(iv), n: iv?.images ?? 0,
+        verdict: verdict(iv),
+        n: iv?.images ?? 0,
         test: 'paired difference (the setting alone − with the detector) of 0/1 success per image, each against its best attacker, bootstrap interval over images; established when it excludes 0 on the side of fewer successes',
         evidence: `${d.name}: ${chainBest.attacker} ${fmtShare(successAt(chainBest.runs, eps))}; ${behind.name}: ${behindBest.attacker} ${fmtShare(successAt(behindBest.runs, eps))}; difference ${iv ? fmtDiff(iv) : '–'}`,
       });
@@ -289,12 +340,17 @@ export function defenseMenuFindings(records: DefenseMenuRecord[], c: DefenseMenu
       const second = ranked[1];
       const vsSecond = second ? pairedDifference(brokenByImage(top.best.runs, eps), brokenByImage(second.best.runs, eps)) : null;
       out.push({
-        id: 'menu-best-defense', source: 'project',
+        id: 'menu-best-defense',
+        source: 'project',
         claim: `For ${c.model} at ${c.budget.toLocaleString('en')} queries, "${top.name}" leaves its best attacker the lowest success at L2 ≤ ${eps}${second ? `, lower than the next setting ("${second.name}")` : ''}.`,
-        verdict: second ? verdict(vsSecond) : 'not established', n: vsSecond?.images ?? top.s.n,
-        test: 'paired difference of 0/1 success per image (next setting\'s best attacker − this one\'s), bootstrap interval over images; established when it excludes 0',
-        evidence: `${top.name}: ${top.best.attacker} ${fmtShare(top.s)}, clean-accuracy cost ${top.cost ? fmtDiff(top.cost) : '–'}` +
-          (second ? `; ${second.name}: ${second.best.attacker} ${fmtShare(second.s)}, cost ${second.cost ? fmtDiff(second.cost) : '–'}; difference ${vsSecond ? fmtDiff(vsSecond) : '–'}` : '') +
+        verdict: second ? verdict(vsSecond) : 'not established',
+        n: vsSecond?.images ?? top.s.n,
+        test: "paired difference of 0/1 success per image (next setting's best attacker − this one's), bootstrap interval over images; established when it excludes 0",
+        evidence:
+          `${top.name}: ${top.best.attacker} ${fmtShare(top.s)}, clean-accuracy cost ${top.cost ? fmtDiff(top.cost) : '–'}` +
+          (second
+            ? `; ${second.name}: ${second.best.attacker} ${fmtShare(second.s)}, cost ${second.cost ? fmtDiff(second.cost) : '–'}; difference ${vsSecond ? fmtDiff(vsSecond) : '–'}`
+            : '') +
           `; ranking by best-attacker success: ${ranked.map((r) => `${r.name} ${pct(r.s.p)}`).join(', ')}`,
       });
     }
@@ -302,14 +358,16 @@ export function defenseMenuFindings(records: DefenseMenuRecord[], c: DefenseMenu
   return out;
 }
 
-export async function defenseMenuFigures(dir: string, records: DefenseMenuRecord[], c: DefenseMenuConfig): Promise<Figure[]> {
+async function defenseMenuFigures(dir: string, records: DefenseMenuRecord[], c: DefenseMenuConfig): Promise<Figure[]> {
   const points = menuPoints(records, c);
   writeCsv(dir, 'defense-menu-points.csv', points);
   if (points.length === 0) return [];
   const attackers = c.attackers.map((a) => a.name);
   const series: Series[] = c.defenses.flatMap((d) => {
     const mine = points.filter((p) => p.defense === d.name);
-    return mine.length ? [{ name: d.name, points: mine.map((p) => [p.x, p.y] as [number, number]), scatter: true, labels: mine.map((p) => `attacker=${p.attacker}`) }] : [];
+    return mine.length
+      ? [{ name: d.name, points: mine.map((p) => [p.x, p.y] as [number, number]), scatter: true, labels: mine.map((p) => `attacker=${p.attacker}`) }]
+      : [];
   });
   const best = points.filter((p) => p.best).sort((a, b) => a.x - b.x);
   series.push({ name: 'best attacker per defense', points: best.map((p) => [p.x, p.y]), color: '#222222', dashed: true });
@@ -318,9 +376,19 @@ export async function defenseMenuFigures(dir: string, records: DefenseMenuRecord
   const accImages = records.find((r): r is MenuSettingRecord => r.kind === 'setting')?.correct.length ?? 0;
   return [
     await writeFigure(
-      dir, 'defense-menu', `Clean accuracy against robustness, ${c.model}, ${c.budget.toLocaleString('en')} queries`,
+      dir,
+      'defense-menu',
+      `Clean accuracy against robustness, ${c.model}, ${c.budget.toLocaleString('en')} queries`,
       `Each colour a defense setting, each shape an attacker (${attackers.join(', ')}): x the setting's clean accuracy on the first ${accImages} shipped test images (a refused query counts as wrong), y 1 − the attacker's success at L2 ≤ ${c.epsilon} on the images the setting answered correctly (answered wrongly when asked again without the detector: on at least P_a = ${c.Pa} of ${c.confirm} fresh answers where answers are random). The dashed line joins each setting's best attacker (highest success). Up and right is better for the defender. Attacked runs per setting (over all attackers): ${imagesPerCell}. Intervals are in the table; data: defense-menu-points.csv.`,
-      await lineChart({ title: `Clean accuracy vs robustness at L2 ≤ ${c.epsilon} (${c.model}, ${c.budget} queries)`, xLabel: 'clean accuracy', yLabel: `1 − attack success at L2 ≤ ${c.epsilon}`, series, width: 880, height: 520, yRange: [-0.04, 1.04] }),
+      await lineChart({
+        title: `Clean accuracy vs robustness at L2 ≤ ${c.epsilon} (${c.model}, ${c.budget} queries)`,
+        xLabel: 'clean accuracy',
+        yLabel: `1 − attack success at L2 ≤ ${c.epsilon}`,
+        series,
+        width: 880,
+        height: 520,
+        yRange: [-0.04, 1.04],
+      }),
     ),
   ];
 }
@@ -335,23 +403,32 @@ export const defenseMenuSection = defineSection({
     const docs: Record<string, string> = {
       defense: 'the defense setting (its chain in the preset)',
       attackerName: `the attacker (the attack and what it does about a detector); "${ANY_ATTACKER}": per image the attackers' best run (an image counts when any attacker broke it)`,
-      attacked: 'runs whose clean image the setting answered correctly (the attack\'s first query), of all runs (images); success is over these',
-      cleanAccuracy: 'the setting\'s clean accuracy on the shipped test images, one query each from a fresh key (a refused query counts as wrong), with its 95% Clopper-Pearson interval',
+      attacked: "runs whose clean image the setting answered correctly (the attack's first query), of all runs (images); success is over these",
+      cleanAccuracy:
+        "the setting's clean accuracy on the shipped test images, one query each from a fresh key (a refused query counts as wrong), with its 95% Clopper-Pearson interval",
       benignFlagged: 'share of the benign stream (the accuracy images, then shifted by a pixel, brighter, JPEG q90) the detector refused, with its interval',
       medianL2: 'median final L2 over attacked images (∞ for an image without a final point at level), with its bootstrap 95% interval',
       detected: 'share of attacked runs that met a refusal of the detector, with its interval',
       medianFirstDetection: 'median over detected runs of the queries sent up to the first refused request',
       meanRefused: 'queries refused per run (in refused requests), on average',
-      meanForwardPasses: 'the server\'s forward passes per run, on average (the defender\'s cost)',
-      meanQueriesIfBanned: 'OARS\'s cost if every refusal got the account banned: queries plus refused queries, per run on average (it would take refused + 1 accounts)',
-      sentEqualsServer: 'runs whose client count of queries sent equals the server\'s usage of their keys',
+      meanForwardPasses: "the server's forward passes per run, on average (the defender's cost)",
+      meanQueriesIfBanned:
+        "OARS's cost if every refusal got the account banned: queries plus refused queries, per run on average (it would take refused + 1 accounts)",
+      sentEqualsServer: "runs whose client count of queries sent equals the server's usage of their keys",
       maxQueries: 'the largest number of queries the server charged one run (never above the budget)',
       stale: 'records made by other code than the current',
     };
-    for (const e of config.epsilons) docs[`success@${e}`] = `share of attacked images with a final point at L2 ≤ ${e} answered wrongly when asked again without the detector (where answers are random: on ≥ P_a = ${config.Pa} of ${config.confirm} fresh answers), with its interval`;
+    for (const e of config.epsilons)
+      docs[`success@${e}`] =
+        `share of attacked images with a final point at L2 ≤ ${e} answered wrongly when asked again without the detector (where answers are random: on ≥ P_a = ${config.Pa} of ${config.confirm} fresh answers), with its interval`;
     const list = found.map((f) => `<li><b>${esc(verdictText(f))}</b>: ${esc(f.claim)} <i>${esc(f.evidence)}</i></li>`).join('');
     const settingsList = config.defenses.map((d) => `<li><b>${esc(d.name)}</b>: ${esc(d.label)} <code>${esc(JSON.stringify(d.defense))}</code></li>`).join('');
-    const attackersList = config.attackers.map((a) => `<li><b>${esc(a.name)}</b>: ${esc(a.attack)}${a.options ? ` ${esc(JSON.stringify(a.options))}` : ''}${a.adaptive ? `, adaptive ${esc(JSON.stringify(a.adaptive))}` : ''}</li>`).join('');
+    const attackersList = config.attackers
+      .map(
+        (a) =>
+          `<li><b>${esc(a.name)}</b>: ${esc(a.attack)}${a.options ? ` ${esc(JSON.stringify(a.options))}` : ''}${a.adaptive ? `, adaptive ${esc(JSON.stringify(a.adaptive))}` : ''}</li>`,
+      )
+      .join('');
     return {
       figures: await defenseMenuFigures(ctx.dir, records, config),
       html:
@@ -360,4 +437,3 @@ export const defenseMenuSection = defineSection({
     };
   },
 });
-
