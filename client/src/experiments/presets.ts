@@ -216,7 +216,7 @@ export const PRESETS: Record<string, unknown> = {
   },
   // The defense menu (issue 19). Sizes from a timed slice (2 images × 7 settings × 3 attackers at
   // 1,000 queries: 42 runs in 37–48 s with 3 in flight on the shared 2-core machine, about 1 s a run):
-  // 7 settings × 6 attackers × 40 images = 1,680 runs, about 30 minutes. 40 images because 40 of 40
+  // 7 settings × 6 attackers × 40 images = 1,680 runs, about 30 minutes (the committed runs: 39 and 23 min). 40 images because 40 of 40
   // is the fewest whose Clopper-Pearson interval can lie above 90% (the issue's detection target;
   // 30 of 30 gives [88%, 100%]). n = 10 rather than 100: a query at n = 100 costs ten times the
   // forward passes, about 5 hours here. The adaptive attackers build on GeoDA deciding through its
@@ -229,7 +229,7 @@ export const PRESETS: Record<string, unknown> = {
   'defense-menu': {
     name: 'defense-menu',
     description:
-      'Every defense setting (undefended; RS σ = 0.0685, n = 10, the σ costing 12 points; RND, RS n = 1 at σ = 0.0333; gated noise τ = 0.9 with RS σ = 0.25, n = 10 below; input-deterministic RS; Blacklight alone and in front of RS) against every attacker (HSJA; GeoDA through its sequential test; blinded; rejection-aware; 10 accounts) on the standard Fashion-MNIST CNN: the same 40 test images, 1,000 queries per attack, success at L2 ≤ 1, 2, 3 (2 the main one), at level P_a = 0.8 on 50 fresh answers where answers are random. Sized to finish in about 30 minutes on 2 shared cores (see presets.ts).',
+      'Every defense setting (undefended; RS σ = 0.0685, n = 10, the σ costing 12 points; RND, RS n = 1 at σ = 0.0333; gated noise τ = 0.9 with RS σ = 0.25, n = 10 below; input-deterministic RS; Blacklight alone and in front of RS) against every attacker (HSJA; GeoDA through its sequential test; blinded; rejection-aware; 10 accounts) on the standard Fashion-MNIST CNN: the same 40 test images, 1,000 queries per attack, success at L2 ≤ 1, 2, 3 (2 the main one), at level P_a = 0.8 on 50 fresh answers where answers are random. Sized to finish in about 30 minutes on 2 shared cores (measured: 23 and 39 minutes; see presets.ts).',
     'defense-menu': {
       model: STD,
       defenses: menuDefenses(STD),
