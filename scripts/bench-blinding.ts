@@ -14,8 +14,8 @@
 //   npm run bench:blinding -- [--images 20] [--budget 1000] [--noises 0,0.001,0.002,0.004,0.008,0.016,0.032]
 //     [--shift 0] [--threshold T] [--out results/bench-blinding]
 import { execSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Rng } from '@rs-arena/shared/rng';
 import { DeploymentSpec } from '@rs-arena/shared/api';
@@ -45,6 +45,7 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: 'results/bench-blinding' },
     /** HSJA's options as JSON (e.g. '{"deltaFactor": 0.1}': a probe radius above the blinding noise). */
     hsja: { type: 'string', default: '{}' },
+    replot: { type: 'string' },
     /** File names in --out (default bench-blinding, with -shift<k> when shifting). */
     name: { type: 'string' },
   },
@@ -71,6 +72,25 @@ const log = (s: string) => process.stdout.write(s + '\n');
 export function predictedNoise(step: number, window: number, threshold: number, keep: number): number {
   const p = 1 - (threshold / keep) ** (1 / window);
   return (step * p) / (255 * Math.sqrt(2 / Math.PI));
+}
+
+/**
+ * The chance that two blinded copies of one point (each with its own noise: their values differ by
+ * std s·√2) share at least `threshold` of the `keep` hashes, in the model above: each window's hash
+ * survives with q = (1 − p)^window, p = s·√2·255·√(2/π)/step, and the shared count is
+ * Binomial(keep, q). An attack is flagged once ANY pair of its many near-identical queries matches,
+ * so detection persists until (pairs of near-duplicates) × this ≪ 1: well above s*, where q ≈ threshold/keep.
+ */
+export function pairFlagProbability(noise: number, step: number, window: number, threshold: number, keep: number): number {
+  const p = Math.min(1, (noise * Math.SQRT2 * 255 * Math.sqrt(2 / Math.PI)) / step);
+  const q = (1 - p) ** window;
+  let tail = 0;
+  let logC = 0; // log C(keep, k), built up from k = 0
+  for (let k = 0; k <= keep; k++) {
+    if (k > 0) logC += Math.log((keep - k + 1) / k);
+    if (k >= threshold) tail += Math.exp(logC + k * Math.log(q) + (keep - k) * Math.log1p(-q));
+  }
+  return noise === 0 ? 1 : tail;
 }
 
 /** The model behind the detector: every query is fingerprinted (and flagged or not), then answered anyway. */
@@ -101,6 +121,52 @@ class Watched implements Oracle {
     }
     return this.model.predict(batch, count);
   }
+}
+
+interface FigureRow {
+  noise: number;
+  detectedShare: number;
+  flaggedShare: number;
+  successShare: number;
+  attackSuccess: number;
+  images: number;
+  pairFlagModel: number;
+}
+
+/** The figure of a sweep (also redrawn from its JSON with --replot). */
+async function drawFigure(rows: FigureRow[], m: { window: number; threshold: number; images: number; budget: number; shift: number; hsja: string; predicted: number }, dir: string, name: string) {
+  // Log x axis: the unblinded run sits at the left edge, at a nominal scale a step below the smallest.
+  const positive = rows.map((r) => r.noise).filter((n) => n > 0);
+  const x0 = positive.length ? Math.min(...positive) / 2 : 0.0005;
+  const xOf = (n: number) => (n > 0 ? n : x0);
+  const svg = await lineChart({
+    title: `Blinding vs Blacklight (window ${m.window}, threshold ${m.threshold}): HSJA${m.hsja !== '{}' ? ` ${m.hsja}` : ''}${m.shift ? `, shift ≤ ${m.shift}` : ''}, ${m.images} images, ${m.budget} queries`,
+    xLabel: `blinding noise std per value (0–1 scale; leftmost point: none, drawn at ${x0})`,
+    yLabel: 'share (of images; flagged: of queries; model: of pairs)',
+    xLog: true,
+    yRange: [0, 1],
+    series: [
+      // Two quantities, two hues (detection red, attack blue), each solid per image and dashed per query/verdict.
+      { name: 'images detected', points: rows.map((r) => [xOf(r.noise), r.detectedShare]), color: '#c0392b' },
+      { name: 'queries flagged (share of all)', points: rows.map((r) => [xOf(r.noise), r.flaggedShare]), dashed: true, color: '#e67e22' },
+      { name: 'model: one pair of blinded copies flagged', points: rows.map((r) => [xOf(r.noise), r.pairFlagModel]), dashed: true, color: '#7f8c8d' },
+      { name: 'attack success (returned point checked on the model)', points: rows.map((r) => [xOf(r.noise), r.successShare]), color: '#1f5fa8' },
+      { name: "attack success (attacker's verdict on blinded answers)", points: rows.map((r) => [xOf(r.noise), r.attackSuccess / r.images]), dashed: true, color: '#5dade2' },
+    ],
+    vLines: [{ x: m.predicted, label: `s* ${m.predicted.toFixed(4)}` }],
+  });
+  return writeFigure(dir, name, 'Blinding vs Blacklight', '', svg);
+}
+
+// --replot FILE: redraw the figure of a sweep from its JSON (the pair model recomputed), nothing run.
+if (args.replot) {
+  const rec = JSON.parse(readFileSync(args.replot, 'utf8'));
+  const d = rec.detector;
+  const rows = (rec.rows as FigureRow[]).map((r) => ({ ...r, pairFlagModel: pairFlagProbability(r.noise, d.step, d.window, d.threshold, d.keep) }));
+  const o = rec.options;
+  const fig = await drawFigure(rows, { window: d.window, threshold: d.threshold, images: rec.images.length, budget: Number(o.budget), shift: Number(o.shift), hsja: o.hsja ?? '{}', predicted: rec.predicted.noise }, dirname(args.replot), basename(args.replot, '.json'));
+  log(`redrew ${fig.svg}, ${fig.png}`);
+  process.exit(0);
 }
 
 const catalog = loadCatalog();
@@ -195,16 +261,17 @@ const rows = noises.map((noise) => {
     l2RatioToUnblinded: ratioCi ? Math.exp(ratioCi.value) : null,
     l2RatioCi: ratioCi ? [Math.exp(ratioCi.lo), Math.exp(ratioCi.hi)] : null,
     pairedImages: ratios.length,
+    pairFlagModel: pairFlagProbability(noise, 50, window, threshold, 50),
   };
 });
 const predicted = predictedNoise(50, window, threshold, 50);
 const predictedRelease = predictedNoise(50, 20, 25, 50);
 log(`\nwindow ${window}, stride ${stride}, threshold ${threshold} of 50, step 50: predicted s* = ${predicted.toFixed(4)} (threshold 25: ${predictedRelease.toFixed(4)}); budget ${budget}, ${images.length} images, shift ${shift}`);
-log('noise    detected [95% CI]      first-det  flagged  success      median L2 [95% CI]     L2 ÷ unblinded [95% CI]');
+log('noise    detected [95% CI]      first-det  flagged  pair-model  success      median L2 [95% CI]     L2 ÷ unblinded [95% CI]');
 for (const r of rows) {
   const f = (x: number | null, d = 3) => (x === null ? '—' : x.toFixed(d));
   log(
-    `${String(r.noise).padEnd(8)} ${String(r.detected).padStart(2)}/${r.images} [${f(r.detectedCi[0], 2)}, ${f(r.detectedCi[1], 2)}]   ${String(r.firstDetectionMedian ?? '—').padStart(6)}   ${(100 * r.flaggedShare).toFixed(1).padStart(5)}%  ` +
+    `${String(r.noise).padEnd(8)} ${String(r.detected).padStart(2)}/${r.images} [${f(r.detectedCi[0], 2)}, ${f(r.detectedCi[1], 2)}]   ${String(r.firstDetectionMedian ?? '—').padStart(6)}   ${(100 * r.flaggedShare).toFixed(1).padStart(5)}%  ${r.pairFlagModel.toExponential(1).padStart(8)}  ` +
       `${String(r.success).padStart(2)}/${r.images} (attack's verdict ${r.attackSuccess})   ${f(r.medianL2)} [${f(r.medianL2Ci?.[0] ?? null)}, ${f(r.medianL2Ci?.[1] ?? null)}]   ${f(r.l2RatioToUnblinded, 2)} [${f(r.l2RatioCi?.[0] ?? null, 2)}, ${f(r.l2RatioCi?.[1] ?? null, 2)}] (n=${r.pairedImages})`,
   );
 }
@@ -224,7 +291,7 @@ const record = {
   options: args,
   model: model.id,
   detector: { ...stage, window, stride, threshold, keep: 50, step: 50 },
-  predicted: { noise: predicted, formula: 'step·(1 − (threshold/keep)^(1/window)) / (255·√(2/π))', atThreshold25: predictedRelease, atWindow50Threshold25: predictedNoise(50, 50, 25, 50) },
+  predicted: { pairModel: 'pairFlagProbability: Binomial(keep, (1 − p)^window) ≥ threshold, p = s·√2·255·√(2/π)/step', noise: predicted, formula: 'step·(1 − (threshold/keep)^(1/window)) / (255·√(2/π))', atThreshold25: predictedRelease, atWindow50Threshold25: predictedNoise(50, 50, 25, 50) },
   images,
   rows,
   runs,
@@ -233,24 +300,5 @@ const record = {
 const tag = args.name ? args.name.replace(/^bench-blinding/, '') : shift > 0 ? `-shift${shift}` : '';
 writeFileSync(join(args.out, `bench-blinding${tag}.json`), JSON.stringify(record, null, 2) + '\n');
 writeCsv(args.out, `bench-blinding${tag}.csv`, rows.map(({ detectedCi, successCi, medianL2Ci, l2RatioCi, ...r }) => ({ ...r, detectedLo: detectedCi[0], detectedHi: detectedCi[1], l2Lo: medianL2Ci?.[0], l2Hi: medianL2Ci?.[1] })));
-// Log x axis: the unblinded run sits at the left edge, at a nominal scale a step below the smallest.
-const positive = noises.filter((n) => n > 0);
-const x0 = positive.length ? Math.min(...positive) / 2 : 0.0005;
-const xOf = (n: number) => (n > 0 ? n : x0);
-const svg = await lineChart({
-  title: `Blinding vs Blacklight (window ${window}, threshold ${threshold}): HSJA${args.hsja !== '{}' ? ` ${args.hsja}` : ''}${shift ? `, shift ≤ ${shift}` : ''}, ${images.length} images, ${budget} queries`,
-  xLabel: `blinding noise std per value (0–1 scale; leftmost point: none = ${x0})`,
-  yLabel: 'share of images',
-  xLog: true,
-  yRange: [0, 1],
-  series: [
-    // Two quantities, two hues (detection red, attack blue), each solid per image and dashed per query/verdict.
-    { name: 'images detected', points: rows.map((r) => [xOf(r.noise), r.detectedShare]), color: '#c0392b' },
-    { name: 'queries flagged (share of all)', points: rows.map((r) => [xOf(r.noise), r.flaggedShare]), dashed: true, color: '#e67e22' },
-    { name: 'attack success (returned point checked on the model)', points: rows.map((r) => [xOf(r.noise), r.successShare]), color: '#1f5fa8' },
-    { name: "attack success (attacker's verdict on blinded answers)", points: rows.map((r) => [xOf(r.noise), r.attackSuccess / r.images]), dashed: true, color: '#5dade2' },
-  ],
-  vLines: [{ x: predicted, label: `predicted ${predicted.toFixed(4)}` }],
-});
-const fig = await writeFigure(args.out, `bench-blinding${tag}`, 'Blinding vs Blacklight', '', svg);
+const fig = await drawFigure(rows, { window, threshold, images: images.length, budget, shift, hsja: args.hsja, predicted }, args.out, `bench-blinding${tag}`);
 log(`\nwrote ${join(args.out, `bench-blinding${tag}.json`)}, ${fig.svg}, ${fig.png}`);

@@ -331,6 +331,7 @@ export function adaptOracle(pool: Oracle | readonly Oracle[], adaptive: Adaptive
   const oracles: readonly Oracle[] = Array.isArray(pool) ? (pool as readonly Oracle[]) : [pool as Oracle];
   if (oracles.length === 0) throw new RangeError('adaptOracle: no oracle given');
   const a = adaptive ?? {};
+  if (a.rejectionAware) throw new RangeError('rejectionAware resamples through the counting oracle: use adaptiveCounting, or runAttack({ adaptive, pool })');
   const pooled = a.accounts ? new AccountPool(oracles, a.accounts.rotate, a.accounts.perKeyBudget ?? Math.ceil(budget / oracles.length)) : oracles[0];
   return a.blind ? new BlindedOracle(pooled, a.blind, Rng.seeded(seed)) : pooled;
 }

@@ -2,7 +2,8 @@
 // classifier it wraps as an Oracle) with the arena's attacks and query accounting, and the schema of
 // the records the CLI writes. The CLI, experiments and report stay in the repository (they need its
 // models, data and server).
-export { BudgetExhausted, CountingOracle, type Oracle, type PhaseCount, type QueryCounts } from './oracle.js';
+export { BudgetExhausted, CountingOracle, QueryRefused, type Oracle, type PhaseCount, type QueryCounts } from './oracle.js';
+export { AccountPool, Adaptive, AdaptiveOutcome, BlindedOracle, REFUSED, adaptiveCounting, adaptiveOutcome } from './adaptive.js';
 export { HttpError, HttpOracle, type HttpOracleOptions } from './oracle-http.js';
 export { Endpoint, type EndpointOptions } from './endpoint.js';
 export { PROTOCOLS, PROTOCOL_NAMES, type Protocol, type ProtocolName, type Session } from './protocols/index.js';

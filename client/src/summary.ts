@@ -28,6 +28,10 @@ export interface SummaryRow extends AttackStats {
   freshAnswers: number;
   /** Whether the endpoint's answers are random: disclosed, detected by the fresh answers, or neither. */
   random: 'disclosed' | 'detected' | null;
+  /** Queries the endpoint's detector refused (charged), images with at least one, and the median query of the first. */
+  refused: number;
+  refusedImages: number;
+  firstRefusedMedian: number | null;
 }
 
 /** The stats of one group; `queries` reads a record's total. */
@@ -75,6 +79,9 @@ export function summarize(records: AttackRecord[]): SummaryRow[] {
       confirmed: answers ? asked.reduce((s, c) => s + c.adversarial, 0) / answers : null,
       freshAnswers: Math.max(0, ...asked.map((c) => c.answers)),
       random,
+      refused: all.reduce((s, r) => s + (r.queries.refused ?? 0), 0),
+      refusedImages: all.filter((r) => (r.queries.refused ?? 0) > 0).length,
+      firstRefusedMedian: median(all.flatMap((r) => (typeof r.queries.firstRefusedAt === 'number' ? [r.queries.firstRefusedAt] : []))),
     };
   });
 }
@@ -112,6 +119,12 @@ export function summaryTable(rows: SummaryRow[]): string {
       `${r.deployment} answers at random (${r.random === 'disclosed' ? 'it discloses a noise defense' : 'detected: the same point got different answers'}): ` +
         `"success" there means answered wrongly once, not adversarial; "confirmed" is the share of ${r.freshAnswers || 'the'} fresh answers per adversarial that were wrong again. ` +
         `For points adversarial at a confidence level, use a noise-aware attack (psj, surfree-seq, rays-seq, geoda-seq; docs/red-team.md).`,
+    );
+  }
+  for (const r of rows.filter((r) => r.refused > 0)) {
+    notes.push(
+      `${r.deployment} runs a detector: it refused ${r.refused} ${r.attack} queries (charged, counted) on ${r.refusedImages} of ${r.images} images, the first at query ${r.firstRefusedMedian} (median). ` +
+        `A plain attack stops at a refusal; an adaptive one blinds its queries, resamples refused ones or spreads them over keys (--blind-noise, --rejection-aware, --key …; docs/red-team.md).`,
     );
   }
   const cut = rows.reduce((s, r) => s + r.cutShort, 0);

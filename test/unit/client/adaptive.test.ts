@@ -248,6 +248,7 @@ test('rs-arena attack: blinded, rejection-aware, two accounts from --key and --k
     assert.equal(run.code, 0, run.stderr);
     const rs = records(out);
     assert.equal(rs.length, 2);
+    if (rs.some((r) => (r.queries.refused ?? 0) > 0)) assert.match(run.stdout, /bl runs a detector: it refused \d+ hsja queries/);
     let total = 0;
     for (const r of rs) {
       assert.ok(r.queries.total <= 150);
@@ -262,6 +263,12 @@ test('rs-arena attack: blinded, rejection-aware, two accounts from --key and --k
       const text = readFileSync(join(dir, f), 'utf8');
       assert.ok(!text.includes(a) && !text.includes(b), `a key in ${f}`);
     }
+    // The plain attacker with the same key: stopped by the detector, and the summary says so.
+    const plainOut = join(dir, 'plain.jsonl');
+    const plain = await rsArena([...base.slice(0, -1), plainOut, '--key', a, '--count', '1']);
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.equal(records(plainOut)[0].stopReason, 'refused');
+    assert.match(plain.stdout, /note: bl runs a detector: it refused \d+ hsja queries \(charged, counted\) on 1 of 1 images/);
     for (const [flags, message] of [
       [['--key', a, '--blind-noise', '2'], /--blind-noise: .*1/],
       [['--key', a, '--target-rate', '0.1'], /--target-rate and --retries go with --rejection-aware/],
@@ -275,6 +282,28 @@ test('rs-arena attack: blinded, rejection-aware, two accounts from --key and --k
       assert.ok(!bad.stderr.includes(a), 'a key in an error message');
     }
   } finally {
+    await app.close();
+  }
+});
+
+test('a batch split into requests meets a refusal half-way: the answered part and the refused part are charged, the rest never sent; both sides agree', async () => {
+  const { CountingOracle } = await import('../../../client/src/oracle.js');
+  const { app, url } = await server();
+  const secret = await newKey(app, 'split', 1000);
+  const oracle = await HttpOracle.connect({ endpoint: url, key: secret, deployment: 'bl' });
+  try {
+    // 40 distinct images in requests of 16 (the deployment's maxBatch); image 20 repeats image 0,
+    // so the second request (16–31) is refused whole and the third is never sent.
+    const { values, labels } = images(40, 10);
+    values.set(values.subarray(0, 784), 20 * 784);
+    const counting = new CountingOracle(oracle, labels[0], 1000);
+    await assert.rejects(counting.labels(values, 40), (err: unknown) => err instanceof QueryRefused && err.charged === 32 && err.refused === 16);
+    assert.equal(counting.queries, 32);
+    assert.equal(counting.refused, 16);
+    assert.equal(counting.counts().firstRefusedAt, 32);
+    assert.equal(await serverUsage(app, 'split', 'bl'), 32);
+  } finally {
+    await oracle.close();
     await app.close();
   }
 });
