@@ -34,7 +34,9 @@ const result = spawnSync(
     'tsx',
     '--test',
     '--test-force-exit',
-    '--test-concurrency=1',
+    // One file at a time by default (files start servers and time-bounded waits on 2 cores);
+    // RS_ARENA_TEST_CONCURRENCY=2 runs two at once, to measure.
+    `--test-concurrency=${process.env.RS_ARENA_TEST_CONCURRENCY ?? 1}`,
     '--test-reporter=spec',
     '--test-reporter-destination=stdout',
     // Where the time goes, per file (scripts/test-times.mjs).

@@ -1,4 +1,4 @@
-// What `npm run demo` runs. The default is quick (about 1.5 minutes on an idle 2-core machine): two
+// What `npm run demo` runs. The default is quick (about 70 s on an idle 2-core machine): two
 // images and four attacks, three classic decision-based ones and one that knows the noise. `--full`
 // runs every registered attack on six images (about 8 minutes). Time goes to the RS deployments:
 // every query there is n = 100 forward passes, so it grows with images × attacks × budget.
@@ -16,7 +16,7 @@ export const DEMO_DEPLOYMENTS = ['fmnist-cnn', 'fmnist-cnn-rs025', 'fmnist-randt
 export const DEMO_HELP = `npm run demo [-- options]
 
   Starts the server on its default config, attacks the first shipped test images over HTTP against
-  the undefended CNN and two RS deployments, prints one table. Quick by default (about 1.5 minutes
+  the undefended CNN and two RS deployments, prints one table. Quick by default (about 70 s
   on an idle 2-core machine): ${QUICK_IMAGES} images, ${QUICK_ATTACKS.join(', ')}.
 
   --full         every attack (${ATTACK_NAMES.join(', ')}) on ${FULL_IMAGES} images (about 8 minutes)

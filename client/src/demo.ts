@@ -1,4 +1,4 @@
-// npm run demo: the whole story in about 1.5 minutes (demo-plan.ts: what runs; --full: everything).
+// npm run demo: the whole story in about 70 s (demo-plan.ts: what runs; --full: everything).
 // Starts the server on its embedded default config, attacks a few shipped test images over HTTP,
 // against the undefended CNN and against randomized smoothing (σ = 0.25, n = 100, standard and
 // noise-trained models), and prints one comparison table.

@@ -1,7 +1,8 @@
-// A route, declared once: the same zod schemas validate its request and make its OpenAPI operation
-// (what fastify-type-provider-zod does, in the few lines this server needs: its errors are the
-// server's own 400s in the one zod format, its document is openapi.ts's, and the model routes'
-// bodies are JSON, float32 or an image, decoded by the route against the deployment's input).
+// A route, declared once: the same zod schemas validate its request and make its OpenAPI operation.
+// This is what fastify-type-provider-zod does (7.0.0 fits fastify 5 and zod 4, but brings
+// @fastify/swagger as a peer to build the document), in the few lines this server needs: its
+// errors are the server's own 400s in the one zod format, its document is openapi.ts's, and the
+// model routes' bodies are JSON, float32 or an image, decoded by the route against the deployment.
 // The query string, and a JSON-only body, are parsed before the handler runs (preValidation, after
 // authentication): the handler gets the parsed values, typed, and a bad request is refused before
 // anything is charged.
