@@ -42,10 +42,14 @@ const { values: args } = parseArgs({
     options: { type: 'string', default: '{}' },
   },
 });
-const pick = (list: string) => list.split(',').filter(Boolean).map((name) => {
-  if (!isAttackName(name)) throw new Error(`unknown attack ${name}; choose from ${Object.keys(ATTACKS).join(', ')}`);
-  return ATTACKS[name] as unknown as Attack;
-});
+const pick = (list: string) =>
+  list
+    .split(',')
+    .filter(Boolean)
+    .map((name) => {
+      if (!isAttackName(name)) throw new Error(`unknown attack ${name}; choose from ${Object.keys(ATTACKS).join(', ')}`);
+      return ATTACKS[name] as unknown as Attack;
+    });
 const budgets = [500, 1000, 2000];
 const extra = JSON.parse(args.options) as Record<string, Record<string, unknown>>;
 const sigma = Number(args.sigma);
@@ -73,18 +77,27 @@ for (const attack of pick(args.plain)) {
     budgets.forEach((b, k) => per[k].push(l2At(r.history, b)));
   }
   const med = per.map((v) => median(v));
-  (out.plain as Record<string, unknown>)[attack.name] = { medianL2: Object.fromEntries(budgets.map((b, k) => [b, med[k]])), seconds: (performance.now() - started) / 1000 };
+  (out.plain as Record<string, unknown>)[attack.name] = {
+    medianL2: Object.fromEntries(budgets.map((b, k) => [b, med[k]])),
+    seconds: (performance.now() - started) / 1000,
+  };
   console.log(`  ${attack.name.padEnd(12)} ${med.map(fmt).join('  ')}   (${((performance.now() - started) / 1000).toFixed(0)} s)`);
-  if (med[0] !== null && med.at(-1) !== null) targets.check(med.at(-1)! < med[0], `${attack.name} undefended: median L2 ${fmt(med[0])} at ${budgets[0]} → ${fmt(med.at(-1)!)} at ${budgets.at(-1)} queries (target: falls)`);
+  if (med[0] !== null && med.at(-1) !== null)
+    targets.check(
+      med.at(-1)! < med[0],
+      `${attack.name} undefended: median L2 ${fmt(med[0])} at ${budgets[0]} → ${fmt(med.at(-1)!)} at ${budgets.at(-1)} queries (target: falls)`,
+    );
 }
 
 const noisyBudget = Number(args['noisy-budget']);
 /** Fresh vote counts per class (what the evaluator's /votes answers), in-process with its own seed. */
-const votes = (s: number, seed: number) => async (x: Float32Array, count: number, m: number): Promise<number[][]> => {
-  const counts = await new SmoothedClassifier(base.model, s, 500).votes(x, count, m, NoiseSource.seeded(seed));
-  const classes = counts.length / count;
-  return Array.from({ length: count }, (_, i) => Array.from(counts.subarray(i * classes, (i + 1) * classes)));
-};
+const votes =
+  (s: number, seed: number) =>
+  async (x: Float32Array, count: number, m: number): Promise<number[][]> => {
+    const counts = await new SmoothedClassifier(base.model, s, 500).votes(x, count, m, NoiseSource.seeded(seed));
+    const classes = counts.length / count;
+    return Array.from({ length: count }, (_, i) => Array.from(counts.subarray(i * classes, (i + 1) * classes)));
+  };
 // Images the smoothed classifier gets right (P[g_{σ,n}(x0) ≠ y] < 0.2 by fresh votes): an image it
 // already misclassifies would count as an attack at distance 0.
 const noisyImages: number[] = [];
@@ -94,7 +107,9 @@ for (const i of chosen) {
   if (a.probAdversarial < 0.2) noisyImages.push(i);
 }
 const marks = [...budgets, noisyBudget].filter((b, k, a) => b <= noisyBudget && a.indexOf(b) === k);
-console.log(`\nRS σ = ${sigma}, n = ${n}, ${noisyImages.length} images, budget ${noisyBudget}: median L2 at ${marks.join(' / ')} queries; share of final points adversarial at level ${Pa} by ${args.votes} fresh votes`);
+console.log(
+  `\nRS σ = ${sigma}, n = ${n}, ${noisyImages.length} images, budget ${noisyBudget}: median L2 at ${marks.join(' / ')} queries; share of final points adversarial at level ${Pa} by ${args.votes} fresh votes`,
+);
 for (const attack of pick(args.noisy)) {
   const started = performance.now();
   const per = marks.map(() => [] as number[]);
@@ -114,11 +129,18 @@ for (const attack of pick(args.noisy)) {
   const med = per.map((v) => median(v));
   const share = noisyImages.length ? atLevel / noisyImages.length : 0;
   (out.noisy as Record<string, unknown>)[attack.name] = {
-    medianL2: Object.fromEntries(marks.map((b, k) => [b, med[k]])), found, shareAtLevel: share, probAdversarial: probs, seconds: (performance.now() - started) / 1000,
+    medianL2: Object.fromEntries(marks.map((b, k) => [b, med[k]])),
+    found,
+    shareAtLevel: share,
+    probAdversarial: probs,
+    seconds: (performance.now() - started) / 1000,
   };
   const [lo, hi] = clopperPearsonInterval(atLevel, noisyImages.length);
-  console.log(`  ${attack.name.padEnd(12)} ${med.map(fmt).join('  ')}   at level: ${atLevel}/${noisyImages.length} [95% CI ${(100 * lo).toFixed(0)}–${(100 * hi).toFixed(0)}%] (median P[adv] ${fmt(median(probs))})   (${((performance.now() - started) / 1000).toFixed(0)} s)`);
-  if (isAttackName(attack.name) && decidesAtLevel(attack.name)) targets.check(share >= 0.9, `${attack.name} RS σ=${sigma} n=${n}: ${atLevel}/${noisyImages.length} final points at level ${Pa} (target ≥ 90%)`);
+  console.log(
+    `  ${attack.name.padEnd(12)} ${med.map(fmt).join('  ')}   at level: ${atLevel}/${noisyImages.length} [95% CI ${(100 * lo).toFixed(0)}–${(100 * hi).toFixed(0)}%] (median P[adv] ${fmt(median(probs))})   (${((performance.now() - started) / 1000).toFixed(0)} s)`,
+  );
+  if (isAttackName(attack.name) && decidesAtLevel(attack.name))
+    targets.check(share >= 0.9, `${attack.name} RS σ=${sigma} n=${n}: ${atLevel}/${noisyImages.length} final points at level ${Pa} (target ≥ 90%)`);
 }
 
 mkdirSync(dirname(args.out), { recursive: true });

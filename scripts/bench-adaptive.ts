@@ -68,10 +68,27 @@ const ATTACKERS: { name: string; attack: AttackName; options?: Record<string, un
   { name: 'geoda-seq blind 0.008', attack: 'geoda-seq', adaptive: Adaptive.parse({ blind: { noise: 0.008 } }) },
   // Many accounts, against the detector's per-key scope (its default).
   { name: 'hsja, 10 keys spread', attack: 'hsja', adaptive: Adaptive.parse({ accounts: { keys: 10 } }) },
-  { name: 'hsja rejection-aware, δ = 0.1·dist, 4 keys spread', attack: 'hsja', options: { deltaFactor: 0.1 }, adaptive: Adaptive.parse({ rejectionAware: {}, accounts: { keys: 4 } }) },
+  {
+    name: 'hsja rejection-aware, δ = 0.1·dist, 4 keys spread',
+    attack: 'hsja',
+    options: { deltaFactor: 0.1 },
+    adaptive: Adaptive.parse({ rejectionAware: {}, accounts: { keys: 4 } }),
+  },
   // The suspend policy (a key is refused everything after 3 detections): accounts fail over.
-  { name: 'hsja rejection-aware, δ = 0.1·dist vs suspend (1 key)', attack: 'hsja', options: { deltaFactor: 0.1 }, adaptive: Adaptive.parse({ rejectionAware: {} }), policy: 'suspend' },
-  { name: 'hsja rejection-aware, δ = 0.1·dist vs suspend, 10 keys fail-over', attack: 'hsja', options: { deltaFactor: 0.1 }, adaptive: Adaptive.parse({ rejectionAware: {}, accounts: { keys: 10, rotate: 'fail-over' } }), policy: 'suspend' },
+  {
+    name: 'hsja rejection-aware, δ = 0.1·dist vs suspend (1 key)',
+    attack: 'hsja',
+    options: { deltaFactor: 0.1 },
+    adaptive: Adaptive.parse({ rejectionAware: {} }),
+    policy: 'suspend',
+  },
+  {
+    name: 'hsja rejection-aware, δ = 0.1·dist vs suspend, 10 keys fail-over',
+    attack: 'hsja',
+    options: { deltaFactor: 0.1 },
+    adaptive: Adaptive.parse({ rejectionAware: {}, accounts: { keys: 10, rotate: 'fail-over' } }),
+    policy: 'suspend',
+  },
 ];
 
 const catalog = loadCatalog();
@@ -100,12 +117,39 @@ for (const a of ATTACKERS) {
     // A fresh deployment per image (a fresh key's history), as an attacker with one account per image.
     const chain = await chainFor(a.policy);
     const pool = Array.from({ length: a.adaptive?.accounts?.keys ?? 1 }, (_, k) => new Refusing(model, chain, `attacker-${k}`));
-    const r = await runAttack({ oracle: pool[0], pool: pool.length > 1 ? pool : undefined, attack: a.attack, options: a.options, x0: sample.images.slice(i * size, (i + 1) * size), label: sample.labels[i], budget, seed: i, adaptive: a.adaptive });
+    const r = await runAttack({
+      oracle: pool[0],
+      pool: pool.length > 1 ? pool : undefined,
+      attack: a.attack,
+      options: a.options,
+      x0: sample.images.slice(i * size, (i + 1) * size),
+      label: sample.labels[i],
+      budget,
+      seed: i,
+      adaptive: a.adaptive,
+    });
     const checked = r.adversarial ? (await model.predict(r.adversarial, 1))[0] !== sample.labels[i] : false;
     const d = r.run.detection;
-    const row = { refusedStop: r.run.stopReason === 'refused', success: checked, attackSuccess: r.run.success, l2: checked ? r.run.l2 : null, queries: r.run.queries.total, refused: r.run.queries.refused ?? 0, ifBanned: d?.queriesIfBanned ?? r.run.queries.total };
+    const row = {
+      refusedStop: r.run.stopReason === 'refused',
+      success: checked,
+      attackSuccess: r.run.success,
+      l2: checked ? r.run.l2 : null,
+      queries: r.run.queries.total,
+      refused: r.run.queries.refused ?? 0,
+      ifBanned: d?.queriesIfBanned ?? r.run.queries.total,
+    };
     per.push(row);
-    runs.push({ attacker: a.name, image: i, stopReason: r.run.stopReason, maxNoise: d?.maxNoise ?? null, firstRefusedAt: r.run.queries.firstRefusedAt ?? null, accountsUsed: d?.accountsUsed ?? 1, accountsSuspended: d?.accountsSuspended ?? 0, ...row });
+    runs.push({
+      attacker: a.name,
+      image: i,
+      stopReason: r.run.stopReason,
+      maxNoise: d?.maxNoise ?? null,
+      firstRefusedAt: r.run.queries.firstRefusedAt ?? null,
+      accountsUsed: d?.accountsUsed ?? 1,
+      accountsSuspended: d?.accountsSuspended ?? 0,
+      ...row,
+    });
   }
   const ok = per.filter((p) => p.success);
   const l2 = ok.map((p) => p.l2!);
@@ -119,16 +163,33 @@ for (const a of ATTACKERS) {
     stoppedByRefusal: per.filter((p) => p.refusedStop).length,
     success: ok.length,
     successCi: clopperPearsonInterval(ok.length, per.length),
-    successAt: Object.fromEntries(EPS.map((e) => { const k = ok.filter((p) => p.l2! <= e).length; return [String(e), { k, share: k / per.length, ci: clopperPearsonInterval(k, per.length) }]; })),
+    successAt: Object.fromEntries(
+      EPS.map((e) => {
+        const k = ok.filter((p) => p.l2! <= e).length;
+        return [String(e), { k, share: k / per.length, ci: clopperPearsonInterval(k, per.length) }];
+      }),
+    ),
     attackVerdict: per.filter((p) => p.attackSuccess).length,
     medianL2: l2ci?.value ?? (l2.length ? l2[0] : null),
     medianL2Ci: l2ci ? [l2ci.lo, l2ci.hi] : null,
-    medianQueries: quantile(per.map((p) => p.queries), 0.5),
-    medianRefused: quantile(per.map((p) => p.refused), 0.5),
+    medianQueries: quantile(
+      per.map((p) => p.queries),
+      0.5,
+    ),
+    medianRefused: quantile(
+      per.map((p) => p.refused),
+      0.5,
+    ),
     refusedTotal: per.reduce((s, p) => s + p.refused, 0),
     stoppedBySuspension: runs.filter((x) => x.attacker === a.name && x.stopReason === 'suspended').length,
-    medianAccountsUsed: quantile(runs.filter((x) => x.attacker === a.name).map((x) => x.accountsUsed as number), 0.5),
-    medianQueriesIfBanned: quantile(per.map((p) => p.ifBanned), 0.5),
+    medianAccountsUsed: quantile(
+      runs.filter((x) => x.attacker === a.name).map((x) => x.accountsUsed as number),
+      0.5,
+    ),
+    medianQueriesIfBanned: quantile(
+      per.map((p) => p.ifBanned),
+      0.5,
+    ),
   };
   rows.push(row);
   const f = (x: number | null | undefined, d = 2) => (x === null || x === undefined ? '—' : x.toFixed(d));
@@ -146,5 +207,22 @@ const commit = (() => {
   }
 })();
 mkdirSync(dirname(args.out), { recursive: true });
-writeFileSync(args.out, JSON.stringify({ bench: 'adaptive', commit, date: new Date().toISOString(), options: args, model: model.id, detector: { name: 'blacklight', policy: 'refuse (suspend where the attacker says)', defaults: true }, images, rows, runs }, null, 2) + '\n');
+writeFileSync(
+  args.out,
+  JSON.stringify(
+    {
+      bench: 'adaptive',
+      commit,
+      date: new Date().toISOString(),
+      options: args,
+      model: model.id,
+      detector: { name: 'blacklight', policy: 'refuse (suspend where the attacker says)', defaults: true },
+      images,
+      rows,
+      runs,
+    },
+    null,
+    2,
+  ) + '\n',
+);
 log(`wrote ${args.out}`);

@@ -134,7 +134,12 @@ interface FigureRow {
 }
 
 /** The figure of a sweep (also redrawn from its JSON with --replot). */
-async function drawFigure(rows: FigureRow[], m: { window: number; threshold: number; images: number; budget: number; shift: number; hsja: string; predicted: number }, dir: string, name: string) {
+async function drawFigure(
+  rows: FigureRow[],
+  m: { window: number; threshold: number; images: number; budget: number; shift: number; hsja: string; predicted: number },
+  dir: string,
+  name: string,
+) {
   // Log x axis: the unblinded run sits at the left edge, at a nominal scale a step below the smallest.
   const positive = rows.map((r) => r.noise).filter((n) => n > 0);
   const x0 = positive.length ? Math.min(...positive) / 2 : 0.0005;
@@ -151,7 +156,12 @@ async function drawFigure(rows: FigureRow[], m: { window: number; threshold: num
       { name: 'queries flagged (share of all)', points: rows.map((r) => [xOf(r.noise), r.flaggedShare]), dashed: true, color: '#e67e22' },
       { name: 'model: one pair of blinded copies flagged', points: rows.map((r) => [xOf(r.noise), r.pairFlagModel]), dashed: true, color: '#7f8c8d' },
       { name: 'attack success (returned point checked on the model)', points: rows.map((r) => [xOf(r.noise), r.successShare]), color: '#1f5fa8' },
-      { name: "attack success (attacker's verdict on blinded answers)", points: rows.map((r) => [xOf(r.noise), r.attackSuccess / r.images]), dashed: true, color: '#5dade2' },
+      {
+        name: "attack success (attacker's verdict on blinded answers)",
+        points: rows.map((r) => [xOf(r.noise), r.attackSuccess / r.images]),
+        dashed: true,
+        color: '#5dade2',
+      },
     ],
     vLines: [{ x: m.predicted, label: `s* ${m.predicted.toFixed(4)}` }],
   });
@@ -164,7 +174,20 @@ if (args.replot) {
   const d = rec.detector;
   const rows = (rec.rows as FigureRow[]).map((r) => ({ ...r, pairFlagModel: pairFlagProbability(r.noise, d.step, d.window, d.threshold, d.keep) }));
   const o = rec.options;
-  const fig = await drawFigure(rows, { window: d.window, threshold: d.threshold, images: rec.images.length, budget: Number(o.budget), shift: Number(o.shift), hsja: o.hsja ?? '{}', predicted: rec.predicted.noise }, dirname(args.replot), basename(args.replot, '.json'));
+  const fig = await drawFigure(
+    rows,
+    {
+      window: d.window,
+      threshold: d.threshold,
+      images: rec.images.length,
+      budget: Number(o.budget),
+      shift: Number(o.shift),
+      hsja: o.hsja ?? '{}',
+      predicted: rec.predicted.noise,
+    },
+    dirname(args.replot),
+    basename(args.replot, '.json'),
+  );
   log(`redrew ${fig.svg}, ${fig.png}`);
   process.exit(0);
 }
@@ -218,7 +241,17 @@ for (const noise of noises) {
     const oracle = noise > 0 || shift > 0 ? new BlindedOracle(watched, { noise, shift }, Rng.seeded(7919 * i + 1)) : watched;
     const r = await hsja.run(new CountingOracle(oracle, sample.labels[i], budget), x0, { ...hsjaOptions, seed: i });
     const checked = r.adversarial ? (await model.predict(r.adversarial, 1))[0] !== sample.labels[i] : false;
-    runs.push({ noise, image: i, firstFlagged: watched.firstFlagged, flagged: watched.flagged, queries: watched.queries, success: checked, l2: checked ? r.l2 : null, attackSuccess: r.success, attackL2: r.l2 });
+    runs.push({
+      noise,
+      image: i,
+      firstFlagged: watched.firstFlagged,
+      flagged: watched.flagged,
+      queries: watched.queries,
+      success: checked,
+      l2: checked ? r.l2 : null,
+      attackSuccess: r.success,
+      attackL2: r.l2,
+    });
   }
   const rs = runs.filter((r) => r.noise === noise);
   log(
@@ -266,7 +299,9 @@ const rows = noises.map((noise) => {
 });
 const predicted = predictedNoise(50, window, threshold, 50);
 const predictedRelease = predictedNoise(50, 20, 25, 50);
-log(`\nwindow ${window}, stride ${stride}, threshold ${threshold} of 50, step 50: predicted s* = ${predicted.toFixed(4)} (threshold 25: ${predictedRelease.toFixed(4)}); budget ${budget}, ${images.length} images, shift ${shift}`);
+log(
+  `\nwindow ${window}, stride ${stride}, threshold ${threshold} of 50, step 50: predicted s* = ${predicted.toFixed(4)} (threshold 25: ${predictedRelease.toFixed(4)}); budget ${budget}, ${images.length} images, shift ${shift}`,
+);
 log('noise    detected [95% CI]      first-det  flagged  pair-model  success      median L2 [95% CI]     L2 ÷ unblinded [95% CI]');
 for (const r of rows) {
   const f = (x: number | null, d = 3) => (x === null ? '—' : x.toFixed(d));
@@ -291,7 +326,13 @@ const record = {
   options: args,
   model: model.id,
   detector: { ...stage, window, stride, threshold, keep: 50, step: 50 },
-  predicted: { pairModel: 'pairFlagProbability: Binomial(keep, (1 − p)^window) ≥ threshold, p = s·√2·255·√(2/π)/step', noise: predicted, formula: 'step·(1 − (threshold/keep)^(1/window)) / (255·√(2/π))', atThreshold25: predictedRelease, atWindow50Threshold25: predictedNoise(50, 50, 25, 50) },
+  predicted: {
+    pairModel: 'pairFlagProbability: Binomial(keep, (1 − p)^window) ≥ threshold, p = s·√2·255·√(2/π)/step',
+    noise: predicted,
+    formula: 'step·(1 − (threshold/keep)^(1/window)) / (255·√(2/π))',
+    atThreshold25: predictedRelease,
+    atWindow50Threshold25: predictedNoise(50, 50, 25, 50),
+  },
   images,
   rows,
   runs,
@@ -299,6 +340,16 @@ const record = {
 };
 const tag = args.name ? args.name.replace(/^bench-blinding/, '') : shift > 0 ? `-shift${shift}` : '';
 writeFileSync(join(args.out, `bench-blinding${tag}.json`), JSON.stringify(record, null, 2) + '\n');
-writeCsv(args.out, `bench-blinding${tag}.csv`, rows.map(({ detectedCi, successCi, medianL2Ci, l2RatioCi, ...r }) => ({ ...r, detectedLo: detectedCi[0], detectedHi: detectedCi[1], l2Lo: medianL2Ci?.[0], l2Hi: medianL2Ci?.[1] })));
+writeCsv(
+  args.out,
+  `bench-blinding${tag}.csv`,
+  rows.map(({ detectedCi, successCi, medianL2Ci, l2RatioCi, ...r }) => ({
+    ...r,
+    detectedLo: detectedCi[0],
+    detectedHi: detectedCi[1],
+    l2Lo: medianL2Ci?.[0],
+    l2Hi: medianL2Ci?.[1],
+  })),
+);
 const fig = await drawFigure(rows, { window, threshold, images: images.length, budget, shift, hsja: args.hsja, predicted }, args.out, `bench-blinding${tag}`);
 log(`\nwrote ${join(args.out, `bench-blinding${tag}.json`)}, ${fig.svg}, ${fig.png}`);

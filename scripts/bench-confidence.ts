@@ -50,24 +50,57 @@ else {
   const table = best.map((b) => {
     const s = bestShortcut(rows, b);
     const ratio = b.medianL2At10000 !== null && s?.medianL2 ? b.medianL2At10000 / s.medianL2 : null;
-    return { model: b.model, sigma: b.sigma, n: b.n, attacker: b.attacker, attacked: b.attacked, atLevel: b.atLevel, medianL2At10000: b.medianL2At10000, shortcut: s?.attacker ?? null, shortcutL2: s?.medianL2 ?? null, shortcutAtLevel: s?.atLevel ?? null, ratio };
+    return {
+      model: b.model,
+      sigma: b.sigma,
+      n: b.n,
+      attacker: b.attacker,
+      attacked: b.attacked,
+      atLevel: b.atLevel,
+      medianL2At10000: b.medianL2At10000,
+      shortcut: s?.attacker ?? null,
+      shortcutL2: s?.medianL2 ?? null,
+      shortcutAtLevel: s?.atLevel ?? null,
+      ratio,
+    };
   });
   console.log(`${args.results}: the best noise-aware attacker per setting (P_a = ${config.Pa}); targets: at level ≥ 90%, L2 @10k ÷ shortcut ≤ 1.1`);
-  console.log(formatTable(
-    ['setting', 'n', 'attacker', 'attacked', 'at level', 'L2 @10k', `shortcut @${config.shortcut.budget}`, 'its at level', 'ratio'],
-    table.map((t) => [`${t.model} σ=${t.sigma}`, t.n, t.attacker, t.attacked, pct(t.atLevel), f3(t.medianL2At10000), `${t.shortcut ?? '–'} ${f3(t.shortcutL2)}`, pct(t.shortcutAtLevel), f3(t.ratio)]),
-  ));
+  console.log(
+    formatTable(
+      ['setting', 'n', 'attacker', 'attacked', 'at level', 'L2 @10k', `shortcut @${config.shortcut.budget}`, 'its at level', 'ratio'],
+      table.map((t) => [
+        `${t.model} σ=${t.sigma}`,
+        t.n,
+        t.attacker,
+        t.attacked,
+        pct(t.atLevel),
+        f3(t.medianL2At10000),
+        `${t.shortcut ?? '–'} ${f3(t.shortcutL2)}`,
+        pct(t.shortcutAtLevel),
+        f3(t.ratio),
+      ]),
+    ),
+  );
   // Cost: every top-1 query of a run is n forward passes; the shortcut's points are votes calls of n; assessing adds fresh votes.
   const passes = records.reduce((a, r) => a + r.queries.total * r.n + (r.assessment ? r.assessment.samples + r.n : 0), 0);
   const queries = records.reduce((a, r) => a + r.queries.total, 0);
   const attackHours = records.reduce((a, r) => a + r.wallMs, 0) / 3.6e6;
-  console.log(`cost: ${records.length} runs, ${queries.toLocaleString('en')} top-1 queries, ${(passes / 1e6).toFixed(1)} M forward passes, ${attackHours.toFixed(1)} attack-hours (runs in flight at once share the machine)`);
+  console.log(
+    `cost: ${records.length} runs, ${queries.toLocaleString('en')} top-1 queries, ${(passes / 1e6).toFixed(1)} M forward passes, ${attackHours.toFixed(1)} attack-hours (runs in flight at once share the machine)`,
+  );
   for (const t of table) {
     const where = `${t.model} σ=${t.sigma} n=${t.n} ${t.attacker}`;
     targets.check((t.atLevel ?? 0) >= 0.9, `${where}: ${pct(t.atLevel)} of ${t.attacked} final points at level (target ≥ 90%)`);
     if (t.ratio !== null) targets.check(t.ratio <= 1.1, `${where}: median L2 @10k ÷ shortcut ${f3(t.ratio)} (target ≤ 1.1)`);
   }
-  out.experiment = { results: args.results, Pa: config.Pa, best: table, rows, findings: confidenceCostFindings(records, config), cost: { runs: records.length, queries, passes, attackHours } };
+  out.experiment = {
+    results: args.results,
+    Pa: config.Pa,
+    best: table,
+    rows,
+    findings: confidenceCostFindings(records, config),
+    cost: { runs: records.length, queries, passes, attackHours },
+  };
 }
 
 // 2. Noise-aware attacks under RS at n = 1.
@@ -77,7 +110,8 @@ const sigma = Number(args['n1-sigma']);
 const budget = Number(args['n1-budget']);
 const timeoutMs = Number(args['timeout-s']) * 1000;
 const images: number[] = [];
-for (let i = 0; images.length < Number(args['n1-images']); i++) if ((await base.predict(sample.images.slice(i * 784, (i + 1) * 784), 1))[0] === sample.labels[i]) images.push(i);
+for (let i = 0; images.length < Number(args['n1-images']); i++)
+  if ((await base.predict(sample.images.slice(i * 784, (i + 1) * 784), 1))[0] === sample.labels[i]) images.push(i);
 const n1: Record<string, unknown>[] = [];
 for (const name of ATTACK_NAMES.filter(decidesAtLevel)) {
   const attack = ATTACKS[name] as unknown as Attack;
@@ -97,9 +131,19 @@ for (const name of ATTACK_NAMES.filter(decidesAtLevel)) {
     } finally {
       clearTimeout(timer);
     }
-    const row = { attack: name, image: i, queries: counting.queries, budget, overspent: counting.queries > budget, seconds: (performance.now() - started) / 1000, outcome };
+    const row = {
+      attack: name,
+      image: i,
+      queries: counting.queries,
+      budget,
+      overspent: counting.queries > budget,
+      seconds: (performance.now() - started) / 1000,
+      outcome,
+    };
     n1.push(row);
-    console.log(`  n = 1, σ = ${sigma}: ${name.padEnd(12)} image ${String(i).padStart(3)}: ${String(row.queries).padStart(5)} / ${budget} queries, ${row.seconds.toFixed(1)} s, ${outcome}${row.overspent ? '  OVERSPENT' : ''}`);
+    console.log(
+      `  n = 1, σ = ${sigma}: ${name.padEnd(12)} image ${String(i).padStart(3)}: ${String(row.queries).padStart(5)} / ${budget} queries, ${row.seconds.toFixed(1)} s, ${outcome}${row.overspent ? '  OVERSPENT' : ''}`,
+    );
   }
 }
 const bad = n1.filter((r) => r.overspent || String(r.outcome).startsWith('FAILED'));

@@ -107,7 +107,10 @@ function fmnist(count: number): Dataset {
 async function imagenet(count: number): Promise<Dataset | undefined> {
   const dir = args['imagenet-dir'];
   if (!existsSync(join(dir, 'expected_predictions.tsv')) || !existsSync(join(dir, 'squeezenet1.1-fp32.onnx'))) return undefined;
-  const rows = readFileSync(join(dir, 'expected_predictions.tsv'), 'utf8').trim().split('\n').slice(1, 1 + count);
+  const rows = readFileSync(join(dir, 'expected_predictions.tsv'), 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1, 1 + count);
   const images: Float32Array[] = [];
   const labels: number[] = [];
   for (const row of rows) {
@@ -214,7 +217,10 @@ async function accuracy(ds: Dataset, model: OnnxModel, correctUnderDetector: boo
     ...taus.map((tau) => ({ name: `gated τ=${tau} σ=${sigma} n=${n}`, defense: [{ name: 'gated', tau, sigma, n }] })),
     { name: `gated τ=0.9 RND σ=${sigma} n=1`, defense: [{ name: 'gated', tau: 0.9, sigma, n: 1 }] },
     ...(smoothingModel && ds.name === 'fashion-mnist'
-      ? taus.map((tau) => ({ name: `gated τ=${tau} σ=${sigma} n=${n}, ${smoothingModel} below τ`, defense: [{ name: 'gated', tau, sigma, n, smoothingModel }] }))
+      ? taus.map((tau) => ({
+          name: `gated τ=${tau} σ=${sigma} n=${n}, ${smoothingModel} below τ`,
+          defense: [{ name: 'gated', tau, sigma, n, smoothingModel }],
+        }))
       : []),
     { name: `deterministic σ=${sigma} n=${n}`, defense: [{ name: 'deterministic', sigma, n }] },
   ];
@@ -236,12 +242,29 @@ async function accuracy(ds: Dataset, model: OnnxModel, correctUnderDetector: boo
     }
     if (c.name === 'none') base = correct;
     const k = correct.filter(Boolean).length;
-    const row = { defense: c.name, settings: c.defense, images: correct.length, accuracy: k / correct.length, ci: wilson(k, correct.length), vsNone: paired(correct, base), forwardPassesPerQuery: passes / correct.length, seconds: (performance.now() - started) / 1000 };
+    const row = {
+      defense: c.name,
+      settings: c.defense,
+      images: correct.length,
+      accuracy: k / correct.length,
+      ci: wilson(k, correct.length),
+      vsNone: paired(correct, base),
+      forwardPassesPerQuery: passes / correct.length,
+      seconds: (performance.now() - started) / 1000,
+    };
     rows.push(row);
-    log(`  ${c.name.padEnd(30)} accuracy ${pct(row.accuracy)}% (${pct(row.ci[0])}–${pct(row.ci[1])}), vs none ${pct(row.vsNone.diff)} pts (${pct(row.vsNone.ci[0])}–${pct(row.vsNone.ci[1])}), ${row.forwardPassesPerQuery.toFixed(1)} passes/query`);
+    log(
+      `  ${c.name.padEnd(30)} accuracy ${pct(row.accuracy)}% (${pct(row.ci[0])}–${pct(row.ci[1])}), vs none ${pct(row.vsNone.diff)} pts (${pct(row.vsNone.ci[0])}–${pct(row.vsNone.ci[1])}), ${row.forwardPassesPerQuery.toFixed(1)} passes/query`,
+    );
   }
   const kd = correctUnderDetector.filter(Boolean).length;
-  const det = { defense: 'blacklight > none (benign originals; refused = wrong)', images: correctUnderDetector.length, accuracy: kd / correctUnderDetector.length, ci: wilson(kd, correctUnderDetector.length), vsNone: paired(correctUnderDetector, base) };
+  const det = {
+    defense: 'blacklight > none (benign originals; refused = wrong)',
+    images: correctUnderDetector.length,
+    accuracy: kd / correctUnderDetector.length,
+    ci: wilson(kd, correctUnderDetector.length),
+    vsNone: paired(correctUnderDetector, base),
+  };
   rows.push(det);
   log(`  ${'blacklight > none'.padEnd(30)} accuracy ${pct(det.accuracy)}% (${pct(det.ci[0])}–${pct(det.ci[1])}), vs none ${pct(det.vsNone.diff)} pts`);
   return rows;
@@ -326,4 +349,3 @@ for (const ds of sets) {
 mkdirSync(dirname(args.out), { recursive: true });
 writeFileSync(args.out, JSON.stringify(record, null, 2) + '\n');
 log(`\nwrote ${args.out}`);
-

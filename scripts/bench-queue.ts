@@ -15,7 +15,9 @@ import { runPreset } from '../client/src/experiments/run.js';
 import { processCpuMs, startServer } from '../client/src/server-process.js';
 import { startRedis } from '../test/helpers/redis.js';
 
-const { values: a } = parseArgs({ options: { images: { type: 'string', default: '8' }, budget: { type: 'string', default: '300' }, concurrency: { type: 'string', default: '2' } } });
+const { values: a } = parseArgs({
+  options: { images: { type: 'string', default: '8' }, budget: { type: 'string', default: '300' }, concurrency: { type: 'string', default: '2' } },
+});
 const images = Number(a.images);
 const budget = Number(a.budget);
 const concurrency = Number(a.concurrency);
@@ -25,7 +27,22 @@ const server = await startServer();
 const base = mkdtempSync(join(tmpdir(), 'rs-arena-bench-queue-'));
 const env = { ...process.env, RS_ARENA_CLIENT_KEY: server.keys.client, RS_ARENA_EVALUATOR_KEY: server.keys.evaluator, RS_ARENA_QUEUE: redis.url };
 const preset = parsePreset(
-  { name: 'bench-queue', description: 'queue throughput', distortion: { settings: [{ model: 'fmnist-cnn', sigma: 0 }, { model: 'fmnist-cnn-advtrain', sigma: 0 }], ns: [1], Pas: [0.5], attacks: ['hsja', 'surfree', 'rays'], budget, images, assessSamples: 100 } },
+  {
+    name: 'bench-queue',
+    description: 'queue throughput',
+    distortion: {
+      settings: [
+        { model: 'fmnist-cnn', sigma: 0 },
+        { model: 'fmnist-cnn-advtrain', sigma: 0 },
+      ],
+      ns: [1],
+      Pas: [0.5],
+      attacks: ['hsja', 'surfree', 'rays'],
+      budget,
+      images,
+      assessSamples: 100,
+    },
+  },
   'bench',
 );
 const tasks = 2 * 3 * images;
@@ -77,16 +94,35 @@ async function run(name: string, workers: number, k: number): Promise<Run> {
   });
   const wallS = (performance.now() - t0) / 1000;
   const p = process.cpuUsage(p0);
-  const cpu = { server: (server.cpuMs() - s0) / 1000, workers: children.reduce((s, c, i) => s + (processCpuMs(c.pid!) - w0[i]), 0) / 1000, submitter: (p.user + p.system) / 1e6 };
+  const cpu = {
+    server: (server.cpuMs() - s0) / 1000,
+    workers: children.reduce((s, c, i) => s + (processCpuMs(c.pid!) - w0[i]), 0) / 1000,
+    submitter: (p.user + p.system) / 1e6,
+  };
   for (const c of children) {
     c.kill('SIGTERM');
     await once(c, 'exit');
   }
-  const records = readFileSync(join(dir, 'distortion.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const records = readFileSync(join(dir, 'distortion.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   if (records.length !== tasks) throw new Error(`${name}: ${records.length} records of ${tasks}`);
   const queries = records.reduce((s, r) => s + r.queries.total, 0);
   const cpuTotal = cpu.server + cpu.workers + cpu.submitter;
-  const r: Run = { name, workers, concurrencyPerWorker: k, wallS, tasksPerS: tasks / wallS, queriesPerS: queries / wallS, cpuS: cpu, coresBusy: cpuTotal / wallS, cpuPerTask: cpuTotal / tasks, ceilingTasksPerS: cpus().length / (cpuTotal / tasks), load: loadavg()[0] };
+  const r: Run = {
+    name,
+    workers,
+    concurrencyPerWorker: k,
+    wallS,
+    tasksPerS: tasks / wallS,
+    queriesPerS: queries / wallS,
+    cpuS: cpu,
+    coresBusy: cpuTotal / wallS,
+    cpuPerTask: cpuTotal / tasks,
+    ceilingTasksPerS: cpus().length / (cpuTotal / tasks),
+    load: loadavg()[0],
+  };
   process.stdout.write(
     `${name.padEnd(22)} ${wallS.toFixed(1).padStart(6)} s  ${r.tasksPerS.toFixed(2).padStart(6)} tasks/s  ${r.queriesPerS.toFixed(0).padStart(6)} queries/s  CPU s: server ${cpu.server.toFixed(1)}, workers ${cpu.workers.toFixed(1)}, submitter ${cpu.submitter.toFixed(1)} (${r.coresBusy.toFixed(2)} of ${cpus().length} cores busy; ${r.cpuPerTask.toFixed(3)} CPU s/task, ceiling ${r.ceilingTasksPerS.toFixed(1)} tasks/s; load ${r.load.toFixed(1)})\n`,
   );
@@ -94,7 +130,9 @@ async function run(name: string, workers: number, k: number): Promise<Run> {
 }
 
 try {
-  process.stdout.write(`${tasks} tasks (2 plain models × hsja, surfree, rays × ${images} images), budget ${budget}, ${cpus().length} cores, load average ${loadavg()[0].toFixed(1)}\n`);
+  process.stdout.write(
+    `${tasks} tasks (2 plain models × hsja, surfree, rays × ${images} images), budget ${budget}, ${cpus().length} cores, load average ${loadavg()[0].toFixed(1)}\n`,
+  );
   const runs: Run[] = [];
   runs.push(await run('local', 0, concurrency));
   runs.push(await run('queue-1-worker', 1, concurrency));
@@ -103,7 +141,23 @@ try {
   const ratio = runs[2].tasksPerS / runs[1].tasksPerS;
   process.stdout.write(`3 workers ÷ 1 worker: ${ratio.toFixed(2)}× tasks/s\n`);
   mkdirSync('out', { recursive: true });
-  writeFileSync('out/bench-queue.json', JSON.stringify({ date: new Date().toISOString(), cores: cpus().length, tasks, budget, images, runs, ratio3to1: ratio, ceilingRatio3to1: runs[2].ceilingTasksPerS / runs[1].ceilingTasksPerS }, null, 2));
+  writeFileSync(
+    'out/bench-queue.json',
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        cores: cpus().length,
+        tasks,
+        budget,
+        images,
+        runs,
+        ratio3to1: ratio,
+        ceilingRatio3to1: runs[2].ceilingTasksPerS / runs[1].ceilingTasksPerS,
+      },
+      null,
+      2,
+    ),
+  );
   process.stdout.write('wrote out/bench-queue.json\n');
 } finally {
   await server.stop();

@@ -49,6 +49,16 @@ console.log(`noise for one ImageNet query at n = 100: JS ${perQueryMs.toFixed(1)
 mkdirSync('out', { recursive: true });
 writeFileSync(
   'out/bench-rng.json',
-  JSON.stringify({ node: process.version, results, ratioZigguratToBoxMuller: zig / bm, ratioWasmToJs: results[5].perSecond / results[3].perSecond, imagenetQueryNoiseMs: { js: perQueryMs, wasm: wasmPerQueryMs } }, null, 2),
+  JSON.stringify(
+    {
+      node: process.version,
+      results,
+      ratioZigguratToBoxMuller: zig / bm,
+      ratioWasmToJs: results[5].perSecond / results[3].perSecond,
+      imagenetQueryNoiseMs: { js: perQueryMs, wasm: wasmPerQueryMs },
+    },
+    null,
+    2,
+  ),
 );
 console.log('wrote out/bench-rng.json');

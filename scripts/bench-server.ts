@@ -65,7 +65,9 @@ const SETTINGS: Setting[] = [
   { threads: 1, spinning: false, instances: 2 },
 ];
 const label = (s: Setting) =>
-  s.instances > 1 ? `${s.instances} instances × 1 thread` : `${s.threads} thread${s.threads > 1 ? 's' : ''}${s.threads > 1 ? (s.spinning ? ', spinning' : ', no spinning') : ''}`;
+  s.instances > 1
+    ? `${s.instances} instances × 1 thread`
+    : `${s.threads} thread${s.threads > 1 ? 's' : ''}${s.threads > 1 ? (s.spinning ? ', spinning' : ', no spinning') : ''}`;
 
 interface RawRow {
   setting: Setting;
@@ -137,9 +139,24 @@ async function serve(modelId: string, tuning: ModelTuning): Promise<ServerProces
 
 /** The HTTP floor (scripts/floor-server.ts) for the model, with the best single-session raw setting's threads. */
 async function floorServer(modelId: string, threads: number): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, ['--conditions=rs-arena-source', '--import', 'tsx', resolve(import.meta.dirname, 'floor-server.ts'), '--model', modelId, '--threads', String(threads), '--sigma', String(SIGMA)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      '--conditions=rs-arena-source',
+      '--import',
+      'tsx',
+      resolve(import.meta.dirname, 'floor-server.ts'),
+      '--model',
+      modelId,
+      '--threads',
+      String(threads),
+      '--sigma',
+      String(SIGMA),
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const port = await new Promise<number>((ok, fail) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
@@ -160,7 +177,8 @@ async function floorServer(modelId: string, threads: number): Promise<{ url: str
   };
 }
 
-const serve2 = (config: string, env: Record<string, string> = {}) => startServer({ config, env: { LOG_LEVEL: args['log-level']!, RS_ARENA_CLIENT_KEY: KEY, ...env } });
+const serve2 = (config: string, env: Record<string, string> = {}) =>
+  startServer({ config, env: { LOG_LEVEL: args['log-level']!, RS_ARENA_CLIENT_KEY: KEY, ...env } });
 
 interface Load {
   queries: number;
@@ -197,13 +215,32 @@ async function load(pool: Pool, deployment: string, body: Uint8Array, concurrenc
   );
   const elapsed = (performance.now() - start) / 1000;
   latencies.sort((a, b) => a - b);
-  return { queries, queriesPerSecond: queries / elapsed, p50ms: latencies[Math.floor(latencies.length / 2)], p90ms: latencies[Math.floor(latencies.length * 0.9)] };
+  return {
+    queries,
+    queriesPerSecond: queries / elapsed,
+    p50ms: latencies[Math.floor(latencies.length / 2)],
+    p90ms: latencies[Math.floor(latencies.length * 0.9)],
+  };
 }
 
 /** The HTTP table: n and clients as in the issue (n = 100 with 1 and 8; n = 10 and 1 with 1 and 8). */
 async function httpTable(pool: Pool, input: Uint8Array, small: boolean, pid?: number) {
   const rows = [];
-  const cases: [number, number][] = small ? [[100, 1], [100, 8], [10, 1], [10, 8], [1, 1], [1, 8]] : [[100, 8], [100, 1], [10, 8], [1, 8]];
+  const cases: [number, number][] = small
+    ? [
+        [100, 1],
+        [100, 8],
+        [10, 1],
+        [10, 8],
+        [1, 1],
+        [1, 8],
+      ]
+    : [
+        [100, 8],
+        [100, 1],
+        [10, 8],
+        [1, 8],
+      ];
   for (const [n, c] of cases) {
     await load(pool, `n${n}`, input, 1, KEY, Math.min(0.5, SECONDS / 4)); // warm-up
     const cpu0 = pid ? processCpuMs(pid) : NaN;
@@ -237,7 +274,12 @@ async function flood(pool: Pool, server: ServerProcess, input: Uint8Array, input
   let floods = 0;
   const flooding = Array.from({ length: 2 }, async () => {
     while (!stopped) {
-      const res = await pool.request({ path: '/v1/deployments/n100/predict', method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/octet-stream' }, body: big });
+      const res = await pool.request({
+        path: '/v1/deployments/n100/predict',
+        method: 'POST',
+        headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/octet-stream' },
+        body: big,
+      });
       await res.body.text();
       if (res.statusCode !== 200) throw new Error(`flood: HTTP ${res.statusCode}`);
       floods++;
@@ -278,13 +320,20 @@ const rssMb = (server: ServerProcess) => Number(/VmRSS:\s+(\d+)/.exec(readFileSy
 async function rssPerDeployment(pool: Pool, server: ServerProcess, inputSize: number) {
   const body = float32ToBytes(Rng.seeded(4).fillUniform(new Float32Array(8 * inputSize)));
   const query = async (id: string, key = KEY) => {
-    const res = await pool.request({ path: `/v1/deployments/${id}/predict`, method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/octet-stream' }, body });
+    const res = await pool.request({
+      path: `/v1/deployments/${id}/predict`,
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/octet-stream' },
+      body,
+    });
     await res.body.text();
     if (res.statusCode !== 200) throw new Error(`rss: HTTP ${res.statusCode}`);
   };
   for (let i = 0; i < 3; i++) await query('n100');
   const before = rssMb(server);
-  const model = JSON.parse(await (await pool.request({ path: '/v1/deployments/n100', method: 'GET', headers: { authorization: `Bearer ${KEY}` } })).body.text()).model;
+  const model = JSON.parse(
+    await (await pool.request({ path: '/v1/deployments/n100', method: 'GET', headers: { authorization: `Bearer ${KEY}` } })).body.text(),
+  ).model;
   for (let d = 0; d < 4; d++) {
     const res = await pool.request({
       path: '/v1/admin/deployments',
@@ -304,7 +353,11 @@ async function rssPerDeployment(pool: Pool, server: ServerProcess, inputSize: nu
 function torchPeer(modelPath: string, n: number) {
   const probe = spawnSync('/usr/bin/python3', ['-c', 'import torch, onnx'], { encoding: 'utf8' });
   if (probe.status !== 0) return { skipped: 'python3 lacks torch or onnx (apt-get install python3-torch python3-onnx)' };
-  const run = spawnSync('/usr/bin/python3', ['scripts/bench-torch.py', '--model', modelPath, '--n', String(n), '--sigma', String(SIGMA), '--seconds', String(SECONDS)], { encoding: 'utf8' });
+  const run = spawnSync(
+    '/usr/bin/python3',
+    ['scripts/bench-torch.py', '--model', modelPath, '--n', String(n), '--sigma', String(SIGMA), '--seconds', String(SECONDS)],
+    { encoding: 'utf8' },
+  );
   if (run.status !== 0) return { skipped: `bench-torch.py failed: ${run.stderr.slice(-500)}` };
   return JSON.parse(run.stdout.trim().split('\n').pop()!) as { queriesPerSecond: number; passesPerSecond: number; threads: number };
 }
@@ -322,9 +375,23 @@ async function remoteVsLocal(modelId: string, batchSize: number, input: Uint8Arr
   writeFileSync(baseConfig, JSON.stringify({ deployments: [{ id: 'base', model: modelId, inputRange: 'any-finite', maxBatch: 4096 }] }));
   const base = await startServer({ config: baseConfig, env: { LOG_LEVEL: args['log-level']! } });
   const frontConfig = join(dir, 'front.json');
-  const remote = { url: base.url, model: 'base', headers: { authorization: `Bearer ${base.keys.client}` }, maxBatch: Number(args['remote-max-batch']), concurrency: Number(args['remote-concurrency']) };
+  const remote = {
+    url: base.url,
+    model: 'base',
+    headers: { authorization: `Bearer ${base.keys.client}` },
+    maxBatch: Number(args['remote-max-batch']),
+    concurrency: Number(args['remote-concurrency']),
+  };
   const rs = { model: modelId, sigma: SIGMA, n: 100, batchSize };
-  writeFileSync(frontConfig, JSON.stringify({ deployments: [{ id: 'local', ...rs }, { id: 'remote', ...rs, remote }] }));
+  writeFileSync(
+    frontConfig,
+    JSON.stringify({
+      deployments: [
+        { id: 'local', ...rs },
+        { id: 'remote', ...rs, remote },
+      ],
+    }),
+  );
   const front = await serve2(frontConfig);
   const pool = new Pool(front.url, { connections: 16, pipelining: 1 });
   const rows = [];
@@ -344,13 +411,19 @@ async function remoteVsLocal(modelId: string, batchSize: number, input: Uint8Arr
   console.log(`  remote base model (second process over /v2, maxBatch ${remote.maxBatch}, ${remote.concurrency} in flight) vs local, n = 100:`);
   console.log(`  ${'clients'.padStart(8)} ${'local q/s'.padStart(10)} ${'remote q/s'.padStart(11)} ${'ratio'.padStart(7)} ${'remote p50 ms'.padStart(14)}`);
   for (const r of rows) {
-    console.log(`  ${String(r.concurrency).padStart(8)} ${r.local.queriesPerSecond.toFixed(1).padStart(10)} ${r.remote.queriesPerSecond.toFixed(1).padStart(11)} ${r.ratio.toFixed(3).padStart(7)} ${r.remote.p50ms.toFixed(1).padStart(14)}`);
+    console.log(
+      `  ${String(r.concurrency).padStart(8)} ${r.local.queriesPerSecond.toFixed(1).padStart(10)} ${r.remote.queriesPerSecond.toFixed(1).padStart(11)} ${r.ratio.toFixed(3).padStart(7)} ${r.remote.p50ms.toFixed(1).padStart(14)}`,
+    );
   }
   return { maxBatch: remote.maxBatch, concurrency: remote.concurrency, rows };
 }
 
-
-const ISSUE_ROWS: [number, number][] = [[100, 1], [100, 8], [10, 8], [1, 8]];
+const ISSUE_ROWS: [number, number][] = [
+  [100, 1],
+  [100, 8],
+  [10, 8],
+  [1, 8],
+];
 /**
  * Issue 23's targets, as ratios to the HTTP floor measured in the same run: within 5% of it at
  * n = 100; above it at n = 10 (rs-arena batches across requests, the floor cannot) and equal at n = 1.
@@ -377,7 +450,15 @@ for (const id of args.models!.split(',')) {
   const top = best(raw);
   console.log(`\n${id}: raw onnxruntime forward passes/s (batch × session setting)`);
   console.log(`  ${'batch'.padStart(6)} ${SETTINGS.map((s) => label(s).padStart(24)).join('')}`);
-  for (const b of batches) console.log(`  ${String(b).padStart(6)} ${SETTINGS.map((s) => raw.find((r) => r.batch === b && r.setting === s)!.passesPerSecond.toFixed(0).padStart(24)).join('')}`);
+  for (const b of batches)
+    console.log(
+      `  ${String(b).padStart(6)} ${SETTINGS.map((s) =>
+        raw
+          .find((r) => r.batch === b && r.setting === s)!
+          .passesPerSecond.toFixed(0)
+          .padStart(24),
+      ).join('')}`,
+    );
   console.log(`  best raw limit: ${top.passesPerSecond.toFixed(0)} passes/s (batch ${top.batch}, ${label(top.setting)})`);
   const limit = top.passesPerSecond;
   const input = float32ToBytes(Rng.seeded(2).fillUniform(new Float32Array(resolved.inputSize)));
@@ -394,9 +475,13 @@ for (const id of args.models!.split(',')) {
       await pool.close();
       await server.stop();
     }
-    console.log(`\n  ${'n'.padStart(4)} ${'clients'.padStart(8)} ${'queries/s'.padStart(10)} ${'passes/s'.padStart(10)} ${'÷ raw'.padStart(7)} ${'CPU µs/q'.padStart(9)}`);
+    console.log(
+      `\n  ${'n'.padStart(4)} ${'clients'.padStart(8)} ${'queries/s'.padStart(10)} ${'passes/s'.padStart(10)} ${'÷ raw'.padStart(7)} ${'CPU µs/q'.padStart(9)}`,
+    );
     for (const r of floor.http) {
-      console.log(`  ${String(r.n).padStart(4)} ${String(r.clients).padStart(8)} ${r.queriesPerSecond.toFixed(1).padStart(10)} ${r.passesPerSecond.toFixed(0).padStart(10)} ${f3(r.passesPerSecond / limit).padStart(7)} ${(r.cpuUsPerQuery ?? NaN).toFixed(0).padStart(9)}`);
+      console.log(
+        `  ${String(r.n).padStart(4)} ${String(r.clients).padStart(8)} ${r.queriesPerSecond.toFixed(1).padStart(10)} ${r.passesPerSecond.toFixed(0).padStart(10)} ${f3(r.passesPerSecond / limit).padStart(7)} ${(r.cpuUsPerQuery ?? NaN).toFixed(0).padStart(9)}`,
+      );
     }
   }
   const floorOf = (n: number, c: number) => floor?.http.find((r) => r.n === n && r.clients === c)?.passesPerSecond;
@@ -420,7 +505,14 @@ for (const id of args.models!.split(',')) {
         return { threads: s.threads, spinning: s.spinning, batchSize: b, ...(s.threads > 1 && pays > 1 ? { singleThreadBelow: pays } : {}) };
       });
   // Instances always run in threads of their own; a single session in its thread or the event loop's.
-  const candidates = bases.flatMap((t) => ((t.instances ?? 1) > 1 ? [{ ...t, thread: true }] : [{ ...t, thread: true }, { ...t, thread: false }]));
+  const candidates = bases.flatMap((t) =>
+    (t.instances ?? 1) > 1
+      ? [{ ...t, thread: true }]
+      : [
+          { ...t, thread: true },
+          { ...t, thread: false },
+        ],
+  );
   const describe = (t: ModelTuning) =>
     (t.instances ?? 1) > 1
       ? `${t.instances} instances × ${t.threads ?? 'default'} intra-op thread(s), batch ${t.batchSize}`
@@ -436,14 +528,18 @@ for (const id of args.models!.split(',')) {
           const f = floorOf(r.n, r.clients);
           return { ...r, ratio: r.passesPerSecond / limit, ...(f ? { floorRatio: r.passesPerSecond / f } : {}) };
         });
-        console.log(`\n  ${'n'.padStart(4)} ${'clients'.padStart(8)} ${'queries/s'.padStart(10)} ${'passes/s'.padStart(10)} ${'÷ raw'.padStart(7)} ${'÷ floor'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p90 ms'.padStart(8)} ${'CPU µs/q'.padStart(9)}`);
+        console.log(
+          `\n  ${'n'.padStart(4)} ${'clients'.padStart(8)} ${'queries/s'.padStart(10)} ${'passes/s'.padStart(10)} ${'÷ raw'.padStart(7)} ${'÷ floor'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p90 ms'.padStart(8)} ${'CPU µs/q'.padStart(9)}`,
+        );
         for (const r of rows) {
           console.log(
             `  ${String(r.n).padStart(4)} ${String(r.clients).padStart(8)} ${r.queriesPerSecond.toFixed(1).padStart(10)} ${r.passesPerSecond.toFixed(0).padStart(10)} ${f3(r.ratio).padStart(7)} ${(r.floorRatio === undefined ? '—' : f3(r.floorRatio)).padStart(8)} ${r.p50ms.toFixed(1).padStart(8)} ${r.p90ms.toFixed(1).padStart(8)} ${(r.cpuUsPerQuery ?? NaN).toFixed(0).padStart(9)}`,
           );
         }
         // Candidates are ranked by the issue's rows against the floor where it was measured, else against raw.
-        const issue = ISSUE_ROWS.map(([n, c]) => rows.find((r) => r.n === n && r.clients === c)).map((r) => r && (r.floorRatio ?? r.ratio)).filter((x): x is number => x !== undefined);
+        const issue = ISSUE_ROWS.map(([n, c]) => rows.find((r) => r.n === n && r.clients === c))
+          .map((r) => r && (r.floorRatio ?? r.ratio))
+          .filter((x): x is number => x !== undefined);
         runs.push({ tuning, http: rows, score: Math.exp(issue.reduce((a, b) => a + Math.log(b), 0) / issue.length) });
       } finally {
         await pool.close();
@@ -451,7 +547,10 @@ for (const id of args.models!.split(',')) {
       }
     }
   }
-  const pick: Record<string, unknown> = runs.reduce<Record<string, unknown> | undefined>((a, b) => (a === undefined || (b.score as number) > (a.score as number) ? b : a), undefined) ?? { tuning: { ...committed, thread: true } };
+  const pick: Record<string, unknown> = runs.reduce<Record<string, unknown> | undefined>(
+    (a, b) => (a === undefined || (b.score as number) > (a.score as number) ? b : a),
+    undefined,
+  ) ?? { tuning: { ...committed, thread: true } };
   chosen[id] = pick.tuning as ModelTuning;
   if (['certify', 'flood', 'sweep', 'rss'].some((s) => SECTIONS.has(s))) {
     console.log(`\n  server (chosen): ${describe(pick.tuning as ModelTuning)}`);
@@ -462,13 +561,20 @@ for (const id of args.models!.split(',')) {
       if (SECTIONS.has('certify') && small) {
         const c = await certify(pool, server, input);
         pick.certify = { ...c, ratio: c.wallSeconds / (c.passes / limit) };
-        console.log(`  CERTIFY n0 = 100, n = 100,000: ${c.wallSeconds.toFixed(2)} s, ${f3(c.wallSeconds / (c.passes / limit))} × the raw limit's time (target ≤ 1.10)`);
-        targets.check(c.wallSeconds / (c.passes / limit) <= 1.1, `${id} CERTIFY: ${f3(c.wallSeconds / (c.passes / limit))} × the raw limit's time (target ≤ 1.10)`);
+        console.log(
+          `  CERTIFY n0 = 100, n = 100,000: ${c.wallSeconds.toFixed(2)} s, ${f3(c.wallSeconds / (c.passes / limit))} × the raw limit's time (target ≤ 1.10)`,
+        );
+        targets.check(
+          c.wallSeconds / (c.passes / limit) <= 1.1,
+          `${id} CERTIFY: ${f3(c.wallSeconds / (c.passes / limit))} × the raw limit's time (target ≤ 1.10)`,
+        );
       }
       if (SECTIONS.has('flood') && small) {
         const fl = await flood(pool, server, input, resolved.inputSize);
         pick.flood = fl;
-        console.log(`  another key's single n = 100 query under a batch-512 flood: p50 ${fl.p50ms.toFixed(1)} ms, p90 ${fl.p90ms.toFixed(1)} ms (target p50 ≤ 100 ms; ${fl.floodRequestsDone} flood requests answered meanwhile)`);
+        console.log(
+          `  another key's single n = 100 query under a batch-512 flood: p50 ${fl.p50ms.toFixed(1)} ms, p90 ${fl.p90ms.toFixed(1)} ms (target p50 ≤ 100 ms; ${fl.floodRequestsDone} flood requests answered meanwhile)`,
+        );
         targets.check(fl.p50ms <= 100, `${id} flood: another key's p50 ${fl.p50ms.toFixed(1)} ms (target ≤ 100 ms)`);
       }
       if (SECTIONS.has('sweep') && small) {
@@ -477,13 +583,17 @@ for (const id of args.models!.split(',')) {
         // Against the floor at n = 10 (8 clients) where it was measured (issue 23), else raw (issue 13).
         const f10 = floorOf(10, 8);
         const swRatio = sw.passesPerSecond / (f10 ?? limit);
-        console.log(`  sweep (4 HSJA at once, n = 10): ${sw.passesPerSecond.toFixed(0)} passes/s, ${f3(sw.passesPerSecond / limit)} of raw, ${f10 ? f3(swRatio) : '—'} of the floor at n = 10 (target ≥ 0.8)`);
+        console.log(
+          `  sweep (4 HSJA at once, n = 10): ${sw.passesPerSecond.toFixed(0)} passes/s, ${f3(sw.passesPerSecond / limit)} of raw, ${f10 ? f3(swRatio) : '—'} of the floor at n = 10 (target ≥ 0.8)`,
+        );
         targets.check(swRatio >= 0.8, `${id} sweep: ${f3(swRatio)} of ${f10 ? 'the floor at n = 10' : 'raw'} (target ≥ 0.8)`);
       }
       if (SECTIONS.has('rss')) {
         const m = await rssPerDeployment(pool, server, resolved.inputSize);
         pick.rss = m;
-        console.log(`  RSS per extra deployment: ${m.perDeploymentMb.toFixed(1)} MB (${m.beforeMb.toFixed(0)} → ${m.afterMb.toFixed(0)} MB for 4; target ≤ 64 MB for ImageNet)`);
+        console.log(
+          `  RSS per extra deployment: ${m.perDeploymentMb.toFixed(1)} MB (${m.beforeMb.toFixed(0)} → ${m.afterMb.toFixed(0)} MB for 4; target ≤ 64 MB for ImageNet)`,
+        );
       }
     } finally {
       await pool.close();
@@ -495,12 +605,32 @@ for (const id of args.models!.split(',')) {
     if ('skipped' in torch) console.log(`  PyTorch peer: skipped (${torch.skipped})`);
     else {
       const http1 = ((pick.http ?? []) as { n: number; clients: number; queriesPerSecond: number }[]).find((r) => r.n === 100 && r.clients === 1);
-      console.log(`  PyTorch smoothing loop (${torch.threads} threads), n = 100: ${torch.queriesPerSecond.toFixed(1)} queries/s, ${torch.passesPerSecond.toFixed(0)} passes/s = ${f3(torch.passesPerSecond / limit)} of raw` + (http1 ? `; rs-arena over HTTP, 1 client: ${http1.queriesPerSecond.toFixed(1)} queries/s (${(http1.queriesPerSecond / torch.queriesPerSecond).toFixed(2)}×)` : ''));
+      console.log(
+        `  PyTorch smoothing loop (${torch.threads} threads), n = 100: ${torch.queriesPerSecond.toFixed(1)} queries/s, ${torch.passesPerSecond.toFixed(0)} passes/s = ${f3(torch.passesPerSecond / limit)} of raw` +
+          (http1
+            ? `; rs-arena over HTTP, 1 client: ${http1.queriesPerSecond.toFixed(1)} queries/s (${(http1.queriesPerSecond / torch.queriesPerSecond).toFixed(2)}×)`
+            : ''),
+      );
     }
   }
   const remote = SECTIONS.has('remote') ? await remoteVsLocal(id, 500, input) : undefined;
-  const why = pick.score === undefined ? 'no HTTP section: the tuning in use' : `best geometric mean of the issue's rows ÷ ${floor ? 'the floor' : 'raw'} (${f3(pick.score as number)}) among ${runs.length} candidates`;
-  report.push({ model: id, inputSize: resolved.inputSize, sigma: SIGMA, cpu: cpuModel(), raw: raw.map((r) => ({ ...r, setting: label(r.setting) })), rawLimit: { ...top, setting: label(top.setting) }, floor, runs, chosen: { ...pick, why }, torch, remote });
+  const why =
+    pick.score === undefined
+      ? 'no HTTP section: the tuning in use'
+      : `best geometric mean of the issue's rows ÷ ${floor ? 'the floor' : 'raw'} (${f3(pick.score as number)}) among ${runs.length} candidates`;
+  report.push({
+    model: id,
+    inputSize: resolved.inputSize,
+    sigma: SIGMA,
+    cpu: cpuModel(),
+    raw: raw.map((r) => ({ ...r, setting: label(r.setting) })),
+    rawLimit: { ...top, setting: label(top.setting) },
+    floor,
+    runs,
+    chosen: { ...pick, why },
+    torch,
+    remote,
+  });
   console.log(`\n  ${id}: chosen setting: ${describe(pick.tuning as ModelTuning)} (${why})`);
   if (pick.http) {
     console.log(`  ${id}: the issue's figures with the chosen server setting (÷ the best raw limit ${limit.toFixed(0)} passes/s, and ÷ the HTTP floor):`);
@@ -508,8 +638,11 @@ for (const id of args.models!.split(',')) {
       const r = (pick.http as { n: number; clients: number; ratio: number; floorRatio?: number }[] | undefined)?.find((x) => x.n === n && x.clients === c);
       if (!r) continue;
       const target = TARGETS[`n${n} c${c}`];
-      console.log(`    n = ${n}, ${c} client${c > 1 ? 's' : ''}: ${f3(r.ratio)} of raw, ${r.floorRatio === undefined ? '—' : f3(r.floorRatio)} of the floor (target ≥ ${target} of the floor)`);
-      if (r.floorRatio !== undefined) targets.check(r.floorRatio >= target, `${id} n = ${n}, ${c} client${c > 1 ? 's' : ''}: ${f3(r.floorRatio)} of the floor (target ≥ ${target})`);
+      console.log(
+        `    n = ${n}, ${c} client${c > 1 ? 's' : ''}: ${f3(r.ratio)} of raw, ${r.floorRatio === undefined ? '—' : f3(r.floorRatio)} of the floor (target ≥ ${target} of the floor)`,
+      );
+      if (r.floorRatio !== undefined)
+        targets.check(r.floorRatio >= target, `${id} n = ${n}, ${c} client${c > 1 ? 's' : ''}: ${f3(r.floorRatio)} of the floor (target ≥ ${target})`);
     }
   }
 }
@@ -517,9 +650,23 @@ const loadAtEnd = loadavg();
 mkdirSync('out', { recursive: true });
 writeFileSync(
   'out/bench-server.json',
-  JSON.stringify({ node: process.version, seconds: SECONDS, quick: QUICK, date: new Date().toISOString(), loadAverage: { start: loadAtStart, end: loadAtEnd }, logLevel: args['log-level'], results: report }, null, 2),
+  JSON.stringify(
+    {
+      node: process.version,
+      seconds: SECONDS,
+      quick: QUICK,
+      date: new Date().toISOString(),
+      loadAverage: { start: loadAtStart, end: loadAtEnd },
+      logLevel: args['log-level'],
+      results: report,
+    },
+    null,
+    2,
+  ),
 );
-console.log(`\nload average: ${loadAtStart.map((x) => x.toFixed(2)).join(' ')} at start, ${loadAtEnd.map((x) => x.toFixed(2)).join(' ')} at the end (an idle 2-core machine is below 0.5)`);
+console.log(
+  `\nload average: ${loadAtStart.map((x) => x.toFixed(2)).join(' ')} at start, ${loadAtEnd.map((x) => x.toFixed(2)).join(' ')} at the end (an idle 2-core machine is below 0.5)`,
+);
 console.log('wrote out/bench-server.json');
 targets.finish();
 if (args['write-tuning']) {

@@ -66,10 +66,22 @@ try {
         if (r.run.success && r.run.l2 !== null) l2.push(r.run.l2);
       }
       byMode[mode] = { passes: (await passes()) - before, points, l2, seconds: (performance.now() - t0) / 1000 };
-      rows.push({ attack, mode, images: images.length, points, passes: byMode[mode].passes, passesPerPoint: byMode[mode].passes / Math.max(1, points), medianL2: median(l2), seconds: byMode[mode].seconds });
+      rows.push({
+        attack,
+        mode,
+        images: images.length,
+        points,
+        passes: byMode[mode].passes,
+        passesPerPoint: byMode[mode].passes / Math.max(1, points),
+        medianL2: median(l2),
+        seconds: byMode[mode].seconds,
+      });
     }
     const [full, early] = [byMode['full votes'], byMode['early stop']];
-    targets.check(early.passes / early.points < full.passes / full.points, `${attack}: ${(early.passes / early.points).toFixed(1)} passes per point with early stop vs ${(full.passes / full.points).toFixed(1)} without (target: fewer)`);
+    targets.check(
+      early.passes / early.points < full.passes / full.points,
+      `${attack}: ${(early.passes / early.points).toFixed(1)} passes per point with early stop vs ${(full.passes / full.points).toFixed(1)} without (target: fewer)`,
+    );
   }
 } finally {
   await http.close();
@@ -78,7 +90,21 @@ try {
   await server.stop();
 }
 console.log(`${args.model} σ=${sigma} n=${n} P_a=${Pa}, ${images.length} images, ${budget} points per attack: evaluator forward passes`);
-console.log(formatTable(['attack', 'mode', 'images', 'points', 'passes', 'passes/point', 'median L2', 'seconds'], rows.map((r) => [r.attack as string, r.mode as string, r.images as number, r.points as number, r.passes as number, r.passesPerPoint as number, r.medianL2 as number | null, r.seconds as number])));
+console.log(
+  formatTable(
+    ['attack', 'mode', 'images', 'points', 'passes', 'passes/point', 'median L2', 'seconds'],
+    rows.map((r) => [
+      r.attack as string,
+      r.mode as string,
+      r.images as number,
+      r.points as number,
+      r.passes as number,
+      r.passesPerPoint as number,
+      r.medianL2 as number | null,
+      r.seconds as number,
+    ]),
+  ),
+);
 mkdirSync(dirname(args.out), { recursive: true });
 writeFileSync(args.out, JSON.stringify({ model: args.model, sigma, n, Pa, budget, rows }, null, 2));
 targets.finish();

@@ -20,7 +20,8 @@ const { values: args } = parseArgs({
 });
 const total = Number(args.requests);
 const concurrency = Number(args.concurrency);
-if (!Number.isInteger(total) || total < 1 || !Number.isInteger(concurrency) || concurrency < 1) throw new Error('--requests and --concurrency must be positive integers');
+if (!Number.isInteger(total) || total < 1 || !Number.isInteger(concurrency) || concurrency < 1)
+  throw new Error('--requests and --concurrency must be positive integers');
 
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 const rssMb = () => process.memoryUsage().rss / 2 ** 20;
@@ -50,7 +51,13 @@ try {
 
   // The bomb: a ~1 KB progressive JPEG declaring 16000×16000, one at a time, then four at once.
   const bomb = await jpegBomb(16000, 16000);
-  const bombOnce = async () => send(port, { method: 'POST', path: '/v1/deployments/plain/predict', headers: { authorization: `Bearer ${KEYS.client}`, 'content-type': 'image/jpeg' }, body: bomb });
+  const bombOnce = async () =>
+    send(port, {
+      method: 'POST',
+      path: '/v1/deployments/plain/predict',
+      headers: { authorization: `Bearer ${KEYS.client}`, 'content-type': 'image/jpeg' },
+      body: bomb,
+    });
   global.gc?.();
   const rssBefore = rssMb();
   let rssPeak = rssBefore;
@@ -68,7 +75,12 @@ try {
   const capBefore = rssMb();
   let capPeak = capBefore;
   const capSampler = setInterval(() => (capPeak = Math.max(capPeak, rssMb())), 2);
-  const capRes = await send(port, { method: 'POST', path: '/v1/deployments/plain/predict', headers: { authorization: `Bearer ${KEYS.client}`, 'content-type': 'image/jpeg' }, body: atCap });
+  const capRes = await send(port, {
+    method: 'POST',
+    path: '/v1/deployments/plain/predict',
+    headers: { authorization: `Bearer ${KEYS.client}`, 'content-type': 'image/jpeg' },
+    body: atCap,
+  });
   clearInterval(capSampler);
   capPeak = Math.max(capPeak, rssMb());
 
@@ -92,7 +104,13 @@ try {
       fourAtOnceMsMax: Number(Math.max(...together.map((s) => s.ms)).toFixed(1)),
       extraRssMb: Number((rssPeak - rssBefore).toFixed(1)),
     },
-    largestAcceptedHeader: { bytes: atCap.length, declared: '2048x2048', status: capRes.status, ms: Number(capRes.ms.toFixed(1)), extraRssMb: Number((capPeak - capBefore).toFixed(1)) },
+    largestAcceptedHeader: {
+      bytes: atCap.length,
+      declared: '2048x2048',
+      status: capRes.status,
+      ms: Number(capRes.ms.toFixed(1)),
+      extraRssMb: Number((capPeak - capBefore).toFixed(1)),
+    },
     server: { alive: (await send(port, { method: 'GET', path: '/healthz', headers: {} })).status === 200 },
   };
   console.log(JSON.stringify(report, null, 2));

@@ -13,7 +13,11 @@ if (!out || files.length < 2) {
   process.stderr.write('usage: grid-l2.ts OUT.json float32.jsonl GRID.jsonl [GRID.jsonl …]\n');
   process.exit(2);
 }
-const load = (f: string) => readFileSync(f, 'utf8').trim().split('\n').map((l) => AttackRecord.parse(JSON.parse(l)));
+const load = (f: string) =>
+  readFileSync(f, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => AttackRecord.parse(JSON.parse(l)));
 const runs = files.map((f) => ({ file: f, records: load(f) }));
 const encodingOf = (rs: AttackRecord[]) => rs[0]?.encoding ?? 'float32';
 const base = runs[0].records;
@@ -29,14 +33,28 @@ for (const attack of attacks) {
     const ratio = bootstrap(pairs, (s) => median(s.map((p) => p.grid / p.f32)));
     const worse = pairs.filter((p) => p.grid > p.f32).length;
     const better = pairs.filter((p) => p.grid < p.f32).length;
-    row[enc] = { median: median(pairs.map((p) => p.grid)), pairs: pairs.length, ratio: { value: ratio.value, lo: ratio.lo, hi: ratio.hi }, worse, better, signP: signTest(worse, better) };
+    row[enc] = {
+      median: median(pairs.map((p) => p.grid)),
+      pairs: pairs.length,
+      ratio: { value: ratio.value, lo: ratio.lo, hi: ratio.hi },
+      worse,
+      better,
+      signP: signTest(worse, better),
+    };
   }
   rows.push(row);
 }
 const f = (x: number) => x.toFixed(3);
 for (const row of rows) {
   const grids = runs.slice(1).map((r) => {
-    const g = row[encodingOf(r.records)] as { median: number; pairs: number; ratio: { value: number; lo: number; hi: number }; worse: number; better: number; signP: number };
+    const g = row[encodingOf(r.records)] as {
+      median: number;
+      pairs: number;
+      ratio: { value: number; lo: number; hi: number };
+      worse: number;
+      better: number;
+      signP: number;
+    };
     return `${encodingOf(r.records)} ${f(g.median)} (×${g.ratio.value.toFixed(2)} [${g.ratio.lo.toFixed(2)}, ${g.ratio.hi.toFixed(2)}], worse on ${g.worse}/${g.pairs}, sign p=${g.signP.toPrecision(2)})`;
   });
   process.stdout.write(`${String(row.attack).padEnd(8)} n=${row.images}  float32 ${f(row.float32 as number)}  ${grids.join('  ')}\n`);

@@ -49,7 +49,10 @@ const rows: Record<string, unknown>[] = [];
 try {
   for (const d of deployments) {
     const oracle = await HttpOracle.connect({ endpoint: server.url, key: server.keys.client, deployment: d.id, connections: Number(args.concurrency) });
-    const images = await loadInputs({ source: 'sample', count: Number(args.images) }, { shape: oracle.inputShape, range: oracle.range, dataset: 'fashion-mnist' });
+    const images = await loadInputs(
+      { source: 'sample', count: Number(args.images) },
+      { shape: oracle.inputShape, range: oracle.range, dataset: 'fashion-mnist' },
+    );
     for (const attack of ATTACK_NAMES) {
       const progress = new Progress(`${d.label} ${attack}`, images.length, budget);
       const cpu0 = process.cpuUsage();
@@ -117,9 +120,14 @@ for (const r of rows) {
   if (r.success !== null) targets.check(r.success === 1, `${where}: success ${(100 * (r.success as number)).toFixed(0)}% of the attacked images (target 100%)`);
   if (r.setting === 'no RS') {
     const [first, last] = [r[`medianL2@${checkpoints[0]}`] as number | null, r[`medianL2@${checkpoints.at(-1)}`] as number | null];
-    if (checkpoints.length > 1 && first !== null && last !== null) targets.check(last < first, `${where}: median L2 ${first.toFixed(3)} at ${checkpoints[0]} → ${last.toFixed(3)} at ${checkpoints.at(-1)} queries (target: falls)`);
+    if (checkpoints.length > 1 && first !== null && last !== null)
+      targets.check(
+        last < first,
+        `${where}: median L2 ${first.toFixed(3)} at ${checkpoints[0]} → ${last.toFixed(3)} at ${checkpoints.at(-1)} queries (target: falls)`,
+      );
     const [c, sv] = [r.clientCpuMsPerQuery as number | null, r.serverCpuMsPerQuery as number | null];
-    if (c !== null && sv !== null) targets.check(c < sv, `${where}: client CPU ${c.toFixed(3)} ms/query vs server ${sv.toFixed(3)} (target: below the server's)`);
+    if (c !== null && sv !== null)
+      targets.check(c < sv, `${where}: client CPU ${c.toFixed(3)} ms/query vs server ${sv.toFixed(3)} (target: below the server's)`);
   }
 }
 targets.finish();

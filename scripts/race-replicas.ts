@@ -16,11 +16,15 @@ async function run(kill: boolean) {
   const replicas = await startReplicas(redis.url, 2, budget);
   try {
     const [victim] = replicas.servers;
-    return await race(redis.url, replicas.servers.map((s) => s.url), {
-      clients,
-      budget,
-      ...(kill ? { afterQueries: Math.floor(budget / 3), during: () => void victim.child.kill('SIGKILL') } : {}),
-    });
+    return await race(
+      redis.url,
+      replicas.servers.map((s) => s.url),
+      {
+        clients,
+        budget,
+        ...(kill ? { afterQueries: Math.floor(budget / 3), during: () => void victim.child.kill('SIGKILL') } : {}),
+      },
+    );
   } finally {
     await replicas.stop();
     await redis.destroy();

@@ -41,7 +41,10 @@ export function renderManifests(vars: Record<string, string | undefined>): Manif
   return out;
 }
 
-export const renderYaml = (vars: Record<string, string | undefined>) => renderManifests(vars).map((m) => stringify(m, { version: '1.1' })).join('---\n');
+export const renderYaml = (vars: Record<string, string | undefined>) =>
+  renderManifests(vars)
+    .map((m) => stringify(m, { version: '1.1' }))
+    .join('---\n');
 
 /** A deployment whose base model runs on the engine at RS_ARENA_REMOTE_URL, beside the default ones. */
 function addRemoteModel(out: Manifest[], vars: Record<string, string | undefined>): void {
@@ -56,7 +59,12 @@ function addRemoteModel(out: Manifest[], vars: Record<string, string | undefined
     description: `${base} on the engine at ${vars.RS_ARENA_REMOTE_URL}, under randomized smoothing, sigma 0.25, n 100`,
     remote: { url: vars.RS_ARENA_REMOTE_URL, model: vars.RS_ARENA_REMOTE_MODEL || base, maxBatch: 50, concurrency: 4 },
   });
-  out.unshift({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'rs-arena-config', labels: { 'app.kubernetes.io/name': 'rs-arena' } } as Manifest['metadata'], data: { 'config.json': JSON.stringify(config, null, 2) } });
+  out.unshift({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'rs-arena-config', labels: { 'app.kubernetes.io/name': 'rs-arena' } } as Manifest['metadata'],
+    data: { 'config.json': JSON.stringify(config, null, 2) },
+  });
   const server = out.find((m) => m.kind === 'Deployment' && m.metadata.name === 'server') as unknown as {
     spec: { template: { spec: { containers: { env: object[]; volumeMounts?: object[] }[]; volumes?: object[] } } };
   };

@@ -8,7 +8,7 @@ if (!existsSync(entry)) {
   // The packed package ships the compiled library only: the command needs the repository's models,
   // sample images and server.
   process.stderr.write(
-    "rs-arena: the command runs in a checkout of the rs-arena repository; installed as a package,\n" +
+    'rs-arena: the command runs in a checkout of the rs-arena repository; installed as a package,\n' +
       "@rs-arena/client is a library: import { HttpOracle, CountingOracle, ... } from '@rs-arena/client'.\n",
   );
   process.exit(1);

@@ -26,8 +26,18 @@ import { BudgetExhausted, BudgetRefused, CountingOracle, type Oracle, type Query
 
 export const Blind = z
   .strictObject({
-    noise: z.number().min(0).max(1).describe('std of the Gaussian noise added to each value of every query, on the 0–1 scale of the input range (clipped to the range)'),
-    shift: z.number().int().min(0).max(8).default(0).describe('largest random integer shift in pixels along each axis before the noise (edge pixels repeated); 0: none'),
+    noise: z
+      .number()
+      .min(0)
+      .max(1)
+      .describe('std of the Gaussian noise added to each value of every query, on the 0–1 scale of the input range (clipped to the range)'),
+    shift: z
+      .number()
+      .int()
+      .min(0)
+      .max(8)
+      .default(0)
+      .describe('largest random integer shift in pixels along each axis before the noise (edge pixels repeated); 0: none'),
   })
   .describe('query blinding: each query is a random transformation of the point asked about');
 export type Blind = z.output<typeof Blind>;
@@ -36,10 +46,21 @@ const RejectionAware = z
   .strictObject({
     targetRate: z.number().min(0).max(1).default(0.05).describe('rejection rate over the recent window the attacker tries to stay under'),
     window: z.number().int().min(1).max(10_000).default(20).describe('recent queries over which the rejection rate is measured'),
-    growth: z.number().gt(1).max(10).default(2).describe('factor by which the blinding noise grows while the recent rate exceeds the target (and shrinks back toward its start below it)'),
+    growth: z
+      .number()
+      .gt(1)
+      .max(10)
+      .default(2)
+      .describe('factor by which the blinding noise grows while the recent rate exceeds the target (and shrinks back toward its start below it)'),
     startNoise: z.number().min(0).max(1).default(0.002).describe('blinding noise to start from when `blind` gives none (0–1 scale)'),
     maxNoise: z.number().gt(0).max(1).default(0.064).describe('blinding noise never grows beyond this'),
-    retries: z.number().int().min(0).max(100).default(4).describe('times a refused point is resampled (with fresh, grown blinding) before the attack is told it is not adversarial'),
+    retries: z
+      .number()
+      .int()
+      .min(0)
+      .max(100)
+      .default(4)
+      .describe('times a refused point is resampled (with fresh, grown blinding) before the attack is told it is not adversarial'),
   })
   .describe('rejection-aware search (OARS): refused points are resampled with more blinding, keeping the recent rejection rate under a target');
 type RejectionAware = z.output<typeof RejectionAware>;
@@ -47,7 +68,10 @@ type RejectionAware = z.output<typeof RejectionAware>;
 export const Accounts = z
   .strictObject({
     keys: z.number().int().min(1).max(1000).describe('API keys the queries are spread over (the keys themselves are given to the oracle pool, never recorded)'),
-    rotate: z.enum(['spread', 'fail-over']).default('spread').describe("'spread': each call goes to the next key in turn; 'fail-over': one key until the server suspends or refuses it for budget, then the next"),
+    rotate: z
+      .enum(['spread', 'fail-over'])
+      .default('spread')
+      .describe("'spread': each call goes to the next key in turn; 'fail-over': one key until the server suspends or refuses it for budget, then the next"),
     perKeyBudget: z.number().int().min(1).optional().describe('queries the client books at most on each key (default: the attack budget ÷ keys, rounded up)'),
   })
   .describe('many accounts: the attack spreads its queries over k API keys');
@@ -69,7 +93,16 @@ export const isPlain = (a: Adaptive | undefined): boolean => !a || (!a.blind && 
  * Writes into `out` a blinded copy of `x` ([C, H, W]): shifted by (dy, dx) with edge pixels
  * repeated, plus N(0, (noise · range width)²) per value, clipped to the range.
  */
-export function blindInto(x: Float32Array, out: Float32Array, shape: readonly [number, number, number], range: readonly [number, number], noise: number, dy: number, dx: number, rng: Rng): Float32Array {
+export function blindInto(
+  x: Float32Array,
+  out: Float32Array,
+  shape: readonly [number, number, number],
+  range: readonly [number, number],
+  noise: number,
+  dy: number,
+  dx: number,
+  rng: Rng,
+): Float32Array {
   const [c, h, w] = shape;
   const [lo, hi] = range;
   if (dx === 0 && dy === 0) out.set(x);
@@ -131,7 +164,16 @@ export class BlindedOracle implements Oracle {
     for (let i = 0; i < count; i++) {
       const dy = s > 0 ? Math.floor(this.rng.uniform() * (2 * s + 1)) - s : 0;
       const dx = s > 0 ? Math.floor(this.rng.uniform() * (2 * s + 1)) - s : 0;
-      blindInto(batch.subarray(i * size, (i + 1) * size), blinded.subarray(i * size, (i + 1) * size), this.inputShape, this.range, this.noise, dy, dx, this.rng);
+      blindInto(
+        batch.subarray(i * size, (i + 1) * size),
+        blinded.subarray(i * size, (i + 1) * size),
+        this.inputShape,
+        this.range,
+        this.noise,
+        dy,
+        dx,
+        this.rng,
+      );
     }
     return this.inner.predict(blinded, count);
   }

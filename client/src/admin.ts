@@ -3,8 +3,18 @@
 import { Pool } from 'undici';
 import type { z } from 'zod';
 import {
-  AllUsage, CertifyResponse, DeploymentInfo, DeploymentSpec, DeploymentSpecList, DetectionList, KeyCreated, Removed, UsageResponse, VotesResponse,
-  type Budgets, type DeploymentSpecInput,
+  AllUsage,
+  CertifyResponse,
+  DeploymentInfo,
+  DeploymentSpec,
+  DeploymentSpecList,
+  DetectionList,
+  KeyCreated,
+  Removed,
+  UsageResponse,
+  VotesResponse,
+  type Budgets,
+  type DeploymentSpecInput,
 } from '@rs-arena/shared/api';
 import { encodeTensorJson, float32ToBytes } from '@rs-arena/shared/tensor';
 import { retry } from '@rs-arena/shared/retry';
@@ -21,7 +31,10 @@ export interface VotesStop {
 export class ServerAdmin {
   private readonly pool: Pool;
 
-  constructor(readonly endpoint: string, private readonly key: string) {
+  constructor(
+    readonly endpoint: string,
+    private readonly key: string,
+  ) {
     this.pool = new Pool(endpoint, { connections: 4 });
   }
 
@@ -126,7 +139,10 @@ export class ServerAdmin {
   }
 
   async certify(deployment: string, inputs: Float32Array, shape: number[], params: { n0?: number; n?: number; alpha?: number } = {}): Promise<CertifyResponse> {
-    return this.call(CertifyResponse, 'POST', `/v1/deployments/${encodeURIComponent(deployment)}/certify`, { inputs: encodeTensorJson(inputs, shape), ...params });
+    return this.call(CertifyResponse, 'POST', `/v1/deployments/${encodeURIComponent(deployment)}/certify`, {
+      inputs: encodeTensorJson(inputs, shape),
+      ...params,
+    });
   }
 
   /** Creates a key (admin); its secret is returned once. */

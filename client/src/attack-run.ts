@@ -61,8 +61,15 @@ export async function runAttack(spec: AttackRunSpec): Promise<AttackRunResult> {
       throw err;
     }
     const spent = spec.budget > 0 ? 1 : 0;
-    counting = adaptiveCounting(spec.pool ?? spec.oracle, spec.adaptive, { originalLabel: label, budget: spec.budget, spent: { total: spent, bad: 0, perPhase: { init: { queries: spent, bad: 0 } } }, cost: spec.cost, seed: spec.seed });
-  } else counting = adaptiveCounting(spec.pool ?? spec.oracle, spec.adaptive, { originalLabel: spec.label, budget: spec.budget, cost: spec.cost, seed: spec.seed });
+    counting = adaptiveCounting(spec.pool ?? spec.oracle, spec.adaptive, {
+      originalLabel: label,
+      budget: spec.budget,
+      spent: { total: spent, bad: 0, perPhase: { init: { queries: spent, bad: 0 } } },
+      cost: spec.cost,
+      seed: spec.seed,
+    });
+  } else
+    counting = adaptiveCounting(spec.pool ?? spec.oracle, spec.adaptive, { originalLabel: spec.label, budget: spec.budget, cost: spec.cost, seed: spec.seed });
   const r = await ATTACKS[spec.attack].run(counting, x0, { ...attackOptions, seed: spec.seed, onProgress: spec.onProgress });
   const cpu = process.cpuUsage(cpu0);
   const misclassified = r.stopReason === 'misclassified' || counting.originalLabel < 0;
@@ -100,9 +107,21 @@ function refusedBeforeStart(spec: AttackRunSpec, attackOptions: Record<string, u
   const n = detected ? detected.charged : 0;
   return {
     run: {
-      attack: spec.attack, attackOptions, budget: spec.budget, seed: spec.seed, misclassified: false, success: false, l2: null, linf: null,
-      queries: detected ? { total: n, bad: 0, perPhase: { init: { queries: n, bad: 0, refused: n } }, refused: n, firstRefusedAt: n } : { total: 0, bad: 0, perPhase: {} },
-      history: [], stopReason: detected ? (detected.suspended ? 'suspended' : 'refused') : 'budget-refused', wallMs: 0, cleanLabel: null,
+      attack: spec.attack,
+      attackOptions,
+      budget: spec.budget,
+      seed: spec.seed,
+      misclassified: false,
+      success: false,
+      l2: null,
+      linf: null,
+      queries: detected
+        ? { total: n, bad: 0, perPhase: { init: { queries: n, bad: 0, refused: n } }, refused: n, firstRefusedAt: n }
+        : { total: 0, bad: 0, perPhase: {} },
+      history: [],
+      stopReason: detected ? (detected.suspended ? 'suspended' : 'refused') : 'budget-refused',
+      wallMs: 0,
+      cleanLabel: null,
     },
     originalLabel: -1,
     adversarialLabel: null,

@@ -58,7 +58,10 @@ export type CampaignEvent =
   | { type: 'done'; record: AttackRecord };
 
 /** What identifies a campaign record: everything that changes its result. */
-export function attackRecordKey(r: Pick<AttackRecord, 'endpoint' | 'deployment' | 'attack' | 'attackOptions' | 'budget' | 'seed' | 'image'> & Partial<Pick<AttackRecord, 'protocol' | 'encoding' | 'adaptive'>>): string {
+export function attackRecordKey(
+  r: Pick<AttackRecord, 'endpoint' | 'deployment' | 'attack' | 'attackOptions' | 'budget' | 'seed' | 'image'> &
+    Partial<Pick<AttackRecord, 'protocol' | 'encoding' | 'adaptive'>>,
+): string {
   // Records written before the options were completed with their defaults hold only the given ones.
   let options = r.attackOptions;
   if (isAttackName(r.attack)) {
@@ -89,7 +92,18 @@ export async function runCampaign(spec: CampaignSpec, onEvent: (e: CampaignEvent
   const queue = spec.images.slice();
   const worker = async () => {
     for (let img = queue.shift(); img; img = queue.shift()) {
-      const key = attackRecordKey({ endpoint: spec.endpoint, deployment: spec.deployment, attack: spec.attack, attackOptions, budget: spec.budget, seed, image: img.id, protocol: spec.protocol, encoding: spec.encoding, adaptive: spec.adaptive });
+      const key = attackRecordKey({
+        endpoint: spec.endpoint,
+        deployment: spec.deployment,
+        attack: spec.attack,
+        attackOptions,
+        budget: spec.budget,
+        seed,
+        image: img.id,
+        protocol: spec.protocol,
+        encoding: spec.encoding,
+        adaptive: spec.adaptive,
+      });
       const previous = file?.get(key);
       // A run the server cut short (its budget refused a query) is not done: a rerun attacks the image again.
       if (previous && !CUT_SHORT.includes(previous.stopReason)) {
@@ -112,14 +126,36 @@ export async function runCampaign(spec: CampaignSpec, onEvent: (e: CampaignEvent
   return results.sort((a, b) => order.get(a.image)! - order.get(b.image)!);
 }
 
-async function attackOne(spec: CampaignSpec, img: InputImage, key: string, seed: number, saveDir: string | null, onProgress: (queries: number, l2: number) => void): Promise<AttackRecord> {
+async function attackOne(
+  spec: CampaignSpec,
+  img: InputImage,
+  key: string,
+  seed: number,
+  saveDir: string | null,
+  onProgress: (queries: number, l2: number) => void,
+): Promise<AttackRecord> {
   const { record, adversarial } = await attackImage(spec, img, key, seed, { onProgress });
   const files = saveDir && adversarial ? await saveAdversarial(spec, key, record, adversarial, saveDir) : null;
   return withFiles(record, files);
 }
 
 /** What attackImage needs of a campaign (a queue worker has no folder: client/src/audit/queued.ts). */
-export type AttackImageSpec = Pick<CampaignSpec, 'oracle' | 'endpoint' | 'deployment' | 'attack' | 'attackOptions' | 'budget' | 'labelSource' | 'endpointRandomness' | 'confirm' | 'protocol' | 'encoding' | 'adaptive' | 'pool'>;
+export type AttackImageSpec = Pick<
+  CampaignSpec,
+  | 'oracle'
+  | 'endpoint'
+  | 'deployment'
+  | 'attack'
+  | 'attackOptions'
+  | 'budget'
+  | 'labelSource'
+  | 'endpointRandomness'
+  | 'confirm'
+  | 'protocol'
+  | 'encoding'
+  | 'adaptive'
+  | 'pool'
+>;
 
 /**
  * One image of a campaign: its record (no files yet) and the adversarial found. `budget` overrides

@@ -43,7 +43,14 @@ try {
       const progress = new Progress(`  ${attack.padEnd(7)}`, images.length, budget);
       const random = disclosedRandomness(oracle.info);
       const spec = {
-        oracle, endpoint: server.url, deployment, attack, budget, images, concurrency: 3, out,
+        oracle,
+        endpoint: server.url,
+        deployment,
+        attack,
+        budget,
+        images,
+        concurrency: 3,
+        out,
         endpointRandomness: random === null ? ('undisclosed' as const) : random ? ('disclosed-random' as const) : ('disclosed-deterministic' as const),
         // Each adversarial asked 5 more times where the answers are random: the table's "confirmed".
         confirm: random === false ? 0 : 5,

@@ -23,10 +23,12 @@ export class EncodingError extends Error {
 /** `float32`, `json`, `png`, `jpeg` or `jpeg:Q`. */
 export function parseEncoding(text: string): Encoding {
   const [name, q] = text.split(':');
-  if (!ENCODING_NAMES.includes(name as EncodingName)) throw new EncodingError(`--encoding must be one of ${ENCODING_NAMES.join(', ')} (jpeg:Q for a quality), got "${text}"`);
+  if (!ENCODING_NAMES.includes(name as EncodingName))
+    throw new EncodingError(`--encoding must be one of ${ENCODING_NAMES.join(', ')} (jpeg:Q for a quality), got "${text}"`);
   if (q === undefined) return name === 'jpeg' ? { name, quality: 90 } : { name: name as EncodingName };
   const quality = Number(q);
-  if (name !== 'jpeg' || !Number.isInteger(quality) || quality < 1 || quality > 100) throw new EncodingError(`--encoding: only jpeg takes a quality, an integer 1–100 (jpeg:90), got "${text}"`);
+  if (name !== 'jpeg' || !Number.isInteger(quality) || quality < 1 || quality > 100)
+    throw new EncodingError(`--encoding: only jpeg takes a quality, an integer 1–100 (jpeg:90), got "${text}"`);
   return { name, quality };
 }
 
@@ -46,7 +48,13 @@ export interface EncodedBatch {
  * Encodes `count` CHW inputs laid back to back in `values` (range [lo, hi] mapped to 0–255). For
  * png and jpeg, `values` is overwritten with the decoded pixels of what is sent.
  */
-export async function encode(e: Encoding, values: Float32Array, count: number, shape: readonly [number, number, number], range: readonly [number, number]): Promise<EncodedBatch> {
+export async function encode(
+  e: Encoding,
+  values: Float32Array,
+  count: number,
+  shape: readonly [number, number, number],
+  range: readonly [number, number],
+): Promise<EncodedBatch> {
   if (!isImageEncoding(e)) return { values, images: [] };
   const [c, h, w] = shape;
   if (c !== 1 && c !== 3) throw new EncodingError(`${e.name} carries 1- or 3-channel images, not ${c} channels`);

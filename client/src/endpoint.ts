@@ -19,7 +19,11 @@ import { ResponseError } from './response.js';
 export class HttpError extends Error {
   override name = 'HttpError';
 
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -127,7 +131,11 @@ export class Endpoint {
         const wait = retryAfterMs(res.headers['retry-after']);
         if (wait === null) throw new BudgetRefused(`server refused for budget: ${message}`);
         if (waited + wait > this.maxRateLimitWaitMs) {
-          throw new HttpError(429, 'rate_limited', `rate limited by ${method} ${this.prefix + path} for longer than ${this.maxRateLimitWaitMs / 1000} s: ${message}`);
+          throw new HttpError(
+            429,
+            'rate_limited',
+            `rate limited by ${method} ${this.prefix + path} for longer than ${this.maxRateLimitWaitMs / 1000} s: ${message}`,
+          );
         }
         waited += wait;
         throw new RetryAfter(wait); // a rate limit is not a failure: the 503 retries start over

@@ -54,7 +54,11 @@ export async function loadInputs(sel: InputSelection, target: InputTarget): Prom
   } else if (!existsSync(sel.source)) {
     throw new InputError(`--images: no such file or folder: ${sel.source}`);
   } else if (statSync(sel.source).isDirectory()) {
-    const files = take(readdirSync(sel.source).filter((f) => IMAGE_EXT.has(extname(f).toLowerCase())).sort());
+    const files = take(
+      readdirSync(sel.source)
+        .filter((f) => IMAGE_EXT.has(extname(f).toLowerCase()))
+        .sort(),
+    );
     if (files.length === 0) throw new InputError(`--images: no PNG/JPEG/WebP images in ${sel.source}`);
     const labels = sel.labels ? readLabels(sel.labels) : wnidLabels(sel.source, files);
     images = [];
@@ -73,11 +77,14 @@ export async function loadInputs(sel: InputSelection, target: InputTarget): Prom
       } catch (err) {
         throw new InputError(`${basename(sel.source)}: ${(err as Error).message}`);
       }
-      if (npy.shape.slice(-3).join('×') !== target.shape.join('×')) throw new InputError(`${basename(sel.source)}: shape (${npy.shape.join(', ')}) is not [N,] ${target.shape.join('×')}`);
+      if (npy.shape.slice(-3).join('×') !== target.shape.join('×'))
+        throw new InputError(`${basename(sel.source)}: shape (${npy.shape.join(', ')}) is not [N,] ${target.shape.join('×')}`);
       bytes = new Uint8Array(npy.values.buffer, npy.values.byteOffset, npy.values.byteLength);
     }
     if (bytes.length % (4 * size) !== 0) {
-      throw new InputError(`${basename(sel.source)}: ${bytes.length} bytes is not a whole number of float32 inputs of ${target.shape.join('×')} (${4 * size} bytes each)`);
+      throw new InputError(
+        `${basename(sel.source)}: ${bytes.length} bytes is not a whole number of float32 inputs of ${target.shape.join('×')} (${4 * size} bytes each)`,
+      );
     }
     const all = bytesToFloat32(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length));
     const labels = sel.labels ? readLabels(sel.labels) : null;

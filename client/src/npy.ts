@@ -34,7 +34,11 @@ export function readNpy(bytes: Uint8Array): { shape: number[]; values: Float32Ar
   if (descr !== '<f4') throw new Error(`.npy dtype ${descr ?? '?'}: only little-endian float32 ('<f4') is read`);
   if (/'fortran_order':\s*True/.test(header)) throw new Error('.npy in Fortran order is not read');
   const dims = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1] ?? '';
-  const shape = dims.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  const shape = dims
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(Number);
   const offset = start + headerLength;
   const values = new Float32Array(buf.buffer.slice(buf.byteOffset + offset, buf.byteOffset + buf.length));
   if (values.length !== shape.reduce((a, b) => a * b, 1)) throw new Error(`.npy: shape (${dims}) does not match its ${values.length} values`);

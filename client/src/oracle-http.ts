@@ -53,9 +53,21 @@ export class HttpOracle implements Oracle {
 
   /** Connects and reads the model's metadata (shape, range, classes) as its protocol gives it. */
   static async connect(o: HttpOracleOptions): Promise<HttpOracle> {
-    const endpoint = new Endpoint({ url: o.endpoint, key: o.key, headers: o.headers, connections: o.connections, retries: o.retries, backoffMs: o.backoffMs } satisfies EndpointOptions);
+    const endpoint = new Endpoint({
+      url: o.endpoint,
+      key: o.key,
+      headers: o.headers,
+      connections: o.connections,
+      retries: o.retries,
+      backoffMs: o.backoffMs,
+    } satisfies EndpointOptions);
     const protocol = o.protocol ?? 'v1';
-    return HttpOracle.open(endpoint, protocol, { ...o, model: o.deployment, hasKey: Boolean(o.key), encoding: o.encoding ?? { name: PROTOCOLS[protocol].encodings[0] } }, o.connections ?? 8);
+    return HttpOracle.open(
+      endpoint,
+      protocol,
+      { ...o, model: o.deployment, hasKey: Boolean(o.key), encoding: o.encoding ?? { name: PROTOCOLS[protocol].encodings[0] } },
+      o.connections ?? 8,
+    );
   }
 
   /** The oracle over an endpoint already made (closed with the oracle, or on failure to connect). */

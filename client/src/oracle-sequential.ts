@@ -106,7 +106,10 @@ export class SequentialTest {
     for (let asked = 1; alive.size > 0; asked++) {
       const next = new Map<number, number>();
       for (const [w, q] of alive) {
-        for (const [w2, q2] of [[w + 1, q * p], [w, q * (1 - p)]] as const) {
+        for (const [w2, q2] of [
+          [w + 1, q * p],
+          [w, q * (1 - p)],
+        ] as const) {
           if (q2 === 0) continue;
           const d = this.decide(w2, asked);
           if (d === null) next.set(w2, (next.get(w2) ?? 0) + q2);
@@ -219,7 +222,10 @@ export class SequentialView extends CountingOracle {
   /** Called with each point the test accepts (a view of the batch: copy it to keep it). */
   onAccept?: (x: Float32Array) => void;
 
-  constructor(readonly outer: CountingOracle, options: SequentialTestOptions = {}) {
+  constructor(
+    readonly outer: CountingOracle,
+    options: SequentialTestOptions = {},
+  ) {
     super(outer.inner, outer.originalLabel, outer.budget);
     this.sequential = new SequentialOracle(outer, outer.originalLabel, options, (b, k) => this.raw(b, k));
   }

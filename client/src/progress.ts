@@ -47,7 +47,9 @@ export class Progress {
     const width = 24;
     const frac = this.total ? this.done / this.total : 1;
     const bar = '█'.repeat(Math.round(frac * width)).padEnd(width, '░');
-    const flight = [...this.inFlight.entries()].slice(0, 3).map(([id, p]) => `${id} ${p.queries}/${this.budget}q L2 ${Number.isFinite(p.l2) ? p.l2.toFixed(3) : '–'}`);
+    const flight = [...this.inFlight.entries()]
+      .slice(0, 3)
+      .map(([id, p]) => `${id} ${p.queries}/${this.budget}q L2 ${Number.isFinite(p.l2) ? p.l2.toFixed(3) : '–'}`);
     const fresh = this.done - this.skipped;
     const elapsed = (now - this.started) / 1000;
     const eta = fresh > 0 ? ((this.total - this.done) * elapsed) / fresh : NaN;

@@ -67,9 +67,7 @@ export function summarize(records: AttackRecord[]): SummaryRow[] {
     const rs = all.filter((r) => !CUT_SHORT.includes(r.stopReason));
     const asked = rs.flatMap((r) => (r.success && r.confirmation ? [r.confirmation] : []));
     const answers = asked.reduce((s, c) => s + c.answers, 0);
-    const random = all.some((r) => r.endpointRandomness === 'disclosed-random')
-      ? 'disclosed'
-      : asked.some((c) => showsRandomness(c)) ? 'detected' : null;
+    const random = all.some((r) => r.endpointRandomness === 'disclosed-random') ? 'disclosed' : asked.some((c) => showsRandomness(c)) ? 'detected' : null;
     return {
       deployment: all[0].deployment,
       attack: all[0].attack,
@@ -108,8 +106,17 @@ export function summaryTable(rows: SummaryRow[]): string {
   const table = formatTable(
     ['deployment', 'attack', 'images', 'accuracy', 'success', 'confirmed', 'mean L2', 'median L2', 'queries', 'bad q.', 'cut short'],
     rows.map((r) => [
-      r.deployment, r.attack, r.images, pct(r.accuracy), pct(r.successRate), r.confirmed === null ? null : pct(r.confirmed),
-      r.meanL2, r.medianL2, count(r.meanQueries), count(r.meanBadQueries), r.cutShort,
+      r.deployment,
+      r.attack,
+      r.images,
+      pct(r.accuracy),
+      pct(r.successRate),
+      r.confirmed === null ? null : pct(r.confirmed),
+      r.meanL2,
+      r.medianL2,
+      count(r.meanQueries),
+      count(r.meanBadQueries),
+      r.cutShort,
     ]),
   );
   const notes: string[] = [];
@@ -128,7 +135,10 @@ export function summaryTable(rows: SummaryRow[]): string {
     );
   }
   const cut = rows.reduce((s, r) => s + r.cutShort, 0);
-  if (cut) notes.push(`${cut} image run(s) were cut short by the server's budget (stop reason budget-refused): not done, not in the other columns; a rerun with budget left resumes them.`);
+  if (cut)
+    notes.push(
+      `${cut} image run(s) were cut short by the server's budget (stop reason budget-refused): not done, not in the other columns; a rerun with budget left resumes them.`,
+    );
   return [table, ...notes.map((n) => `note: ${n}`)].join('\n');
 }
 

@@ -86,11 +86,16 @@ export interface Target {
 export class TargetUsageError extends Error {}
 
 /** The flags as protocol arguments, every one checked (usage errors) before anything is sent. */
-function targetArgs(a: TargetArgs): { protocol: ProtocolName | 'auto'; headers: Record<string, string>; args: Omit<ProtocolArgs, 'encoding'> & { encoding?: Encoding } } {
+function targetArgs(a: TargetArgs): {
+  protocol: ProtocolName | 'auto';
+  headers: Record<string, string>;
+  args: Omit<ProtocolArgs, 'encoding'> & { encoding?: Encoding };
+} {
   const headers = wrap(() => parseHeaders(a.header ?? []));
   wrap(() => parseEndpoint(a.endpoint));
   const protocol = a.protocol ?? 'auto';
-  if (protocol !== 'auto' && !isProtocolName(protocol)) throw new TargetUsageError(`--protocol must be one of ${PROTOCOL_NAMES.join(', ')} or auto, got "${a.protocol}"`);
+  if (protocol !== 'auto' && !isProtocolName(protocol))
+    throw new TargetUsageError(`--protocol must be one of ${PROTOCOL_NAMES.join(', ')} or auto, got "${a.protocol}"`);
   if (a.layout !== undefined && a.layout !== 'nhwc' && a.layout !== 'nchw') throw new TargetUsageError(`--layout must be nhwc or nchw, got "${a.layout}"`);
   return {
     protocol,
@@ -138,14 +143,24 @@ export async function connectTarget(a: TargetArgs): Promise<Target> {
   const grid = encoding.name === 'float32' || session.banner.includes(encoding.name) ? '' : `; inputs as ${encodingLabel(encoding)}`;
   // rs-arena's /v1 says whether its defense is random (when it discloses it); other protocols have no such field.
   const info = (session as { info?: DeploymentInfo }).info;
-  return { protocol, oracle, encoding, dataset: session.dataset, banner: session.banner + grid, labelSource: session.labelSource, random: info ? disclosedRandomness(info) : null };
+  return {
+    protocol,
+    oracle,
+    encoding,
+    dataset: session.dataset,
+    banner: session.banner + grid,
+    labelSource: session.labelSource,
+    random: info ? disclosedRandomness(info) : null,
+  };
 }
 
 function numbers(text: string, count: number, flag: string, positiveInts: boolean): number[] {
   const parts = text.split(',').map((s) => Number(s.trim()));
   const ok = parts.length === count && parts.every((v) => Number.isFinite(v) && (!positiveInts || (Number.isInteger(v) && v > 0)));
   if (!ok || (count === 2 && !(parts[0] < parts[1]))) {
-    throw new TargetUsageError(`${flag} expects ${count === 1 ? 'a positive integer' : `${count} comma-separated ${positiveInts ? 'positive integers' : 'numbers, low < high'}`}, got "${text}"`);
+    throw new TargetUsageError(
+      `${flag} expects ${count === 1 ? 'a positive integer' : `${count} comma-separated ${positiveInts ? 'positive integers' : 'numbers, low < high'}`}, got "${text}"`,
+    );
   }
   return parts;
 }
@@ -165,7 +180,10 @@ function readClasses(path: string): string[] {
   try {
     parsed = JSON.parse(text);
   } catch {
-    const lines = text.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+    const lines = text
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .filter(Boolean);
     if (lines.length === 0) throw new TargetUsageError(`--classes ${path}: no class names`);
     return lines;
   }
@@ -175,7 +193,8 @@ function readClasses(path: string): string[] {
     const out: string[] = [];
     for (const [k, v] of entries) {
       const name = typeof v === 'string' ? v : Array.isArray(v) && typeof v[v.length - 1] === 'string' ? (v[v.length - 1] as string) : undefined;
-      if (!/^\d+$/.test(k) || name === undefined) throw new TargetUsageError(`--classes ${path}: expected {"0": "name", …}, got the entry ${JSON.stringify(k)}: ${JSON.stringify(v)}`);
+      if (!/^\d+$/.test(k) || name === undefined)
+        throw new TargetUsageError(`--classes ${path}: expected {"0": "name", …}, got the entry ${JSON.stringify(k)}: ${JSON.stringify(v)}`);
       out[Number(k)] = name;
     }
     if (out.length !== entries.length) throw new TargetUsageError(`--classes ${path}: indices must run 0…${entries.length - 1} without gaps`);

@@ -47,7 +47,8 @@ function deployment(text: string): Record<string, unknown> {
   const spec: Record<string, unknown> = { id };
   for (const pair of rest.split(',').filter(Boolean)) {
     const [k, v] = pair.split('=');
-    if (!DEPLOY_KEYS.includes(k)) fail(`--deploy ${text}: unknown setting "${k}"${closest(k, DEPLOY_KEYS) ? ` (did you mean "${closest(k, DEPLOY_KEYS)}"?)` : ''}`);
+    if (!DEPLOY_KEYS.includes(k))
+      fail(`--deploy ${text}: unknown setting "${k}"${closest(k, DEPLOY_KEYS) ? ` (did you mean "${closest(k, DEPLOY_KEYS)}"?)` : ''}`);
     spec[k] = v === 'true' ? true : v === 'false' ? false : k === 'rule' || k === 'description' ? v : Number(v);
   }
   return spec;

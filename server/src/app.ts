@@ -100,7 +100,8 @@ export async function buildApp(config: ServerConfig, options: BuildOptions = {})
     const status = err.statusCode ?? 500;
     if (status >= 400 && status < 500) {
       // Fastify's own 4xx: malformed JSON, body too large, unsupported content type…
-      const message = err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? `${err.message}; use application/octet-stream, application/json, image/png or image/jpeg` : err.message;
+      const message =
+        err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? `${err.message}; use application/octet-stream, application/json, image/png or image/jpeg` : err.message;
       return reply.code(status).send({ error: (err.code ?? 'bad_request').toLowerCase(), message });
     }
     request.log.error({ err }, 'request failed');
@@ -112,7 +113,18 @@ export async function buildApp(config: ServerConfig, options: BuildOptions = {})
   });
 
   installIdempotency(app, ctx);
-  for (const plugin of [healthRoutes, deploymentRoutes, predictRoutes, votesRoutes, certifyRoutes, usageRoutes, adminRoutes, modelRoutes, detectionRoutes, v2Routes]) {
+  for (const plugin of [
+    healthRoutes,
+    deploymentRoutes,
+    predictRoutes,
+    votesRoutes,
+    certifyRoutes,
+    usageRoutes,
+    adminRoutes,
+    modelRoutes,
+    detectionRoutes,
+    v2Routes,
+  ]) {
     await app.register(plugin, { ctx });
   }
   app.addHook('onClose', async () => {
@@ -122,7 +134,12 @@ export async function buildApp(config: ServerConfig, options: BuildOptions = {})
 
   // Which measured settings run the models: this CPU's own, or the default measured on another.
   const machine = tuningForMachine(tuning);
-  app.log.info({ cpu: machine.cpu, measuredHere: machine.measuredHere, source: machine.source }, machine.measuredHere ? 'tuning measured on this CPU' : 'tuning: the default, measured on another CPU (npm run bench:server -- --write-tuning measures this one)');
+  app.log.info(
+    { cpu: machine.cpu, measuredHere: machine.measuredHere, source: machine.source },
+    machine.measuredHere
+      ? 'tuning measured on this CPU'
+      : 'tuning: the default, measured on another CPU (npm run bench:server -- --write-tuning measures this one)',
+  );
   try {
     for (const spec of config.deployments) {
       if (config.embeddedDefault && !findModel(catalog, spec.model)) {
@@ -153,6 +170,5 @@ const pathOf = (url: string) => url.split('?')[0];
 function requestForLog(req: { method: string; url: string; ip?: string; socket?: { remoteAddress?: string; remotePort?: number } }) {
   return { method: req.method, url: pathOf(req.url), remoteAddress: req.ip ?? req.socket?.remoteAddress, remotePort: req.socket?.remotePort };
 }
-
 
 const parseDeploymentSpec = (spec: DeploymentSpecInput) => parseOrThrow(DeploymentSpec, spec, `deployment ${spec.id}`);

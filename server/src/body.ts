@@ -16,9 +16,7 @@ const IMAGE_FORMATS: Record<string, string> = { 'image/png': 'png', 'image/jpeg'
 
 /** Registers the binary and image parsers (JSON is Fastify's own). */
 export function registerBodyParsers(app: FastifyInstance): void {
-  app.addContentTypeParser(['application/octet-stream', 'image/png', 'image/jpeg'], { parseAs: 'buffer' }, (_req, body, done) =>
-    done(null, body),
-  );
+  app.addContentTypeParser(['application/octet-stream', 'image/png', 'image/jpeg'], { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 }
 
 export interface Batch {

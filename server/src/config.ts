@@ -35,7 +35,11 @@ export const ServerConfig = z.strictObject({
   /** Per-model session and batch settings (default: the committed server/config/tuning.json). Env: RS_ARENA_TUNING. */
   tuningFile: z.string().optional(),
   /** Largest request body. */
-  bodyLimitBytes: z.number().int().min(1024).default(64 * 1024 * 1024),
+  bodyLimitBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .default(64 * 1024 * 1024),
   /** Cap on the evaluator's samples per input in /votes, and on CERTIFY's n. */
   maxVotesN: z.number().int().min(1).default(1_000_000),
   maxCertifyN: z.number().int().min(1).default(10_000_000),
@@ -64,19 +68,33 @@ export const ServerConfig = z.strictObject({
    * sha256 (hex) of the key that unlocks per-deployment metrics of undisclosed deployments on
    * GET /metrics (also unlocked by an admin key). Env: RS_ARENA_METRICS_KEY (in clear).
    */
-  metricsKey: z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex sha256 of the key').optional(),
+  metricsKey: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, 'a lowercase hex sha256 of the key')
+    .optional(),
   deployments: z.array(DeploymentSpec).default([]),
   keys: z.array(KeyConfig).default([]),
   /** redis://… : usage, budgets, keys and runtime deployments in Redis, shared by every replica. Absent: this process's memory. */
-  redisUrl: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL').optional(),
+  redisUrl: z
+    .string()
+    .regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL')
+    .optional(),
   /** Answers kept so a retried request (same Idempotency-Key) gets the same answer, charged once. */
   idempotency: z
     .strictObject({
       /** How long an answer is kept (Redis TTL; in memory too). */
-      ttlSeconds: z.number().int().min(1).default(24 * 3600),
+      ttlSeconds: z
+        .number()
+        .int()
+        .min(1)
+        .default(24 * 3600),
       /** In memory: at most this many answers and bytes (least recently used dropped first). */
       maxEntries: z.number().int().min(1).default(10_000),
-      maxBytes: z.number().int().min(1024).default(64 * 1024 * 1024),
+      maxBytes: z
+        .number()
+        .int()
+        .min(1024)
+        .default(64 * 1024 * 1024),
       /** How long a request in progress holds its id (a retry meanwhile gets 409). */
       pendingSeconds: z.number().int().min(1).default(600),
     })
@@ -122,7 +140,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   if (env.RS_ARENA_THREADS) config.threads = parseIntEnv(env.RS_ARENA_THREADS, 'RS_ARENA_THREADS', 1, 256);
   const budget = env.RS_ARENA_CLIENT_BUDGET ? parseIntEnv(env.RS_ARENA_CLIENT_BUDGET, 'RS_ARENA_CLIENT_BUDGET', 0) : null;
   const envKeys: EnvKey[] = [];
-  for (const [role, name] of [['admin', 'RS_ARENA_ADMIN_KEY'], ['evaluator', 'RS_ARENA_EVALUATOR_KEY'], ['client', 'RS_ARENA_CLIENT_KEY']] as const) {
+  for (const [role, name] of [
+    ['admin', 'RS_ARENA_ADMIN_KEY'],
+    ['evaluator', 'RS_ARENA_EVALUATOR_KEY'],
+    ['client', 'RS_ARENA_CLIENT_KEY'],
+  ] as const) {
     const secret = env[name];
     if (!secret) continue;
     if (secret.length < 16) throw new Error(`${name} must be at least 16 characters`);

@@ -20,9 +20,11 @@ export interface Stage {
 export function resolveChain(spec: DeploymentSpec): Stage[] {
   const legacy = () => (spec.sigma > 0 ? 'gaussian' : 'none');
   const raw: { stage: DefenseStage; field: string }[] =
-    spec.defense === undefined ? [{ stage: legacy(), field: 'defense' }]
-    : typeof spec.defense === 'string' ? [{ stage: spec.defense, field: 'defense' }]
-    : spec.defense.map((stage, i) => ({ stage, field: `defense[${i}]` }));
+    spec.defense === undefined
+      ? [{ stage: legacy(), field: 'defense' }]
+      : typeof spec.defense === 'string'
+        ? [{ stage: spec.defense, field: 'defense' }]
+        : spec.defense.map((stage, i) => ({ stage, field: `defense[${i}]` }));
   const stages = raw.map(({ stage, field }) => resolveStage(stage, field, spec));
   const answerAt = stages.findIndex((s) => s.definition.kind === 'answer');
   if (answerAt < 0) {
@@ -30,7 +32,10 @@ export function resolveChain(spec: DeploymentSpec): Stage[] {
     stages.push(resolveStage(legacy(), 'sigma', spec));
   } else {
     const second = stages.findIndex((s, i) => i > answerAt && s.definition.kind === 'answer');
-    if (second >= 0) throw new DefenseSpecError(`defense[${second}]: "${stages[second].definition.name}" answers queries, as "${stages[answerAt].definition.name}" (defense[${answerAt}]) does; a chain has one defense that answers, last`);
+    if (second >= 0)
+      throw new DefenseSpecError(
+        `defense[${second}]: "${stages[second].definition.name}" answers queries, as "${stages[answerAt].definition.name}" (defense[${answerAt}]) does; a chain has one defense that answers, last`,
+      );
     const late = stages.findIndex((s, i) => i > answerAt && s.definition.kind === 'screen');
     if (late >= 0) {
       throw new DefenseSpecError(

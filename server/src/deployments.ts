@@ -27,7 +27,8 @@ export interface DeploymentLimits {
 }
 
 /** What a deployment needs of its base model: a local onnxruntime session or a remote Open Inference Protocol model. */
-export type ServedModel = Pick<OnnxModel, 'id' | 'inputShape' | 'inputSize' | 'classes' | 'model' | 'predict' | 'close'> & Pick<ScoredClassifier, 'probabilities'>;
+export type ServedModel = Pick<OnnxModel, 'id' | 'inputShape' | 'inputSize' | 'classes' | 'model' | 'predict' | 'close'> &
+  Pick<ScoredClassifier, 'probabilities'>;
 
 /** What the registry gives each deployment's defense besides its model: the app's state store and metrics. */
 export interface DefenseServices {
@@ -40,7 +41,12 @@ export class Deployment {
   readonly maxBatch: number;
 
   /** Validates the spec's defense chain, creates it, and the deployment (a 400 naming the field otherwise). */
-  static async create(spec: DeploymentSpec, model: ServedModel, ctx: Omit<DefenseContext, 'deployment' | 'model' | 'range'>, limits?: DeploymentLimits): Promise<Deployment> {
+  static async create(
+    spec: DeploymentSpec,
+    model: ServedModel,
+    ctx: Omit<DefenseContext, 'deployment' | 'model' | 'range'>,
+    limits?: DeploymentLimits,
+  ): Promise<Deployment> {
     const stages = Deployment.stagesOf(spec);
     let defense: Defense;
     try {
@@ -112,7 +118,9 @@ export class Deployment {
       maxBatch: this.maxBatch,
       smoothing: spec.disclose ? this.defense.settings() : null,
       // Every stage's own settings (τ, a detector's threshold…) where the spec gave them itself.
-      ...(spec.disclose && (this.stages.length > 1 || Array.isArray(spec.defense)) ? { stages: this.stages.map((s) => ({ name: s.definition.name, settings: s.settings })) } : {}),
+      ...(spec.disclose && (this.stages.length > 1 || Array.isArray(spec.defense))
+        ? { stages: this.stages.map((s) => ({ name: s.definition.name, settings: s.settings })) }
+        : {}),
     };
   }
 }
@@ -188,7 +196,13 @@ export class DeploymentRegistry {
 
   /** Models that serve at least one disclosed deployment (an undisclosed one's model stays private). */
   disclosedModels(): string[] {
-    return [...new Set(this.list().filter((d) => d.disclosed).map((d) => d.spec.model))];
+    return [
+      ...new Set(
+        this.list()
+          .filter((d) => d.disclosed)
+          .map((d) => d.spec.model),
+      ),
+    ];
   }
 
   private model({ model: id, remote }: Pick<DeploymentSpec, 'model' | 'remote'>): Promise<ServedModel> {

@@ -76,7 +76,10 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void close('SIGTERM'));
   process.on('SIGINT', () => void close('SIGINT'));
   await app.listen({ host: config.host, port: config.port });
-  const ids = app.ctx.deployments.list().map((d) => d.id).join(', ');
+  const ids = app.ctx.deployments
+    .list()
+    .map((d) => d.id)
+    .join(', ');
   app.log.info(`serving deployments: ${ids}`);
 }
 

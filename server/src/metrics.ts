@@ -18,11 +18,37 @@ const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 /** The per-deployment families, created once in each of the two registries. */
 function deploymentFamilies(registers: Registry[]) {
   return {
-    queries: new Counter({ name: 'rs_arena_queries_total', help: 'Inputs answered (one query each), per deployment and route', labelNames: ['deployment', 'route'] as const, registers }),
-    forwardPasses: new Counter({ name: 'rs_arena_forward_passes_total', help: 'Base-model forward passes (n per smoothed query)', labelNames: ['deployment'] as const, registers }),
-    budgetRejections: new Counter({ name: 'rs_arena_budget_rejections_total', help: 'Requests refused because they would exceed a query budget', labelNames: ['deployment', 'route'] as const, registers }),
-    detections: new Counter({ name: 'rs_arena_detections_total', help: 'Queries a detector flagged, per deployment and what was done (refused, suspended, random-label)', labelNames: ['deployment', 'action'] as const, registers }),
-    latency: new Histogram({ name: 'rs_arena_request_duration_seconds', help: 'Model time of answered requests, per deployment and route', labelNames: ['deployment', 'route'] as const, buckets: LATENCY_BUCKETS, registers }),
+    queries: new Counter({
+      name: 'rs_arena_queries_total',
+      help: 'Inputs answered (one query each), per deployment and route',
+      labelNames: ['deployment', 'route'] as const,
+      registers,
+    }),
+    forwardPasses: new Counter({
+      name: 'rs_arena_forward_passes_total',
+      help: 'Base-model forward passes (n per smoothed query)',
+      labelNames: ['deployment'] as const,
+      registers,
+    }),
+    budgetRejections: new Counter({
+      name: 'rs_arena_budget_rejections_total',
+      help: 'Requests refused because they would exceed a query budget',
+      labelNames: ['deployment', 'route'] as const,
+      registers,
+    }),
+    detections: new Counter({
+      name: 'rs_arena_detections_total',
+      help: 'Queries a detector flagged, per deployment and what was done (refused, suspended, random-label)',
+      labelNames: ['deployment', 'action'] as const,
+      registers,
+    }),
+    latency: new Histogram({
+      name: 'rs_arena_request_duration_seconds',
+      help: 'Model time of answered requests, per deployment and route',
+      labelNames: ['deployment', 'route'] as const,
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
   };
 }
 

@@ -66,7 +66,8 @@ export async function loadModelFolder(catalog: Catalog, id: string): Promise<Fol
   if (!ID.test(id)) throw new Error(`model folder "${id}": a model id is lowercase letters, digits, dot, dash or underscore`);
   if (!existsSync(folder)) throw new Error(`no model folder ${folder}`);
   const onnx = readdirSync(folder).filter((f) => f.endsWith('.onnx'));
-  if (onnx.length !== 1) throw new Error(`model folder ${folder}: ${onnx.length ? `${onnx.length} .onnx files (${onnx.join(', ')})` : 'no .onnx file'}; put exactly one`);
+  if (onnx.length !== 1)
+    throw new Error(`model folder ${folder}: ${onnx.length ? `${onnx.length} .onnx files (${onnx.join(', ')})` : 'no .onnx file'}; put exactly one`);
   const configPath = join(folder, MODEL_CONFIG_FILE);
   let raw: unknown = {};
   if (existsSync(configPath)) {
@@ -91,7 +92,9 @@ export async function loadModelFolder(catalog: Catalog, id: string): Promise<Fol
     dataset: config.dataset,
     input: { name: found.input, shape: found.shape, range: config.range, normalization: config.normalization ?? null },
     output: { name: found.output, classes: found.classes },
-    ...(config.labels ? { classNamesFile: relative(catalog.dir, join(folder, config.labels)) } : { classNames: Array.from({ length: found.classes }, (_, i) => String(i)) }),
+    ...(config.labels
+      ? { classNamesFile: relative(catalog.dir, join(folder, config.labels)) }
+      : { classNames: Array.from({ length: found.classes }, (_, i) => String(i)) }),
     provenance: `model folder ${folder}`,
   };
   return { entry, sha256, deployments: config.deployments.map((d) => ({ ...d, model: id })) };

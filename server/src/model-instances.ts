@@ -34,7 +34,10 @@ export class ModelInstances implements BaseClassifier {
       await Promise.all(started.map((s) => (s.status === 'fulfilled' ? s.value.close() : undefined)));
       throw (failed as PromiseRejectedResult).reason;
     }
-    return new ModelInstances(model, started.map((s) => (s as PromiseFulfilledResult<ThreadedModel>).value));
+    return new ModelInstances(
+      model,
+      started.map((s) => (s as PromiseFulfilledResult<ThreadedModel>).value),
+    );
   }
 
   get count(): number {

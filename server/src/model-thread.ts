@@ -116,7 +116,9 @@ export class ThreadedModel implements BaseClassifier {
     const id = this.next++;
     const shared = this.shared.get(batch.buffer as SharedArrayBuffer);
     const copy = shared === undefined ? batch.slice(0, count * this.inputSize) : undefined;
-    const message: RunMessage = copy ? { id, buffer: copy.buffer as ArrayBuffer, byteOffset: 0, count, probabilities } : { id, shared, byteOffset: batch.byteOffset, count, probabilities };
+    const message: RunMessage = copy
+      ? { id, buffer: copy.buffer as ArrayBuffer, byteOffset: 0, count, probabilities }
+      : { id, shared, byteOffset: batch.byteOffset, count, probabilities };
     return new Promise<Int32Array | Float32Array>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.worker.postMessage(message, copy ? [copy.buffer as ArrayBuffer] : []);

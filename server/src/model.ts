@@ -66,7 +66,10 @@ export class OnnxModel {
       throw new Error(`model ${model.entry.id}: ONNX outputs are [${session.outputNames}], manifest says "${output.name}"`);
     }
     const below = options.singleThreadBelow ?? 0;
-    const small = below > 1 && (options.threads ?? 0) > 1 ? { session: await ort.InferenceSession.create(model.path, sessionOptions({ ...options, threads: 1 })), below } : undefined;
+    const small =
+      below > 1 && (options.threads ?? 0) > 1
+        ? { session: await ort.InferenceSession.create(model.path, sessionOptions({ ...options, threads: 1 })), below }
+        : undefined;
     const m = new OnnxModel(model, session, options.maxBatch ?? 256, small);
     // Fail at start-up, not on the first query: one forward pass on a blank input.
     const probe = await m.logits(new Float32Array(m.inputSize), 1);

@@ -57,7 +57,9 @@ export class OpenApi {
       }
       if (op.body?.image) {
         for (const t of ['image/png', 'image/jpeg']) {
-          content[t] = { schema: { type: 'string', format: 'binary', description: 'one image, decoded and resized to the input (8-bit: unfit for precise attacks)' } };
+          content[t] = {
+            schema: { type: 'string', format: 'binary', description: 'one image, decoded and resized to the input (8-bit: unfit for precise attacks)' },
+          };
         }
       }
       const responses: Record<string, unknown> = {
@@ -66,7 +68,8 @@ export class OpenApi {
           content: op.response === 'text' ? { 'text/plain': { schema: { type: 'string' } } } : { 'application/json': { schema: schema(op.response) } },
         },
       };
-      for (const code of op.errors ?? []) responses[code] = { description: op.errorNotes?.[code] ?? 'error', content: { 'application/json': { schema: schema(op.errorBody ?? ErrorBody) } } };
+      for (const code of op.errors ?? [])
+        responses[code] = { description: op.errorNotes?.[code] ?? 'error', content: { 'application/json': { schema: schema(op.errorBody ?? ErrorBody) } } };
       paths[path] ??= {};
       paths[path][op.method] = {
         operationId: op.operationId,

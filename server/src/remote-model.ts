@@ -67,7 +67,8 @@ export class RemoteModel implements BaseClassifier {
       const output =
         meta.data.outputs.find((t) => LABEL_TYPES.includes(t.datatype) && width(t.shape) === 1) ??
         meta.data.outputs.find((t) => (t.datatype === 'FP32' || t.datatype === 'FP64') && width(t.shape) === entry.output.classes);
-      if (!output) throw new Error(`${where}: no output that is a label (integer [-1, 1]) or ${entry.output.classes} class scores (FP32 [-1, ${entry.output.classes}])`);
+      if (!output)
+        throw new Error(`${where}: no output that is a label (integer [-1, 1]) or ${entry.output.classes} class scores (FP32 [-1, ${entry.output.classes}])`);
       const binary = server.success && server.data.extensions.includes('binary_tensor_data');
       const model = new RemoteModel(entry, classNames, spec, pool, prefix, { input: input.name, output: output.name, scores: width(output.shape) > 1, binary });
       await model.predict(new Float32Array(model.inputSize), 1);

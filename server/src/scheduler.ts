@@ -378,8 +378,10 @@ export class Scheduler {
       if (grid) {
         const cell = Math.min(grid - ((job.issued + drawn) % grid), job.todo[input]);
         const space = this.batchSize - at - drawn;
-        if (cell <= space) copies = cell; // whole, even a little beyond this key's share
-        else if (at + drawn > 0) break; // in the next batch
+        if (cell <= space)
+          copies = cell; // whole, even a little beyond this key's share
+        else if (at + drawn > 0)
+          break; // in the next batch
         else copies = space; // larger than a batch: split, unavoidably
       }
       const x = xs.subarray(input * d, (input + 1) * d);

@@ -112,7 +112,14 @@ export class SmoothedClassifier {
    * The copies go through the model's scheduler, batched with other requests' copies. An aborted
    * `signal` takes the work out of the queue with `Cancelled`.
    */
-  async votes(xs: Float32Array, count: number, n: number, noise: NoiseGenerator | CopyNoise, signal?: AbortSignal, options: VoteOptions = {}): Promise<Uint32Array> {
+  async votes(
+    xs: Float32Array,
+    count: number,
+    n: number,
+    noise: NoiseGenerator | CopyNoise,
+    signal?: AbortSignal,
+    options: VoteOptions = {},
+  ): Promise<Uint32Array> {
     return (await this.tally(xs, count, n, noise, signal, options)).counts;
   }
 
@@ -153,7 +160,15 @@ export class SmoothedClassifier {
   }
 
   /** Labels for `count` inputs under the vote rule (ABSTAIN possible with 'predict'). */
-  async predict(xs: Float32Array, count: number, n: number, rule: VoteRule, noise: NoiseGenerator | CopyNoise, signal?: AbortSignal, options: VoteOptions = {}): Promise<Int32Array> {
+  async predict(
+    xs: Float32Array,
+    count: number,
+    n: number,
+    rule: VoteRule,
+    noise: NoiseGenerator | CopyNoise,
+    signal?: AbortSignal,
+    options: VoteOptions = {},
+  ): Promise<Int32Array> {
     const counts = await this.votes(xs, count, n, noise, signal, options);
     const classes = this.model.classes;
     const labels = new Int32Array(count);
@@ -162,7 +177,15 @@ export class SmoothedClassifier {
   }
 
   /** Cohen et al.'s CERTIFY: pick ĉ_A with n0 samples, bound p_A with n fresh ones. */
-  async certify(x: Float32Array, n0: number, n: number, alpha: number, noise: NoiseGenerator | CopyNoise, signal?: AbortSignal, options: VoteOptions = {}): Promise<Certificate> {
+  async certify(
+    x: Float32Array,
+    n0: number,
+    n: number,
+    alpha: number,
+    noise: NoiseGenerator | CopyNoise,
+    signal?: AbortSignal,
+    options: VoteOptions = {},
+  ): Promise<Certificate> {
     const selectionCounts = await this.votes(x, 1, n0, noise, signal, options);
     const cA = argmaxCounts(selectionCounts);
     const counts = await this.votes(x, 1, n, noise, signal, options).catch((err) => {

@@ -50,7 +50,10 @@ export const cpuModel = (): string => cpus()[0]?.model.trim() || 'unknown';
  * The settings that apply on a CPU: its own measured entry where the file has one, else the file's
  * default `models`; `measuredHere` says which (the server logs it, bench:server reports it).
  */
-export function tuningForMachine(file: TuningFile, cpu: string = cpuModel()): { models: TuningFile['models']; source?: string; measuredHere: boolean; cpu: string } {
+export function tuningForMachine(
+  file: TuningFile,
+  cpu: string = cpuModel(),
+): { models: TuningFile['models']; source?: string; measuredHere: boolean; cpu: string } {
   const own = file.machines?.[cpu];
   return own ? { models: own.models, source: own.source, measuredHere: true, cpu } : { models: file.models, source: file.source, measuredHere: false, cpu };
 }

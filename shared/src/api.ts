@@ -2,9 +2,7 @@
 import { z } from 'zod';
 import { TensorJson } from './tensor.js';
 
-const DeploymentId = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, dot, dash or underscore (at most 64)');
+const DeploymentId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, dot, dash or underscore (at most 64)');
 
 export const Role = z.enum(['client', 'evaluator', 'admin']);
 export type Role = z.infer<typeof Role>;
@@ -103,9 +101,7 @@ export const DeploymentInfo = z.object({
   /** Each stage of the defense chain with its settings, absent where not disclosed (secrets are never settings). */
   stages: z.array(z.object({ name: z.string(), settings: z.record(z.string(), z.unknown()) })).optional(),
   /** The defence's settings, or null where the operator does not disclose them. */
-  smoothing: z
-    .strictObject({ sigma: z.number(), n: z.number().int(), rule: z.enum(['majority', 'predict']), alpha: z.number().optional() })
-    .nullable(),
+  smoothing: z.strictObject({ sigma: z.number(), n: z.number().int(), rule: z.enum(['majority', 'predict']), alpha: z.number().optional() }).nullable(),
 });
 export type DeploymentInfo = z.infer<typeof DeploymentInfo>;
 
@@ -135,11 +131,17 @@ export type PredictResponse = z.infer<typeof PredictResponse>;
  * Query-string numbers arrive as text: an integer is digits only (no sign, hex, exponent, blank or
  * repeated parameter), a fraction plain decimal notation. JSON bodies get no coercion at all.
  */
-const QueryInt = z.string().regex(/^[0-9]{1,16}$/, 'an integer written with digits only').transform(Number);
+const QueryInt = z
+  .string()
+  .regex(/^[0-9]{1,16}$/, 'an integer written with digits only')
+  .transform(Number);
 /** A query-string flag: true or false, written out. */
 const QueryFlag = z.enum(['true', 'false']).transform((v) => v === 'true');
 export const PredictQuery = z.strictObject({ classNames: QueryFlag.optional() });
-const QueryFraction = z.string().regex(/^(?:0|[1-9][0-9]*)?(?:\.[0-9]{1,20})?$/, 'a decimal number such as 0.001').transform(Number);
+const QueryFraction = z
+  .string()
+  .regex(/^(?:0|[1-9][0-9]*)?(?:\.[0-9]{1,20})?$/, 'a decimal number such as 0.001')
+  .transform(Number);
 
 const VotesN = z.number().int().min(1).max(1_000_000);
 export const VotesQuery = z.object({
@@ -224,7 +226,10 @@ export type UsageResponse = z.infer<typeof UsageResponse>;
 export const Budgets = z.record(z.string(), z.number().int().min(0).nullable());
 
 export const KeyCreate = z.strictObject({
-  id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, dot, dash or underscore (at most 64)').optional(),
+  id: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, dot, dash or underscore (at most 64)')
+    .optional(),
   role: Role,
   budgets: Budgets.default({}),
   /** Provide the secret yourself; otherwise the server generates one and returns it once. */

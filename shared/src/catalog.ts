@@ -55,15 +55,19 @@ export function resolveModel(catalog: Catalog, entry: ModelEntry): ResolvedModel
   const inputSize = entry.input.shape.reduce((a, b) => a * b, 1);
   const names = (): string[] => entry.classNames ?? readClassNames(resolve(base, entry.classNamesFile!), entry.output.classes);
   if (!existsSync(path)) {
-    const how =
-      entry.source === 'external'
-        ? ` (external model: run models/scripts/fetch-imagenet-models.sh or export it, or set RS_ARENA_IMAGENET_DIR)`
-        : '';
+    const how = entry.source === 'external' ? ` (external model: run models/scripts/fetch-imagenet-models.sh or export it, or set RS_ARENA_IMAGENET_DIR)` : '';
     return { entry, path, status: 'missing', problem: `model ${entry.id}: file ${path} is missing${how}`, classNames: [], inputSize };
   }
   // A misspelt labels file must not silently serve class names "0", "1", …
   if (entry.classNames === undefined && !existsSync(resolve(base, entry.classNamesFile!))) {
-    return { entry, path, status: 'missing', problem: `model ${entry.id}: classNamesFile ${resolve(base, entry.classNamesFile!)} does not exist`, classNames: [], inputSize };
+    return {
+      entry,
+      path,
+      status: 'missing',
+      problem: `model ${entry.id}: classNamesFile ${resolve(base, entry.classNamesFile!)} does not exist`,
+      classNames: [],
+      inputSize,
+    };
   }
   const actual = sha256File(path);
   if (actual !== entry.sha256) {

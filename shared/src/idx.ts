@@ -27,7 +27,10 @@ function readIdx(path: string): IdxArray {
 }
 
 /** Images as float32 in [0,1] (value/255), NCHW with one channel, plus their labels. */
-export function loadIdxImages(imagesPath: string, labelsPath: string): {
+export function loadIdxImages(
+  imagesPath: string,
+  labelsPath: string,
+): {
   images: Float32Array;
   labels: Uint8Array;
   count: number;

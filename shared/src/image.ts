@@ -80,9 +80,7 @@ export async function imageToTensor(file: Uint8Array, geometry: ImageGeometry, l
     const scale = short / Math.min(iw, ih);
     const rw = iw <= ih ? short : Math.round(iw * scale);
     const rh = iw <= ih ? Math.round(ih * scale) : short;
-    img = img
-      .resize(rw, rh, { kernel: 'linear', fit: 'fill' })
-      .extract({ left: Math.round((rw - w) / 2), top: Math.round((rh - h) / 2), width: w, height: h });
+    img = img.resize(rw, rh, { kernel: 'linear', fit: 'fill' }).extract({ left: Math.round((rw - w) / 2), top: Math.round((rh - h) / 2), width: w, height: h });
   } else {
     img = img.resize(w, h, { kernel: 'linear', fit: 'fill' });
   }

@@ -18,7 +18,10 @@ export const ModelFolderConfig = z.strictObject({
   /** Per-channel normalization applied after the noise; absent: the graph normalizes itself. */
   normalization: Normalization.optional(),
   /** The ONNX file's sha256, recorded when the folder was made (`npm run models:add`): a changed file is refused. */
-  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex sha256').optional(),
+  sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, 'a lowercase hex sha256')
+    .optional(),
   /** Deployments of this model served at start (each a deployment spec without `model`). */
   deployments: z.array(DeploymentSpec.omit({ model: true })).default([]),
 });

@@ -102,8 +102,17 @@ type NumericCtor = { new (length: number): NumericArray; new (buffer: ArrayBuffe
 
 /** Each handled datatype's typed array (FP16 has none in Node 20, BYTES is not numeric). */
 const ARRAYS: Partial<Record<Datatype, NumericCtor>> = {
-  BOOL: Uint8Array, UINT8: Uint8Array, UINT16: Uint16Array, UINT32: Uint32Array, UINT64: BigUint64Array,
-  INT8: Int8Array, INT16: Int16Array, INT32: Int32Array, INT64: BigInt64Array, FP32: Float32Array, FP64: Float64Array,
+  BOOL: Uint8Array,
+  UINT8: Uint8Array,
+  UINT16: Uint16Array,
+  UINT32: Uint32Array,
+  UINT64: BigUint64Array,
+  INT8: Int8Array,
+  INT16: Int16Array,
+  INT32: Int32Array,
+  INT64: BigInt64Array,
+  FP32: Float32Array,
+  FP64: Float64Array,
 };
 
 /** A decoded tensor. */
@@ -226,7 +235,8 @@ function readTensors(entries: WireTensor[], binary: Uint8Array, what: string): T
       return { name: t.name, datatype: t.datatype, shape: t.shape, data: fromJson(t.data, t.datatype, count, where) };
     }
     if (t.data !== undefined) throw new OipFormatError(`${where} has both data and parameters.binary_data_size`);
-    if (typeof size !== 'number' || !Number.isInteger(size) || size < 0) throw new OipFormatError(`${where}: binary_data_size must be a non-negative integer, got ${JSON.stringify(size)}`);
+    if (typeof size !== 'number' || !Number.isInteger(size) || size < 0)
+      throw new OipFormatError(`${where}: binary_data_size must be a non-negative integer, got ${JSON.stringify(size)}`);
     const expected = count * ctor.BYTES_PER_ELEMENT;
     if (size !== expected) {
       throw new OipFormatError(`${where}: binary_data_size is ${size} bytes but shape [${t.shape}] of ${t.datatype} needs ${expected}`);
@@ -280,7 +290,8 @@ export interface Encoded {
 function encodeMessage(header: Record<string, unknown>, key: 'inputs' | 'outputs', tensors: OutgoingTensor[]): Encoded {
   const chunks: Uint8Array[] = [];
   header[key] = tensors.map((t) => {
-    if (elementCount(t.shape) !== t.data.length) throw new OipFormatError(`${key} "${t.name}": shape [${t.shape}] holds ${elementCount(t.shape)} values, got ${t.data.length}`);
+    if (elementCount(t.shape) !== t.data.length)
+      throw new OipFormatError(`${key} "${t.name}": shape [${t.shape}] holds ${elementCount(t.shape)} values, got ${t.data.length}`);
     const base = { name: t.name, shape: t.shape, datatype: t.datatype };
     if (!t.binary) return { ...base, ...(t.parameters ? { parameters: t.parameters } : {}), data: toJson(t.data, t.datatype) };
     const bytes = toBytes(t.data);

@@ -66,7 +66,7 @@ export class Rng {
 
   /** A stream from 128 bits of state (e.g. a keyed hash); not all zero. */
   static fromWords(words: [number, number, number, number]): Rng {
-    if (words.every((w) => (w >>> 0) === 0)) words = [1, 0, 0, 0];
+    if (words.every((w) => w >>> 0 === 0)) words = [1, 0, 0, 0];
     return new Rng(words.map((w) => w >>> 0) as [number, number, number, number]);
   }
 
@@ -150,7 +150,10 @@ export class Rng {
     }
     let rejected = this.rejected;
     let nRejected = 0;
-    let a = this.a, b = this.b, c = this.c, d = this.d;
+    let a = this.a,
+      b = this.b,
+      c = this.c,
+      d = this.d;
     for (let j = 0, k = 0; j < out.length; j++) {
       const u = Math.imul(rotl(Math.imul(b, 5), 7), 9);
       const t = b << 9;
@@ -171,7 +174,10 @@ export class Rng {
         nRejected++;
       }
     }
-    this.a = a; this.b = b; this.c = c; this.d = d;
+    this.a = a;
+    this.b = b;
+    this.c = c;
+    this.d = d;
     for (let r = 0; r < nRejected; r++) {
       const j = rejected[2 * r];
       const u = rejected[2 * r + 1];

@@ -44,5 +44,5 @@ export function closest(word: string, candidates: Iterable<string>): string | un
 /** ` (did you mean "x"?)` or nothing. */
 export function didYouMean(word: string, candidates: Iterable<string>): string {
   const c = closest(word, candidates);
-  return c === undefined ? "" : ` (did you mean "${c}"?)`;
+  return c === undefined ? '' : ` (did you mean "${c}"?)`;
 }

@@ -57,7 +57,10 @@ function checkSeen(out: string, rs: AttackRecord[], server: { saw: (x: Float32Ar
     // A .npy: its shape in the header, the float32 values after it.
     const adv = readNpy(readFileSync(join(dirname(out), r.adversarialFile!))).values;
     assert.ok(server.saw(adv), `${r.attack} ${r.image}: the reported adversarial is exactly an image the endpoint decoded`);
-    assert.ok(adv.every((v) => Math.abs(v * 255 - Math.round(v * 255)) < 1e-3), 'on the 8-bit grid');
+    assert.ok(
+      adv.every((v) => Math.abs(v * 255 - Math.round(v * 255)) < 1e-3),
+      'on the 8-bit grid',
+    );
   }
 }
 
@@ -74,8 +77,27 @@ test('TensorFlow Serving: JSON instances (NHWC, shape from the signature); count
 test('TensorFlow Serving with PNG instances ({"b64"}): the adversarial is the image it decoded', { timeout: 120_000 }, async () => {
   const out = join(dir, 'tf-png.jsonl');
   const before = tf.inferences();
-  const run = await rsArena(['attack', '--protocol', 'tfserving', '--endpoint', tf.url, '--deployment', 'fmnist', '--model-version', '1', '--encoding', 'png',
-    '--attack', 'rays', '--budget', '120', '--count', '2', '--out', out]);
+  const run = await rsArena([
+    'attack',
+    '--protocol',
+    'tfserving',
+    '--endpoint',
+    tf.url,
+    '--deployment',
+    'fmnist',
+    '--model-version',
+    '1',
+    '--encoding',
+    'png',
+    '--attack',
+    'rays',
+    '--budget',
+    '120',
+    '--count',
+    '2',
+    '--out',
+    out,
+  ]);
   assert.equal(run.code, 0, run.stderr);
   const rs = records(out);
   assert.equal(tf.inferences() - before, spent(rs));
@@ -85,8 +107,22 @@ test('TensorFlow Serving with PNG instances ({"b64"}): the adversarial is the im
 
 test('TorchServe: PNG bodies, class names mapped by index_to_name.json; the adversarials are what it decoded', { timeout: 240_000 }, async () => {
   const out = join(dir, 'ts.jsonl');
-  const run = await rsArena(['attack', '--protocol', 'torchserve', '--endpoint', ts.url, '--deployment', 'fmnist', '--input-shape', '1,28,28',
-    '--classes', join(dir, 'index_to_name.json'), ...ATTACKS, '--out', out]);
+  const run = await rsArena([
+    'attack',
+    '--protocol',
+    'torchserve',
+    '--endpoint',
+    ts.url,
+    '--deployment',
+    'fmnist',
+    '--input-shape',
+    '1,28,28',
+    '--classes',
+    join(dir, 'index_to_name.json'),
+    ...ATTACKS,
+    '--out',
+    out,
+  ]);
   assert.equal(run.code, 0, run.stderr);
   const rs = records(out);
   checkRecords(rs, 'torchserve', 'png');
@@ -96,9 +132,30 @@ test('TorchServe: PNG bodies, class names mapped by index_to_name.json; the adve
 
 test('a product JSON API: base64 JPEG in a template, the label by name at a path, behind its own header; exact images', { timeout: 240_000 }, async () => {
   const out = join(dir, 'product.jsonl');
-  const run = await rsArena(['attack', '--protocol', 'json', '--endpoint', `${product.url}/api/classify`, '--header', 'X-Api-Key: product-secret',
-    '--deployment', 'classifier', '--input-shape', '1,28,28', '--encoding', 'jpeg:90', '--template', '{"image": "$INPUT"}', '--label-path', '$.label',
-    '--classes', join(dir, 'product-classes.txt'), ...ATTACKS, '--out', out]);
+  const run = await rsArena([
+    'attack',
+    '--protocol',
+    'json',
+    '--endpoint',
+    `${product.url}/api/classify`,
+    '--header',
+    'X-Api-Key: product-secret',
+    '--deployment',
+    'classifier',
+    '--input-shape',
+    '1,28,28',
+    '--encoding',
+    'jpeg:90',
+    '--template',
+    '{"image": "$INPUT"}',
+    '--label-path',
+    '$.label',
+    '--classes',
+    join(dir, 'product-classes.txt'),
+    ...ATTACKS,
+    '--out',
+    out,
+  ]);
   assert.equal(run.code, 0, run.stderr);
   const rs = records(out);
   checkRecords(rs, 'json', 'jpeg:90');
@@ -107,10 +164,29 @@ test('a product JSON API: base64 JPEG in a template, the label by name at a path
 });
 
 test("rs-arena's /v1 with PNG bodies: the server's count equals the client's", { timeout: 240_000 }, async () => {
-  const usage = async () => UsageResponse.parse((await app.inject({ method: 'GET', url: '/v1/usage', headers: auth('client') })).json()).deployments.find((d) => d.deployment === 'plain')?.queries ?? 0;
+  const usage = async () =>
+    UsageResponse.parse((await app.inject({ method: 'GET', url: '/v1/usage', headers: auth('client') })).json()).deployments.find(
+      (d) => d.deployment === 'plain',
+    )?.queries ?? 0;
   const before = await usage();
   const out = join(dir, 'v1png.jsonl');
-  const run = await rsArena(['attack', '--protocol', 'v1', '--endpoint', base, '--key', KEYS.client, '--deployment', 'plain', '--encoding', 'png', ...ATTACKS, '--out', out, '--no-save']);
+  const run = await rsArena([
+    'attack',
+    '--protocol',
+    'v1',
+    '--endpoint',
+    base,
+    '--key',
+    KEYS.client,
+    '--deployment',
+    'plain',
+    '--encoding',
+    'png',
+    ...ATTACKS,
+    '--out',
+    out,
+    '--no-save',
+  ]);
   assert.equal(run.code, 0, run.stderr);
   const rs = records(out);
   checkRecords(rs, 'v1', 'png');
@@ -118,15 +194,41 @@ test("rs-arena's /v1 with PNG bodies: the server's count equals the client's", {
 });
 
 test('bad input: one clear line, exit 2 (usage) or 1 (runtime), no stack trace, nothing a rerun would trust', { timeout: 120_000 }, async () => {
-  const json = ['attack', '--protocol', 'json', '--endpoint', `${product.url}/api/classify`, '--header', 'X-Api-Key: product-secret', '--deployment', 'c',
-    '--input-shape', '1,28,28', '--attack', 'rays', '--budget', '20', '--count', '1', '--no-save'];
+  const json = [
+    'attack',
+    '--protocol',
+    'json',
+    '--endpoint',
+    `${product.url}/api/classify`,
+    '--header',
+    'X-Api-Key: product-secret',
+    '--deployment',
+    'c',
+    '--input-shape',
+    '1,28,28',
+    '--attack',
+    'rays',
+    '--budget',
+    '20',
+    '--count',
+    '1',
+    '--no-save',
+  ];
   const cases: [string[], number, RegExp][] = [
     [['--template', '{"image": "IMAGE"}', '--label-path', '$.label'], 2, /--template has no placeholder "\$INPUT"/],
     [['--template', '{"image": "$INPUT"', '--label-path', '$.label'], 2, /--template is not JSON/],
     [['--template', '{"image": "$INPUT"}', '--label-path', '$..label'], 2, /--label-path "\$\.\.label" does not read as a path/],
     [['--template', '{"image": "$INPUT"}', '--label-path', '$.class'], 1, /--label-path \$\.class finds nothing in the answer/],
-    [['--template', '{"image": "$INPUT"}', '--label-path', '$.label', '--classes', join(dir, 'index_to_name.json')], 1, /class "[a-z/ -]+" is not in the classes file/],
-    [['--template', '{"image": "$INPUT"}', '--label-path', '$.label'], 1, /names the class "[a-z/ -]+"; give the class names in index order with --classes FILE/],
+    [
+      ['--template', '{"image": "$INPUT"}', '--label-path', '$.label', '--classes', join(dir, 'index_to_name.json')],
+      1,
+      /class "[a-z/ -]+" is not in the classes file/,
+    ],
+    [
+      ['--template', '{"image": "$INPUT"}', '--label-path', '$.label'],
+      1,
+      /names the class "[a-z/ -]+"; give the class names in index order with --classes FILE/,
+    ],
   ];
   for (const [i, [extra, code, message]] of cases.entries()) {
     const out = join(dir, `bad-${i}.jsonl`);
@@ -137,16 +239,66 @@ test('bad input: one clear line, exit 2 (usage) or 1 (runtime), no stack trace, 
     assert.ok(!existsSync(out) || readFileSync(out, 'utf8').trim() === '', 'nothing written');
   }
   // The generic adapter reaches TF Serving's predict too (JSON numbers, NHWC, the label as scores at a path).
-  const generic = await rsArena(['attack', '--protocol', 'json', '--endpoint', `${tf.url}/v1/models/fmnist:predict`, '--deployment', 'c', '--input-shape', '1,28,28',
-    '--encoding', 'json', '--layout', 'nhwc', '--template', '{"instances": ["$INPUT"]}', '--label-path', '$.predictions[0]', '--attack', 'rays', '--budget', '20', '--count', '1', '--no-save', '--out', join(dir, 'ok.jsonl')]);
+  const generic = await rsArena([
+    'attack',
+    '--protocol',
+    'json',
+    '--endpoint',
+    `${tf.url}/v1/models/fmnist:predict`,
+    '--deployment',
+    'c',
+    '--input-shape',
+    '1,28,28',
+    '--encoding',
+    'json',
+    '--layout',
+    'nhwc',
+    '--template',
+    '{"instances": ["$INPUT"]}',
+    '--label-path',
+    '$.predictions[0]',
+    '--attack',
+    'rays',
+    '--budget',
+    '20',
+    '--count',
+    '1',
+    '--no-save',
+    '--out',
+    join(dir, 'ok.jsonl'),
+  ]);
   assert.equal(generic.code, 0, generic.stderr);
   // An answer that is not JSON: a page served with 200.
-  const page = createServer((req, res) => req.resume().on('end', () => res.writeHead(200, { 'content-type': 'text/html' }).end('<html><body>Welcome</body></html>')));
+  const page = createServer((req, res) =>
+    req.resume().on('end', () => res.writeHead(200, { 'content-type': 'text/html' }).end('<html><body>Welcome</body></html>')),
+  );
   await new Promise<void>((r) => page.listen(0, '127.0.0.1', r));
   try {
     const out = join(dir, 'page.jsonl');
-    const run = await rsArena(['attack', '--protocol', 'json', '--endpoint', `http://127.0.0.1:${(page.address() as AddressInfo).port}/classify`, '--deployment', 'c', '--input-shape', '1,28,28',
-      '--template', '{"image": "$INPUT"}', '--label-path', '$.label', '--attack', 'rays', '--budget', '20', '--count', '1', '--no-save', '--out', out]);
+    const run = await rsArena([
+      'attack',
+      '--protocol',
+      'json',
+      '--endpoint',
+      `http://127.0.0.1:${(page.address() as AddressInfo).port}/classify`,
+      '--deployment',
+      'c',
+      '--input-shape',
+      '1,28,28',
+      '--template',
+      '{"image": "$INPUT"}',
+      '--label-path',
+      '$.label',
+      '--attack',
+      'rays',
+      '--budget',
+      '20',
+      '--count',
+      '1',
+      '--no-save',
+      '--out',
+      out,
+    ]);
     assert.equal(run.code, 1, run.stderr);
     assert.match(run.stderr, /the answer is not JSON: "<html><body>Welcome/);
     assert.doesNotMatch(run.stderr, /\n\s+at /);
@@ -154,14 +306,38 @@ test('bad input: one clear line, exit 2 (usage) or 1 (runtime), no stack trace, 
   } finally {
     page.close();
   }
-  const down = await rsArena(['attack', '--protocol', 'torchserve', '--endpoint', 'http://127.0.0.1:9', '--deployment', 'm', '--input-shape', '1,28,28', '--out', join(dir, 'down.jsonl')]);
+  const down = await rsArena([
+    'attack',
+    '--protocol',
+    'torchserve',
+    '--endpoint',
+    'http://127.0.0.1:9',
+    '--deployment',
+    'm',
+    '--input-shape',
+    '1,28,28',
+    '--out',
+    join(dir, 'down.jsonl'),
+  ]);
   assert.equal(down.code, 1, down.stderr);
   assert.match(down.stderr, /^rs-arena attack: cannot reach http:\/\/127\.0\.0\.1:9: .*ECONNREFUSED/m);
   assert.equal(down.stderr.trim().split('\n').length, 1);
   const torchNoShape = await rsArena(['attack', '--protocol', 'torchserve', '--endpoint', ts.url, '--deployment', 'fmnist']);
   assert.equal(torchNoShape.code, 2);
   assert.match(torchNoShape.stderr, /--protocol torchserve needs --input-shape C,H,W/);
-  const wrongEncoding = await rsArena(['attack', '--protocol', 'torchserve', '--endpoint', ts.url, '--deployment', 'fmnist', '--input-shape', '1,28,28', '--encoding', 'float32']);
+  const wrongEncoding = await rsArena([
+    'attack',
+    '--protocol',
+    'torchserve',
+    '--endpoint',
+    ts.url,
+    '--deployment',
+    'fmnist',
+    '--input-shape',
+    '1,28,28',
+    '--encoding',
+    'float32',
+  ]);
   assert.equal(wrongEncoding.code, 2);
   assert.match(wrongEncoding.stderr, /--protocol torchserve carries png, jpeg inputs, not float32/);
 });

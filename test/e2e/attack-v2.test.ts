@@ -26,21 +26,47 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-
-
 async function serverQueries(key: keyof typeof KEYS | string, deployment: string): Promise<number> {
   const headers = key in KEYS ? auth(key as keyof typeof KEYS) : { authorization: `Bearer ${key}` };
   const res = await app.inject({ method: 'GET', url: '/v1/usage', headers });
   return UsageResponse.parse(res.json()).deployments.find((d) => d.deployment === deployment)?.queries ?? 0;
 }
 
-test('HSJA, SurFree and RayS over /v2 through a path-prefixed gateway with its own auth header; rate limits waited out; counts equal', { timeout: 180_000 }, async () => {
-  const gw = await gateway({ upstream: base, prefix: '/team/models', apiKey: 'gw-secret', bearer: KEYS.client, rateLimit: { requests: [3, 4], retryAfter: '1' } });
+test('HSJA, SurFree and RayS over /v2 through a path-prefixed gateway with its own auth header; rate limits waited out; counts equal', {
+  timeout: 180_000,
+}, async () => {
+  const gw = await gateway({
+    upstream: base,
+    prefix: '/team/models',
+    apiKey: 'gw-secret',
+    bearer: KEYS.client,
+    rateLimit: { requests: [3, 4], retryAfter: '1' },
+  });
   try {
     const out = join(dir, 'gateway.jsonl');
     const before = await serverQueries('client', 'plain');
-    const run = await rsArena(['attack', '--protocol', 'v2', '--endpoint', gw.url, '--header', 'X-Api-Key: gw-secret', '--deployment', 'plain',
-      '--attack', 'hsja,surfree,rays', '--budget', '150', '--count', '2', '--concurrency', '2', '--out', out, '--no-save']);
+    const run = await rsArena([
+      'attack',
+      '--protocol',
+      'v2',
+      '--endpoint',
+      gw.url,
+      '--header',
+      'X-Api-Key: gw-secret',
+      '--deployment',
+      'plain',
+      '--attack',
+      'hsja,surfree,rays',
+      '--budget',
+      '150',
+      '--count',
+      '2',
+      '--concurrency',
+      '2',
+      '--out',
+      out,
+      '--no-save',
+    ]);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stderr, /Open Inference Protocol model plain \(rs-arena; answers: label; binary tensors\)/);
     const rs = records(out);
@@ -54,8 +80,24 @@ test('HSJA, SurFree and RayS over /v2 through a path-prefixed gateway with its o
     assert.equal((await serverQueries('client', 'plain')) - before, spent(rs));
 
     // Detected from the endpoint: /v2 answers, and without a key v1 is not an option.
-    const auto = await rsArena(['attack', '--endpoint', gw.url, '--header', 'X-Api-Key: gw-secret', '--deployment', 'plain', '--attack', 'rays',
-      '--budget', '40', '--count', '1', '--out', join(dir, 'auto.jsonl'), '--no-save']);
+    const auto = await rsArena([
+      'attack',
+      '--endpoint',
+      gw.url,
+      '--header',
+      'X-Api-Key: gw-secret',
+      '--deployment',
+      'plain',
+      '--attack',
+      'rays',
+      '--budget',
+      '40',
+      '--count',
+      '1',
+      '--out',
+      join(dir, 'auto.jsonl'),
+      '--no-save',
+    ]);
     assert.equal(auto.code, 0, auto.stderr);
     assert.match(auto.stderr, /Open Inference Protocol model plain/);
   } finally {
@@ -64,11 +106,36 @@ test('HSJA, SurFree and RayS over /v2 through a path-prefixed gateway with its o
 });
 
 test('a budget refusal (429 without Retry-After) ends the attacks with their own stop reason; both counts agree', { timeout: 120_000 }, async () => {
-  const create = await app.inject({ method: 'POST', url: '/v1/admin/keys', headers: auth('admin'), payload: { id: 'v2-limited', role: 'client', budgets: { rs: 120 } } });
+  const create = await app.inject({
+    method: 'POST',
+    url: '/v1/admin/keys',
+    headers: auth('admin'),
+    payload: { id: 'v2-limited', role: 'client', budgets: { rs: 120 } },
+  });
   const key = create.json().secret as string;
   const out = join(dir, 'limited.jsonl');
-  const run = await rsArena(['attack', '--protocol', 'v2', '--endpoint', base, '--key', key, '--deployment', 'rs', '--attack', 'rays',
-    '--budget', '100', '--count', '3', '--concurrency', '1', '--out', out, '--no-save']);
+  const run = await rsArena([
+    'attack',
+    '--protocol',
+    'v2',
+    '--endpoint',
+    base,
+    '--key',
+    key,
+    '--deployment',
+    'rs',
+    '--attack',
+    'rays',
+    '--budget',
+    '100',
+    '--count',
+    '3',
+    '--concurrency',
+    '1',
+    '--out',
+    out,
+    '--no-save',
+  ]);
   assert.equal(run.code, 3, run.stderr);
   const rs = records(out);
   assert.ok(rs.length < 3, 'no image started after the refusal');
@@ -82,8 +149,24 @@ test('a Triton-like model that answers class scores: reduced to top-1 on the cli
   const gw = await gateway({ upstream: triton.url, prefix: '/triton' });
   try {
     const out = join(dir, 'triton.jsonl');
-    const run = await rsArena(['attack', '--protocol', 'v2', '--endpoint', gw.url, '--deployment', 'fmnist', '--attack', 'hsja',
-      '--budget', '120', '--count', '2', '--out', out, '--no-save']);
+    const run = await rsArena([
+      'attack',
+      '--protocol',
+      'v2',
+      '--endpoint',
+      gw.url,
+      '--deployment',
+      'fmnist',
+      '--attack',
+      'hsja',
+      '--budget',
+      '120',
+      '--count',
+      '2',
+      '--out',
+      out,
+      '--no-save',
+    ]);
     assert.equal(run.code, 0, run.stderr);
     const rs = records(out);
     for (const r of rs) assert.equal(r.labelSource, 'argmax of 10 scores (top-1 taken on the client)');
@@ -108,7 +191,19 @@ test('bad v2 flags are usage errors', { timeout: 60_000 }, async () => {
   const v1NoKey = await rsArena(['attack', '--protocol', 'v1', '--endpoint', base, '--deployment', 'plain']);
   assert.equal(v1NoKey.code, 2);
   assert.match(v1NoKey.stderr, /--key .* is required for an rs-arena \/v1 endpoint/);
-  const missing = await rsArena(['attack', '--protocol', 'v2', '--endpoint', base, '--key', KEYS.client, '--deployment', 'nope', '--out', join(dir, 'x.jsonl')]);
+  const missing = await rsArena([
+    'attack',
+    '--protocol',
+    'v2',
+    '--endpoint',
+    base,
+    '--key',
+    KEYS.client,
+    '--deployment',
+    'nope',
+    '--out',
+    join(dir, 'x.jsonl'),
+  ]);
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /HTTP 404.*unknown model "nope"/);
 });

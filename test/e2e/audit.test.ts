@@ -32,11 +32,31 @@ after(async () => {
 });
 
 const used = async (deployment: string) =>
-  UsageResponse.parse((await app.inject({ method: 'GET', url: '/v1/usage', headers: auth('client') })).json()).deployments.find((d) => d.deployment === deployment)?.queries ?? 0;
+  UsageResponse.parse((await app.inject({ method: 'GET', url: '/v1/usage', headers: auth('client') })).json()).deployments.find(
+    (d) => d.deployment === deployment,
+  )?.queries ?? 0;
 
 test('audit of the undefended CNN: report card, counts equal, resumed rerun, the CI gate', { timeout: 300_000 }, async (t) => {
   const out = join(dir, 'plain');
-  const args = ['audit', '--endpoint', base, '--key', KEYS.client, '--deployment', 'plain', '--epsilon', '1,10', '--budget', '150', '--count', '3', '--concurrency', '2', '--out', out];
+  const args = [
+    'audit',
+    '--endpoint',
+    base,
+    '--key',
+    KEYS.client,
+    '--deployment',
+    'plain',
+    '--epsilon',
+    '1,10',
+    '--budget',
+    '150',
+    '--count',
+    '3',
+    '--concurrency',
+    '2',
+    '--out',
+    out,
+  ];
   const run = await rsArena([...args, '--json']);
   assert.equal(run.code, 0, run.stderr);
   const s = JSON.parse(run.stdout) as AuditSummary;
@@ -47,7 +67,10 @@ test('audit of the undefended CNN: report card, counts equal, resumed rerun, the
   assert.deepEqual(s.randomness.evidence.agreement, [1, 1, 1]);
   assert.deepEqual(s.battery, ['hsja', 'rays']);
   assert.equal(s.clean.images, 3);
-  assert.deepEqual(s.epsilons.map((e) => e.epsilon), [1, 10]);
+  assert.deepEqual(
+    s.epsilons.map((e) => e.epsilon),
+    [1, 10],
+  );
   const wide = s.epsilons[1];
   assert.equal(wide.attacked, s.clean.correct);
   assert.equal(wide.broken, wide.attacked, 'every attacked image is broken within L2 10');
@@ -78,7 +101,24 @@ test('audit of the undefended CNN: report card, counts equal, resumed rerun, the
 test('audit of an RS deployment: the probe finds random answers and the noise-aware battery runs', { timeout: 300_000 }, async () => {
   const out = join(dir, 'rs');
   const before = await used('rs');
-  const run = await rsArena(['audit', '--endpoint', base, '--key', KEYS.client, '--deployment', 'rs', '--epsilon', '2,8', '--budget', '400', '--count', '4', '--out', out, '--json']);
+  const run = await rsArena([
+    'audit',
+    '--endpoint',
+    base,
+    '--key',
+    KEYS.client,
+    '--deployment',
+    'rs',
+    '--epsilon',
+    '2,8',
+    '--budget',
+    '400',
+    '--count',
+    '4',
+    '--out',
+    out,
+    '--json',
+  ]);
   assert.equal(run.code, 0, run.stderr);
   const s = JSON.parse(run.stdout) as AuditSummary;
   assert.equal(s.randomness.random, true, JSON.stringify(s.randomness));
@@ -122,10 +162,29 @@ document.body.append(pre);
   writeFileSync(copy, readFileSync(page, 'utf8').replace('</body>', `${checker}</body>`));
   const profile = mkdtempSync(join(tmpdir(), 'rs-arena-chromium-'));
   try {
-    const r = spawnSync(CHROMIUM, ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', `--user-data-dir=${profile}`, '--window-size=1200,900', '--dump-dom', pathToFileURL(copy).href], { encoding: 'utf8', timeout: 120_000, maxBuffer: 64 * 1024 * 1024 });
+    const r = spawnSync(
+      CHROMIUM,
+      [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--no-first-run',
+        `--user-data-dir=${profile}`,
+        '--window-size=1200,900',
+        '--dump-dom',
+        pathToFileURL(copy).href,
+      ],
+      { encoding: 'utf8', timeout: 120_000, maxBuffer: 64 * 1024 * 1024 },
+    );
     const json = /<pre id="check">(.*?)<\/pre>/s.exec(r.stdout ?? '')?.[1];
     assert.ok(json, `chromium printed no check result (status ${r.status}): ${(r.stderr ?? '').slice(-2000)}`);
-    return JSON.parse(json.replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&'));
+    return JSON.parse(
+      json
+        .replace(/&quot;/g, '"')
+        .replace(/&lt;/g, '<')
+        .replace(/&gt;/g, '>')
+        .replace(/&amp;/g, '&'),
+    );
   } finally {
     rmSync(profile, { recursive: true, force: true });
   }

@@ -35,8 +35,6 @@ function cli(args: string[], key = KEYS.client): Promise<{ code: number; stdout:
   return rsArena(['attack', '--endpoint', base, '--key', key, ...args]);
 }
 
-
-
 async function serverQueries(key: string, deployment: string): Promise<number> {
   const res = await fetch(`${base}/v1/usage`, { headers: { authorization: `Bearer ${key}` } });
   const usage = UsageResponse.parse(await res.json());
@@ -77,8 +75,14 @@ test('the CLI attacks over HTTP; the server counts exactly the queries the clien
   assert.equal(withGamma.code, 0, withGamma.stderr);
   rs = records(out);
   assert.equal(rs.length, 13);
-  assert.deepEqual(rs.slice(-2).map((r) => r.attackOptions.gamma), [10, 10]);
-  for (const args of [['--option', 'gamma=10'], ['--option', 'gamma=1']]) {
+  assert.deepEqual(
+    rs.slice(-2).map((r) => r.attackOptions.gamma),
+    [10, 10],
+  );
+  for (const args of [
+    ['--option', 'gamma=10'],
+    ['--option', 'gamma=1'],
+  ]) {
     const same = await cli(['--deployment', 'plain', '--attack', 'hsja', '--budget', '300', '--count', '2', ...args, '--out', out]);
     assert.equal(same.code, 0, same.stderr);
     assert.equal(records(out).length, 13, `${args.join(' ')}: resumed`);
@@ -89,11 +93,30 @@ test('the CLI attacks over HTTP; the server counts exactly the queries the clien
   const other = await testApp({}, null);
   try {
     const otherBase = await other.listen({ port: 0, host: '127.0.0.1' });
-    const elsewhere = await rsArena(['attack', '--endpoint', otherBase, '--key', KEYS.client, '--deployment', 'plain', '--attack', 'hsja', '--budget', '300', '--count', '2', '--out', out]);
+    const elsewhere = await rsArena([
+      'attack',
+      '--endpoint',
+      otherBase,
+      '--key',
+      KEYS.client,
+      '--deployment',
+      'plain',
+      '--attack',
+      'hsja',
+      '--budget',
+      '300',
+      '--count',
+      '2',
+      '--out',
+      out,
+    ]);
     assert.equal(elsewhere.code, 0, elsewhere.stderr);
     rs = records(out);
     assert.equal(rs.length, 15);
-    assert.deepEqual(rs.slice(-2).map((r) => r.endpoint), [otherBase, otherBase]);
+    assert.deepEqual(
+      rs.slice(-2).map((r) => r.endpoint),
+      [otherBase, otherBase],
+    );
   } finally {
     await other.close();
   }
@@ -116,7 +139,10 @@ test('a server-side budget ends the campaign cleanly (429), and both counts stil
   assert.match(run.stderr, /cut short: 2 image run\(s\) not done/);
   assert.match(run.stdout, /note: 1 image run\(s\) were cut short by the server's budget/);
   let rs = records(out);
-  assert.deepEqual(rs.map((r) => r.stopReason === 'budget-refused'), [false, true]);
+  assert.deepEqual(
+    rs.map((r) => r.stopReason === 'budget-refused'),
+    [false, true],
+  );
   assert.equal(await serverQueries(key, 'rs'), spent(rs));
   assert.ok(spent(rs) <= 250);
   // Stopped by the server's 429 before its own budget of 200: refused batches were not booked,
@@ -127,13 +153,21 @@ test('a server-side budget ends the campaign cleanly (429), and both counts stil
   assert.ok(rs[0].confirmation === null || rs[0].confirmation!.answers === 5);
 
   // More budget: the rerun resumes the refused image and the one never started, and ends done.
-  const raise = await app.inject({ method: 'PUT', url: '/v1/admin/keys/limited/budgets', headers: { authorization: `Bearer ${KEYS.admin}` }, payload: { deployment: 'rs', limit: 2000 } });
+  const raise = await app.inject({
+    method: 'PUT',
+    url: '/v1/admin/keys/limited/budgets',
+    headers: { authorization: `Bearer ${KEYS.admin}` },
+    payload: { deployment: 'rs', limit: 2000 },
+  });
   assert.equal(raise.statusCode, 200, raise.body);
   const again = await cli(['--deployment', 'rs', '--attack', 'hsja', '--budget', '200', '--count', '3', '--concurrency', '1', '--out', out], key);
   assert.equal(again.code, 0, again.stderr);
   rs = records(out);
   assert.equal(rs.length, 4, 'the first image was not attacked again');
-  assert.deepEqual(rs.slice(2).map((r) => r.image), ['sample:1', 'sample:2']);
+  assert.deepEqual(
+    rs.slice(2).map((r) => r.image),
+    ['sample:1', 'sample:2'],
+  );
   assert.ok(rs.slice(2).every((r) => r.stopReason !== 'budget-refused'));
 });
 
@@ -175,8 +209,21 @@ test('bad CLI input is a clear usage error, not a stack trace', { timeout: 240_0
   assert.equal(badKey.code, 1);
   assert.match(badKey.stderr, /HTTP 401/);
   // Nothing listens on port 1: the experiment's first admin call fails, and the command says so in one line.
-  const down = await rsArena(['experiment', '--preset', 'smoke', '--out', join(dir, 'down'), '--endpoint', 'http://127.0.0.1:1',
-    '--admin-key', 'a', '--evaluator-key', 'b', '--client-key', 'c']);
+  const down = await rsArena([
+    'experiment',
+    '--preset',
+    'smoke',
+    '--out',
+    join(dir, 'down'),
+    '--endpoint',
+    'http://127.0.0.1:1',
+    '--admin-key',
+    'a',
+    '--evaluator-key',
+    'b',
+    '--client-key',
+    'c',
+  ]);
   assert.equal(down.code, 1);
   assert.match(down.stderr, /^rs-arena: connect ECONNREFUSED 127\.0\.0\.1:1/m);
   for (const r of [unknown, budget, option, text, notNumber, range, badConfig, badAttack, missing, badKey, down]) assert.doesNotMatch(r.stderr, /\n\s+at /);

@@ -38,7 +38,6 @@ function commands(page: string): string {
   return blocks.join('\n');
 }
 
-
 /** The top-level JSON objects of a text, one string each (curl prints bodies without a newline). */
 function jsonValues(text: string): string[] {
   const out: string[] = [];
@@ -78,7 +77,12 @@ test('docs/operator.md: rs-arena in front of a Triton model; what a client sees'
   const run = await bash(commands('docs/operator.md'), { TRITON_URL: gw.url, TRITON_API_KEY: API_KEY, CLIENT_KEY, PORT: String(await freePort()), WORK: work });
   assert.equal(run.code, 0, run.stderr);
   // curl's bodies, in order (npm's own "> …" lines aside).
-  const lines = jsonValues(run.stdout.split('\n').filter((l) => !l.startsWith('>')).join('\n'));
+  const lines = jsonValues(
+    run.stdout
+      .split('\n')
+      .filter((l) => !l.startsWith('>'))
+      .join('\n'),
+  );
   // 1. The engine's own metadata; 3. the front's, which hides the engine and the smoothing.
   assert.equal(JSON.parse(lines[0]).platform, 'onnxruntime_onnx');
   const front = JSON.parse(lines[1]);
@@ -95,29 +99,43 @@ test('docs/operator.md: rs-arena in front of a Triton model; what a client sees'
   assert.equal(triton.inferences() - before, 101);
 });
 
-test('docs/red-team.md: every protocol attacked as written, counts equal; the audit and its budget checked on held-out images', { timeout: 600_000 }, async () => {
+test('docs/red-team.md: every protocol attacked as written, counts equal; the audit and its budget checked on held-out images', {
+  timeout: 600_000,
+}, async () => {
   const [tf, ts, product] = await Promise.all([tfServingLike(), torchServeLike(), productJsonLike('docs-product-key')]);
   const app = await testApp({ deployments: [...TEST_DEPLOYMENTS, { id: 'fmnist-cnn', model: 'fmnist-cnn', sigma: 0, n: 1, maxBatch: 64 }] });
   try {
     const rsUrl = await app.listen({ port: 0, host: '127.0.0.1' });
     const before = triton.inferences();
     const run = await bash(commands('docs/red-team.md'), {
-      TRITON_URL: gw.url, TRITON_API_KEY: API_KEY, TFSERVING_URL: tf.url, TORCHSERVE_URL: ts.url, PRODUCT_URL: product.url, PRODUCT_API_KEY: 'docs-product-key',
-      RS_ARENA_URL: rsUrl, RS_ARENA_KEY: KEYS.client, WORK: work,
+      TRITON_URL: gw.url,
+      TRITON_API_KEY: API_KEY,
+      TFSERVING_URL: tf.url,
+      TORCHSERVE_URL: ts.url,
+      PRODUCT_URL: product.url,
+      PRODUCT_API_KEY: 'docs-product-key',
+      RS_ARENA_URL: rsUrl,
+      RS_ARENA_KEY: KEYS.client,
+      WORK: work,
     });
     assert.equal(run.code, 0, run.stderr);
-    const spent = Object.fromEntries([...run.stdout.matchAll(/^(\w+) queries (\d+) labels (.*)$/gm)].map((m) => [m[1], { queries: Number(m[2]), labels: m[3] }]));
+    const spent = Object.fromEntries(
+      [...run.stdout.matchAll(/^(\w+) queries (\d+) labels (.*)$/gm)].map((m) => [m[1], { queries: Number(m[2]), labels: m[3] }]),
+    );
     assert.deepEqual(Object.keys(spent), ['triton', 'tfserving', 'torchserve', 'product'], run.stdout);
     assert.equal(spent.triton.queries, triton.inferences() - before, 'the client counted every query the model answered');
     assert.equal(spent.triton.labels, 'argmax of 10 scores (top-1 taken on the client)');
     assert.equal(spent.tfserving.queries, tf.inferences());
     assert.equal(spent.torchserve.queries, ts.inferences());
     assert.equal(spent.product.queries, product.inferences());
-    for (const s of Object.values(spent)) assert.ok(s.queries > 0 && s.queries <= 6 * (200 + 5), 'each attack within its budget, plus 5 fresh answers on each adversarial');
+    for (const s of Object.values(spent))
+      assert.ok(s.queries > 0 && s.queries <= 6 * (200 + 5), 'each attack within its budget, plus 5 fresh answers on each adversarial');
     // The audit and the held-out check: both ran, and the server counted what the audits say they spent.
     const audit = JSON.parse(readFileSync(join(work, 'audit.json'), 'utf8'));
     const check = JSON.parse(readFileSync(join(work, 'check.json'), 'utf8'));
-    const used = UsageResponse.parse((await app.inject({ method: 'GET', url: '/v1/usage', headers: auth('client') })).json()).deployments.find((d) => d.deployment === 'fmnist-cnn')!.queries;
+    const used = UsageResponse.parse((await app.inject({ method: 'GET', url: '/v1/usage', headers: auth('client') })).json()).deployments.find(
+      (d) => d.deployment === 'fmnist-cnn',
+    )!.queries;
     assert.equal(used, audit.queries + check.queries);
     assert.match(run.stdout, /^held-out budget \d+ broken \d+ of \d+ interval /m);
   } finally {

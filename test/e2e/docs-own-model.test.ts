@@ -19,16 +19,27 @@ function blocks(page: string): string[] {
   return [...readFileSync(page, 'utf8').matchAll(/^```bash\n([\s\S]*?)^```$/gm)].map((m) => m[1]);
 }
 
-test('docs/serve-your-own-model.md: five commands from an ONNX file to a budgeted RS endpoint', { skip: !present && 'no ../shared/imagenet', timeout: 600_000 }, async () => {
+test('docs/serve-your-own-model.md: five commands from an ONNX file to a budgeted RS endpoint', {
+  skip: !present && 'no ../shared/imagenet',
+  timeout: 600_000,
+}, async () => {
   const cmds = blocks(join(root, 'docs/serve-your-own-model.md'));
   // A command may continue over lines with a trailing backslash; comments are not commands.
-  const count = cmds.join('\n').replace(/\\\n/g, ' ').split('\n').filter((l) => l.trim() && !l.trim().startsWith('#')).length;
+  const count = cmds
+    .join('\n')
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .filter((l) => l.trim() && !l.trim().startsWith('#')).length;
   assert.ok(count <= 5, `${count} commands`);
   const work = mkdtempSync(join(tmpdir(), 'rs-arena-own-model-'));
   const before = spawnSync('git', ['status', '--porcelain'], { cwd: root, encoding: 'utf8' }).stdout;
   const env = {
-    ...process.env, IMAGENET, RS_ARENA_MODELS_DIR: join(work, 'models'), PORT: String(await freePort()),
-    ADMIN_KEY: 'own-model-admin-key-0123456789', CLIENT_KEY: 'own-model-client-key-0123456789',
+    ...process.env,
+    IMAGENET,
+    RS_ARENA_MODELS_DIR: join(work, 'models'),
+    PORT: String(await freePort()),
+    ADMIN_KEY: 'own-model-admin-key-0123456789',
+    CLIENT_KEY: 'own-model-client-key-0123456789',
   };
   const child = spawn('bash', ['-euo', 'pipefail', '-c', cmds.join('\n')], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let stdout = '';

@@ -40,7 +40,14 @@ test('rs-arena experiment --preset smoke: data, figures, findings and report; a 
     // a longer budget), rays on ℓ = 3 answers per point on 1, the shortcut's rays on 2, every run
     // within its budget.
     const cost = lines(join(dir, 'confidence-cost.jsonl')).map((l) => JSON.parse(l));
-    assert.deepEqual(cost.map((r) => `${r.attack}/${r.oracle}/${r.budget}`).sort(), ['geoda-seq/sequential/400', 'geoda-seq/sequential/400', 'geoda-seq/sequential/600', 'rays/repeated/400', 'rays/shortcut/150', 'rays/shortcut/150']);
+    assert.deepEqual(cost.map((r) => `${r.attack}/${r.oracle}/${r.budget}`).sort(), [
+      'geoda-seq/sequential/400',
+      'geoda-seq/sequential/400',
+      'geoda-seq/sequential/600',
+      'rays/repeated/400',
+      'rays/shortcut/150',
+      'rays/shortcut/150',
+    ]);
     for (const r of cost) {
       assert.ok(r.queries.total <= r.budget, `${r.key}: ${r.queries.total} queries of ${r.budget}`);
       if (r.oracle === 'sequential') assert.equal(r.attackOptions.Pa, 0.8);
@@ -50,16 +57,26 @@ test('rs-arena experiment --preset smoke: data, figures, findings and report; a 
     // The defense menu: RS and the detector in front of RS, HSJA and blinded HSJA, on one image; every
     // query counted on both sides, none over budget; vanilla HSJA refused by the detector; fresh answers on RS.
     const menu = lines(join(dir, 'defense-menu.jsonl')).map((l) => JSON.parse(l));
-    assert.deepEqual(menu.filter((r) => r.kind === 'setting').map((r) => `${r.defense}/${r.correct.length}/${r.benign ? Object.keys(r.benign).length : 0}`).sort(), ['detector+rs/10/5', 'rs/10/0']);
+    assert.deepEqual(
+      menu
+        .filter((r) => r.kind === 'setting')
+        .map((r) => `${r.defense}/${r.correct.length}/${r.benign ? Object.keys(r.benign).length : 0}`)
+        .sort(),
+      ['detector+rs/10/5', 'rs/10/0'],
+    );
     const menuAttacks = menu.filter((r) => r.kind === 'attack');
     assert.equal(menuAttacks.length, 4);
     for (const r of menuAttacks) {
       assert.equal(r.sent, r.server.queries, `${r.defense} × ${r.attacker}: client ${r.sent}, server ${r.server.queries}`);
-      assert.ok(r.server.queries <= 150 && r.server.forwardPasses >= r.server.queries, `${r.defense} × ${r.attacker}: ${r.server.queries} queries, ${r.server.forwardPasses} passes`);
+      assert.ok(
+        r.server.queries <= 150 && r.server.forwardPasses >= r.server.queries,
+        `${r.defense} × ${r.attacker}: ${r.server.queries} queries, ${r.server.forwardPasses} passes`,
+      );
       if (r.success && !r.misclassified) assert.ok(r.fresh && r.fresh.asked === 20, `${r.defense} × ${r.attacker}: fresh answers on the final point`);
     }
     const vanilla = menuAttacks.find((r) => r.defense === 'detector+rs' && r.attacker === 'hsja');
-    if (!vanilla.misclassified) assert.ok(vanilla.firstDetection !== null && vanilla.refused.queries > 0 && vanilla.server.detections > 0, 'vanilla HSJA is refused by the detector');
+    if (!vanilla.misclassified)
+      assert.ok(vanilla.firstDetection !== null && vanilla.refused.queries > 0 && vanilla.server.detections > 0, 'vanilla HSJA is refused by the detector');
     const findings = JSON.parse(readFileSync(join(dir, 'findings.json'), 'utf8'));
     // The paper's claims apart from the project's targets, each with its n and a verdict from its interval.
     assert.equal(findings.paper.length, 6);
@@ -69,7 +86,16 @@ test('rs-arena experiment --preset smoke: data, figures, findings and report; a 
       assert.equal(typeof f.n, 'number');
     }
     const pngs = readdirSync(dir).filter((f) => f.endsWith('.png'));
-    for (const name of ['fig1-direction-0', 'fig2-slice-0', 'fig3-binary-search-0', 'fig4-certified-accuracy', 'fig5-hsja', 'queries-rays', 'cost-fmnist-cnn-randtrain-s0.25', 'defense-menu']) {
+    for (const name of [
+      'fig1-direction-0',
+      'fig2-slice-0',
+      'fig3-binary-search-0',
+      'fig4-certified-accuracy',
+      'fig5-hsja',
+      'queries-rays',
+      'cost-fmnist-cnn-randtrain-s0.25',
+      'defense-menu',
+    ]) {
       assert.ok(pngs.includes(`${name}.png`), `${name}.png written`);
     }
     for (const f of pngs) {
@@ -102,9 +128,41 @@ test('the paper-protocol preset, at smoke scale: σ search, measured accuracy on
   const config = {
     name: 'paper-protocol-smoke',
     description: full.description,
-    accuracy: { ...full.accuracy, models: [std], drops: [0.12], steps: 3, images: 4, samples: 20, settings: [{ model: std, sigma: s3 }, { model: std, sigma: s12 }] },
-    distortion: { ...full.distortion, settings: [{ model: std, sigma: 0 }, { model: std, sigma: s3 }, { model: std, sigma: s12 }], ns: [10, 100], attacks: ['rays'], budget: 60, images: 2, imagesAtN: { '100': 1 }, assessSamples: 100 },
-    'confidence-cost': { ...full['confidence-cost'], settings: [{ model: std, sigma: s12 }], ns: [{ n: 10, images: 2 }], attackers: [{ attack: 'rays-seq' }], budget: 300, shortcut: { attacks: ['rays'], budget: 300 }, assessSamples: 100 },
+    accuracy: {
+      ...full.accuracy,
+      models: [std],
+      drops: [0.12],
+      steps: 3,
+      images: 4,
+      samples: 20,
+      settings: [
+        { model: std, sigma: s3 },
+        { model: std, sigma: s12 },
+      ],
+    },
+    distortion: {
+      ...full.distortion,
+      settings: [
+        { model: std, sigma: 0 },
+        { model: std, sigma: s3 },
+        { model: std, sigma: s12 },
+      ],
+      ns: [10, 100],
+      attacks: ['rays'],
+      budget: 60,
+      images: 2,
+      imagesAtN: { '100': 1 },
+      assessSamples: 100,
+    },
+    'confidence-cost': {
+      ...full['confidence-cost'],
+      settings: [{ model: std, sigma: s12 }],
+      ns: [{ n: 10, images: 2 }],
+      attackers: [{ attack: 'rays-seq' }],
+      budget: 300,
+      shortcut: { attacks: ['rays'], budget: 300 },
+      assessSamples: 100,
+    },
   };
   const dir = mkdtempSync(join(tmpdir(), 'rs-arena-protocol-'));
   try {
@@ -127,7 +185,12 @@ test('the paper-protocol preset, at smoke scale: σ search, measured accuracy on
     }
     // The control: rays-seq beside rays under the shortcut, same images and budget.
     const cost = lines(join(dir, 'confidence-cost.jsonl')).map((l) => JSON.parse(l));
-    assert.deepEqual(cost.map((r) => `${r.attack}/${r.oracle}/${r.budget}`).sort(), ['rays-seq/sequential/300', 'rays-seq/sequential/300', 'rays/shortcut/300', 'rays/shortcut/300']);
+    assert.deepEqual(cost.map((r) => `${r.attack}/${r.oracle}/${r.budget}`).sort(), [
+      'rays-seq/sequential/300',
+      'rays-seq/sequential/300',
+      'rays/shortcut/300',
+      'rays/shortcut/300',
+    ]);
     const html = readFileSync(join(dir, 'report.html'), 'utf8');
     assert.match(html, /the accuracy of g_\{σ,n\} measured on the same images/);
     assert.match(html, /all \d+ attack records were made by the current attack code/);

@@ -29,7 +29,10 @@ test('external models: reported missing with how to get them', () => {
   }
 });
 
-test('ImageNet JPEG uploads answer what the model answers on the reference preprocessing; RS runs at ImageNet size', { skip: SKIP_IMAGENET, timeout: 120_000 }, async () => {
+test('ImageNet JPEG uploads answer what the model answers on the reference preprocessing; RS runs at ImageNet size', {
+  skip: SKIP_IMAGENET,
+  timeout: 120_000,
+}, async () => {
   process.env.RS_ARENA_IMAGENET_DIR = IMAGENET_DIR;
   const config = parseConfig(
     {
@@ -65,7 +68,12 @@ test('ImageNet JPEG uploads answer what the model answers on the reference prepr
         const jpeg = readFileSync(join(IMAGENET_DIR, 'images', file));
         const tensor = await imageToTensor(jpeg, { shape: [3, 224, 224], resize: 'crop' });
         for (const id of ['mnv2', 'squeeze'] as const) {
-          const res = await app.inject({ method: 'POST', url: `/v1/deployments/${id}/predict`, headers: { authorization: `Bearer ${KEY}`, 'content-type': 'image/jpeg' }, payload: jpeg });
+          const res = await app.inject({
+            method: 'POST',
+            url: `/v1/deployments/${id}/predict`,
+            headers: { authorization: `Bearer ${KEY}`, 'content-type': 'image/jpeg' },
+            payload: jpeg,
+          });
           assert.equal(res.statusCode, 200, res.body);
           const label = res.json().labels[0];
           if (label === (await direct[id].predict(tensor, 1))[0]) same++;
@@ -80,10 +88,18 @@ test('ImageNet JPEG uploads answer what the model answers on the reference prepr
     assert.equal(squeezeAgree, 12, `${squeezeAgree}/12 SqueezeNet uploads agree with expected_predictions.tsv`);
     // Smoothing at ImageNet size: 8 noisy copies of a 150,528-value input.
     const jpeg = readFileSync(join(IMAGENET_DIR, 'images', rows[0].split('\t')[0]));
-    const votes = await app.inject({ method: 'POST', url: '/v1/deployments/mnv2-rs/votes', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'image/jpeg' }, payload: jpeg });
+    const votes = await app.inject({
+      method: 'POST',
+      url: '/v1/deployments/mnv2-rs/votes',
+      headers: { authorization: `Bearer ${KEY}`, 'content-type': 'image/jpeg' },
+      payload: jpeg,
+    });
     const counts: number[] = votes.json().counts[0];
     assert.equal(counts.length, 1000);
-    assert.equal(counts.reduce((a, b) => a + b, 0), 8);
+    assert.equal(
+      counts.reduce((a, b) => a + b, 0),
+      8,
+    );
   } finally {
     await app.close();
     delete process.env.RS_ARENA_IMAGENET_DIR;

@@ -39,7 +39,15 @@ async function npmStartThenSigterm(env: Record<string, string>): Promise<void> {
   const port = await freePort();
   const npm = spawn('npm', ['start'], {
     cwd: root,
-    env: { ...process.env, ...env, RS_ARENA_CONFIG: config, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', RS_ARENA_ADMIN_KEY: 'npm-start-admin-key-0123' },
+    env: {
+      ...process.env,
+      ...env,
+      RS_ARENA_CONFIG: config,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      RS_ARENA_ADMIN_KEY: 'npm-start-admin-key-0123',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -48,7 +56,12 @@ async function npmStartThenSigterm(env: Record<string, string>): Promise<void> {
   const base = `http://127.0.0.1:${port}`;
   try {
     const end = Date.now() + 60_000;
-    while (!(await fetch(`${base}/readyz`).then((r) => r.ok, () => false))) {
+    while (
+      !(await fetch(`${base}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      ))
+    ) {
       assert.ok(Date.now() < end && npm.exitCode === null, `npm start did not serve:\n${output}`);
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -61,7 +74,13 @@ async function npmStartThenSigterm(env: Record<string, string>): Promise<void> {
     const gone = Date.now() + 15_000;
     while (started.some(alive) && Date.now() < gone) await new Promise((r) => setTimeout(r, 100));
     assert.deepEqual(started.filter(alive), [], `left running after SIGTERM to npm:\n${output}`);
-    assert.equal(await fetch(`${base}/readyz`).then(() => 'listening', () => 'closed'), 'closed');
+    assert.equal(
+      await fetch(`${base}/readyz`).then(
+        () => 'listening',
+        () => 'closed',
+      ),
+      'closed',
+    );
   } finally {
     if (npm.exitCode === null) npm.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });

@@ -74,7 +74,11 @@ console.log(JSON.stringify({ success: result.success, l2: result.l2, queries: re
 `;
 
 test('the packed client, installed into an empty project, attacks a listening server', { timeout: 300_000 }, async () => {
-  const packed = JSON.parse(await run('npm', ['pack', '--json', '--pack-destination', dir, '-w', '@rs-arena/shared', '-w', '@rs-arena/client'], root)) as { name: string; filename: string; files: { path: string }[] }[];
+  const packed = JSON.parse(await run('npm', ['pack', '--json', '--pack-destination', dir, '-w', '@rs-arena/shared', '-w', '@rs-arena/client'], root)) as {
+    name: string;
+    filename: string;
+    files: { path: string }[];
+  }[];
   assert.deepEqual(packed.map((p) => p.name).sort(), ['@rs-arena/client', '@rs-arena/shared']);
   for (const p of packed) {
     const paths = p.files.map((f) => f.path);
@@ -88,14 +92,25 @@ test('the packed client, installed into an empty project, attacks a listening se
   // From the local npm cache when it holds the dependencies (offline), else from the registry.
   await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', ...packed.map((p) => join(dir, p.filename))], project);
   const installed = JSON.parse(readFileSync(join(project, 'node_modules/@rs-arena/client/package.json'), 'utf8'));
-  assert.deepEqual(Object.keys(installed.dependencies).filter((d) => d.startsWith('@rs-arena/')), ['@rs-arena/shared']);
+  assert.deepEqual(
+    Object.keys(installed.dependencies).filter((d) => d.startsWith('@rs-arena/')),
+    ['@rs-arena/shared'],
+  );
 
   // Type-checked with the repository's compiler and Node's types, as a strict NodeNext project.
   writeFileSync(join(project, 'attack.ts'), PROGRAM);
   writeFileSync(
     join(project, 'tsconfig.json'),
     JSON.stringify({
-      compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, skipLibCheck: true, types: ['node'], typeRoots: [join(root, 'node_modules/@types')] },
+      compilerOptions: {
+        target: 'ES2022',
+        module: 'NodeNext',
+        moduleResolution: 'NodeNext',
+        strict: true,
+        skipLibCheck: true,
+        types: ['node'],
+        typeRoots: [join(root, 'node_modules/@types')],
+      },
       files: ['attack.ts'],
     }),
   );
@@ -103,7 +118,12 @@ test('the packed client, installed into an empty project, attacks a listening se
 
   // An image the undefended model labels correctly (asked with the evaluator's key, not the attacker's).
   const { values, labels } = images(8);
-  const answer = await app.inject({ method: 'POST', url: '/v1/deployments/plain/predict', headers: { ...auth('evaluator'), ...binary(values).headers }, payload: binary(values).payload });
+  const answer = await app.inject({
+    method: 'POST',
+    url: '/v1/deployments/plain/predict',
+    headers: { ...auth('evaluator'), ...binary(values).headers },
+    payload: binary(values).payload,
+  });
   const predicted = PredictResponse.parse(answer.json()).labels;
   const i = predicted.findIndex((l, k) => l === labels[k]);
   assert.ok(i >= 0, 'one of the first 8 images is classified correctly');
@@ -120,7 +140,12 @@ test('the packed client, installed into an empty project, attacks a listening se
   // The attack worked: a point the server labels otherwise, at the distance the attack reported.
   assert.equal(out.success, true, `HSJA on the undefended CNN within ${BUDGET} queries (${out.stopReason})`);
   const adversarial = bytesToFloat32(readFileSync(join(project, 'adversarial.f32')));
-  const check = await app.inject({ method: 'POST', url: '/v1/deployments/plain/predict', headers: { ...auth('evaluator'), ...binary(adversarial).headers }, payload: binary(adversarial).payload });
+  const check = await app.inject({
+    method: 'POST',
+    url: '/v1/deployments/plain/predict',
+    headers: { ...auth('evaluator'), ...binary(adversarial).headers },
+    payload: binary(adversarial).payload,
+  });
   assert.notEqual(PredictResponse.parse(check.json()).labels[0], labels[i]);
   const l2 = Math.hypot(...adversarial.map((v, k) => v - x0[k]));
   assert.ok(Math.abs(l2 - out.l2) < 1e-4 && out.l2 > 0, `reported L2 ${out.l2}, measured ${l2}`);

@@ -63,8 +63,27 @@ function records(dir: string): Map<string, Record<string, unknown>> {
 
 const used = async () => (await usageByDeployment(server.url, server.keys.client)).get(DEPLOYMENT) ?? 0;
 
-test('an audit on the queue with 2 workers: the local audit\'s records and report card; resubmitted, it queues nothing', { ...needsRedis, timeout: 120_000 }, async (t) => {
-  const common = ['--endpoint', server.url, '--key', server.keys.client, '--deployment', DEPLOYMENT, '--epsilon', '1,10', '--budget', '120', '--count', '4', '--seed', '3', '--json'];
+test("an audit on the queue with 2 workers: the local audit's records and report card; resubmitted, it queues nothing", {
+  ...needsRedis,
+  timeout: 120_000,
+}, async (t) => {
+  const common = [
+    '--endpoint',
+    server.url,
+    '--key',
+    server.keys.client,
+    '--deployment',
+    DEPLOYMENT,
+    '--epsilon',
+    '1,10',
+    '--budget',
+    '120',
+    '--count',
+    '4',
+    '--seed',
+    '3',
+    '--json',
+  ];
   const wrong = await audit([...common, '--campaign', 'x']);
   assert.equal(wrong.code, 2);
   assert.match(wrong.stderr, /--campaign goes with --queue/);
@@ -106,7 +125,12 @@ test('an audit on the queue with 2 workers: the local audit\'s records and repor
   assert.deepEqual([...b.keys()].sort(), [...a.keys()].sort());
   for (const [key, r] of a) {
     assert.deepEqual(b.get(key), r, key);
-    if (r.adversarialFile) assert.deepEqual(readFileSync(join(queuedDir, r.adversarialFile as string)), readFileSync(join(localDir, r.adversarialFile as string)), `${key}: the adversarial`);
+    if (r.adversarialFile)
+      assert.deepEqual(
+        readFileSync(join(queuedDir, r.adversarialFile as string)),
+        readFileSync(join(localDir, r.adversarialFile as string)),
+        `${key}: the adversarial`,
+      );
   }
   for (const line of readFileSync(join(queuedDir, 'attacks.jsonl'), 'utf8').trim().split('\n')) {
     const r = JSON.parse(line);

@@ -31,7 +31,12 @@ before(async () => {
   [redis, server] = await Promise.all([startRedis(), startServer()]);
   db = new Redis(redis.url);
   base = mkdtempSync(join(tmpdir(), 'rs-arena-queue-'));
-  env = { RS_ARENA_ADMIN_KEY: server.keys.admin, RS_ARENA_EVALUATOR_KEY: server.keys.evaluator, RS_ARENA_CLIENT_KEY: server.keys.client, RS_ARENA_QUEUE: redis.url };
+  env = {
+    RS_ARENA_ADMIN_KEY: server.keys.admin,
+    RS_ARENA_EVALUATOR_KEY: server.keys.evaluator,
+    RS_ARENA_CLIENT_KEY: server.keys.client,
+    RS_ARENA_QUEUE: redis.url,
+  };
 });
 
 after(async () => {
@@ -43,7 +48,14 @@ after(async () => {
 
 /** A distortion-only preset: plain (σ = 0) deployments answer deterministically, so seeded records are reproducible. */
 const preset = (name: string, models: string[], attacks: string[], budget: number, images: number) =>
-  parsePreset({ name, description: 'queue test', distortion: { settings: models.map((model) => ({ model, sigma: 0 })), ns: [1], Pas: [0.5], attacks, budget, images, assessSamples: 100 } }, name);
+  parsePreset(
+    {
+      name,
+      description: 'queue test',
+      distortion: { settings: models.map((model) => ({ model, sigma: 0 })), ns: [1], Pas: [0.5], attacks, budget, images, assessSamples: 100 },
+    },
+    name,
+  );
 
 /** The submitting side in this process (no report), as `rs-arena experiment --queue` runs it. */
 const submit = (p: ReturnType<typeof preset>, dir: string, campaign: string) =>
@@ -80,7 +92,10 @@ const attempts = async (campaign: string) => {
   return Promise.all(ids.map(async (id) => Number(await db.hget(qkeys.task(id), 'attempts'))));
 };
 
-test('24 seeded tasks: 1 worker and 3 workers write the same records; a resubmitted campaign runs nothing again', { ...needsRedis, timeout: 300_000 }, async () => {
+test('24 seeded tasks: 1 worker and 3 workers write the same records; a resubmitted campaign runs nothing again', {
+  ...needsRedis,
+  timeout: 300_000,
+}, async () => {
   const wrong = await cli(['experiment', '--preset', 'smoke', '--queue', redis.url]);
   assert.equal(wrong.code, 2);
   assert.match(wrong.out, /--queue needs --endpoint/);
@@ -111,7 +126,8 @@ test('24 seeded tasks: 1 worker and 3 workers write the same records; a resubmit
   assert.equal(a.size, 24);
   assert.deepEqual([...b.keys()].sort(), [...a.keys()].sort());
   for (const [key, record] of a) assert.deepEqual(b.get(key), record, key);
-  for (const line of readFileSync(join(dir3, 'distortion.jsonl'), 'utf8').trim().split('\n')) assert.deepEqual(JSON.parse(line).recovery, { attempt: 1, replayed: 0, lost: 0 });
+  for (const line of readFileSync(join(dir3, 'distortion.jsonl'), 'utf8').trim().split('\n'))
+    assert.deepEqual(JSON.parse(line).recovery, { attempt: 1, replayed: 0, lost: 0 });
 
   // The same campaign again (into an empty folder): every job exists, so nothing is queued or run;
   // the records come back from the queue, and the server is not asked one more query.
@@ -128,7 +144,10 @@ test('24 seeded tasks: 1 worker and 3 workers write the same records; a resubmit
   assert.match(st.out, /^0 workers connected/m);
 });
 
-test('a worker SIGKILLed mid-attack: another worker resumes the task from its journal, within its budget, and the record counts the lost queries', { ...needsRedis, timeout: 180_000 }, async (t) => {
+test('a worker SIGKILLed mid-attack: another worker resumes the task from its journal, within its budget, and the record counts the lost queries', {
+  ...needsRedis,
+  timeout: 180_000,
+}, async (t) => {
   const budget = 1000;
   // One task on a deployment no other test uses, so the server's count on it is this task's.
   // HSJA: its gradient estimates go out as batches of 100 inputs, one call each.
@@ -160,7 +179,10 @@ test('a worker SIGKILLed mid-attack: another worker resumes the task from its jo
     assert.match(survivor.output(), /started \(attempt 2, \d+ queries booked before\)/);
     assert.match(survivor.output(), /attempt 2: \d+ queries replayed from the journal, \d+ lost/);
 
-    const [record] = readFileSync(join(dir, 'distortion.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const [record] = readFileSync(join(dir, 'distortion.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const { attempt, replayed, lost } = record.recovery;
     assert.equal(attempt, 2);
     // Every answer the killed worker logged was replayed (the endpoint is deterministic, the seed the same); what it booked beyond them is lost.
@@ -174,8 +196,14 @@ test('a worker SIGKILLed mid-attack: another worker resumes the task from its jo
     assert.ok(record.queries.total + lost <= budget);
     assert.equal(record.budget, budget);
     const st = await status('kill');
-    assert.deepEqual([st.done, st.retried, st.queries], [1, 1, record.queries.total - replayed + atKill.booked], 'status: one task, retried once, every booked query counted');
-    t.diagnostic(`killed at ${atKill.booked} queries booked, ${atKill.logged} answered; record: ${record.queries.total} queries (${replayed} replayed), ${lost} lost; server charged ${charged} of ${budget}`);
+    assert.deepEqual(
+      [st.done, st.retried, st.queries],
+      [1, 1, record.queries.total - replayed + atKill.booked],
+      'status: one task, retried once, every booked query counted',
+    );
+    t.diagnostic(
+      `killed at ${atKill.booked} queries booked, ${atKill.logged} answered; record: ${record.queries.total} queries (${replayed} replayed), ${lost} lost; server charged ${charged} of ${budget}`,
+    );
   } finally {
     await Promise.all(workers.map((w) => w.stop()));
   }
@@ -190,7 +218,10 @@ test('queue cancel, pause and resume; one campaign submitted twice at once runs 
   assert.equal(c.code, 0, c.out);
   assert.match(c.out, /4 queued tasks removed/);
   await assert.rejects(gone, CampaignCancelled);
-  assert.deepEqual({ ...(await status('gone')), tasks: undefined }, { ...(await status('gone')), state: 'cancelled', waiting: 0, active: 0, done: 0, tasks: undefined });
+  assert.deepEqual(
+    { ...(await status('gone')), tasks: undefined },
+    { ...(await status('gone')), state: 'cancelled', waiting: 0, active: 0, done: 0, tasks: undefined },
+  );
   // Removed: nothing of it is left in Redis.
   const rm = await cli(['queue', 'remove', '--campaign', 'gone']);
   assert.equal(rm.code, 0, rm.out);
@@ -238,7 +269,10 @@ test('a task that keeps failing on the workers is reported after its retries; a 
   // A worker with a wrong client key: every attempt gets a 401.
   const wrong = await startWorkerProcess(['--concurrency', '1'], { ...env, RS_ARENA_CLIENT_KEY: 'not-the-client-key-0123456789' });
   try {
-    await assert.rejects(submit(p, join(base, 'flaky1'), 'flaky'), /1 distortion tasks failed on the workers; the first: .*401.* \(after 3 attempts\)\. Resubmit to retry them/);
+    await assert.rejects(
+      submit(p, join(base, 'flaky1'), 'flaky'),
+      /1 distortion tasks failed on the workers; the first: .*401.* \(after 3 attempts\)\. Resubmit to retry them/,
+    );
   } finally {
     await wrong.stop();
   }

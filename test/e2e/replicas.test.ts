@@ -15,7 +15,11 @@ test('64 clients racing one budget across two replica processes: overrun 0, clie
     throw err;
   });
   try {
-    const r = await race(redis.url, replicas.servers.map((s) => s.url), { clients: 64, budget: 600 });
+    const r = await race(
+      redis.url,
+      replicas.servers.map((s) => s.url),
+      { clients: 64, budget: 600 },
+    );
     assert.equal(r.overrun, 0);
     assert.equal(r.answered, r.charged, 'every charged query was answered and every answered one charged');
     assert.equal(r.charged, 600, 'the clients kept going until the budget was spent exactly');
@@ -34,12 +38,16 @@ test('a replica killed with SIGKILL mid-race: no query answered without being ch
   });
   try {
     const [victim] = replicas.servers;
-    const r = await race(redis.url, replicas.servers.map((s) => s.url), {
-      clients: 64,
-      budget: 600,
-      afterQueries: 200,
-      during: () => void victim.child.kill('SIGKILL'),
-    });
+    const r = await race(
+      redis.url,
+      replicas.servers.map((s) => s.url),
+      {
+        clients: 64,
+        budget: 600,
+        afterQueries: 200,
+        during: () => void victim.child.kill('SIGKILL'),
+      },
+    );
     assert.equal(victim.child.signalCode, 'SIGKILL');
     assert.ok(r.requests.failed > 0, 'some clients lost their replica');
     assert.equal(r.overrun, 0);
@@ -51,7 +59,10 @@ test('a replica killed with SIGKILL mid-race: no query answered without being ch
   }
 });
 
-test('a detector deployment on two replica processes: an image sent to replica A, then to replica B, is refused on B and charged', { ...needsRedis, timeout: 300_000 }, async () => {
+test('a detector deployment on two replica processes: an image sent to replica A, then to replica B, is refused on B and charged', {
+  ...needsRedis,
+  timeout: 300_000,
+}, async () => {
   const redis = await startRedis();
   const replicas = await startReplicas(redis.url, 2, 100, [{ id: 'bl', model: 'fmnist-cnn', defense: ['blacklight'], maxBatch: 8 }]).catch(async (err) => {
     await redis.destroy();

@@ -66,12 +66,27 @@ function inChromium(dir: string, name: string, html: string): Check {
   try {
     const r = spawnSync(
       CHROMIUM,
-      ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', `--user-data-dir=${profile}`, '--window-size=1200,900', '--dump-dom', pathToFileURL(page).href],
+      [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--no-first-run',
+        `--user-data-dir=${profile}`,
+        '--window-size=1200,900',
+        '--dump-dom',
+        pathToFileURL(page).href,
+      ],
       { encoding: 'utf8', timeout: 120_000, maxBuffer: 256 * 1024 * 1024 },
     );
     const json = /<pre id="rs-arena-check">(.*?)<\/pre>/s.exec(r.stdout ?? '')?.[1];
     assert.ok(json, `chromium printed no check result (status ${r.status}): ${(r.stderr ?? '').slice(-2000)}`);
-    return JSON.parse(json.replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&')) as Check;
+    return JSON.parse(
+      json
+        .replace(/&quot;/g, '"')
+        .replace(/&lt;/g, '<')
+        .replace(/&gt;/g, '>')
+        .replace(/&amp;/g, '&'),
+    ) as Check;
   } finally {
     rmSync(profile, { recursive: true, force: true });
   }
@@ -110,8 +125,14 @@ test('report.html in headless Chromium: unique ids, own clip paths, every figure
       `<figure><svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="100" viewBox="0 0 ${w} 100"><defs><clipPath id="plot"><rect width="${w - 100}" height="80"/></clipPath></defs><path d="M0,50H${w}" stroke="red" clip-path="url(#plot)"/><text x="${w - 10}" y="50">legend</text></svg></figure>`;
     const control = problems(inChromium(dir, 'control.html', `<!doctype html><html><body>${old(400)}${old(600)}</body></html>`));
     assert.ok(control.includes('id "plot" repeats'), control.join('\n'));
-    assert.ok(control.some((p) => p.includes('clip-path #plot is not the figure')), control.join('\n'));
-    assert.ok(control.some((p) => p.includes('text "legend" outside')), control.join('\n'));
+    assert.ok(
+      control.some((p) => p.includes('clip-path #plot is not the figure')),
+      control.join('\n'),
+    );
+    assert.ok(
+      control.some((p) => p.includes('text "legend" outside')),
+      control.join('\n'),
+    );
 
     // A results folder with the committed paper-fmnist data (no figures), reported from scratch.
     const src = 'results/paper-fmnist';

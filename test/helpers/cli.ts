@@ -14,7 +14,11 @@ export function rsArena(args: string[]): Promise<{ code: number; stdout: string;
 }
 
 /** The records of a results file. */
-export const records = (file: string): AttackRecord[] => readFileSync(file, 'utf8').trim().split('\n').map((l) => AttackRecord.parse(JSON.parse(l)));
+export const records = (file: string): AttackRecord[] =>
+  readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => AttackRecord.parse(JSON.parse(l)));
 
 /** Queries the records say they spent: each attack's, plus the fresh answers asked on its adversarial after it. */
 export const spent = (rs: AttackRecord[]): number => rs.reduce((s, r) => s + r.queries.total + (r.confirmation?.answers ?? 0), 0);

@@ -20,23 +20,35 @@ export function moments(x: ArrayLike<number>) {
   let s = 0;
   for (let i = 0; i < n; i++) s += x[i];
   const mean = s / n;
-  let m2 = 0, m3 = 0, m4 = 0;
+  let m2 = 0,
+    m3 = 0,
+    m4 = 0;
   for (let i = 0; i < n; i++) {
     const d = x[i] - mean;
     m2 += d * d;
     m3 += d * d * d;
     m4 += d * d * d * d;
   }
-  m2 /= n; m3 /= n; m4 /= n;
+  m2 /= n;
+  m3 /= n;
+  m4 /= n;
   return { mean, variance: m2, skewness: m3 / m2 ** 1.5, kurtosis: m4 / (m2 * m2) };
 }
 
 /** Sample correlation of x[i] and y[i]. */
 export function correlation(x: ArrayLike<number>, y: ArrayLike<number>): number {
   const n = Math.min(x.length, y.length);
-  let sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0;
+  let sx = 0,
+    sy = 0,
+    sxx = 0,
+    syy = 0,
+    sxy = 0;
   for (let i = 0; i < n; i++) {
-    sx += x[i]; sy += y[i]; sxx += x[i] * x[i]; syy += y[i] * y[i]; sxy += x[i] * y[i];
+    sx += x[i];
+    sy += y[i];
+    sxx += x[i] * x[i];
+    syy += y[i] * y[i];
+    sxy += x[i] * y[i];
   }
   const cov = sxy / n - (sx / n) * (sy / n);
   return cov / Math.sqrt((sxx / n - (sx / n) ** 2) * (syy / n - (sy / n) ** 2));

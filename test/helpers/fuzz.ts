@@ -46,10 +46,43 @@ export async function hostileBodies(): Promise<Record<string, Buffer>> {
 }
 
 const ids = fc.constantFrom(
-  'plain', 'rs', 'cohen', 'hidden', 'toString', 'constructor', '__proto__', 'valueOf', 'hasOwnProperty', 'nope', '', '%00', '..%2F..%2Fetc', 'a'.repeat(300), 'x%20y',
+  'plain',
+  'rs',
+  'cohen',
+  'hidden',
+  'toString',
+  'constructor',
+  '__proto__',
+  'valueOf',
+  'hasOwnProperty',
+  'nope',
+  '',
+  '%00',
+  '..%2F..%2Fetc',
+  'a'.repeat(300),
+  'x%20y',
 );
 const numberText = fc.oneof(
-  fc.constantFrom('0x10', '1e2', '-1', '0', '1.5', '', '%205', 'NaN', 'Infinity', '-0', '99999999999999999999', '1,2', '[20]', '%00', '0.01', '5', '0.5', '0.6'),
+  fc.constantFrom(
+    '0x10',
+    '1e2',
+    '-1',
+    '0',
+    '1.5',
+    '',
+    '%205',
+    'NaN',
+    'Infinity',
+    '-0',
+    '99999999999999999999',
+    '1,2',
+    '[20]',
+    '%00',
+    '0.01',
+    '5',
+    '0.5',
+    '0.6',
+  ),
   fc.integer({ min: -1e9, max: 1e12 }).map(String),
   fc.double().map(String),
   fc.string({ maxLength: 8 }).map(encodeURIComponent),
@@ -64,8 +97,18 @@ const authorization = fc.oneof(
   { weight: 1, arbitrary: fc.string({ maxLength: 40 }).map((s) => s.replace(/[^\x20-\x7e]/g, '')) },
 );
 const contentType = fc.constantFrom(
-  'application/octet-stream', 'application/json', 'image/png', 'image/jpeg', 'text/plain', 'image/gif', 'multipart/form-data; boundary=x',
-  'application/json; charset=utf-8', 'APPLICATION/OCTET-STREAM', 'image/svg+xml', 'application/x-www-form-urlencoded', undefined,
+  'application/octet-stream',
+  'application/json',
+  'image/png',
+  'image/jpeg',
+  'text/plain',
+  'image/gif',
+  'multipart/form-data; boundary=x',
+  'application/json; charset=utf-8',
+  'APPLICATION/OCTET-STREAM',
+  'image/svg+xml',
+  'application/x-www-form-urlencoded',
+  undefined,
 );
 
 /** Float32 payloads: right or wrong length, NaN, ±Inf, out of range, subnormal, huge. */
@@ -102,11 +145,42 @@ const tensorJson = fc.oneof(
   jsonValue,
 );
 const jsonBody = fc.oneof(
-  fc.record({ inputs: tensorJson, n: fc.option(jsonValue), n0: fc.option(jsonValue), alpha: fc.option(jsonValue) }, { requiredKeys: ['inputs'] }).map((o) => JSON.stringify(o)),
-  fc.record({ id: fc.oneof(ids, fc.string()), model: fc.constantFrom('fmnist-cnn', 'nope', 'toString', ''), sigma: jsonValue, n: jsonValue, defense: fc.constantFrom(undefined, 'none', 'gaussian', 'toString', '__proto__'), batchSize: fc.constantFrom(undefined, 4096, 0, -1, 1.5, '10'), disclose: fc.option(jsonValue) }, { requiredKeys: ['model'] }).map((o) => JSON.stringify(o)),
-  fc.record({ role: fc.constantFrom('client', 'admin', 'root', 'constructor'), budgets: fc.dictionary(fc.constantFrom('*', 'toString', '__proto__', 'rs'), jsonValue), secret: fc.option(fc.string()) }).map((o) => JSON.stringify(o)),
+  fc
+    .record({ inputs: tensorJson, n: fc.option(jsonValue), n0: fc.option(jsonValue), alpha: fc.option(jsonValue) }, { requiredKeys: ['inputs'] })
+    .map((o) => JSON.stringify(o)),
+  fc
+    .record(
+      {
+        id: fc.oneof(ids, fc.string()),
+        model: fc.constantFrom('fmnist-cnn', 'nope', 'toString', ''),
+        sigma: jsonValue,
+        n: jsonValue,
+        defense: fc.constantFrom(undefined, 'none', 'gaussian', 'toString', '__proto__'),
+        batchSize: fc.constantFrom(undefined, 4096, 0, -1, 1.5, '10'),
+        disclose: fc.option(jsonValue),
+      },
+      { requiredKeys: ['model'] },
+    )
+    .map((o) => JSON.stringify(o)),
+  fc
+    .record({
+      role: fc.constantFrom('client', 'admin', 'root', 'constructor'),
+      budgets: fc.dictionary(fc.constantFrom('*', 'toString', '__proto__', 'rs'), jsonValue),
+      secret: fc.option(fc.string()),
+    })
+    .map((o) => JSON.stringify(o)),
   fc.record({ deployment: fc.oneof(ids, fc.constant('*')), limit: jsonValue }).map((o) => JSON.stringify(o)),
-  fc.constantFrom('{', '{"inputs": [', '[]', 'null', '"x"', '{"__proto__": {"x": 1}}', '{"constructor": {"prototype": {"x": 1}}}', '1e999', '{"inputs": {"dtype": "float32", "shape": [1,1,28,28], "data": 5}}'),
+  fc.constantFrom(
+    '{',
+    '{"inputs": [',
+    '[]',
+    'null',
+    '"x"',
+    '{"__proto__": {"x": 1}}',
+    '{"constructor": {"prototype": {"x": 1}}}',
+    '1e999',
+    '{"inputs": {"dtype": "float32", "shape": [1,1,28,28], "data": 5}}',
+  ),
   fc.string({ maxLength: 200 }),
 );
 
@@ -123,16 +197,33 @@ export function requestArbitrary(bodies: Record<string, Buffer>): fc.Arbitrary<F
     .map(([id, op, q]) => ({ method: 'POST', path: `/v1/deployments/${encodeURIComponent(id)}/${op}${q}` }));
   const otherRoute = fc.oneof(
     fc.constantFrom(
-      { method: 'GET', path: '/v1/usage' }, { method: 'GET', path: '/v1/deployments' }, { method: 'GET', path: '/metrics' }, { method: 'GET', path: '/readyz' },
-      { method: 'GET', path: '/healthz' }, { method: 'GET', path: '/openapi.json' }, { method: 'POST', path: '/v1/admin/deployments' }, { method: 'GET', path: '/v1/admin/usage' },
-      { method: 'POST', path: '/v1/admin/keys' }, { method: 'POST', path: '/v1/admin/usage/reset' }, { method: 'PUT', path: '/v1/admin/keys/client/budgets' },
-      { method: 'PUT', path: '/v1/admin/keys/toString/budgets' }, { method: 'DELETE', path: '/v1/admin/keys/constructor' }, { method: 'DELETE', path: '/v1/admin/deployments/__proto__' },
-      { method: 'PATCH', path: '/v1/usage' }, { method: 'GET', path: '/v1/deployments/toString' }, { method: 'GET', path: '/v1/usage?key=leak' },
+      { method: 'GET', path: '/v1/usage' },
+      { method: 'GET', path: '/v1/deployments' },
+      { method: 'GET', path: '/metrics' },
+      { method: 'GET', path: '/readyz' },
+      { method: 'GET', path: '/healthz' },
+      { method: 'GET', path: '/openapi.json' },
+      { method: 'POST', path: '/v1/admin/deployments' },
+      { method: 'GET', path: '/v1/admin/usage' },
+      { method: 'POST', path: '/v1/admin/keys' },
+      { method: 'POST', path: '/v1/admin/usage/reset' },
+      { method: 'PUT', path: '/v1/admin/keys/client/budgets' },
+      { method: 'PUT', path: '/v1/admin/keys/toString/budgets' },
+      { method: 'DELETE', path: '/v1/admin/keys/constructor' },
+      { method: 'DELETE', path: '/v1/admin/deployments/__proto__' },
+      { method: 'PATCH', path: '/v1/usage' },
+      { method: 'GET', path: '/v1/deployments/toString' },
+      { method: 'GET', path: '/v1/usage?key=leak' },
     ),
     fc.string({ maxLength: 30 }).map((s) => ({ method: 'GET', path: '/' + encodeURIComponent(s) })),
   );
   return fc
-    .record({ route: fc.oneof({ weight: 4, arbitrary: modelRoute }, { weight: 1, arbitrary: otherRoute }), authorization, contentType, body: fc.option(body, { freq: 8 }) })
+    .record({
+      route: fc.oneof({ weight: 4, arbitrary: modelRoute }, { weight: 1, arbitrary: otherRoute }),
+      authorization,
+      contentType,
+      body: fc.option(body, { freq: 8 }),
+    })
     .map(({ route, authorization, contentType, body }) => {
       const headers: Record<string, string> = {};
       if (authorization !== undefined) headers.authorization = authorization;

@@ -27,9 +27,15 @@ export interface ModelServer {
 
 type Handler = (req: IncomingMessage, body: Buffer, reply: (status: number, body: unknown) => void) => Promise<void>;
 
-const digest = (x: Float32Array) => createHash('sha256').update(Buffer.from(x.buffer, x.byteOffset, x.byteLength)).digest('hex');
+const digest = (x: Float32Array) =>
+  createHash('sha256')
+    .update(Buffer.from(x.buffer, x.byteOffset, x.byteLength))
+    .digest('hex');
 
-async function serve(modelId: string, make: (m: { model: OnnxModel; names: string[]; run: (x: Float32Array, count: number) => Promise<Float32Array> }) => Handler): Promise<ModelServer> {
+async function serve(
+  modelId: string,
+  make: (m: { model: OnnxModel; names: string[]; run: (x: Float32Array, count: number) => Promise<Float32Array> }) => Handler,
+): Promise<ModelServer> {
   const catalog = loadCatalog();
   const entry = findModel(catalog, modelId)!;
   const model = await OnnxModel.load(resolveModel(catalog, entry));
@@ -80,13 +86,26 @@ export function tfServingLike(modelId = 'fmnist-cnn', name = 'fmnist'): Promise<
     const size = c * h * w;
     return async (req, body, reply) => {
       const path = (req.url ?? '').replace(/\/versions\/1(?=[:/]|$)/, '');
-      if (req.method === 'GET' && path === `/v1/models/${name}`) return reply(200, { model_version_status: [{ version: '1', state: 'AVAILABLE', status: { error_code: 'OK', error_message: '' } }] });
+      if (req.method === 'GET' && path === `/v1/models/${name}`)
+        return reply(200, { model_version_status: [{ version: '1', state: 'AVAILABLE', status: { error_code: 'OK', error_message: '' } }] });
       if (req.method === 'GET' && path === `/v1/models/${name}/metadata`) {
         const dim = [-1, h, w, c].map((size) => ({ size: String(size), name: '' }));
-        return reply(200, { model_spec: { name, version: '1' }, metadata: { signature_def: { signature_def: { serving_default: {
-          inputs: { x: { dtype: 'DT_FLOAT', tensor_shape: { dim, unknown_rank: false }, name: 'serving_default_x:0' } },
-          outputs: { logits: { dtype: 'DT_FLOAT', tensor_shape: { dim: [{ size: '-1' }, { size: String(model.classes) }] }, name: 'StatefulPartitionedCall:0' } },
-          method_name: 'tensorflow/serving/predict' } } } } });
+        return reply(200, {
+          model_spec: { name, version: '1' },
+          metadata: {
+            signature_def: {
+              signature_def: {
+                serving_default: {
+                  inputs: { x: { dtype: 'DT_FLOAT', tensor_shape: { dim, unknown_rank: false }, name: 'serving_default_x:0' } },
+                  outputs: {
+                    logits: { dtype: 'DT_FLOAT', tensor_shape: { dim: [{ size: '-1' }, { size: String(model.classes) }] }, name: 'StatefulPartitionedCall:0' },
+                  },
+                  method_name: 'tensorflow/serving/predict',
+                },
+              },
+            },
+          },
+        });
       }
       if (req.method === 'POST' && path === `/v1/models/${name}:predict`) {
         const { instances } = JSON.parse(body.toString('utf8')) as { instances?: unknown[] };
@@ -100,11 +119,14 @@ export function tfServingLike(modelId = 'fmnist-cnn', name = 'fmnist'): Promise<
           }
           // NHWC rows → CHW.
           const rows = inst as number[][][];
-          if (rows.length !== h || rows.some((r) => r.length !== w || r.some((px) => px.length !== c))) return reply(400, { error: `instance ${i}: expected shape [${h}, ${w}, ${c}]` });
+          if (rows.length !== h || rows.some((r) => r.length !== w || r.some((px) => px.length !== c)))
+            return reply(400, { error: `instance ${i}: expected shape [${h}, ${w}, ${c}]` });
           for (let y = 0; y < h; y++) for (let xx = 0; xx < w; xx++) for (let ch = 0; ch < c; ch++) x[i * size + ch * h * w + y * w + xx] = rows[y][xx][ch];
         }
         const logits = await run(x, instances.length);
-        return reply(200, { predictions: Array.from({ length: instances.length }, (_, i) => Array.from(logits.subarray(i * model.classes, (i + 1) * model.classes))) });
+        return reply(200, {
+          predictions: Array.from({ length: instances.length }, (_, i) => Array.from(logits.subarray(i * model.classes, (i + 1) * model.classes))),
+        });
       }
       reply(404, { error: `Could not find any resource for ${req.method} ${req.url}` });
     };
@@ -119,7 +141,10 @@ export function torchServeLike(modelId = 'fmnist-cnn', name = 'fmnist'): Promise
     if (req.method === 'POST' && path === `/predictions/${name}`) {
       const x = await imageToTensor(body, { shape: model.inputShape, resize: 'fill' });
       const p = softmax(await run(x, 1));
-      const top = p.map((v, i) => [names[i], v] as const).sort((a, b) => b[1] - a[1]).slice(0, 5);
+      const top = p
+        .map((v, i) => [names[i], v] as const)
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 5);
       return reply(200, Object.fromEntries(top));
     }
     reply(404, { code: 404, type: 'ModelNotFoundException', message: `Model not found: ${req.url}` });

@@ -25,7 +25,10 @@ export class LocalOracle implements Oracle {
   private readonly n: number;
   private readonly rule: VoteRule;
 
-  private constructor(readonly model: OnnxModel, o: LocalOracleOptions) {
+  private constructor(
+    readonly model: OnnxModel,
+    o: LocalOracleOptions,
+  ) {
     this.inputShape = model.inputShape;
     this.range = model.model.entry.input.range;
     this.smoothed = new SmoothedClassifier(model, o.sigma ?? 0, o.batchSize ?? 500);

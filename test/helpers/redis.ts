@@ -74,4 +74,3 @@ export async function startRedis(options: { aof?: boolean } = {}): Promise<TestR
   };
   return r;
 }
-

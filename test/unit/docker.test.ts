@@ -30,7 +30,9 @@ function glob(pattern: string): string[] {
   if (!name.includes('*')) return existsSync(`${root}${pattern}`) ? [pattern] : [];
   if (!existsSync(`${root}${dir}`)) return [];
   const re = new RegExp(`^${name.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')}$`);
-  return readdirSync(`${root}${dir}`).filter((f) => re.test(f)).map((f) => `${dir}/${f}`);
+  return readdirSync(`${root}${dir}`)
+    .filter((f) => re.test(f))
+    .map((f) => `${dir}/${f}`);
 }
 
 /** .dockerignore: which repository paths are left out of the build context (patterns as Docker reads them). */
@@ -152,7 +154,10 @@ test('compose: Redis with AOF on a volume, two server replicas on it behind ngin
   }
   assert.match(redis.image, /^redis:/, 'the official redis image');
   assert.deepEqual(redis.command.slice(0, 3), ['redis-server', '--appendonly', 'yes']);
-  assert.ok(redis.volumes.some((v: string) => v.endsWith(':/data') && compose.volumes[v.split(':')[0]] !== undefined), 'Redis data on a named volume');
+  assert.ok(
+    redis.volumes.some((v: string) => v.endsWith(':/data') && compose.volumes[v.split(':')[0]] !== undefined),
+    'Redis data on a named volume',
+  );
 
   const env = server.environment;
   assert.equal(env.HOST, '0.0.0.0', 'the server must listen on all interfaces inside the container');
@@ -174,7 +179,10 @@ test('compose: Redis with AOF on a volume, two server replicas on it behind ngin
   assert.match(client.environment.RS_ARENA_KEY, /RS_ARENA_CLIENT_KEY/);
   assert.equal(client.command[0], 'attack');
   const results = client.volumes.find((v: string) => v.endsWith(':/results'));
-  assert.ok(compose.volumes[results.split(':')[0]] !== undefined, 'results on a named volume (created with the owner of the image folder), not a root-owned bind mount');
+  assert.ok(
+    compose.volumes[results.split(':')[0]] !== undefined,
+    'results on a named volume (created with the owner of the image folder), not a root-owned bind mount',
+  );
 });
 
 test('compose: queue workers from the client image, on the compose Redis, attacking through the load balancer, without the admin key', () => {
@@ -200,20 +208,34 @@ for (const file of glob('docker/*.Dockerfile')) {
     // Node 20 reached end of life in April 2026; 22 (until April 2027), 24 and 26 are LTS lines.
     assert.ok(['22', '24', '26'].includes(major), `${file}: node:${major} is not a supported LTS line`);
     const d = readDockerfile(file);
-    for (const { sources } of d.copies) for (const src of sources) assert.ok(glob(src).some((p) => !ignored(p)), `${file}: COPY ${src} is not in the build context`);
+    for (const { sources } of d.copies)
+      for (const src of sources)
+        assert.ok(
+          glob(src).some((p) => !ignored(p)),
+          `${file}: COPY ${src} is not in the build context`,
+        );
     assert.match(text, /ONNXRUNTIME_NODE_INSTALL=skip/, 'offline-safe onnxruntime install (also denied in allowScripts)');
   });
 }
 
 test('.dockerignore keeps the context small: no node_modules, results, .git, ImageNet models', () => {
-  for (const p of ['node_modules', 'server/node_modules/x', '.git', 'results/paper-fmnist/data.jsonl', 'models/imagenet/x.onnx', 'out/client']) assert.ok(ignored(p), p);
+  for (const p of ['node_modules', 'server/node_modules/x', '.git', 'results/paper-fmnist/data.jsonl', 'models/imagenet/x.onnx', 'out/client'])
+    assert.ok(ignored(p), p);
   for (const p of ['server/src/main.ts', 'shared/native/noise.wasm', 'models/fmnist-cnn.onnx', 'package-lock.json']) assert.ok(!ignored(p), p);
 });
 
-test('the server image and the client image, replayed: the server starts on Redis and predicts; the client attacks it; a worker from the client image runs queued tasks', { ...needsRedis, timeout: 900_000 }, async () => {
+test('the server image and the client image, replayed: the server starts on Redis and predicts; the client attacks it; a worker from the client image runs queued tasks', {
+  ...needsRedis,
+  timeout: 900_000,
+}, async () => {
   const redis = await startRedis();
   const base = mkdtempSync(join(tmpdir(), 'rs-arena-docker-'));
-  const vars = { RS_ARENA_ADMIN_KEY: 'replay-admin-key-0123456789', RS_ARENA_CLIENT_KEY: 'replay-client-key-0123456789', RS_ARENA_EVALUATOR_KEY: 'replay-evaluator-key-0123456', RS_ARENA_CLIENT_BUDGET: '500' };
+  const vars = {
+    RS_ARENA_ADMIN_KEY: 'replay-admin-key-0123456789',
+    RS_ARENA_CLIENT_KEY: 'replay-client-key-0123456789',
+    RS_ARENA_EVALUATOR_KEY: 'replay-evaluator-key-0123456',
+    RS_ARENA_CLIENT_BUDGET: '500',
+  };
   let server: ReturnType<typeof spawn> | undefined;
   try {
     // The server image.
@@ -235,7 +257,12 @@ test('the server image and the client image, replayed: the server starts on Redi
     server.stderr!.on('data', (d) => (output += d));
     const url = `http://127.0.0.1:${port}`;
     const end = Date.now() + 120_000;
-    while (!(await fetch(`${url}/readyz`).then((r) => r.ok, () => false))) {
+    while (
+      !(await fetch(`${url}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      ))
+    ) {
       assert.ok(Date.now() < end && server.exitCode === null, `the replayed server image did not start:\n${output}`);
       await new Promise((r) => setTimeout(r, 250));
     }
@@ -263,13 +290,20 @@ test('the server image and the client image, replayed: the server starts on Redi
     const command = (compose.services.client.command as string[]).map((a) => inReplay(interpolate(a, cvars), cd, cdir, volumes));
     const [ccmd, ...cargs] = [...cd.entrypoint, ...command];
     assert.equal(ccmd, 'node');
-    const attack = spawn(process.execPath, cargs.map((a) => inReplay(a, cd, cdir)), { cwd: cdir, env: cenv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const attack = spawn(
+      process.execPath,
+      cargs.map((a) => inReplay(a, cd, cdir)),
+      { cwd: cdir, env: cenv, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let aout = '';
     attack.stdout!.on('data', (d) => (aout += d));
     attack.stderr!.on('data', (d) => (aout += d));
     const [code] = await once(attack, 'exit');
     assert.equal(code, 0, aout);
-    const records = readFileSync(join(results, 'results.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const records = readFileSync(join(results, 'results.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.equal(records.length, 3, 'one record per attack');
     const usage = (await (await fetch(`${url}/v1/usage`, { headers: { authorization: `Bearer ${vars.RS_ARENA_CLIENT_KEY}` } })).json()) as {
       deployments: { deployment: string; queries: number }[];
@@ -285,16 +319,38 @@ test('the server image and the client image, replayed: the server starts on Redi
     for (const [k, v] of Object.entries<string>(compose.services.worker.environment)) wenv[k] = interpolate(v, vars);
     Object.assign(wenv, { RS_ARENA_QUEUE: redis.url, RS_ARENA_ENDPOINT: url });
     const wargs = [...cd.entrypoint, ...(compose.services.worker.command as string[]).map((a) => interpolate(a, vars))];
-    const worker = spawn(process.execPath, wargs.slice(1).map((a) => inReplay(a, cd, cdir)), { cwd: cdir, env: wenv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const worker = spawn(
+      process.execPath,
+      wargs.slice(1).map((a) => inReplay(a, cd, cdir)),
+      { cwd: cdir, env: wenv, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let wout = '';
     worker.stdout!.on('data', (d) => (wout += d));
     worker.stderr!.on('data', (d) => (wout += d));
     try {
-      const preset = parsePreset({ name: 'replay', description: 'replay', distortion: { settings: [{ model: 'fmnist-cnn', sigma: 0 }], ns: [1], Pas: [0.5], attacks: ['rays'], budget: 30, images: 2, assessSamples: 100 } }, 'replay');
+      const preset = parsePreset(
+        {
+          name: 'replay',
+          description: 'replay',
+          distortion: { settings: [{ model: 'fmnist-cnn', sigma: 0 }], ns: [1], Pas: [0.5], attacks: ['rays'], budget: 30, images: 2, assessSamples: 100 },
+        },
+        'replay',
+      );
       const qdir = join(base, 'queued');
       const keys = { admin: vars.RS_ARENA_ADMIN_KEY, evaluator: vars.RS_ARENA_EVALUATOR_KEY, client: vars.RS_ARENA_CLIENT_KEY };
-      await runPreset(preset, { dir: qdir, endpoint: url, keys, concurrency: 2, imagenetImages: base, command: 'replay', queue: { url: redis.url, campaign: 'replay' } });
-      const queued = readFileSync(join(qdir, 'distortion.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      await runPreset(preset, {
+        dir: qdir,
+        endpoint: url,
+        keys,
+        concurrency: 2,
+        imagenetImages: base,
+        command: 'replay',
+        queue: { url: redis.url, campaign: 'replay' },
+      });
+      const queued = readFileSync(join(qdir, 'distortion.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       assert.equal(queued.length, 2, wout);
       assert.match(wout, /worker ready/);
       for (const r of queued) assert.ok(r.queries.total <= 30 && r.recovery.attempt === 1);

@@ -21,7 +21,9 @@ function invocations(): string[][] {
   const out: string[][] = [];
   for (const block of blocks('bash')) {
     for (const raw of block.split('\n')) {
-      const line = raw.replace(/#.*$/, '').replace(/\$\{?(\w+)\}?/g, (_, v: string) => (v === 'REDIS' ? 'redis://127.0.0.1:6379' : v === 'ENDPOINT' ? 'http://127.0.0.1:8080' : 'x'));
+      const line = raw
+        .replace(/#.*$/, '')
+        .replace(/\$\{?(\w+)\}?/g, (_, v: string) => (v === 'REDIS' ? 'redis://127.0.0.1:6379' : v === 'ENDPOINT' ? 'http://127.0.0.1:8080' : 'x'));
       for (const part of line.split(/&&|&|;|\|/)) {
         const w = words(part);
         const at = w.findIndex((x, i) => x === 'rs-arena' && (i === 0 || w[i - 1] === 'npx'));
@@ -38,7 +40,11 @@ function invocations(): string[][] {
 test('every rs-arena command in docs/scale-out.md parses', async () => {
   const commands = invocations();
   assert.ok(commands.length >= 10, `${commands.length} commands found`);
-  for (const c of ['experiment', 'worker', 'queue']) assert.ok(commands.some((a) => a[0] === c), `the doc runs rs-arena ${c}`);
+  for (const c of ['experiment', 'worker', 'queue'])
+    assert.ok(
+      commands.some((a) => a[0] === c),
+      `the doc runs rs-arena ${c}`,
+    );
   const write = process.stdout.write;
   try {
     for (const args of commands) {
@@ -73,7 +79,10 @@ test("the doc's preset is valid and is the one the e2e test runs", () => {
   const e2e = readFileSync(`${root}test/e2e/queue.test.ts`, 'utf8');
   assert.match(e2e, /preset\('q24', \['fmnist-cnn', 'fmnist-cnn-advtrain'\], \['hsja', 'surfree', 'rays'\], 100, 4\)/);
   const d = p.distortion as { settings: { model: string; sigma: number }[]; attacks: string[]; budget: number; images: number };
-  assert.deepEqual([d.settings.map((s) => `${s.model}/${s.sigma}`), d.attacks, d.budget, d.images], [['fmnist-cnn/0', 'fmnist-cnn-advtrain/0'], ['hsja', 'surfree', 'rays'], 100, 4]);
+  assert.deepEqual(
+    [d.settings.map((s) => `${s.model}/${s.sigma}`), d.attacks, d.budget, d.images],
+    [['fmnist-cnn/0', 'fmnist-cnn-advtrain/0'], ['hsja', 'surfree', 'rays'], 100, 4],
+  );
 });
 
 test('every RS_ARENA_ variable the doc names is read by the manifests, their renderer, the compose file or the CLI', () => {

@@ -33,14 +33,20 @@ test('edit distance counts a swap of two letters as one edit; suggestions only f
 
 test('"sigam" in a deployment refuses to start, naming the field and suggesting sigma', () => {
   const path = file('sigam.json', { deployments: [{ id: 'd', model: 'fmnist-cnn', sigam: 0.25, n: 100 }] });
-  assert.throws(() => loadConfig({ RS_ARENA_CONFIG: path }), (err: Error) => {
-    assert.equal(err.message, `invalid config ${path}: deployments.0.sigam: unknown field (did you mean "sigma"?)`);
-    return true;
-  });
+  assert.throws(
+    () => loadConfig({ RS_ARENA_CONFIG: path }),
+    (err: Error) => {
+      assert.equal(err.message, `invalid config ${path}: deployments.0.sigam: unknown field (did you mean "sigma"?)`);
+      return true;
+    },
+  );
   assert.throws(() => parseConfig({ deployments: [{ id: 'd', model: 'fmnist-cnn', budget: 500 }] }, 'x.json'), /deployments\.0\.budget: unknown field$/);
   assert.throws(() => parseConfig({ deployment: [] }, 'x.json'), /deployment: unknown field \(did you mean "deployments"\?\)/);
   assert.throws(() => parseConfig({ idempotency: { ttlSecond: 5 } }, 'x.json'), /idempotency\.ttlSecond: unknown field \(did you mean "ttlSeconds"\?\)/);
-  assert.throws(() => parseConfig({ keys: [{ id: 'k', role: 'client', sha256: 'a'.repeat(64), budget: {} }] }, 'x.json'), /keys\.0\.budget: unknown field \(did you mean "budgets"\?\)/);
+  assert.throws(
+    () => parseConfig({ keys: [{ id: 'k', role: 'client', sha256: 'a'.repeat(64), budget: {} }] }, 'x.json'),
+    /keys\.0\.budget: unknown field \(did you mean "budgets"\?\)/,
+  );
   assert.throws(
     () => parseConfig({ deployments: [{ id: 'd', model: 'm', remote: { url: 'http://h:1', model: 'x', header: {} } }] }, 'x.json'),
     /deployments\.0\.remote\.header: unknown field \(did you mean "headers"\?\)/,
@@ -51,7 +57,10 @@ test('admin bodies and the tuning file are strict too, in the same format', () =
   const r = KeyCreate.safeParse({ role: 'client', budgest: {} });
   assert.equal(r.success, false);
   assert.equal(formatZodError(r.error!, { schema: KeyCreate }), 'budgest: unknown field (did you mean "budgets"?)');
-  assert.throws(() => loadTuning(file('tuning.json', { models: { m: { thread: true, threds: 2 } } })), /models\.m\.threds: unknown field \(did you mean "threads"\?\)/);
+  assert.throws(
+    () => loadTuning(file('tuning.json', { models: { m: { thread: true, threds: 2 } } })),
+    /models\.m\.threds: unknown field \(did you mean "threads"\?\)/,
+  );
 });
 
 test('a manifest with an unknown field, or a classNamesFile that does not exist, is refused by name', () => {
@@ -81,7 +90,12 @@ test('an admin body with an unknown field is a 400 naming it, nothing added', as
   const { testApp, auth } = await import('../helpers/app.js');
   const app = await testApp({ deployments: [] });
   try {
-    const res = await app.inject({ method: 'POST', url: '/v1/admin/deployments', headers: auth('admin'), payload: { id: 'x', model: 'fmnist-cnn', sigam: 0.25 } });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/admin/deployments',
+      headers: auth('admin'),
+      payload: { id: 'x', model: 'fmnist-cnn', sigam: 0.25 },
+    });
     assert.equal(res.statusCode, 400);
     assert.deepEqual(res.json(), { error: 'invalid_deployment', message: 'invalid deployment: sigam: unknown field (did you mean "sigma"?)' });
     const key = await app.inject({ method: 'POST', url: '/v1/admin/keys', headers: auth('admin'), payload: { role: 'client', budget: { '*': 5 } } });

@@ -23,7 +23,13 @@ import { interpolate, renderManifests, renderYaml } from '../../scripts/render-k
 const root = new URL('../../', import.meta.url).pathname;
 const compose = parseYaml(readFileSync(`${root}docker-compose.yml`, 'utf8'));
 /** The environment docker.test.ts runs the compose file with. */
-const vars = { RS_ARENA_ADMIN_KEY: 'replay-admin-key-0123456789', RS_ARENA_CLIENT_KEY: 'replay-client-key-0123456789', RS_ARENA_EVALUATOR_KEY: 'replay-evaluator-key-01234', RS_ARENA_CLIENT_BUDGET: '500', LOG_LEVEL: 'warn' };
+const vars = {
+  RS_ARENA_ADMIN_KEY: 'replay-admin-key-0123456789',
+  RS_ARENA_CLIENT_KEY: 'replay-client-key-0123456789',
+  RS_ARENA_EVALUATOR_KEY: 'replay-evaluator-key-01234',
+  RS_ARENA_CLIENT_BUDGET: '500',
+  LOG_LEVEL: 'warn',
+};
 const remote = { ...vars, RS_ARENA_REMOTE_URL: 'http://triton.models:8000', RS_ARENA_REMOTE_MODEL: 'fmnist' };
 
 const MODELS: Record<string, { new (data: never): { validate(): void } }> = {
@@ -67,7 +73,10 @@ test('every manifest validates against the Kubernetes OpenAPI schemas, with and 
   assert.throws(() => new Deployment(bad).validate(), /containerPort must be integer/);
   // The rendered text (what kubectl reads, YAML 1.1: "yes" stays a string) is the same objects.
   const text = renderYaml(remote);
-  assert.deepEqual(parseAllDocuments(text, { version: '1.1' }).map((d) => d.toJSON()), renderManifests(remote));
+  assert.deepEqual(
+    parseAllDocuments(text, { version: '1.1' }).map((d) => d.toJSON()),
+    renderManifests(remote),
+  );
   assert.match(text, /- "yes"/);
 });
 
@@ -85,7 +94,23 @@ test('every key of every manifest is one the Kubernetes API has (type-checked; a
     container(typo).readinesProbe = container(typo).readinessProbe;
     lines.push(`// @ts-expect-error readinesProbe is not a key of a container`, `export const typo = ${JSON.stringify(typo)} satisfies IDeployment;`);
     writeFileSync(join(dir, 'manifests.ts'), lines.join('\n') + '\n');
-    const tsc = spawnSync(process.execPath, [`${root}node_modules/typescript/bin/tsc`, '--noEmit', '--strict', '--target', 'es2022', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--skipLibCheck', join(dir, 'manifests.ts')], { encoding: 'utf8' });
+    const tsc = spawnSync(
+      process.execPath,
+      [
+        `${root}node_modules/typescript/bin/tsc`,
+        '--noEmit',
+        '--strict',
+        '--target',
+        'es2022',
+        '--module',
+        'nodenext',
+        '--moduleResolution',
+        'nodenext',
+        '--skipLibCheck',
+        join(dir, 'manifests.ts'),
+      ],
+      { encoding: 'utf8' },
+    );
     assert.equal(tsc.status, 0, tsc.stdout + tsc.stderr);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -121,9 +146,12 @@ test('Redis: append-only file on a persistent volume, behind the Service the ser
   const ms = renderManifests(vars);
   const redis = find(ms, 'StatefulSet', 'redis');
   const c = container(redis);
-  assert.deepEqual(c.args.slice(0, 3), compose.services.redis.command.slice(0, 3), 'the compose file\'s redis-server --appendonly yes');
+  assert.deepEqual(c.args.slice(0, 3), compose.services.redis.command.slice(0, 3), "the compose file's redis-server --appendonly yes");
   const claim = redis.spec.volumeClaimTemplates[0];
-  assert.ok(c.volumeMounts.some((v: Any) => v.name === claim.metadata.name && v.mountPath === '/data'), 'the claim is mounted at /data');
+  assert.ok(
+    c.volumeMounts.some((v: Any) => v.name === claim.metadata.name && v.mountPath === '/data'),
+    'the claim is mounted at /data',
+  );
   assert.ok(claim.spec.resources.requests.storage);
   const svc = find(ms, 'Service', 'redis');
   assert.deepEqual(svc.spec.selector, redis.spec.template.metadata.labels);
@@ -134,7 +162,7 @@ test('workers: the client image running `rs-arena worker`, no admin key, scaled 
   const ms = renderManifests(vars);
   const worker = find(ms, 'Deployment', 'worker');
   const c = container(worker);
-  assert.match(c.image, new RegExp(`^${compose.services.client.image}(:|$)`), 'the compose file\'s client image');
+  assert.match(c.image, new RegExp(`^${compose.services.client.image}(:|$)`), "the compose file's client image");
   assert.equal(c.args[0], 'worker');
   const queue = c.args[c.args.indexOf('--queue') + 1];
   assert.equal(new URL(queue).hostname, find(ms, 'Service', 'redis').metadata.name);
@@ -146,7 +174,10 @@ test('workers: the client image running `rs-arena worker`, no admin key, scaled 
   assert.deepEqual(Object.keys(env).sort(), ['RS_ARENA_CLIENT_KEY', 'RS_ARENA_ENDPOINT', 'RS_ARENA_EVALUATOR_KEY'], 'no admin key');
   const scaled = find(ms, 'ScaledObject', 'worker');
   assert.equal(scaled.spec.scaleTargetRef.name, worker.metadata.name);
-  assert.deepEqual(scaled.spec.triggers.map((t: Any) => t.metadata.listName), [`bull:${QUEUE_NAME}:wait`, `bull:${QUEUE_NAME}:active`]);
+  assert.deepEqual(
+    scaled.spec.triggers.map((t: Any) => t.metadata.listName),
+    [`bull:${QUEUE_NAME}:wait`, `bull:${QUEUE_NAME}:active`],
+  );
   for (const t of scaled.spec.triggers) assert.equal(t.metadata.address, `${find(ms, 'Service', 'redis').metadata.name}:6379`);
   // The active list's share per replica is a worker's concurrency: a busy worker is never scaled away.
   assert.equal(scaled.spec.triggers[1].metadata.listLength, c.args[c.args.indexOf('--concurrency') + 1]);

@@ -20,7 +20,10 @@ const committed = catalog.manifest.models.filter((m) => m.source === 'committed'
 test('the manifest validates and lists the three Fashion-MNIST models and the ImageNet ones', () => {
   const raw = JSON.parse(readFileSync(join(catalog.dir, 'manifest.json'), 'utf8'));
   assert.ok(Manifest.safeParse(raw).success);
-  assert.deepEqual(committed.map((m) => m.id), ['fmnist-cnn', 'fmnist-cnn-randtrain', 'fmnist-cnn-advtrain']);
+  assert.deepEqual(
+    committed.map((m) => m.id),
+    ['fmnist-cnn', 'fmnist-cnn-randtrain', 'fmnist-cnn-advtrain'],
+  );
   assert.ok(catalog.manifest.models.some((m) => m.source === 'external' && m.id === 'imagenet-mobilenetv2-int8'));
   for (const m of committed) {
     assert.ok(m.accuracy!.testSet! >= 0.8, `${m.id} test accuracy`);
@@ -37,7 +40,10 @@ test('the shipped sample: the first 1,000 Fashion-MNIST test images', () => {
   assert.ok(sample.images.every((v) => v >= 0 && v <= 1));
   const perClass = new Array(10).fill(0);
   for (const l of sample.labels) perClass[l]++;
-  assert.ok(perClass.every((c) => c >= 80), `class balance ${perClass}`);
+  assert.ok(
+    perClass.every((c) => c >= 80),
+    `class balance ${perClass}`,
+  );
   assert.deepEqual(Array.from(sample.labels.subarray(0, 5)), [9, 2, 1, 1, 6]); // Fashion-MNIST's t10k labels start 9 2 1 1 6
 });
 
@@ -71,11 +77,18 @@ committed.forEach((entry, index) => {
   });
 });
 
-test('ImageNet models reproduce the reference top-1 on all 200 images (the int8 model: as measured for this CPU kind)', { skip: SKIP_IMAGENET, timeout: 300_000 }, async () => {
+test('ImageNet models reproduce the reference top-1 on all 200 images (the int8 model: as measured for this CPU kind)', {
+  skip: SKIP_IMAGENET,
+  timeout: 300_000,
+}, async () => {
   const saved = process.env.RS_ARENA_IMAGENET_DIR;
   process.env.RS_ARENA_IMAGENET_DIR = IMAGENET_DIR;
   try {
-    const rows = readFileSync(join(IMAGENET_DIR, 'expected_predictions.tsv'), 'utf8').trim().split('\n').slice(1).map((r) => r.split('\t'));
+    const rows = readFileSync(join(IMAGENET_DIR, 'expected_predictions.tsv'), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((r) => r.split('\t'));
     const inputs = await Promise.all(
       rows.map(([file]) => imageToTensor(readFileSync(join(IMAGENET_DIR, 'images', file)), { shape: [3, 224, 224], resize: 'crop' })),
     );

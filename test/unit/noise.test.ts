@@ -35,7 +35,10 @@ test('moments and tail frequencies match N(0,1) within 5 standard errors', () =>
     assert.ok(Math.abs(count - n * p) < 5 * se + 1, `P(|z|>${t}): ${count} vs ${n * p}`);
   }
   // The documented truncation: 24-bit uniforms bound |z| by √(2·ln 2²⁵) = 5.887.
-  assert.ok(x.every((v) => Math.abs(v) <= 5.8871), 'no value beyond the truncation bound');
+  assert.ok(
+    x.every((v) => Math.abs(v) <= 5.8871),
+    'no value beyond the truncation bound',
+  );
 });
 
 test('the eight SIMD lanes and both Box-Muller outputs are uncorrelated', () => {

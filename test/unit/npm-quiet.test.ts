@@ -20,7 +20,14 @@ test('every locked package runs on every Node the engines field promises', () =>
   assert.ok(semver.satisfies(process.version, pkg.engines.node), `this Node (${process.version}) is one the engines field allows`);
 });
 
-type Locked = { version?: string; engines?: { node?: string }; os?: string[]; cpu?: string[]; dependencies?: Record<string, string>; optionalDependencies?: Record<string, string> };
+type Locked = {
+  version?: string;
+  engines?: { node?: string };
+  os?: string[];
+  cpu?: string[];
+  dependencies?: Record<string, string>;
+  optionalDependencies?: Record<string, string>;
+};
 
 /** The lock's packages npm installs on this system: reached from the workspaces through dependencies, never
  * through a platform package for another system (sharp's win32-ia32 build, a wasm32 build and what only it needs…). */
@@ -33,7 +40,11 @@ function installedHere(): Set<string> {
     const p = packages[path];
     if (!p || !here(p.os, process.platform) || !here(p.cpu, process.arch)) return;
     seen.add(path);
-    for (const name of Object.keys({ ...p.dependencies, ...p.optionalDependencies, ...(path === '' ? (p as { devDependencies?: object }).devDependencies : {}) })) {
+    for (const name of Object.keys({
+      ...p.dependencies,
+      ...p.optionalDependencies,
+      ...(path === '' ? (p as { devDependencies?: object }).devDependencies : {}),
+    })) {
       // Node's lookup: the nearest node_modules/<name> from this package up to the root.
       for (let dir = path; ; dir = dir.slice(0, Math.max(0, dir.lastIndexOf('/node_modules/')))) {
         const candidate = `${dir ? `${dir}/` : ''}node_modules/${name}`;

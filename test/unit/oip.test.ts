@@ -4,7 +4,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  HEADER_LENGTH, OipFormatError, decodeInferRequest, decodeInferResponse, encodeInferRequest, encodeInferResponse, wantsBinary, type OutgoingTensor,
+  HEADER_LENGTH,
+  OipFormatError,
+  decodeInferRequest,
+  decodeInferResponse,
+  encodeInferRequest,
+  encodeInferResponse,
+  wantsBinary,
+  type OutgoingTensor,
 } from '@rs-arena/shared/oip';
 import { parseEndpoint, parseHeaders, retryAfterMs } from '../../client/src/endpoint.js';
 
@@ -31,25 +38,33 @@ test('requests and responses round trip as JSON and as binary tensor data, every
     const res = encodeInferResponse({ model_name: 'm', id: 'x' }, tensors(binary));
     const { response, outputs } = decodeInferResponse(res.body, res.headers[HEADER_LENGTH]);
     assert.equal(response.model_name, 'm');
-    assert.deepEqual(outputs.map((o) => o.datatype), ['FP32', 'INT64', 'BOOL', 'UINT16', 'FP64']);
+    assert.deepEqual(
+      outputs.map((o) => o.datatype),
+      ['FP32', 'INT64', 'BOOL', 'UINT16', 'FP64'],
+    );
   }
 });
 
 test("Triton's binary extension example: JSON header, then 16 + 3 bytes", () => {
-  const header = Buffer.from(JSON.stringify({
-    model_name: 'mymodel',
-    inputs: [
-      { name: 'input0', shape: [2, 2], datatype: 'UINT32', parameters: { binary_data_size: 16 } },
-      { name: 'input1', shape: [3], datatype: 'BOOL', parameters: { binary_data_size: 3 } },
-    ],
-    outputs: [{ name: 'output0', parameters: { binary_data: true } }],
-  }));
+  const header = Buffer.from(
+    JSON.stringify({
+      model_name: 'mymodel',
+      inputs: [
+        { name: 'input0', shape: [2, 2], datatype: 'UINT32', parameters: { binary_data_size: 16 } },
+        { name: 'input1', shape: [3], datatype: 'BOOL', parameters: { binary_data_size: 3 } },
+      ],
+      outputs: [{ name: 'output0', parameters: { binary_data: true } }],
+    }),
+  );
   const body = Buffer.concat([header, Buffer.from(Uint32Array.from([1, 2, 3, 4]).buffer), Buffer.from([1, 0, 1])]);
   const { request, inputs } = decodeInferRequest(body, String(header.length));
   assert.deepEqual(Array.from(inputs[0].data as Uint32Array), [1, 2, 3, 4]);
   assert.deepEqual(Array.from(inputs[1].data as Uint8Array), [1, 0, 1]);
   assert.equal(wantsBinary(request, 'output0'), true);
-  assert.equal(wantsBinary({ ...request, parameters: { binary_data_output: true }, outputs: [{ name: 'output0', parameters: { binary_data: false } }] }, 'output0'), false);
+  assert.equal(
+    wantsBinary({ ...request, parameters: { binary_data_output: true }, outputs: [{ name: 'output0', parameters: { binary_data: false } }] }, 'output0'),
+    false,
+  );
   assert.equal(wantsBinary({ ...request, parameters: { binary_data_output: true }, outputs: undefined }, 'output0'), true);
 });
 
@@ -61,7 +76,11 @@ test('malformed messages are OipFormatErrors that name the problem', () => {
     [Buffer.from('{"inputs":[{"name":"a","shape":[-1],"datatype":"FP32","data":[1]}]}'), undefined, /shape/],
     [Buffer.from('{}xyz'), '-3', /non-negative integer, got "-3"/],
   ];
-  for (const [body, header, message] of bad) assert.throws(() => decodeInferRequest(body, header), (e: Error) => e instanceof OipFormatError && message.test(e.message));
+  for (const [body, header, message] of bad)
+    assert.throws(
+      () => decodeInferRequest(body, header),
+      (e: Error) => e instanceof OipFormatError && message.test(e.message),
+    );
 });
 
 test('endpoints: a path prefix, headers of any scheme, Retry-After in seconds or as a date', () => {

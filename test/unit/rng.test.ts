@@ -18,10 +18,7 @@ test('the same seed gives the same stream; different seeds differ', () => {
 });
 
 test('crypto-seeded streams are not reproducible', () => {
-  assert.notDeepEqual(
-    Rng.fromCrypto().fillUniform(new Float32Array(8)),
-    Rng.fromCrypto().fillUniform(new Float32Array(8)),
-  );
+  assert.notDeepEqual(Rng.fromCrypto().fillUniform(new Float32Array(8)), Rng.fromCrypto().fillUniform(new Float32Array(8)));
 });
 
 test('seed validation names the bad seed', () => {

@@ -1,9 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  float32ToBytes, bytesToFloat32, float32ToBase64, base64ToFloat32, encodeTensorJson, decodeTensorJson,
-  TensorJson,
-} from '@rs-arena/shared/tensor';
+import { float32ToBytes, bytesToFloat32, float32ToBase64, base64ToFloat32, encodeTensorJson, decodeTensorJson, TensorJson } from '@rs-arena/shared/tensor';
 
 const values = Float32Array.from([0, 1, -1.5, 0.1, 3.4028234663852886e38, 1e-45, -0]);
 

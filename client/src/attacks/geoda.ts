@@ -26,11 +26,16 @@ import { clip, dist2, norm2, normalize } from '../vec.js';
 import { Tracker, blendSearch, defineAttack, noiseStart, withBudget } from './attack.js';
 
 export const GeodaOptions = z.strictObject({
-  subspace: z.number().int().positive().optional().describe('side k of the low-frequency DCT subspace (k×k per channel); default a third of the image side (official 75 of 224)'),
+  subspace: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe('side k of the low-frequency DCT subspace (k×k per channel); default a third of the image side (official 75 of 224)'),
   probeFactor: z.number().positive().default(0.005).describe('probe radius δ = probeFactor·dist(x_b, x0)'),
   mu: z.number().gt(0).lt(1).default(0.6).describe('μ of the query allocation N_i ∝ μ^(−2i/3); official 0.6'),
-  firstProbesMin: z.number().int().min(2).default(50).describe('the first iteration\'s probes are planned at least this many; official 50'),
-  firstProbesMax: z.number().int().min(2).default(80).describe('the first iteration\'s probes are planned at most this many; official 80'),
+  firstProbesMin: z.number().int().min(2).default(50).describe("the first iteration's probes are planned at least this many; official 50"),
+  firstProbesMax: z.number().int().min(2).default(80).describe("the first iteration's probes are planned at most this many; official 80"),
   searchReserve: z.number().int().nonnegative().default(25).describe('queries set aside per iteration for the boundary search when planning; official 25'),
   tolerance: z.number().positive().default(1e-3).describe('boundary bisection stops when the radius interval is below tolerance·radius'),
   maxGrowth: z.number().int().nonnegative().default(6).describe('radius growth steps (×1.5 each) allowed when x0 + dist·ĝ is not adversarial'),
@@ -77,7 +82,12 @@ export const geoda = defineAttack({
     // Probes are answered once each: under the sequential test, by the attacker's own oracle.
     const raw = oracle instanceof SequentialView ? oracle : null;
 
-    const along = (g: Float32Array, r: number) => clip(Float32Array.from(x0, (v, j) => v + r * g[j]), lo, hi);
+    const along = (g: Float32Array, r: number) =>
+      clip(
+        Float32Array.from(x0, (v, j) => v + r * g[j]),
+        lo,
+        hi,
+      );
 
     return withBudget(t, 'geoda', async () => {
       oracle.phase('init');
@@ -157,7 +167,11 @@ export async function growingNoiseStart(t: Tracker, trials: number, scale = 0.02
   t.oracle.phase('init');
   const noise = t.rng.fillNormal(new Float32Array(t.x0.length));
   for (let k = 1; k <= trials && t.oracle.remaining > 0; k++) {
-    const x = clip(Float32Array.from(t.x0, (v, j) => v + scale * k * noise[j]), lo, hi);
+    const x = clip(
+      Float32Array.from(t.x0, (v, j) => v + scale * k * noise[j]),
+      lo,
+      hi,
+    );
     if (await t.check1(x)) return search ? blendSearch(t, x, 0.001, 'init') : x;
   }
   return null;

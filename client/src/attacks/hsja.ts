@@ -19,7 +19,10 @@ export const HsjaOptions = z.strictObject({
   initEvals: z.number().int().positive().default(100).describe('gradient probes at step t: min(initEvals·√t, maxEvals); official 100'),
   maxEvals: z.number().int().positive().default(10_000).describe('most gradient probes per step; official 10,000'),
   deltaFactor: z.number().positive().optional().describe('probe radius δ = deltaFactor·dist instead of the official γ-based δ (ART: 0.01)'),
-  stepsizeSearch: z.enum(['geometric', 'grid']).default('geometric').describe('geometric (official): dist/√t halved until adversarial; grid: the best of 20 log-spaced sizes'),
+  stepsizeSearch: z
+    .enum(['geometric', 'grid'])
+    .default('geometric')
+    .describe('geometric (official): dist/√t halved until adversarial; grid: the best of 20 log-spaced sizes'),
   maxIterations: z.number().int().positive().default(1000).describe('most iterations'),
   maxHalvings: z.number().int().nonnegative().default(30).describe('floor of the geometric step search: halvings per iteration'),
   maxStepFailures: z.number().int().positive().default(5).describe('iterations in a row without an adversarial step before giving up'),
@@ -50,7 +53,8 @@ export const hsja = defineAttack({
         adv = await boundary(t, adv, theta, l2);
         const dNow = dist(adv);
         if (dNow === 0) return 'converged';
-        const official = step === 1 ? 0.1 * (hi - lo) : o.deltaFactor !== undefined ? o.deltaFactor * dNow : (l2 ? Math.sqrt(d) * theta * dNow : d * theta * dNow);
+        const official =
+          step === 1 ? 0.1 * (hi - lo) : o.deltaFactor !== undefined ? o.deltaFactor * dNow : l2 ? Math.sqrt(d) * theta * dNow : d * theta * dNow;
         // On an 8-bit endpoint a probe must move pixels by about a grid step, or it snaps back to
         // the point itself and every probe answers the same: at least √d·step in L2 (step in L∞).
         const grid = oracle.gridStep;
@@ -154,9 +158,7 @@ async function estimateGradient(t: Tracker, x: Float32Array, evals: number, delt
 }
 
 /** Geometric: ε = dist/√t halved until x + ε·∇ is adversarial (with a floor). Grid: the best of 20 sizes. */
-async function stepSearch(
-  t: Tracker, x: Float32Array, grad: Float32Array, dist: number, step: number, o: HsjaOptions,
-): Promise<Float32Array | null> {
+async function stepSearch(t: Tracker, x: Float32Array, grad: Float32Array, dist: number, step: number, o: HsjaOptions): Promise<Float32Array | null> {
   const [lo, hi] = t.oracle.range;
   const candidate = (eps: number) => clip(axpy(x, eps, grad), lo, hi);
   if (o.stepsizeSearch === 'grid') {

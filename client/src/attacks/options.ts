@@ -34,7 +34,10 @@ function allowedValues(f: FieldSchema): string {
   const [min, max] = [bound(f.minimum), bound(f.maximum)];
   const lo = f.exclusiveMinimum !== undefined ? `> ${f.exclusiveMinimum}` : min !== undefined ? `≥ ${min}` : null;
   const hi = f.exclusiveMaximum !== undefined ? `< ${f.exclusiveMaximum}` : max !== undefined ? `≤ ${max}` : null;
-  return [type, lo, hi].filter(Boolean).join(' ').replace(/ (≥|>) (\S+) (≤|<) /, ' $1 $2, $3 ');
+  return [type, lo, hi]
+    .filter(Boolean)
+    .join(' ')
+    .replace(/ (≥|>) (\S+) (≤|<) /, ' $1 $2, $3 ');
 }
 
 /** "one of l2, linf", "a number > 0", "an integer ≥ 0": what an error message says is allowed. */
@@ -97,9 +100,18 @@ export function optionsHelp(): string {
   const all = fields.flat();
   const [nameW, keyW, typeW, defW] = [
     width(names, 7) + 2,
-    width(all.map(([k]) => k), 18),
-    width(all.map(([, f]) => allowedValues(f)), 19),
-    width(all.map(([, f]) => (f.default === undefined ? 'unset' : String(f.default))), 10),
+    width(
+      all.map(([k]) => k),
+      18,
+    ),
+    width(
+      all.map(([, f]) => allowedValues(f)),
+      19,
+    ),
+    width(
+      all.map(([, f]) => (f.default === undefined ? 'unset' : String(f.default))),
+      10,
+    ),
   ];
   const lines: string[] = [];
   names.forEach((a, i) => {

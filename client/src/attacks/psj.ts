@@ -23,7 +23,7 @@ import { decidedByTest } from './sequential-attack.js';
 
 export const PsjOptions = z.strictObject({
   gridSize: z.number().int().min(10).max(2000).default(100).describe('resolution of the boundary search along the segment; PopSkipJump 100'),
-  probeFactor: z.number().positive().optional().describe('probe radius δ = probeFactor·dist; default √d/gridSize (PopSkipJump\'s δ)'),
+  probeFactor: z.number().positive().optional().describe("probe radius δ = probeFactor·dist; default √d/gridSize (PopSkipJump's δ)"),
   initEvals: z.number().int().min(2).default(100).describe('probes at iteration t: min(initEvals·√t, maxEvals); HSJA 100'),
   maxEvals: z.number().int().min(2).default(10_000).describe('most probes per gradient estimate; HSJA 10,000'),
   searchQueries: z.number().int().min(4).default(60).describe('raw answers one boundary search may ask'),
@@ -188,9 +188,7 @@ const psjCore = defineAttack({
 });
 
 /** HSJA's estimate: mean of (φ − mean φ)·u over Gaussian probes of radius δ, u recomputed after clipping. */
-async function gradient(
-  view: SequentialView, x: Float32Array, evals: number, delta: number, t: Tracker, isAdv: (l: number) => boolean,
-): Promise<Float32Array> {
+async function gradient(view: SequentialView, x: Float32Array, evals: number, delta: number, t: Tracker, isAdv: (l: number) => boolean): Promise<Float32Array> {
   const d = x.length;
   const [lo, hi] = view.range;
   const probes = new Float32Array(evals * d);

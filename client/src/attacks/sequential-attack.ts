@@ -22,16 +22,35 @@ import { type Attack, type AttackResult, type OptionsSchema, defineAttack } from
 
 /** The sequential test's options and the final confirmation's, each with its default. */
 const SequentialOptions = sequentialTestSchema.extend({
-  confirmReserve: z.number().int().nonnegative().default(300).describe('queries set aside for the final confirmation: at most this, and at most a tenth of the budget'),
-  confirmCandidates: z.number().int().positive().default(8).describe('how many of the closest accepted points the confirmation may try (each tested at alpha / their number: the returned point errs with probability ≤ alpha)'),
-  searchAlpha: z.number().gt(0).lt(0.5).optional().describe('alpha of the search\'s own decisions (default: alpha); only the confirmation must hold alpha, so a looser search test buys more steps'),
-  searchBeta: z.number().gt(0).lt(0.5).optional().describe('beta of the search\'s decisions (default: beta)'),
+  confirmReserve: z
+    .number()
+    .int()
+    .nonnegative()
+    .default(300)
+    .describe('queries set aside for the final confirmation: at most this, and at most a tenth of the budget'),
+  confirmCandidates: z
+    .number()
+    .int()
+    .positive()
+    .default(8)
+    .describe(
+      'how many of the closest accepted points the confirmation may try (each tested at alpha / their number: the returned point errs with probability ≤ alpha)',
+    ),
+  searchAlpha: z
+    .number()
+    .gt(0)
+    .lt(0.5)
+    .optional()
+    .describe("alpha of the search's own decisions (default: alpha); only the confirmation must hold alpha, so a looser search test buys more steps"),
+  searchBeta: z.number().gt(0).lt(0.5).optional().describe("beta of the search's decisions (default: beta)"),
 });
 type SequentialOptions = z.output<typeof SequentialOptions>;
 const testKeys = Object.keys(sequentialTestSchema.shape);
 
 /** Splits parsed options into the sequential test's and the others. */
-function splitTestOptions<O extends object>(options: O): { test: z.input<typeof sequentialTestSchema>; rest: Omit<O, keyof typeof sequentialTestSchema.shape> } {
+function splitTestOptions<O extends object>(
+  options: O,
+): { test: z.input<typeof sequentialTestSchema>; rest: Omit<O, keyof typeof sequentialTestSchema.shape> } {
   const test: Record<string, unknown> = {};
   const rest: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(options)) (testKeys.includes(k) ? test : rest)[k] = v;
@@ -59,7 +78,11 @@ function withDefaults<S extends OptionsSchema>(schema: S, defaults: Partial<z.ou
  */
 class Candidates {
   readonly points: { x: Float32Array; d: number }[] = [];
-  constructor(readonly x0: Float32Array, readonly k: number, readonly spacing = 1.03) {}
+  constructor(
+    readonly x0: Float32Array,
+    readonly k: number,
+    readonly spacing = 1.03,
+  ) {}
   offer(x: Float32Array): void {
     const d = dist2(x, this.x0);
     const near = this.points.findIndex((p) => Math.max(p.d, d) / Math.min(p.d, d) < this.spacing);
@@ -80,7 +103,11 @@ class Candidates {
  * P_a with error ≤ α overall (union bound over the k tests). An exhausted budget ends it: null.
  */
 export async function confirmFirst(
-  candidates: Float32Array[], ask: RawAsk, shape: Pick<CountingOracle, 'inputShape' | 'range'>, originalLabel: number, test: SequentialTestOptions,
+  candidates: Float32Array[],
+  ask: RawAsk,
+  shape: Pick<CountingOracle, 'inputShape' | 'range'>,
+  originalLabel: number,
+  test: SequentialTestOptions,
 ): Promise<{ x: Float32Array; label: number } | null> {
   if (candidates.length === 0) return null;
   const alpha = (test.alpha ?? sequentialTestSchema.shape.alpha.parse(undefined)) / candidates.length;
@@ -124,7 +151,13 @@ export function decidedByTest<S extends OptionsSchema>(name: string, summary: st
       // Confirmation on fresh answers, closest first, with the reserve released.
       view.reserve = 0;
       view.phase('confirm');
-      const confirmed = await confirmFirst(closest.points.map((p) => p.x), (b, k) => view.raw(b, k), view, oracle.originalLabel, test);
+      const confirmed = await confirmFirst(
+        closest.points.map((p) => p.x),
+        (b, k) => view.raw(b, k),
+        view,
+        oracle.originalLabel,
+        test,
+      );
       const l2 = confirmed ? dist2(confirmed.x, x0) : null;
       // History: the accepted bests while they were no closer than the confirmed point, then it.
       const history = l2 === null ? [] : [...r.history.filter(([, v]) => v >= l2), [oracle.queries, l2] as [number, number]];

@@ -38,9 +38,16 @@ export const SurFreeOptions = z.strictObject({
   basis: z
     .enum(['block-tanh', 'block-low', 'zigzag'])
     .default('block-low')
-    .describe("direction basis: the low frequencyFraction of each 8×8 block where x0's DCT is non-zero (the official example config: 'constant', range [0, 0.5]), the whole 8×8 block DCT weighted by tanh(λ·DCT(x0)) (the official code's built-in default), or uniform low frequencies of the whole image ('zigzag')"),
+    .describe(
+      "direction basis: the low frequencyFraction of each 8×8 block where x0's DCT is non-zero (the official example config: 'constant', range [0, 0.5]), the whole 8×8 block DCT weighted by tanh(λ·DCT(x0)) (the official code's built-in default), or uniform low frequencies of the whole image ('zigzag')",
+    ),
   lambda: z.number().positive().default(1).describe("λ of tanh(λ·DCT(x0)) ('block-tanh'); official 1"),
-  frequencyFraction: z.number().positive().max(1).default(0.5).describe("fraction of DCT frequencies (zig-zag order) directions live in ('zigzag': of the image, 'block-low': of each 8×8 block)"),
+  frequencyFraction: z
+    .number()
+    .positive()
+    .max(1)
+    .default(0.5)
+    .describe("fraction of DCT frequencies (zig-zag order) directions live in ('zigzag': of the image, 'block-low': of each 8×8 block)"),
   maxDirectionTries: z.number().int().positive().default(50).describe('directions drawn per step before giving up'),
   initTrials: z.number().int().nonnegative().default(100).describe('uniform-noise draws allowed to find a starting adversarial'),
 });

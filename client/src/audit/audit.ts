@@ -81,7 +81,13 @@ export async function runAudit(spec: AuditSpec): Promise<AuditSummary> {
   const encoding = encodingLabel(target.encoding);
 
   // 1. Clean answers and the randomness probe, once per audit (kept in probe.json).
-  const probeKey = canonical({ endpoint: spec.endpoint, deployment: spec.deployment, protocol: target.protocol, encoding, images: spec.images.map((i) => i.id) });
+  const probeKey = canonical({
+    endpoint: spec.endpoint,
+    deployment: spec.deployment,
+    protocol: target.protocol,
+    encoding,
+    images: spec.images.map((i) => i.id),
+  });
   const probeFile = join(dir, 'probe.json');
   let probe: Probe | undefined = existsSync(probeFile) ? (JSON.parse(readFileSync(probeFile, 'utf8')) as Probe) : undefined;
   if (probe?.key !== probeKey) {
@@ -92,7 +98,9 @@ export async function runAudit(spec: AuditSpec): Promise<AuditSummary> {
     const cleanLabels = Array.from(await oracle.predict(batch, onGrid.length));
     log(`clean answers: ${cleanLabels.filter((l, i) => spec.images[i].label === null || l === spec.images[i].label).length} of ${cleanLabels.length} correct`);
     const randomness = await probeRandomness(oracle, onGrid.slice(0, 12));
-    log(`randomness probe: ${randomness.random ? 'the answers are random' : 'deterministic answers'} (agreement ${randomness.evidence.agreement.map((a) => a.toFixed(2)).join(', ')}; ${randomness.evidence.queries} queries)`);
+    log(
+      `randomness probe: ${randomness.random ? 'the answers are random' : 'deterministic answers'} (agreement ${randomness.evidence.agreement.map((a) => a.toFixed(2)).join(', ')}; ${randomness.evidence.queries} queries)`,
+    );
     probe = { key: probeKey, cleanLabels, randomness, queries: onGrid.length + randomness.evidence.queries };
     // Written whole or not at all: a rerun trusts only a complete probe.
     writeFileSync(probeFile + '.tmp', JSON.stringify(probe, null, 2) + '\n');
@@ -146,7 +154,13 @@ export async function runAudit(spec: AuditSpec): Promise<AuditSummary> {
     gateFailed,
     seed: spec.seed,
     queries: probe.queries + records.reduce((s, r) => s + r.queries.total, 0),
-    clean: { images: n, correct, accuracy: n ? correct / n : null, interval: n ? clopperPearsonInterval(correct, n) : null, labelled: spec.images.every((i) => i.label !== null) },
+    clean: {
+      images: n,
+      correct,
+      accuracy: n ? correct / n : null,
+      interval: n ? clopperPearsonInterval(correct, n) : null,
+      labelled: spec.images.every((i) => i.label !== null),
+    },
     randomness: probe.randomness,
     battery,
     epsilons,

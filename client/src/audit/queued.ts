@@ -93,7 +93,16 @@ export const auditAttack: TaskKind<AuditPayload, QueuedAuditRecord> = {
     let oracle: Oracle = target.oracle;
     if (journal) oracle = journal.wrap(oracle);
     const img = { id: p.image.id, label: p.image.label, values: decode(p.image.values) };
-    const spec = { oracle, endpoint: p.endpoint, deployment: p.target.deployment, attack: p.attack as AttackName, budget: p.budget, labelSource: p.labelSource, protocol: p.protocol, encoding: p.encoding };
+    const spec = {
+      oracle,
+      endpoint: p.endpoint,
+      deployment: p.target.deployment,
+      attack: p.attack as AttackName,
+      budget: p.budget,
+      labelSource: p.labelSource,
+      protocol: p.protocol,
+      encoding: p.encoding,
+    };
     const { record, adversarial } = await attackImage(spec, img, key, p.seed, { budget: journal?.attemptBudget });
     return { ...record, ...(journal ? { recovery: journal.recovery() } : {}), adversarial: adversarial ? encode(adversarial) : null };
   },
@@ -126,7 +135,17 @@ export async function queuedAttacks(q: AuditQueue, campaigns: CampaignSpec[]): P
     c.images.map((img) => ({
       c,
       img,
-      key: attackRecordKey({ endpoint: c.endpoint, deployment: c.deployment, attack: c.attack, attackOptions: c.attackOptions ?? {}, budget: c.budget, seed: c.seed ?? 0, image: img.id, protocol: c.protocol, encoding: c.encoding }),
+      key: attackRecordKey({
+        endpoint: c.endpoint,
+        deployment: c.deployment,
+        attack: c.attack,
+        attackOptions: c.attackOptions ?? {},
+        budget: c.budget,
+        seed: c.seed ?? 0,
+        image: img.id,
+        protocol: c.protocol,
+        encoding: c.encoding,
+      }),
     })),
   );
   const byKey = new Map(tasks.map((t) => [t.key, t]));
@@ -141,13 +160,24 @@ export async function queuedAttacks(q: AuditQueue, campaigns: CampaignSpec[]): P
       key: (t) => t.key,
       payload: ({ c, img }) => {
         if (img.label === null) throw new Error(`queued audit: image ${img.id} has no label`);
-        return { target: q.target, endpoint: c.endpoint, protocol: c.protocol!, encoding: c.encoding!, labelSource: c.labelSource, attack: c.attack, budget: c.budget, seed: c.seed ?? 0, image: { id: img.id, label: img.label, values: encode(img.values) } };
+        return {
+          target: q.target,
+          endpoint: c.endpoint,
+          protocol: c.protocol!,
+          encoding: c.encoding!,
+          labelSource: c.labelSource,
+          attack: c.attack,
+          budget: c.budget,
+          seed: c.seed ?? 0,
+          image: { id: img.id, label: img.label, values: encode(img.values) },
+        };
       },
       file,
       record: QueuedAuditRecord,
       env,
       version: (t) => attackCodeVersion(t.c.attack),
-      describe: (r) => `${r.attack} ${r.image}: ${r.misclassified ? 'misclassified' : r.success ? `L2 ${r.l2!.toFixed(3)}` : r.stopReason} (${r.queries.total} queries)`,
+      describe: (r) =>
+        `${r.attack} ${r.image}: ${r.misclassified ? 'misclassified' : r.success ? `L2 ${r.l2!.toFixed(3)}` : r.stopReason} (${r.queries.total} queries)`,
       async collect(r) {
         const { adversarial, ...record } = r;
         const t = byKey.get(r.key);

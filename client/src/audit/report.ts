@@ -19,17 +19,43 @@ function curveSpec(s: AuditSummary): TopLevelSpec {
   const names = s.epsilons.map((e) => `ε = ${e.epsilon}`);
   // ε values in their order: the categorical palette by index (colors.ts), the same in every audit.
   const color = { field: 'eps', type: 'nominal', title: 'L2 bound', scale: { domain: names, range: names.map((_, i) => classColor(i)) } } as const;
-  const x = { field: 'q', type: 'quantitative', title: 'queries per image (the best attacker of the battery)', scale: { type: 'log', domain: [1, s.budget], nice: false } } as const;
+  const x = {
+    field: 'q',
+    type: 'quantitative',
+    title: 'queries per image (the best attacker of the battery)',
+    scale: { type: 'log', domain: [1, s.budget], nice: false },
+  } as const;
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     width: 560,
     height: 320,
-    config: { font: FONT_FAMILY, background: 'white', padding: 8, axis: { labelFontSize: 11, titleFontSize: 12, gridColor: '#e5e5e5' }, legend: { labelFontSize: 11, titleFontSize: 12, symbolOpacity: 1, symbolStrokeWidth: 2.5 } },
+    config: {
+      font: FONT_FAMILY,
+      background: 'white',
+      padding: 8,
+      axis: { labelFontSize: 11, titleFontSize: 12, gridColor: '#e5e5e5' },
+      legend: { labelFontSize: 11, titleFontSize: 12, symbolOpacity: 1, symbolStrokeWidth: 2.5 },
+    },
     data: { values: rows },
     layer: [
-      { mark: { type: 'area', opacity: 0.15, interpolate: 'step-after' }, encoding: { x, y: { field: 'lo', type: 'quantitative', title: 'attack success rate', scale: { domain: [0, 1] }, axis: { format: '%' } }, y2: { field: 'hi' }, color: { ...color, legend: { symbolType: 'stroke' } } } },
-      { mark: { type: 'line', interpolate: 'step-after', strokeWidth: 2 }, encoding: { x, y: { field: 'rate', type: 'quantitative' }, color: { ...color, legend: { symbolType: 'stroke' } } } },
-      { data: { values: [{ r: s.targetRate }] }, mark: { type: 'rule', strokeDash: [4, 3], color: '#555' }, encoding: { y: { field: 'r', type: 'quantitative' } } },
+      {
+        mark: { type: 'area', opacity: 0.15, interpolate: 'step-after' },
+        encoding: {
+          x,
+          y: { field: 'lo', type: 'quantitative', title: 'attack success rate', scale: { domain: [0, 1] }, axis: { format: '%' } },
+          y2: { field: 'hi' },
+          color: { ...color, legend: { symbolType: 'stroke' } },
+        },
+      },
+      {
+        mark: { type: 'line', interpolate: 'step-after', strokeWidth: 2 },
+        encoding: { x, y: { field: 'rate', type: 'quantitative' }, color: { ...color, legend: { symbolType: 'stroke' } } },
+      },
+      {
+        data: { values: [{ r: s.targetRate }] },
+        mark: { type: 'rule', strokeDash: [4, 3], color: '#555' },
+        encoding: { y: { field: 'r', type: 'quantitative' } },
+      },
     ],
   } as TopLevelSpec;
 }
@@ -37,11 +63,20 @@ function curveSpec(s: AuditSummary): TopLevelSpec {
 export async function auditHtml(s: AuditSummary): Promise<string> {
   const svg = scopeIds(await renderSvg(curveSpec(s), `audit-${s.deployment}`), 'fig-curves-');
   const eps = s.epsilons;
-  const rows = eps.map((e) => `<tr><td>${e.epsilon}</td><td>${e.attacked}</td><td>${e.broken} (${pct(e.successRate)}) ${ci(e.interval)}</td>${e.queriesFor.map((q) => `<td>${num(q.queries)}</td>`).join('')}<td>${e.recommendedBudget.atLeast ? '≥ ' : ''}${num(e.recommendedBudget.budget)}</td><td>${pct(e.recommendedBudget.rate)} ${ci(e.recommendedBudget.interval)}</td><td>${e.confidentBudget ? `${e.confidentBudget.atLeast ? '≥ ' : ''}${num(e.confidentBudget.budget)} (upper bound ${pct(e.confidentBudget.upper)})` : `none: ${e.attacked} images cannot show it`}</td></tr>`);
-  const images = s.images.map((v) => `<tr><td>${esc(v.image)}</td><td>${v.trueLabel ?? '–'}</td><td>${v.cleanLabel}</td><td>${v.correct ? 'yes' : 'no'}</td><td>${v.bestL2 === null ? '–' : v.bestL2.toFixed(3)}</td><td>${esc(v.bestL2Attacker ?? '–')}</td>${eps.map((_, i) => `<td>${v.correct ? `${num(v.queriesNeeded[i])}${v.bestAttacker[i] ? ` (${esc(v.bestAttacker[i]!)})` : ''}` : 'clean miss'}</td>`).join('')}</tr>`);
+  const rows = eps.map(
+    (e) =>
+      `<tr><td>${e.epsilon}</td><td>${e.attacked}</td><td>${e.broken} (${pct(e.successRate)}) ${ci(e.interval)}</td>${e.queriesFor.map((q) => `<td>${num(q.queries)}</td>`).join('')}<td>${e.recommendedBudget.atLeast ? '≥ ' : ''}${num(e.recommendedBudget.budget)}</td><td>${pct(e.recommendedBudget.rate)} ${ci(e.recommendedBudget.interval)}</td><td>${e.confidentBudget ? `${e.confidentBudget.atLeast ? '≥ ' : ''}${num(e.confidentBudget.budget)} (upper bound ${pct(e.confidentBudget.upper)})` : `none: ${e.attacked} images cannot show it`}</td></tr>`,
+  );
+  const images = s.images.map(
+    (v) =>
+      `<tr><td>${esc(v.image)}</td><td>${v.trueLabel ?? '–'}</td><td>${v.cleanLabel}</td><td>${v.correct ? 'yes' : 'no'}</td><td>${v.bestL2 === null ? '–' : v.bestL2.toFixed(3)}</td><td>${esc(v.bestL2Attacker ?? '–')}</td>${eps.map((_, i) => `<td>${v.correct ? `${num(v.queriesNeeded[i])}${v.bestAttacker[i] ? ` (${esc(v.bestAttacker[i]!)})` : ''}` : 'clean miss'}</td>`).join('')}</tr>`,
+  );
   const r = s.randomness;
   const failed = s.gateFailed?.length ? s.gateFailed : null;
-  const gate = s.failAbove === null ? '' : `<p class="${failed ? 'bad' : 'good'}"><b>Gate:</b> success within the budget ${failed ? 'exceeds' : 'stays at or under'} ${pct(s.failAbove)} at ${failed ? `ε = ${failed.join(', ')}` : 'every ε'}.</p>`;
+  const gate =
+    s.failAbove === null
+      ? ''
+      : `<p class="${failed ? 'bad' : 'good'}"><b>Gate:</b> success within the budget ${failed ? 'exceeds' : 'stays at or under'} ${pct(s.failAbove)} at ${failed ? `ε = ${failed.join(', ')}` : 'every ε'}.</p>`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>rs-arena audit: ${esc(s.deployment)}</title>
 <style>
@@ -56,7 +91,7 @@ figure{margin:1.5em 0}figure svg{display:block;max-width:100%;height:auto}figcap
 <dt>endpoint</dt><dd><code>${esc(s.endpoint)}</code> (${esc(s.protocol)}, inputs as ${esc(s.encoding)}): ${esc(s.banner)}</dd>
 <dt>command</dt><dd><code>${esc(s.command)}</code></dd>
 <dt>finished</dt><dd>${esc(s.finishedAt)}; ${s.queries.toLocaleString('en-US')} queries to the endpoint in all</dd>
-<dt>clean accuracy</dt><dd>${s.clean.correct} of ${s.clean.images} images answered correctly (${pct(s.clean.accuracy)}) ${ci(s.clean.interval)}${s.clean.labelled ? '' : ' (no true labels: the endpoint\'s answers are the labels)'}</dd>
+<dt>clean accuracy</dt><dd>${s.clean.correct} of ${s.clean.images} images answered correctly (${pct(s.clean.accuracy)}) ${ci(s.clean.interval)}${s.clean.labelled ? '' : " (no true labels: the endpoint's answers are the labels)"}</dd>
 <dt>answers random?</dt><dd>${r.random ? '<b>yes</b>' : 'no'}: ${r.evidence.points} boundary points asked ${r.evidence.repeats} times each; the most common answer's share per point: ${r.evidence.agreement.map((a) => pct(a)).join(', ') || '–'} (${r.evidence.queries} queries)</dd>
 <dt>battery</dt><dd>${s.battery.map((a) => `<code>${esc(a)}</code>`).join(', ')} (${r.random ? 'noise-aware: the answers are random' : 'deterministic answers'}), ${s.budget.toLocaleString('en-US')} queries per attack and image; per image the best attacker counts, as in AutoAttack</dd>
 </dl>

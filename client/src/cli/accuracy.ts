@@ -109,7 +109,14 @@ export async function accuracyCommand(argv: string[]): Promise<number> {
         const correct = labelled.filter((img, i) => answers[i] === img.label).length;
         const sigma = Number.isNaN(t.sigma) ? (info.smoothing?.sigma ?? NaN) : t.sigma;
         const rowN = Number.isNaN(t.sigma) ? (info.smoothing?.n ?? NaN) : t.sigma === 0 ? 1 : n;
-        rows.push({ sigma, n: rowN, images: labelled.length, correct, accuracy: correct / labelled.length, ci95: [clopperPearsonLower(correct, labelled.length, 0.025), clopperPearsonUpper(correct, labelled.length, 0.025)] });
+        rows.push({
+          sigma,
+          n: rowN,
+          images: labelled.length,
+          correct,
+          accuracy: correct / labelled.length,
+          ci95: [clopperPearsonLower(correct, labelled.length, 0.025), clopperPearsonUpper(correct, labelled.length, 0.025)],
+        });
         process.stderr.write(`σ = ${Number.isNaN(sigma) ? 'undisclosed' : sigma}: ${correct}/${labelled.length}\n`);
       } finally {
         await oracle.close();
@@ -129,12 +136,19 @@ export async function accuracyCommand(argv: string[]): Promise<number> {
   process.stdout.write(
     formatTable(
       ['σ', 'n', 'images', 'accuracy', '95% interval'],
-      rows.map((r) => [Number.isNaN(r.sigma) ? 'undisclosed' : String(r.sigma), Number.isNaN(r.n) ? '–' : String(r.n), r.images, pct(r.accuracy), `${pct(r.ci95[0])}–${pct(r.ci95[1])}`]),
+      rows.map((r) => [
+        Number.isNaN(r.sigma) ? 'undisclosed' : String(r.sigma),
+        Number.isNaN(r.n) ? '–' : String(r.n),
+        r.images,
+        pct(r.accuracy),
+        `${pct(r.ci95[0])}–${pct(r.ci95[1])}`,
+      ]),
     ) + '\n',
   );
   const choice = sigmaFor(rows, cost);
   if (choice) process.stdout.write(`${choice}\n`);
-  if (a.json) writeFileSync(a.json, JSON.stringify({ endpoint: redactUrl(a.endpoint), model: a.model, deployment: a.deployment, cost, rows, choice }, null, 2) + '\n');
+  if (a.json)
+    writeFileSync(a.json, JSON.stringify({ endpoint: redactUrl(a.endpoint), model: a.model, deployment: a.deployment, cost, rows, choice }, null, 2) + '\n');
   return 0;
 }
 
@@ -143,7 +157,8 @@ export function sigmaFor(rows: Row[], cost: number): string | null {
   const clean = rows.find((r) => r.sigma === 0);
   if (!clean) return null;
   const within = rows.filter((r) => r.sigma > 0 && 100 * (clean.accuracy - r.accuracy) <= cost);
-  if (within.length === 0) return `no σ of the list costs ${cost} points or less (clean ${(100 * clean.accuracy).toFixed(1)}%): try smaller σ, or a noise-trained model`;
+  if (within.length === 0)
+    return `no σ of the list costs ${cost} points or less (clean ${(100 * clean.accuracy).toFixed(1)}%): try smaller σ, or a noise-trained model`;
   const best = within.reduce((x, y) => (y.sigma > x.sigma ? y : x));
   return `σ = ${best.sigma} costs ${(100 * (clean.accuracy - best.accuracy)).toFixed(1)} points (${(100 * best.accuracy).toFixed(1)}% vs ${(100 * clean.accuracy).toFixed(1)}% clean on ${best.images} images): the largest σ of the list within ${cost} points`;
 }

@@ -44,7 +44,8 @@ export function integerFlags<K extends string>(values: NoInfer<Record<K, string 
   const out = {} as Record<K, number>;
   for (const name of Object.keys(min) as K[]) {
     const v = Number(values[name]);
-    if (!Number.isInteger(v) || v < min[name]) throw new UsageError(`--${name} must be a ${min[name] === 1 ? 'positive' : 'non-negative'} integer, got "${values[name]}"`);
+    if (!Number.isInteger(v) || v < min[name])
+      throw new UsageError(`--${name} must be a ${min[name] === 1 ? 'positive' : 'non-negative'} integer, got "${values[name]}"`);
     out[name] = v;
   }
   return out;

@@ -75,33 +75,33 @@ export async function attackCommand(argv: string[]): Promise<number> {
   let args;
   try {
     args = parseFlags(argv, {
-        endpoint: { type: 'string', default: process.env.RS_ARENA_ENDPOINT ?? 'http://127.0.0.1:8080' },
-        key: { type: 'string', multiple: true, default: process.env.RS_ARENA_KEY ? [process.env.RS_ARENA_KEY] : [] },
-        'keys-file': { type: 'string' },
-        'blind-noise': { type: 'string' },
-        'blind-shift': { type: 'string' },
-        'rejection-aware': { type: 'boolean', default: false },
-        'target-rate': { type: 'string' },
-        retries: { type: 'string' },
-        rotate: { type: 'string' },
-        'per-key-budget': { type: 'string' },
-        deployment: { type: 'string' },
-        attack: { type: 'string', default: ATTACK_NAMES[0] },
-        budget: { type: 'string', default: '2000' },
-        images: { type: 'string', default: 'sample' },
-        labels: { type: 'string' },
-        count: { type: 'string', default: '20' },
-        offset: { type: 'string', default: '0' },
-        concurrency: { type: 'string', default: '4' },
-        seed: { type: 'string', default: '0' },
-        option: { type: 'string', multiple: true, default: [] },
-        out: { type: 'string', default: 'results.jsonl' },
-        'save-dir': { type: 'string' },
-        'no-save': { type: 'boolean', default: false },
-        json: { type: 'boolean', default: false },
-        confirm: { type: 'string', default: '5' },
-        help: { type: 'boolean', short: 'h', default: false },
-        ...TARGET_FLAGS,
+      endpoint: { type: 'string', default: process.env.RS_ARENA_ENDPOINT ?? 'http://127.0.0.1:8080' },
+      key: { type: 'string', multiple: true, default: process.env.RS_ARENA_KEY ? [process.env.RS_ARENA_KEY] : [] },
+      'keys-file': { type: 'string' },
+      'blind-noise': { type: 'string' },
+      'blind-shift': { type: 'string' },
+      'rejection-aware': { type: 'boolean', default: false },
+      'target-rate': { type: 'string' },
+      retries: { type: 'string' },
+      rotate: { type: 'string' },
+      'per-key-budget': { type: 'string' },
+      deployment: { type: 'string' },
+      attack: { type: 'string', default: ATTACK_NAMES[0] },
+      budget: { type: 'string', default: '2000' },
+      images: { type: 'string', default: 'sample' },
+      labels: { type: 'string' },
+      count: { type: 'string', default: '20' },
+      offset: { type: 'string', default: '0' },
+      concurrency: { type: 'string', default: '4' },
+      seed: { type: 'string', default: '0' },
+      option: { type: 'string', multiple: true, default: [] },
+      out: { type: 'string', default: 'results.jsonl' },
+      'save-dir': { type: 'string' },
+      'no-save': { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      confirm: { type: 'string', default: '5' },
+      help: { type: 'boolean', short: 'h', default: false },
+      ...TARGET_FLAGS,
     }).values;
   } catch (err) {
     if (err instanceof UsageError) return usage(err.message);
@@ -200,7 +200,14 @@ export async function attackCommand(argv: string[]): Promise<number> {
     }
     return 0;
   } catch (err) {
-    if (err instanceof InputError || err instanceof HttpError || err instanceof ResultsFileError || err instanceof ProtocolError || err instanceof ResponseError) return fail(err.message);
+    if (
+      err instanceof InputError ||
+      err instanceof HttpError ||
+      err instanceof ResultsFileError ||
+      err instanceof ProtocolError ||
+      err instanceof ResponseError
+    )
+      return fail(err.message);
     if (isNetworkFailure(err)) return fail(`cannot reach ${args.endpoint}: ${(err as Error).message}`);
     throw err;
   } finally {
@@ -218,7 +225,10 @@ function keysOf(flags: string[], file: string | undefined): string[] {
     } catch (err) {
       throw new UsageError(`--keys-file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
-    const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    const lines = text
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
     if (lines.length === 0) throw new UsageError(`--keys-file ${file}: no key in it`);
     keys.push(...lines);
   }
@@ -242,16 +252,26 @@ function adaptiveOf(a: Record<string, unknown>, keys: number): Adaptive | undefi
   const rotate = a.rotate as string | undefined;
   const perKeyBudget = num('per-key-budget');
   if (!rejection && Object.values(rejectionFlags).some((v) => v !== undefined)) throw new UsageError('--target-rate and --retries go with --rejection-aware');
-  if (keys <= 1 && (rotate !== undefined || perKeyBudget !== undefined)) throw new UsageError('--rotate and --per-key-budget need more than one key (--key repeated or --keys-file)');
+  if (keys <= 1 && (rotate !== undefined || perKeyBudget !== undefined))
+    throw new UsageError('--rotate and --per-key-budget need more than one key (--key repeated or --keys-file)');
   const input = {
-    ...(blindNoise !== undefined || blindShift !== undefined ? { blind: { noise: blindNoise ?? 0, ...(blindShift !== undefined ? { shift: blindShift } : {}) } } : {}),
+    ...(blindNoise !== undefined || blindShift !== undefined
+      ? { blind: { noise: blindNoise ?? 0, ...(blindShift !== undefined ? { shift: blindShift } : {}) } }
+      : {}),
     ...(rejection ? { rejectionAware: Object.fromEntries(Object.entries(rejectionFlags).filter(([, v]) => v !== undefined)) } : {}),
     ...(keys > 1 ? { accounts: { keys, ...(rotate !== undefined ? { rotate } : {}), ...(perKeyBudget !== undefined ? { perKeyBudget } : {}) } } : {}),
   };
   const parsed = Adaptive.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const flag: Record<string, string> = { 'blind.noise': '--blind-noise', 'blind.shift': '--blind-shift', 'rejectionAware.targetRate': '--target-rate', 'rejectionAware.retries': '--retries', 'accounts.rotate': '--rotate', 'accounts.perKeyBudget': '--per-key-budget' };
+    const flag: Record<string, string> = {
+      'blind.noise': '--blind-noise',
+      'blind.shift': '--blind-shift',
+      'rejectionAware.targetRate': '--target-rate',
+      'rejectionAware.retries': '--retries',
+      'accounts.rotate': '--rotate',
+      'accounts.perKeyBudget': '--per-key-budget',
+    };
     const path = issue.path.join('.');
     throw new UsageError(`${flag[path] ?? path}: ${issue.message}`);
   }

@@ -19,7 +19,19 @@ import { CAMPAIGN_NAME, checkQueueUrl } from '../queue/connection.js';
 import { CampaignCancelled } from '../queue/journal.js';
 
 /** The target flags a queued audit's jobs carry (not --header: each worker has its own credentials). */
-const QUEUED_TARGET_FLAGS = ['encoding', 'model-version', 'input-shape', 'range', 'input-name', 'output-name', 'max-batch', 'template', 'label-path', 'classes', 'layout'] as const;
+const QUEUED_TARGET_FLAGS = [
+  'encoding',
+  'model-version',
+  'input-shape',
+  'range',
+  'input-name',
+  'output-name',
+  'max-batch',
+  'template',
+  'label-path',
+  'classes',
+  'layout',
+] as const;
 
 const HELP = `rs-arena audit --deployment ID --epsilon E1,E2,… [options]
 
@@ -86,7 +98,8 @@ export async function auditCommand(argv: string[]): Promise<number> {
   }
   if (!args.deployment) return usage('--deployment is required');
   const epsilons = args.epsilon.split(',').map((s) => Number(s.trim()));
-  if (!epsilons.length || epsilons.some((e) => !Number.isFinite(e) || e <= 0)) return usage(`--epsilon expects positive numbers separated by commas, got "${args.epsilon}"`);
+  if (!epsilons.length || epsilons.some((e) => !Number.isFinite(e) || e <= 0))
+    return usage(`--epsilon expects positive numbers separated by commas, got "${args.epsilon}"`);
   let ints;
   try {
     ints = integerFlags(args, { budget: 1, count: 1, offset: 0, concurrency: 1, seed: 0 });
@@ -104,7 +117,10 @@ export async function auditCommand(argv: string[]): Promise<number> {
     const wrong = checkQueueUrl(args.queue);
     if (wrong) return usage(wrong);
     const campaign = args.campaign ?? basename(dir);
-    if (!CAMPAIGN_NAME.test(campaign)) return usage(`--campaign "${campaign}": letters, digits, ".", "_" and "-" only (64 at most)${args.campaign ? '' : '; the audit folder\'s name is the default: give --campaign'}`);
+    if (!CAMPAIGN_NAME.test(campaign))
+      return usage(
+        `--campaign "${campaign}": letters, digits, ".", "_" and "-" only (64 at most)${args.campaign ? '' : "; the audit folder's name is the default: give --campaign"}`,
+      );
     queue = { url: args.queue, campaign };
   } else if (args.campaign) return usage('--campaign goes with --queue');
 
@@ -123,7 +139,9 @@ export async function auditCommand(argv: string[]): Promise<number> {
       { source: args.images, count: ints.count, offset: ints.offset, labels: args.labels },
       { shape: oracle.inputShape, range: oracle.range, dataset: target.dataset },
     );
-    process.stderr.write(`auditing ${target.banner} at ${redactUrl(args.endpoint)}: ${images.length} images, ${ints.budget} queries per attacker, ε = ${epsilons.join(', ')}\n`);
+    process.stderr.write(
+      `auditing ${target.banner} at ${redactUrl(args.endpoint)}: ${images.length} images, ${ints.budget} queries per attacker, ε = ${epsilons.join(', ')}\n`,
+    );
     const progress: Progress[] = [];
     summary = await runAudit({
       target,
@@ -168,19 +186,32 @@ export async function auditCommand(argv: string[]): Promise<number> {
       const r = e.recommendedBudget;
       const c = e.confidentBudget;
       const confident = c ? `${c.atLeast ? '≥ ' : ''}${c.budget}` : `none (${e.attacked} images cannot show it)`;
-      process.stderr.write(`ε = ${e.epsilon}: ${e.broken}/${e.attacked} broken within ${ints.budget} queries; budget for ≤ ${rate} success: ${r.atLeast ? '≥ ' : ''}${r.budget} on these images, ${confident} at 95% confidence\n`);
+      process.stderr.write(
+        `ε = ${e.epsilon}: ${e.broken}/${e.attacked} broken within ${ints.budget} queries; budget for ≤ ${rate} success: ${r.atLeast ? '≥ ' : ''}${r.budget} on these images, ${confident} at 95% confidence\n`,
+      );
     }
     process.stderr.write(`report: ${resolve(dir, 'report.html')}\n`);
   } catch (err) {
-    if (err instanceof InputError || err instanceof HttpError || err instanceof ResultsFileError || err instanceof ProtocolError || err instanceof ResponseError) return fail(err.message);
+    if (
+      err instanceof InputError ||
+      err instanceof HttpError ||
+      err instanceof ResultsFileError ||
+      err instanceof ProtocolError ||
+      err instanceof ResponseError
+    )
+      return fail(err.message);
     if (isNetworkFailure(err)) return fail(`cannot reach ${args.endpoint}: ${(err as Error).message}`);
     // On a queue: a cancelled campaign, tasks failed on the workers (a resubmission retries them).
-    if (err instanceof CampaignCancelled || (queue && err instanceof Error && /tasks failed on the workers|queued audit/.test(err.message))) return fail(err.message);
+    if (err instanceof CampaignCancelled || (queue && err instanceof Error && /tasks failed on the workers|queued audit/.test(err.message)))
+      return fail(err.message);
     throw err;
   } finally {
     await oracle.close();
   }
-  if (args.json) process.stdout.write(JSON.stringify({ ...summary, images: undefined, epsilons: summary.epsilons.map((e) => ({ ...e, curve: undefined })) }, null, 2) + '\n');
+  if (args.json)
+    process.stdout.write(
+      JSON.stringify({ ...summary, images: undefined, epsilons: summary.epsilons.map((e) => ({ ...e, curve: undefined })) }, null, 2) + '\n',
+    );
   if (summary.gateFailed?.length) {
     process.stderr.write(`rs-arena audit: gate failed: success exceeds ${failAbove} at ε = ${summary.gateFailed.join(', ')}\n`);
     return 3;

@@ -40,20 +40,20 @@ export async function experimentCommand(argv: string[]): Promise<number> {
   let a;
   try {
     a = parseFlags(argv, {
-        preset: { type: 'string' },
-        config: { type: 'string' },
-        out: { type: 'string' },
-        only: { type: 'string' },
-        concurrency: { type: 'string', default: '4' },
-        imagenet: { type: 'string' },
-        endpoint: { type: 'string' },
-        'admin-key': { type: 'string', default: process.env.RS_ARENA_ADMIN_KEY },
-        'evaluator-key': { type: 'string', default: process.env.RS_ARENA_EVALUATOR_KEY },
-        'client-key': { type: 'string', default: process.env.RS_ARENA_CLIENT_KEY },
-        'keep-stale': { type: 'boolean', default: false },
-        queue: { type: 'string', default: process.env.RS_ARENA_QUEUE },
-        campaign: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
+      preset: { type: 'string' },
+      config: { type: 'string' },
+      out: { type: 'string' },
+      only: { type: 'string' },
+      concurrency: { type: 'string', default: '4' },
+      imagenet: { type: 'string' },
+      endpoint: { type: 'string' },
+      'admin-key': { type: 'string', default: process.env.RS_ARENA_ADMIN_KEY },
+      'evaluator-key': { type: 'string', default: process.env.RS_ARENA_EVALUATOR_KEY },
+      'client-key': { type: 'string', default: process.env.RS_ARENA_CLIENT_KEY },
+      'keep-stale': { type: 'boolean', default: false },
+      queue: { type: 'string', default: process.env.RS_ARENA_QUEUE },
+      campaign: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
     }).values;
   } catch (err) {
     if (err instanceof UsageError) return usage(err.message);
@@ -82,7 +82,10 @@ export async function experimentCommand(argv: string[]): Promise<number> {
     if (!a['admin-key'] || !a['evaluator-key'] || !a['client-key']) return usage('--endpoint needs --admin-key, --evaluator-key and --client-key');
     keys = { admin: a['admin-key'], evaluator: a['evaluator-key'], client: a['client-key'] };
   }
-  const imagenetImages = resolve(a.imagenet ?? (process.env.RS_ARENA_IMAGENET_DIR ? `${process.env.RS_ARENA_IMAGENET_DIR}/images` : resolve(import.meta.dirname, '../../../../shared/imagenet/images')));
+  const imagenetImages = resolve(
+    a.imagenet ??
+      (process.env.RS_ARENA_IMAGENET_DIR ? `${process.env.RS_ARENA_IMAGENET_DIR}/images` : resolve(import.meta.dirname, '../../../../shared/imagenet/images')),
+  );
   const dir = resolve(a.out ?? `results/${preset.name}`);
   let queue;
   if (a.queue) {
@@ -91,7 +94,10 @@ export async function experimentCommand(argv: string[]): Promise<number> {
     // Workers elsewhere cannot reach a server this command starts on 127.0.0.1 with fresh keys.
     if (!a.endpoint) return usage('--queue needs --endpoint (and the keys): the workers attack that server');
     const campaign = a.campaign ?? basename(dir);
-    if (!CAMPAIGN_NAME.test(campaign)) return usage(`--campaign "${campaign}": letters, digits, ".", "_" and "-" only (64 at most)${a.campaign ? '' : '; the results folder\'s name is the default: give --campaign'}`);
+    if (!CAMPAIGN_NAME.test(campaign))
+      return usage(
+        `--campaign "${campaign}": letters, digits, ".", "_" and "-" only (64 at most)${a.campaign ? '' : "; the results folder's name is the default: give --campaign"}`,
+      );
     queue = { url: a.queue, campaign };
   } else if (a.campaign) return usage('--campaign goes with --queue');
   try {
@@ -152,7 +158,8 @@ export async function reportCommand(argv: string[]): Promise<number> {
     process.stdout.write(REPORT_HELP);
     return 0;
   }
-  if (parsed.positionals.length !== 1) return usageExit('rs-arena report', parsed.positionals.length ? `one results folder, got ${parsed.positionals.length}` : 'a results folder is required');
+  if (parsed.positionals.length !== 1)
+    return usageExit('rs-arena report', parsed.positionals.length ? `one results folder, got ${parsed.positionals.length}` : 'a results folder is required');
   const dir = parsed.positionals[0];
   try {
     process.stdout.write(`report: ${await buildReport(resolve(dir), { allowMixedVersions: parsed.values['allow-mixed-versions'] === true })}\n`);

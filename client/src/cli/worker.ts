@@ -51,12 +51,16 @@ export async function workerCommand(argv: string[]): Promise<number> {
   const wrong = checkQueueUrl(a.queue);
   if (wrong) return usage(wrong);
   const concurrency = Number(a.concurrency);
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) return usage(`--concurrency must be an integer from 1 to 256, got "${a.concurrency}"`);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256)
+    return usage(`--concurrency must be an integer from 1 to 256, got "${a.concurrency}"`);
   const lock = Number(a['lock-seconds']);
   if (!Number.isFinite(lock) || lock < 1 || lock > 3600) return usage(`--lock-seconds must be a number from 1 to 3600, got "${a['lock-seconds']}"`);
   if (!a['client-key']) return usage('--client-key is required (or RS_ARENA_CLIENT_KEY)');
   const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
-  const imagenetImages = resolve(a.imagenet ?? (process.env.RS_ARENA_IMAGENET_DIR ? `${process.env.RS_ARENA_IMAGENET_DIR}/images` : resolve(import.meta.dirname, '../../../../shared/imagenet/images')));
+  const imagenetImages = resolve(
+    a.imagenet ??
+      (process.env.RS_ARENA_IMAGENET_DIR ? `${process.env.RS_ARENA_IMAGENET_DIR}/images` : resolve(import.meta.dirname, '../../../../shared/imagenet/images')),
+  );
   const w = await startWorker({
     url: a.queue,
     concurrency,

@@ -26,7 +26,14 @@ export async function runAccuracy(ctx: ExperimentContext, c: AccuracyConfig): Pr
         part.forEach((image, k) => batch.set(images[image].values, k * size));
         const res = await ctx.evaluator.votes(id, batch, [part.length, ...shape], samples);
         part.forEach((image, k) => {
-          const r: AccuracyRecord = { key: accuracyKey({ model, sigma, image, samples }), model, sigma, image, label: images[image].label!, counts: res.counts[k] };
+          const r: AccuracyRecord = {
+            key: accuracyKey({ model, sigma, image, samples }),
+            model,
+            sigma,
+            image,
+            label: images[image].label!,
+            counts: res.counts[k],
+          };
           file.add(r);
           records.set(r.key, r);
         });

@@ -59,7 +59,13 @@ export class Deployments {
  * without its key. With a queue worker's `journal`, the attack's queries are booked and replayed
  * there, and its budget is the task's minus what earlier attempts lost (queue/journal.ts).
  */
-async function attackAndAssess(ctx: ExperimentContext, deployments: Deployments, t: AssessedTask, images: number, journal?: TaskJournal): Promise<Omit<DistortionRecord, 'key'>> {
+async function attackAndAssess(
+  ctx: ExperimentContext,
+  deployments: Deployments,
+  t: AssessedTask,
+  images: number,
+  journal?: TaskJournal,
+): Promise<Omit<DistortionRecord, 'key'>> {
   const { id, http } = await deployments.get(t);
   const votes: VoteCounter = async (inputs, count, n, stop) => (await ctx.evaluator.votes(id, inputs, [count, ...http.inputShape], n, stop)).counts;
   const inputs = await inputsFor(ctx, t.model, images);
@@ -104,7 +110,9 @@ export const assessedAttack: TaskKind<z.output<typeof AssessedPayload>, Distorti
 };
 
 /** The progress line of a finished run. */
-export const describeRun = (r: Pick<DistortionRecord, 'model' | 'sigma' | 'n' | 'Pa' | 'attack' | 'image' | 'misclassified' | 'success' | 'l2' | 'stopReason'> & { oracle: string }) =>
+export const describeRun = (
+  r: Pick<DistortionRecord, 'model' | 'sigma' | 'n' | 'Pa' | 'attack' | 'image' | 'misclassified' | 'success' | 'l2' | 'stopReason'> & { oracle: string },
+) =>
   `${r.model} σ=${r.sigma} n=${r.n} Pa=${r.Pa ?? '–'} ${r.oracle} ${r.attack} #${r.image}: ${r.misclassified ? 'misclassified' : r.success ? `L2 ${r.l2!.toFixed(3)}` : r.stopReason}`;
 
 /** A config's attack name (and its options, when given) checked against the attack registry: issues at `path`. */

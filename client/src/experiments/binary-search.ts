@@ -39,19 +39,23 @@ export async function runBinarySearch(ctx: ExperimentContext, c: BinarySearchCon
     const http = await HttpOracle.connect({ endpoint: ctx.endpoint, key: ctx.keys.client, deployment: id, connections: ctx.concurrency });
     const outputs: number[] = [];
     try {
-      await pool(Array.from({ length: c.repeats }, (_, i) => i), ctx.concurrency, async () => {
-        // The search assumes x0 is not adversarial and x(tMax) is; it keeps the adversarial end.
-        let lo = 0;
-        let hi = c.tMax;
-        const x = new Float32Array(size);
-        while (hi - lo > c.tolerance) {
-          const mid = (lo + hi) / 2;
-          const [label] = await http.predict(along(pair.x0, pair.xa, mid, x), 1);
-          if (label !== pair.label) hi = mid;
-          else lo = mid;
-        }
-        outputs.push(hi * pair.l2);
-      });
+      await pool(
+        Array.from({ length: c.repeats }, (_, i) => i),
+        ctx.concurrency,
+        async () => {
+          // The search assumes x0 is not adversarial and x(tMax) is; it keeps the adversarial end.
+          let lo = 0;
+          let hi = c.tMax;
+          const x = new Float32Array(size);
+          while (hi - lo > c.tolerance) {
+            const mid = (lo + hi) / 2;
+            const [label] = await http.predict(along(pair.x0, pair.xa, mid, x), 1);
+            if (label !== pair.label) hi = mid;
+            else lo = mid;
+          }
+          outputs.push(hi * pair.l2);
+        },
+      );
     } finally {
       await http.close();
     }

@@ -14,7 +14,9 @@ export async function runCertification(ctx: ExperimentContext, c: CertificationC
     const size = shape[0] * shape[1] * shape[2];
     // A few images per request: each costs n forward passes on the server.
     for (let start = 0; start < c.images; start += 4) {
-      const todo = Array.from({ length: Math.min(4, c.images - start) }, (_, k) => start + k).filter((i) => !file.get(certificationKey({ ...c, ...s, image: i })));
+      const todo = Array.from({ length: Math.min(4, c.images - start) }, (_, k) => start + k).filter(
+        (i) => !file.get(certificationKey({ ...c, ...s, image: i })),
+      );
       for (let k = todo.length; k < Math.min(4, c.images - start); k++) ticker.tick('(resumed)', true);
       if (todo.length === 0) continue;
       const batch = new Float32Array(todo.length * size);
@@ -23,7 +25,20 @@ export async function runCertification(ctx: ExperimentContext, c: CertificationC
       res.results.forEach((r, k) => {
         const image = todo[k];
         const label = images[image].label!;
-        file.add({ key: certificationKey({ ...c, ...s, image }), model: s.model, sigma: s.sigma, image, label, certified: r.label, correct: r.label === label, pLower: r.pLower, radius: r.radius, n0: c.n0, n: c.n, alpha: c.alpha });
+        file.add({
+          key: certificationKey({ ...c, ...s, image }),
+          model: s.model,
+          sigma: s.sigma,
+          image,
+          label,
+          certified: r.label,
+          correct: r.label === label,
+          pLower: r.pLower,
+          radius: r.radius,
+          n0: c.n0,
+          n: c.n,
+          alpha: c.alpha,
+        });
         ticker.tick(`${s.model} σ=${s.sigma} #${image}: ${r.abstain ? 'abstain' : `class ${r.label}, R ${r.radius.toFixed(3)}`}`);
       });
     }

@@ -14,14 +14,22 @@ export const CheckedConfidenceCostConfig = confidenceCost.config.superRefine((c,
     if (!isAttackName(a.attack)) return;
     const aware = decidesAtLevel(a.attack);
     if (a.repeats === undefined && !aware) {
-      ctx.addIssue({ code: 'custom', path: ['attackers', i, 'repeats'], message: `"${a.attack}" is a plain attack: give it repeats (ℓ answers per point), or choose a noise-aware attack (${Object.keys(ATTACKS).filter((k) => decidesAtLevel(k as never)).join(', ')})` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['attackers', i, 'repeats'],
+        message: `"${a.attack}" is a plain attack: give it repeats (ℓ answers per point), or choose a noise-aware attack (${Object.keys(ATTACKS)
+          .filter((k) => decidesAtLevel(k as never))
+          .join(', ')})`,
+      });
     }
-    if (a.repeats !== undefined && aware) ctx.addIssue({ code: 'custom', path: ['attackers', i, 'repeats'], message: `"${a.attack}" decides through its own sequential test: leave repeats out` });
-    if (a.options && 'Pa' in a.options) ctx.addIssue({ code: 'custom', path: ['attackers', i, 'options', 'Pa'], message: 'the level is the experiment\'s Pa' });
+    if (a.repeats !== undefined && aware)
+      ctx.addIssue({ code: 'custom', path: ['attackers', i, 'repeats'], message: `"${a.attack}" decides through its own sequential test: leave repeats out` });
+    if (a.options && 'Pa' in a.options) ctx.addIssue({ code: 'custom', path: ['attackers', i, 'options', 'Pa'], message: "the level is the experiment's Pa" });
   });
   c.shortcut.attacks.forEach((a, i) => {
     checkAttack(ctx, a, ['shortcut', 'attacks', i]);
-    if (isAttackName(a) && decidesAtLevel(a)) ctx.addIssue({ code: 'custom', path: ['shortcut', 'attacks', i], message: `"${a}" is noise-aware: the shortcut runs plain attacks` });
+    if (isAttackName(a) && decidesAtLevel(a))
+      ctx.addIssue({ code: 'custom', path: ['shortcut', 'attacks', i], message: `"${a}" is noise-aware: the shortcut runs plain attacks` });
   });
 });
 
@@ -35,7 +43,19 @@ export async function runConfidenceCost(ctx: ExperimentContext, c: ConfidenceCos
     // The same runs as the distortion experiment's, through the query-cost oracles (a record of this experiment's schema).
     const kind = assessedAttack as unknown as TaskKind<{ task: (typeof tasks)[number]; images: number }, ConfidenceCostRecord>;
     const payload = (task: (typeof tasks)[number]) => ({ task, images });
-    await runTasks({ experiment: 'confidence-cost', kind, tasks, key: confidenceCostKey, payload, file, record: confidenceCost.record, env: { ctx, deployments }, done: (r) => resumable(ctx, r), version: (t) => attackCodeVersion(t.attack), describe: describeRun });
+    await runTasks({
+      experiment: 'confidence-cost',
+      kind,
+      tasks,
+      key: confidenceCostKey,
+      payload,
+      file,
+      record: confidenceCost.record,
+      env: { ctx, deployments },
+      done: (r) => resumable(ctx, r),
+      version: (t) => attackCodeVersion(t.attack),
+      describe: describeRun,
+    });
   } finally {
     await deployments.close();
   }

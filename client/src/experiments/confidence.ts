@@ -117,7 +117,13 @@ function mode(labels: Int32Array): number {
  * interval carried over because it is monotone in π0), and the plurality probability by simulation.
  */
 export async function assessPoint(
-  votes: VoteCounter, x: Float32Array, originalLabel: number, n: number, Pa: number, samples = 10_000, seed = 0,
+  votes: VoteCounter,
+  x: Float32Array,
+  originalLabel: number,
+  n: number,
+  Pa: number,
+  samples = 10_000,
+  seed = 0,
 ): Promise<PointAssessment> {
   const [counts] = await votes(x, 1, samples);
   const total = counts.reduce((a, b) => a + b, 0);

@@ -58,7 +58,8 @@ export async function deploymentFor(ctx: ExperimentContext, model: string, sigma
   // batchSize: noisy copies per model run on the server, small for ImageNet (memory, and its best throughput).
   const entry = findModel(loadCatalog(), model);
   const large = entry ? entry.input.shape.reduce((a, b) => a * b, 1) > 10_000 : false;
-  if (await ctx.admin.ensureDeployment({ id, model, sigma, n: sigma === 0 ? 1 : n, seed: 7919, maxBatch: 4096, batchSize: large ? 16 : 500 })) ctx.created?.add(id);
+  if (await ctx.admin.ensureDeployment({ id, model, sigma, n: sigma === 0 ? 1 : n, seed: 7919, maxBatch: 4096, batchSize: large ? 16 : 500 }))
+    ctx.created?.add(id);
   return id;
 }
 

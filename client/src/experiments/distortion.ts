@@ -25,7 +25,19 @@ export async function runDistortion(ctx: ExperimentContext, c: DistortionConfig)
   await deployments.prepare(tasks);
   try {
     const payload = (task: (typeof tasks)[number]) => ({ task, images: c.images });
-    await runTasks({ experiment: 'distortion', kind: assessedAttack, tasks, key: distortionKey, payload, file, record: distortion.record, env: { ctx, deployments }, done: (r) => resumable(ctx, r), version: (t) => attackCodeVersion(t.attack), describe: describeRun });
+    await runTasks({
+      experiment: 'distortion',
+      kind: assessedAttack,
+      tasks,
+      key: distortionKey,
+      payload,
+      file,
+      record: distortion.record,
+      env: { ctx, deployments },
+      done: (r) => resumable(ctx, r),
+      version: (t) => attackCodeVersion(t.attack),
+      describe: describeRun,
+    });
   } finally {
     await deployments.close();
   }

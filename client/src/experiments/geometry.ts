@@ -43,7 +43,15 @@ export async function basePair(ctx: ExperimentContext, model: string, image: num
 }
 
 /** π0 (the original class's share of `samples` noisy votes) at each point of a batch. */
-export async function pi0At(ctx: ExperimentContext, deployment: string, shape: [number, number, number], points: Float32Array, count: number, label: number, samples: number): Promise<number[]> {
+export async function pi0At(
+  ctx: ExperimentContext,
+  deployment: string,
+  shape: [number, number, number],
+  points: Float32Array,
+  count: number,
+  label: number,
+  samples: number,
+): Promise<number[]> {
   const out: number[] = [];
   const size = shape[0] * shape[1] * shape[2];
   const per = Math.max(1, Math.floor(200_000 / samples)); // keep each request's work bounded

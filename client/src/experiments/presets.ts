@@ -75,7 +75,10 @@ export const PRESETS: Record<string, unknown> = {
     name: 'smoke',
     description: 'Every experiment, tiny: a CI check that the whole pipeline runs against a real server (under two minutes).',
     distortion: {
-      settings: [{ model: STD, sigma: 0 }, { model: RAND, sigma: 0.25 }],
+      settings: [
+        { model: STD, sigma: 0 },
+        { model: RAND, sigma: 0.25 },
+      ],
       ns: [10],
       Pas: [0.5, 0.8],
       attacks: [...ATTACKS],
@@ -103,7 +106,10 @@ export const PRESETS: Record<string, unknown> = {
     'defense-menu': {
       model: STD,
       defenses: [menuDefenses(STD)[1], menuDefenses(STD)[6]],
-      attackers: [{ name: 'hsja', attack: 'hsja' }, { name: 'blinded', attack: 'hsja', adaptive: { blind: { noise: 0.02 } } }],
+      attackers: [
+        { name: 'hsja', attack: 'hsja' },
+        { name: 'blinded', attack: 'hsja', adaptive: { blind: { noise: 0.02 } } },
+      ],
       images: 1,
       budget: 150,
       epsilons: [1, 2],
@@ -139,7 +145,12 @@ export const PRESETS: Record<string, unknown> = {
       repeated: { settings: [{ model: STD, sigma: 0.05 }], ns: [10], Pas: [0.8], repeats: 5 },
     },
     certification: {
-      settings: [{ model: STD, sigma: 0.05 }, { model: STD, sigma: 0.15 }, { model: STD, sigma: 0.25 }, { model: RAND, sigma: 0.25 }],
+      settings: [
+        { model: STD, sigma: 0.05 },
+        { model: STD, sigma: 0.15 },
+        { model: STD, sigma: 0.25 },
+        { model: RAND, sigma: 0.25 },
+      ],
       images: 200,
       n0: 100,
       n: 10_000,
@@ -157,8 +168,16 @@ export const PRESETS: Record<string, unknown> = {
     // passes/s on 2 busy cores, and one 10,000-query run costs 100,000 passes at n = 10 (1,000,000
     // at n = 100, where 10 images × 4 settings would take about 2.5 hours).
     'confidence-cost': {
-      settings: [{ model: STD, sigma: 0.05 }, { model: STD, sigma: 0.15 }, { model: STD, sigma: 0.25 }, { model: RAND, sigma: 0.25 }],
-      ns: [{ n: 10, images: 34 }, { n: 100, images: 10 }],
+      settings: [
+        { model: STD, sigma: 0.05 },
+        { model: STD, sigma: 0.15 },
+        { model: STD, sigma: 0.25 },
+        { model: RAND, sigma: 0.25 },
+      ],
+      ns: [
+        { n: 10, images: 34 },
+        { n: 100, images: 10 },
+      ],
       Pa: 0.8,
       attackers: [
         { attack: 'geoda-seq', options: { searchAlpha: 0.25, searchBeta: 0.25 } },
@@ -205,8 +224,14 @@ export const PRESETS: Record<string, unknown> = {
     // rather than GeoDA: each GeoDA probe at 224×224 is a low-frequency inverse DCT in JS (about
     // 80 ms here), RayS's are sign flips.
     'confidence-cost': {
-      settings: [{ model: 'imagenet-mobilenetv2-int8', sigma: 0.05 }, { model: 'imagenet-squeezenet1.1', sigma: 0.05 }],
-      ns: [{ n: 1, images: 16 }, { n: 10, images: 2 }],
+      settings: [
+        { model: 'imagenet-mobilenetv2-int8', sigma: 0.05 },
+        { model: 'imagenet-squeezenet1.1', sigma: 0.05 },
+      ],
+      ns: [
+        { n: 1, images: 16 },
+        { n: 10, images: 2 },
+      ],
       Pa: 0.8,
       attackers: [{ attack: 'rays-seq', options: { searchAlpha: 0.25, searchBeta: 0.25 } }],
       budget: 4000,
@@ -278,8 +303,14 @@ export const PRESETS: Record<string, unknown> = {
     direction: { model: STD, sigma: SIGMA_BY_COST[STD].cost3, images: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], ns: [1, 10, 100], tMax: 2.5, steps: 60, samples: 4000 },
     'binary-search': { model: STD, sigma: SIGMA_BY_COST[STD].cost3, image: 0, ns: [1, 10, 100], repeats: 200, tolerance: 0.001, tMax: 2.5 },
     'confidence-cost': {
-      settings: [{ model: STD, sigma: SIGMA_BY_COST[STD].cost3 }, { model: STD, sigma: SIGMA_BY_COST[STD].cost12 }],
-      ns: [{ n: 10, images: 100 }, { n: 100, images: 30 }],
+      settings: [
+        { model: STD, sigma: SIGMA_BY_COST[STD].cost3 },
+        { model: STD, sigma: SIGMA_BY_COST[STD].cost12 },
+      ],
+      ns: [
+        { n: 10, images: 100 },
+        { n: 100, images: 30 },
+      ],
       Pa: 0.8,
       // Each noise-aware attacker at the shortcut's budget; its control is its algorithm in `shortcut`.
       attackers: [{ attack: 'rays-seq' }, { attack: 'geoda-seq' }, { attack: 'surfree-seq' }, { attack: 'psj' }],

@@ -37,7 +37,8 @@ export const json: Protocol = {
       labels(answer) {
         const body = answerJson(answer, what);
         const found = select(body, path);
-        if (found === undefined) throw new ProtocolError(`${what}: --label-path ${args.labelPath} finds nothing in the answer ${JSON.stringify(body).slice(0, 160)}`);
+        if (found === undefined)
+          throw new ProtocolError(`${what}: --label-path ${args.labelPath} finds nothing in the answer ${JSON.stringify(body).slice(0, 160)}`);
         return Int32Array.of(topClass(found, args.classes, `${what} (${args.labelPath})`));
       },
     };
@@ -46,7 +47,8 @@ export const json: Protocol = {
 
 /** The template split at its one placeholder; it must be JSON with the placeholder as a value. */
 export function parseTemplate(template: string | undefined): { before: string; after: string } {
-  if (template === undefined) throw new ProtocolUsageError(`--protocol json needs --template, the request body with ${PLACEHOLDER} where the input goes, e.g. '{"image": "$INPUT"}'`);
+  if (template === undefined)
+    throw new ProtocolUsageError(`--protocol json needs --template, the request body with ${PLACEHOLDER} where the input goes, e.g. '{"image": "$INPUT"}'`);
   const at = template.indexOf(PLACEHOLDER);
   if (at < 0) throw new ProtocolUsageError(`--template has no placeholder ${PLACEHOLDER} (quotes included) for the input: ${template}`);
   if (template.indexOf(PLACEHOLDER, at + 1) >= 0) throw new ProtocolUsageError(`--template has the placeholder ${PLACEHOLDER} more than once`);
@@ -63,7 +65,8 @@ type Step = string | number;
 
 /** $.a.b[0]['c d'] → ['a', 'b', 0, 'c d']; a usage error when it does not read. */
 export function parsePath(text: string | undefined): Step[] {
-  if (text === undefined) throw new ProtocolUsageError('--protocol json needs --label-path, where the label is in the answer (e.g. $.label or $.predictions[0].class)');
+  if (text === undefined)
+    throw new ProtocolUsageError('--protocol json needs --label-path, where the label is in the answer (e.g. $.label or $.predictions[0].class)');
   let rest = text.trim().replace(/^\$/, '');
   if (rest !== '' && !/^[.[]/.test(rest)) rest = '.' + rest;
   const steps: Step[] = [];

@@ -95,7 +95,9 @@ export function classIndex(name: string, classes: readonly string[] | undefined,
   if (classes) {
     const i = classes.indexOf(name);
     if (i >= 0) return i;
-    throw new ProtocolError(`${what}: the answer's class "${name}" is not in the classes file (${classes.length} classes: ${classes.slice(0, 5).join(', ')}${classes.length > 5 ? ', …' : ''})`);
+    throw new ProtocolError(
+      `${what}: the answer's class "${name}" is not in the classes file (${classes.length} classes: ${classes.slice(0, 5).join(', ')}${classes.length > 5 ? ', …' : ''})`,
+    );
   }
   if (/^\d+$/.test(name)) return Number(name);
   throw new ProtocolError(`${what}: the answer names the class "${name}"; give the class names in index order with --classes FILE`);
@@ -104,7 +106,8 @@ export function classIndex(name: string, classes: readonly string[] | undefined,
 /** CHW float32 → nested arrays (C, H, W) or (H, W, C). */
 export function nested(x: Float32Array, [c, h, w]: readonly [number, number, number], layout: 'nchw' | 'nhwc'): number[][][] {
   const plane = h * w;
-  if (layout === 'nchw') return Array.from({ length: c }, (_, ch) => Array.from({ length: h }, (_, y) => Array.from(x.subarray(ch * plane + y * w, ch * plane + (y + 1) * w))));
+  if (layout === 'nchw')
+    return Array.from({ length: c }, (_, ch) => Array.from({ length: h }, (_, y) => Array.from(x.subarray(ch * plane + y * w, ch * plane + (y + 1) * w))));
   return Array.from({ length: h }, (_, y) => Array.from({ length: w }, (_, xx) => Array.from({ length: c }, (_, ch) => x[ch * plane + y * w + xx])));
 }
 
@@ -115,6 +118,7 @@ export function requireShape(args: ProtocolArgs, protocol: string): readonly [nu
 }
 
 export function requireEncoding(args: ProtocolArgs, p: Pick<Protocol, 'name' | 'encodings'>): Encoding {
-  if (!p.encodings.includes(args.encoding.name)) throw new ProtocolUsageError(`--protocol ${p.name} carries ${p.encodings.join(', ')} inputs, not ${args.encoding.name}`);
+  if (!p.encodings.includes(args.encoding.name))
+    throw new ProtocolUsageError(`--protocol ${p.name} carries ${p.encodings.join(', ')} inputs, not ${args.encoding.name}`);
   return args.encoding;
 }

@@ -51,7 +51,9 @@ export const tfserving: Protocol = {
         const predictions = body?.predictions;
         if (!Array.isArray(predictions)) throw new ProtocolError(`${what}: the answer has no "predictions" array`);
         if (predictions.length !== count) throw new ProtocolError(`${what}: ${predictions.length} predictions for ${count} instances`);
-        return Int32Array.from(predictions, (p) => topOne(args.outputName && p && typeof p === 'object' && !Array.isArray(p) ? (p as Record<string, unknown>)[args.outputName] : p, what));
+        return Int32Array.from(predictions, (p) =>
+          topOne(args.outputName && p && typeof p === 'object' && !Array.isArray(p) ? (p as Record<string, unknown>)[args.outputName] : p, what),
+        );
       },
     };
   },
@@ -64,13 +66,18 @@ function topOne(p: unknown, what: string): number {
     if (p.length === 1 && Number.isInteger(p[0])) return p[0] as number;
     if (p.length > 1) return argmax(p as number[]);
   }
-  throw new ProtocolError(`${what}: a prediction is neither a label nor class scores: ${JSON.stringify(p).slice(0, 120)} (name the output with --output-name when there are several)`);
+  throw new ProtocolError(
+    `${what}: a prediction is neither a label nor class scores: ${JSON.stringify(p).slice(0, 120)} (name the output with --output-name when there are several)`,
+  );
 }
 
 /** serving_default's input: [-1, H, W, C] (nhwc) or [-1, C, H, W] (nchw) → [C, H, W]. */
 function signatureShape(meta: unknown, inputName: string | undefined, layout: 'nhwc' | 'nchw'): [number, number, number] | undefined {
-  const sig = (meta as { metadata?: { signature_def?: { signature_def?: Record<string, { inputs?: Record<string, { tensor_shape?: { dim?: { size: string | number }[] } }> }> } } })
-    ?.metadata?.signature_def?.signature_def?.serving_default;
+  const sig = (
+    meta as {
+      metadata?: { signature_def?: { signature_def?: Record<string, { inputs?: Record<string, { tensor_shape?: { dim?: { size: string | number }[] } }> }> } };
+    }
+  )?.metadata?.signature_def?.signature_def?.serving_default;
   const inputs = Object.entries(sig?.inputs ?? {});
   const input = inputName ? inputs.find(([k]) => k === inputName) : inputs.length === 1 ? inputs[0] : undefined;
   const dims = input?.[1].tensor_shape?.dim?.map((d) => Number(d.size));

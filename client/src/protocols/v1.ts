@@ -38,7 +38,11 @@ export const v1: Protocol = {
       request: (batch, count) =>
         image
           ? { path: `${path}/predict`, body: batch.images[0], headers: { 'content-type': `image/${encoding.name}` } }
-          : { path: `${path}/predict`, body: float32ToBytes(batch.values.subarray(0, count * c * h * w)), headers: { 'content-type': 'application/octet-stream' } },
+          : {
+              path: `${path}/predict`,
+              body: float32ToBytes(batch.values.subarray(0, count * c * h * w)),
+              headers: { 'content-type': 'application/octet-stream' },
+            },
       labels(answer, count) {
         const res = parseResponse(PredictResponse, answer.body.toString('utf8'), `POST ${endpoint.prefix}${path}/predict`);
         if (res.labels.length !== count) throw new ProtocolError(`server answered ${res.labels.length} labels for ${count} inputs`);

@@ -28,11 +28,15 @@ export const v2: Protocol = {
     const binary = encoding.name === 'float32' && Array.isArray(server.extensions) && server.extensions.includes('binary_tensor_data');
     const base = modelPath(args.model, args.version);
     const parsed = ModelMetadata.safeParse(await endpoint.json(base));
-    if (!parsed.success) throw new ProtocolError(`model "${args.model}": the metadata does not follow the Open Inference Protocol: ${formatZodError(parsed.error, { schema: ModelMetadata, max: 1 })}`);
+    if (!parsed.success)
+      throw new ProtocolError(
+        `model "${args.model}": the metadata does not follow the Open Inference Protocol: ${formatZodError(parsed.error, { schema: ModelMetadata, max: 1 })}`,
+      );
     const meta = parsed.data;
     const input = pick(meta.inputs, args.inputName, 'input', args.model);
     const output = pick(meta.outputs, args.outputName, 'output', args.model);
-    if (input.datatype !== 'FP32') throw new ProtocolError(`model "${args.model}": input "${input.name}" is ${input.datatype}; only FP32 inputs can be attacked`);
+    if (input.datatype !== 'FP32')
+      throw new ProtocolError(`model "${args.model}": input "${input.name}" is ${input.datatype}; only FP32 inputs can be attacked`);
     const shape = args.inputShape ?? shapeOf(input.shape, args.model);
     const reduction = reductionOf(output, args.model);
     const scores = reduction !== 'label';
@@ -81,7 +85,8 @@ function pick<T extends { name: string }>(tensors: T[], name: string | undefined
     if (!t) throw new ProtocolUsageError(`model "${model}" has no ${what} "${name}" (${what}s: ${tensors.map((x) => x.name).join(', ')})`);
     return t;
   }
-  if (tensors.length !== 1) throw new ProtocolUsageError(`model "${model}" has ${tensors.length} ${what}s (${tensors.map((x) => x.name).join(', ')}): choose one with --${what}-name`);
+  if (tensors.length !== 1)
+    throw new ProtocolUsageError(`model "${model}" has ${tensors.length} ${what}s (${tensors.map((x) => x.name).join(', ')}): choose one with --${what}-name`);
   return tensors[0];
 }
 
@@ -98,7 +103,9 @@ function reductionOf(output: { name: string; datatype: Datatype; shape: number[]
   const width = output.shape.slice(1).reduce((a, b) => a * b, 1);
   if (LABEL_TYPES.includes(output.datatype) && width === 1) return 'label';
   if (SCORE_TYPES.includes(output.datatype) && width > 1) return `argmax of ${width} scores`;
-  throw new ProtocolError(`model "${model}": output "${output.name}" (${output.datatype} [${output.shape}]) is neither a label (integer [-1, 1]) nor class scores (FP32 [-1, K])`);
+  throw new ProtocolError(
+    `model "${model}": output "${output.name}" (${output.datatype} [${output.shape}]) is neither a label (integer [-1, 1]) nor class scores (FP32 [-1, K])`,
+  );
 }
 
 /** One label per row: the value itself, or the argmax of the row's scores. */

@@ -122,10 +122,15 @@ export class QueueControl {
     const jobs = (await Promise.all(ids.map((id) => this.queue.getJob(id)))).filter((j) => j !== undefined);
     const states = await Promise.all(jobs.map((j) => j.getState()));
     const running = states.filter((s) => s === 'active').length;
-    if (running) throw new Error(`campaign "${campaign}" has ${running} tasks in flight: cancel it (rs-arena queue cancel) and remove it when they have stopped`);
+    if (running)
+      throw new Error(`campaign "${campaign}" has ${running} tasks in flight: cancel it (rs-arena queue cancel) and remove it when they have stopped`);
     for (const job of jobs) await job.remove();
     for (let i = 0; i < ids.length; i += 500) await this.redis.del(...ids.slice(i, i + 500).flatMap((id) => [keys.task(id), keys.log(id)]));
-    await this.redis.multi().del(keys.campaign(campaign), keys.jobs(campaign), keys.records(campaign), keys.done(campaign)).srem(keys.campaigns, campaign).exec();
+    await this.redis
+      .multi()
+      .del(keys.campaign(campaign), keys.jobs(campaign), keys.records(campaign), keys.done(campaign))
+      .srem(keys.campaigns, campaign)
+      .exec();
     return ids.length;
   }
 
@@ -140,7 +145,13 @@ export class QueueControl {
       const state = await job.getState();
       if (state === 'waiting' || state === 'delayed' || state === 'prioritized' || state === 'failed') {
         // A job a worker takes at this very moment is locked: it stops at its first booking instead.
-        if (await job.remove().then(() => true, () => false)) removed++;
+        if (
+          await job.remove().then(
+            () => true,
+            () => false,
+          )
+        )
+          removed++;
       }
     }
     return removed;

@@ -39,7 +39,10 @@ interface Entry {
   labels: string;
 }
 
-const digestOf = (batch: Float32Array) => createHash('sha1').update(new Uint8Array(batch.buffer, batch.byteOffset, batch.byteLength)).digest('base64');
+const digestOf = (batch: Float32Array) =>
+  createHash('sha1')
+    .update(new Uint8Array(batch.buffer, batch.byteOffset, batch.byteLength))
+    .digest('base64');
 
 export class TaskJournal {
   private calls = 0;

@@ -51,7 +51,14 @@ export class QueueTaskRunner implements TaskRunner {
       const jobId = jobIdOf(campaign, b.experiment, b.version ? `${key}|${b.version(t)}` : key);
       if (pending.has(jobId)) continue;
       pending.set(jobId, key);
-      const data: JobData = { kind: b.kind.name, campaign, experiment: b.experiment, key, endpoint: withoutCredentials(b.env.ctx.endpoint), payload: b.payload(t) };
+      const data: JobData = {
+        kind: b.kind.name,
+        campaign,
+        experiment: b.experiment,
+        key,
+        endpoint: withoutCredentials(b.env.ctx.endpoint),
+        payload: b.payload(t),
+      };
       jobs.push({ name: b.kind.name, data, opts: { jobId, ...JOB_OPTIONS } });
     }
     if (pending.size === 0) return;
@@ -97,7 +104,8 @@ export class QueueTaskRunner implements TaskRunner {
       }
       if (Date.now() - lastCheck > 2000) {
         lastCheck = Date.now();
-        if ((await this.redis.hget(keys.campaign(campaign), 'state')) === 'cancelled') throw new CampaignCancelled(`campaign "${campaign}" was cancelled (rs-arena queue cancel); ${pending.size} ${b.experiment} tasks not done`);
+        if ((await this.redis.hget(keys.campaign(campaign), 'state')) === 'cancelled')
+          throw new CampaignCancelled(`campaign "${campaign}" was cancelled (rs-arena queue cancel); ${pending.size} ${b.experiment} tasks not done`);
         for (const job of await this.queue.getJobs(['failed'])) {
           if (!job?.id || !pending.has(job.id)) continue;
           failures.push(`${pending.get(job.id)}: ${job.failedReason} (after ${job.attemptsMade} attempts)`);
@@ -108,7 +116,9 @@ export class QueueTaskRunner implements TaskRunner {
           lastNote = Date.now();
           const counts = await this.queue.getJobCounts('waiting', 'active', 'delayed');
           const workers = await this.queue.getWorkersCount();
-          this.o.log(`queue: nothing finished for ${formatSeconds((Date.now() - lastRecord) / 1000)}; ${counts.waiting} waiting, ${counts.active} active, ${counts.delayed} delayed, ${workers} workers connected`);
+          this.o.log(
+            `queue: nothing finished for ${formatSeconds((Date.now() - lastRecord) / 1000)}; ${counts.waiting} waiting, ${counts.active} active, ${counts.delayed} delayed, ${workers} workers connected`,
+          );
         }
       }
       if (pending.size > 0) await new Promise((r) => setTimeout(r, this.o.pollMs ?? 250));

@@ -70,7 +70,8 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
     if (!parsed.success) throw new UnrecoverableError(`job ${job.id} is not an rs-arena task: ${formatZodError(parsed.error, { schema: JobData, max: 1 })}`);
     const d = parsed.data;
     const kind = TASK_KINDS.get(d.kind);
-    if (!kind) throw new UnrecoverableError(`job ${job.id}: unknown task kind "${d.kind}" (this worker runs ${[...TASK_KINDS.keys()].join(', ')}): update the worker`);
+    if (!kind)
+      throw new UnrecoverableError(`job ${job.id}: unknown task kind "${d.kind}" (this worker runs ${[...TASK_KINDS.keys()].join(', ')}): update the worker`);
     // A plain error, not an unrecoverable one: its retries may go to a worker that has the key.
     if (kind.needsEvaluator && !o.keys.evaluator) throw new Error(`this worker has no evaluator key (--evaluator-key): ${d.kind} tasks need one`);
     const state = await redis.hget(keys.campaign(d.campaign), 'state');
@@ -82,9 +83,12 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
     // A second delivery of a task that finished (its record is written before BullMQ hears of it).
     if (await redis.hexists(keys.records(d.campaign), job.id!)) return 'done before';
     const payload = kind.payload.safeParse(d.payload);
-    if (!payload.success) throw new UnrecoverableError(`job ${job.id}: bad ${d.kind} payload: ${formatZodError(payload.error, { schema: kind.payload, max: 1 })}`);
+    if (!payload.success)
+      throw new UnrecoverableError(`job ${job.id}: bad ${d.kind} payload: ${formatZodError(payload.error, { schema: kind.payload, max: 1 })}`);
     const journal = await TaskJournal.open(redis, d.campaign, job.id!, kind.budget(payload.data));
-    o.log(`${d.campaign} ${d.experiment} ${job.id}: started (attempt ${journal.attempt}${journal.bookedBefore ? `, ${journal.bookedBefore} queries booked before` : ''})`);
+    o.log(
+      `${d.campaign} ${d.experiment} ${job.id}: started (attempt ${journal.attempt}${journal.bookedBefore ? `, ${journal.bookedBefore} queries booked before` : ''})`,
+    );
     const t0 = Date.now();
     let record: unknown;
     try {
@@ -93,10 +97,17 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
       if (err instanceof CampaignCancelled) throw new UnrecoverableError(err.message);
       throw err;
     }
-    const res = await redis.multi().hset(keys.records(d.campaign), job.id!, JSON.stringify(record)).rpush(keys.done(d.campaign), job.id!).del(keys.log(job.id!)).exec();
+    const res = await redis
+      .multi()
+      .hset(keys.records(d.campaign), job.id!, JSON.stringify(record))
+      .rpush(keys.done(d.campaign), job.id!)
+      .del(keys.log(job.id!))
+      .exec();
     for (const [err] of res ?? []) if (err) throw err;
     const r = journal.recovery();
-    o.log(`${d.campaign} ${d.experiment} ${job.id}: done in ${((Date.now() - t0) / 1000).toFixed(1)} s${r.attempt > 1 ? ` (attempt ${r.attempt}: ${r.replayed} queries replayed from the journal, ${r.lost} lost)` : ''}`);
+    o.log(
+      `${d.campaign} ${d.experiment} ${job.id}: done in ${((Date.now() - t0) / 1000).toFixed(1)} s${r.attempt > 1 ? ` (attempt ${r.attempt}: ${r.replayed} queries replayed from the journal, ${r.lost} lost)` : ''}`,
+    );
     return 'done';
   };
 

@@ -160,7 +160,12 @@ export function lineChartSpec(spec: ChartSpec): TopLevelSpec {
   });
   const all = spec.series.flatMap((s) => s.points);
   const xDomain = spec.xRange ?? extent([...all.map((p) => p[0]), ...(spec.vLines ?? []).map((l) => l.x)], !!spec.xLog);
-  const yDomain = spec.yRange ?? extent(all.map((p) => p[1]), !!spec.yLog);
+  const yDomain =
+    spec.yRange ??
+    extent(
+      all.map((p) => p[1]),
+      !!spec.yLog,
+    );
   // The legend lists series by name (numbers in numeric order), the same order in every figure.
   const series = spec.series.slice().sort((a, b) => BY_NAME.compare(a.name, b.name));
   const names = series.map((s) => s.name);
@@ -168,31 +173,53 @@ export function lineChartSpec(spec: ChartSpec): TopLevelSpec {
   const labels = [...new Set(rows.filter((r) => r.dot && r.label !== null).map((r) => r.label!))];
   // `zero` only on linear scales (Vega-Lite drops it on log scales, with a warning).
   const x = {
-    field: 'x', type: 'quantitative', title: spec.xLabel,
+    field: 'x',
+    type: 'quantitative',
+    title: spec.xLabel,
     ...(spec.xLog ? { axis: { values: logTicks(xDomain) } } : {}),
     scale: spec.xLog ? { type: 'log', domain: xDomain, nice: false } : { type: 'linear', domain: xDomain, nice: false, zero: false },
   } as const;
-  const y = { field: 'y', type: 'quantitative', title: spec.yLabel, scale: spec.yLog ? { type: 'log', domain: yDomain, nice: false } : { type: 'linear', domain: yDomain, nice: false, zero: false } } as const;
+  const y = {
+    field: 'y',
+    type: 'quantitative',
+    title: spec.yLabel,
+    scale: spec.yLog ? { type: 'log', domain: yDomain, nice: false } : { type: 'linear', domain: yDomain, nice: false, zero: false },
+  } as const;
   const color = { field: 's', type: 'nominal', title: null, scale: colour, sort: null, legend: { orient: 'right', symbolType: 'stroke' } } as const;
   const layers: object[] = [
     {
       transform: [{ filter: 'datum.line' }],
       mark: { type: 'line', clip: true, strokeWidth: 2 },
       encoding: {
-        x, y, color,
+        x,
+        y,
+        color,
         strokeDash: { field: 's', type: 'nominal', title: null, sort: null, scale: { domain: names, range: series.map((s) => (s.dashed ? DASH : SOLID)) } },
         order: { field: 'k', type: 'quantitative' },
       },
     },
-    { transform: [{ filter: 'datum.dot && datum.label === null' }], mark: { type: 'point', clip: true, filled: true, size: 36, opacity: 1 }, encoding: { x, y, color } },
+    {
+      transform: [{ filter: 'datum.dot && datum.label === null' }],
+      mark: { type: 'point', clip: true, filled: true, size: 36, opacity: 1 },
+      encoding: { x, y, color },
+    },
   ];
   if (labels.length) {
     layers.push({
       transform: [{ filter: 'datum.dot && datum.label !== null' }],
       mark: { type: 'point', clip: true, filled: true, size: 52, opacity: 1, stroke: 'white', strokeWidth: 0.6 },
       encoding: {
-        x, y, color,
-        shape: { field: 'label', type: 'nominal', title: legendTitle(labels), sort: null, scale: { domain: labels, range: labels.map((_, i) => SHAPES[i % SHAPES.length]) }, legend: { orient: 'right', symbolFillColor: '#555', symbolStrokeColor: '#555' } },
+        x,
+        y,
+        color,
+        shape: {
+          field: 'label',
+          type: 'nominal',
+          title: legendTitle(labels),
+          sort: null,
+          scale: { domain: labels, range: labels.map((_, i) => SHAPES[i % SHAPES.length]) },
+          legend: { orient: 'right', symbolFillColor: '#555', symbolStrokeColor: '#555' },
+        },
       },
     });
   }
@@ -200,7 +227,11 @@ export function lineChartSpec(spec: ChartSpec): TopLevelSpec {
   for (const [i, v] of (spec.vLines ?? []).entries()) {
     layers.push(
       { data: { values: [{ x: v.x }] }, mark: { type: 'rule', clip: true, color: '#555', strokeDash: [2, 3] }, encoding: { x } },
-      { data: { values: [{ x: v.x, t: v.label }] }, mark: { type: 'text', align: 'left', baseline: 'top', dx: 3, y: 4 + 13 * i, fontSize: 10, color: '#555' }, encoding: { x, text: { field: 't' } } },
+      {
+        data: { values: [{ x: v.x, t: v.label }] },
+        mark: { type: 'text', align: 'left', baseline: 'top', dx: 3, y: 4 + 13 * i, fontSize: 10, color: '#555' },
+        encoding: { x, text: { field: 't' } },
+      },
     );
   }
   return {
@@ -308,9 +339,15 @@ function labelMapSpec(spec: LabelMapSpec): TopLevelSpec {
           transform: [{ filter: 'isValid(datum.cls)' }],
           mark: { type: 'rect', strokeWidth: 0 },
           encoding: {
-            x, x2: { field: 'c1' }, y, y2: { field: 'r1' },
+            x,
+            x2: { field: 'c1' },
+            y,
+            y2: { field: 'r1' },
             color: {
-              field: 'cls', type: 'nominal', title: 'answered class', sort: null,
+              field: 'cls',
+              type: 'nominal',
+              title: 'answered class',
+              sort: null,
               scale: { domain: used.map((l) => name.get(l)), range: used.map(classColor) },
               legend: { orient: 'bottom', direction: 'horizontal', columns: 4, symbolType: 'square', symbolSize: 120 },
             },

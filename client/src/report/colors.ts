@@ -3,7 +3,18 @@
 // swapped between figures). Figures pass these to Vega-Lite as the colour scale's domain → range.
 
 /** Tableau 10 (Vega's default categorical scheme); darker companions for the ImageNet models below. */
-const T = { blue: '#4c78a8', orange: '#f58518', red: '#e45756', teal: '#72b7b2', green: '#54a24b', yellow: '#eeca3b', purple: '#b279a2', pink: '#ff9da6', brown: '#9d755d', grey: '#bab0ac' };
+const T = {
+  blue: '#4c78a8',
+  orange: '#f58518',
+  red: '#e45756',
+  teal: '#72b7b2',
+  green: '#54a24b',
+  yellow: '#eeca3b',
+  purple: '#b279a2',
+  pink: '#ff9da6',
+  brown: '#9d755d',
+  grey: '#bab0ac',
+};
 
 /**
  * Series name → colour. Setting names are `${model} (no RS)` or `${model} σ=${σ}`; a series whose
@@ -63,7 +74,23 @@ const SERIES_COLORS: Readonly<Record<string, string>> = {
 };
 
 /** For names nobody registered: a stable pick by hash of the name (never by position in a figure). */
-const FALLBACK = ['#4c78a8', '#f58518', '#e45756', '#72b7b2', '#54a24b', '#eeca3b', '#b279a2', '#ff9da6', '#9d755d', '#bab0ac', '#393b79', '#637939', '#8c6d31', '#843c39', '#7b4173'];
+const FALLBACK = [
+  '#4c78a8',
+  '#f58518',
+  '#e45756',
+  '#72b7b2',
+  '#54a24b',
+  '#eeca3b',
+  '#b279a2',
+  '#ff9da6',
+  '#9d755d',
+  '#bab0ac',
+  '#393b79',
+  '#637939',
+  '#8c6d31',
+  '#843c39',
+  '#7b4173',
+];
 
 function fnv1a(s: string): number {
   let h = 0x811c9dc5;
@@ -80,7 +107,28 @@ export function colorOf(name: string): string {
 }
 
 /** Class colours for label maps (Fig. 2): Tableau 20 by class index; black for "no answer" (< 0). */
-const CLASS_PALETTE = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac', '#a0cbe8', '#ffbe7d', '#ff9d9a', '#86bcb6', '#8cd17d', '#f1ce63', '#d4a6c8', '#fabfd2', '#d7b5a6', '#79706e'];
+const CLASS_PALETTE = [
+  '#4e79a7',
+  '#f28e2b',
+  '#e15759',
+  '#76b7b2',
+  '#59a14f',
+  '#edc948',
+  '#b07aa1',
+  '#ff9da7',
+  '#9c755f',
+  '#bab0ac',
+  '#a0cbe8',
+  '#ffbe7d',
+  '#ff9d9a',
+  '#86bcb6',
+  '#8cd17d',
+  '#f1ce63',
+  '#d4a6c8',
+  '#fabfd2',
+  '#d7b5a6',
+  '#79706e',
+];
 
 export function classColor(label: number): string {
   return label < 0 ? '#000000' : CLASS_PALETTE[label % CLASS_PALETTE.length];

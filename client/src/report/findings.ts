@@ -70,21 +70,28 @@ export function findings(dist: DistortionRecord[], cert: CertificationRecord[], 
   {
     const claim = 'Attack distortions are at least 30 times larger than the certified radius (Fig. 4 vs Fig. 5).';
     const radius = new Map(cert.filter((r) => r.correct && r.radius > 0).map((r) => [`${r.model}|${r.sigma}|${r.image}`, r.radius]));
-    const per = compared.map((attack) => {
-      const ratios = rows
-        .filter((d) => d.attack === attack && d.sigma > 0 && l2Of(d) !== null && radius.has(`${d.model}|${d.sigma}|${d.image}`))
-        .map((d) => ({ image: d.image, v: l2Of(d)! / radius.get(`${d.model}|${d.sigma}|${d.image}`)! }));
-      if (!ratios.length) return null;
-      const iv = bootstrap(ratios, (s) => median(s.map((x) => x.v)) ?? NaN, { cluster: (x) => x.image });
-      return { attack, iv, pairs: ratios.length, verdict: decide(iv, { side: 'above', bound: 30 }) };
-    }).filter((x) => x !== null);
-    out.push(per.length
-      ? {
-          id: 'distortion-vs-radius', source: 'paper', claim, ...combined(per.map((p) => ({ verdict: p.verdict, n: p.iv.clusters }))),
-          test: 'per attack, the median of L2 ÷ R over (image, setting) pairs, bootstrap over images; established when its interval lies above 30',
-          evidence: per.map((p) => `${p.attack}: median L2/R ${fmtRatio(p.iv).slice(1)} on ${p.iv.clusters} images (${p.pairs} image-settings)`).join('; '),
-        }
-      : noData('distortion-vs-radius', claim, 'needs certification and distortion runs on the same model and σ'));
+    const per = compared
+      .map((attack) => {
+        const ratios = rows
+          .filter((d) => d.attack === attack && d.sigma > 0 && l2Of(d) !== null && radius.has(`${d.model}|${d.sigma}|${d.image}`))
+          .map((d) => ({ image: d.image, v: l2Of(d)! / radius.get(`${d.model}|${d.sigma}|${d.image}`)! }));
+        if (!ratios.length) return null;
+        const iv = bootstrap(ratios, (s) => median(s.map((x) => x.v)) ?? NaN, { cluster: (x) => x.image });
+        return { attack, iv, pairs: ratios.length, verdict: decide(iv, { side: 'above', bound: 30 }) };
+      })
+      .filter((x) => x !== null);
+    out.push(
+      per.length
+        ? {
+            id: 'distortion-vs-radius',
+            source: 'paper',
+            claim,
+            ...combined(per.map((p) => ({ verdict: p.verdict, n: p.iv.clusters }))),
+            test: 'per attack, the median of L2 ÷ R over (image, setting) pairs, bootstrap over images; established when its interval lies above 30',
+            evidence: per.map((p) => `${p.attack}: median L2/R ${fmtRatio(p.iv).slice(1)} on ${p.iv.clusters} images (${p.pairs} image-settings)`).join('; '),
+          }
+        : noData('distortion-vs-radius', claim, 'needs certification and distortion runs on the same model and σ'),
+    );
   }
 
   // 2. P_a barely matters: per cell, mean L2 at P_a = 0.8 ÷ at 0.5 on the same images, below 1.3.
@@ -93,13 +100,18 @@ export function findings(dist: DistortionRecord[], cert: CertificationRecord[], 
     const items = heads.filter((h) => h.Pa === 0.8).map((h) => ({ label: `${h.attack} ${setting(h)} n=${h.n}`, a: cell({ ...h, Pa: 0.5 }), b: cell(h) }));
     const per = pairedCells(items, { side: 'below', bound: PA_LITTLE });
     const moved = pairedCells(items, { side: 'above', bound: 1 }).filter((p) => p.verdict === 'established').length;
-    out.push(per.length
-      ? {
-          id: 'pa-barely-matters', source: 'paper', claim, ...combined(per),
-          test: `per cell, the ratio of mean L2 (P_a = 0.8 ÷ 0.5) on the images both levels broke; established when every interval lies below ${PA_LITTLE}`,
-          evidence: `P_a = 0.8 moves the adversarial further (interval above 1) in ${moved} of ${per.length} cells. ${per.map((p) => p.line).join('; ')}`,
-        }
-      : noData('pa-barely-matters', claim, 'needs runs at P_a = 0.5 and 0.8'));
+    out.push(
+      per.length
+        ? {
+            id: 'pa-barely-matters',
+            source: 'paper',
+            claim,
+            ...combined(per),
+            test: `per cell, the ratio of mean L2 (P_a = 0.8 ÷ 0.5) on the images both levels broke; established when every interval lies below ${PA_LITTLE}`,
+            evidence: `P_a = 0.8 moves the adversarial further (interval above 1) in ${moved} of ${per.length} cells. ${per.map((p) => p.line).join('; ')}`,
+          }
+        : noData('pa-barely-matters', claim, 'needs runs at P_a = 0.5 and 0.8'),
+    );
   }
 
   // 3. A large σ costs accuracy and buys little distortion (standard model, largest n, P_a = 0.5).
@@ -114,17 +126,29 @@ export function findings(dist: DistortionRecord[], cert: CertificationRecord[], 
       const attacksHere = [...new Set(std.filter((h) => h.n === nMax).map((h) => h.attack))];
       // Accuracy: per image, answered correctly at σ_lo minus at σ_hi (the first attack's runs carry it).
       const a0 = attacksHere[0];
-      const correct = pairOn(cell({ model: model!, sigma: lo, n: nMax, Pa: 0.5, attack: a0 }), cell({ model: model!, sigma: hi, n: nMax, Pa: 0.5, attack: a0 }), (r) => r.image, (r) => (r.misclassified ? 0 : 1));
+      const correct = pairOn(
+        cell({ model: model!, sigma: lo, n: nMax, Pa: 0.5, attack: a0 }),
+        cell({ model: model!, sigma: hi, n: nMax, Pa: 0.5, attack: a0 }),
+        (r) => r.image,
+        (r) => (r.misclassified ? 0 : 1),
+      );
       const drop = bootstrap(correct, (s) => s.reduce((t, p) => t + p.a - p.b, 0) / s.length, { cluster: (p) => p.image });
       const accVerdict = correct.length ? decide(drop, { side: 'above', bound: 0 }) : 'no data';
       const per = pairedCells(
-        attacksHere.map((a) => ({ label: `${a} σ ${lo} → ${hi}`, a: cell({ model: model!, sigma: lo, n: nMax, Pa: 0.5, attack: a }), b: cell({ model: model!, sigma: hi, n: nMax, Pa: 0.5, attack: a }) })),
+        attacksHere.map((a) => ({
+          label: `${a} σ ${lo} → ${hi}`,
+          a: cell({ model: model!, sigma: lo, n: nMax, Pa: 0.5, attack: a }),
+          b: cell({ model: model!, sigma: hi, n: nMax, Pa: 0.5, attack: a }),
+        })),
         { side: 'below', bound: SIGMA_GAIN },
       );
       const accLo = share(correct.filter((p) => p.a === 1).length, correct.length);
       const accHi = share(correct.filter((p) => p.b === 1).length, correct.length);
       out.push({
-        id: 'large-sigma', source: 'paper', claim, ...combined([{ verdict: accVerdict, n: correct.length }, ...per]),
+        id: 'large-sigma',
+        source: 'paper',
+        claim,
+        ...combined([{ verdict: accVerdict, n: correct.length }, ...per]),
         test: `accuracy drop paired on images (interval above 0) and, per attack, the ratio of mean L2 paired on images (interval below ${SIGMA_GAIN})`,
         evidence: `${model}, n = ${nMax}: accuracy ${fmtShare(accLo)} → ${fmtShare(accHi)}, drop ${f3(drop.value)} [${f3(drop.lo)}, ${f3(drop.hi)}] on ${correct.length} images; ${per.map((p) => p.line).join('; ')}`,
       });
@@ -143,13 +167,18 @@ export function findings(dist: DistortionRecord[], cert: CertificationRecord[], 
       items.push({ label: `${h.attack} ${setting(h)} n=${small} vs n=${big}`, a: cell({ ...h, n: big }), b: cell(h) });
     }
     const per = pairedCells(items, { side: 'above', bound: 1 });
-    out.push(per.length
-      ? {
-          id: 'fewer-samples', source: 'paper', claim, ...combined(per),
-          test: 'per cell, the ratio of mean L2 (smallest n > 1 ÷ largest n) on the images both broke; established when every interval lies above 1',
-          evidence: per.map((p) => `${p.line} → ${p.verdict}`).join('; '),
-        }
-      : noData('fewer-samples', claim, 'needs several n'));
+    out.push(
+      per.length
+        ? {
+            id: 'fewer-samples',
+            source: 'paper',
+            claim,
+            ...combined(per),
+            test: 'per cell, the ratio of mean L2 (smallest n > 1 ÷ largest n) on the images both broke; established when every interval lies above 1',
+            evidence: per.map((p) => `${p.line} → ${p.verdict}`).join('; '),
+          }
+        : noData('fewer-samples', claim, 'needs several n'),
+    );
   }
 
   // 5. RayS is the least affected: per image, its L2 gain under RS ÷ another attack's gain, below 1.
@@ -167,19 +196,32 @@ export function findings(dist: DistortionRecord[], cert: CertificationRecord[], 
       return out;
     };
     const rays = gains(LEAST_AFFECTED);
-    const per = compared.filter((a) => a !== LEAST_AFFECTED).map((other) => {
-      const g = gains(other);
-      const pairs = [...rays].filter(([k]) => g.has(k)).map(([k, v]) => ({ image: Number(k.split('|').at(-1)), a: g.get(k)!, b: v }));
-      const c = paired(pairs);
-      return c && { other, c, verdict: decide(c.ratioOfMeans, { side: 'below', bound: 1 }) };
-    }).filter((x) => x !== null);
-    out.push(per.length
-      ? {
-          id: 'rays-least-affected', source: 'paper', claim, ...combined(per.map((p) => ({ verdict: p.verdict, n: p.c.images }))),
-          test: 'per other attack, mean over (image, RS setting) of RayS\'s L2 gain under RS (L2 with RS ÷ without) ÷ the other attack\'s mean gain, same images, bootstrap over images; established when every interval lies below 1',
-          evidence: per.map((p) => `RayS gain ÷ ${p.other} gain: ${fmtRatio(p.c.ratioOfMeans)} (mean gain ${f3(p.c.meanB)} vs ${f3(p.c.meanA)}) on ${p.c.images} images, ${p.c.pairs} image-settings`).join('; '),
-        }
-      : noData('rays-least-affected', claim, 'needs the same model with and without RS'));
+    const per = compared
+      .filter((a) => a !== LEAST_AFFECTED)
+      .map((other) => {
+        const g = gains(other);
+        const pairs = [...rays].filter(([k]) => g.has(k)).map(([k, v]) => ({ image: Number(k.split('|').at(-1)), a: g.get(k)!, b: v }));
+        const c = paired(pairs);
+        return c && { other, c, verdict: decide(c.ratioOfMeans, { side: 'below', bound: 1 }) };
+      })
+      .filter((x) => x !== null);
+    out.push(
+      per.length
+        ? {
+            id: 'rays-least-affected',
+            source: 'paper',
+            claim,
+            ...combined(per.map((p) => ({ verdict: p.verdict, n: p.c.images }))),
+            test: "per other attack, mean over (image, RS setting) of RayS's L2 gain under RS (L2 with RS ÷ without) ÷ the other attack's mean gain, same images, bootstrap over images; established when every interval lies below 1",
+            evidence: per
+              .map(
+                (p) =>
+                  `RayS gain ÷ ${p.other} gain: ${fmtRatio(p.c.ratioOfMeans)} (mean gain ${f3(p.c.meanB)} vs ${f3(p.c.meanA)}) on ${p.c.images} images, ${p.c.pairs} image-settings`,
+              )
+              .join('; '),
+          }
+        : noData('rays-least-affected', claim, 'needs the same model with and without RS'),
+    );
   }
 
   // 6. The binary search spreads at small n: IQR of its output at the smallest n ÷ at the largest, above 1.
@@ -187,22 +229,38 @@ export function findings(dist: DistortionRecord[], cert: CertificationRecord[], 
     const claim = 'Under RS the output of a binary search is spread out; it concentrates on the boundary only for large n (Fig. 3).';
     const byImage = new Map<number, BinarySearchRecord[]>();
     for (const r of bs) byImage.set(r.image, [...(byImage.get(r.image) ?? []), r]);
-    const per = [...byImage.values()].filter((rs) => rs.length >= 2).map((rs) => {
-      rs.sort((a, b) => a.n - b.n);
-      const [small, big] = [rs[0], rs.at(-1)!];
-      const k = Math.min(small.outputs.length, big.outputs.length);
-      const items = Array.from({ length: k }, (_, i) => ({ a: big.outputs[i], b: small.outputs[i] }));
-      const iqr = (v: number[]) => quantile(v, 0.75) - quantile(v, 0.25);
-      const iv = bootstrap(items, (s) => iqr(s.map((x) => x.b)) / iqr(s.map((x) => x.a)));
-      return { image: small.image, small, big, k, iv, verdict: decide(iv, { side: 'above', bound: 1 }), all: rs.map((r) => `n=${r.n} ${f3(iqr(r.outputs))}`).join(', ') };
-    });
-    out.push(per.length
-      ? {
-          id: 'binary-search-spread', source: 'paper', claim, verdict: combined(per.map((p) => ({ verdict: p.verdict, n: 1 }))).verdict, n: per.length,
-          test: 'per image, the interquartile range of the search\'s output distance at the smallest n ÷ at the largest, bootstrap over the repeated searches; established when its interval lies above 1 (one image is one image: the n here counts images, not searches)',
-          evidence: per.map((p) => `image ${p.image}, ${p.k} searches per n: IQR ${p.all}; n=${p.small.n} ÷ n=${p.big.n} ${fmtRatio(p.iv)}`).join('; '),
-        }
-      : noData('binary-search-spread', claim, 'needs the binary-search experiment at two n'));
+    const per = [...byImage.values()]
+      .filter((rs) => rs.length >= 2)
+      .map((rs) => {
+        rs.sort((a, b) => a.n - b.n);
+        const [small, big] = [rs[0], rs.at(-1)!];
+        const k = Math.min(small.outputs.length, big.outputs.length);
+        const items = Array.from({ length: k }, (_, i) => ({ a: big.outputs[i], b: small.outputs[i] }));
+        const iqr = (v: number[]) => quantile(v, 0.75) - quantile(v, 0.25);
+        const iv = bootstrap(items, (s) => iqr(s.map((x) => x.b)) / iqr(s.map((x) => x.a)));
+        return {
+          image: small.image,
+          small,
+          big,
+          k,
+          iv,
+          verdict: decide(iv, { side: 'above', bound: 1 }),
+          all: rs.map((r) => `n=${r.n} ${f3(iqr(r.outputs))}`).join(', '),
+        };
+      });
+    out.push(
+      per.length
+        ? {
+            id: 'binary-search-spread',
+            source: 'paper',
+            claim,
+            verdict: combined(per.map((p) => ({ verdict: p.verdict, n: 1 }))).verdict,
+            n: per.length,
+            test: "per image, the interquartile range of the search's output distance at the smallest n ÷ at the largest, bootstrap over the repeated searches; established when its interval lies above 1 (one image is one image: the n here counts images, not searches)",
+            evidence: per.map((p) => `image ${p.image}, ${p.k} searches per n: IQR ${p.all}; n=${p.small.n} ÷ n=${p.big.n} ${fmtRatio(p.iv)}`).join('; '),
+          }
+        : noData('binary-search-spread', claim, 'needs the binary-search experiment at two n'),
+    );
   }
   return out;
 }

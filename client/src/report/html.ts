@@ -9,7 +9,10 @@ import { esc } from './table.js';
 const VERDICT_CLASS: Record<Finding['verdict'], string> = { established: 'reproduced', contradicted: 'not', 'not established': 'partly', 'no data': 'nodata' };
 
 function findingsTable(found: Finding[], head: string): string {
-  const rows = found.map((f) => `<tr><td>${esc(f.claim)}</td><td class="${VERDICT_CLASS[f.verdict]}">${esc(verdictText(f))}</td><td>${esc(f.evidence)}<br><small>${esc(f.test)}</small></td></tr>`);
+  const rows = found.map(
+    (f) =>
+      `<tr><td>${esc(f.claim)}</td><td class="${VERDICT_CLASS[f.verdict]}">${esc(verdictText(f))}</td><td>${esc(f.evidence)}<br><small>${esc(f.test)}</small></td></tr>`,
+  );
   return `<table class="findings"><thead><tr><th scope="col">${head}</th><th scope="col">verdict</th><th scope="col">our numbers (95% intervals)</th></tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table>`;
 }
 
@@ -51,7 +54,9 @@ figcaption{font-size:13px;color:#444;max-width:760px}
 `;
 
 export function reportHtml(p: ReportPage): string {
-  const sections = p.sections.map((s) => `<section>\n<h2>${esc(s.title)}</h2>\n${s.html}\n${s.figures.map((f) => figureHtml(f, p.svgOf(f))).join('\n')}\n</section>`);
+  const sections = p.sections.map(
+    (s) => `<section>\n<h2>${esc(s.title)}</h2>\n${s.html}\n${s.figures.map((f) => figureHtml(f, p.svgOf(f))).join('\n')}\n</section>`,
+  );
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>rs-arena report: ${esc(p.name)}</title>
 <style>${STYLE}</style></head><body>
@@ -59,8 +64,22 @@ export function reportHtml(p: ReportPage): string {
 <p>${esc(p.description)}</p>
 <p>Made by <code>${esc(p.command)}</code>, started ${esc(p.startedAt)}; data in this folder (JSONL, CSV).</p>
 ${(p.notes ?? []).map((n) => `<p class="legend">${esc(n)}</p>`).join('\n')}
-${p.findings.some((f) => f.source === 'paper') ? `<h2>The paper's findings, checked</h2>\n<p class="legend">${esc(METHOD)}</p>\n${findingsTable(p.findings.filter((f) => f.source === 'paper'), 'claim of the paper (Maho, Furon &amp; Le Merrer 2022)')}` : `<p class="legend">${esc(METHOD)}</p>`}
-${p.findings.some((f) => f.source === 'project') ? `<h2>The project's own targets</h2>\n${findingsTable(p.findings.filter((f) => f.source === 'project'), 'rs-arena target (not a claim of the paper)')}` : ''}
+${
+  p.findings.some((f) => f.source === 'paper')
+    ? `<h2>The paper's findings, checked</h2>\n<p class="legend">${esc(METHOD)}</p>\n${findingsTable(
+        p.findings.filter((f) => f.source === 'paper'),
+        'claim of the paper (Maho, Furon &amp; Le Merrer 2022)',
+      )}`
+    : `<p class="legend">${esc(METHOD)}</p>`
+}
+${
+  p.findings.some((f) => f.source === 'project')
+    ? `<h2>The project's own targets</h2>\n${findingsTable(
+        p.findings.filter((f) => f.source === 'project'),
+        'rs-arena target (not a claim of the paper)',
+      )}`
+    : ''
+}
 ${sections.join('\n')}
 </body></html>
 `;

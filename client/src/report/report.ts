@@ -46,7 +46,10 @@ export function reportContext(dir: string): { ctx: ReportContext; meta: z.output
     if (!cache.has(spec.name)) {
       const c = config(spec);
       // Without the config, a spec that selects by it or derives old records' fields from it has none.
-      const all = (spec.select || spec.upgrade) && c === undefined ? [] : [...readRecords(join(dir, spec.file), c === undefined ? { schema: spec.record, key: spec.key } : recordSpec(spec, c)).values()];
+      const all =
+        (spec.select || spec.upgrade) && c === undefined
+          ? []
+          : [...readRecords(join(dir, spec.file), c === undefined ? { schema: spec.record, key: spec.key } : recordSpec(spec, c)).values()];
       cache.set(spec.name, spec.select && c !== undefined ? spec.select(all, c) : all);
     }
     return cache.get(spec.name) as z.output<R>[];
@@ -65,7 +68,12 @@ export async function buildReport(dir: string, options: ReportOptions = {}): Pro
   for (const spec of [distortion, confidenceCost] as ExperimentSpec[]) {
     if (ctx.config(spec) === undefined) continue;
     const v = checkVersions(spec.file, ctx.records(spec) as Versioned[], options.allowMixedVersions ?? false);
-    if (v.total) notes.push(v.stale ? `${spec.file}: ${v.stale} of ${v.total} attack records are stale (made by other attack code than the current, or of unknown version: the "stale" column counts them; rerunning the experiment replaces them).` : `${spec.file}: all ${v.total} attack records were made by the current attack code.`);
+    if (v.total)
+      notes.push(
+        v.stale
+          ? `${spec.file}: ${v.stale} of ${v.total} attack records are stale (made by other attack code than the current, or of unknown version: the "stale" column counts them; rerunning the experiment replaces them).`
+          : `${spec.file}: all ${v.total} attack records were made by the current attack code.`,
+      );
   }
   const p = meta.preset;
   const sections: { title: string; figures: Figure[]; html: string }[] = [];
@@ -83,7 +91,16 @@ export async function buildReport(dir: string, options: ReportOptions = {}): Pro
   const file: FindingsFile = { method: METHOD, paper: found.filter((f) => f.source === 'paper'), project: found.filter((f) => f.source === 'project') };
   writeFileSync(join(dir, 'findings.json'), JSON.stringify(file, null, 2));
 
-  const html = reportHtml({ name: p.name, description: p.description, command: redactCommand(meta.command), startedAt: meta.startedAt, findings: found, notes, sections, svgOf: (f) => readFileSync(join(dir, f.svg), 'utf8') });
+  const html = reportHtml({
+    name: p.name,
+    description: p.description,
+    command: redactCommand(meta.command),
+    startedAt: meta.startedAt,
+    findings: found,
+    notes,
+    sections,
+    svgOf: (f) => readFileSync(join(dir, f.svg), 'utf8'),
+  });
   const out = join(dir, 'report.html');
   writeFileSync(out, html);
   return out;

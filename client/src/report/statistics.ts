@@ -138,7 +138,8 @@ const num = (x: number, digits = 3) => (Number.isFinite(x) ? x.toFixed(digits) :
 /** "×1.234 [1.090, 1.450]". */
 export const fmtRatio = (iv: { value: number; lo: number; hi: number }) => `×${num(iv.value)} [${num(iv.lo)}, ${num(iv.hi)}]`;
 /** "13/15 = 87% [60%, 98%]". */
-export const fmtShare = (s: Share) => `${s.k}/${s.n} = ${s.p === null ? '–' : `${(100 * s.p).toFixed(0)}%`} [${(100 * s.lo).toFixed(0)}%, ${(100 * s.hi).toFixed(0)}%]`;
+export const fmtShare = (s: Share) =>
+  `${s.k}/${s.n} = ${s.p === null ? '–' : `${(100 * s.p).toFixed(0)}%`} [${(100 * s.lo).toFixed(0)}%, ${(100 * s.hi).toFixed(0)}%]`;
 /** A paired comparison in one line: means, medians, the ratio of means with its interval, n. */
 export const fmtPaired = (c: PairedComparison) =>
   `mean ${num(c.meanA)} → ${num(c.meanB)} (median ${num(c.medianA)} → ${num(c.medianB)}), ratio of means ${fmtRatio(c.ratioOfMeans)}, paired on ${c.images} images${c.pairs !== c.images ? ` (${c.pairs} pairs)` : ''}, higher on ${c.higher} of ${c.pairs}`;

@@ -20,7 +20,10 @@ export const COLUMNS: Readonly<Record<string, Column>> = {
   sigma: { label: 'σ', doc: 'noise level of randomized smoothing (0: no RS)', format: plain },
   n: { label: 'n', doc: 'noise samples per answer of the smoothed classifier', format: plain },
   Pa: { label: 'P_a', doc: 'confidence level an adversarial must reach (eq. 4); – without RS', format: plain },
-  oracle: { label: 'oracle', doc: 'plain: the top-1 endpoint; shortcut: the paper’s simulation (⌈n·P_a⌉ wrong micro-decisions); repeated: ℓ paid top-1 queries per point' },
+  oracle: {
+    label: 'oracle',
+    doc: 'plain: the top-1 endpoint; shortcut: the paper’s simulation (⌈n·P_a⌉ wrong micro-decisions); repeated: ℓ paid top-1 queries per point',
+  },
   attack: { label: 'attack', doc: 'the decision-based attack' },
   images: { label: 'images', doc: 'test images attacked' },
   accuracy: { label: 'accuracy', doc: 'share of the images the endpoint answers correctly (the others need no attack)', format: pct },
@@ -114,4 +117,3 @@ export function table(rows: Record<string, Cell>[], docs: Record<string, string>
     .join('; ');
   return `<table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>\n<p class="legend">${legend}.</p>`;
 }
-

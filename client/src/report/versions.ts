@@ -25,7 +25,8 @@ export class MixedVersionsError extends Error {}
 export const isStale = (r: Pick<Versioned, 'attack' | 'codeVersion'>) => r.codeVersion !== attackCodeVersion(r.attack);
 
 const UNKNOWN = 'unknown (not recorded)';
-const cellOf = (r: Versioned) => `${r.model} σ=${r.sigma} n=${r.n} Pa=${r.Pa ?? '–'} ${r.oracle} ℓ=${r.repeats} ${r.attack} ${canonical(r.attackOptions)} budget ${r.budget}`;
+const cellOf = (r: Versioned) =>
+  `${r.model} σ=${r.sigma} n=${r.n} Pa=${r.Pa ?? '–'} ${r.oracle} ℓ=${r.repeats} ${r.attack} ${canonical(r.attackOptions)} budget ${r.budget}`;
 
 /** Stale records of `records`, and a MixedVersionsError (unless allowed) for a cell of several versions. */
 export function checkVersions(what: string, records: Versioned[], allowMixed: boolean): { total: number; stale: number } {
@@ -38,7 +39,10 @@ export function checkVersions(what: string, records: Versioned[], allowMixed: bo
   const mixed = [...cells].filter(([, v]) => v.size > 1);
   if (mixed.length && !allowMixed) {
     throw new MixedVersionsError(
-      `${what}: ${mixed.length} cell${mixed.length > 1 ? 's mix' : ' mixes'} records of different attack code versions, e.g. ${mixed.slice(0, 3).map(([k, v]) => `${k}: ${[...v].join(', ')}`).join('; ')}. Rerun the experiment (stale records are replaced) or pass --allow-mixed-versions.`,
+      `${what}: ${mixed.length} cell${mixed.length > 1 ? 's mix' : ' mixes'} records of different attack code versions, e.g. ${mixed
+        .slice(0, 3)
+        .map(([k, v]) => `${k}: ${[...v].join(', ')}`)
+        .join('; ')}. Rerun the experiment (stale records are replaced) or pass --allow-mixed-versions.`,
     );
   }
   return { total: records.length, stale: records.filter(isStale).length };

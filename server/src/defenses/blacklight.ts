@@ -40,7 +40,12 @@ const Settings = z
     /** Fingerprints kept per scope (the oldest leave first). */
     maxEntries: z.number().int().min(1).max(10_000_000).default(100_000),
     /** Fingerprints older than this leave (0: kept until `maxEntries` pushes them out). */
-    maxAgeSeconds: z.number().int().min(0).max(365 * 86_400).default(7 * 86_400),
+    maxAgeSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(365 * 86_400)
+      .default(7 * 86_400),
   })
   .strict()
   .refine((s) => s.threshold === undefined || s.threshold <= s.keep, { message: 'must be at most keep (the hashes a fingerprint holds)', path: ['threshold'] });
@@ -105,7 +110,10 @@ export const blacklight = screenDefense({
       detections: {
         async flagged(): Promise<FlaggedKey[]> {
           const all = await state.counters(DETECTIONS);
-          return [...all].filter(([, n]) => n > 0).map(([k, n]) => ({ key: k, detections: n, suspended: suspended(n) })).sort((a, b) => b.detections - a.detections);
+          return [...all]
+            .filter(([, n]) => n > 0)
+            .map(([k, n]) => ({ key: k, detections: n, suspended: suspended(n) }))
+            .sort((a, b) => b.detections - a.detections);
         },
         reset: (k) => state.reset(k),
       },

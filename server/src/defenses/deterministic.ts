@@ -26,14 +26,19 @@ export const deterministic = answerDefense({
     const noiseFor = (xs: Float32Array, count: number): CopyNoise => {
       const keys = Array.from({ length: count }, (_, i) => {
         const x = xs.subarray(i * size, (i + 1) * size);
-        return createHmac('sha256', secret).update(new Uint8Array(x.buffer, x.byteOffset, x.byteLength)).digest();
+        return createHmac('sha256', secret)
+          .update(new Uint8Array(x.buffer, x.byteOffset, x.byteLength))
+          .digest();
       });
       const next = new Uint32Array(count);
       return {
         fillCopies(out, x, input, sigma) {
           // One stream per copy, each filled whole: the noise does not depend on how copies are batched.
           for (let at = 0; at < out.length; at += size) {
-            const seed = createHash('sha256').update(keys[input]).update(String(next[input]++)).digest();
+            const seed = createHash('sha256')
+              .update(keys[input])
+              .update(String(next[input]++))
+              .digest();
             const rng = Rng.fromWords([seed.readUInt32LE(0), seed.readUInt32LE(4), seed.readUInt32LE(8), seed.readUInt32LE(12)]);
             rng.fillNormal(out.subarray(at, at + size), x, sigma);
           }

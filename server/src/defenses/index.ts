@@ -8,7 +8,9 @@ import { blacklight } from './blacklight.js';
 import { gated } from './gated.js';
 import { deterministic } from './deterministic.js';
 
-const DEFENSES: ReadonlyMap<string, DefenseDefinition> = new Map(([none, gaussian, gated, deterministic, blacklight] as DefenseDefinition[]).map((d) => [d.name, d]));
+const DEFENSES: ReadonlyMap<string, DefenseDefinition> = new Map(
+  ([none, gaussian, gated, deterministic, blacklight] as DefenseDefinition[]).map((d) => [d.name, d]),
+);
 
 export const defenseNames = (): string[] => [...DEFENSES.keys()];
 

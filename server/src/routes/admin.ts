@@ -2,7 +2,17 @@
 // restart), keys and their budgets, and the query counters.
 import type { FastifyPluginAsync } from 'fastify';
 import {
-  AllUsage, BudgetUpdate, DeploymentSpec, DeploymentSpecList, KeyCreate, KeyCreated, KeyInfo, KeyList, Removed, ResetCount, UsageReset,
+  AllUsage,
+  BudgetUpdate,
+  DeploymentSpec,
+  DeploymentSpecList,
+  KeyCreate,
+  KeyCreated,
+  KeyInfo,
+  KeyList,
+  Removed,
+  ResetCount,
+  UsageReset,
 } from '@rs-arena/shared/api';
 import { generateSecret, type ApiKey } from '../auth.js';
 import { HttpError, notFound } from '../errors.js';
@@ -124,7 +134,7 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }
     method: 'put',
     url: '/v1/admin/keys/:id/budgets',
     operationId: 'setBudget',
-    summary: "Set a key's query budget on a deployment (\"*\": default; null: unlimited)",
+    summary: 'Set a key\'s query budget on a deployment ("*": default; null: unlimited)',
     body: { json: BudgetUpdate, name: 'budget' },
     response: KeyInfo,
     async handler(request) {

@@ -25,7 +25,15 @@ function fullMetrics(ctx: AppContext, request: FastifyRequest): boolean {
 }
 
 export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {
-  route(app, ctx, { method: 'get', url: '/healthz', operationId: 'liveness', summary: 'Liveness', tag: 'ops', response: Health, handler: async () => ({ status: 'ok' }) });
+  route(app, ctx, {
+    method: 'get',
+    url: '/healthz',
+    operationId: 'liveness',
+    summary: 'Liveness',
+    tag: 'ops',
+    response: Health,
+    handler: async () => ({ status: 'ok' }),
+  });
   route(app, ctx, {
     method: 'get',
     url: '/readyz',

@@ -32,7 +32,14 @@ export const modelRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }
 
   const info = (id: string): z.infer<typeof ModelInfo> => {
     const m = findModel(ctx.catalog, id)!;
-    return { id: m.id, file: m.file, sha256: m.sha256, dataset: m.dataset, input: { name: m.input.name, shape: [...m.input.shape], range: m.input.range }, output: m.output };
+    return {
+      id: m.id,
+      file: m.file,
+      sha256: m.sha256,
+      dataset: m.dataset,
+      input: { name: m.input.name, shape: [...m.input.shape], range: m.input.range },
+      output: m.output,
+    };
   };
 
   route(app, ctx, {

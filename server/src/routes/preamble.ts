@@ -100,7 +100,11 @@ export async function answerQuery<P, R, I extends Inputs = Inputs>(
   const { defense } = deployment;
   const operation = route.operation(defense);
   if (!operation) {
-    throw new HttpError(400, 'unsupported_operation', `deployment "${deployment.id}" (defense "${defense.name}", σ = ${defense.sigma}) does not support ${route.name}`);
+    throw new HttpError(
+      400,
+      'unsupported_operation',
+      `deployment "${deployment.id}" (defense "${defense.name}", σ = ${defense.sigma}) does not support ${route.name}`,
+    );
   }
   const params = route.params(request, deployment);
   const inputs = route.inputs ? await route.inputs(request, deployment) : ((await decodeInputs(request, deployment)) as Inputs as I);

@@ -26,7 +26,7 @@ export const predictRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx
     errors: [400, 401, 403, 404, 408, 413, 415, 429, 503],
     errorNotes: {
       403:
-        'the key lacks the role, or the deployment\'s detector refused the batch: `query_refused` (a query resembles an earlier one) or ' +
+        "the key lacks the role, or the deployment's detector refused the batch: `query_refused` (a query resembles an earlier one) or " +
         '`key_suspended`; a refused batch IS charged (it was asked), once, also when retried with the same Idempotency-Key',
       503: 'the state store (Redis) cannot be reached: nothing was answered or charged',
     },

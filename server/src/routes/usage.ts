@@ -19,7 +19,14 @@ export async function usageOf(ctx: AppContext, key: ApiKey, viewer: ApiKey = key
     deployments: [...ids].map((id) => {
       const limit = budgetFor(key, id);
       const { queries, forwardPasses, rejected } = accounts.get(id) ?? emptyAccount();
-      return { deployment: id, queries, ...(hidden(id) ? {} : { forwardPasses }), rejected, limit, remaining: limit === null ? null : Math.max(0, limit - queries) };
+      return {
+        deployment: id,
+        queries,
+        ...(hidden(id) ? {} : { forwardPasses }),
+        rejected,
+        limit,
+        remaining: limit === null ? null : Math.max(0, limit - queries),
+      };
     }),
   };
 }

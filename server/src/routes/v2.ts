@@ -6,8 +6,22 @@
 // `{"error": "..."}`, and a malformed request is refused before anything is charged.
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import {
-  HEADER_LENGTH, InferenceRequest, InferenceResponse, LiveResponse, ModelMetadata, ModelReadyResponse, OipErrorBody, OipFormatError,
-  ReadyResponse, ServerMetadata, decodeInferRequest, encodeInferResponse, wantsBinary, type Tensor, ModelConfig, ModelStats,
+  HEADER_LENGTH,
+  InferenceRequest,
+  InferenceResponse,
+  LiveResponse,
+  ModelMetadata,
+  ModelReadyResponse,
+  OipErrorBody,
+  OipFormatError,
+  ReadyResponse,
+  ServerMetadata,
+  decodeInferRequest,
+  encodeInferResponse,
+  wantsBinary,
+  type Tensor,
+  ModelConfig,
+  ModelStats,
 } from '@rs-arena/shared/oip';
 import { usageOf } from './usage.js';
 import { keyOf } from './preamble.js';

@@ -12,10 +12,7 @@ export interface StoredAnswer {
   binary?: { headers: Record<string, string> };
 }
 
-export type Begin =
-  | { state: 'new' }
-  | { state: 'pending'; fingerprint: string }
-  | { state: 'done'; answer: StoredAnswer };
+export type Begin = { state: 'new' } | { state: 'pending'; fingerprint: string } | { state: 'done'; answer: StoredAnswer };
 
 export interface AnswerStore {
   /** Reserves `id` for a new request, or tells what is already there. */

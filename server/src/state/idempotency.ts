@@ -30,7 +30,10 @@ export function installIdempotency(app: FastifyInstance, ctx: AppContext): void 
       throw new HttpError(400, 'bad_idempotency_key', 'Idempotency-Key must be 8 to 128 printable ASCII characters without spaces');
     }
     // Scoped to the caller's credentials: one key can never read another's answers.
-    const scope = createHash('sha256').update(request.headers.authorization ?? '').digest('hex').slice(0, 32);
+    const scope = createHash('sha256')
+      .update(request.headers.authorization ?? '')
+      .digest('hex')
+      .slice(0, 32);
     const id = `${scope}:${header}`;
     const fingerprint = fingerprintOf(request);
     const found = await ctx.state.answers.begin(id, fingerprint);
@@ -39,16 +42,19 @@ export function installIdempotency(app: FastifyInstance, ctx: AppContext): void 
       return;
     }
     const sameRequest = (found.state === 'done' ? found.answer.fingerprint : found.fingerprint) === fingerprint;
-    if (!sameRequest) throw new HttpError(422, 'idempotency_key_reused', 'this Idempotency-Key was used for another request (another route or body); use a new key per request');
-    if (found.state === 'pending') throw new HttpError(409, 'request_in_progress', 'a request with this Idempotency-Key is still running; retry shortly to get its answer');
+    if (!sameRequest)
+      throw new HttpError(
+        422,
+        'idempotency_key_reused',
+        'this Idempotency-Key was used for another request (another route or body); use a new key per request',
+      );
+    if (found.state === 'pending')
+      throw new HttpError(409, 'request_in_progress', 'a request with this Idempotency-Key is still running; retry shortly to get its answer');
     request.log.info('replayed an answered request (Idempotency-Key)');
     const { answer } = found;
-    if (answer.binary) return reply.code(answer.status).headers(answer.binary.headers).header('idempotent-replayed', 'true').send(Buffer.from(answer.body, 'base64'));
-    return reply
-      .code(answer.status)
-      .header('content-type', 'application/json; charset=utf-8')
-      .header('idempotent-replayed', 'true')
-      .send(answer.body);
+    if (answer.binary)
+      return reply.code(answer.status).headers(answer.binary.headers).header('idempotent-replayed', 'true').send(Buffer.from(answer.body, 'base64'));
+    return reply.code(answer.status).header('content-type', 'application/json; charset=utf-8').header('idempotent-replayed', 'true').send(answer.body);
   };
 
   const after = async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
@@ -68,7 +74,12 @@ export function installIdempotency(app: FastifyInstance, ctx: AppContext): void 
           const v = reply.getHeader(name);
           if (v !== undefined) headers[name] = String(v);
         }
-        await ctx.state.answers.finish(held.id, { fingerprint: held.fingerprint, status: reply.statusCode, body: payload.toString('base64'), binary: { headers } });
+        await ctx.state.answers.finish(held.id, {
+          fingerprint: held.fingerprint,
+          status: reply.statusCode,
+          body: payload.toString('base64'),
+          binary: { headers },
+        });
       } else {
         await ctx.state.answers.abandon(held.id);
       }

@@ -69,9 +69,7 @@ export class RedisDefenseState implements DefenseState {
   }
 
   async matchAndAdd(scope: string, hashes: string[], limits: FingerprintLimits): Promise<number> {
-    return this.store.run((_, s, p) =>
-      s.rsaMatchAndAdd(`${this.base(p)}s:${scope}:`, Date.now(), limits.maxAgeSeconds * 1000, limits.maxEntries, ...hashes),
-    );
+    return this.store.run((_, s, p) => s.rsaMatchAndAdd(`${this.base(p)}s:${scope}:`, Date.now(), limits.maxAgeSeconds * 1000, limits.maxEntries, ...hashes));
   }
 
   async increment(name: string, member: string, by = 1): Promise<number> {

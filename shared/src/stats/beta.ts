@@ -33,7 +33,9 @@ export function logBeta(a: number, b: number): number {
   checkShape(a, b, 'logBeta');
   if (a < 10 || b < 10) return logGamma(a) + logGamma(b) - logGamma(a + b);
   const s = a + b;
-  return LN_SQRT_2PI + (a - 0.5) * Math.log(a / s) + b * Math.log(b / s) - 0.5 * Math.log(b) + stirlingCorrection(a) + stirlingCorrection(b) - stirlingCorrection(s);
+  return (
+    LN_SQRT_2PI + (a - 0.5) * Math.log(a / s) + b * Math.log(b / s) - 0.5 * Math.log(b) + stirlingCorrection(a) + stirlingCorrection(b) - stirlingCorrection(s)
+  );
 }
 
 /**

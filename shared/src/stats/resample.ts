@@ -67,7 +67,11 @@ export interface BootstrapOptions {
  * a resample on which it is NaN (e.g. 0/0) counts as +∞, so it widens the interval rather than
  * vanishing from it (±∞ stay as they are).
  */
-export function bootstrap<T>(items: readonly T[], statistic: (sample: readonly T[]) => number, options: BootstrapOptions & { cluster?: (item: T) => string | number } = {}): BootstrapInterval {
+export function bootstrap<T>(
+  items: readonly T[],
+  statistic: (sample: readonly T[]) => number,
+  options: BootstrapOptions & { cluster?: (item: T) => string | number } = {},
+): BootstrapInterval {
   const resamples = options.resamples ?? BOOTSTRAP_RESAMPLES;
   const seed = options.seed ?? BOOTSTRAP_SEED;
   const level = options.level ?? 0.95;

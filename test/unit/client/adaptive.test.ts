@@ -52,13 +52,20 @@ async function detections(app: FastifyInstance, deployment: string, key: string)
 test('blindInto: stays in range, noise 0 and shift 0 is the identity, the std is the one asked (fast-check)', () => {
   const shape = [1, 6, 5] as const;
   fc.assert(
-    fc.property(fc.array(fc.float({ min: 0, max: 1, noNaN: true }), { minLength: 30, maxLength: 30 }), fc.double({ min: 0, max: 0.5, noNaN: true }), fc.integer({ min: -2, max: 2 }), fc.integer({ min: -2, max: 2 }), fc.nat(1000), (xs, noise, dy, dx, seed) => {
-      const x = Float32Array.from(xs);
-      const out = blindInto(x, new Float32Array(30), shape, [0, 1], noise, dy, dx, Rng.seeded(seed));
-      for (const v of out) assert.ok(v >= 0 && v <= 1, `${v} out of range`);
-      const same = blindInto(x, new Float32Array(30), shape, [0, 1], 0, 0, 0, Rng.seeded(seed));
-      assert.deepEqual(same, x);
-    }),
+    fc.property(
+      fc.array(fc.float({ min: 0, max: 1, noNaN: true }), { minLength: 30, maxLength: 30 }),
+      fc.double({ min: 0, max: 0.5, noNaN: true }),
+      fc.integer({ min: -2, max: 2 }),
+      fc.integer({ min: -2, max: 2 }),
+      fc.nat(1000),
+      (xs, noise, dy, dx, seed) => {
+        const x = Float32Array.from(xs);
+        const out = blindInto(x, new Float32Array(30), shape, [0, 1], noise, dy, dx, Rng.seeded(seed));
+        for (const v of out) assert.ok(v >= 0 && v <= 1, `${v} out of range`);
+        const same = blindInto(x, new Float32Array(30), shape, [0, 1], 0, 0, 0, Rng.seeded(seed));
+        assert.deepEqual(same, x);
+      },
+    ),
   );
   // The std of the noise away from the range's ends (no clipping): within 2% of 0.01 on 200,000 values.
   const x = new Float32Array(200_000).fill(0.5);
@@ -74,7 +81,10 @@ test('blindInto: stays in range, noise 0 and shift 0 is the identity, the std is
 
 test('BlindedOracle: the endpoint gets a fresh random point per query, the caller keeps its own', async () => {
   const seen: Float32Array[] = [];
-  const inner: Oracle = { inputShape: [1, 2, 2], range: [0, 1], predict: async (b, n) => {
+  const inner: Oracle = {
+    inputShape: [1, 2, 2],
+    range: [0, 1],
+    predict: async (b, n) => {
       seen.push(b.slice());
       return new Int32Array(n);
     },
@@ -132,7 +142,9 @@ test('rejection-aware HSJA keeps going through refusals; every query counted on 
     assert.equal(d.queriesIfBanned, r.run.queries.total + d.refused);
     assert.equal(d.accountsIfBanned, d.refused + 1);
     assert.deepEqual(r.run.adaptive, adaptive);
-    console.log(`rejection-aware HSJA: success ${r.run.success}, L2 ${r.run.l2}, ${r.run.queries.total} queries, ${d.refused} refused, noise up to ${d.maxNoise}, stop ${r.run.stopReason}`);
+    console.log(
+      `rejection-aware HSJA: success ${r.run.success}, L2 ${r.run.l2}, ${r.run.queries.total} queries, ${d.refused} refused, noise up to ${d.maxNoise}, stop ${r.run.stopReason}`,
+    );
   } finally {
     await oracle.close();
     await app.close();
@@ -146,7 +158,15 @@ test('a noise-aware attack (rays-seq) blinded and rejection-aware: counts equal,
   try {
     const { values, labels } = images(1, 2);
     const budget = 400;
-    const r = await runAttack({ oracle, attack: 'rays-seq', x0: values, label: labels[0], budget, seed: 3, adaptive: Adaptive.parse({ blind: { noise: 0.004 }, rejectionAware: {} }) });
+    const r = await runAttack({
+      oracle,
+      attack: 'rays-seq',
+      x0: values,
+      label: labels[0],
+      budget,
+      seed: 3,
+      adaptive: Adaptive.parse({ blind: { noise: 0.004 }, rejectionAware: {} }),
+    });
     assert.ok(r.run.queries.total <= budget);
     assert.equal(await serverUsage(app, 'seq', 'bl'), r.run.queries.total);
     assert.equal(await detections(app, 'bl', 'seq'), r.run.queries.refused ?? 0);
@@ -228,7 +248,10 @@ test('AccountPool: spread rotates keys; a key refused for budget (429, not charg
   for (let i = 0; i < 4; i++) await pool.predict(new Float32Array(1), 1);
   assert.deepEqual(asked, [0, 2, 0, 2]);
   assert.equal(pool.use[1].dropped, 'budget');
-  assert.deepEqual(pool.use.map((u) => u.queries), [2, 0, 2]);
+  assert.deepEqual(
+    pool.use.map((u) => u.queries),
+    [2, 0, 2],
+  );
 });
 
 test('rs-arena attack: blinded, rejection-aware, two accounts from --key and --keys-file; records carry detection, no key; bad flags are usage errors', async () => {
@@ -244,7 +267,18 @@ test('rs-arena attack: blinded, rejection-aware, two accounts from --key and --k
   const out = join(dir, 'r.jsonl');
   try {
     const base = ['attack', '--endpoint', url, '--deployment', 'bl', '--attack', 'hsja', '--budget', '150', '--count', '2', '--confirm', '0', '--out', out];
-    const run = await rsArena([...base, '--key', a, '--keys-file', join(dir, 'keys.txt'), '--blind-noise', '0.004', '--rejection-aware', '--rotate', 'fail-over']);
+    const run = await rsArena([
+      ...base,
+      '--key',
+      a,
+      '--keys-file',
+      join(dir, 'keys.txt'),
+      '--blind-noise',
+      '0.004',
+      '--rejection-aware',
+      '--rotate',
+      'fail-over',
+    ]);
     assert.equal(run.code, 0, run.stderr);
     const rs = records(out);
     assert.equal(rs.length, 2);

@@ -20,7 +20,10 @@ test('ServerAdmin retries a reset connection, not an HTTP error', async () => {
   const admin = new ServerAdmin(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, 'k');
   try {
     const deployments = await admin.deployments();
-    assert.deepEqual(deployments.map((d) => d.id), ['d']);
+    assert.deepEqual(
+      deployments.map((d) => d.id),
+      ['d'],
+    );
     assert.equal(requests, 2);
     await assert.rejects(admin.usage(), /HTTP 404 from GET \/v1\/usage: no such route/);
     assert.equal(requests, 3);

@@ -18,7 +18,10 @@ class SpyOracle implements Oracle {
   inputs = 0;
   wrong = 0;
   answers = new Map<string, number>();
-  constructor(readonly inner: Oracle, readonly original: number) {}
+  constructor(
+    readonly inner: Oracle,
+    readonly original: number,
+  ) {}
   get inputShape() {
     return this.inner.inputShape;
   }
@@ -88,8 +91,14 @@ for (const attack of Object.values(ATTACKS)) {
         assert.ok(spy.inputs <= budget, `budget ${budget}: spent ${spy.inputs}`);
         assert.equal(r.queries.bad, spy.wrong);
         const phases = Object.values(r.queries.perPhase);
-        assert.equal(phases.reduce((s, p) => s + p.queries, 0), r.queries.total);
-        assert.equal(phases.reduce((s, p) => s + p.bad, 0), r.queries.bad);
+        assert.equal(
+          phases.reduce((s, p) => s + p.queries, 0),
+          r.queries.total,
+        );
+        assert.equal(
+          phases.reduce((s, p) => s + p.bad, 0),
+          r.queries.bad,
+        );
         if (budget >= 150) assert.ok(r.queries.total > budget - 60, `budget ${budget}: only ${r.queries.total} used`);
         if (budget === 0) assert.equal(r.stopReason, 'budget');
       }
@@ -99,7 +108,10 @@ for (const attack of Object.values(ATTACKS)) {
       // σ = 0.1 keeps x0 mostly correctly classified, so the attacks do run under the noise;
       // σ = 0.25 often answers x0 itself wrongly: a boundary point at distance 0.
       let spent = 0;
-      for (const [sigma, i] of [0, 1, 2, 3, 4, 5, 6, 7].flatMap((i) => [[0.1, i], [0.25, i]])) {
+      for (const [sigma, i] of [0, 1, 2, 3, 4, 5, 6, 7].flatMap((i) => [
+        [0.1, i],
+        [0.25, i],
+      ])) {
         const noisy = base.withSmoothing({ sigma, n: 1, seed: 7 + i });
         const spy = new SpyOracle(noisy, sample.labels[i]);
         const oracle = new CountingOracle(spy, sample.labels[i], 600);

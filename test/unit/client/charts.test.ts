@@ -19,8 +19,19 @@ function colours(spec: ChartSpec): Map<string, string> {
 }
 
 test('a setting has one colour in every figure, whatever the order or company of its series', () => {
-  const a = colours(chart([{ name: 'fmnist-cnn (no RS)', points: pts(1, 2) }, { name: 'fmnist-cnn σ=0.25', points: pts(3, 4) }]));
-  const b = colours(chart([{ name: 'fmnist-cnn σ=0.25', points: pts(1) }, { name: 'fmnist-cnn-randtrain σ=0.25', points: pts(2) }, { name: 'fmnist-cnn (no RS)', points: pts(5) }]));
+  const a = colours(
+    chart([
+      { name: 'fmnist-cnn (no RS)', points: pts(1, 2) },
+      { name: 'fmnist-cnn σ=0.25', points: pts(3, 4) },
+    ]),
+  );
+  const b = colours(
+    chart([
+      { name: 'fmnist-cnn σ=0.25', points: pts(1) },
+      { name: 'fmnist-cnn-randtrain σ=0.25', points: pts(2) },
+      { name: 'fmnist-cnn (no RS)', points: pts(5) },
+    ]),
+  );
   assert.equal(a.get('fmnist-cnn (no RS)'), b.get('fmnist-cnn (no RS)'));
   assert.equal(a.get('fmnist-cnn σ=0.25'), b.get('fmnist-cnn σ=0.25'));
   assert.notEqual(b.get('fmnist-cnn σ=0.25'), b.get('fmnist-cnn-randtrain σ=0.25'));
@@ -41,7 +52,11 @@ test('every element id of a figure is scoped to it, and references follow', asyn
   const refs = (svg: string) => [...svg.matchAll(/url\(#([^)]+)\)/g)].map((m) => m[1]);
   assert.ok(ids(one).length > 0, 'Vega clips marks to the plot area with clip paths');
   assert.equal(new Set(ids(one)).size, ids(one).length, 'ids unique within a figure');
-  assert.deepEqual(ids(one).filter((id) => ids(two).includes(id)), [], 'no id shared by two figures');
+  assert.deepEqual(
+    ids(one).filter((id) => ids(two).includes(id)),
+    [],
+    'no id shared by two figures',
+  );
   for (const svg of [one, two]) for (const r of refs(svg)) assert.ok(ids(svg).includes(r), `url(#${r}) resolves inside its own figure`);
   // The same figure rendered twice is the same text (no render-order counters leak into ids).
   assert.ok((await lineChart({ ...spec, title: 'one' })) === one);
@@ -52,10 +67,29 @@ test('every element id of a figure is scoped to it, and references follow', asyn
 
 test('point labels become shapes with one legend entry each, not text beside every point', async () => {
   const labels = ['n=1', 'n=10', 'n=100'];
-  const svg = await lineChart(chart([
-    { name: 'fmnist-cnn σ=0.05 Pa=0.5', points: [[0.5, 2], [0.51, 2.01], [0.52, 2.02]], labels },
-    { name: 'fmnist-cnn σ=0.05 Pa=0.8', points: [[0.5, 2.5], [0.51, 2.49], [0.52, 2.48]], labels, dashed: true },
-  ]));
+  const svg = await lineChart(
+    chart([
+      {
+        name: 'fmnist-cnn σ=0.05 Pa=0.5',
+        points: [
+          [0.5, 2],
+          [0.51, 2.01],
+          [0.52, 2.02],
+        ],
+        labels,
+      },
+      {
+        name: 'fmnist-cnn σ=0.05 Pa=0.8',
+        points: [
+          [0.5, 2.5],
+          [0.51, 2.49],
+          [0.52, 2.48],
+        ],
+        labels,
+        dashed: true,
+      },
+    ]),
+  );
   for (const l of labels) assert.equal(svg.split(`>${l}</text>`).length - 1, 1, `"${l}" written once (in the legend)`);
   assert.match(svg, />n<\/text>/, 'the legend is titled by the label key');
 });
@@ -71,7 +105,16 @@ test('the figure is wide enough for its longest legend entry (measured in the sh
 });
 
 test('histograms are densities over common bins', () => {
-  const { series, range } = histogramSeries({ title: 't', xLabel: 'x', yLabel: 'y', samples: [{ name: 'a', values: [0, 1, 1, 2, 3, 4] }, { name: 'b', values: [2, 2] }], bins: 4 });
+  const { series, range } = histogramSeries({
+    title: 't',
+    xLabel: 'x',
+    yLabel: 'y',
+    samples: [
+      { name: 'a', values: [0, 1, 1, 2, 3, 4] },
+      { name: 'b', values: [2, 2] },
+    ],
+    bins: 4,
+  });
   assert.deepEqual(range, [0, 4]);
   for (const s of series) {
     const area = s.points.filter((_, k) => k % 2 === 0).reduce((sum, [x], k) => sum + (s.points[2 * k + 1][0] - x) * s.points[2 * k][1], 0);
@@ -80,7 +123,11 @@ test('histograms are densities over common bins', () => {
 });
 
 test('label maps: one rect per run of equal cells, classes in the legend', async () => {
-  const svg = await labelMapChart({ title: 'slice', panels: [{ title: 'no RS', grid: 4, cells: [0, 0, 1, 1, 0, 0, 0, 1, 2, 2, 2, 2, -1, 0, 0, 0] }], className: (l) => `class ${l}` });
+  const svg = await labelMapChart({
+    title: 'slice',
+    panels: [{ title: 'no RS', grid: 4, cells: [0, 0, 1, 1, 0, 0, 0, 1, 2, 2, 2, 2, -1, 0, 0, 0] }],
+    className: (l) => `class ${l}`,
+  });
   for (const name of ['class 0', 'class 1', 'class 2', 'no answer']) assert.match(svg, new RegExp(`>${name}</text>`));
   const cells = svg.match(/<path[^>]*fill="(#4e79a7|#f28e2b|#e15759|#000000)"/g) ?? [];
   assert.equal(cells.length - 4 /* legend symbols */, 7, 'rows hold 2 + 2 + 1 + 2 runs');
@@ -109,6 +156,12 @@ test('PNGs depend only on the shipped font: same bytes from separate processes, 
 });
 
 test('log axes end on a 1-2-5 step: a curve to 20,000 does not get an empty decade', () => {
-  assert.deepEqual([100, 150, 1000, 2000, 20_000, 20_001, 0.03].map((x) => step125(x, 'up')), [100, 200, 1000, 2000, 20_000, 50_000, 0.05]);
-  assert.deepEqual([100, 150, 1000, 4000, 20_000, 0.03].map((x) => step125(x, 'down')), [100, 100, 1000, 2000, 20_000, 0.02]);
+  assert.deepEqual(
+    [100, 150, 1000, 2000, 20_000, 20_001, 0.03].map((x) => step125(x, 'up')),
+    [100, 200, 1000, 2000, 20_000, 50_000, 0.05],
+  );
+  assert.deepEqual(
+    [100, 150, 1000, 4000, 20_000, 0.03].map((x) => step125(x, 'down')),
+    [100, 100, 1000, 2000, 20_000, 0.02],
+  );
 });

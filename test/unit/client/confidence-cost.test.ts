@@ -4,13 +4,24 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CheckedConfidenceCostConfig } from '../../../client/src/experiments/confidence-cost.js';
 import {
-  type ConfidenceCostConfig, type ConfidenceCostRecord, confidenceCost, confidenceCostKey, confidenceCostTasks, costCheckpoints,
+  type ConfidenceCostConfig,
+  type ConfidenceCostRecord,
+  confidenceCost,
+  confidenceCostKey,
+  confidenceCostTasks,
+  costCheckpoints,
 } from '../../../client/src/experiments/records/confidence-cost.js';
 import { confidenceCostFindings, summarizeCost } from '../../../client/src/report/sections/confidence-cost.js';
 
 const config: ConfidenceCostConfig = {
-  settings: [{ model: 'm', sigma: 0.25 }, { model: 'r', sigma: 0.25 }],
-  ns: [{ n: 100, images: 1 }, { n: 10, images: 3 }],
+  settings: [
+    { model: 'm', sigma: 0.25 },
+    { model: 'r', sigma: 0.25 },
+  ],
+  ns: [
+    { n: 100, images: 1 },
+    { n: 10, images: 3 },
+  ],
   Pa: 0.8,
   attackers: [
     { attack: 'geoda-seq', options: { searchAlpha: 0.25 } },
@@ -31,7 +42,13 @@ test('tasks: the cheap n first, image by image; noise-aware attackers decide at 
   assert.deepEqual([...new Set(n10.map((t) => t.image))], [0, 1, 2]);
   for (let i = 1; i < n10.length; i++) assert.ok(n10[i].image >= n10[i - 1].image, 'image by image');
   // rays-seq only at n = 10; at n = 100 (one image): geoda-seq, rays ℓ=5 and the shortcut per setting.
-  assert.deepEqual(tasks.filter((t) => t.n === 100).map((t) => `${t.attack}/${t.oracle}`).sort(), ['geoda-seq/sequential', 'geoda-seq/sequential', 'rays/repeated', 'rays/repeated', 'rays/shortcut', 'rays/shortcut']);
+  assert.deepEqual(
+    tasks
+      .filter((t) => t.n === 100)
+      .map((t) => `${t.attack}/${t.oracle}`)
+      .sort(),
+    ['geoda-seq/sequential', 'geoda-seq/sequential', 'rays/repeated', 'rays/repeated', 'rays/shortcut', 'rays/shortcut'],
+  );
   const geoda = tasks.find((t) => t.attack === 'geoda-seq')!;
   assert.deepEqual(geoda.attackOptions, { searchAlpha: 0.25, Pa: 0.8 });
   assert.equal(geoda.repeats, 1);
@@ -55,7 +72,10 @@ test('checkpoints: 1-2-4 per decade up to the budget, and the budget', () => {
   assert.deepEqual(costCheckpoints(longer), [100, 200, 400, 1000, 2000, 4000, 10_000, 20_000]);
   assert.deepEqual(costCheckpoints({ ...config, attackers: [{ attack: 'psj', budget: 3000 }] }), [100, 200, 400, 1000, 2000, 3000, 4000, 10_000]);
   const long = confidenceCostTasks(longer).filter((t) => t.budget === 20_000);
-  assert.deepEqual(long.map((t) => `${t.attack}/${t.n}/${t.image}`), ['geoda-seq/10/0', 'geoda-seq/10/0']);
+  assert.deepEqual(
+    long.map((t) => `${t.attack}/${t.n}/${t.image}`),
+    ['geoda-seq/10/0', 'geoda-seq/10/0'],
+  );
   assert.equal(new Set(confidenceCostTasks(longer).map(confidenceCostKey)).size, confidenceCostTasks(longer).length);
 });
 
@@ -75,19 +95,60 @@ test('config checks: attack names and options, plain vs noise-aware, the shortcu
 });
 
 /** A record of `attack` on image `image` with final L2 `l2` (null: nothing returned) and fresh-vote probability `p`. */
-function rec(attack: string, oracle: ConfidenceCostRecord['oracle'], image: number, l2: number | null, p: number, history: [number, number][] = []): ConfidenceCostRecord {
+function rec(
+  attack: string,
+  oracle: ConfidenceCostRecord['oracle'],
+  image: number,
+  l2: number | null,
+  p: number,
+  history: [number, number][] = [],
+): ConfidenceCostRecord {
   return {
-    key: `${attack}|${oracle}|${image}`, attack, attackOptions: {}, budget: oracle === 'shortcut' ? 2000 : 10_000, seed: image, misclassified: false,
-    success: l2 !== null, l2, linf: null, queries: { total: 10_000, bad: 0, perPhase: {} },
-    history: l2 === null ? history : [...history, [oracle === 'shortcut' ? 2000 : 10_000, l2]], stopReason: 'budget', wallMs: 1,
-    model: 'm', sigma: 0.25, n: 10, Pa: 0.8, oracle, repeats: 1, image, label: 0, assessSamples: 4000,
-    assessment: l2 === null ? null : { samples: 4000, pi0: 0.1, pi0Interval: [0.09, 0.11], probAdversarial: p, probAdversarialBinary: p, probAdversarialInterval: [p, p], eq5Threshold: 0.3, eq5Holds: true, shortcutVerdict: true },
+    key: `${attack}|${oracle}|${image}`,
+    attack,
+    attackOptions: {},
+    budget: oracle === 'shortcut' ? 2000 : 10_000,
+    seed: image,
+    misclassified: false,
+    success: l2 !== null,
+    l2,
+    linf: null,
+    queries: { total: 10_000, bad: 0, perPhase: {} },
+    history: l2 === null ? history : [...history, [oracle === 'shortcut' ? 2000 : 10_000, l2]],
+    stopReason: 'budget',
+    wallMs: 1,
+    model: 'm',
+    sigma: 0.25,
+    n: 10,
+    Pa: 0.8,
+    oracle,
+    repeats: 1,
+    image,
+    label: 0,
+    assessSamples: 4000,
+    assessment:
+      l2 === null
+        ? null
+        : {
+            samples: 4000,
+            pi0: 0.1,
+            pi0Interval: [0.09, 0.11],
+            probAdversarial: p,
+            probAdversarialBinary: p,
+            probAdversarialInterval: [p, p],
+            eq5Threshold: 0.3,
+            eq5Holds: true,
+            shortcutVerdict: true,
+          },
   };
 }
 
 test('summary: medians count an image without a final point as ∞; at level over attacked images; ratio to the best shortcut', () => {
   const records = [
-    rec('geoda-seq', 'sequential', 0, 2.0, 0.95, [[1000, 4], [5000, 3]]),
+    rec('geoda-seq', 'sequential', 0, 2.0, 0.95, [
+      [1000, 4],
+      [5000, 3],
+    ]),
     rec('geoda-seq', 'sequential', 1, 3.0, 0.9, [[1000, 5]]),
     rec('geoda-seq', 'sequential', 2, null, 0),
     rec('rays', 'shortcut', 0, 1.0, 0.4),
@@ -112,11 +173,18 @@ test('summary: medians count an image without a final point as ∞; at level ove
   assert.match(f['confidence-at-level'].evidence, /geoda-seq 2\/3 = 67% \[9%, 99%\]/);
   assert.equal(f['confidence-cost'].verdict, 'not established');
   assert.equal(f['confidence-cost'].n, 2);
-  assert.match(f['confidence-cost'].evidence, /geoda-seq vs rays shortcut: mean 1\.500 → 2\.500 .*ratio of means ×1\.667 \[1\.500, 2\.000\], paired on 2 images/);
+  assert.match(
+    f['confidence-cost'].evidence,
+    /geoda-seq vs rays shortcut: mean 1\.500 → 2\.500 .*ratio of means ×1\.667 \[1\.500, 2\.000\], paired on 2 images/,
+  );
   // The control: geoda-seq beside geoda under the shortcut (none here), so no control finding.
   assert.equal(f['confidence-control'], undefined);
   // 40 images, every point at level and 1.05× the shortcut's: at level established (CP 91%–100%), the cost too.
-  const many = Array.from({ length: 40 }, (_, i) => [rec('geoda-seq', 'sequential', i, 1.5 + 0.01 * (i % 5), 0.95), rec('rays', 'shortcut', i, (1.5 + 0.01 * (i % 5)) / 1.05, 0.4), rec('rays-seq', 'sequential', i, 2 * (1.5 + 0.01 * (i % 5)), 0.95)]).flat();
+  const many = Array.from({ length: 40 }, (_, i) => [
+    rec('geoda-seq', 'sequential', i, 1.5 + 0.01 * (i % 5), 0.95),
+    rec('rays', 'shortcut', i, (1.5 + 0.01 * (i % 5)) / 1.05, 0.4),
+    rec('rays-seq', 'sequential', i, 2 * (1.5 + 0.01 * (i % 5)), 0.95),
+  ]).flat();
   const g2 = Object.fromEntries(confidenceCostFindings(many, config).map((x) => [x.id, x]));
   assert.equal(g2['confidence-at-level'].verdict, 'established');
   assert.equal(g2['confidence-cost'].verdict, 'established');
@@ -126,13 +194,21 @@ test('summary: medians count an image without a final point as ∞; at level ove
 });
 
 test('variants of one attack stay apart; the targets look at noise-aware attackers only', () => {
-  const variant = (image: number, l2: number, p: number) => ({ ...rec('geoda-seq', 'sequential', image, l2, p), attackOptions: { Pa: 0.8, searchAlpha: 0.25 }, key: `v${image}` });
+  const variant = (image: number, l2: number, p: number) => ({
+    ...rec('geoda-seq', 'sequential', image, l2, p),
+    attackOptions: { Pa: 0.8, searchAlpha: 0.25 },
+    key: `v${image}`,
+  });
   const repeated = (image: number) => ({ ...rec('rays', 'repeated', image, 0.5, 1), repeats: 5, key: `r${image}` });
   const records = [
-    rec('geoda-seq', 'sequential', 0, 2.0, 0.95), rec('geoda-seq', 'sequential', 1, 2.2, 0.5),
-    variant(0, 3.0, 0.9), variant(1, 3.1, 0.9),
-    repeated(0), repeated(1),
-    rec('rays', 'shortcut', 0, 2.0, 0.4), rec('rays', 'shortcut', 1, 2.0, 0.4),
+    rec('geoda-seq', 'sequential', 0, 2.0, 0.95),
+    rec('geoda-seq', 'sequential', 1, 2.2, 0.5),
+    variant(0, 3.0, 0.9),
+    variant(1, 3.1, 0.9),
+    repeated(0),
+    repeated(1),
+    rec('rays', 'shortcut', 0, 2.0, 0.4),
+    rec('rays', 'shortcut', 1, 2.0, 0.4),
   ];
   const rows = summarizeCost(records, 0.8);
   assert.deepEqual(rows.map((r) => r.attacker).sort(), ['geoda-seq', 'geoda-seq[searchAlpha=0.25]', 'rays shortcut', 'rays ℓ=5']);
@@ -145,9 +221,12 @@ test('variants of one attack stay apart; the targets look at noise-aware attacke
 test('the best noise-aware attacker is chosen among those run on the most images', () => {
   const few = (image: number) => ({ ...rec('psj', 'sequential', image, 9, 0.99), key: `p${image}` });
   const records = [
-    rec('geoda-seq', 'sequential', 0, 2.0, 0.95), rec('geoda-seq', 'sequential', 1, 2.2, 0.5), rec('geoda-seq', 'sequential', 2, 2.1, 0.9),
+    rec('geoda-seq', 'sequential', 0, 2.0, 0.95),
+    rec('geoda-seq', 'sequential', 1, 2.2, 0.5),
+    rec('geoda-seq', 'sequential', 2, 2.1, 0.9),
     few(0),
-    rec('rays', 'shortcut', 0, 2.0, 0.4), rec('rays', 'shortcut', 1, 2.0, 0.4),
+    rec('rays', 'shortcut', 0, 2.0, 0.4),
+    rec('rays', 'shortcut', 1, 2.0, 0.4),
   ];
   // psj: 1 of 1 at level; geoda-seq: 2 of 3 on three images, the only one run on all of them.
   const f = Object.fromEntries(confidenceCostFindings(records, config).map((x) => [x.id, x]));

@@ -30,22 +30,24 @@ test('shortcut oracle: adversarial exactly when at least ⌈n·Pa⌉ micro-decis
   assert.deepEqual(Array.from(await half.predict(Float32Array.from([0.5, 0.6]), 2)), [1, 0]);
 });
 
-test('shortcut oracle with early-stopping votes: the full vote\'s verdicts, in fewer passes', async () => {
+test("shortcut oracle with early-stopping votes: the full vote's verdicts, in fewer passes", async () => {
   // Votes drawn one by one from a stream per point (the same stream with or without the stop), as the
   // server's early stop does: a point stops once `wrong` votes differ from the label or cannot.
   const passes = { n: 0 };
-  const sequential = (seed: number): VoteCounter => async (inputs, count, n, stop) =>
-    Array.from({ length: count }, (_, i) => {
-      const rng = Rng.seeded(seed + Math.round(inputs[i] * 1e6));
-      const c = [0, 0, 0];
-      for (let k = 0; k < n; k++) {
-        const wrong = c[1] + c[2];
-        if (stop && (wrong >= stop.wrong || c[stop.label] > n - stop.wrong)) break;
-        c[rng.uniform() < inputs[i] ? 0 : 1]++;
-        passes.n++;
-      }
-      return c;
-    });
+  const sequential =
+    (seed: number): VoteCounter =>
+    async (inputs, count, n, stop) =>
+      Array.from({ length: count }, (_, i) => {
+        const rng = Rng.seeded(seed + Math.round(inputs[i] * 1e6));
+        const c = [0, 0, 0];
+        for (let k = 0; k < n; k++) {
+          const wrong = c[1] + c[2];
+          if (stop && (wrong >= stop.wrong || c[stop.label] > n - stop.wrong)) break;
+          c[rng.uniform() < inputs[i] ? 0 : 1]++;
+          passes.n++;
+        }
+        return c;
+      });
   const points = Float32Array.from({ length: 200 }, (_, i) => (i + 0.5) / 200);
   const verdicts = async (earlyStop: boolean) => {
     passes.n = 0;
@@ -82,7 +84,11 @@ test('repeated oracle: ℓ paid top-1 queries per point, adversarial when ⌈ℓ
 });
 
 test('assessPoint: π0 interval covers the truth; eq. (4) probability agrees with the binomial formula', async () => {
-  for (const [p, n] of [[0.45, 11], [0.3, 25], [0.55, 101]] as const) {
+  for (const [p, n] of [
+    [0.45, 11],
+    [0.3, 25],
+    [0.55, 101],
+  ] as const) {
     const a = await assessPoint(fakeVotes(Math.round(p * 100)), Float32Array.of(p), 0, n, 0.8, 20_000, 3);
     assert.ok(a.pi0Interval[0] <= p && p <= a.pi0Interval[1], `π0 ${p} outside [${a.pi0Interval}]`);
     const truth = probMajorityWrong(1 - p, n);

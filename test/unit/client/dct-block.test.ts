@@ -50,7 +50,10 @@ test("SurFree's 'block-low' basis: the low half of each 8×8 block's frequencies
   };
   // The full tile: 32 of 64 frequencies, all of them low (i + j ≤ 7), DC included.
   const tl = tile(0, 0, 8, 8);
-  assert.equal(tl.reduce((a, b) => a + b, 0), 32);
+  assert.equal(
+    tl.reduce((a, b) => a + b, 0),
+    32,
+  );
   for (let i = 0; i < 8; i++) for (let j = 0; j < 8; j++) if (tl[i * 8 + j]) assert.ok(i + j <= 7, `(${i}, ${j}) is not low`);
   assert.equal(tl[0], 1);
   // Black tiles get no direction at all.
@@ -58,9 +61,10 @@ test("SurFree's 'block-low' basis: the low half of each 8×8 block's frequencies
   assert.deepEqual(tile(8, 0, 8, 8), new Array(64).fill(0));
   // The partial tile (8×4, varying only down its rows) keeps only low frequencies where its DCT is non-zero.
   const tr = tile(0, 16, 8, 4);
-  for (let i = 0; i < 8; i++) for (let j = 0; j < 4; j++) {
-    const nonzero = dct[i * 20 + 16 + j] !== 0;
-    if (tr[i * 4 + j]) assert.ok(nonzero && i + j <= 7);
-  }
+  for (let i = 0; i < 8; i++)
+    for (let j = 0; j < 4; j++) {
+      const nonzero = dct[i * 20 + 16 + j] !== 0;
+      if (tr[i * 4 + j]) assert.ok(nonzero && i + j <= 7);
+    }
   assert.ok(tr[0] === 1 && tr[4] === 1, 'DC and the first vertical frequency');
 });

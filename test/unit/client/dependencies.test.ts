@@ -21,7 +21,11 @@ test("the client's packages depend on shared only, never on the server", () => {
   for (const pkg of ['client', 'shared']) {
     const json = JSON.parse(readFileSync(join(root, pkg, 'package.json'), 'utf8'));
     const deps = Object.keys({ ...json.dependencies, ...json.peerDependencies, ...json.optionalDependencies });
-    assert.deepEqual(deps.filter((d) => FORBIDDEN.test(d)), [], `${pkg}/package.json`);
+    assert.deepEqual(
+      deps.filter((d) => FORBIDDEN.test(d)),
+      [],
+      `${pkg}/package.json`,
+    );
   }
 });
 

@@ -59,7 +59,12 @@ test('a connection reset after the server answered: the retry gets the kept answ
     // Charged once although the answer was sent twice: the retry was given the kept answer.
     assert.equal(await serverCount(app, 'rs'), 5);
     assert.equal(counting.queries, 5);
-    const fresh = await app.inject({ method: 'POST', url: '/v1/deployments/rs/predict', headers: { ...auth('client'), 'content-type': 'application/octet-stream' }, payload: Buffer.from(values.buffer, values.byteOffset, 5 * 784 * 4) });
+    const fresh = await app.inject({
+      method: 'POST',
+      url: '/v1/deployments/rs/predict',
+      headers: { ...auth('client'), 'content-type': 'application/octet-stream' },
+      payload: Buffer.from(values.buffer, values.byteOffset, 5 * 784 * 4),
+    });
     assert.equal(await serverCount(app, 'rs'), 10);
     assert.equal(fresh.json().labels.length, 5);
 
@@ -107,7 +112,12 @@ test('idempotency on the server: replay, in-progress conflict, reuse for another
   try {
     const payload = Buffer.from(images(2).values.buffer.slice(0, 2 * 784 * 4));
     const send = (id: string, body = payload, deployment = 'rs') =>
-      app.inject({ method: 'POST', url: `/v1/deployments/${deployment}/predict`, headers: { ...auth('client'), 'content-type': 'application/octet-stream', 'idempotency-key': id }, payload: body });
+      app.inject({
+        method: 'POST',
+        url: `/v1/deployments/${deployment}/predict`,
+        headers: { ...auth('client'), 'content-type': 'application/octet-stream', 'idempotency-key': id },
+        payload: body,
+      });
     const [first, second] = await Promise.all([send('id-concurrent-1'), send('id-concurrent-1')]);
     assert.deepEqual([first.statusCode, second.statusCode].sort(), [200, 409], 'a retry while the first runs is told to wait');
     const replay = await send('id-concurrent-1');
@@ -144,8 +154,12 @@ test('/v2 infer has the same idempotent retries: a reset after the answer is rep
     assert.equal(await serverCount(app, 'rs'), 7, 'charged once each');
     assert.equal(counting.queries, 7);
     // Replayed byte for byte: a direct retry with the same key gets the binary answer and its framing header.
-    const req = { method: 'POST' as const, url: '/v2/models/plain/infer', headers: { ...auth('client'), 'content-type': 'application/json', 'idempotency-key': 'v2-replay-0001' },
-      payload: { inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 1, 28, 28], data: Array.from(values.subarray(0, 784)) }] } };
+    const req = {
+      method: 'POST' as const,
+      url: '/v2/models/plain/infer',
+      headers: { ...auth('client'), 'content-type': 'application/json', 'idempotency-key': 'v2-replay-0001' },
+      payload: { inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 1, 28, 28], data: Array.from(values.subarray(0, 784)) }] },
+    };
     const a = await app.inject(req);
     const b = await app.inject(req);
     assert.equal(a.statusCode, 200, a.body);

@@ -99,13 +99,17 @@ test("a server's budget refusal un-books the refused part; a cancelled campaign 
   await assert.rejects(k.wrap(model()).predict(x(0.1), 1), CampaignCancelled);
 });
 
-test("the journal keeps a grid endpoint's onGrid and gridStep (an attack starts from the point the endpoint sees), without asking a query", needsRedis, async () => {
-  const j = await TaskJournal.open(db, 'c5', 'c5.audit.a', 10);
-  const inner = Object.assign(model(), { gridStep: 1 / 255, onGrid: async (v: Float32Array) => v.map((a) => Math.round(a * 255) / 255) });
-  const o = j.wrap(inner);
-  assert.equal(o.gridStep, 1 / 255);
-  assert.deepEqual(await o.onGrid!(Float32Array.from([0.3001, 0])), Float32Array.from([Math.round(0.3001 * 255) / 255, 0]));
-  assert.equal(inner.asked, 0);
-  assert.equal(await db.hget(keys.task('c5.audit.a'), 'booked'), null, 'nothing booked');
-  assert.equal(j.wrap(model()).onGrid, undefined, 'a continuous endpoint has none');
-});
+test(
+  "the journal keeps a grid endpoint's onGrid and gridStep (an attack starts from the point the endpoint sees), without asking a query",
+  needsRedis,
+  async () => {
+    const j = await TaskJournal.open(db, 'c5', 'c5.audit.a', 10);
+    const inner = Object.assign(model(), { gridStep: 1 / 255, onGrid: async (v: Float32Array) => v.map((a) => Math.round(a * 255) / 255) });
+    const o = j.wrap(inner);
+    assert.equal(o.gridStep, 1 / 255);
+    assert.deepEqual(await o.onGrid!(Float32Array.from([0.3001, 0])), Float32Array.from([Math.round(0.3001 * 255) / 255, 0]));
+    assert.equal(inner.asked, 0);
+    assert.equal(await db.hget(keys.task('c5.audit.a'), 'booked'), null, 'nothing booked');
+    assert.equal(j.wrap(model()).onGrid, undefined, 'a continuous endpoint has none');
+  },
+);

@@ -23,7 +23,10 @@ class SpyOracle implements Oracle {
   inputs = 0;
   wrong = 0;
   readonly tally = new Map<string, { asked: number; wrong: number }>();
-  constructor(readonly inner: Oracle, readonly original: number) {}
+  constructor(
+    readonly inner: Oracle,
+    readonly original: number,
+  ) {}
   get inputShape() {
     return this.inner.inputShape;
   }
@@ -71,14 +74,22 @@ for (const [name, attack] of Object.entries(attacks)) {
         assert.equal(r.queries.total, spy.inputs, `budget ${budget}: reported vs made`);
         assert.ok(spy.inputs <= budget, `budget ${budget}: spent ${spy.inputs}`);
         assert.equal(r.queries.bad, spy.wrong);
-        assert.equal(Object.values(r.queries.perPhase).reduce((s, p) => s + p.queries, 0), r.queries.total);
+        assert.equal(
+          Object.values(r.queries.perPhase).reduce((s, p) => s + p.queries, 0),
+          r.queries.total,
+        );
         if (budget === 0) assert.equal(r.stopReason, 'budget');
         if (budget === 333) assert.ok(r.queries.total > 200, `only ${r.queries.total} of 333 used (${r.stopReason})`);
       }
     });
 
     test('a randomized oracle (RS n = 1) neither crashes, hangs nor overspends', async () => {
-      for (const [sigma, i] of [[0.1, 0], [0.25, 1], [0.1, 2], [0.25, 4]] as const) {
+      for (const [sigma, i] of [
+        [0.1, 0],
+        [0.25, 1],
+        [0.1, 2],
+        [0.25, 4],
+      ] as const) {
         const spy = new SpyOracle(base.withSmoothing({ sigma, n: 1, seed: 7 + i }), sample.labels[i]);
         const r = await attack.run(new CountingOracle(spy, sample.labels[i], 500), image(i), { seed: i });
         assert.equal(r.queries.total, spy.inputs);
@@ -145,7 +156,7 @@ test('GeoDA query schedule: N_i grows as μ^(−2i/3), N_0 in [50, 80], within t
 test('the boundary model of the PopSkipJump search locates a noisy sigmoid', () => {
   // Answers drawn from p(τ) = σ((τ − 0.62)/0.05) at the model's own quantiles, seeded.
   let s = 12345;
-  const uniform = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const uniform = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
   const model = new BoundaryModel(100);
   const qs = [0.1, 0.3, 0.5, 0.7, 0.9];
   for (let round = 0; round < 40; round++) {

@@ -38,7 +38,10 @@ async function acceptRate(p: number, options: ConstructorParameters<typeof Seque
 
 // β is a property of the untruncated test: a cap high enough not to bind here (the default cap's own
 // effect is checked below).
-for (const options of [{ Pa: 0.8, margin: 0.1, alpha: 0.05, beta: 0.05, maxRepeats: 1000 }, { Pa: 0.5, margin: 0.15, alpha: 0.01, beta: 0.2, maxRepeats: 1000 }]) {
+for (const options of [
+  { Pa: 0.8, margin: 0.1, alpha: 0.05, beta: 0.05, maxRepeats: 1000 },
+  { Pa: 0.5, margin: 0.15, alpha: 0.01, beta: 0.2, maxRepeats: 1000 },
+]) {
   test(`error rates at p = Pa and p = Pa + margin stay within α and β (${JSON.stringify(options)})`, async () => {
     const t = new SequentialTest(options);
     const trials = 4000;
@@ -52,10 +55,17 @@ for (const options of [{ Pa: 0.8, margin: 0.1, alpha: 0.05, beta: 0.05, maxRepea
     const below = await acceptRate(options.Pa - 0.2, options, trials, 3);
     assert.ok(below.rate <= atLevel.rate + slack(atLevel.rate, trials));
     // The simulation agrees with the exact operating characteristic, which itself meets the bounds.
-    for (const [p, sim] of [[options.Pa, atLevel], [options.Pa + options.margin, above], [options.Pa - 0.2, below]] as const) {
+    for (const [p, sim] of [
+      [options.Pa, atLevel],
+      [options.Pa + options.margin, above],
+      [options.Pa - 0.2, below],
+    ] as const) {
       const exact = t.exact(p);
       assert.ok(Math.abs(sim.rate - exact.accept) <= slack(exact.accept, trials), `p = ${p}: simulated ${sim.rate}, exact ${exact.accept}`);
-      assert.ok(Math.abs(sim.spent / trials - exact.expectedRepeats) <= 0.05 * exact.expectedRepeats, `p = ${p}: mean repeats ${sim.spent / trials} vs ${exact.expectedRepeats}`);
+      assert.ok(
+        Math.abs(sim.spent / trials - exact.expectedRepeats) <= 0.05 * exact.expectedRepeats,
+        `p = ${p}: mean repeats ${sim.spent / trials} vs ${exact.expectedRepeats}`,
+      );
     }
     assert.ok(t.exact(options.Pa).accept <= options.alpha);
     assert.ok(1 - t.exact(options.Pa + options.margin).accept <= options.beta);
@@ -78,7 +88,10 @@ test('few repeats far from the boundary, more near it, never more than the cap',
   const near = await acceptRate(0.85, {}, 400, 6);
   assert.ok(near.spent / 400 > 1.5 * t.minAccept, `mean repeats near the boundary: ${near.spent / 400}`);
   assert.ok(near.seq.decisions.every((d) => d.repeats <= 100));
-  assert.ok(near.seq.decisions.some((d) => d.repeats === 100 && !d.accepted), 'some points reach the cap and are rejected');
+  assert.ok(
+    near.seq.decisions.some((d) => d.repeats === 100 && !d.accepted),
+    'some points reach the cap and are rejected',
+  );
   // The cap only adds rejections: α still holds at the level, and β nearly at the zone's far side.
   assert.ok(t.exact(0.8).accept <= 0.05);
   assert.ok(1 - t.exact(0.95).accept <= 0.08, `type II with the cap: ${1 - t.exact(0.95).accept}`);
@@ -116,7 +129,10 @@ test('through a SequentialView every repeat is a counted query of the attacker o
     assert.equal(view.queries, outer.queries);
     assert.deepEqual(view.counts(), outer.counts());
     const phases = Object.values(outer.counts().perPhase);
-    assert.equal(phases.reduce((s, p) => s + p.queries, 0), outer.queries);
+    assert.equal(
+      phases.reduce((s, p) => s + p.queries, 0),
+      outer.queries,
+    );
     // A round that does not fit is not asked at all: with 5 queries left nothing can be decided.
     if (budget >= 37) assert.ok((outer.counts().perPhase.probe?.queries ?? 0) > 0);
     else if (budget === 5) assert.equal(outer.queries, 0);

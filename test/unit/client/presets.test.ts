@@ -17,7 +17,10 @@ test('a bad preset is an error naming the source and the field', () => {
   const bad = (patch: Record<string, unknown>) => () => parsePreset({ ...smoke, ...patch }, 'my.json');
   assert.throws(bad({ distortion: { ...smoke.distortion, ns: 3 } }), (e: Error) => e instanceof PresetError && /^my\.json: distortion\.ns: /.test(e.message));
   assert.throws(bad({ distortion: { ...smoke.distortion, attacks: ['hsja', 'fgsm'] } }), /my\.json: distortion\.attacks\.1: unknown attack "fgsm"/);
-  assert.throws(bad({ distortion: { ...smoke.distortion, attackOptions: { hsja: { constraint: 'l7' } } } }), /my\.json: distortion\.attackOptions\.hsja\.constraint: /);
+  assert.throws(
+    bad({ distortion: { ...smoke.distortion, attackOptions: { hsja: { constraint: 'l7' } } } }),
+    /my\.json: distortion\.attackOptions\.hsja\.constraint: /,
+  );
   assert.throws(bad({ slice: { ...smoke.slice, grid: 'big' } }), /my\.json: slice\.grid: /);
   assert.throws(bad({ sweep: {} }), /my\.json: .*sweep/);
   // Results folders written before presets were keyed by experiment name: binarySearch → binary-search.

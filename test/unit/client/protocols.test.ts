@@ -40,8 +40,14 @@ test('png and jpeg snap the batch in place to what is sent; float32 leaves it', 
   for (let i = 0; i < x.length; i++) assert.equal(png[i], Math.fround(Math.round(x[i] * 255) / 255));
   const jpeg = x.slice();
   await encode(parseEncoding('jpeg:50'), jpeg, 2, [1, 4, 4], [0, 1]);
-  assert.ok(jpeg.every((v) => Math.abs(v * 255 - Math.round(v * 255)) < 1e-4), 'decoded bytes');
-  assert.ok(jpeg.some((v, i) => v !== png[i]), 'JPEG at quality 50 is lossy beyond rounding');
+  assert.ok(
+    jpeg.every((v) => Math.abs(v * 255 - Math.round(v * 255)) < 1e-4),
+    'decoded bytes',
+  );
+  assert.ok(
+    jpeg.some((v, i) => v !== png[i]),
+    'JPEG at quality 50 is lossy beyond rounding',
+  );
   assert.throws(() => parseEncoding('jpeg:0'), /quality/);
   assert.throws(() => parseEncoding('webp'), /--encoding must be one of/);
 });
@@ -60,7 +66,15 @@ test('one-input requests in flight together: a refusal half-way books exactly wh
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/classify`;
-  const oracle = await HttpOracle.connect({ protocol: 'json', endpoint: url, deployment: 'x', inputShape: [1, 4, 4], template: '{"x": "$INPUT"}', labelPath: '$.label', connections: 4 });
+  const oracle = await HttpOracle.connect({
+    protocol: 'json',
+    endpoint: url,
+    deployment: 'x',
+    inputShape: [1, 4, 4],
+    template: '{"x": "$INPUT"}',
+    labelPath: '$.label',
+    connections: 4,
+  });
   try {
     const counting = new CountingOracle(oracle, 0, 100);
     assert.deepEqual(Array.from(await counting.labels(new Float32Array(5 * 16), 5)), [1, 1, 1, 1, 1]);

@@ -17,12 +17,24 @@ test('the source closure follows relative and @rs-arena/shared imports, transiti
     writeFileSync(join(dir, 'b.ts'), "export { c as b } from './c.js';\n");
     writeFileSync(join(dir, 'c.ts'), 'export const c = 1;\n');
     writeFileSync(join(dir, 'unused.ts'), 'export const u = 1;\n');
-    assert.deepEqual(sourceClosure([join(dir, 'a.ts')]).map((f) => relative(dir, f)), ['a.ts', 'b.ts', 'c.ts']);
+    assert.deepEqual(
+      sourceClosure([join(dir, 'a.ts')]).map((f) => relative(dir, f)),
+      ['a.ts', 'b.ts', 'c.ts'],
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  const seq = sourceClosure([join(import.meta.dirname, '../../../client/src/attacks/geoda-seq.ts')]).map((f) => relative(join(import.meta.dirname, '../../..'), f));
-  for (const f of ['client/src/attacks/geoda.ts', 'client/src/attacks/sequential-attack.ts', 'client/src/oracle-sequential.ts', 'client/src/dct.ts', 'shared/src/rng.ts']) assert.ok(seq.includes(f), `${f} in geoda-seq's closure`);
+  const seq = sourceClosure([join(import.meta.dirname, '../../../client/src/attacks/geoda-seq.ts')]).map((f) =>
+    relative(join(import.meta.dirname, '../../..'), f),
+  );
+  for (const f of [
+    'client/src/attacks/geoda.ts',
+    'client/src/attacks/sequential-attack.ts',
+    'client/src/oracle-sequential.ts',
+    'client/src/dct.ts',
+    'shared/src/rng.ts',
+  ])
+    assert.ok(seq.includes(f), `${f} in geoda-seq's closure`);
   assert.ok(!seq.includes('client/src/attacks/hsja.ts'), 'another attack is not');
 });
 
@@ -34,7 +46,17 @@ test('each attack has its own code version, stable within a process', () => {
 });
 
 const rec = (image: number, codeVersion?: string): Versioned & { image: number } => ({
-  attack: 'rays', codeVersion, attackOptions: {}, model: 'm', sigma: 0.25, n: 10, Pa: 0.5, oracle: 'shortcut', repeats: 1, budget: 100, image,
+  attack: 'rays',
+  codeVersion,
+  attackOptions: {},
+  model: 'm',
+  sigma: 0.25,
+  n: 10,
+  Pa: 0.5,
+  oracle: 'shortcut',
+  repeats: 1,
+  budget: 100,
+  image,
 });
 
 test('the report refuses a cell of mixed versions unless allowed, and counts stale records', () => {
@@ -42,7 +64,13 @@ test('the report refuses a cell of mixed versions unless allowed, and counts sta
   assert.deepEqual(checkVersions('d.jsonl', [rec(0, current), rec(1, current)], false), { total: 2, stale: 0 });
   // Old records without a version: one version ("unknown"), all stale.
   assert.deepEqual(checkVersions('d.jsonl', [rec(0), rec(1)], false), { total: 2, stale: 2 });
-  assert.throws(() => checkVersions('d.jsonl', [rec(0), rec(1, current)], false), (e: Error) => e instanceof MixedVersionsError && /d\.jsonl: 1 cell mixes .*rays.*unknown \(not recorded\), src:/.test(e.message) && /--allow-mixed-versions/.test(e.message));
+  assert.throws(
+    () => checkVersions('d.jsonl', [rec(0), rec(1, current)], false),
+    (e: Error) =>
+      e instanceof MixedVersionsError &&
+      /d\.jsonl: 1 cell mixes .*rays.*unknown \(not recorded\), src:/.test(e.message) &&
+      /--allow-mixed-versions/.test(e.message),
+  );
   assert.deepEqual(checkVersions('d.jsonl', [rec(0), rec(1, current)], true), { total: 2, stale: 1 });
   // Another setting is another cell: no mixing.
   assert.deepEqual(checkVersions('d.jsonl', [rec(0), { ...rec(1, current), sigma: 0.5 }], false), { total: 2, stale: 1 });

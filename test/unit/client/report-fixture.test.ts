@@ -14,7 +14,10 @@ import { buildReport } from '../../../client/src/report/report.js';
 
 const IMAGES = 30;
 const config: DistortionConfig = {
-  settings: [{ model: 'fmnist-cnn', sigma: 0 }, { model: 'fmnist-cnn', sigma: 0.25 }],
+  settings: [
+    { model: 'fmnist-cnn', sigma: 0 },
+    { model: 'fmnist-cnn', sigma: 0.25 },
+  ],
   ns: [10, 100],
   Pas: [0.5],
   attacks: ['hsja', 'rays'],
@@ -24,10 +27,33 @@ const config: DistortionConfig = {
 };
 
 function record(sigma: number, n: number, attack: string, image: number, l2: number): DistortionRecord {
-  const t = { model: 'fmnist-cnn', sigma, n, Pa: sigma === 0 ? null : 0.5, oracle: sigma === 0 ? 'plain' : 'shortcut', repeats: 1, attack, attackOptions: {}, budget: 100, seed: imageSeed(image), assessSamples: 100, image } as const;
+  const t = {
+    model: 'fmnist-cnn',
+    sigma,
+    n,
+    Pa: sigma === 0 ? null : 0.5,
+    oracle: sigma === 0 ? 'plain' : 'shortcut',
+    repeats: 1,
+    attack,
+    attackOptions: {},
+    budget: 100,
+    seed: imageSeed(image),
+    assessSamples: 100,
+    image,
+  } as const;
   return {
-    ...t, key: distortionKey(t), label: 0, misclassified: false, success: true, l2, linf: l2 / 10,
-    queries: { total: 100, bad: 0, perPhase: {} }, history: [[100, l2]], stopReason: 'budget', wallMs: 1, assessment: null,
+    ...t,
+    key: distortionKey(t),
+    label: 0,
+    misclassified: false,
+    success: true,
+    l2,
+    linf: l2 / 10,
+    queries: { total: 100, bad: 0, perPhase: {} },
+    history: [[100, l2]],
+    stopReason: 'budget',
+    wallMs: 1,
+    assessment: null,
   };
 }
 
@@ -45,7 +71,14 @@ test('report from a fixture: a real difference is established, noise is not; n a
       records.push(record(0.25, 10, 'rays', image, 1.5 * base * (1 + 0.2 * rng.normal())));
     }
     writeFileSync(join(dir, 'distortion.jsonl'), records.map((r) => JSON.stringify(r)).join('\n') + '\n');
-    writeFileSync(join(dir, 'preset.json'), JSON.stringify({ preset: { name: 'fixture', description: 'known truth', distortion: config }, command: 'rs-arena experiment --config fixture.json', startedAt: '2026-12-01T00:00:00Z' }));
+    writeFileSync(
+      join(dir, 'preset.json'),
+      JSON.stringify({
+        preset: { name: 'fixture', description: 'known truth', distortion: config },
+        command: 'rs-arena experiment --config fixture.json',
+        startedAt: '2026-12-01T00:00:00Z',
+      }),
+    );
 
     const html = readFileSync(await buildReport(dir), 'utf8');
     const file = JSON.parse(readFileSync(join(dir, 'findings.json'), 'utf8')) as FindingsFile;
@@ -53,7 +86,10 @@ test('report from a fixture: a real difference is established, noise is not; n a
     assert.ok(file.paper.every((f) => f.source === 'paper') && file.project.length === 0);
     const fewer = file.paper.find((f) => f.id === 'fewer-samples')!;
     // Per cell: HSJA ×1.3 established, RayS noise not established; the claim is about every attack, so as a whole not established.
-    assert.match(fewer.evidence, /hsja fmnist-cnn σ=0\.25 n=10 vs n=100: mean [\d.]+ → [\d.]+ .*ratio of means ×1\.(2[5-9]|3[0-5])\d \[1\.2\d\d, 1\.3\d\d\], paired on 30 images, .* → established/);
+    assert.match(
+      fewer.evidence,
+      /hsja fmnist-cnn σ=0\.25 n=10 vs n=100: mean [\d.]+ → [\d.]+ .*ratio of means ×1\.(2[5-9]|3[0-5])\d \[1\.2\d\d, 1\.3\d\d\], paired on 30 images, .* → established/,
+    );
     assert.match(fewer.evidence, /rays fmnist-cnn σ=0\.25 n=10 vs n=100: .*paired on 30 images, .* → not established/);
     assert.equal(fewer.verdict, 'not established');
     assert.equal(fewer.n, 30);

@@ -32,8 +32,13 @@ test('figures inlined in a page keep their ids apart, even two copies of one SVG
   const svg = '<svg width="10" height="10"><defs><clipPath id="f1-1"><rect/></clipPath></defs><g clip-path="url(#f1-1)"/></svg>';
   const fig = (name: string) => ({ name, title: name, caption: 'c', svg: `${name}.svg`, png: `${name}.png` });
   const page = reportHtml({
-    name: 'p', description: 'd', command: 'rs-arena report', startedAt: 'now', findings: [],
-    sections: [{ title: 's', html: '', figures: [fig('a'), fig('b')] }], svgOf: () => svg,
+    name: 'p',
+    description: 'd',
+    command: 'rs-arena report',
+    startedAt: 'now',
+    findings: [],
+    sections: [{ title: 's', html: '', figures: [fig('a'), fig('b')] }],
+    svgOf: () => svg,
   });
   const ids = [...page.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]);
   assert.deepEqual(ids, ['fig-a', 'fig-a-f1-1', 'fig-b', 'fig-b-f1-1']);

@@ -9,7 +9,17 @@ import { ServerAdmin } from '../../../client/src/admin.js';
 import { HttpOracle } from '../../../client/src/oracle-http.js';
 import { ResponseError } from '../../../client/src/response.js';
 
-const INFO = { id: 'd', model: 'm', dataset: 'fmnist', inputShape: [1, 2, 2], range: [0, 1], classes: 3, classNames: ['a', 'b', 'c'], maxBatch: 8, smoothing: null };
+const INFO = {
+  id: 'd',
+  model: 'm',
+  dataset: 'fmnist',
+  inputShape: [1, 2, 2],
+  range: [0, 1],
+  classes: 3,
+  classNames: ['a', 'b', 'c'],
+  maxBatch: 8,
+  smoothing: null,
+};
 const USAGE = { used: 1, limit: null, remaining: null };
 
 /** What the fake server answers per "METHOD path" (status 200, body as given: an object is sent as JSON). */
@@ -56,7 +66,10 @@ test('well-formed answers come through parsed', async () => {
 
 test('a deployment description that is not the API is refused at connect, naming the field', async () => {
   answers = { 'GET /v1/deployments/d': { ...INFO, range: undefined } };
-  await assert.rejects(connect(), (err) => err instanceof ResponseError && /GET \/v1\/deployments\/d: the answer does not match the API \(range: /.test(err.message));
+  await assert.rejects(
+    connect(),
+    (err) => err instanceof ResponseError && /GET \/v1\/deployments\/d: the answer does not match the API \(range: /.test(err.message),
+  );
   answers = { 'GET /v1/deployments/d': { ...INFO, inputShape: [4] } };
   await assert.rejects(connect(), /shape \[4\], not \[C, H, W\]/);
   answers = { 'GET /v1/deployments/d': '<html>502 Bad Gateway</html>' };

@@ -16,10 +16,30 @@ import { ResultsFile, ResultsFileError, readRecords } from '../../../client/src/
 import type { AttackRecord } from '../../../client/src/record.js';
 
 const record = (image: string, extra: Partial<AttackRecord> = {}): AttackRecord => ({
-  key: '', attack: 'hsja', attackOptions: {}, budget: 100, seed: 0, misclassified: false, success: true, l2: 1, linf: 0.1,
-  queries: { total: 100, bad: 3, perPhase: { init: { queries: 100, bad: 3 } } }, history: [[10, 1]], stopReason: 'budget', wallMs: 5,
-  image, endpoint: 'http://127.0.0.1:1', deployment: 'plain', trueLabel: 1, originalLabel: 1, adversarialLabel: 2, clientCpuMs: 1,
-  adversarialFile: null, previewFile: null, finishedAt: '2026-01-01T00:00:00Z', ...extra,
+  key: '',
+  attack: 'hsja',
+  attackOptions: {},
+  budget: 100,
+  seed: 0,
+  misclassified: false,
+  success: true,
+  l2: 1,
+  linf: 0.1,
+  queries: { total: 100, bad: 3, perPhase: { init: { queries: 100, bad: 3 } } },
+  history: [[10, 1]],
+  stopReason: 'budget',
+  wallMs: 5,
+  image,
+  endpoint: 'http://127.0.0.1:1',
+  deployment: 'plain',
+  trueLabel: 1,
+  originalLabel: 1,
+  adversarialLabel: 2,
+  clientCpuMs: 1,
+  adversarialFile: null,
+  previewFile: null,
+  finishedAt: '2026-01-01T00:00:00Z',
+  ...extra,
 });
 
 test('a results file: torn writes skipped, later records win, an invalid record names the file, line and field', () => {
@@ -34,9 +54,19 @@ test('a results file: torn writes skipped, later records win, an invalid record 
     resumed.add(record('c'));
     resumed.add(record('a', { l2: 0.5 }));
     const all = [...readRecords(path, attackRecords).values()];
-    assert.deepEqual(all.map((r) => [r.image, r.l2]), [['a', 0.5], ['b', 1], ['c', 1]]);
+    assert.deepEqual(
+      all.map((r) => [r.image, r.l2]),
+      [
+        ['a', 0.5],
+        ['b', 1],
+        ['c', 1],
+      ],
+    );
     appendFileSync(path, JSON.stringify({ ...record('d'), queries: { total: 'many' } }) + '\n');
-    assert.throws(() => readRecords(path, attackRecords), (e: Error) => e instanceof ResultsFileError && /r\.jsonl:6: invalid record: queries\.total: /.test(e.message));
+    assert.throws(
+      () => readRecords(path, attackRecords),
+      (e: Error) => e instanceof ResultsFileError && /r\.jsonl:6: invalid record: queries\.total: /.test(e.message),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -45,7 +75,15 @@ test('a results file: torn writes skipped, later records win, an invalid record 
 test('the campaign key holds endpoint, deployment, attack, options (with defaults filled), budget, seed and image', () => {
   const base = record('a');
   const key = attackRecordKey(base);
-  for (const change of [{ endpoint: 'http://127.0.0.1:2' }, { deployment: 'rs' }, { attack: 'rays' }, { attackOptions: { gamma: 10 } }, { budget: 101 }, { seed: 1 }, { image: 'b' }]) {
+  for (const change of [
+    { endpoint: 'http://127.0.0.1:2' },
+    { deployment: 'rs' },
+    { attack: 'rays' },
+    { attackOptions: { gamma: 10 } },
+    { budget: 101 },
+    { seed: 1 },
+    { image: 'b' },
+  ]) {
     assert.notEqual(attackRecordKey({ ...base, ...change }), key, JSON.stringify(change));
   }
   // Options as given and completed with their defaults are the same run (old records hold the given ones).
@@ -81,8 +119,28 @@ test('an old distortion record is upgraded on read; a new one is read as written
   try {
     const config = { settings: [{ model: 'm', sigma: 0 }], ns: [1], Pas: [0.5], attacks: ['hsja'], budget: 50, images: 1, assessSamples: 10 };
     const path = join(dir, 'distortion.jsonl');
-    const old = { key: 'm|0|1|null|plain|1|hsja|0', model: 'm', sigma: 0, n: 1, Pa: null, oracle: 'plain', repeats: 1, attack: 'hsja', image: 0, label: 3,
-      misclassified: false, success: true, l2: 1, linf: 0.2, queries: 50, badQueries: 7, history: [], stopReason: 'budget', wallMs: 1, assessment: null };
+    const old = {
+      key: 'm|0|1|null|plain|1|hsja|0',
+      model: 'm',
+      sigma: 0,
+      n: 1,
+      Pa: null,
+      oracle: 'plain',
+      repeats: 1,
+      attack: 'hsja',
+      image: 0,
+      label: 3,
+      misclassified: false,
+      success: true,
+      l2: 1,
+      linf: 0.2,
+      queries: 50,
+      badQueries: 7,
+      history: [],
+      stopReason: 'budget',
+      wallMs: 1,
+      assessment: null,
+    };
     writeFileSync(path, JSON.stringify(old) + '\n');
     const [r] = [...readRecords(path, recordSpec(distortion, config)).values()];
     assert.deepEqual(r.queries, { total: 50, bad: 7, perPhase: {} });

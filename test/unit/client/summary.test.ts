@@ -17,7 +17,14 @@ test('median, and the best L2 within a query budget from a history', () => {
   assert.equal(median([3, 1, 2]), 2);
   assert.equal(median([4, 1, 3, 2]), 2.5);
   assert.equal(median([]), null);
-  const r = { history: [[10, 5], [120, 3], [900, 1.5], [1800, 1.2]] as [number, number][] };
+  const r = {
+    history: [
+      [10, 5],
+      [120, 3],
+      [900, 1.5],
+      [1800, 1.2],
+    ] as [number, number][],
+  };
   assert.equal(l2At(r, 5), null);
   assert.equal(l2At(r, 500), 3);
   assert.equal(l2At(r, 1000), 1.5);
@@ -26,7 +33,15 @@ test('median, and the best L2 within a query budget from a history', () => {
 
 test('campaign summary: accuracy over all images, success and L2 over the correctly classified', () => {
   const rec = (image: string, misclassified: boolean, l2: number | null): AttackRecord =>
-    ({ deployment: 'd', attack: 'hsja', image, misclassified, success: l2 !== null, l2, queries: { total: misclassified ? 1 : 100, bad: 0, perPhase: {} } }) as unknown as AttackRecord;
+    ({
+      deployment: 'd',
+      attack: 'hsja',
+      image,
+      misclassified,
+      success: l2 !== null,
+      l2,
+      queries: { total: misclassified ? 1 : 100, bad: 0, perPhase: {} },
+    }) as unknown as AttackRecord;
   const [row] = summarize([rec('a', false, 1), rec('b', false, 3), rec('c', true, null), rec('d', false, null)]);
   assert.equal(row.images, 4);
   assert.equal(row.accuracy, 0.75);
@@ -37,10 +52,32 @@ test('campaign summary: accuracy over all images, success and L2 over the correc
 });
 
 function dist(model: string, sigma: number, n: number, Pa: number | null, attack: string, l2s: number[], misclassified = 0): DistortionRecord[] {
-  const base = { model, sigma, n, Pa, attack, oracle: sigma === 0 ? 'plain' : 'shortcut', repeats: 1, queries: { total: 2000, bad: 0, perPhase: {} }, history: [], stopReason: 'budget', wallMs: 0, assessment: null, linf: null, label: 0 } as const;
+  const base = {
+    model,
+    sigma,
+    n,
+    Pa,
+    attack,
+    oracle: sigma === 0 ? 'plain' : 'shortcut',
+    repeats: 1,
+    queries: { total: 2000, bad: 0, perPhase: {} },
+    history: [],
+    stopReason: 'budget',
+    wallMs: 0,
+    assessment: null,
+    linf: null,
+    label: 0,
+  } as const;
   return [
     ...l2s.map((l2, image) => ({ ...base, key: `${model}|${sigma}|${n}|${Pa}|${attack}|${image}`, image, misclassified: false, success: true, l2 })),
-    ...Array.from({ length: misclassified }, (_, k) => ({ ...base, key: `${model}|${sigma}|${n}|${Pa}|${attack}|m${k}`, image: 100 + k, misclassified: true, success: false, l2: null })),
+    ...Array.from({ length: misclassified }, (_, k) => ({
+      ...base,
+      key: `${model}|${sigma}|${n}|${Pa}|${attack}|m${k}`,
+      image: 100 + k,
+      misclassified: true,
+      success: false,
+      l2: null,
+    })),
   ] as unknown as DistortionRecord[];
 }
 
@@ -61,7 +98,20 @@ test('findings: on 3 images per cell nothing is established, and each finding sa
   assert.equal(hi.accuracy, 0.5);
   // 3 of 6 answered correctly: the 95% Clopper-Pearson interval (scipy binomtest(3, 6).proportion_ci) is wide.
   assert.ok(Math.abs(hi.accuracyLo - 0.11811724875702524) < 1e-12 && Math.abs(hi.accuracyHi - 0.8818827512429748) < 1e-12, `${hi.accuracyLo} ${hi.accuracyHi}`);
-  const cert = [0, 1, 2].map((image) => ({ key: `m|0.05|${image}`, model: 'm', sigma: 0.05, image, label: 0, certified: 0, correct: true, pLower: 0.99, radius: 0.05, n0: 100, n: 1000, alpha: 0.001 }));
+  const cert = [0, 1, 2].map((image) => ({
+    key: `m|0.05|${image}`,
+    model: 'm',
+    sigma: 0.05,
+    image,
+    label: 0,
+    certified: 0,
+    correct: true,
+    pLower: 0.99,
+    radius: 0.05,
+    n0: 100,
+    n: 1000,
+    alpha: 0.001,
+  }));
   const spread = (c: number, w: number) => Array.from({ length: 12 }, (_, i) => c + w * (i / 11 - 0.5));
   const bs = [
     { key: 'a', model: 'm', sigma: 0.05, n: 1, image: 0, l2: 1, outputs: spread(1, 1.5), boundary: 1 },
@@ -74,7 +124,10 @@ test('findings: on 3 images per cell nothing is established, and each finding sa
     assert.equal(f[id].source, 'paper');
   }
   // Every paired cell still shows its numbers: n = 10 ÷ n = 100 for hsja is 3 ÷ 2.
-  assert.match(f['fewer-samples'].evidence, /hsja m σ=0\.05 n=10 vs n=100: mean 2\.000 → 3\.000 .*ratio of means ×1\.500 \[1\.500, 1\.500\], paired on 3 images/);
+  assert.match(
+    f['fewer-samples'].evidence,
+    /hsja m σ=0\.05 n=10 vs n=100: mean 2\.000 → 3\.000 .*ratio of means ×1\.500 \[1\.500, 1\.500\], paired on 3 images/,
+  );
   // The binary search: 12 searches per n on one image, IQR 30 times smaller at n = 100: established, on 1 image.
   assert.equal(f['binary-search-spread'].verdict, 'established');
   assert.equal(f['binary-search-spread'].n, 1);
@@ -82,7 +135,10 @@ test('findings: on 3 images per cell nothing is established, and each finding sa
 
 test('distortion grid: σ = 0 once, n = 1 at one level, extra levels only up to extraPaMaxN; select keeps the grid', () => {
   const config = {
-    settings: [{ model: 'm', sigma: 0 }, { model: 'm', sigma: 0.25 }],
+    settings: [
+      { model: 'm', sigma: 0 },
+      { model: 'm', sigma: 0.25 },
+    ],
     ns: [1, 10, 100],
     Pas: [0.5, 0.8],
     extraPaMaxN: 10,
@@ -97,17 +153,24 @@ test('distortion grid: σ = 0 once, n = 1 at one level, extra levels only up to 
   assert.deepEqual(cells, ['0.25/1/0.5', '0.25/10/0.5', '0.25/10/0.8', '0.25/100/0.5', '0/1/null']);
   assert.equal(tasks.length, 5 * 2);
   // Image by image: every setting of image 0 comes before image 1.
-  assert.deepEqual(tasks.map((t) => t.image), [0, 0, 0, 0, 0, 1, 1, 1, 1, 1]);
+  assert.deepEqual(
+    tasks.map((t) => t.image),
+    [0, 0, 0, 0, 0, 1, 1, 1, 1, 1],
+  );
   // Without the cap, n = 100 runs at P_a = 0.8 too.
   assert.equal(distortionTasks({ ...config, extraPaMaxN: undefined }).length, 6 * 2);
   // imagesAtN: n = 100 on the first image only; the other cells keep both images.
   const fewer = distortionTasks({ ...config, imagesAtN: { '100': 1 } });
-  assert.deepEqual(fewer.filter((t) => t.n === 100).map((t) => t.image), [0]);
+  assert.deepEqual(
+    fewer.filter((t) => t.n === 100).map((t) => t.image),
+    [0],
+  );
   assert.equal(fewer.length, 5 * 2 - 1);
   assert.equal(distortion.config.safeParse({ ...config, imagesAtN: { ten: 1 } }).success, false);
   // A record from the uncapped grid (n = 100, P_a = 0.8) is not part of the capped one.
   const uncapped = distortionTasks({ ...config, extraPaMaxN: undefined });
-  const rec = (n: number, Pa: number, budget = 100) => ({ ...uncapped.find((t) => t.n === n && t.Pa === Pa && t.image === 0)!, budget }) as unknown as DistortionRecord;
+  const rec = (n: number, Pa: number, budget = 100) =>
+    ({ ...uncapped.find((t) => t.n === n && t.Pa === Pa && t.image === 0)!, budget }) as unknown as DistortionRecord;
   const kept = distortion.select!([rec(100, 0.8), rec(100, 0.5), rec(10, 0.8), rec(10, 0.8, 200)], config).map(distortionKey);
   assert.deepEqual(kept, [distortionKey(rec(100, 0.5)), distortionKey(rec(10, 0.8))]);
   // The key holds everything that changes a result: another budget, seed or option is another run.
@@ -147,7 +210,17 @@ test('distortion ÷ certified radius and the eq. (6) bound, per attack, n and P_
 
 test('campaign summary: cut-short images apart; a random endpoint named, with the share of fresh answers still wrong', () => {
   const rec = (image: string, extra: Partial<AttackRecord>): AttackRecord =>
-    ({ deployment: 'rs', attack: 'hsja', image, misclassified: false, success: true, l2: 1, stopReason: 'budget', queries: { total: 100, bad: 0, perPhase: {} }, ...extra }) as unknown as AttackRecord;
+    ({
+      deployment: 'rs',
+      attack: 'hsja',
+      image,
+      misclassified: false,
+      success: true,
+      l2: 1,
+      stopReason: 'budget',
+      queries: { total: 100, bad: 0, perPhase: {} },
+      ...extra,
+    }) as unknown as AttackRecord;
   const [row] = summarize([
     rec('a', { confirmation: { answers: 5, adversarial: 1, distinctLabels: 2 } }),
     rec('b', { confirmation: { answers: 5, adversarial: 2, distinctLabels: 2 } }),

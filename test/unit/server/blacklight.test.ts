@@ -13,11 +13,17 @@ const DETECTOR = { id: 'bl', model: 'fmnist-cnn', defense: [{ name: 'blacklight'
 
 const predict = (app: FastifyInstance, values: Float32Array, headers: Record<string, string> = {}, id = 'bl') => {
   const body = binary(values);
-  return app.inject({ method: 'POST', url: `/v1/deployments/${id}/predict`, headers: { ...auth('client'), ...body.headers, ...headers }, payload: body.payload });
+  return app.inject({
+    method: 'POST',
+    url: `/v1/deployments/${id}/predict`,
+    headers: { ...auth('client'), ...body.headers, ...headers },
+    payload: body.payload,
+  });
 };
 const used = async (app: FastifyInstance, id = 'bl') =>
   (await app.inject({ url: '/v1/usage', headers: auth('client') })).json().deployments.find((d: { deployment: string }) => d.deployment === id)?.queries ?? 0;
-const addDeployment = (app: FastifyInstance, spec: object) => app.inject({ method: 'POST', url: '/v1/admin/deployments', headers: auth('admin'), payload: spec });
+const addDeployment = (app: FastifyInstance, spec: object) =>
+  app.inject({ method: 'POST', url: '/v1/admin/deployments', headers: auth('admin'), payload: spec });
 
 test('the same image twice with the same key: the second is refused (403 query_refused) and charged; other images pass', async () => {
   const app = await testApp({ deployments: [DETECTOR, { id: 'plain', model: 'fmnist-cnn' }] });
@@ -117,7 +123,10 @@ test('bad specs are 400 naming the field and create nothing; removing a deployme
       [{ defense: [{ name: 'blacklight', threshold: 60 }] }, /defense\[0\]\.threshold: .*at most keep/],
       [{ defense: [{ name: 'blacklight', policy: 'ban' }] }, /defense\[0\]\.policy:/],
       [{ defense: [{ name: 'blacklight', window: 5000 }] }, /window: 5000 exceeds the model's 784/],
-      [{ defense: [{ name: 'gaussian', sigma: 0.25, n: 10 }, { name: 'blacklight' }] }, /defense\[1\]: "blacklight" screens queries and must come before "gaussian"/],
+      [
+        { defense: [{ name: 'gaussian', sigma: 0.25, n: 10 }, { name: 'blacklight' }] },
+        /defense\[1\]: "blacklight" screens queries and must come before "gaussian"/,
+      ],
       [{ defense: [{ name: 'blacklist' }] }, /defense\[0\]: unknown defense "blacklist"/],
     ] as const;
     for (const [extra, message] of bad) {
@@ -132,7 +141,10 @@ test('bad specs are 400 naming the field and create nothing; removing a deployme
     const info = (await app.inject({ url: '/v1/deployments/x', headers: auth('client') })).json();
     assert.equal(info.defense, 'blacklight > gaussian');
     assert.deepEqual(info.smoothing, { sigma: 0.25, n: 10, rule: 'majority' });
-    assert.deepEqual(info.stages.map((st: { name: string }) => st.name), ['blacklight', 'gaussian']);
+    assert.deepEqual(
+      info.stages.map((st: { name: string }) => st.name),
+      ['blacklight', 'gaussian'],
+    );
     assert.equal(info.stages[0].settings.threshold, 40, 'a 784-value input resolves the default threshold to 40 (defaultThreshold)');
     const hidden = await addDeployment(app, { id: 'h', model: 'fmnist-cnn', defense: [{ name: 'blacklight', threshold: 30 }], disclose: false });
     assert.equal(hidden.statusCode, 201, hidden.body);
@@ -190,7 +202,12 @@ test('scope global: a query repeated by another key is refused', async () => {
   try {
     const x = images(1, 30).values;
     const body = binary(x);
-    const asEvaluator = await app.inject({ method: 'POST', url: '/v1/deployments/bl/predict', headers: { ...auth('evaluator'), ...body.headers }, payload: body.payload });
+    const asEvaluator = await app.inject({
+      method: 'POST',
+      url: '/v1/deployments/bl/predict',
+      headers: { ...auth('evaluator'), ...body.headers },
+      payload: body.payload,
+    });
     assert.equal(asEvaluator.statusCode, 200);
     assert.equal((await predict(app, x)).statusCode, 403);
   } finally {

@@ -28,7 +28,10 @@ async function contract(state: DefenseState, other: DefenseState) {
   assert.equal(await state.increment('detections', 'k', 2), 2);
   assert.equal(await state.increment('detections', 'j'), 1);
   assert.equal(await state.counter('detections', 'k'), 2);
-  assert.deepEqual([...(await state.counters('detections'))].sort(), [['j', 1], ['k', 2]]);
+  assert.deepEqual([...(await state.counters('detections'))].sort(), [
+    ['j', 1],
+    ['k', 2],
+  ]);
   await state.reset('k');
   assert.deepEqual([...(await state.counters('detections'))], [['j', 1]]);
   assert.equal(await state.matchAndAdd('k', fp('d'), limits), 0, 'the scope was reset');

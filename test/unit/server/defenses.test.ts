@@ -39,7 +39,15 @@ class Toy implements ScoredClassifier {
 const spec = (extra: Record<string, unknown>): DeploymentSpec => SpecSchema.parse({ id: 'd', model: 'toy', ...extra });
 
 function context(model = new Toy(), state = new MemoryDefenseState()): DefenseContext & { detectedCount: number } {
-  const ctx = { deployment: 'd', model, range: [0, 1] as const, scheduler: new Scheduler(model, { batchSize: 32 }), state, detectedCount: 0, detected: (c: number) => void (ctx.detectedCount += c) };
+  const ctx = {
+    deployment: 'd',
+    model,
+    range: [0, 1] as const,
+    scheduler: new Scheduler(model, { batchSize: 32 }),
+    state,
+    detectedCount: 0,
+    detected: (c: number) => void (ctx.detectedCount += c),
+  };
   return ctx;
 }
 
@@ -56,10 +64,17 @@ for (const definition of registeredDefenses()) {
 
   test(`contract: ${definition.name} — its settings are its own, strict, validated with the field named`, () => {
     assert.equal(definition.settings.safeParse(definition.example).success, true, 'its example parses');
-    assert.throws(() => resolveChain(spec({ defense: [{ ...stage, bogusSetting: 1 }] })), (err: Error) => err instanceof DefenseSpecError && /^invalid settings of defense "\w+": defense\[0\]\.bogusSetting: unknown field/.test(err.message));
+    assert.throws(
+      () => resolveChain(spec({ defense: [{ ...stage, bogusSetting: 1 }] })),
+      (err: Error) => err instanceof DefenseSpecError && /^invalid settings of defense "\w+": defense\[0\]\.bogusSetting: unknown field/.test(err.message),
+    );
     for (const [field, value] of Object.entries(definition.example)) {
       if (typeof value !== 'number') continue;
-      assert.throws(() => resolveChain(spec({ defense: [{ ...stage, [field]: -1e9 }] })), (err: Error) => err instanceof DefenseSpecError && err.message.includes(`: defense[0].${field}: `), `${field} = -1e9`);
+      assert.throws(
+        () => resolveChain(spec({ defense: [{ ...stage, [field]: -1e9 }] })),
+        (err: Error) => err instanceof DefenseSpecError && err.message.includes(`: defense[0].${field}: `),
+        `${field} = -1e9`,
+      );
     }
   });
 
@@ -80,7 +95,10 @@ for (const definition of registeredDefenses()) {
       }
       assert.equal(labels.length, count);
       for (const l of labels) assert.ok(l >= -1 && l < model.classes, `label ${l}`);
-      assert.ok(model.passes - before <= defense.predict.cost(count, undefined), `${model.passes - before} passes, cost ${defense.predict.cost(count, undefined)}`);
+      assert.ok(
+        model.passes - before <= defense.predict.cost(count, undefined),
+        `${model.passes - before} passes, cost ${defense.predict.cost(count, undefined)}`,
+      );
     }
     assert.equal(typeof defense.sigma, 'number');
     assert.ok(Number.isInteger(defense.defaultN) && defense.defaultN >= 1);
@@ -91,8 +109,14 @@ for (const definition of registeredDefenses()) {
 }
 
 test('chain: old specs keep their meaning (no defense: σ decides; one name: settings from the top-level fields)', () => {
-  assert.deepEqual(resolveChain(spec({ sigma: 0.25, n: 10 })).map((s) => s.definition.name), ['gaussian']);
-  assert.deepEqual(resolveChain(spec({})).map((s) => s.definition.name), ['none']);
+  assert.deepEqual(
+    resolveChain(spec({ sigma: 0.25, n: 10 })).map((s) => s.definition.name),
+    ['gaussian'],
+  );
+  assert.deepEqual(
+    resolveChain(spec({})).map((s) => s.definition.name),
+    ['none'],
+  );
   const [g] = resolveChain(spec({ defense: 'gaussian', sigma: 0.5, n: 7, seed: 3, rule: 'predict' }));
   assert.deepEqual(g.settings, { sigma: 0.5, n: 7, rule: 'predict', alpha: 0.001, batchSize: 500, seed: 3 });
   assert.throws(() => resolveChain(spec({ defense: 'gaussian' })), /defense "gaussian": sigma: needs sigma > 0/);
@@ -103,7 +127,10 @@ test('chain: unknown defenses, bad settings and impossible chains are refused na
   assert.throws(() => resolveChain(spec({ defense: [{ name: 'laplace' }] })), /defense\[0\]: unknown defense "laplace" \(known: none, gaussian/);
   assert.throws(() => resolveChain(spec({ defense: [{ name: 'gaussian', sigma: 0.25, n: 0 }] })), /defense\[0\]\.n:/);
   assert.throws(() => resolveChain(spec({ defense: [{ name: 'gaussian', n: 10 }] })), /defense\[0\]\.sigma:/);
-  assert.throws(() => resolveChain(spec({ defense: [{ name: 'gaussian', sigma: 0.25 }, 'none'] })), /defense\[1\]: "none" answers queries, as "gaussian" \(defense\[0\]\) does/);
+  assert.throws(
+    () => resolveChain(spec({ defense: [{ name: 'gaussian', sigma: 0.25 }, 'none'] })),
+    /defense\[1\]: "none" answers queries, as "gaussian" \(defense\[0\]\) does/,
+  );
 });
 
 test('the Gaussian defense draws its own noise: a seeded deployment answers as one sequential draw of its stream', async () => {
@@ -152,7 +179,7 @@ test('gated noise: confident inputs are answered by the model in one pass, unsur
   await assert.rejects(createChain(resolveChain(spec({ defense: [{ name: 'gated', sigma: 0.25 }] })), context(labelsOnly as Toy)), /needs class scores/);
 });
 
-test('gated noise with a second model: the deployment\'s model gates and answers confident inputs, the smoothing model votes on the unsure ones', async () => {
+test("gated noise with a second model: the deployment's model gates and answers confident inputs, the smoothing model votes on the unsure ones", async () => {
   const own = new Toy();
   // The "noise-trained" model: always class 2, so every answer below τ is visibly its own.
   const smoother = new Toy();
@@ -166,7 +193,10 @@ test('gated noise with a second model: the deployment\'s model gates and answers
     return { model: smoother, scheduler: new Scheduler(smoother, { batchSize: 32 }) };
   };
   const ctx = { ...context(own), modelById };
-  const defense = await createChain(resolveChain(spec({ defense: [{ name: 'gated', tau: 0.9, sigma: 0.5, n: 7, seed: 1, smoothingModel: 'noise-trained' }] })), ctx);
+  const defense = await createChain(
+    resolveChain(spec({ defense: [{ name: 'gated', tau: 0.9, sigma: 0.5, n: 7, seed: 1, smoothingModel: 'noise-trained' }] })),
+    ctx,
+  );
   assert.deepEqual(asked, ['noise-trained']);
   const xs = new Float32Array(3 * 64);
   xs.fill(0.9, 0, 64); // confident: class 1 by the own model
@@ -181,10 +211,16 @@ test('gated noise with a second model: the deployment\'s model gates and answers
   // A smoothing model with other classes or inputs, or none to be had, is refused naming the setting.
   const other = Object.assign(new Toy(), { classes: 5 }) as unknown as Toy;
   await assert.rejects(
-    createChain(resolveChain(spec({ defense: [{ name: 'gated', sigma: 0.25, smoothingModel: 'five' }] })), { ...context(), modelById: async () => ({ model: other, scheduler: new Scheduler(other, {}) }) }),
+    createChain(resolveChain(spec({ defense: [{ name: 'gated', sigma: 0.25, smoothingModel: 'five' }] })), {
+      ...context(),
+      modelById: async () => ({ model: other, scheduler: new Scheduler(other, {}) }),
+    }),
     (err: Error) => err instanceof DefenseSpecError && /smoothingModel: "five" takes 64 input values and has 5 classes/.test(err.message),
   );
-  await assert.rejects(createChain(resolveChain(spec({ defense: [{ name: 'gated', sigma: 0.25, smoothingModel: 'x' }] })), context()), /smoothingModel: another model can only be used by a deployment in a server/);
+  await assert.rejects(
+    createChain(resolveChain(spec({ defense: [{ name: 'gated', sigma: 0.25, smoothingModel: 'x' }] })), context()),
+    /smoothingModel: another model can only be used by a deployment in a server/,
+  );
 });
 
 test('input-deterministic RS: 100 repeats of one input get one answer, as does another replica; other inputs get fresh N(0, σ²) noise', async () => {
@@ -238,5 +274,11 @@ test('the chain in docs/operator.md ("Choosing a defense") is a valid spec: dete
   const section = page.slice(page.indexOf('## Choosing a defense'));
   const json = section.match(/```json\n([\s\S]*?)```/)![1];
   const stages = resolveChain(SpecSchema.parse(JSON.parse(json)));
-  assert.deepEqual(stages.map((s) => [s.definition.name, s.definition.kind]), [['blacklight', 'screen'], ['gated', 'answer']]);
+  assert.deepEqual(
+    stages.map((s) => [s.definition.name, s.definition.kind]),
+    [
+      ['blacklight', 'screen'],
+      ['gated', 'answer'],
+    ],
+  );
 });

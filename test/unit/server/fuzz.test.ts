@@ -17,7 +17,12 @@ test('2,000 malformed requests: no 5xx, no hang, probe labels unchanged', { time
   const probe = async () => {
     const out = [];
     for (const { id } of PROBES) {
-      const res = await app.inject({ method: 'POST', url: `/v1/deployments/${id}/predict`, headers: { ...auth('admin'), ...binary(images(16).values).headers }, payload: binary(images(16).values).payload });
+      const res = await app.inject({
+        method: 'POST',
+        url: `/v1/deployments/${id}/predict`,
+        headers: { ...auth('admin'), ...binary(images(16).values).headers },
+        payload: binary(images(16).values).payload,
+      });
       assert.equal(res.statusCode, 200, res.body);
       out.push(res.json().labels);
     }

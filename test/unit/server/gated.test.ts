@@ -13,7 +13,12 @@ async function accuracy(app: FastifyInstance, id: string, count: number): Promis
   let correct = 0;
   for (let at = 0; at < count; at += 50) {
     const body = binary(values.subarray(at * 784, Math.min(count, at + 50) * 784));
-    const r = await app.inject({ method: 'POST', url: `/v1/deployments/${id}/predict`, payload: body.payload, headers: { ...body.headers, ...auth('client') } });
+    const r = await app.inject({
+      method: 'POST',
+      url: `/v1/deployments/${id}/predict`,
+      payload: body.payload,
+      headers: { ...body.headers, ...auth('client') },
+    });
     assert.equal(r.statusCode, 200, r.body);
     const answer = r.json();
     answer.labels.forEach((l: number, i: number) => (correct += Number(l === labels[at + i])));
@@ -21,7 +26,9 @@ async function accuracy(app: FastifyInstance, id: string, count: number): Promis
   return { correct };
 }
 
-test('gated noise with smoothingModel: the noise-trained model votes below τ, and clean accuracy stays within 5 points of the undefended model', { timeout: 120_000 }, async () => {
+test('gated noise with smoothingModel: the noise-trained model votes below τ, and clean accuracy stays within 5 points of the undefended model', {
+  timeout: 120_000,
+}, async () => {
   const app = await testApp();
   try {
     const gated = { model: 'fmnist-cnn', defense: [{ name: 'gated', tau: 0.9, sigma: 0.25, n: 20, seed: 4 }], disclose: true };
@@ -34,7 +41,10 @@ test('gated noise with smoothingModel: the noise-trained model votes below τ, a
     const plain = await accuracy(app, 'plain', count);
     const own = await accuracy(app, 'gated-own', count);
     const randtrain = await accuracy(app, 'gated-randtrain', count);
-    assert.ok(randtrain.correct >= plain.correct - 0.05 * count, `gated with the noise-trained model: ${randtrain.correct} of ${count} vs undefended ${plain.correct}`);
+    assert.ok(
+      randtrain.correct >= plain.correct - 0.05 * count,
+      `gated with the noise-trained model: ${randtrain.correct} of ${count} vs undefended ${plain.correct}`,
+    );
     assert.ok(randtrain.correct > own.correct, `the noise-trained model does better below τ than the standard one (${randtrain.correct} vs ${own.correct})`);
 
     // An unknown smoothing model: a 400 naming it, nothing created.

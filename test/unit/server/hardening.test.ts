@@ -168,11 +168,23 @@ test('forward passes per request are capped per role; an undisclosed deployment 
     const cohen = (await capped.inject({ url: '/v1/deployments/cohen', headers: auth('client') })).json();
     assert.equal(cohen.maxBatch, 600, 'n = 10: 6000 passes hold 600 inputs');
     const one = binary(images(2).values);
-    const res = await capped.inject({ method: 'POST', url: '/v1/deployments/rs/votes?n=600', headers: { ...auth('evaluator'), ...one.headers }, payload: one.payload });
+    const res = await capped.inject({
+      method: 'POST',
+      url: '/v1/deployments/rs/votes?n=600',
+      headers: { ...auth('evaluator'), ...one.headers },
+      payload: one.payload,
+    });
     expectError(res, 413, /evaluator role's cap of forward passes per request: it needs 1200/);
-    const usage = (await capped.inject({ url: '/v1/usage', headers: auth('evaluator') })).json().deployments.find((d: { deployment: string }) => d.deployment === 'rs');
+    const usage = (await capped.inject({ url: '/v1/usage', headers: auth('evaluator') }))
+      .json()
+      .deployments.find((d: { deployment: string }) => d.deployment === 'rs');
     assert.equal(usage.queries, 0);
-    const hidden = await capped.inject({ method: 'POST', url: '/v1/admin/deployments', headers: auth('admin'), payload: { id: 'h', model: 'fmnist-cnn', sigma: 0.2, n: 100, disclose: false, maxBatch: 100 } });
+    const hidden = await capped.inject({
+      method: 'POST',
+      url: '/v1/admin/deployments',
+      headers: auth('admin'),
+      payload: { id: 'h', model: 'fmnist-cnn', sigma: 0.2, n: 100, disclose: false, maxBatch: 100 },
+    });
     expectError(hidden, 400, /lower maxBatch to 60 or less/);
   } finally {
     await capped.close();
@@ -180,7 +192,12 @@ test('forward passes per request are capped per role; an undisclosed deployment 
 });
 
 test('a huge batchSize is chunked to the noise cap instead of failing', async () => {
-  const res = await app.inject({ method: 'POST', url: '/v1/admin/deployments', headers: auth('admin'), payload: { id: 'wide', model: 'fmnist-cnn', sigma: 0.2, n: 100, batchSize: 4096, seed: 5 } });
+  const res = await app.inject({
+    method: 'POST',
+    url: '/v1/admin/deployments',
+    headers: auth('admin'),
+    payload: { id: 'wide', model: 'fmnist-cnn', sigma: 0.2, n: 100, batchSize: 4096, seed: 5 },
+  });
   assert.equal(res.statusCode, 201, res.body);
   const batch = binary(images(48).values);
   const answer = await post('/v1/deployments/wide/predict', 'admin', batch.headers, batch.payload);

@@ -62,7 +62,10 @@ test('POST /v1/admin/models loads a folder dropped in while the server runs, and
     assert.equal(missing.statusCode, 400);
     assert.match(missing.json().message, /no model folder/);
     const list = (await app.inject({ url: '/v1/admin/models', headers: auth })).json().models;
-    assert.deepEqual(list.map((m: { id: string }) => m.id), ['late']);
+    assert.deepEqual(
+      list.map((m: { id: string }) => m.id),
+      ['late'],
+    );
     const info = await app.inject({ url: '/v1/deployments/late-rs', headers: auth });
     assert.equal(info.statusCode, 200);
   } finally {

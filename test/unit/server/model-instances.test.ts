@@ -50,7 +50,7 @@ test('a model that cannot load in one instance fails the whole pool, and the oth
   await assert.rejects(ModelInstances.load(broken, { threads: 1 }, 2), /no-such-model|file|load/i);
 });
 
-test('tuning keyed by CPU: this CPU\'s own entry where there is one, else the default measured elsewhere', () => {
+test("tuning keyed by CPU: this CPU's own entry where there is one, else the default measured elsewhere", () => {
   const file = {
     source: 'default',
     models: { 'fmnist-cnn': { threads: 2, batchSize: 16, thread: false } },
@@ -87,7 +87,7 @@ test('a server whose tuning asks for two instances on this CPU serves seeded RS 
       assert.equal(r.statusCode, 200, r.body);
       answers.push(r.json().labels);
       const served = (app as unknown as { ctx: { deployments: { get(id: string): { model: object } } } }).ctx.deployments.get('rs').model;
-      assert.equal(served instanceof ModelInstances, tuningFile !== undefined, 'two instances where this CPU\'s tuning asks for them');
+      assert.equal(served instanceof ModelInstances, tuningFile !== undefined, "two instances where this CPU's tuning asks for them");
     } finally {
       await app.close();
     }

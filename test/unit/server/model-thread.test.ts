@@ -58,7 +58,11 @@ test('a model that runs small batches on a one-thread session answers as one tha
   try {
     const { values } = images(64);
     assert.deepEqual(await split.predict(values, 64), await local.predict(values, 64));
-    for (let i = 0; i < 8; i++) assert.deepEqual(await split.predict(values.subarray(i * 8 * 784, (i + 1) * 8 * 784), 8), await local.predict(values.subarray(i * 8 * 784, (i + 1) * 8 * 784), 8));
+    for (let i = 0; i < 8; i++)
+      assert.deepEqual(
+        await split.predict(values.subarray(i * 8 * 784, (i + 1) * 8 * 784), 8),
+        await local.predict(values.subarray(i * 8 * 784, (i + 1) * 8 * 784), 8),
+      );
   } finally {
     await split.close();
   }

@@ -96,6 +96,11 @@ test('a client that disconnects stops its computation at the next chunk and is r
   await new Promise((r) => setTimeout(r, 300));
   assert.equal((await usage()).forwardPasses, settled, 'no work continues after the stop');
   // The deployment answers the next request at once.
-  const next = await app.inject({ method: 'POST', url: '/v1/deployments/rs/votes?n=20', headers: { ...auth('evaluator'), 'content-type': 'application/octet-stream' }, payload: Buffer.from(images(1).values.buffer.slice(0, 3136)) });
+  const next = await app.inject({
+    method: 'POST',
+    url: '/v1/deployments/rs/votes?n=20',
+    headers: { ...auth('evaluator'), 'content-type': 'application/octet-stream' },
+    payload: Buffer.from(images(1).values.buffer.slice(0, 3136)),
+  });
   assert.equal(next.statusCode, 200);
 });

@@ -13,7 +13,12 @@ import { needsRedis, startRedis, type TestRedis } from '../../helpers/redis.js';
 const replica = (redis: TestRedis, budget: number | null) => buildApp({ ...testConfig({}, budget), redisUrl: redis.url }, { logger: false });
 const predict = (app: FastifyInstance, headers: Record<string, string> = {}, k = 1) => {
   const body = binary(images(k).values);
-  return app.inject({ method: 'POST', url: '/v1/deployments/plain/predict', headers: { ...auth('client'), ...body.headers, ...headers }, payload: body.payload });
+  return app.inject({
+    method: 'POST',
+    url: '/v1/deployments/plain/predict',
+    headers: { ...auth('client'), ...body.headers, ...headers },
+    payload: body.payload,
+  });
 };
 const used = async (app: FastifyInstance, deployment = 'plain') =>
   (await app.inject({ url: '/v1/usage', headers: auth('client') })).json().deployments.find((d: { deployment: string }) => d.deployment === deployment);
@@ -57,15 +62,22 @@ test('keys, budgets and deployments created on one replica are served by the oth
     const spec = { id: 'runtime-dep', model: 'fmnist-cnn', sigma: 0.1, n: 3, seed: 5 };
     assert.equal((await a.inject({ method: 'POST', url: '/v1/admin/deployments', headers: auth('admin'), payload: spec })).statusCode, 201);
     const body = binary(images(2).values);
-    const onB = () => b.inject({ method: 'POST', url: '/v1/deployments/runtime-dep/predict', headers: { ...auth('client'), ...body.headers }, payload: body.payload });
+    const onB = () =>
+      b.inject({ method: 'POST', url: '/v1/deployments/runtime-dep/predict', headers: { ...auth('client'), ...body.headers }, payload: body.payload });
     await until(async () => (await onB()).statusCode === 200, 'replica B to serve the deployment added on A');
 
-    const key = (await a.inject({ method: 'POST', url: '/v1/admin/keys', headers: auth('admin'), payload: { id: 'red-team', role: 'client', budgets: { plain: 2 } } })).json();
+    const key = (
+      await a.inject({ method: 'POST', url: '/v1/admin/keys', headers: auth('admin'), payload: { id: 'red-team', role: 'client', budgets: { plain: 2 } } })
+    ).json();
     const asRedTeam = (app: FastifyInstance) => predict(app, { authorization: `Bearer ${key.secret}` });
     await until(async () => (await asRedTeam(b)).statusCode === 200, 'replica B to accept the key created on A');
     assert.equal((await asRedTeam(a)).statusCode, 200);
     assert.equal((await asRedTeam(b)).statusCode, 429, 'the budget of 2 is shared');
-    assert.equal((await b.inject({ method: 'PUT', url: '/v1/admin/keys/red-team/budgets', headers: auth('admin'), payload: { deployment: 'plain', limit: 3 } })).statusCode, 200);
+    assert.equal(
+      (await b.inject({ method: 'PUT', url: '/v1/admin/keys/red-team/budgets', headers: auth('admin'), payload: { deployment: 'plain', limit: 3 } }))
+        .statusCode,
+      200,
+    );
     await until(async () => (await asRedTeam(a)).statusCode === 200, 'replica A to apply the budget raised on B');
     assert.equal((await asRedTeam(b)).statusCode, 429);
 
@@ -93,7 +105,9 @@ test('after restarting every replica and Redis (AOF), the spent budget is still 
   const redis = await startRedis({ aof: true });
   try {
     let [a, b] = [await replica(redis, 5), await replica(redis, 5)];
-    const key = (await a.inject({ method: 'POST', url: '/v1/admin/keys', headers: auth('admin'), payload: { id: 'kept', role: 'client', budgets: { '*': 9 } } })).json();
+    const key = (
+      await a.inject({ method: 'POST', url: '/v1/admin/keys', headers: auth('admin'), payload: { id: 'kept', role: 'client', budgets: { '*': 9 } } })
+    ).json();
     const spec = { id: 'kept-dep', model: 'fmnist-cnn', sigma: 0 };
     await a.inject({ method: 'POST', url: '/v1/admin/deployments', headers: auth('admin'), payload: spec });
     assert.equal((await predict(a, {}, 3)).statusCode, 200);
@@ -152,7 +166,12 @@ test('idempotent retries through Redis: the same answer on either replica, charg
   try {
     const body = binary(images(4).values);
     const send = (app: FastifyInstance, id: string, deployment = 'rs') =>
-      app.inject({ method: 'POST', url: `/v1/deployments/${deployment}/predict`, headers: { ...auth('client'), ...body.headers, 'idempotency-key': id }, payload: body.payload });
+      app.inject({
+        method: 'POST',
+        url: `/v1/deployments/${deployment}/predict`,
+        headers: { ...auth('client'), ...body.headers, 'idempotency-key': id },
+        payload: body.payload,
+      });
     const first = await send(a, 'request-0001');
     const again = await send(b, 'request-0001');
     assert.equal(first.statusCode, 200);

@@ -46,7 +46,12 @@ after(async () => {
 
 const post = (deployment: string, route: string, values: Float32Array, role: 'client' | 'evaluator' = 'client', query = '') => {
   const body = binary(values);
-  return front.inject({ method: 'POST', url: `/v1/deployments/${deployment}/${route}${query}`, headers: { ...auth(role), ...body.headers }, payload: body.payload });
+  return front.inject({
+    method: 'POST',
+    url: `/v1/deployments/${deployment}/${route}${query}`,
+    headers: { ...auth(role), ...body.headers },
+    payload: body.payload,
+  });
 };
 
 async function usage(app: FastifyInstance, deployment: string) {
@@ -78,7 +83,12 @@ test('a seeded deployment on a remote base model answers predict, votes and cert
 
 test('an undefended remote deployment is the remote model, over /v1 and /v2 alike', async () => {
   const { values } = images(40);
-  const local = await remote.inject({ method: 'POST', url: '/v1/deployments/plain/predict', headers: { ...auth('client'), ...binary(values).headers }, payload: binary(values).payload });
+  const local = await remote.inject({
+    method: 'POST',
+    url: '/v1/deployments/plain/predict',
+    headers: { ...auth('client'), ...binary(values).headers },
+    payload: binary(values).payload,
+  });
   const viaFront = await post('plain-remote', 'predict', values);
   assert.deepEqual(viaFront.json().labels, local.json().labels);
   const v2 = await front.inject({
@@ -92,7 +102,12 @@ test('an undefended remote deployment is the remote model, over /v1 and /v2 alik
 
 test('a remote that cannot serve is a clear 400 when added, a 502 refunded when it fails later', { timeout: 60_000 }, async () => {
   const add = (remoteSpec: object) =>
-    front.inject({ method: 'POST', url: '/v1/admin/deployments', headers: auth('admin'), payload: { id: `bad-${Math.random().toString(36).slice(2, 8)}`, model: 'fmnist-cnn', remote: remoteSpec } });
+    front.inject({
+      method: 'POST',
+      url: '/v1/admin/deployments',
+      headers: auth('admin'),
+      payload: { id: `bad-${Math.random().toString(36).slice(2, 8)}`, model: 'fmnist-cnn', remote: remoteSpec },
+    });
   const unknown = await add({ url: gw.url, model: 'nope', headers: { 'x-api-key': 'remote-secret' } });
   assert.equal(unknown.statusCode, 400);
   assert.match(unknown.json().message, /remote model "nope".*HTTP 404/);
@@ -118,13 +133,19 @@ test('a remote that cannot serve is a clear 400 when added, a 502 refunded when 
   assert.equal((await usage(front, 'flaky')).queries, 0);
 });
 
-test('gated noise on remote base models: a remote answering scores gates as the local model does; one answering labels is a 400 naming why', { timeout: 60_000 }, async () => {
+test('gated noise on remote base models: a remote answering scores gates as the local model does; one answering labels is a 400 naming why', {
+  timeout: 60_000,
+}, async () => {
   const gated = { model: 'fmnist-cnn', defense: [{ name: 'gated', tau: 0.9, sigma: 0.25, n: 10, seed: 3 }], disclose: true };
   const added = async (spec: object) => front.inject({ method: 'POST', url: '/v1/admin/deployments', headers: auth('admin'), payload: spec });
   assert.equal((await added({ id: 'gated-local', ...gated })).statusCode, 201);
   assert.equal((await added({ id: 'gated-triton', ...gated, remote: { url: triton.url, model: 'fmnist', maxBatch: 24 } })).statusCode, 201);
   // The remote rs-arena answers labels only: no scores to gate on.
-  const labelsOnly = await added({ id: 'gated-labels', ...gated, remote: { url: remoteUrl, model: 'plain', headers: { authorization: `Bearer ${KEYS.client}` } } });
+  const labelsOnly = await added({
+    id: 'gated-labels',
+    ...gated,
+    remote: { url: remoteUrl, model: 'plain', headers: { authorization: `Bearer ${KEYS.client}` } },
+  });
   assert.equal(labelsOnly.statusCode, 400);
   assert.match(labelsOnly.json().message, /needs class scores/);
   const { values } = images(24, 100);

@@ -38,7 +38,10 @@ test('health, readiness, metrics and OpenAPI', async () => {
 
 test('deployment metadata, with σ and n hidden where not disclosed', async () => {
   const list = (await app.inject({ url: '/v1/deployments', headers: auth('client') })).json();
-  assert.deepEqual(list.deployments.map((d: { id: string }) => d.id), ['plain', 'rs', 'cohen', 'hidden']);
+  assert.deepEqual(
+    list.deployments.map((d: { id: string }) => d.id),
+    ['plain', 'rs', 'cohen', 'hidden'],
+  );
   const rs = (await app.inject({ url: '/v1/deployments/rs', headers: auth('client') })).json();
   assert.deepEqual(rs.inputShape, [1, 28, 28]);
   assert.deepEqual(rs.range, [0, 1]);
@@ -79,7 +82,12 @@ test('usage counts queries per input and n forward passes per smoothed query', a
   assert.equal(fresh.statusCode, 201);
   const { id, secret } = fresh.json();
   const headers = { authorization: `Bearer ${secret}` };
-  const res = await app.inject({ method: 'POST', url: '/v1/deployments/rs/predict', headers: { ...headers, 'content-type': 'application/octet-stream' }, payload: Buffer.from(images(3).values.buffer) });
+  const res = await app.inject({
+    method: 'POST',
+    url: '/v1/deployments/rs/predict',
+    headers: { ...headers, 'content-type': 'application/octet-stream' },
+    payload: Buffer.from(images(3).values.buffer),
+  });
   assert.deepEqual(res.json().usage, { used: 3, limit: 100, remaining: 97 });
   const usage = (await app.inject({ url: '/v1/usage', headers })).json();
   assert.deepEqual(usage.key, { id, role: 'client' });
@@ -98,7 +106,10 @@ test('votes: evaluator only, counts per class summing to n, n overridable', asyn
   assert.equal(res.counts.length, 2);
   for (const c of res.counts) {
     assert.equal(c.length, 10);
-    assert.equal(c.reduce((a: number, b: number) => a + b, 0), 200);
+    assert.equal(
+      c.reduce((a: number, b: number) => a + b, 0),
+      200,
+    );
   }
   const dflt = (await post('/v1/deployments/rs/votes', 'evaluator', binary(values))).json();
   assert.equal(dflt.n, 10);
@@ -126,8 +137,21 @@ test('certify: evaluator only; Clopper-Pearson bound and radius per input', asyn
 test('authentication: missing, malformed and unknown keys get 401; wrong role 403', async () => {
   const body = binary(images(1).values);
   expectError(await app.inject({ method: 'POST', url: '/v1/deployments/plain/predict', ...body }), 401, /missing Authorization/);
-  expectError(await app.inject({ method: 'POST', url: '/v1/deployments/plain/predict', headers: { ...body.headers, authorization: 'Basic abc' }, payload: body.payload }), 401, /malformed/);
-  expectError(await app.inject({ method: 'POST', url: '/v1/deployments/plain/predict', headers: { ...body.headers, authorization: 'Bearer wrong-key-0123456789' }, payload: body.payload }), 401, /unknown API key/);
+  expectError(
+    await app.inject({ method: 'POST', url: '/v1/deployments/plain/predict', headers: { ...body.headers, authorization: 'Basic abc' }, payload: body.payload }),
+    401,
+    /malformed/,
+  );
+  expectError(
+    await app.inject({
+      method: 'POST',
+      url: '/v1/deployments/plain/predict',
+      headers: { ...body.headers, authorization: 'Bearer wrong-key-0123456789' },
+      payload: body.payload,
+    }),
+    401,
+    /unknown API key/,
+  );
   expectError(await app.inject({ url: '/v1/admin/keys', headers: auth('evaluator') }), 403, /admin role/);
 });
 
@@ -135,7 +159,11 @@ test('bad inputs each get a 4xx that names the problem', async () => {
   const url = '/v1/deployments/plain/predict';
   const one = images(1).values;
   expectError(await post(url, 'client', { headers: { 'content-type': 'text/plain' }, payload: 'hello' }), 415, /application\/octet-stream/);
-  expectError(await post(url, 'client', { headers: { 'content-type': 'application/octet-stream' }, payload: Buffer.alloc(7) }), 400, /multiple of 4 bytes, got 7/);
+  expectError(
+    await post(url, 'client', { headers: { 'content-type': 'application/octet-stream' }, payload: Buffer.alloc(7) }),
+    400,
+    /multiple of 4 bytes, got 7/,
+  );
   expectError(await post(url, 'client', binary(new Float32Array(785))), 400, /785 float32 values, not a whole number of inputs of 784/);
   expectError(await post(url, 'client', { headers: { 'content-type': 'application/octet-stream' }, payload: Buffer.alloc(0) }), 400, /empty/);
   const nan = one.slice();
@@ -152,9 +180,17 @@ test('bad inputs each get a 4xx that names the problem', async () => {
   expectError(await post('/v1/deployments/nope/predict', 'client', binary(one)), 404, /no deployment "nope"/);
   expectError(await post(url, 'client', { headers: { 'content-type': 'application/json' }, payload: '{"inputs": [' }), 400, /JSON/);
   expectError(await post(url, 'client', json({})), 400, /inputs/);
-  expectError(await post(url, 'client', json({ inputs: { dtype: 'float32', shape: [1, 28, 28], data: float32ToBase64(one) } })), 400, /shape \[1,28,28\] holds 784 values|must be \[batch, 1, 28, 28\]/);
+  expectError(
+    await post(url, 'client', json({ inputs: { dtype: 'float32', shape: [1, 28, 28], data: float32ToBase64(one) } })),
+    400,
+    /shape \[1,28,28\] holds 784 values|must be \[batch, 1, 28, 28\]/,
+  );
   expectError(await post(url, 'client', json({ inputs: { dtype: 'float32', shape: [1, 1, 28, 28], data: '@@@' } })), 400, /base64/);
-  expectError(await post(url, 'client', json({ inputs: { dtype: 'float32', shape: [2, 1, 28, 28], data: float32ToBase64(one) } })), 400, /holds 1568 values but data has 784/);
+  expectError(
+    await post(url, 'client', json({ inputs: { dtype: 'float32', shape: [2, 1, 28, 28], data: float32ToBase64(one) } })),
+    400,
+    /holds 1568 values but data has 784/,
+  );
   expectError(await post(url, 'client', { headers: { 'content-type': 'image/png' }, payload: Buffer.from('not a png at all') }), 400, /cannot decode image/);
   expectError(await app.inject({ url: '/v1/nothing', headers: auth('client') }), 404, /no route GET \/v1\/nothing/);
   // The server is still healthy after all that.
@@ -212,9 +248,19 @@ test('a deployment advertises a maxBatch that fits the body limit, and enforces 
   try {
     const info = (await small.inject({ url: '/v1/deployments/plain', headers: auth('client') })).json();
     assert.equal(info.maxBatch, 12);
-    const ok = await small.inject({ method: 'POST', url: '/v1/deployments/plain/predict', headers: { ...auth('client'), ...binary(images(12).values).headers }, payload: binary(images(12).values).payload });
+    const ok = await small.inject({
+      method: 'POST',
+      url: '/v1/deployments/plain/predict',
+      headers: { ...auth('client'), ...binary(images(12).values).headers },
+      payload: binary(images(12).values).payload,
+    });
     assert.equal(ok.statusCode, 200);
-    const over = await small.inject({ method: 'POST', url: '/v1/deployments/plain/predict', headers: { ...auth('client'), ...binary(images(13).values).headers }, payload: binary(images(13).values).payload });
+    const over = await small.inject({
+      method: 'POST',
+      url: '/v1/deployments/plain/predict',
+      headers: { ...auth('client'), ...binary(images(13).values).headers },
+      payload: binary(images(13).values).payload,
+    });
     assert.equal(over.statusCode, 413);
   } finally {
     await small.close();

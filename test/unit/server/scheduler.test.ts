@@ -61,10 +61,17 @@ test("a flood of large requests from one key does not hold back another key's sm
   // Two keys share each run: B's 100 copies take 32 a run, so it is answered within 4 runs (+1 already running).
   assert.ok(b.runs <= 5, `B answered after ${b.runs} runs`);
   assert.ok(done.indexOf('B') <= 1, `B finished ${done.indexOf('B') + 1}th of the 11 requests: ${done.join(' ')}`);
-  const shares = f.firsts.slice(runsBefore).map((firsts) => firsts.filter((v) => v < 0.5).length).filter((k) => k > 0);
+  const shares = f.firsts
+    .slice(runsBefore)
+    .map((firsts) => firsts.filter((v) => v < 0.5).length)
+    .filter((k) => k > 0);
   assert.deepEqual(shares, [32, 32, 32, 4], "B's copies: half of each run of 64 while both keys wait");
   await Promise.all(flood);
-  assert.equal(f.runs.reduce((a, b) => a + b, 0), 10 * 8 * 64 + 100, 'every copy ran once');
+  assert.equal(
+    f.runs.reduce((a, b) => a + b, 0),
+    10 * 8 * 64 + 100,
+    'every copy ran once',
+  );
   assert.equal(sched.pending, 0);
 });
 
@@ -112,8 +119,14 @@ test('a seeded stream answers as one sequential draw would, whatever shares its 
   const other = Array.from({ length: 5 }, (_, i) => noisy.votes(new Float32Array(12).fill(0.2), 3, 20, NoiseSource.fromCrypto(), undefined, { key: `k${i}` }));
   const answers = await Promise.all(xs.map((x, i) => seeded.votes(x, 1, n, stream, undefined, { key: i === 1 ? 'B' : 'A' })));
   await Promise.all(other);
-  assert.deepEqual(answers.map((c) => Array.from(c)), expected);
-  assert.ok(f.runs.some((k) => k === 16), 'runs were shared');
+  assert.deepEqual(
+    answers.map((c) => Array.from(c)),
+    expected,
+  );
+  assert.ok(
+    f.runs.some((k) => k === 16),
+    'runs were shared',
+  );
 });
 
 test('early-stopping votes decide each input exactly where the full vote would be decided', async () => {
@@ -131,12 +144,19 @@ test('early-stopping votes decide each input exactly where the full vote would b
     assert.equal(right + wrong, passes[i]);
     assert.ok(passes[i] <= n);
     // Decided exactly: either k wrong votes (adversarial whatever the rest), or n − k + 1 right ones (never).
-    assert.ok((wrong === stop.wrong && right <= n - stop.wrong) || (right === n - stop.wrong + 1 && wrong < stop.wrong), `input ${i}: ${wrong} wrong, ${right} right`);
+    assert.ok(
+      (wrong === stop.wrong && right <= n - stop.wrong) || (right === n - stop.wrong + 1 && wrong < stop.wrong),
+      `input ${i}: ${wrong} wrong, ${right} right`,
+    );
   }
   assert.ok(passes[0] < n && passes[1] < n, `clear inputs stop early: ${Array.from(passes)}`);
   assert.equal(passes[0], n - stop.wrong + 1);
   assert.equal(passes[1], stop.wrong);
-  assert.equal(f.runs.reduce((a, b) => a + b, 0), passes.reduce((a, b) => a + b, 0), 'the passes counted are the passes made');
+  assert.equal(
+    f.runs.reduce((a, b) => a + b, 0),
+    passes.reduce((a, b) => a + b, 0),
+    'the passes counted are the passes made',
+  );
 });
 
 test("the JS generator (whose draws depend on how fills are split) gets a request's old fills, whatever the batch size", async () => {
@@ -159,6 +179,9 @@ test("the JS generator (whose draws depend on how fills are split) gets a reques
   const sched = new Scheduler(f, { batchSize: 64 });
   const g = new SmoothedClassifier(f, sigma, batchSize, { ordered: true, scheduler: sched });
   const other = new SmoothedClassifier(f, sigma, 500, { ordered: false, scheduler: sched });
-  const [counts] = await Promise.all([g.votes(xs, count, n, Rng.seeded(5), undefined, { key: 'A' }), other.votes(point(0.7), 1, 200, NoiseSource.fromCrypto(), undefined, { key: 'B' })]);
+  const [counts] = await Promise.all([
+    g.votes(xs, count, n, Rng.seeded(5), undefined, { key: 'A' }),
+    other.votes(point(0.7), 1, 200, NoiseSource.fromCrypto(), undefined, { key: 'B' }),
+  ]);
   assert.deepEqual(Array.from(counts), Array.from(expected));
 });

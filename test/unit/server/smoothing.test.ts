@@ -127,7 +127,11 @@ test('chunks of noisy copies never exceed the noise scratch cap, whatever batchS
   assert.throws(() => noise.scratch(MAX_SCRATCH_VALUES + 1), /exceeds the cap/);
   // A copied fill larger than the cap runs in pieces, aligned to the mean vector.
   const piece = Math.floor(MAX_SCRATCH_VALUES / 7) * 7;
-  const big = noise.fillNormal(new Float32Array(piece + 3 * 7), Float32Array.from({ length: 7 }, (_, i) => i * 100), 0.001);
+  const big = noise.fillNormal(
+    new Float32Array(piece + 3 * 7),
+    Float32Array.from({ length: 7 }, (_, i) => i * 100),
+    0.001,
+  );
   for (const at of [0, piece - 1, piece, piece + 20]) assert.ok(Math.abs(big[at] - (at % 7) * 100) < 0.01, `element ${at}: ${big[at]}`);
 });
 

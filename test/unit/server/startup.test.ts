@@ -26,17 +26,33 @@ test('the embedded default config parses and names shipped models', () => {
 test('environment overrides: PORT, HOST, config file and keys with budgets', () => {
   const path = file('c.json', { deployments: [{ id: 'a', model: 'fmnist-cnn' }] });
   const config = loadConfig({
-    RS_ARENA_CONFIG: path, PORT: '9123', HOST: '0.0.0.0',
-    RS_ARENA_ADMIN_KEY: 'admin-key-0123456789abc', RS_ARENA_CLIENT_KEY: 'client-key-0123456789abc', RS_ARENA_CLIENT_BUDGET: '500',
+    RS_ARENA_CONFIG: path,
+    PORT: '9123',
+    HOST: '0.0.0.0',
+    RS_ARENA_ADMIN_KEY: 'admin-key-0123456789abc',
+    RS_ARENA_CLIENT_KEY: 'client-key-0123456789abc',
+    RS_ARENA_CLIENT_BUDGET: '500',
   });
   assert.equal(config.port, 9123);
   assert.equal(config.host, '0.0.0.0');
-  assert.deepEqual(config.deployments.map((d) => d.id), ['a']);
-  assert.deepEqual(config.envKeys?.map((k) => [k.role, k.budgets]), [['admin', {}], ['client', { '*': 500 }]]);
+  assert.deepEqual(
+    config.deployments.map((d) => d.id),
+    ['a'],
+  );
+  assert.deepEqual(
+    config.envKeys?.map((k) => [k.role, k.budgets]),
+    [
+      ['admin', {}],
+      ['client', { '*': 500 }],
+    ],
+  );
 });
 
 test('limits and the metrics key come from the config file or the environment', () => {
-  const config = loadConfig({ RS_ARENA_CONFIG: file('limits.json', { requestTimeoutMs: 5000, maxForwardPasses: { client: 1000 } }), RS_ARENA_METRICS_KEY: 'metrics-secret-0123456789' });
+  const config = loadConfig({
+    RS_ARENA_CONFIG: file('limits.json', { requestTimeoutMs: 5000, maxForwardPasses: { client: 1000 } }),
+    RS_ARENA_METRICS_KEY: 'metrics-secret-0123456789',
+  });
   assert.equal(config.requestTimeoutMs, 5000);
   assert.deepEqual(config.maxForwardPasses, { client: 1000, evaluator: 200_000_000, admin: 200_000_000 });
   assert.equal(config.metricsKey, sha256Hex('metrics-secret-0123456789'));
@@ -48,7 +64,19 @@ test('limits and the metrics key come from the config file or the environment', 
 
 test('invalid configuration is refused with the field that is wrong', () => {
   assert.throws(() => parseConfig({ deployments: [{ id: 'a', model: 'm', n: 0 }] }, 'x.json'), /deployments\.0\.n/);
-  assert.throws(() => parseConfig({ deployments: [{ id: 'a', model: 'm' }, { id: 'a', model: 'm' }] }, 'x.json'), /"a" appears twice/);
+  assert.throws(
+    () =>
+      parseConfig(
+        {
+          deployments: [
+            { id: 'a', model: 'm' },
+            { id: 'a', model: 'm' },
+          ],
+        },
+        'x.json',
+      ),
+    /"a" appears twice/,
+  );
   assert.throws(() => loadConfig({ RS_ARENA_CONFIG: file('bad.json', '{not json') }), /cannot read config/);
   assert.throws(() => loadConfig({ PORT: 'eighty' }), /PORT must be an integer/);
   assert.throws(() => loadConfig({ RS_ARENA_CLIENT_KEY: 'short' }), /at least 16 characters/);
@@ -60,7 +88,10 @@ test('no keys configured: an admin and a client key are generated and reported o
   const config = parseConfig({ logLevel: 'silent', deployments: [{ id: 'p', model: 'fmnist-cnn' }] }, 'test');
   const app = await buildApp(config, { logger: false, onGeneratedKeys: (keys) => (generated = keys) });
   try {
-    assert.deepEqual(generated.map((k) => k.role), ['admin', 'client']);
+    assert.deepEqual(
+      generated.map((k) => k.role),
+      ['admin', 'client'],
+    );
     assert.notEqual(generated[0].secret, generated[1].secret);
     const res = await app.inject({ url: '/v1/admin/keys', headers: { authorization: `Bearer ${generated[0].secret}` } });
     assert.equal(res.statusCode, 200);

@@ -6,8 +6,16 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import {
-  HEADER_LENGTH, InferenceResponse, LiveResponse, ModelMetadata, ModelReadyResponse, OipErrorBody, ReadyResponse, ServerMetadata,
-  decodeInferResponse, encodeInferRequest,
+  HEADER_LENGTH,
+  InferenceResponse,
+  LiveResponse,
+  ModelMetadata,
+  ModelReadyResponse,
+  OipErrorBody,
+  ReadyResponse,
+  ServerMetadata,
+  decodeInferResponse,
+  encodeInferRequest,
 } from '@rs-arena/shared/oip';
 import { UsageResponse } from '@rs-arena/shared/api';
 import { auth, binary, images, testApp } from '../../helpers/app.js';
@@ -112,7 +120,9 @@ test('a JSON infer request and a binary-extension one answer the labels of /v1 p
   assert.deepEqual(response.outputs[0].data, expected);
 
   // Nested data (one array per dimension) is the same tensor.
-  const nested = Array.from({ length: 5 }, (_, i) => [Array.from({ length: 28 }, (_, r) => Array.from(values.subarray(i * 784 + r * 28, i * 784 + r * 28 + 28)))]);
+  const nested = Array.from({ length: 5 }, (_, i) => [
+    Array.from({ length: 28 }, (_, r) => Array.from(values.subarray(i * 784 + r * 28, i * 784 + r * 28 + 28))),
+  ]);
   const nestedRes = await infer('plain', { inputs: [{ name: 'input', datatype: 'FP32', shape: [5, 1, 28, 28], data: nested }] });
   assert.deepEqual(labelsOf(nestedRes), expected);
 
@@ -151,7 +161,9 @@ test('a seeded RS deployment answers /v2 exactly as /v1: same seed, same noise, 
   const b = await testApp();
   try {
     const v1 = await predictV1(a, 'rs', values);
-    const bin = encodeInferRequest({ parameters: { binary_data_output: true } }, [{ name: 'input', datatype: 'FP32', shape: [8, ...SHAPE], data: values, binary: true }]);
+    const bin = encodeInferRequest({ parameters: { binary_data_output: true } }, [
+      { name: 'input', datatype: 'FP32', shape: [8, ...SHAPE], data: values, binary: true },
+    ]);
     const v2 = await infer('rs', bin.body, bin.headers, b);
     assert.deepEqual(labelsOf(v2), v1.json().labels);
     assert.deepEqual(await queries('rs', b), await queries('rs', a));
@@ -165,11 +177,17 @@ test('every malformed v2 request gets a 4xx {"error"} naming the problem, never 
   const { values } = images(2);
   const one = values.subarray(0, 784);
   const bin = (shape: number[], data: Float32Array, size?: number, extra = new Uint8Array(0)) => {
-    const header = Buffer.from(JSON.stringify({ inputs: [{ name: 'input', datatype: 'FP32', shape, parameters: { binary_data_size: size ?? data.byteLength } }] }));
-    return { payload: Buffer.concat([header, Buffer.from(data.buffer, data.byteOffset, data.byteLength), extra]), headers: { [HEADER_LENGTH]: String(header.length), 'content-type': 'application/octet-stream' } };
+    const header = Buffer.from(
+      JSON.stringify({ inputs: [{ name: 'input', datatype: 'FP32', shape, parameters: { binary_data_size: size ?? data.byteLength } }] }),
+    );
+    return {
+      payload: Buffer.concat([header, Buffer.from(data.buffer, data.byteOffset, data.byteLength), extra]),
+      headers: { [HEADER_LENGTH]: String(header.length), 'content-type': 'application/octet-stream' },
+    };
   };
   const json = (body: unknown) => ({ payload: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
-  const input = (over: Record<string, unknown>) => json({ inputs: [{ name: 'input', datatype: 'FP32', shape: [1, ...SHAPE], data: Array.from(one), ...over }] });
+  const input = (over: Record<string, unknown>) =>
+    json({ inputs: [{ name: 'input', datatype: 'FP32', shape: [1, ...SHAPE], data: Array.from(one), ...over }] });
   const good = bin([1, ...SHAPE], one);
   const cases: [string, { payload: string | Buffer; headers: Record<string, string> }, RegExp, number?, string?][] = [
     ['empty body', { payload: '', headers: {} }, /empty body/],
@@ -187,25 +205,82 @@ test('every malformed v2 request gets a 4xx {"error"} naming the problem, never 
     ['empty batch', input({ shape: [0, ...SHAPE], data: [] }), /empty batch/],
     ['a string in the data', input({ data: ['0.5', ...Array.from(one).slice(1)] }), /FP32 data must be numbers/],
     ['a value out of range', input({ data: [2, ...Array.from(one).slice(1)] }), /item 0, element 0 is 2, outside the model's range \[0, 1\]/],
-    ['data nested 100,000 deep', { payload: `{"inputs":[{"name":"input","datatype":"FP32","shape":[1,1,28,28],"data":${'['.repeat(100_000)}${']'.repeat(100_000)}}]}`, headers: { 'content-type': 'application/json' } }, /nested deeper than any shape|not valid JSON/],
+    [
+      'data nested 100,000 deep',
+      {
+        payload: `{"inputs":[{"name":"input","datatype":"FP32","shape":[1,1,28,28],"data":${'['.repeat(100_000)}${']'.repeat(100_000)}}]}`,
+        headers: { 'content-type': 'application/json' },
+      },
+      /nested deeper than any shape|not valid JSON/,
+    ],
     ['a shape of 10^12 values', input({ shape: [1_000_000, 1_000_000, 1, 1] }), /shape holds 1000000000000 values but data has 784/],
-    ['a binary shape of 10^12 values', bin([1_000_000, 1_000_000, 1, 1], one), /binary_data_size is 3136 bytes but shape \[1000000,1000000,1,1\] of FP32 needs 4000000000000/],
+    [
+      'a binary shape of 10^12 values',
+      bin([1_000_000, 1_000_000, 1, 1], one),
+      /binary_data_size is 3136 bytes but shape \[1000000,1000000,1,1\] of FP32 needs 4000000000000/,
+    ],
     ['wrong input name', input({ name: 'x' }), /unknown input "x"/],
-    ['two inputs', json({ inputs: [1, 2].map(() => ({ name: 'input', datatype: 'FP32', shape: [1, ...SHAPE], data: Array.from(one) })) }), /has one input.*the request has 2/],
-    ['unknown output', json({ inputs: [{ name: 'input', datatype: 'FP32', shape: [1, ...SHAPE], data: Array.from(one) }], outputs: [{ name: 'scores' }] }), /unknown output "scores"/],
-    ['non-boolean binary_data', json({ inputs: [{ name: 'input', datatype: 'FP32', shape: [1, ...SHAPE], data: Array.from(one) }], outputs: [{ name: 'label', parameters: { binary_data: 'yes' } }] }), /binary_data must be true or false/],
+    [
+      'two inputs',
+      json({ inputs: [1, 2].map(() => ({ name: 'input', datatype: 'FP32', shape: [1, ...SHAPE], data: Array.from(one) })) }),
+      /has one input.*the request has 2/,
+    ],
+    [
+      'unknown output',
+      json({ inputs: [{ name: 'input', datatype: 'FP32', shape: [1, ...SHAPE], data: Array.from(one) }], outputs: [{ name: 'scores' }] }),
+      /unknown output "scores"/,
+    ],
+    [
+      'non-boolean binary_data',
+      json({
+        inputs: [{ name: 'input', datatype: 'FP32', shape: [1, ...SHAPE], data: Array.from(one) }],
+        outputs: [{ name: 'label', parameters: { binary_data: 'yes' } }],
+      }),
+      /binary_data must be true or false/,
+    ],
     ['non-string id', json({ id: 7, inputs: [{ name: 'input', datatype: 'FP32', shape: [1, ...SHAPE], data: Array.from(one) }] }), /id/],
     ['neither data nor binary_data_size', input({ data: undefined }), /neither data nor parameters.binary_data_size/],
-    ['header length not a number', { payload: good.payload, headers: { ...good.headers, [HEADER_LENGTH]: 'abc' } }, /Inference-Header-Content-Length must be a non-negative integer/],
-    ['header length past the body', { payload: good.payload, headers: { ...good.headers, [HEADER_LENGTH]: String(good.payload.length + 1) } }, /Inference-Header-Content-Length is \d+ but the body has/],
+    [
+      'header length not a number',
+      { payload: good.payload, headers: { ...good.headers, [HEADER_LENGTH]: 'abc' } },
+      /Inference-Header-Content-Length must be a non-negative integer/,
+    ],
+    [
+      'header length past the body',
+      { payload: good.payload, headers: { ...good.headers, [HEADER_LENGTH]: String(good.payload.length + 1) } },
+      /Inference-Header-Content-Length is \d+ but the body has/,
+    ],
     ['header length zero', { payload: good.payload, headers: { ...good.headers, [HEADER_LENGTH]: '0' } }, /Inference-Header-Content-Length is 0/],
-    ['header length cutting the JSON', { payload: good.payload, headers: { ...good.headers, [HEADER_LENGTH]: '20' } }, /JSON header \(first 20 bytes\) is not valid JSON/],
+    [
+      'header length cutting the JSON',
+      { payload: good.payload, headers: { ...good.headers, [HEADER_LENGTH]: '20' } },
+      /JSON header \(first 20 bytes\) is not valid JSON/,
+    ],
     ['binary_data_size not matching the shape', bin([1, ...SHAPE], one, 3132), /binary_data_size is 3132 bytes but shape \[1,1,28,28\] of FP32 needs 3136/],
-    ['binary sizes not adding up (extra bytes)', bin([1, ...SHAPE], one, undefined, new Uint8Array(8)), /add up to 3136 bytes but 3144 bytes follow the JSON header/],
-    ['binary data cut short', { payload: good.payload.subarray(0, good.payload.length - 4), headers: good.headers }, /binary data ends at byte 3136 of the binary region, which has only 3132/],
-    ['binary NaN', bin([1, ...SHAPE], Float32Array.from(one, (v, i) => (i === 3 ? NaN : v))), /element 3 is NaN: values must be finite/],
+    [
+      'binary sizes not adding up (extra bytes)',
+      bin([1, ...SHAPE], one, undefined, new Uint8Array(8)),
+      /add up to 3136 bytes but 3144 bytes follow the JSON header/,
+    ],
+    [
+      'binary data cut short',
+      { payload: good.payload.subarray(0, good.payload.length - 4), headers: good.headers },
+      /binary data ends at byte 3136 of the binary region, which has only 3132/,
+    ],
+    [
+      'binary NaN',
+      bin(
+        [1, ...SHAPE],
+        Float32Array.from(one, (v, i) => (i === 3 ? NaN : v)),
+      ),
+      /element 3 is NaN: values must be finite/,
+    ],
     ['data and binary_data_size', input({ parameters: { binary_data_size: 3136 } }), /both data and parameters.binary_data_size/],
-    ['batch over the maximum', input({ shape: [65, ...SHAPE], data: Array.from({ length: 65 * 784 }, () => 0.5) }), /batch of 65 exceeds this model's maximum of 64/],
+    [
+      'batch over the maximum',
+      input({ shape: [65, ...SHAPE], data: Array.from({ length: 65 * 784 }, () => 0.5) }),
+      /batch of 65 exceeds this model's maximum of 64/,
+    ],
     ['unknown model', input({}), /unknown model "nope"/, 404, 'nope'],
     ['unknown version', input({}), /no version "2"/, 404, 'plain/versions/2'],
   ];
@@ -244,7 +319,14 @@ test('budgets: a v2 batch over the remaining budget is a 429 {"error"} without R
 
 test('the OpenAPI document lists the /v2 routes with their {"error"} bodies', async () => {
   const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json();
-  for (const p of ['/v2', '/v2/health/live', '/v2/health/ready', '/v2/models/{model}', '/v2/models/{model}/versions/{version}/ready', '/v2/models/{model}/infer']) {
+  for (const p of [
+    '/v2',
+    '/v2/health/live',
+    '/v2/health/ready',
+    '/v2/models/{model}',
+    '/v2/models/{model}/versions/{version}/ready',
+    '/v2/models/{model}/infer',
+  ]) {
     assert.ok(doc.paths[p], p);
   }
   const infer = doc.paths['/v2/models/{model}/infer'].post;

@@ -18,17 +18,27 @@ const votes = (query: string, count = 4) => {
   return app.inject({ method: 'POST', url: `/v1/deployments/rs/votes${query}`, headers: { ...auth('evaluator'), ...body.headers }, payload: body.payload });
 };
 const usage = async () =>
-  (await app.inject({ url: '/v1/usage', headers: auth('evaluator') })).json().deployments.find((d: { deployment: string }) => d.deployment === 'rs') ?? { queries: 0, forwardPasses: 0 };
+  (await app.inject({ url: '/v1/usage', headers: auth('evaluator') })).json().deployments.find((d: { deployment: string }) => d.deployment === 'rs') ?? {
+    queries: 0,
+    forwardPasses: 0,
+  };
 
 test('an early stop decides each input with fewer passes and counts only those', async () => {
   const { labels } = images(8);
   const before = await usage();
   const n = 200;
   // Against each image's own label at P_a = 0.5: k = 100 wrong votes make it adversarial.
-  const results = await Promise.all(labels.map((label, i) => {
-    const body = binary(images(1, i).values);
-    return app.inject({ method: 'POST', url: `/v1/deployments/rs/votes?n=${n}&label=${label}&Pa=0.5`, headers: { ...auth('evaluator'), ...body.headers }, payload: body.payload });
-  }));
+  const results = await Promise.all(
+    labels.map((label, i) => {
+      const body = binary(images(1, i).values);
+      return app.inject({
+        method: 'POST',
+        url: `/v1/deployments/rs/votes?n=${n}&label=${label}&Pa=0.5`,
+        headers: { ...auth('evaluator'), ...body.headers },
+        payload: body.payload,
+      });
+    }),
+  );
   let passes = 0;
   for (const [i, res] of results.entries()) {
     assert.equal(res.statusCode, 200, res.body);
@@ -36,7 +46,10 @@ test('an early stop decides each input with fewer passes and counts only those',
     assert.equal(asked, n);
     const right = counts[0][labels[i]];
     const wrong = made[0] - right;
-    assert.equal(counts[0].reduce((a: number, b: number) => a + b, 0), made[0]);
+    assert.equal(
+      counts[0].reduce((a: number, b: number) => a + b, 0),
+      made[0],
+    );
     assert.ok((wrong === 100 && right <= 100) || (right === 101 && wrong < 100), `image ${i}: ${wrong} wrong, ${right} right in ${made[0]} passes`);
     passes += made[0];
   }
@@ -50,7 +63,11 @@ test('without the option, votes answer as before (no passes field, n passes each
   const res = await votes('?n=30', 2);
   assert.equal(res.statusCode, 200, res.body);
   assert.equal(res.json().passes, undefined);
-  for (const c of res.json().counts) assert.equal(c.reduce((a: number, b: number) => a + b, 0), 30);
+  for (const c of res.json().counts)
+    assert.equal(
+      c.reduce((a: number, b: number) => a + b, 0),
+      30,
+    );
 });
 
 test('bad early-stop options are a 400 naming the field, and nothing is charged', async () => {
@@ -83,7 +100,12 @@ test("the client's ServerAdmin.votes passes the early stop and reads the passes"
     const res = await admin.votes('rs', values, [3, 1, 28, 28], 100, { label: labels[0], Pa: 0.5 });
     assert.equal(res.counts.length, 3);
     assert.equal(res.passes?.length, 3);
-    res.counts.forEach((c, i) => assert.equal(c.reduce((a, b) => a + b, 0), res.passes![i]));
+    res.counts.forEach((c, i) =>
+      assert.equal(
+        c.reduce((a, b) => a + b, 0),
+        res.passes![i],
+      ),
+    );
     const plain = await admin.votes('rs', values, [3, 1, 28, 28], 20);
     assert.equal(plain.passes, undefined);
   } finally {

@@ -4,8 +4,20 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  normalCdf, normalSf, normalQuantile, betaInc, betaIncComplement, betaIncInv, logGamma, logBeta,
-  binomPmf, binomCdf, binomSf, clopperPearsonLower, clopperPearsonUpper, binomTestTwoSided,
+  normalCdf,
+  normalSf,
+  normalQuantile,
+  betaInc,
+  betaIncComplement,
+  betaIncInv,
+  logGamma,
+  logBeta,
+  binomPmf,
+  binomCdf,
+  binomSf,
+  clopperPearsonLower,
+  clopperPearsonUpper,
+  binomTestTwoSided,
 } from '@rs-arena/shared/stats';
 
 function close(got: number, expected: number, what: string, tol = 1e-10): void {
@@ -27,7 +39,7 @@ const PPF: [number, number][] = [
   [0.975, 1.959963984540054],
   [0.999, 3.090232306167813],
   [0.9999999999, 6.361340889697422],
-  [0.9999999999999999, 8.209536151601387]
+  [0.9999999999999999, 8.209536151601387],
 ];
 // scipy.stats.norm.cdf(x)
 const CDF: [number, number][] = [
@@ -39,7 +51,7 @@ const CDF: [number, number][] = [
   [0.5, 0.6914624612740131],
   [1.96, 0.9750021048517795],
   [3, 0.9986501019683699],
-  [8, 0.9999999999999993]
+  [8, 0.9999999999999993],
 ];
 // mpmath.ncdf(x), mp.dps = 40: SciPy's norm.cdf(-37) is itself off by 1e-13 there.
 const CDF_DEEP: [number, number][] = [
@@ -48,9 +60,9 @@ const CDF_DEEP: [number, number][] = [
 ];
 // scipy.stats.norm.sf(x)
 const SF: [number, number][] = [
-  [5, 2.866515718791933e-07],
+  [5, 2.866515718791933e-7],
   [10, 7.61985302416047e-24],
-  [20, 2.7536241186061556e-89]
+  [20, 2.7536241186061556e-89],
 ];
 // scipy.special.betainc(a, b, x)
 const BETAINC: [number, number, number, number][] = [
@@ -58,10 +70,10 @@ const BETAINC: [number, number, number, number][] = [
   [2, 3, 0.4, 0.5247999999999999],
   [10, 20, 0.3, 0.3640040810719437],
   [99990, 11, 0.9998, 0.010805903159224335],
-  [50, 51, 0.3, 2.2060913327165886e-05],
+  [50, 51, 0.3, 2.2060913327165886e-5],
   [100000.0, 1, 0.99993, 0.000911658571340005],
-  [3, 100000.0, 2e-05, 0.3233344107288786],
-  [200, 300, 0.45, 0.9881463456202636]
+  [3, 100000.0, 2e-5, 0.3233344107288786],
+  [200, 300, 0.45, 0.9881463456202636],
 ];
 // Exact, for integer a, b: I_x(a,b) = P[Bin(a+b−1, x) ≥ a], summed in mpmath at 40 digits. SciPy's
 // betainc(1e5, 1e5, 0.501) = 0.8144532553270518 is off by 1.4e-10, and betainc(1e5, 1e5, 0.5) gives
@@ -80,8 +92,8 @@ const BETAINCINV: [number, number, number, number][] = [
   [26, 26, 0.8, 0.558435789108225],
   [51, 51, 0.8, 0.541695882711443],
   [100000.0, 100000.0, 0.999, 0.5034549478287345],
-  [1, 100000.0, 0.5, 6.931447783778943e-06],
-  [0.5, 0.5, 1e-10, 2.4674011002723385e-20]
+  [1, 100000.0, 0.5, 6.931447783778943e-6],
+  [0.5, 0.5, 1e-10, 2.4674011002723385e-20],
 ];
 // Cohen et al.'s CERTIFY bound: proportion_confint(k, n, alpha=2·0.001, method="beta")[0]
 // = scipy.stats.beta.ppf(0.001, k, n − k + 1)
@@ -90,8 +102,8 @@ const CLOPPER_PEARSON: [number, number, number][] = [
   [50, 100, 0.3447980064253177],
   [99, 100, 0.9113731112960424],
   [9000, 10000, 0.8904097336749064],
-  [1, 100, 1.0004953285956376e-05],
-  [700, 1000, 0.6534720352918644]
+  [1, 100, 1.0004953285956376e-5],
+  [700, 1000, 0.6534720352918644],
 ];
 // scipy.stats.binomtest(k, n, 0.5).pvalue
 const BINOMTEST: [number, number, number][] = [
@@ -100,40 +112,40 @@ const BINOMTEST: [number, number, number][] = [
   [5, 10, 1.0],
   [6, 10, 0.75390625],
   [60, 100, 0.05688793364098088],
-  [80, 100, 1.1159089057251951e-09],
+  [80, 100, 1.1159089057251951e-9],
   [50, 100, 1.0],
   [61, 100, 0.035200200217704855],
   [500, 1000, 1.0],
   [0, 1, 1.0],
   [1, 1, 1.0],
-  [3, 7, 1.0]
+  [3, 7, 1.0],
 ];
 // scipy.stats.binomtest(k, n, p).pvalue
 const BINOMTEST_P: [number, number, number, number][] = [
   [3, 20, 0.3, 0.22041826738070913],
   [12, 20, 0.3, 0.005936084198097523],
-  [2, 50, 0.1, 0.23387383994762567]
+  [2, 50, 0.1, 0.23387383994762567],
 ];
 // scipy.stats.binom.sf(k, n, p), .cdf, .pmf
 const BINOM_SF: [number, number, number, number][] = [
   [7, 10, 0.6, 0.16728975359999992],
   [39, 50, 0.6, 0.0021971447572466827],
-  [79, 100, 0.6, 1.641187790212209e-05],
+  [79, 100, 0.6, 1.641187790212209e-5],
   [4, 10, 0.6, 0.8337613824],
   [24, 50, 0.6, 0.9426562394577995],
   [49, 100, 0.6, 0.9832383134968385],
-  [99000, 100000, 0.5, 0.0]
+  [99000, 100000, 0.5, 0.0],
 ];
 const BINOM_CDF: [number, number, number, number][] = [
   [3, 10, 0.6, 0.05476188160000002],
   [10, 100000, 0.5, 0.0],
-  [500, 1000, 0.5, 0.5126125090891801]
+  [500, 1000, 0.5, 0.5126125090891801],
 ];
 const BINOM_PMF: [number, number, number, number][] = [
   [3, 10, 0.6, 0.042467327999999964],
   [50000, 100000, 0.5, 0.0025231262141967386],
   [0, 100, 0.3, 3.2344765096247375e-16],
-  [100, 100, 0.3, 5.153775207320094e-53]
+  [100, 100, 0.3, 5.153775207320094e-53],
 ];
 
 test('Φ⁻¹ matches scipy.stats.norm.ppf from 1e-300 to 1 − 1e-16', () => {
@@ -168,7 +180,12 @@ test('I_x(a, b) matches scipy.special.betainc, and exact sums for a, b = 1e5', (
 
 test('I⁻¹ matches scipy.special.betaincinv and round-trips', () => {
   for (const [a, b, p, e] of BETAINCINV) close(betaIncInv(p, a, b), e, `betaIncInv(${p}, ${a}, ${b})`);
-  for (const [a, b] of [[3, 7], [500, 20], [1e5, 1e5], [0.3, 4]]) {
+  for (const [a, b] of [
+    [3, 7],
+    [500, 20],
+    [1e5, 1e5],
+    [0.3, 4],
+  ]) {
     for (const p of [1e-12, 0.001, 0.5, 0.9, 1 - 1e-9]) close(betaInc(betaIncInv(p, a, b), a, b), p, `I(I⁻¹(${p}; ${a},${b}))`, 1e-9);
   }
 });

@@ -31,10 +31,19 @@ const CLOPPER_PEARSON: [number, number, number, number][] = [
 ];
 const X = [3.1, 0.2, 5.5, 1.7, 9.0, 2.2, 4.8];
 const QUANTILES: [number, number][] = [
-  [0, 0.2], [0.025, 0.42500000000000004], [0.25, 1.9500000000000002], [0.5, 3.1], [0.9, 6.900000000000001], [0.975, 8.474999999999998], [1, 9.0],
+  [0, 0.2],
+  [0.025, 0.42500000000000004],
+  [0.25, 1.9500000000000002],
+  [0.5, 3.1],
+  [0.9, 6.900000000000001],
+  [0.975, 8.474999999999998],
+  [1, 9.0],
 ];
 const SIGN: [number, number, number][] = [
-  [10, 10, 0.001953125], [0, 6, 0.03125], [9, 12, 0.14599609375], [7, 20, 0.26317596435546875],
+  [10, 10, 0.001953125],
+  [0, 6, 0.03125],
+  [9, 12, 0.14599609375],
+  [7, 20, 0.26317596435546875],
 ];
 const D = [0.81, 1.12, 0.95, 1.4, 0.77, 1.05, 1.33, 0.92, 1.21, 0.88, 1.1, 0.99, 1.45, 0.85, 1.02, 1.18, 0.91, 1.27, 0.96, 1.08];
 const SCIPY_BOOTSTRAP = { mean: [0.9814999999999999, 1.1480000000000001], median: [0.935, 1.15] };
@@ -87,11 +96,15 @@ test('clusters are resampled whole: pairs that share an image stay together', ()
   // statistic (share of A's) takes only the values 0, ½, 1; item-wise resampling would give others.
   const items = [...Array.from({ length: 50 }, () => ({ image: 'A', v: 1 })), ...Array.from({ length: 50 }, () => ({ image: 'B', v: 0 }))];
   const seen = new Set<number>();
-  const iv = bootstrap(items, (s) => {
-    const x = meanOf(s.map((i) => i.v));
-    seen.add(x);
-    return x;
-  }, { cluster: (i) => i.image, resamples: 500 });
+  const iv = bootstrap(
+    items,
+    (s) => {
+      const x = meanOf(s.map((i) => i.v));
+      seen.add(x);
+      return x;
+    },
+    { cluster: (i) => i.image, resamples: 500 },
+  );
   assert.deepEqual([...seen].sort(), [0, 0.5, 1]);
   assert.equal(iv.clusters, 2);
   assert.equal(iv.lo, 0);

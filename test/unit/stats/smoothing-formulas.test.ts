@@ -3,8 +3,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  certifiedRadius, maxCertifiableRadius, nTilde, levelQuantile, eq5Threshold, eq6Bound, probMajorityWrong,
-  shortcutThreshold, shortcutPassProbability, clopperPearsonLower, betaInc,
+  certifiedRadius,
+  maxCertifiableRadius,
+  nTilde,
+  levelQuantile,
+  eq5Threshold,
+  eq6Bound,
+  probMajorityWrong,
+  shortcutThreshold,
+  shortcutPassProbability,
+  clopperPearsonLower,
+  betaInc,
 } from '@rs-arena/shared/stats';
 
 function close(got: number, expected: number, what: string, tol = 1e-10): void {
@@ -12,12 +21,16 @@ function close(got: number, expected: number, what: string, tol = 1e-10): void {
   assert.ok(rel <= tol, `${what}: got ${got}, expected ${expected} (relative error ${rel})`);
 }
 
-test("eq. (5): I⁻¹_Pa(ñ, ñ) — scipy.special.betaincinv(1 + n//2, 1 + n//2, Pa)", () => {
+test('eq. (5): I⁻¹_Pa(ñ, ñ) — scipy.special.betaincinv(1 + n//2, 1 + n//2, Pa)', () => {
   const table: [number, number, number][] = [
-    [10, 0.8, 0.6221349270230294], [10, 0.9, 0.6822811810604006],
-    [50, 0.8, 0.558435789108225], [50, 0.9, 0.5885795765366737],
-    [100, 0.8, 0.541695882711443], [100, 0.9, 0.5633453238593767],
-    [1000, 0.8, 0.5132948790949695], [1000, 0.9, 0.5202396288409495],
+    [10, 0.8, 0.6221349270230294],
+    [10, 0.9, 0.6822811810604006],
+    [50, 0.8, 0.558435789108225],
+    [50, 0.9, 0.5885795765366737],
+    [100, 0.8, 0.541695882711443],
+    [100, 0.9, 0.5633453238593767],
+    [1000, 0.8, 0.5132948790949695],
+    [1000, 0.9, 0.5202396288409495],
   ];
   for (const [n, Pa, e] of table) {
     close(levelQuantile(n, Pa), e, `I⁻¹ n=${n} Pa=${Pa}`);
@@ -39,7 +52,12 @@ test('eq. (6) adds σ·Φ⁻¹(I⁻¹_Pa(ñ, ñ)) to the certified radius', () =
 });
 
 test('maximum certifiable radius: scipy.stats.norm.ppf(0.001 ** (1/n))', () => {
-  const table: [number, number][] = [[100, 1.5004750241206364], [1000, 2.4632626147808114], [10000, 3.1985775147383384], [100000, 3.8114565633899145]];
+  const table: [number, number][] = [
+    [100, 1.5004750241206364],
+    [1000, 2.4632626147808114],
+    [10000, 3.1985775147383384],
+    [100000, 3.8114565633899145],
+  ];
   for (const [n, e] of table) close(maxCertifiableRadius(1, n, 0.001), e, `n=${n}`);
   close(maxCertifiableRadius(0.25, 100, 0.001), 0.375, 'reference: 0.375 at σ = 0.25', 1e-3);
 });
@@ -56,9 +74,12 @@ test("the paper's shortcut: ⌈n·Pa⌉ wrong votes; pass probability scipy.stat
   assert.equal(shortcutThreshold(100, 0.5), 50);
   assert.equal(shortcutThreshold(7, 0.5), 4);
   const table: [number, number, number][] = [
-    [10, 0.8, 0.16728975359999992], [10, 0.5, 0.8337613824],
-    [50, 0.8, 0.0021971447572466827], [50, 0.5, 0.9426562394577995],
-    [100, 0.8, 1.641187790212209e-5], [100, 0.5, 0.9832383134968385],
+    [10, 0.8, 0.16728975359999992],
+    [10, 0.5, 0.8337613824],
+    [50, 0.8, 0.0021971447572466827],
+    [50, 0.5, 0.9426562394577995],
+    [100, 0.8, 1.641187790212209e-5],
+    [100, 0.5, 0.9832383134968385],
   ];
   for (const [n, Pa, e] of table) close(shortcutPassProbability(0.6, n, Pa), e, `n=${n} Pa=${Pa}`);
 });

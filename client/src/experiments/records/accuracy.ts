@@ -46,7 +46,12 @@ export const accuracyKey = (r: { model: string; sigma: number; image: number; sa
 const majorityRight = (r: AccuracyRecord) => r.counts.indexOf(Math.max(...r.counts)) === r.label;
 
 /** Accuracy of g_σ (majority of the recorded votes) over images 0…images−1, or null if any is missing. */
-export function smoothedAccuracy(records: Map<string, AccuracyRecord>, model: string, sigma: number, c: Pick<AccuracyConfig, 'images' | 'samples'>): number | null {
+export function smoothedAccuracy(
+  records: Map<string, AccuracyRecord>,
+  model: string,
+  sigma: number,
+  c: Pick<AccuracyConfig, 'images' | 'samples'>,
+): number | null {
   let right = 0;
   for (let image = 0; image < c.images; image++) {
     const r = records.get(accuracyKey({ model, sigma, image, samples: sigma === 0 ? 1 : c.samples }));
@@ -76,7 +81,12 @@ export interface SigmaSearchResult {
  * gives its accuracy (from records, or null when not measured yet: the search stops there and
  * `next` names the σ to measure). Deterministic, so the runner and the report agree.
  */
-export function sigmaSearch(model: string, drop: number, c: Pick<AccuracyConfig, 'sigmaMax' | 'steps'>, measure: (sigma: number) => number | null): SigmaSearchResult & { next: number | null } {
+export function sigmaSearch(
+  model: string,
+  drop: number,
+  c: Pick<AccuracyConfig, 'sigmaMax' | 'steps'>,
+  measure: (sigma: number) => number | null,
+): SigmaSearchResult & { next: number | null } {
   const clean = measure(0);
   let [lo, hi] = [0, c.sigmaMax];
   const steps: SigmaSearchStep[] = [];

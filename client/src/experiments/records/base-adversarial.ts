@@ -17,4 +17,8 @@ export type BaseAdversarial = z.output<typeof BaseAdversarial>;
 /** The key holds the budget, which the record does not. */
 export const baseAdversarialKey = (model: string, image: number, budget: number) => `${model}|${image}|${budget}`;
 
-export const baseAdversarials: RecordSpec<typeof BaseAdversarial> & { file: string } = { file: 'base-adversarials.jsonl', schema: BaseAdversarial, key: (r) => r.key };
+export const baseAdversarials: RecordSpec<typeof BaseAdversarial> & { file: string } = {
+  file: 'base-adversarials.jsonl',
+  schema: BaseAdversarial,
+  key: (r) => r.key,
+};

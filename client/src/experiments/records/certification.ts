@@ -30,7 +30,8 @@ export const CertificationRecord = z.object({
 export type CertificationRecord = z.output<typeof CertificationRecord>;
 
 /** Everything that changes a certificate: the deployment (model, σ; seeded noise), the image and CERTIFY's n0, n and α. */
-export const certificationKey = (r: { model: string; sigma: number; image: number; n0: number; n: number; alpha: number }) => `${r.model}|${r.sigma}|${r.image}|${r.n0}|${r.n}|${r.alpha}`;
+export const certificationKey = (r: { model: string; sigma: number; image: number; n0: number; n: number; alpha: number }) =>
+  `${r.model}|${r.sigma}|${r.image}|${r.n0}|${r.n}|${r.alpha}`;
 
 export const certification = defineExperiment({
   name: 'certification',

@@ -69,9 +69,17 @@ export function confidenceCostTasks(c: ConfidenceCostConfig): ConfidenceCostTask
           const sequential = a.repeats === undefined;
           // A noise-aware attack's level is the experiment's: it is part of its options (and key).
           const attackOptions = sequential ? { ...a.options, Pa: c.Pa } : { ...a.options };
-          tasks.push({ ...common, oracle: sequential ? 'sequential' : 'repeated', repeats: sequential ? 1 : (a.repeats ?? 1), attack: a.attack, attackOptions, budget: a.budget ?? c.budget });
+          tasks.push({
+            ...common,
+            oracle: sequential ? 'sequential' : 'repeated',
+            repeats: sequential ? 1 : (a.repeats ?? 1),
+            attack: a.attack,
+            attackOptions,
+            budget: a.budget ?? c.budget,
+          });
         }
-        for (const attack of c.shortcut.attacks) tasks.push({ ...common, oracle: 'shortcut', repeats: 1, attack, attackOptions: {}, budget: c.shortcut.budget });
+        for (const attack of c.shortcut.attacks)
+          tasks.push({ ...common, oracle: 'shortcut', repeats: 1, attack, attackOptions: {}, budget: c.shortcut.budget });
       }
     }
   }

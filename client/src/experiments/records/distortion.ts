@@ -101,7 +101,20 @@ export function distortionTasks(c: DistortionConfig): DistortionTask[] {
     const images = Math.min(c.images, c.imagesAtN?.[String(n)] ?? Infinity);
     for (const attack of c.attacks) {
       for (let image = 0; image < images; image++) {
-        tasks.push({ model, sigma, n, Pa, oracle, repeats, attack, attackOptions: c.attackOptions?.[attack] ?? {}, budget: c.budget, seed: imageSeed(image), assessSamples: c.assessSamples, image });
+        tasks.push({
+          model,
+          sigma,
+          n,
+          Pa,
+          oracle,
+          repeats,
+          attack,
+          attackOptions: c.attackOptions?.[attack] ?? {},
+          budget: c.budget,
+          seed: imageSeed(image),
+          assessSamples: c.assessSamples,
+          image,
+        });
       }
     }
   };
@@ -119,7 +132,10 @@ export function distortionTasks(c: DistortionConfig): DistortionTask[] {
     for (const n of c.repeated!.ns) for (const Pa of c.repeated!.Pas) add(s.model, s.sigma, n, Pa, 'repeated', c.repeated!.repeats);
   }
   // Image by image: a sweep stopped halfway still compares every setting on the same images.
-  return tasks.map((t, i) => [t, i] as const).sort((a, b) => a[0].image - b[0].image || a[1] - b[1]).map(([t]) => t);
+  return tasks
+    .map((t, i) => [t, i] as const)
+    .sort((a, b) => a[0].image - b[0].image || a[1] - b[1])
+    .map(([t]) => t);
 }
 
 /** Everything that changes a run's result. The deployment is (model, σ, n) with the runner's fixed noise seed. */

@@ -29,7 +29,8 @@ export const SliceRecord = z.object({
 });
 export type SliceRecord = z.output<typeof SliceRecord>;
 
-export const sliceKey = (r: { model: string; sigma: number; n: number; image: number; grid: number; extent: number }) => `${r.model}|${r.sigma}|${r.n}|${r.image}|${r.grid}|${r.extent}`;
+export const sliceKey = (r: { model: string; sigma: number; n: number; image: number; grid: number; extent: number }) =>
+  `${r.model}|${r.sigma}|${r.n}|${r.image}|${r.grid}|${r.extent}`;
 
 export const slice = defineExperiment({
   name: 'slice',

@@ -17,9 +17,21 @@ async function binarySearchFigures(dir: string, records: BinarySearchRecord[], c
   const r0 = records[0];
   const vLines = [{ x: r0.l2, label: 'base f' }, ...(r0.boundary !== null ? [{ x: r0.boundary, label: 'g_σ' }] : [])];
   return [
-    await writeFigure(dir, `fig3-binary-search-${c.image}`, 'Distribution of a binary search output under RS',
+    await writeFigure(
+      dir,
+      `fig3-binary-search-${c.image}`,
+      'Distribution of a binary search output under RS',
       `${c.repeats} binary searches (tolerance ${c.tolerance} in blend factor) between test image ${c.image} and the base model's adversarial, against ${c.model} with RS σ = ${c.sigma}; L2 distance of the output from x0. Dotted: the base model's boundary and the boundary of g_σ (π0 = ½, from votes).`,
-      await histogramChart({ title: `Binary search output, ${c.model} σ=${c.sigma}, image ${c.image}`, xLabel: 'L2 distance of the output from x0', yLabel: 'density', samples: records.sort((a, b) => a.n - b.n).map((r) => ({ name: `n = ${r.n}`, values: r.outputs })), bins: 40, vLines, width: 760 })),
+      await histogramChart({
+        title: `Binary search output, ${c.model} σ=${c.sigma}, image ${c.image}`,
+        xLabel: 'L2 distance of the output from x0',
+        yLabel: 'density',
+        samples: records.sort((a, b) => a.n - b.n).map((r) => ({ name: `n = ${r.n}`, values: r.outputs })),
+        bins: 40,
+        vLines,
+        width: 760,
+      }),
+    ),
   ];
 }
 

@@ -35,7 +35,18 @@ export function distortionToRadius(cert: CertificationRecord[], dist: Distortion
     const k = `${d.model}|${d.sigma}|${d.attack}|${d.n}|${d.Pa}`;
     const bound = eq6Bound(R, d.sigma, d.n, d.Pa ?? 0.5);
     groups.set(k, [...(groups.get(k) ?? []), { ratio: d.l2! / R, bound, l2: d.l2! }]);
-    meta.set(k, { model: d.model, sigma: d.sigma, attack: d.attack, n: d.n, Pa: d.Pa, images: 0, medianRatio: null, minRatio: null, medianEq6Bound: null, belowEq6: 0 });
+    meta.set(k, {
+      model: d.model,
+      sigma: d.sigma,
+      attack: d.attack,
+      n: d.n,
+      Pa: d.Pa,
+      images: 0,
+      medianRatio: null,
+      minRatio: null,
+      medianEq6Bound: null,
+      belowEq6: 0,
+    });
   }
   return [...groups.entries()].map(([k, rs]) => ({
     ...meta.get(k)!,
@@ -49,7 +60,11 @@ export function distortionToRadius(cert: CertificationRecord[], dist: Distortion
 
 async function certificationFigures(dir: string, cert: CertificationRecord[], c: CertificationConfig, dist: DistortionRecord[]): Promise<Figure[]> {
   // One row per certificate; CERTIFY's n0, n and α are the config's (in the caption).
-  writeCsv(dir, 'certification.csv', cert.map(({ n0: _n0, n: _n, alpha: _alpha, ...row }) => row));
+  writeCsv(
+    dir,
+    'certification.csv',
+    cert.map(({ n0: _n0, n: _n, alpha: _alpha, ...row }) => row),
+  );
   const ratios = distortionToRadius(cert, dist);
   writeCsv(dir, 'distortion-to-radius.csv', ratios as unknown as Record<string, unknown>[]);
   const maxR = Math.max(...c.settings.map((s) => maxCertifiableRadius(s.sigma, c.n, c.alpha)));
@@ -59,9 +74,20 @@ async function certificationFigures(dir: string, cert: CertificationRecord[], c:
     return { name: `${s.model} σ=${s.sigma}`, points: radii.map((R) => [R, rs.filter((r) => r.correct && r.radius >= R).length / Math.max(1, rs.length)]) };
   });
   const figures = [
-    await writeFigure(dir, 'fig4-certified-accuracy', 'Certified accuracy vs radius',
+    await writeFigure(
+      dir,
+      'fig4-certified-accuracy',
+      'Certified accuracy vs radius',
       `CERTIFY with n0 = ${c.n0}, n = ${c.n}, α = ${c.alpha} on ${c.images} test images: the fraction certified correctly with radius at least R.`,
-      await lineChart({ title: `Certified accuracy (CERTIFY n=${c.n}, α=${c.alpha})`, xLabel: 'radius R (L2, [0,1] pixel space)', yLabel: 'certified accuracy', series, yRange: [0, 1], width: 760 })),
+      await lineChart({
+        title: `Certified accuracy (CERTIFY n=${c.n}, α=${c.alpha})`,
+        xLabel: 'radius R (L2, [0,1] pixel space)',
+        yLabel: 'certified accuracy',
+        series,
+        yRange: [0, 1],
+        width: 760,
+      }),
+    ),
   ];
   return figures;
 }
@@ -73,7 +99,9 @@ export const certificationSection = defineSection({
     const dist = ctx.records(distortion);
     return {
       figures: await certificationFigures(ctx.dir, records, config, dist),
-      html: table(distortionToRadius(records, dist) as unknown as Record<string, unknown>[], { images: 'images certified correctly (R > 0) and attacked successfully' }),
+      html: table(distortionToRadius(records, dist) as unknown as Record<string, unknown>[], {
+        images: 'images certified correctly (R > 0) and attacked successfully',
+      }),
     };
   },
 });

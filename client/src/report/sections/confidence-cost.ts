@@ -18,7 +18,9 @@ import { isStale } from '../versions.js';
  * one attack in a figure stay apart.
  */
 function attackerName(r: Pick<ConfidenceCostRecord, 'attack' | 'oracle' | 'repeats' | 'attackOptions'>): string {
-  const options = Object.entries(r.attackOptions).filter(([k]) => k !== 'Pa').sort(([a], [b]) => (a < b ? -1 : 1));
+  const options = Object.entries(r.attackOptions)
+    .filter(([k]) => k !== 'Pa')
+    .sort(([a], [b]) => (a < b ? -1 : 1));
   const name = options.length ? `${r.attack}[${options.map(([k, v]) => `${k}=${String(v)}`).join(',')}]` : r.attack;
   return r.oracle === 'repeated' ? `${name} ℓ=${r.repeats}` : r.oracle === 'shortcut' ? `${name} shortcut` : name;
 }
@@ -63,7 +65,12 @@ export function summarizeCost(records: ConfidenceCostRecord[], Pa: number): Cost
     const at = (q: number) => (q <= rs[0].budget ? finite(medianOrInf(attacked.map((r) => l2At(r, q) ?? Infinity))) : null);
     const probs = attacked.map((r) => r.assessment?.probAdversarial ?? 0);
     return {
-      model: rs[0].model, sigma: rs[0].sigma, n: rs[0].n, attacker: attackerName(rs[0]), oracle: rs[0].oracle, budget: rs[0].budget,
+      model: rs[0].model,
+      sigma: rs[0].sigma,
+      n: rs[0].n,
+      attacker: attackerName(rs[0]),
+      oracle: rs[0].oracle,
+      budget: rs[0].budget,
       attacked: attacked.length,
       medianL2: finite(medianOrInf(attacked.map(final))),
       medianL2At2000: at(2000),
@@ -106,7 +113,8 @@ export function bestNoiseAware(rows: CostRow[]): CostRow[] {
   for (const r of aware.filter((r) => r.attacked === most.get(cell(r)))) {
     const k = cell(r);
     const b = out.get(k);
-    if (!b || (r.atLevel ?? 0) > (b.atLevel ?? 0) || ((r.atLevel ?? 0) === (b.atLevel ?? 0) && (r.medianL2 ?? Infinity) < (b.medianL2 ?? Infinity))) out.set(k, r);
+    if (!b || (r.atLevel ?? 0) > (b.atLevel ?? 0) || ((r.atLevel ?? 0) === (b.atLevel ?? 0) && (r.medianL2 ?? Infinity) < (b.medianL2 ?? Infinity)))
+      out.set(k, r);
   }
   return [...out.values()];
 }
@@ -138,40 +146,67 @@ export function confidenceCostFindings(records: ConfidenceCostRecord[], c: Confi
   });
   const dist = best.map((b) => {
     const s = bestShortcut(rows, b);
-    const pairs = s ? pairOn(cellOf(records, s), cellOf(records, b), (r) => r.image, (r) => (r.oracle === 'shortcut' ? finalL2(r) : (l2At(r, 10_000) ?? null))) : [];
+    const pairs = s
+      ? pairOn(
+          cellOf(records, s),
+          cellOf(records, b),
+          (r) => r.image,
+          (r) => (r.oracle === 'shortcut' ? finalL2(r) : (l2At(r, 10_000) ?? null)),
+        )
+      : [];
     const cmp = paired(pairs);
     return { b, s, cmp, verdict: cmp ? decide(cmp.ratioOfMeans, { side: 'below', bound: 1.1 }) : ('no data' as const) };
   });
   // The controls: each noise-aware attacker beside its own algorithm under the shortcut, same images.
-  const controls = rows.filter((r) => r.oracle === 'sequential').flatMap((r) => {
-    const base = rows.find((s) => s.oracle === 'shortcut' && s.model === r.model && s.sigma === r.sigma && s.n === r.n && s.attacker === `${baseAlgorithm(r.attacker.replace(/\[.*$/, ''))} shortcut`);
-    if (!base) return [];
-    const cmp = paired(pairOn(cellOf(records, base), cellOf(records, r), (x) => x.image, finalL2));
-    return cmp ? [{ r, base, cmp, verdict: decide(cmp.ratioOfMeans, { side: 'below', bound: 1.1 }) }] : [];
-  });
+  const controls = rows
+    .filter((r) => r.oracle === 'sequential')
+    .flatMap((r) => {
+      const base = rows.find(
+        (s) =>
+          s.oracle === 'shortcut' &&
+          s.model === r.model &&
+          s.sigma === r.sigma &&
+          s.n === r.n &&
+          s.attacker === `${baseAlgorithm(r.attacker.replace(/\[.*$/, ''))} shortcut`,
+      );
+      if (!base) return [];
+      const cmp = paired(pairOn(cellOf(records, base), cellOf(records, r), (x) => x.image, finalL2));
+      return cmp ? [{ r, base, cmp, verdict: decide(cmp.ratioOfMeans, { side: 'below', bound: 1.1 }) }] : [];
+    });
   const out: Finding[] = [
     {
-      id: 'confidence-at-level', source: 'project',
+      id: 'confidence-at-level',
+      source: 'project',
       claim: `A top-1-only attacker can return points adversarial at level P_a = ${c.Pa} by fresh votes (target: at least 90% of the final points of the best noise-aware attacker of each setting).`,
       ...combined(level.map((l) => ({ verdict: l.verdict, n: l.s.n }))),
       test: 'per setting, the share of attacked images whose final point is at level, with its Clopper-Pearson interval; established when the interval lies above 0.9',
       evidence: level.map(({ b, s }) => `${settingName(b)} n=${b.n}: ${b.attacker} ${fmtShare(s)}`).join('; ') || 'no setting with an attacked image',
     },
     {
-      id: 'confidence-cost', source: 'project',
+      id: 'confidence-cost',
+      source: 'project',
       claim: `The best realistic attacker's mean L2 at 10,000 top-1 queries is at most 1.1× the best shortcut attack's at ${c.shortcut.budget.toLocaleString('en')} points, on the same images.`,
       ...combined(dist.map((d) => ({ verdict: d.verdict, n: d.cmp?.images ?? 0 }))),
       test: 'per setting, the ratio of mean L2 (realistic ÷ shortcut) paired on the images both returned a point for; established when its interval lies below 1.1',
-      evidence: dist.map(({ b, s, cmp }) => `${settingName(b)} n=${b.n}: ${b.attacker} vs ${s?.attacker ?? '–'}: ${cmp ? fmtPaired(cmp) : 'no image with both'}`).join('; '),
+      evidence: dist
+        .map(({ b, s, cmp }) => `${settingName(b)} n=${b.n}: ${b.attacker} vs ${s?.attacker ?? '–'}: ${cmp ? fmtPaired(cmp) : 'no image with both'}`)
+        .join('; '),
     },
   ];
   if (controls.length) {
     out.push({
-      id: 'confidence-control', source: 'project',
-      claim: 'Confidence costs queries, not distortion: a noise-aware attacker\'s mean L2 is at most 1.1× that of the same algorithm under the shortcut, on the same images.',
+      id: 'confidence-control',
+      source: 'project',
+      claim:
+        "Confidence costs queries, not distortion: a noise-aware attacker's mean L2 is at most 1.1× that of the same algorithm under the shortcut, on the same images.",
       ...combined(controls.map((x) => ({ verdict: x.verdict, n: x.cmp.images }))),
       test: 'per attacker and setting, the ratio of mean final L2 (noise-aware ÷ the same algorithm under the shortcut) paired on images; established when its interval lies below 1.1',
-      evidence: controls.map(({ r, base, cmp }) => `${settingName(r)} n=${r.n}: ${r.attacker} (${r.budget.toLocaleString('en')} top-1 queries) vs ${base.attacker} (${base.budget.toLocaleString('en')} points): ${fmtPaired(cmp)}`).join('; '),
+      evidence: controls
+        .map(
+          ({ r, base, cmp }) =>
+            `${settingName(r)} n=${r.n}: ${r.attacker} (${r.budget.toLocaleString('en')} top-1 queries) vs ${base.attacker} (${base.budget.toLocaleString('en')} points): ${fmtPaired(cmp)}`,
+        )
+        .join('; '),
     });
   }
   return out;
@@ -205,14 +240,31 @@ async function confidenceCostFigures(dir: string, records: ConfidenceCostRecord[
         const at = (q: number) => median(mine.map((r) => l2At(r, q) ?? Infinity)) ?? Infinity;
         for (const q of shortcut ? [budget] : checkpoints.filter((x) => x <= budget)) {
           const v = at(q);
-          curves.push({ model: s.model, sigma: s.sigma, n, attacker: name, oracle: mine[0].oracle, budget, images: mine.length, queries: q, medianL2: Number.isFinite(v) ? v : null });
+          curves.push({
+            model: s.model,
+            sigma: s.sigma,
+            n,
+            attacker: name,
+            oracle: mine[0].oracle,
+            budget,
+            images: mine.length,
+            queries: q,
+            medianL2: Number.isFinite(v) ? v : null,
+          });
         }
         series.push(
           shortcut
             ? // A reference, not a competitor: drawn in near-black, apart from the attack colours.
-              { name: `${name} (${mine[0].budget.toLocaleString('en')} points) n=${n}`, points: [[mine[0].budget, at(mine[0].budget)]], scatter: true, color: n === nMax && c.ns.length > 1 ? '#777777' : '#222222' }
+              {
+                name: `${name} (${mine[0].budget.toLocaleString('en')} points) n=${n}`,
+                points: [[mine[0].budget, at(mine[0].budget)]],
+                scatter: true,
+                color: n === nMax && c.ns.length > 1 ? '#777777' : '#222222',
+              }
             : {
-                name: `${label} n=${n}`, points: checkpoints.filter((q) => q <= mine[0].budget).map((q) => [q, at(q)]), dashed: n === nMax && c.ns.length > 1,
+                name: `${label} n=${n}`,
+                points: checkpoints.filter((q) => q <= mine[0].budget).map((q) => [q, at(q)]),
+                dashed: n === nMax && c.ns.length > 1,
                 // A longer run of an attacker: one colour, apart from the hashed colours of the variants.
                 ...(label !== name ? { color: '#c51b7d' } : {}),
               },
@@ -222,9 +274,20 @@ async function confidenceCostFigures(dir: string, records: ConfidenceCostRecord[
     if (series.length === 0) continue;
     const slug = `${s.model}-s${s.sigma}`.replace(/[^A-Za-z0-9._-]/g, '_');
     figures.push(
-      await writeFigure(dir, `cost-${slug}`, `The query cost of confidence: ${settingName(s)}`,
+      await writeFigure(
+        dir,
+        `cost-${slug}`,
+        `The query cost of confidence: ${settingName(s)}`,
         `Median L2 (over the images the smoothed classifier answers correctly) of the best point each realistic attacker holds within q top-1 queries, at level P_a = ${c.Pa}; the final point is the one its fresh sequential test confirmed. Oracles: sequential (a noise-aware attack's own test on paid top-1 answers), repeated (ℓ=k: k answers per point), shortcut (the paper's simulation over evaluator votes). Data: confidence-cost-curves.csv. Points: the paper's shortcut attacks at ${c.shortcut.budget.toLocaleString('en')} evaluator votes calls. A missing point: fewer than half the images had one. Images attacked per line: ${counts.join(', ')}.`,
-        await lineChart({ title: `${settingName(s)}: median L2 vs top-1 queries (P_a = ${c.Pa})`, xLabel: 'top-1 queries (log)', yLabel: 'median L2 distortion', series, xLog: true, width: 820 })),
+        await lineChart({
+          title: `${settingName(s)}: median L2 vs top-1 queries (P_a = ${c.Pa})`,
+          xLabel: 'top-1 queries (log)',
+          yLabel: 'median L2 distortion',
+          series,
+          xLog: true,
+          width: 820,
+        }),
+      ),
     );
   }
   writeCsv(dir, 'confidence-cost-curves.csv', curves);
@@ -238,8 +301,10 @@ export const confidenceCostSection = defineSection({
     const rows = summarizeCost(records, config.Pa);
     const found = confidenceCostFindings(records, config);
     const docs = {
-      attacker: 'the attack; "shortcut": the paper’s simulation (one evaluator votes call per point); "ℓ=k": a plain attack on k paid answers per point; otherwise a noise-aware attack deciding through its sequential test',
-      oracle: 'sequential: the attack’s own sequential test on paid top-1 answers; repeated: ℓ answers per point; shortcut: ⌈n·P_a⌉ wrong micro-decisions of one votes call',
+      attacker:
+        'the attack; "shortcut": the paper’s simulation (one evaluator votes call per point); "ℓ=k": a plain attack on k paid answers per point; otherwise a noise-aware attack deciding through its sequential test',
+      oracle:
+        'sequential: the attack’s own sequential test on paid top-1 answers; repeated: ℓ answers per point; shortcut: ⌈n·P_a⌉ wrong micro-decisions of one votes call',
       budget: 'top-1 queries (shortcut: points) each run may spend',
       attacked: 'images the smoothed classifier answers correctly (the others need no attack)',
       medianL2: 'median over attacked images of the final L2 (an image without a final point counts as ∞)',

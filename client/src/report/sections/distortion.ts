@@ -45,7 +45,12 @@ export function summarizeDistortion(records: DistortionRecord[]): DistortionRow[
     const acc = share(attacked.length, rs.length);
     const level = share(assessed.filter((a) => a.probAdversarial >= (Pa ?? 0.5)).length, assessed.length);
     return {
-      model, sigma, n, Pa, oracle, attack,
+      model,
+      sigma,
+      n,
+      Pa,
+      oracle,
+      attack,
       ...attackStats(rs, (r) => r.queries.total),
       accuracyLo: acc.lo,
       accuracyHi: acc.hi,
@@ -86,7 +91,13 @@ export function measuredAccuracy(acc: AccuracyRecord[], row: Pick<DistortionRow,
 
 async function distortionFigures(dir: string, records: DistortionRecord[], c: DistortionConfig, acc: AccuracyRecord[] = []): Promise<Figure[]> {
   const rows = summarizeDistortion(records);
-  const imagesOf = (r: DistortionRow) => [...new Set(records.filter((x) => x.model === r.model && x.sigma === r.sigma && x.n === r.n && x.Pa === r.Pa && x.oracle === r.oracle && x.attack === r.attack).map((x) => x.image))];
+  const imagesOf = (r: DistortionRow) => [
+    ...new Set(
+      records
+        .filter((x) => x.model === r.model && x.sigma === r.sigma && x.n === r.n && x.Pa === r.Pa && x.oracle === r.oracle && x.attack === r.attack)
+        .map((x) => x.image),
+    ),
+  ];
   const xOf = new Map(rows.map((r) => [r, measuredAccuracy(acc, r, imagesOf(r))]));
   const measured = rows.every((r) => xOf.get(r) !== null);
   writeCsv(dir, 'distortion-summary.csv', rows as unknown as Record<string, unknown>[]);
@@ -111,9 +122,20 @@ async function distortionFigures(dir: string, records: DistortionRecord[], c: Di
       });
     }
     figures.push(
-      await writeFigure(dir, `fig5-${attack}`, `${attack.toUpperCase()}: distortion vs accuracy`,
+      await writeFigure(
+        dir,
+        `fig5-${attack}`,
+        `${attack.toUpperCase()}: distortion vs accuracy`,
         `Mean L2 (the paper's statistic; medians in the table) of the adversarials each point's attack returned against ${measured ? 'the accuracy of g_{σ,n} measured on the same images (mean P[g_{σ,n}(x0) = y] from fresh votes, the accuracy experiment)' : 'the share of its images the endpoint answered correctly in the run (one noisy answer each; the accuracy experiment was not run on these images)'}, ${c.budget} queries; along a line, n = ${c.ns.join(', ')}. ${countsText(sel)}`,
-        await lineChart({ title: `${attack}: mean L2 vs accuracy (points along a line: n = ${c.ns.join(', ')})`, xLabel: measured ? 'accuracy of g_σ,n on the attacked images (measured)' : 'accuracy on the attacked images (share answered correctly)', yLabel: 'mean L2 distortion', series, xRange: [0, 1.04], width: 760 })),
+        await lineChart({
+          title: `${attack}: mean L2 vs accuracy (points along a line: n = ${c.ns.join(', ')})`,
+          xLabel: measured ? 'accuracy of g_σ,n on the attacked images (measured)' : 'accuracy on the attacked images (share answered correctly)',
+          yLabel: 'mean L2 distortion',
+          series,
+          xRange: [0, 1.04],
+          width: 760,
+        }),
+      ),
     );
   }
   // Distortion vs queries: median over images of the best L2 within q queries, for every setting,
@@ -121,22 +143,41 @@ async function distortionFigures(dir: string, records: DistortionRecord[], c: Di
   // Default checkpoints end at the budget itself, so a small budget still has a curve.
   const checkpoints = c.checkpoints ?? [...[100, 200, 300, 500, 750, 1000, 1500, 2000].filter((q) => q < c.budget), c.budget];
   const nMax = Math.max(...c.ns);
-  const curve = (rs: DistortionRecord[]): [number, number][] => checkpoints.map((q) => [q, median(rs.map((r) => l2At(r, q) ?? Infinity).filter(Number.isFinite)) ?? NaN]);
+  const curve = (rs: DistortionRecord[]): [number, number][] =>
+    checkpoints.map((q) => [q, median(rs.map((r) => l2At(r, q) ?? Infinity).filter(Number.isFinite)) ?? NaN]);
   const curves: Record<string, unknown>[] = [];
   for (const attack of c.attacks) {
     // The overview: one line per setting, RS at the largest n and the first P_a, shortcut oracle.
     const overview: Series[] = [];
     const counts: string[] = [];
     for (const s of c.settings) {
-      const rs = records.filter((r) => r.attack === attack && r.model === s.model && r.sigma === s.sigma && r.oracle !== 'repeated' && (s.sigma === 0 || (r.n === nMax && r.Pa === c.Pas[0])) && !r.misclassified);
+      const rs = records.filter(
+        (r) =>
+          r.attack === attack &&
+          r.model === s.model &&
+          r.sigma === s.sigma &&
+          r.oracle !== 'repeated' &&
+          (s.sigma === 0 || (r.n === nMax && r.Pa === c.Pas[0])) &&
+          !r.misclassified,
+      );
       if (rs.length === 0) continue;
       overview.push({ name: settingName(s), points: curve(rs) });
       counts.push(`${settingName(s)} ${rs.length}`);
     }
     figures.push(
-      await writeFigure(dir, `queries-${attack}`, `${attack.toUpperCase()}: distortion vs queries`,
+      await writeFigure(
+        dir,
+        `queries-${attack}`,
+        `${attack.toUpperCase()}: distortion vs queries`,
         `Median best L2 within q queries over the images the attack could start on (those with a point by q), RS at n = ${nMax}, P_a = ${c.Pas[0]}, shortcut oracle; every n, P_a and oracle in the figures per setting below. Images attacked: ${counts.join(', ') || 'none'}. ${ORACLES} Data: distortion-queries.csv.`,
-        await lineChart({ title: `${attack}: median L2 vs queries (RS n=${nMax}, Pa=${c.Pas[0]}, shortcut)`, xLabel: 'queries', yLabel: 'median L2 distortion', series: overview, width: 760 })),
+        await lineChart({
+          title: `${attack}: median L2 vs queries (RS n=${nMax}, Pa=${c.Pas[0]}, shortcut)`,
+          xLabel: 'queries',
+          yLabel: 'median L2 distortion',
+          series: overview,
+          width: 760,
+        }),
+      ),
     );
     // Per RS setting: every n, P_a and oracle that ran (one line each), beside the model without RS.
     for (const s of c.settings.filter((x) => x.sigma > 0)) {
@@ -154,13 +195,27 @@ async function distortionFigures(dir: string, records: DistortionRecord[], c: Di
         const { n, Pa, oracle, repeats } = rs[0];
         const points = curve(rs);
         // "n = 10 …" takes n's colour; P_a beyond the first and the repeated oracle are dashed.
-        series.push({ name: `n = ${n} Pa=${Pa} ${oracle === 'repeated' ? `repeated ℓ=${repeats}` : oracle}`, points, dashed: oracle === 'repeated' || Pa !== c.Pas[0] });
+        series.push({
+          name: `n = ${n} Pa=${Pa} ${oracle === 'repeated' ? `repeated ℓ=${repeats}` : oracle}`,
+          points,
+          dashed: oracle === 'repeated' || Pa !== c.Pas[0],
+        });
       }
       const slug = `${s.model}-s${s.sigma}`.replace(/[^A-Za-z0-9._-]/g, '_');
       figures.push(
-        await writeFigure(dir, `queries-${attack}-${slug}`, `${attack.toUpperCase()} against ${settingName(s)}: distortion vs queries, every n`,
+        await writeFigure(
+          dir,
+          `queries-${attack}-${slug}`,
+          `${attack.toUpperCase()} against ${settingName(s)}: distortion vs queries, every n`,
           `Median best L2 within q queries, one line per n, P_a and oracle run, beside the model without RS. ${ORACLES} Data: distortion-queries.csv.`,
-          await lineChart({ title: `${attack} vs ${settingName(s)}: median L2 vs queries`, xLabel: 'queries', yLabel: 'median L2 distortion', series, width: 760 })),
+          await lineChart({
+            title: `${attack} vs ${settingName(s)}: median L2 vs queries`,
+            xLabel: 'queries',
+            yLabel: 'median L2 distortion',
+            series,
+            width: 760,
+          }),
+        ),
       );
     }
     for (const s of c.settings) {
@@ -171,7 +226,8 @@ async function distortionFigures(dir: string, records: DistortionRecord[], c: Di
       }
       for (const rs of groups.values()) {
         const { model, sigma, n, Pa, oracle, repeats } = rs[0];
-        for (const [queries, l2] of curve(rs)) curves.push({ attack, model, sigma, n, Pa, oracle, repeats, images: rs.length, queries, medianL2: Number.isNaN(l2) ? null : l2 });
+        for (const [queries, l2] of curve(rs))
+          curves.push({ attack, model, sigma, n, Pa, oracle, repeats, images: rs.length, queries, medianL2: Number.isNaN(l2) ? null : l2 });
       }
     }
   }

@@ -11,7 +11,10 @@ async function sliceFigures(dir: string, records: SliceRecord[], c: SliceConfig,
   const panels = records.slice().sort((a, b) => a.sigma - b.sigma || a.n - b.n);
   const G = c.grid;
   // x0 at the centre; xa on the horizontal axis, ‖xa − x0‖ / half of the half-width to the right.
-  const markers = (p: SliceRecord) => [{ x: G / 2, y: G / 2, hollow: true }, { x: G / 2 + (p.l2 / p.half) * (G / 2), y: G / 2 }];
+  const markers = (p: SliceRecord) => [
+    { x: G / 2, y: G / 2, hollow: true },
+    { x: G / 2 + (p.l2 / p.half) * (G / 2), y: G / 2 },
+  ];
   const svg = await labelMapChart({
     title: `Labels answered around test image ${c.image}, ${c.model}`,
     subtitle: `○ x0   ● base adversarial xa   half-width ${panels[0].half.toFixed(2)} (L2)`,
@@ -20,9 +23,13 @@ async function sliceFigures(dir: string, records: SliceRecord[], c: SliceConfig,
     size: Math.max(3, Math.floor(240 / G)) * G,
   });
   return [
-    await writeFigure(dir, `fig2-slice-${c.image}`, `A 2-D slice around test image ${c.image}`,
+    await writeFigure(
+      dir,
+      `fig2-slice-${c.image}`,
+      `A 2-D slice around test image ${c.image}`,
       `Labels answered on a ${c.grid}×${c.grid} grid in the plane of x0, the base model's adversarial direction (horizontal) and a random orthogonal direction (vertical); ${c.model}, without RS and with RS σ = ${c.sigma}.`,
-      svg),
+      svg,
+    ),
   ];
 }
 
