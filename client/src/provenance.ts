@@ -2,12 +2,16 @@
 // file it imports, transitively (within client/src and shared/src), so a change to the attack, to a
 // helper it uses (dct.ts, vec.ts, the sequential test) or to the run that wraps it (attack-run.ts,
 // oracle.ts) gives a new version, and a change elsewhere (the report, another attack) does not.
-// Outside the repository (the npm package: compiled JavaScript, no sources) it is the package's
-// version. The report compares each record's version with the current one (stale records are
+// The hash is over each file's code as esbuild prints it back with whitespace minified (comments,
+// layout, quote style, redundant parentheses, trailing commas and types gone), not its text: a
+// change that only reformats or re-comments the code (the Biome format of the tree) leaves every
+// record current, while any change to what the code does gives a new version. Outside the
+// repository (the npm package: compiled JavaScript, no sources) it is the package's version. The report compares each record's version with the current one (stale records are
 // marked, a cell mixing versions is refused) and the experiments rerun stale records.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 const CLIENT_SRC = dirname(fileURLToPath(import.meta.url));
@@ -49,9 +53,18 @@ export function sourceClosure(entries: string[]): string[] {
 
 const cache = new Map<string, string>();
 
+/** esbuild, from the repository's dev dependencies: only where the sources are, so never in the npm package. */
+let esbuild: typeof import('esbuild') | undefined;
+
+/** A source file's code, canonical: esbuild's whitespace-minified print of it (what the code does, not how it is laid out). */
+export function canonicalCode(file: string): string {
+  esbuild ??= createRequire(import.meta.url)('esbuild') as typeof import('esbuild');
+  return esbuild.transformSync(readFileSync(file, 'utf8'), { loader: 'ts', minifyWhitespace: true, legalComments: 'none' }).code;
+}
+
 /**
- * The code version of attack `name`: "src:" and 12 hex digits of a sha256 over the relative path and
- * content of each file of its source closure (attacks/<name>.ts, what it imports, and the run
+ * The code version of attack `name`: "code:" and 12 hex digits of a sha256 over the relative path and
+ * canonical code of each file of its source closure (attacks/<name>.ts, what it imports, and the run
  * around it); "pkg:<version>" where the sources are not there.
  */
 export function attackCodeVersion(name: string): string {
@@ -64,9 +77,9 @@ export function attackCodeVersion(name: string): string {
     } else {
       const hash = createHash('sha256');
       for (const file of sourceClosure([entry, ...RUN_FILES.map((f) => join(CLIENT_SRC, f))])) {
-        hash.update(relative(ROOT, file)).update('\0').update(readFileSync(file)).update('\0');
+        hash.update(relative(ROOT, file)).update('\0').update(canonicalCode(file)).update('\0');
       }
-      v = `src:${hash.digest('hex').slice(0, 12)}`;
+      v = `code:${hash.digest('hex').slice(0, 12)}`;
     }
     cache.set(name, v);
   }

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { attackCodeVersion, sourceClosure } from '../../../client/src/provenance.js';
+import { attackCodeVersion, canonicalCode, sourceClosure } from '../../../client/src/provenance.js';
 import { resumable } from '../../../client/src/experiments/assessed-attack.js';
 import { MixedVersionsError, checkVersions, type Versioned } from '../../../client/src/report/versions.js';
 
@@ -40,9 +40,23 @@ test('the source closure follows relative and @rs-arena/shared imports, transiti
 
 test('each attack has its own code version, stable within a process', () => {
   const versions = ['hsja', 'surfree', 'rays', 'geoda', 'geoda-seq'].map(attackCodeVersion);
-  for (const v of versions) assert.match(v, /^src:[0-9a-f]{12}$/);
+  for (const v of versions) assert.match(v, /^code:[0-9a-f]{12}$/);
   assert.equal(new Set(versions).size, versions.length);
   assert.equal(attackCodeVersion('hsja'), versions[0]);
+});
+
+test('the version follows what the code does, not its layout: reformatting and comments keep it, a changed constant does not', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'canon-'));
+  const write = (name: string, text: string) => {
+    writeFileSync(join(dir, name), text);
+    return canonicalCode(join(dir, name));
+  };
+  const base = write('a.ts', 'export const f = (x: number): number => {\n  return (x * 2) + 1; // twice, plus one\n};\n');
+  // The Biome-style reformat: other quotes, layout, trailing commas, a redundant parenthesis gone, another comment, a type.
+  assert.equal(write('b.ts', '/* doubled */\nexport const f = (x: number) => {\n  return x * 2 + 1;\n};\n'), base);
+  assert.equal(write('c.ts', "export const g = ['a', 'b',];\n"), write('d.ts', 'export const g = [\n  "a",\n  "b"\n];\n'));
+  assert.notEqual(write('e.ts', 'export const f = (x: number): number => {\n  return x * 2 + 2;\n};\n'), base);
+  assert.notEqual(write('f.ts', 'export const f = (x: number): number => {\n  return x * (2 + 1);\n};\n'), base);
 });
 
 const rec = (image: number, codeVersion?: string): Versioned & { image: number } => ({
@@ -68,7 +82,7 @@ test('the report refuses a cell of mixed versions unless allowed, and counts sta
     () => checkVersions('d.jsonl', [rec(0), rec(1, current)], false),
     (e: Error) =>
       e instanceof MixedVersionsError &&
-      /d\.jsonl: 1 cell mixes .*rays.*unknown \(not recorded\), src:/.test(e.message) &&
+      /d\.jsonl: 1 cell mixes .*rays.*unknown \(not recorded\), code:/.test(e.message) &&
       /--allow-mixed-versions/.test(e.message),
   );
   assert.deepEqual(checkVersions('d.jsonl', [rec(0), rec(1, current)], true), { total: 2, stale: 1 });

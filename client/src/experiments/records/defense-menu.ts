@@ -13,11 +13,10 @@
 //    directly on g), otherwise once (a point an attack accepted on blinded queries may not be
 //    adversarial itself).
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { attackCodeVersion } from '../../provenance.js';
+import { attackCodeVersion, canonicalCode } from '../../provenance.js';
 import { AttackRun, canonical } from '../../record.js';
 import { defineExperiment } from './experiment.js';
 import { imageSeed } from './distortion.js';
@@ -177,14 +176,14 @@ const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
  */
 const RUNNER_FILES = ['experiments/defense-menu.ts', 'experiments/records/defense-menu.ts', 'natural-changes.ts', 'adaptive.ts'];
 let version: string | undefined;
-/** The code of the runner: "menu:" and 12 hex digits of a sha256 over RUNNER_FILES' paths and contents. */
+/** The code of the runner: "menu:" and 12 hex digits of a sha256 over RUNNER_FILES' paths and canonical code (provenance.ts). */
 export function runnerVersion(): string {
   version ??= (() => {
     const h = createHash('sha256');
     for (const f of RUNNER_FILES)
       h.update(f)
         .update('\0')
-        .update(readFileSync(join(SRC, f)))
+        .update(canonicalCode(join(SRC, f)))
         .update('\0');
     return `menu:${h.digest('hex').slice(0, 12)}`;
   })();
