@@ -180,7 +180,7 @@ test('the paper-protocol preset, at smoke scale: σ search, measured accuracy on
     const dist = lines(join(dir, 'distortion.jsonl')).map((l) => JSON.parse(l));
     assert.equal(dist.length, 2 + 2 * (2 * 2 + 2 * 1));
     for (const r of dist) {
-      assert.match(r.codeVersion, /^src:[0-9a-f]{12}$/);
+      assert.match(r.codeVersion, /^code:[0-9a-f]{12}$/);
       assert.equal(r.resolvedOptions.tolerance, 0.001, 'resolved options: the defaults filled in');
     }
     // The control: rays-seq beside rays under the shortcut, same images and budget.

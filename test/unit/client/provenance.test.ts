@@ -92,7 +92,7 @@ test('the report refuses a cell of mixed versions unless allowed, and counts sta
 
 test('an experiment resumes from records of the current code only (unless asked to keep stale ones)', () => {
   assert.equal(resumable({}, rec(0, attackCodeVersion('rays'))), true);
-  assert.equal(resumable({}, rec(0, 'src:000000000000')), false);
+  assert.equal(resumable({}, rec(0, 'code:000000000000')), false);
   assert.equal(resumable({}, rec(0)), false);
   assert.equal(resumable({ keepStale: true }, rec(0)), true);
   assert.equal(resumable({}, undefined), false);
