@@ -3,7 +3,7 @@
 // query has too few others; the keyed and SHA-256 window hashes behave alike.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Rng } from '@rs-arena/shared/rng';
 import { defaultWindow, fingerprint, hashKeyFrom, quantize, saltFrom, type FingerprintSettings } from '../../../server/src/fingerprint.js';
 import { images } from '../../helpers/app.js';
@@ -24,7 +24,18 @@ for (const hash of ['keyed', 'sha256'] as const) {
     assert.deepEqual(fp(x.slice()), base, 'deterministic');
     const rng = Rng.seeded(5);
     const noisy = (std: number) => x.map((v) => v + std * rng.normal());
-    assert.ok(shared(fp(noisy(1e-4)), base) >= 45, 'an HSJA-sized probe shares most hashes');
+    // An HSJA-sized probe shares most hashes. How many depends on the secret salt (a value near a
+    // quantization boundary may cross it): over 300 random secrets the share was ≥ 45 of 50 in 99%
+    // and never below 40, so one random secret would fail now and then. Twenty fixed secrets instead:
+    // each probe keeps at least 35 hashes, and the median at least 45.
+    const probe = noisy(1e-4);
+    const probeShares = Array.from({ length: 20 }, (_, i) => {
+      const fixed = createHash('sha256').update(`fingerprint-test-${i}`).digest();
+      const at = (v: Float32Array) => fingerprint(v, [0, 1], saltFrom(fixed, 784), s, hashKeyFrom(fixed));
+      return shared(at(probe), at(x));
+    }).sort((a, b) => a - b);
+    assert.ok(probeShares[0] >= 35, `every probe shares most hashes (${probeShares})`);
+    assert.ok(probeShares[10] >= 45, `the median probe shares at least 45 of 50 (${probeShares})`);
     assert.ok(shared(fp(noisy(0.05)), base) < 5, 'noise at an RS scale shares almost none');
     assert.ok(shared(fp(images(1, 3).values), base) < 10, 'another image shares few');
     // Another secret: other salt, other hashes.
