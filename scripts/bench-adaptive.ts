@@ -11,18 +11,15 @@ import { execSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DeploymentSpec } from '@rs-arena/shared/api';
 import { findModel, loadCatalog, loadSample, resolveModel } from '@rs-arena/shared/catalog';
 import { bootstrap, clopperPearsonInterval, quantile } from '@rs-arena/shared/stats';
 import { OnnxModel } from '../server/src/model.js';
-import { Scheduler } from '../server/src/scheduler.js';
-import { createChain, resolveChain } from '../server/src/defense-chain.js';
 import { QueryRefused as ServerRefused, type Defense } from '../server/src/defense.js';
-import { MemoryDefenseState } from '../server/src/state/defense-state.js';
 import { Adaptive } from '../client/src/adaptive.js';
 import { runAttack } from '../client/src/attack-run.js';
 import type { AttackName } from '../client/src/attacks/index.js';
 import { QueryRefused, type Oracle } from '../client/src/oracle.js';
+import { correctlyClassified, defenseOf } from './in-process-defense.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -95,19 +92,8 @@ const catalog = loadCatalog();
 const model = await OnnxModel.load(resolveModel(catalog, findModel(catalog, 'fmnist-cnn')!), { maxBatch: 64 });
 const size = model.inputSize;
 const sample = loadSample(catalog);
-const images: number[] = [];
-for (let i = 0; images.length < Number(args.images) && i < sample.labels.length; i++) {
-  if ((await model.predict(sample.images.slice(i * size, (i + 1) * size), 1))[0] === sample.labels[i]) images.push(i);
-}
-const chainFor = (policy: 'refuse' | 'suspend' = 'refuse') =>
-  createChain(resolveChain(DeploymentSpec.parse({ id: 'bench', model: model.id, defense: [{ name: 'blacklight', policy }, 'none'] })), {
-    deployment: 'bench',
-    model,
-    range: model.model.entry.input.range,
-    scheduler: new Scheduler(model, { batchSize: 64 }),
-    state: new MemoryDefenseState(),
-    detected: () => {},
-  });
+const images = await correctlyClassified(model, sample, Number(args.images));
+const chainFor = (policy: 'refuse' | 'suspend' = 'refuse') => defenseOf(model, [{ name: 'blacklight', policy }, 'none']);
 
 const rows: Record<string, unknown>[] = [];
 const runs: Record<string, unknown>[] = [];

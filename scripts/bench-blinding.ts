@@ -18,22 +18,18 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Rng } from '@rs-arena/shared/rng';
-import { DeploymentSpec } from '@rs-arena/shared/api';
 import { findModel, loadCatalog, loadSample, resolveModel } from '@rs-arena/shared/catalog';
 import { bootstrap, clopperPearsonInterval, quantile } from '@rs-arena/shared/stats';
 import { OnnxModel } from '../server/src/model.js';
-import { Scheduler } from '../server/src/scheduler.js';
-import { createChain, resolveChain } from '../server/src/defense-chain.js';
-import { QueryRefused, type Defense } from '../server/src/defense.js';
-import { MemoryDefenseState } from '../server/src/state/defense-state.js';
 import { defaultWindow } from '../server/src/fingerprint.js';
 import { defaultThreshold } from '../server/src/defenses/blacklight.js';
 import { ATTACKS } from '../client/src/attacks/index.js';
 import type { Attack } from '../client/src/attacks/attack.js';
 import { BlindedOracle } from '../client/src/adaptive.js';
-import { CountingOracle, type Oracle } from '../client/src/oracle.js';
+import { CountingOracle } from '../client/src/oracle.js';
 import { lineChart } from '../client/src/report/charts.js';
 import { writeCsv, writeFigure } from '../client/src/report/figures.js';
+import { correctlyClassified, defenseOf, Watched } from './in-process-defense.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -91,36 +87,6 @@ export function pairFlagProbability(noise: number, step: number, window: number,
     if (k >= threshold) tail += Math.exp(logC + k * Math.log(q) + (keep - k) * Math.log1p(-q));
   }
   return noise === 0 ? 1 : tail;
-}
-
-/** The model behind the detector: every query is fingerprinted (and flagged or not), then answered anyway. */
-class Watched implements Oracle {
-  readonly inputShape;
-  readonly range;
-  queries = 0;
-  firstFlagged: number | null = null;
-  flagged = 0;
-  constructor(
-    private readonly model: OnnxModel,
-    private readonly detector: Defense,
-  ) {
-    this.inputShape = model.inputShape;
-    this.range = model.model.entry.input.range;
-  }
-  async predict(batch: Float32Array, count: number): Promise<Int32Array> {
-    const size = this.model.inputSize;
-    for (let i = 0; i < count; i++) {
-      this.queries++;
-      try {
-        await this.detector.predict.run(batch.subarray(i * size, (i + 1) * size), 1, undefined, { key: 'attacker' });
-      } catch (err) {
-        if (!(err instanceof QueryRefused)) throw err;
-        this.flagged++;
-        this.firstFlagged ??= this.queries;
-      }
-    }
-    return this.model.predict(batch, count);
-  }
 }
 
 interface FigureRow {
@@ -201,21 +167,10 @@ const sample = loadSample(catalog);
 const { window, stride } = defaultWindow(size);
 const threshold = args.threshold ? Number(args.threshold) : defaultThreshold(size);
 const stage = { name: 'blacklight', ...(args.threshold ? { threshold } : {}) };
-const detectorFor = async () =>
-  createChain(resolveChain(DeploymentSpec.parse({ id: 'bench', model: model.id, defense: [stage, 'none'] })), {
-    deployment: 'bench',
-    model,
-    range: model.model.entry.input.range,
-    scheduler: new Scheduler(model, { batchSize: 64 }),
-    state: new MemoryDefenseState(),
-    detected: () => {},
-  });
+const detectorFor = () => defenseOf(model, [stage, 'none']);
 
 // The first `images` sample images the model classifies correctly: the same ones at every scale.
-const images: number[] = [];
-for (let i = 0; images.length < Number(args.images) && i < sample.labels.length; i++) {
-  if ((await model.predict(sample.images.slice(i * size, (i + 1) * size), 1))[0] === sample.labels[i]) images.push(i);
-}
+const images = await correctlyClassified(model, sample, Number(args.images));
 
 interface Run {
   noise: number;

@@ -17,19 +17,17 @@ import { execSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DeploymentSpec } from '@rs-arena/shared/api';
 import { findModel, loadCatalog, loadSample, resolveModel } from '@rs-arena/shared/catalog';
 import { imageToTensor } from '@rs-arena/shared/image';
 import { OnnxModel } from '../server/src/model.js';
 import { Scheduler } from '../server/src/scheduler.js';
-import { createChain, resolveChain } from '../server/src/defense-chain.js';
 import { QueryRefused, type Defense, type DefenseContext } from '../server/src/defense.js';
-import { MemoryDefenseState } from '../server/src/state/defense-state.js';
 import { defaultWindow, fingerprint, hashKeyFrom, saltFrom } from '../server/src/fingerprint.js';
 import { ATTACKS } from '../client/src/attacks/index.js';
 import type { Attack } from '../client/src/attacks/attack.js';
-import { CountingOracle, type Oracle } from '../client/src/oracle.js';
+import { CountingOracle } from '../client/src/oracle.js';
 import { BENIGN_PARTS } from '../client/src/natural-changes.js';
+import { defenseOf as inProcess, Watched } from './in-process-defense.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -128,25 +126,14 @@ async function loadModel(id: string): Promise<OnnxModel> {
   return OnnxModel.load(resolveModel(loadCatalog(), entry), { maxBatch: 64 });
 }
 
-/** Second models a gated defense smooths with (`--smoothing-model`), loaded once each. */
+/** Second models a gated defense smooths with (`--smoothing-model`), loaded once each, each with its own scheduler. */
 const others = new Map<string, Promise<OnnxModel>>();
-function contextFor(model: OnnxModel): DefenseContext {
-  return {
-    deployment: 'bench',
-    model,
-    range: model.model.entry.input.range,
-    scheduler: new Scheduler(model, { batchSize: 128 }),
-    state: new MemoryDefenseState(),
-    detected: () => {},
-    async modelById(id) {
-      if (!others.has(id)) others.set(id, loadModel(id));
-      const other = await others.get(id)!;
-      return { model: other, scheduler: new Scheduler(other, { batchSize: 128 }) };
-    },
-  };
-}
-const defenseOf = (model: OnnxModel, defense: unknown): Promise<Defense> =>
-  createChain(resolveChain(DeploymentSpec.parse({ id: 'bench', model: model.id, defense })), contextFor(model));
+const modelById: DefenseContext['modelById'] = async (id) => {
+  if (!others.has(id)) others.set(id, loadModel(id));
+  const other = await others.get(id)!;
+  return { model: other, scheduler: new Scheduler(other, { batchSize: 128 }) };
+};
+const defenseOf = (model: OnnxModel, defense: unknown): Promise<Defense> => inProcess(model, defense, { batchSize: 128, modelById });
 
 // ---- the measurements --------------------------------------------------------------------------
 async function benignStream(ds: Dataset, model: OnnxModel) {
@@ -268,36 +255,6 @@ async function accuracy(ds: Dataset, model: OnnxModel, correctUnderDetector: boo
   rows.push(det);
   log(`  ${'blacklight > none'.padEnd(30)} accuracy ${pct(det.accuracy)}% (${pct(det.ci[0])}–${pct(det.ci[1])}), vs none ${pct(det.vsNone.diff)} pts`);
   return rows;
-}
-
-/** An oracle that runs every query through the detector first and records the first query it flags (and answers anyway, to see where). */
-class Watched implements Oracle {
-  readonly inputShape;
-  readonly range;
-  queries = 0;
-  firstFlagged: number | null = null;
-  flagged = 0;
-  constructor(
-    private readonly model: OnnxModel,
-    private readonly detector: Defense,
-  ) {
-    this.inputShape = model.inputShape;
-    this.range = model.model.entry.input.range;
-  }
-  async predict(batch: Float32Array, count: number): Promise<Int32Array> {
-    const size = this.model.inputSize;
-    for (let i = 0; i < count; i++) {
-      this.queries++;
-      try {
-        await this.detector.predict.run(batch.subarray(i * size, (i + 1) * size), 1, undefined, { key: 'attacker' });
-      } catch (err) {
-        if (!(err instanceof QueryRefused)) throw err;
-        this.flagged++;
-        this.firstFlagged ??= this.queries;
-      }
-    }
-    return this.model.predict(batch, count);
-  }
 }
 
 async function hsjaVsDetector(ds: Dataset, model: OnnxModel) {
