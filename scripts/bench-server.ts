@@ -75,54 +75,49 @@ interface RawRow {
   passesPerSecond: number;
 }
 
-/** Raw onnxruntime forward passes per second, for each session setting and batch size. */
+/**
+ * Raw onnxruntime forward passes per second, for each session setting and batch size: one session
+ * run back to back, or k instances in k threads with two runs in flight each (as the scheduler
+ * keeps them busy).
+ */
 async function rawSearch(resolved: ResolvedModel, batches: number[], settings: Setting[], seconds: number): Promise<RawRow[]> {
   const rows: RawRow[] = [];
   for (const setting of settings) {
-    if (setting.instances > 1) {
-      rows.push(...(await rawInstances(resolved, batches, setting, seconds)));
-      continue;
-    }
-    const model = await OnnxModel.load(resolved, { maxBatch: 4096, threads: setting.threads, spinning: setting.spinning });
+    const options = { maxBatch: 4096, threads: setting.threads, spinning: setting.spinning };
     const rng = Rng.seeded(1);
-    for (const batch of batches) {
-      const x = rng.fillUniform(new Float32Array(batch * model.inputSize));
-      await model.logits(x, batch);
-      let passes = 0;
-      const t0 = performance.now();
-      while (performance.now() - t0 < seconds * 1000) {
-        await model.logits(x, batch);
-        passes += batch;
+    if (setting.instances > 1) {
+      const pool = await ModelInstances.load(resolved, options, setting.instances);
+      for (const batch of batches) {
+        const buffers = Array.from({ length: 2 * setting.instances }, () => rng.fillUniform(pool.allocate(batch * pool.inputSize)));
+        rows.push({ setting, batch, passesPerSecond: await passesPerSecond((x) => pool.predict(x, batch), buffers, batch, seconds) });
       }
-      rows.push({ setting, batch, passesPerSecond: passes / ((performance.now() - t0) / 1000) });
+      await pool.close();
+    } else {
+      const model = await OnnxModel.load(resolved, options);
+      for (const batch of batches) {
+        const x = rng.fillUniform(new Float32Array(batch * model.inputSize));
+        rows.push({ setting, batch, passesPerSecond: await passesPerSecond((b) => model.logits(b, batch), [x], batch, seconds) });
+      }
+      await model.close();
     }
-    await model.close();
   }
   return rows;
 }
 
-/** k instances in k threads, two runs in flight per instance (as the scheduler keeps them busy). */
-async function rawInstances(resolved: ResolvedModel, batches: number[], setting: Setting, seconds: number): Promise<RawRow[]> {
-  const rows: RawRow[] = [];
-  const pool = await ModelInstances.load(resolved, { maxBatch: 4096, threads: setting.threads, spinning: setting.spinning }, setting.instances);
-  const rng = Rng.seeded(1);
-  for (const batch of batches) {
-    const buffers = Array.from({ length: 2 * setting.instances }, () => rng.fillUniform(pool.allocate(batch * pool.inputSize)));
-    await Promise.all(buffers.map((b) => pool.predict(b, batch)));
-    let passes = 0;
-    const t0 = performance.now();
-    await Promise.all(
-      buffers.map(async (b) => {
-        while (performance.now() - t0 < seconds * 1000) {
-          await pool.predict(b, batch);
-          passes += batch;
-        }
-      }),
-    );
-    rows.push({ setting, batch, passesPerSecond: passes / ((performance.now() - t0) / 1000) });
-  }
-  await pool.close();
-  return rows;
+/** Runs of `batch` inputs, one in flight per buffer, for `seconds` after one warm-up run each: forward passes per second. */
+async function passesPerSecond(run: (x: Float32Array) => Promise<unknown>, buffers: Float32Array[], batch: number, seconds: number): Promise<number> {
+  await Promise.all(buffers.map(run));
+  let passes = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    buffers.map(async (x) => {
+      while (performance.now() - t0 < seconds * 1000) {
+        await run(x);
+        passes += batch;
+      }
+    }),
+  );
+  return passes / ((performance.now() - t0) / 1000);
 }
 
 const best = <T extends { passesPerSecond: number }>(rows: T[]) => rows.reduce((a, b) => (b.passesPerSecond > a.passesPerSecond ? b : a));
