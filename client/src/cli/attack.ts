@@ -200,15 +200,8 @@ export async function attackCommand(argv: string[]): Promise<number> {
     }
     return 0;
   } catch (err) {
-    if (
-      err instanceof InputError ||
-      err instanceof HttpError ||
-      err instanceof ResultsFileError ||
-      err instanceof ProtocolError ||
-      err instanceof ResponseError
-    )
-      return fail(err.message);
-    if (isNetworkFailure(err)) return fail(`cannot reach ${args.endpoint}: ${(err as Error).message}`);
+    const failure = endpointFailure(err, args.endpoint);
+    if (failure) return fail(failure);
     throw err;
   } finally {
     await Promise.all(pool.map((t) => t.oracle.close()));
@@ -287,8 +280,14 @@ function fail(message: string): number {
   return 1;
 }
 
-/** A network failure (refused, reset, timed out) after the client's retries: one line, no stack. */
-export function isNetworkFailure(err: unknown): boolean {
-  const code = (err as { code?: string }).code ?? '';
-  return /^(E[A-Z]+|UND_ERR_[A-Z_]+)$/.test(code);
+/**
+ * The one line a command that talks to an endpoint prints for an error that is the input's, the
+ * endpoint's or the network's (after the client's retries), not a bug: no stack. Undefined otherwise.
+ */
+export function endpointFailure(err: unknown, endpoint: string): string | undefined {
+  if (err instanceof InputError || err instanceof HttpError || err instanceof ResultsFileError || err instanceof ProtocolError || err instanceof ResponseError)
+    return err.message;
+  // A network failure: refused, reset, timed out.
+  if (/^(E[A-Z]+|UND_ERR_[A-Z_]+)$/.test((err as { code?: string }).code ?? '')) return `cannot reach ${endpoint}: ${(err as Error).message}`;
+  return undefined;
 }

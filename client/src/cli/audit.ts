@@ -5,14 +5,13 @@ import { basename, resolve } from 'node:path';
 import { UsageError, integerFlags, parseFlags, usageExit } from './args.js';
 import { BATTERY } from '../audit/battery.js';
 import { type AuditSummary, runAudit } from '../audit/audit.js';
-import { InputError, loadInputs } from '../inputs.js';
+import { loadInputs } from '../inputs.js';
 import { HttpError } from '../oracle-http.js';
 import { Progress } from '../progress.js';
 import { ProtocolError } from '../protocols/index.js';
 import { ResponseError } from '../response.js';
-import { ResultsFileError } from '../results-file.js';
 import { TARGET_FLAGS, TARGET_HELP, type Target, TargetUsageError, connectTarget } from '../target.js';
-import { isNetworkFailure } from './attack.js';
+import { endpointFailure } from './attack.js';
 import { commandLine, redactUrl } from '../redact.js';
 import { queuedAttacks } from '../audit/queued.js';
 import { CAMPAIGN_NAME, checkQueueUrl } from '../queue/connection.js';
@@ -192,15 +191,8 @@ export async function auditCommand(argv: string[]): Promise<number> {
     }
     process.stderr.write(`report: ${resolve(dir, 'report.html')}\n`);
   } catch (err) {
-    if (
-      err instanceof InputError ||
-      err instanceof HttpError ||
-      err instanceof ResultsFileError ||
-      err instanceof ProtocolError ||
-      err instanceof ResponseError
-    )
-      return fail(err.message);
-    if (isNetworkFailure(err)) return fail(`cannot reach ${args.endpoint}: ${(err as Error).message}`);
+    const failure = endpointFailure(err, args.endpoint);
+    if (failure) return fail(failure);
     // On a queue: a cancelled campaign, tasks failed on the workers (a resubmission retries them).
     if (err instanceof CampaignCancelled || (queue && err instanceof Error && /tasks failed on the workers|queued audit/.test(err.message)))
       return fail(err.message);
