@@ -1,13 +1,6 @@
 // rs-arena: the command line. `attack` runs a campaign against a remote endpoint over HTTP.
 import { pathToFileURL } from 'node:url';
-import { attackCommand } from './attack.js';
-import { auditCommand } from './audit.js';
-import { experimentCommand, reportCommand } from './experiment.js';
 import { unknownName, usageExit } from './args.js';
-import { accuracyCommand } from './accuracy.js';
-
-import { queueCommand } from './queue.js';
-import { workerCommand } from './worker.js';
 
 const COMMANDS = ['attack', 'audit', 'experiment', 'report', 'accuracy', 'worker', 'queue'];
 
@@ -26,20 +19,21 @@ Commands:
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
+    // Each command's module is loaded when it runs: a process loads only the code of its own command.
     case 'attack':
-      return attackCommand(rest);
+      return (await import('./attack.js')).attackCommand(rest);
     case 'audit':
-      return auditCommand(rest);
+      return (await import('./audit.js')).auditCommand(rest);
     case 'experiment':
-      return experimentCommand(rest);
+      return (await import('./experiment.js')).experimentCommand(rest);
     case 'report':
-      return reportCommand(rest);
+      return (await import('./experiment.js')).reportCommand(rest);
     case 'accuracy':
-      return accuracyCommand(rest);
+      return (await import('./accuracy.js')).accuracyCommand(rest);
     case 'worker':
-      return workerCommand(rest);
+      return (await import('./worker.js')).workerCommand(rest);
     case 'queue':
-      return queueCommand(rest);
+      return (await import('./queue.js')).queueCommand(rest);
     case '-h':
     case '--help':
       process.stdout.write(USAGE);
