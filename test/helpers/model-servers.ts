@@ -14,6 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { findModel, loadCatalog, resolveModel } from '@rs-arena/shared/catalog';
 import { imageToTensor } from '@rs-arena/shared/image';
 import { OnnxModel } from '../../server/src/model.js';
+import { TEST_MODEL_OPTIONS } from './onnx-options.js';
 
 export interface ModelServer {
   url: string;
@@ -38,7 +39,7 @@ async function serve(
 ): Promise<ModelServer> {
   const catalog = loadCatalog();
   const entry = findModel(catalog, modelId)!;
-  const model = await OnnxModel.load(resolveModel(catalog, entry));
+  const model = await OnnxModel.load(resolveModel(catalog, entry), TEST_MODEL_OPTIONS);
   const names = (entry as { classNames?: string[] }).classNames ?? Array.from({ length: model.classes }, (_, i) => String(i));
   let inferences = 0;
   const seen = new Set<string>();

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { findModel, loadCatalog, resolveModel } from '@rs-arena/shared/catalog';
 import { HEADER_LENGTH, OipFormatError, decodeInferRequest, encodeInferResponse, wantsBinary } from '@rs-arena/shared/oip';
 import { OnnxModel } from '../../server/src/model.js';
+import { TEST_MODEL_OPTIONS } from './onnx-options.js';
 
 export interface Listening {
   url: string;
@@ -77,7 +78,7 @@ export async function gateway(o: GatewayOptions): Promise<Listening & { posts: (
 /** A Triton-like Open Inference Protocol server: one shipped model, undefended, answering class scores. */
 export async function tritonLike(modelId = 'fmnist-cnn', name = 'fmnist'): Promise<Listening & { inferences: () => number }> {
   const catalog = loadCatalog();
-  const model = await OnnxModel.load(resolveModel(catalog, findModel(catalog, modelId)!));
+  const model = await OnnxModel.load(resolveModel(catalog, findModel(catalog, modelId)!), TEST_MODEL_OPTIONS);
   let inferences = 0;
   const json = (res: ServerResponse, status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   const metadata = {

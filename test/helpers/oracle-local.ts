@@ -4,6 +4,7 @@
 import { findModel, loadCatalog, resolveModel } from '@rs-arena/shared/catalog';
 import { NoiseSource } from '@rs-arena/shared/noise';
 import { OnnxModel } from '../../server/src/model.js';
+import { TEST_MODEL_OPTIONS } from './onnx-options.js';
 import { SmoothedClassifier, type VoteRule } from '../../server/src/smoothing.js';
 import type { Oracle } from '../../client/src/oracle.js';
 
@@ -42,7 +43,9 @@ export class LocalOracle implements Oracle {
     const catalog = loadCatalog();
     const entry = findModel(catalog, modelId);
     if (!entry) throw new Error(`no model "${modelId}" in the manifest`);
-    return new LocalOracle(await OnnxModel.load(resolveModel(catalog, entry)), options);
+    // One onnxruntime thread: an attack asks a few inputs at a time, where a second thread costs more
+    // than it gives (attacks.test.ts: 25 s of CPU for 26 s of wall time, 41 s for 21 s with the default pool).
+    return new LocalOracle(await OnnxModel.load(resolveModel(catalog, entry), { ...TEST_MODEL_OPTIONS, threads: 1 }), options);
   }
 
   /** Another oracle over the same loaded model with other RS settings. */

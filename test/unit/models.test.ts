@@ -11,6 +11,7 @@ import { loadCatalog, loadSample, resolveModel, sha256File } from '@rs-arena/sha
 import { imageToTensor } from '@rs-arena/shared/image';
 import { OnnxModel } from '../../server/src/model.js';
 import { smoothedAccuracy } from '../../models/accuracy.js';
+import { TEST_MODEL_OPTIONS } from '../helpers/onnx-options.js';
 import { IMAGENET_DIR, SKIP_IMAGENET, int8Reference } from '../helpers/imagenet.js';
 
 const catalog = loadCatalog();
@@ -52,7 +53,7 @@ committed.forEach((entry, index) => {
     const resolved = resolveModel(catalog, entry);
     assert.equal(resolved.status, 'ok', resolved.problem);
     assert.equal(sha256File(resolved.path), entry.sha256);
-    const model = await OnnxModel.load(resolved);
+    const model = await OnnxModel.load(resolved, TEST_MODEL_OPTIONS);
     try {
       const logits = await model.logits(sample.images.subarray(0, 3 * 784), 3);
       assert.equal(logits.length, 30);
@@ -104,7 +105,7 @@ test('ImageNet models reproduce the reference top-1 on all 200 images (the int8 
       const resolved = resolveModel(catalog, catalog.manifest.models.find((m) => m.id === id)!);
       assert.equal(resolved.status, 'ok', resolved.problem);
       assert.equal(resolved.classNames[0], 'tench');
-      const model = await OnnxModel.load(resolved, { maxBatch: 32 });
+      const model = await OnnxModel.load(resolved, { ...TEST_MODEL_OPTIONS, maxBatch: 32 });
       const labels = await model.predict(batch, rows.length);
       await model.close();
       const agree = rows.filter((r, i) => Number(r[column].split(',')[0]) === labels[i]).length;
