@@ -1,6 +1,7 @@
 // The CLI as an attacker runs it: its own process, real HTTP to a listening server. The server's
 // usage counts must equal the client's, a rerun must resume instead of repeating, and a server-side
-// budget must end the attacks cleanly with both sides still agreeing.
+// budget must end the attacks cleanly with both sides still agreeing. Usage errors and help texts
+// are what the command says, so most of them run its main() in this process (no second of startup each).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,7 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import { UsageResponse } from '@rs-arena/shared/api';
 import { ATTACK_NAMES, ATTACKS } from '../../client/src/attacks/index.js';
 import { PRESETS } from '../../client/src/experiments/presets.js';
-import { records, rsArena, spent } from '../helpers/cli.js';
+import { records, rsArena, rsArenaInProcess, spent } from '../helpers/cli.js';
 import { KEYS, testApp } from '../helpers/app.js';
 import { readNpy } from '../../client/src/npy.js';
 import { loadCatalog, loadSample } from '@rs-arena/shared/catalog';
@@ -30,9 +31,14 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** `rs-arena attack` against the test server. */
+/** `rs-arena attack` against the test server, in its own process. */
 function cli(args: string[], key = KEYS.client): Promise<{ code: number; stdout: string; stderr: string }> {
   return rsArena(['attack', '--endpoint', base, '--key', key, ...args]);
+}
+
+/** The same, run in this process (what it says and its exit code; no process of its own). */
+function cliHere(args: string[], key = KEYS.client): Promise<{ code: number; stdout: string; stderr: string }> {
+  return rsArenaInProcess(['attack', '--endpoint', base, '--key', key, ...args]);
 }
 
 async function serverQueries(key: string, deployment: string): Promise<number> {
@@ -172,40 +178,42 @@ test('a server-side budget ends the campaign cleanly (429), and both counts stil
 });
 
 test('bad CLI input is a clear usage error, not a stack trace', { timeout: 240_000 }, async () => {
-  const unknown = await cli(['--deployment', 'plain', '--attack', 'fgsm']);
+  // What the command says, run in this process (cliHere, rsArenaInProcess); in a process of its own
+  // the failure the command does not catch itself (down) and a usage error's whole stderr (typo).
+  const unknown = await cliHere(['--deployment', 'plain', '--attack', 'fgsm']);
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, new RegExp(`unknown attack "fgsm"; choose from ${ATTACK_NAMES.join(', ')} \\(rs-arena attack --help for help\\)\n$`));
-  const budget = await cli(['--deployment', 'plain', '--budget', 'lots']);
+  const budget = await cliHere(['--deployment', 'plain', '--budget', 'lots']);
   assert.equal(budget.code, 2);
   assert.match(budget.stderr, /--budget must be a non-negative integer, got "lots"/);
-  const option = await cli(['--deployment', 'plain', '--option', 'gama=3']);
+  const option = await cliHere(['--deployment', 'plain', '--option', 'gama=3']);
   assert.equal(option.code, 2);
   assert.match(option.stderr, /--option gama: not an option of hsja/);
   // Text options are checked (constraint=l7 used to run the L2 attack), numbers too.
-  const text = await cli(['--deployment', 'plain', '--attack', 'hsja', '--option', 'constraint=l7']);
+  const text = await cliHere(['--deployment', 'plain', '--attack', 'hsja', '--option', 'constraint=l7']);
   assert.equal(text.code, 2);
   assert.match(text.stderr, /--option constraint=l7: hsja's constraint must be one of l2, linf/);
-  const notNumber = await cli(['--deployment', 'plain', '--attack', 'surfree', '--option', 'thetaMax=wide']);
+  const notNumber = await cliHere(['--deployment', 'plain', '--attack', 'surfree', '--option', 'thetaMax=wide']);
   assert.equal(notNumber.code, 2);
   assert.match(notNumber.stderr, /--option thetaMax=wide: surfree's thetaMax must be a number > 0, ≤ 90/);
-  const range = await cli(['--deployment', 'plain', '--attack', 'surfree', '--option', 'thetaMax=120']);
+  const range = await cliHere(['--deployment', 'plain', '--attack', 'surfree', '--option', 'thetaMax=120']);
   assert.equal(range.code, 2);
   assert.match(range.stderr, /--option thetaMax=120: surfree's thetaMax must be a number > 0, ≤ 90/);
   // --config is validated: the error names the file and the field.
   const config = join(dir, 'bad-preset.json');
   const smoke = PRESETS.smoke as { distortion: Record<string, unknown> };
   writeFileSync(config, JSON.stringify({ name: 'bad', description: 'bad', distortion: { ...smoke.distortion, ns: 3 } }));
-  const badConfig = await rsArena(['experiment', '--config', config, '--out', join(dir, 'bad')]);
+  const badConfig = await rsArenaInProcess(['experiment', '--config', config, '--out', join(dir, 'bad')]);
   assert.equal(badConfig.code, 2);
   assert.match(badConfig.stderr, new RegExp(`${config.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: distortion\\.ns: `));
   writeFileSync(config, JSON.stringify({ name: 'bad', description: 'bad', distortion: { ...smoke.distortion, attacks: ['fgsm'] } }));
-  const badAttack = await rsArena(['experiment', '--config', config, '--out', join(dir, 'bad')]);
+  const badAttack = await rsArenaInProcess(['experiment', '--config', config, '--out', join(dir, 'bad')]);
   assert.equal(badAttack.code, 2);
   assert.match(badAttack.stderr, /distortion\.attacks\.0: unknown attack "fgsm"/);
-  const missing = await cli(['--deployment', 'nope', '--out', join(dir, 'x.jsonl')]);
+  const missing = await cliHere(['--deployment', 'nope', '--out', join(dir, 'x.jsonl')]);
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /HTTP 404.*nope/);
-  const badKey = await cli(['--deployment', 'plain', '--out', join(dir, 'x.jsonl')], 'wrong-key-0123456789');
+  const badKey = await cliHere(['--deployment', 'plain', '--out', join(dir, 'x.jsonl')], 'wrong-key-0123456789');
   assert.equal(badKey.code, 1);
   assert.match(badKey.stderr, /HTTP 401/);
   // Nothing listens on port 1: the experiment's first admin call fails, and the command says so in one line.
@@ -232,13 +240,13 @@ test('bad CLI input is a clear usage error, not a stack trace', { timeout: 240_0
   assert.equal(typo.code, 2);
   assert.equal(typo.stderr, 'rs-arena attack: unknown option --budgte (did you mean --budget?) (rs-arena attack --help for help)\n');
   for (const r of [unknown, budget, option, text, notNumber, range, badConfig, badAttack]) assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
-  const command = await rsArena(['attak']);
+  const command = await rsArenaInProcess(['attak']);
   assert.equal(command.code, 2);
   assert.match(command.stderr, /^rs-arena: unknown command "attak" \(did you mean "attack"\?\)/);
-  const preset = await rsArena(['experiment', '--preset', 'smok']);
+  const preset = await rsArenaInProcess(['experiment', '--preset', 'smok']);
   assert.equal(preset.code, 2);
   assert.match(preset.stderr, /unknown preset "smok" \(did you mean "smoke"\?\)/);
-  const report = await rsArena(['report']);
+  const report = await rsArenaInProcess(['report']);
   assert.equal(report.code, 2);
   assert.equal(report.stderr, 'rs-arena report: a results folder is required (rs-arena report --help for help)\n');
   assert.equal(report.stdout, '');
@@ -246,7 +254,7 @@ test('bad CLI input is a clear usage error, not a stack trace', { timeout: 240_0
 
 test('every command answers --help on stdout with exit 0', { timeout: 60_000 }, async () => {
   for (const args of [['--help'], ['attack', '--help'], ['experiment', '--help'], ['report', '--help'], ['accuracy', '--help']]) {
-    const r = await rsArena(args);
+    const r = await rsArenaInProcess(args);
     assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stdout, /^(rs-arena|Commands)/m, args.join(' '));
     assert.equal(r.stderr, '');
@@ -254,8 +262,10 @@ test('every command answers --help on stdout with exit 0', { timeout: 60_000 }, 
 });
 
 test('attack --help lists every registered attack and each of its options with range, default and doc', { timeout: 30_000 }, async () => {
+  // In its own process: the help as a user sees it, nothing else on stderr (no runtime warning).
   const help = await rsArena(['attack', '--help']);
   assert.equal(help.code, 0);
+  assert.equal(help.stderr, '');
   for (const [name, attack] of Object.entries(ATTACKS)) {
     assert.match(help.stdout, new RegExp(`^  ${name}\\s+${attack.summary.slice(0, 20).replace(/[()]/g, '\\$&')}`, 'm'));
     for (const [option, schema] of Object.entries(attack.options.shape)) {
