@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { UsageResponse } from '@rs-arena/shared/api';
 import { KEYS, auth, testApp } from '../helpers/app.js';
-import { records, rsArena, spent } from '../helpers/cli.js';
+import { records, rsArena, rsArenaInProcess, spent } from '../helpers/cli.js';
 import { type ModelServer, productJsonLike, tfServingLike, torchServeLike } from '../helpers/model-servers.js';
 import type { AttackRecord } from '../../client/src/record.js';
 import { readNpy } from '../../client/src/npy.js';
@@ -230,16 +230,17 @@ test('bad input: one clear line, exit 2 (usage) or 1 (runtime), no stack trace, 
       /names the class "[a-z/ -]+"; give the class names in index order with --classes FILE/,
     ],
   ];
+  // What the command says, run in this process; the unreachable endpoint (down) in a process of its own.
   for (const [i, [extra, code, message]] of cases.entries()) {
     const out = join(dir, `bad-${i}.jsonl`);
-    const run = await rsArena([...json, ...extra, '--out', out]);
+    const run = await rsArenaInProcess([...json, ...extra, '--out', out]);
     assert.equal(run.code, code, `${extra.join(' ')}: ${run.stderr}`);
     assert.match(run.stderr, message);
     assert.doesNotMatch(run.stderr, /\n\s+at /, 'no stack trace');
     assert.ok(!existsSync(out) || readFileSync(out, 'utf8').trim() === '', 'nothing written');
   }
   // The generic adapter reaches TF Serving's predict too (JSON numbers, NHWC, the label as scores at a path).
-  const generic = await rsArena([
+  const generic = await rsArenaInProcess([
     'attack',
     '--protocol',
     'json',
@@ -275,7 +276,7 @@ test('bad input: one clear line, exit 2 (usage) or 1 (runtime), no stack trace, 
   await new Promise<void>((r) => page.listen(0, '127.0.0.1', r));
   try {
     const out = join(dir, 'page.jsonl');
-    const run = await rsArena([
+    const run = await rsArenaInProcess([
       'attack',
       '--protocol',
       'json',
@@ -322,10 +323,10 @@ test('bad input: one clear line, exit 2 (usage) or 1 (runtime), no stack trace, 
   assert.equal(down.code, 1, down.stderr);
   assert.match(down.stderr, /^rs-arena attack: cannot reach http:\/\/127\.0\.0\.1:9: .*ECONNREFUSED/m);
   assert.equal(down.stderr.trim().split('\n').length, 1);
-  const torchNoShape = await rsArena(['attack', '--protocol', 'torchserve', '--endpoint', ts.url, '--deployment', 'fmnist']);
+  const torchNoShape = await rsArenaInProcess(['attack', '--protocol', 'torchserve', '--endpoint', ts.url, '--deployment', 'fmnist']);
   assert.equal(torchNoShape.code, 2);
   assert.match(torchNoShape.stderr, /--protocol torchserve needs --input-shape C,H,W/);
-  const wrongEncoding = await rsArena([
+  const wrongEncoding = await rsArenaInProcess([
     'attack',
     '--protocol',
     'torchserve',
