@@ -13,7 +13,7 @@ import { pathToFileURL } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { UsageResponse } from '@rs-arena/shared/api';
 import { KEYS, auth, testApp } from '../helpers/app.js';
-import { rsArena } from '../helpers/cli.js';
+import { rsArena, rsArenaInProcess } from '../helpers/cli.js';
 import type { AuditSummary } from '../../client/src/audit/audit.js';
 
 const CHROMIUM = process.env.CHROMIUM ?? 'chromium';
@@ -79,8 +79,8 @@ test('audit of the undefended CNN: report card, counts equal, resumed rerun, the
   assert.doesNotMatch(run.stdout + readFileSync(join(out, 'report.html'), 'utf8'), new RegExp(KEYS.client), 'the key is never written');
   for (const v of file.images.filter((v) => v.correct)) assert.ok(v.bestL2Attacker === 'hsja' || v.bestL2Attacker === 'rays');
 
-  // A rerun resumes: not one query more.
-  const again = await rsArena(args);
+  // A rerun resumes: not one query more (run in this process; the gate's exit code in a process of its own).
+  const again = await rsArenaInProcess(args);
   assert.equal(again.code, 0, again.stderr);
   assert.match(again.stderr, /reused from probe\.json/);
   assert.equal(await used('plain'), s.queries);
@@ -135,7 +135,8 @@ test('bad audit input: usage errors name the flag, exit 2, nothing written', { t
     [['--fail-above', 'x'], /--fail-above must be in \[0, 1\]/],
     [['--protocol', 'grpc'], /--protocol must be one of/],
   ] as const) {
-    const run = await rsArena(['audit', '--endpoint', base, '--key', KEYS.client, '--deployment', 'plain', '--out', out, ...extra]);
+    // What the command says, run in this process; the unreachable endpoint (down) in a process of its own.
+    const run = await rsArenaInProcess(['audit', '--endpoint', base, '--key', KEYS.client, '--deployment', 'plain', '--out', out, ...extra]);
     assert.equal(run.code, 2, run.stderr);
     assert.match(run.stderr, message);
   }
