@@ -13,9 +13,22 @@ function walk(dir) {
 }
 
 const filter = process.argv[2] ?? '';
+// The slowest files first, so that the two files running at once (--test-concurrency below) end
+// together instead of one long file running alone at the end: by the last run's times where
+// out/test-times.json holds them, else a guess (an end-to-end file, with its server, CLI processes or
+// browser, 20 s; a unit file 2 s).
+const lastMs = (() => {
+  try {
+    return new Map(JSON.parse(readFileSync(TIMES_FILE, 'utf8')).map((f) => [f.file, f.ms]));
+  } catch {
+    return new Map();
+  }
+})();
+const weight = (f) => lastMs.get(relative('.', f)) ?? (f.includes('/e2e/') ? 20_000 : 2_000);
 const files = walk('test')
   .filter((f) => f.endsWith('.test.ts') && relative('.', f).includes(filter))
-  .sort();
+  .sort()
+  .sort((a, b) => weight(b) - weight(a));
 if (files.length === 0) {
   console.error(`no test files match "${filter}"`);
   process.exit(1);
@@ -34,9 +47,10 @@ const result = spawnSync(
     'tsx',
     '--test',
     '--test-force-exit',
-    // One file at a time by default (files start servers and time-bounded waits on 2 cores);
-    // RS_ARENA_TEST_CONCURRENCY=2 runs two at once, to measure.
-    `--test-concurrency=${process.env.RS_ARENA_TEST_CONCURRENCY ?? 1}`,
+    // Two files at once: the suite is CPU-bound and the machine has 2 cores. Files start servers on
+    // ports the OS hands out, in folders of their own (mkdtemp) and on Redis servers of their own
+    // (test/helpers/redis.ts). RS_ARENA_TEST_CONCURRENCY=1 runs one at a time.
+    `--test-concurrency=${process.env.RS_ARENA_TEST_CONCURRENCY ?? 2}`,
     '--test-reporter=spec',
     '--test-reporter-destination=stdout',
     // Where the time goes, per file (scripts/test-times.mjs).

@@ -17,6 +17,7 @@ import { keys as qkeys } from '../../client/src/queue/connection.js';
 import { QueueControl } from '../../client/src/queue/control.js';
 import { CampaignCancelled } from '../../client/src/queue/journal.js';
 import { type ServerProcess, startServer } from '../../client/src/server-process.js';
+import { rsArenaInProcess } from '../helpers/cli.js';
 import { comparable, startWorkerProcess, usageByDeployment } from '../helpers/queue.js';
 import { needsRedis, startRedis, type TestRedis } from '../helpers/redis.js';
 
@@ -61,12 +62,28 @@ const preset = (name: string, models: string[], attacks: string[], budget: numbe
 const submit = (p: ReturnType<typeof preset>, dir: string, campaign: string) =>
   runPreset(p, { dir, endpoint: server.url, keys: server.keys, concurrency: 4, imagenetImages: base, command: 'test', queue: { url: redis.url, campaign } });
 
+/** The rs-arena command in its own process, as a user runs it. */
 function cli(args: string[]): Promise<{ code: number; out: string }> {
   const child = spawn(process.execPath, ['client/bin/rs-arena.mjs', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
   return new Promise((resolve) => child.on('exit', (code) => resolve({ code: code ?? -1, out })));
+}
+
+/** The same in this process (main(), its output captured), where the test is about what the command does, not its process. */
+async function cliHere(args: string[]): Promise<{ code: number; out: string }> {
+  const saved = Object.entries(env).map(([k]) => [k, process.env[k]] as const);
+  Object.assign(process.env, env);
+  try {
+    const r = await rsArenaInProcess(args);
+    return { code: r.code, out: r.stdout + r.stderr };
+  } finally {
+    for (const [k, v] of saved) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
 }
 
 /** A campaign's status, read in this process (the CLI's own output is checked once, in the first test). */
@@ -96,7 +113,7 @@ test('24 seeded tasks: 1 worker and 3 workers write the same records; a resubmit
   ...needsRedis,
   timeout: 300_000,
 }, async () => {
-  const wrong = await cli(['experiment', '--preset', 'smoke', '--queue', redis.url]);
+  const wrong = await cliHere(['experiment', '--preset', 'smoke', '--queue', redis.url]);
   assert.equal(wrong.code, 2);
   assert.match(wrong.out, /--queue needs --endpoint/);
 
@@ -213,17 +230,19 @@ test('queue cancel, pause and resume; one campaign submitted twice at once runs 
   const p = preset('held', ['fmnist-cnn'], ['rays'], 60, 4);
   // Cancelled while queued (no worker yet): the submitter stops, the queue holds none of its tasks.
   const gone = submit(p, join(base, 'gone'), 'gone');
+  // Its rejection is awaited from the start: it may come before the cancel command has ended.
+  const goneRejected = assert.rejects(gone, CampaignCancelled);
   await until('4 tasks queued', async () => (await db.scard(qkeys.jobs('gone'))) === 4);
-  const c = await cli(['queue', 'cancel', '--campaign', 'gone']);
+  const c = await cliHere(['queue', 'cancel', '--campaign', 'gone']);
   assert.equal(c.code, 0, c.out);
   assert.match(c.out, /4 queued tasks removed/);
-  await assert.rejects(gone, CampaignCancelled);
+  await goneRejected;
   assert.deepEqual(
     { ...(await status('gone')), tasks: undefined },
     { ...(await status('gone')), state: 'cancelled', waiting: 0, active: 0, done: 0, tasks: undefined },
   );
   // Removed: nothing of it is left in Redis.
-  const rm = await cli(['queue', 'remove', '--campaign', 'gone']);
+  const rm = await cliHere(['queue', 'remove', '--campaign', 'gone']);
   assert.equal(rm.code, 0, rm.out);
   assert.match(rm.out, /campaign "gone" removed from the queue \(4 tasks\)/);
   assert.deepEqual([...(await db.keys('*gone*'))], []);
@@ -234,7 +253,7 @@ test('queue cancel, pause and resume; one campaign submitted twice at once runs 
   const s2 = submit(p, join(base, 'held2'), 'held');
   // BullMQ's wait list, the backlog KEDA scales the workers on (deploy/k8s/worker-autoscaling.yaml).
   await until('4 tasks queued', async () => (await db.scard(qkeys.jobs('held'))) === 4 && (await db.llen('bull:rs-arena:wait')) === 4);
-  assert.equal((await cli(['queue', 'pause', '--campaign', 'held'])).code, 0);
+  assert.equal((await cliHere(['queue', 'pause', '--campaign', 'held'])).code, 0);
   const w = await startWorkerProcess(['--concurrency', '2'], env);
   try {
     await new Promise((r) => setTimeout(r, 2500));
@@ -245,7 +264,7 @@ test('queue cancel, pause and resume; one campaign submitted twice at once runs 
     const control = new QueueControl(redis.url);
     await assert.rejects(control.pause('nope'), /no campaign "nope" on redis:\/\/127\.0\.0\.1:\d+\/?; campaigns: .*held/);
     await control.close();
-    assert.equal((await cli(['queue', 'resume', '--campaign', 'held'])).code, 0);
+    assert.equal((await cliHere(['queue', 'resume', '--campaign', 'held'])).code, 0);
     await Promise.all([s1, s2]);
   } finally {
     await w.stop();
