@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { UsageResponse } from '@rs-arena/shared/api';
-import { records, rsArena, spent } from '../helpers/cli.js';
+import { records, rsArena, rsArenaInProcess, spent } from '../helpers/cli.js';
 import { KEYS, auth, testApp } from '../helpers/app.js';
 import { gateway, tritonLike } from '../helpers/oip-servers.js';
 
@@ -179,19 +179,20 @@ test('a Triton-like model that answers class scores: reduced to top-1 on the cli
 });
 
 test('bad v2 flags are usage errors', { timeout: 60_000 }, async () => {
-  const header = await rsArena(['attack', '--protocol', 'v2', '--endpoint', base, '--deployment', 'plain', '--header', 'no colon']);
+  // What the command says, run in this process (the attacks above are real processes).
+  const header = await rsArenaInProcess(['attack', '--protocol', 'v2', '--endpoint', base, '--deployment', 'plain', '--header', 'no colon']);
   assert.equal(header.code, 2);
   assert.match(header.stderr, /--header expects 'Name: value', got "no colon"/);
-  const proto = await rsArena(['attack', '--protocol', 'v3', '--endpoint', base, '--deployment', 'plain']);
+  const proto = await rsArenaInProcess(['attack', '--protocol', 'v3', '--endpoint', base, '--deployment', 'plain']);
   assert.equal(proto.code, 2);
   assert.match(proto.stderr, /--protocol must be one of v1, v2, tfserving, torchserve, json or auto/);
-  const url = await rsArena(['attack', '--protocol', 'v2', '--endpoint', 'ftp://x', '--deployment', 'plain']);
+  const url = await rsArenaInProcess(['attack', '--protocol', 'v2', '--endpoint', 'ftp://x', '--deployment', 'plain']);
   assert.equal(url.code, 2);
   assert.match(url.stderr, /only http and https/);
-  const v1NoKey = await rsArena(['attack', '--protocol', 'v1', '--endpoint', base, '--deployment', 'plain']);
+  const v1NoKey = await rsArenaInProcess(['attack', '--protocol', 'v1', '--endpoint', base, '--deployment', 'plain']);
   assert.equal(v1NoKey.code, 2);
   assert.match(v1NoKey.stderr, /--key .* is required for an rs-arena \/v1 endpoint/);
-  const missing = await rsArena([
+  const missing = await rsArenaInProcess([
     'attack',
     '--protocol',
     'v2',

@@ -13,6 +13,7 @@ import { ServerAdmin } from '../../client/src/admin.js';
 import type { AuditSummary } from '../../client/src/audit/audit.js';
 import { keys as qkeys } from '../../client/src/queue/connection.js';
 import { type ServerProcess, startServer } from '../../client/src/server-process.js';
+import { rsArenaInProcess } from '../helpers/cli.js';
 import { startWorkerProcess, usageByDeployment } from '../helpers/queue.js';
 import { needsRedis, startRedis, type TestRedis } from '../helpers/redis.js';
 
@@ -84,10 +85,11 @@ test("an audit on the queue with 2 workers: the local audit's records and report
     '3',
     '--json',
   ];
-  const wrong = await audit([...common, '--campaign', 'x']);
+  // The usage errors: what the command says, run in this process; the audits below are real processes.
+  const wrong = await rsArenaInProcess(['audit', ...common, '--campaign', 'x']);
   assert.equal(wrong.code, 2);
   assert.match(wrong.stderr, /--campaign goes with --queue/);
-  const notRedis = await audit([...common, '--queue', 'http://127.0.0.1:6379', '--out', join(base, 'never')]);
+  const notRedis = await rsArenaInProcess(['audit', ...common, '--queue', 'http://127.0.0.1:6379', '--out', join(base, 'never')]);
   assert.equal(notRedis.code, 2);
   assert.match(notRedis.stderr, /--queue: http: is not supported; give redis:\/\/host:6379/);
   assert.ok(!existsSync(join(base, 'never')), 'nothing written');

@@ -91,7 +91,9 @@ export const PRESETS: Record<string, unknown> = {
     certification: { settings: [{ model: RAND, sigma: 0.25 }], images: 4, n0: 20, n: 500, alpha: 0.001 },
     direction: { model: RAND, sigma: 0.25, images: [0], ns: [1, 10, 100], tMax: 2, steps: 16, samples: 400 },
     slice: { model: RAND, sigma: 0.25, image: 0, ns: [1, 10], grid: 12, extent: 1.5 },
-    'binary-search': { model: RAND, sigma: 0.25, image: 0, ns: [1, 10], repeats: 12, tolerance: 0.01, tMax: 2 },
+    // The boundary of g_σ on the figure from 200 votes per grid point (as paper-imagenet), not 2,000:
+    // 20,000 forward passes instead of 202,000, 16 s of this preset's 23 s on the 2-core machine.
+    'binary-search': { model: RAND, sigma: 0.25, image: 0, ns: [1, 10], repeats: 12, tolerance: 0.01, tMax: 2, boundarySamples: 200 },
     'confidence-cost': {
       settings: [{ model: RAND, sigma: 0.25 }],
       ns: [{ n: 10, images: 2 }],

@@ -258,7 +258,7 @@ test('rs-arena attack: blinded, rejection-aware, two accounts from --key and --k
   const { mkdtempSync, writeFileSync, readdirSync, readFileSync } = await import('node:fs');
   const { join } = await import('node:path');
   const { tmpdir } = await import('node:os');
-  const { rsArena, records } = await import('../../helpers/cli.js');
+  const { rsArena, rsArenaInProcess, records } = await import('../../helpers/cli.js');
   const { app, url } = await server();
   const dir = mkdtempSync(join(tmpdir(), 'rs-arena-adaptive-'));
   const a = await newKey(app, 'cli-a', 1000);
@@ -310,7 +310,8 @@ test('rs-arena attack: blinded, rejection-aware, two accounts from --key and --k
       [['--key', a, '--key', b, '--rotate', 'roundrobin'], /--rotate:/],
       [['--key', a, '--key', a], /the same key is given twice/],
     ] as const) {
-      const bad = await rsArena([...base, ...flags]);
+      // What the command says, run in this process (the attacks above are real processes).
+      const bad = await rsArenaInProcess([...base, ...flags]);
       assert.equal(bad.code, 2, `${flags.join(' ')}: ${bad.stderr}`);
       assert.match(bad.stderr, message);
       assert.ok(!bad.stderr.includes(a), 'a key in an error message');
