@@ -19,12 +19,19 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-export async function startServer(options: { config?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<ServerProcess> {
+export async function startServer(
+  options: {
+    config?: string;
+    env?: Record<string, string>;
+    timeoutMs?: number /** Node flags, e.g. --cpu-prof (not allowed in NODE_OPTIONS). */;
+    nodeArgs?: string[];
+  } = {},
+): Promise<ServerProcess> {
   const keys = { admin: secret(), evaluator: secret(), client: secret() };
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   // The server's TypeScript sources, with the workspace packages resolved to theirs (no build step).
-  const child = spawn(process.execPath, ['--conditions=rs-arena-source', '--import', 'tsx', MAIN], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--conditions=rs-arena-source', '--import', 'tsx', MAIN], {
     env: {
       ...process.env,
       PORT: String(port),

@@ -26,6 +26,7 @@ import { modelRoutes } from './routes/models.js';
 import { followChanges, loadDeployments, loadKeys, openStore } from './state/sync.js';
 import { installIdempotency } from './state/idempotency.js';
 import { authenticate } from './routes/preamble.js';
+import { requestLogger } from './request-logger.js';
 import { v2Routes } from './routes/v2.js';
 import { detectionRoutes } from './routes/detections.js';
 
@@ -86,6 +87,8 @@ export async function buildApp(config: ServerConfig, options: BuildOptions = {})
     // enough that a stalled upload is cut near its deadline; headers get the same deadline.
     http: { connectionsCheckingInterval: Math.min(1000, config.requestTimeoutMs), headersTimeout: config.requestTimeoutMs },
     genReqId: () => Math.random().toString(36).slice(2, 12),
+    // A request's logger is made only when it logs a line (request-logger.ts).
+    childLoggerFactory: requestLogger,
     requestIdHeader: false,
   });
   app.server.maxConnections = config.maxConnections;

@@ -36,6 +36,15 @@ export interface SchedulerOptions {
   /** Noisy copies per model run when enough work is queued (the model's preferred batch size). */
   batchSize?: number;
   /**
+   * Most copies in one run (default: `batchSize`). A run grows past the preferred size when more is
+   * queued than the runs that could start now would hold at it: a lone n = 100 query becomes one run
+   * per instance (two runs of 50, not seven of 16 on two instances), a CERTIFY runs in fewer, larger
+   * batches (fewer hand-offs), and small queries still make runs of the preferred size.
+   */
+  maxBatchSize?: number;
+  /** Runs the model executes at once (its instances, model-instances.ts; default 1): a backlog is spread over them. */
+  instances?: number;
+  /**
    * Model runs in flight at once, each with its own batch buffer: 1 for an in-process session (its
    * run holds the event loop), 2 for a session in its own thread (the next batch is drawn while
    * the current one runs), the connection count for a remote model.
@@ -124,6 +133,8 @@ interface Segment {
 /** A model's queue: the deployment registry keeps one per served model (deployments.ts). */
 export class Scheduler {
   readonly batchSize: number;
+  readonly maxBatchSize: number;
+  readonly instances: number;
   readonly depth: number;
   /** Jobs waiting or running, per key, in arrival order; `order` is the round-robin ring of keys. */
   private readonly lanes = new Map<string, Job[]>();
@@ -146,6 +157,8 @@ export class Scheduler {
     // A batch buffer never exceeds the noise cap (an ImageNet input is 150,528 values).
     const cap = Math.max(1, Math.floor(MAX_SCRATCH_VALUES / model.inputSize));
     this.batchSize = Math.max(1, Math.min(options.batchSize ?? defaultBatchSize(model.inputSize), cap));
+    this.maxBatchSize = Math.max(this.batchSize, Math.min(options.maxBatchSize ?? this.batchSize, cap));
+    this.instances = Math.max(1, options.instances ?? 1);
     this.depth = Math.max(1, options.depth ?? 1);
   }
 
@@ -205,10 +218,14 @@ export class Scheduler {
       // While a run is in flight, a further one starts only when a full batch is waiting: smaller
       // work waits for the run to end and joins what arrives meanwhile (few large runs, not many
       // small ones, when many small queries come in).
-      if (this.running > 0 && !this.fullBatchWaiting()) return;
+      const queued = this.queuedCopies(this.maxBatchSize * this.instances);
+      if (this.running > 0 && queued < this.batchSize) return;
       const buf = this.free.pop() ?? (this.buffers < this.depth ? this.allocate() : undefined);
       if (!buf) return;
-      const { size, segments } = this.form(buf);
+      // The backlog spread over the instances not running yet, within [preferred, max] copies per run.
+      const idle = Math.max(1, this.instances - this.running);
+      const capacity = Math.min(this.maxBatchSize, Math.max(this.batchSize, Math.ceil(queued / idle)));
+      const { size, segments } = this.form(buf, capacity);
       if (size === 0) {
         this.free.push(buf);
         return;
@@ -220,20 +237,21 @@ export class Scheduler {
     }
   }
 
-  private fullBatchWaiting(): boolean {
+  /** Copies that could be drawn now (each job's at most one run's worth), counted up to `limit`. */
+  private queuedCopies(limit: number): number {
     let copies = 0;
     for (const lane of this.lanes.values()) {
       for (const job of lane) {
         if (this.drawable(job)) copies += Math.min(job.remaining, job.spec.maxPerRun ?? Infinity);
-        if (copies >= this.batchSize) return true;
+        if (copies >= limit) return limit;
       }
     }
-    return false;
+    return copies;
   }
 
   private allocate(): Float32Array {
     this.buffers++;
-    const values = this.batchSize * this.model.inputSize;
+    const values = this.maxBatchSize * this.model.inputSize;
     return this.model.allocate?.(values) ?? new Float32Array(values);
   }
 
@@ -342,21 +360,21 @@ export class Scheduler {
    * share of the room left, from its earliest drawable job; rounds repeat while room and work
    * remain. The ring position carries over, so the next batch starts with the next key.
    */
-  private form(buf: Float32Array): { size: number; segments: Segment[] } {
+  private form(buf: Float32Array, capacity: number): { size: number; segments: Segment[] } {
     const segments: Segment[] = [];
     const taken = new Map<Job, number>();
     const full = new Set<Job>(); // jobs whose next fill cell does not fit this batch
     const pick = (key: string) => this.lanes.get(key)!.find((j) => this.drawable(j) && !full.has(j) && (taken.get(j) ?? 0) < (j.spec.maxPerRun ?? Infinity));
     let size = 0;
-    while (size < this.batchSize) {
+    while (size < capacity) {
       const active = this.order.filter((k) => pick(k) !== undefined).length;
       if (active === 0) break;
-      const share = Math.ceil((this.batchSize - size) / active);
-      for (let t = 0, ring = this.order.length; t < ring && size < this.batchSize; t++) {
+      const share = Math.ceil((capacity - size) / active);
+      for (let t = 0, ring = this.order.length; t < ring && size < capacity; t++) {
         if (this.turn >= this.order.length) this.turn = 0;
         const job = pick(this.order[this.turn++]);
         if (!job) continue;
-        const room = Math.min(share, this.batchSize - size, (job.spec.maxPerRun ?? Infinity) - (taken.get(job) ?? 0));
+        const room = Math.min(share, capacity - size, (job.spec.maxPerRun ?? Infinity) - (taken.get(job) ?? 0));
         const drawn = this.draw(job, buf, size, room, segments);
         if (drawn < room && this.drawable(job)) full.add(job);
         taken.set(job, (taken.get(job) ?? 0) + drawn);
@@ -377,6 +395,8 @@ export class Scheduler {
       let copies = Math.min(room - drawn, job.todo[input]);
       if (grid) {
         const cell = Math.min(grid - ((job.issued + drawn) % grid), job.todo[input]);
+        // Against the preferred size, not this run's capacity (which follows the load): where a
+        // cell larger than a batch is split must not depend on what else was queued.
         const space = this.batchSize - at - drawn;
         if (cell <= space)
           copies = cell; // whole, even a little beyond this key's share

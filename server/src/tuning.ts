@@ -24,6 +24,8 @@ export const ModelTuning = z.strictObject({
   /** Runs of fewer inputs use a one-thread session (below the batch size where `threads` first beat one thread). */
   singleThreadBelow: z.number().int().min(1).max(4096).optional(),
   batchSize: z.number().int().min(1).max(4096).optional(),
+  /** Most copies in one run, when a backlog is queued (scheduler.ts; default `batchSize`). */
+  maxBatchSize: z.number().int().min(1).max(4096).optional(),
   /** The session in its own worker thread (model-thread.ts; default) or in the event loop's thread. */
   thread: z.boolean().optional(),
   /** Sessions serving the model, each in its own thread with `threads` intra-op threads (model-instances.ts; default 1). */
@@ -95,5 +97,11 @@ export function tuningFor(
   for (const [k, v] of Object.entries(override)) if (v !== undefined) (model as Record<string, unknown>)[k] = v;
   const instances = t.instances ?? 1;
   // Instances are threads of their own: `thread: false` applies to a single session only.
-  return { model, scheduler: { batchSize: t.batchSize ?? defaultBatchSize(inputSize), depth: 1 }, thread: instances > 1 || (t.thread ?? true), instances };
+  const batchSize = t.batchSize ?? defaultBatchSize(inputSize);
+  return {
+    model,
+    scheduler: { batchSize, maxBatchSize: Math.max(batchSize, t.maxBatchSize ?? batchSize), instances, depth: 1 },
+    thread: instances > 1 || (t.thread ?? true),
+    instances,
+  };
 }

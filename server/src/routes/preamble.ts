@@ -15,6 +15,7 @@ import type { Operation, Defense } from '../defense.js';
 import type { Deployment } from '../deployments.js';
 import type { AppContext } from '../context.js';
 import { charged } from './charge.js';
+import { bindLog } from '../request-logger.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -41,7 +42,7 @@ export function authenticate(ctx: AppContext): onRequestHookHandler {
       }
       throw err;
     }
-    request.log = request.log.child({ keyId: request.apiKey.id });
+    bindLog(request, { keyId: request.apiKey.id });
   };
 }
 
@@ -84,7 +85,7 @@ export interface Answer<P, R, I extends Inputs = Inputs> {
 function deploymentOf(ctx: AppContext, request: FastifyRequest): Deployment {
   const { id } = request.params as { id: string };
   const deployment = ctx.deployments.get(id);
-  request.log = request.log.child({ deployment: deployment.id });
+  bindLog(request, { deployment: deployment.id });
   return deployment;
 }
 

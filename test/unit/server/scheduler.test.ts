@@ -110,23 +110,29 @@ test('a seeded stream answers as one sequential draw would, whatever shares its 
     for (let c = 0; c < n; c++) if (copies[c * 4] > 0.5) ones++;
     return [n - ones, ones];
   });
-  const f = new Recording();
-  const sched = new Scheduler(f, { batchSize: 16 }); // runs cut across requests
-  const seeded = new SmoothedClassifier(f, sigma, 500, { ordered: true, scheduler: sched });
-  const noisy = new SmoothedClassifier(f, sigma, 500, { ordered: false, scheduler: sched });
-  const stream = NoiseSource.seeded(42);
-  // The three seeded requests at once, from two keys, among another deployment's traffic.
-  const other = Array.from({ length: 5 }, (_, i) => noisy.votes(new Float32Array(12).fill(0.2), 3, 20, NoiseSource.fromCrypto(), undefined, { key: `k${i}` }));
-  const answers = await Promise.all(xs.map((x, i) => seeded.votes(x, 1, n, stream, undefined, { key: i === 1 ? 'B' : 'A' })));
-  await Promise.all(other);
-  assert.deepEqual(
-    answers.map((c) => Array.from(c)),
-    expected,
-  );
-  assert.ok(
-    f.runs.some((k) => k === 16),
-    'runs were shared',
-  );
+  // Runs cut across requests: of a fixed size, and of a size that follows the backlog (two instances).
+  for (const options of [{ batchSize: 16 }, { batchSize: 16, maxBatchSize: 48, instances: 2, depth: 4 }]) {
+    const f = new Recording();
+    const sched = new Scheduler(f, options);
+    const seeded = new SmoothedClassifier(f, sigma, 500, { ordered: true, scheduler: sched });
+    const noisy = new SmoothedClassifier(f, sigma, 500, { ordered: false, scheduler: sched });
+    const stream = NoiseSource.seeded(42);
+    // The three seeded requests at once, from two keys, among another deployment's traffic.
+    const other = Array.from({ length: 5 }, (_, i) =>
+      noisy.votes(new Float32Array(12).fill(0.2), 3, 20, NoiseSource.fromCrypto(), undefined, { key: `k${i}` }),
+    );
+    const answers = await Promise.all(xs.map((x, i) => seeded.votes(x, 1, n, stream, undefined, { key: i === 1 ? 'B' : 'A' })));
+    await Promise.all(other);
+    assert.deepEqual(
+      answers.map((c) => Array.from(c)),
+      expected,
+      JSON.stringify(options),
+    );
+    assert.ok(
+      f.runs.some((k) => k >= 16),
+      'runs were shared',
+    );
+  }
 });
 
 test('early-stopping votes decide each input exactly where the full vote would be decided', async () => {
@@ -175,13 +181,49 @@ test("the JS generator (whose draws depend on how fills are split) gets a reques
       s += run;
     }
   }
+  // Whatever the run sizes: fixed, or following the backlog.
+  for (const options of [{ batchSize: 64 }, { batchSize: 64, maxBatchSize: 256, instances: 2, depth: 4 }]) {
+    const f = new Recording();
+    const sched = new Scheduler(f, options);
+    const g = new SmoothedClassifier(f, sigma, batchSize, { ordered: true, scheduler: sched });
+    const other = new SmoothedClassifier(f, sigma, 500, { ordered: false, scheduler: sched });
+    const [counts] = await Promise.all([
+      g.votes(xs, count, n, Rng.seeded(5), undefined, { key: 'A' }),
+      other.votes(point(0.7), 1, 200, NoiseSource.fromCrypto(), undefined, { key: 'B' }),
+    ]);
+    assert.deepEqual(Array.from(counts), Array.from(expected), JSON.stringify(options));
+  }
+});
+
+test('a backlog is spread over the instances in runs between the preferred and the largest size; small work keeps the preferred size', async () => {
+  // Two runs at once (two instances), preferred 16, at most 64 copies a run.
   const f = new Recording();
-  const sched = new Scheduler(f, { batchSize: 64 });
-  const g = new SmoothedClassifier(f, sigma, batchSize, { ordered: true, scheduler: sched });
-  const other = new SmoothedClassifier(f, sigma, 500, { ordered: false, scheduler: sched });
-  const [counts] = await Promise.all([
-    g.votes(xs, count, n, Rng.seeded(5), undefined, { key: 'A' }),
-    other.votes(point(0.7), 1, 200, NoiseSource.fromCrypto(), undefined, { key: 'B' }),
-  ]);
-  assert.deepEqual(Array.from(counts), Array.from(expected));
+  const sched = new Scheduler(f, { batchSize: 16, maxBatchSize: 64, instances: 2, depth: 4 });
+  const g = new SmoothedClassifier(f, 0.01, 500, { ordered: false, scheduler: sched });
+  const noise = NoiseSource.fromCrypto();
+  // A lone n = 100 query: one run per instance (50 + 50), not seven of 16.
+  assert.deepEqual(Array.from(await g.votes(point(0.9), 1, 100, noise)), [0, 100]);
+  assert.deepEqual(f.runs, [50, 50]);
+  // A large job (CERTIFY-like): runs of the largest size while the backlog lasts, every copy once.
+  f.runs.length = 0;
+  assert.deepEqual(Array.from(await g.votes(point(0.1), 1, 1000, noise)), [1000, 0]);
+  assert.equal(
+    f.runs.reduce((a, b) => a + b, 0),
+    1000,
+  );
+  assert.ok(
+    f.runs.slice(0, 10).every((r) => r === 64),
+    `runs: ${f.runs.join(' ')}`,
+  );
+  assert.ok(f.runs.length <= 1000 / 64 + 3, `${f.runs.length} runs for 1,000 copies`);
+  // Eight single-copy queries at once: one run of 8 (below the preferred size nothing is split).
+  f.runs.length = 0;
+  await Promise.all(Array.from({ length: 8 }, () => g.votes(point(0.9), 1, 1, noise)));
+  assert.deepEqual(f.runs, [8]);
+  // Without a larger size the old behaviour stands: runs of the preferred size.
+  const h = new Recording();
+  const fixed = new Scheduler(h, { batchSize: 16, instances: 2, depth: 4 });
+  const k = new SmoothedClassifier(h, 0.01, 500, { ordered: false, scheduler: fixed });
+  await k.votes(point(0.9), 1, 100, noise);
+  assert.deepEqual(h.runs, [16, 16, 16, 16, 16, 16, 4]);
 });
