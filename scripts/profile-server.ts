@@ -29,6 +29,8 @@ const { values: args } = parseArgs({
     json: { type: 'string' },
     /** Profile one CERTIFY (n0 = 100, this many samples) by the evaluator instead of the predict load. */
     certify: { type: 'string' },
+    /** false: no profiler, only the rate and the CPU per query (the profiler's own cost left out). */
+    profile: { type: 'string', default: 'true' },
     /** Also print the heaviest functions. */
     top: { type: 'string', default: '0' },
   },
@@ -135,7 +137,8 @@ if (args.tuning) {
   env.RS_ARENA_TUNING = file;
 }
 // Every thread writes its own .cpuprofile when the process exits (SIGTERM: main.ts exits cleanly).
-const server = await startServer({ config, env, nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profiles}`, '--cpu-prof-interval=200'] });
+const PROFILE = args.profile !== 'false';
+const server = await startServer({ config, env, nodeArgs: PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profiles}`, '--cpu-prof-interval=200'] : [] });
 const { images } = loadSample(catalog);
 const body = float32ToBytes(
   images.subarray(
@@ -187,7 +190,7 @@ await server.stop();
 const windowUs = (performance.now() - t0) * 1000;
 
 // One file per thread; the largest is the event loop's (it also holds the warm-up, spread evenly).
-const files = readdirSync(profiles).filter((f) => f.endsWith('.cpuprofile'));
+const files = (PROFILE ? readdirSync(profiles) : []).filter((f) => f.endsWith('.cpuprofile'));
 const threads = files.map((f) => {
   const profile = JSON.parse(readFileSync(join(profiles, f), 'utf8')) as CpuProfile;
   const parts = split(profile, windowUs);
