@@ -5,7 +5,9 @@
 //            threads, model-instances.ts): the best is the machine's limit.
 //   floor    a bare node:http server (scripts/floor-server.ts: the floats, a fixed noise buffer, one
 //            onnxruntime run of the n copies, the vote, JSON; nothing else) under the same load:
-//            what any Node front end can reach. rs-arena's rows are reported against both.
+//            what any Node front end can reach. rs-arena's rows are reported against both; the floor
+//            stays up while the candidates run and each of their rows is paired with a floor load
+//            run just before it (the machine's speed drifts from minute to minute).
 //   http     single-input RS queries over real HTTP to a server process (undici, keep-alive), for
 //            n ∈ {1, 10, 100} and 1 or 8 clients; the server runs each candidate session setting
 //            (Node's own CPU needs are in the picture: its event loop runs HTTP, noise and one share
@@ -218,8 +220,13 @@ async function load(pool: Pool, deployment: string, body: Uint8Array, concurrenc
   };
 }
 
-/** The HTTP table: n and clients as in the issue (n = 100 with 1 and 8; n = 10 and 1 with 1 and 8). */
-async function httpTable(pool: Pool, input: Uint8Array, small: boolean, pid?: number) {
+/**
+ * The HTTP table: n and clients as in the issue (n = 100 with 1 and 8; n = 10 and 1 with 1 and 8).
+ * With `paired` (the floor server), each row's load is run against the floor right before it, so a
+ * ratio to the floor compares two measurements seconds apart: a shared 2-core machine's speed drifts
+ * by 20–30% from minute to minute, which a floor measured once, minutes earlier, would carry.
+ */
+async function httpTable(pool: Pool, input: Uint8Array, small: boolean, pid?: number, paired?: Pool) {
   const rows = [];
   const cases: [number, number][] = small
     ? [
@@ -237,12 +244,17 @@ async function httpTable(pool: Pool, input: Uint8Array, small: boolean, pid?: nu
         [1, 8],
       ];
   for (const [n, c] of cases) {
+    let pairedFloor: number | undefined;
+    if (paired) {
+      await load(paired, `n${n}`, input, 1, KEY, Math.min(0.5, SECONDS / 4));
+      pairedFloor = (await load(paired, `n${n}`, input, c)).queriesPerSecond * n;
+    }
     await load(pool, `n${n}`, input, 1, KEY, Math.min(0.5, SECONDS / 4)); // warm-up
     const cpu0 = pid ? processCpuMs(pid) : NaN;
     const r = await load(pool, `n${n}`, input, c);
     // The server's CPU per query (user + system, all its threads; 10 ms ticks over thousands of queries).
     const cpuUsPerQuery = pid ? ((processCpuMs(pid) - cpu0) * 1000) / r.queries : undefined;
-    rows.push({ n, clients: c, ...r, passesPerSecond: r.queriesPerSecond * n, cpuUsPerQuery });
+    rows.push({ n, clients: c, ...r, passesPerSecond: r.queriesPerSecond * n, cpuUsPerQuery, ...(pairedFloor ? { pairedFloor } : {}) });
     process.stdout.write('.');
   }
   return rows;
@@ -459,17 +471,15 @@ for (const id of args.models!.split(',')) {
   const input = float32ToBytes(Rng.seeded(2).fillUniform(new Float32Array(resolved.inputSize)));
   // The HTTP floor, with the threads of the best single-session raw setting.
   let floor: { threads: number; http: Awaited<ReturnType<typeof httpTable>> } | undefined;
+  // Kept up while the candidates run: each of their rows is paired with a floor load just before it.
+  let floorUp: { server: Awaited<ReturnType<typeof floorServer>>; pool: Pool } | undefined;
   if (SECTIONS.has('floor')) {
     const single = best(raw.filter((r) => r.setting.instances === 1 && !r.setting.spinning));
     const server = await floorServer(id, single.setting.threads);
     const pool = new Pool(server.url, { connections: 16, pipelining: 1 });
-    try {
-      process.stdout.write(`\n  HTTP floor (bare node:http, ${single.setting.threads} thread(s), one run per request) `);
-      floor = { threads: single.setting.threads, http: await httpTable(pool, input, small, server.child.pid) };
-    } finally {
-      await pool.close();
-      await server.stop();
-    }
+    floorUp = { server, pool };
+    process.stdout.write(`\n  HTTP floor (bare node:http, ${single.setting.threads} thread(s), one run per request) `);
+    floor = { threads: single.setting.threads, http: await httpTable(pool, input, small, server.child.pid) };
     console.log(
       `\n  ${'n'.padStart(4)} ${'clients'.padStart(8)} ${'queries/s'.padStart(10)} ${'passes/s'.padStart(10)} ${'÷ raw'.padStart(7)} ${'CPU µs/q'.padStart(9)}`,
     );
@@ -526,16 +536,16 @@ for (const id of args.models!.split(',')) {
       const server = await serve(id, tuning);
       const pool = new Pool(server.url, { connections: 16, pipelining: 1 });
       try {
-        const rows = (await httpTable(pool, input, small, server.child.pid)).map((r) => {
-          const f = floorOf(r.n, r.clients);
+        const rows = (await httpTable(pool, input, small, server.child.pid, floorUp?.pool)).map((r) => {
+          const f = r.pairedFloor ?? floorOf(r.n, r.clients);
           return { ...r, ratio: r.passesPerSecond / limit, ...(f ? { floorRatio: r.passesPerSecond / f } : {}) };
         });
         console.log(
-          `\n  ${'n'.padStart(4)} ${'clients'.padStart(8)} ${'queries/s'.padStart(10)} ${'passes/s'.padStart(10)} ${'÷ raw'.padStart(7)} ${'÷ floor'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p90 ms'.padStart(8)} ${'CPU µs/q'.padStart(9)}`,
+          `\n  ${'n'.padStart(4)} ${'clients'.padStart(8)} ${'queries/s'.padStart(10)} ${'passes/s'.padStart(10)} ${'÷ raw'.padStart(7)} ${'floor p/s'.padStart(10)} ${'÷ floor'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p90 ms'.padStart(8)} ${'CPU µs/q'.padStart(9)}`,
         );
         for (const r of rows) {
           console.log(
-            `  ${String(r.n).padStart(4)} ${String(r.clients).padStart(8)} ${r.queriesPerSecond.toFixed(1).padStart(10)} ${r.passesPerSecond.toFixed(0).padStart(10)} ${f3(r.ratio).padStart(7)} ${(r.floorRatio === undefined ? '—' : f3(r.floorRatio)).padStart(8)} ${r.p50ms.toFixed(1).padStart(8)} ${r.p90ms.toFixed(1).padStart(8)} ${(r.cpuUsPerQuery ?? NaN).toFixed(0).padStart(9)}`,
+            `  ${String(r.n).padStart(4)} ${String(r.clients).padStart(8)} ${r.queriesPerSecond.toFixed(1).padStart(10)} ${r.passesPerSecond.toFixed(0).padStart(10)} ${f3(r.ratio).padStart(7)} ${(r.pairedFloor ?? floorOf(r.n, r.clients) ?? NaN).toFixed(0).padStart(10)} ${(r.floorRatio === undefined ? '—' : f3(r.floorRatio)).padStart(8)} ${r.p50ms.toFixed(1).padStart(8)} ${r.p90ms.toFixed(1).padStart(8)} ${(r.cpuUsPerQuery ?? NaN).toFixed(0).padStart(9)}`,
           );
         }
         // Candidates are ranked by every figure of the issue as a ratio to its target (the rows ÷ the
@@ -562,6 +572,10 @@ for (const id of args.models!.split(',')) {
         await server.stop();
       }
     }
+  }
+  if (floorUp) {
+    await floorUp.pool.close();
+    await floorUp.server.stop();
   }
   const pick: Record<string, unknown> = runs.reduce<Record<string, unknown> | undefined>(
     (a, b) => (a === undefined || (b.score as number) > (a.score as number) ? b : a),
@@ -598,7 +612,9 @@ for (const id of args.models!.split(',')) {
         const sw = await sweep(server, sample.images, sample.labels, resolved.inputSize);
         pick.sweep = { ...sw, ratio: sw.passesPerSecond / limit };
         // Against the floor at n = 10 (8 clients) where it was measured (issue 23), else raw (issue 13).
-        const f10 = floorOf(10, 8);
+        const f10 =
+          (pick.http as { n: number; clients: number; pairedFloor?: number }[] | undefined)?.find((r) => r.n === 10 && r.clients === 8)?.pairedFloor ??
+          floorOf(10, 8);
         const swRatio = sw.passesPerSecond / (f10 ?? limit);
         console.log(
           `  sweep (4 HSJA at once, n = 10): ${sw.passesPerSecond.toFixed(0)} passes/s, ${f3(sw.passesPerSecond / limit)} of raw, ${f10 ? f3(swRatio) : '—'} of the floor at n = 10 (target ≥ 0.8)`,
