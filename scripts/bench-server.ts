@@ -708,7 +708,7 @@ if (args['write-tuning']) {
   const cpu = cpuModel();
   const own = file.machines?.[cpu] ?? { models: {} };
   for (const [id, t] of Object.entries(chosen)) own.models[id] = t;
-  own.source = `npm run bench:server -- --write-tuning, ${new Date().toISOString().slice(0, 10)}, load average at start ${loadAtStart[0].toFixed(2)}: raw limit searched over batch sizes, threads/spinning and instances; per model the server setting with the best HTTP ratios to the floor`;
+  own.source = `npm run bench:server -- --write-tuning, ${new Date().toISOString().slice(0, 10)}, load average at start ${loadAtStart[0].toFixed(2)}: raw limit searched over batch sizes, threads/spinning and instances; per model the candidate with the best geometric mean of the issue's figures ÷ their targets (HTTP rows paired with a floor load, CERTIFY)`;
   file.machines = { ...file.machines, [cpu]: own };
   writeFileSync(TUNING_FILE, JSON.stringify(file, null, 2) + '\n');
   console.log(`wrote ${TUNING_FILE} (machines["${cpu}"])`);
