@@ -1,24 +1,44 @@
 // Experiment 5 (paper Fig. 3): where a binary search between x0 and the base model's adversarial
 // xa ends when the oracle is g_{σ,n} (top-1, client key): repeated many times per n, the
-// distribution of the output concentrates on the boundary of g_σ only for large n.
+// distribution of the output concentrates on the boundary of g_σ only for large n; on one image
+// (the paper's figure) or on several (its spread over images).
 import { HttpOracle } from '../oracle-http.js';
 import { Ticker } from '../progress.js';
 import { median } from '../summary.js';
 import { type ExperimentContext, deploymentFor, pool, resultsFile } from './context.js';
 import { along, basePair, firstCrossing, pi0At } from './geometry.js';
-import { type BinarySearchConfig, type BinarySearchRecord, binarySearch, binarySearchKey } from './records/binary-search.js';
+import type { ResultsFile } from '../results-file.js';
+import { type BinarySearchConfig, type BinarySearchRecord, binarySearch, binarySearchImages, binarySearchKey } from './records/binary-search.js';
 
 export async function runBinarySearch(ctx: ExperimentContext, c: BinarySearchConfig): Promise<BinarySearchRecord[]> {
   const file = resultsFile(ctx, binarySearch, c);
-  const done = () => file.all().filter((r) => r.model === c.model && r.image === c.image && c.ns.includes(r.n));
+  const images = binarySearchImages(c);
+  const done = () => file.all().filter((r) => r.model === c.model && images.includes(r.image) && c.ns.includes(r.n));
+  const ticker = new Ticker('binary search', images.length * c.ns.length);
+  for (const image of images) await searchImage(ctx, c, image, file, ticker);
+  return done();
+}
+
+/** The searches on one image at every n (resumed per n; an image the base model misclassifies is skipped when there are others). */
+async function searchImage(
+  ctx: ExperimentContext,
+  c: BinarySearchConfig,
+  image: number,
+  file: ResultsFile<typeof BinarySearchRecord>,
+  ticker: Ticker,
+): Promise<void> {
+  const keyAt = (n: number) => binarySearchKey({ ...c, image, n });
   // Resumed whole: no boundary to compute (101 × boundarySamples passes, minutes on an ImageNet model).
-  if (c.ns.every((n) => file.get(binarySearchKey({ ...c, n })))) {
-    const ticker = new Ticker('binary search', c.ns.length);
-    for (const n of c.ns) ticker.tick(`n=${n} (resumed)`, true);
-    return done();
+  if (c.ns.every((n) => file.get(keyAt(n)))) {
+    for (const n of c.ns) ticker.tick(`image ${image} n=${n} (resumed)`, true);
+    return;
   }
-  const pair = await basePair(ctx, c.model, c.image);
-  if (!pair) throw new Error(`binary search: test image ${c.image} is misclassified by ${c.model}`);
+  const pair = await basePair(ctx, c.model, image);
+  if (!pair) {
+    if (binarySearchImages(c).length === 1) throw new Error(`binary search: test image ${image} is misclassified by ${c.model}`);
+    for (const n of c.ns) ticker.tick(`image ${image} n=${n}: misclassified by ${c.model}, skipped`, true);
+    return;
+  }
   // The boundary of g_σ along the segment: where π0 crosses ½, from votes on a grid of 101 points.
   const votesId = await deploymentFor(ctx, c.model, c.sigma, 1);
   const ts = Array.from({ length: 101 }, (_, i) => (i / 100) * c.tMax);
@@ -28,11 +48,10 @@ export async function runBinarySearch(ctx: ExperimentContext, c: BinarySearchCon
   const pi0 = await pi0At(ctx, votesId, pair.shape, grid, ts.length, pair.label, c.boundarySamples ?? 2000);
   const tCross = firstCrossing(ts, pi0, 0.5);
   const boundary = tCross === null ? null : tCross * pair.l2;
-  const ticker = new Ticker('binary search', c.ns.length);
   for (const n of c.ns) {
-    const key = binarySearchKey({ ...c, n });
+    const key = keyAt(n);
     if (file.get(key)) {
-      ticker.tick('(resumed)', true);
+      ticker.tick(`image ${image} n=${n} (resumed)`, true);
       continue;
     }
     const id = await deploymentFor(ctx, c.model, c.sigma, n);
@@ -59,8 +78,7 @@ export async function runBinarySearch(ctx: ExperimentContext, c: BinarySearchCon
     } finally {
       await http.close();
     }
-    file.add({ key, model: c.model, sigma: c.sigma, n, image: c.image, l2: pair.l2, outputs, boundary });
-    ticker.tick(`n=${n}: median output ${median(outputs)!.toFixed(3)}`);
+    file.add({ key, model: c.model, sigma: c.sigma, n, image, l2: pair.l2, outputs, boundary });
+    ticker.tick(`image ${image} n=${n}: median output ${median(outputs)!.toFixed(3)}`);
   }
-  return done();
 }

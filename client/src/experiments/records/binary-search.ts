@@ -2,20 +2,27 @@
 import { z } from 'zod';
 import { defineExperiment } from './experiment.js';
 
-export const BinarySearchConfig = z.strictObject({
-  model: z.string().min(1),
-  sigma: z.number().positive(),
-  image: z.number().int().nonnegative(),
-  ns: z.array(z.number().int().positive()).min(1),
-  repeats: z.number().int().positive(),
-  /** Bisection stops when the blend interval is below this. */
-  tolerance: z.number().positive(),
-  /** Extend the search to [0, tMax]·(xa − x0): under RS the boundary of g_σ may lie beyond t = 1. */
-  tMax: z.number().positive(),
-  /** Votes per grid point (101 points) to locate the boundary of g_σ; default 2,000. */
-  boundarySamples: z.number().int().positive().optional(),
-});
+export const BinarySearchConfig = z
+  .strictObject({
+    model: z.string().min(1),
+    sigma: z.number().positive(),
+    /** The test image (the paper's figure), or `images`: the same searches on each (its spread over images). */
+    image: z.number().int().nonnegative().optional(),
+    images: z.array(z.number().int().nonnegative()).min(1).optional(),
+    ns: z.array(z.number().int().positive()).min(1),
+    repeats: z.number().int().positive(),
+    /** Bisection stops when the blend interval is below this. */
+    tolerance: z.number().positive(),
+    /** Extend the search to [0, tMax]·(xa − x0): under RS the boundary of g_σ may lie beyond t = 1. */
+    tMax: z.number().positive(),
+    /** Votes per grid point (101 points) to locate the boundary of g_σ; default 2,000. */
+    boundarySamples: z.number().int().positive().optional(),
+  })
+  .refine((c) => (c.image === undefined) !== (c.images === undefined), { message: 'give exactly one of image and images' });
 export type BinarySearchConfig = z.output<typeof BinarySearchConfig>;
+
+/** The images a config searches on, in order. */
+export const binarySearchImages = (c: BinarySearchConfig): number[] => c.images ?? [c.image!];
 
 export const BinarySearchRecord = z.object({
   key: z.string(),

@@ -1,6 +1,6 @@
 // Report section of the direction experiment (Fig. 1): P[g_{σ,n}(x) ≠ y] along x0 → xa for each n,
 // from the π0 measured along the ray (the paper's binary model: P[Bin(n, 1 − π0) ≥ ñ]).
-import { probMajorityWrong } from '@rs-arena/shared/stats';
+import { probMajorityWrong, quantile } from '@rs-arena/shared/stats';
 import { type DirectionConfig, type DirectionRecord, direction } from '../../experiments/records/direction.js';
 import { type Figure, writeCsv, writeFigure } from '../figures.js';
 import { defineSection } from '../section.js';
@@ -50,13 +50,6 @@ async function directionFigures(dir: string, records: DirectionRecord[], c: Dire
   return figures;
 }
 
-/** The q-quantile of sorted values (linear between the two nearest). */
-function quantile(sorted: number[], q: number): number {
-  const at = (sorted.length - 1) * q;
-  const lo = Math.floor(at);
-  return sorted[lo] + (sorted[Math.min(lo + 1, sorted.length - 1)] - sorted[lo]) * (at - lo);
-}
-
 /**
  * Fig. 1 over every image: the distance on each ray measured in units of that image's base
  * boundary (t = 1 is where the base model's answer changes), and at each t the median and the
@@ -69,7 +62,7 @@ async function acrossImages(dir: string, records: DirectionRecord[], c: Directio
   const series: Series[] = [];
   for (const n of c.ns) {
     const at = ts.map((t, i) => {
-      const p = same.map((r) => probMajorityWrong(1 - r.pi0[i], n)).sort((a, b) => a - b);
+      const p = same.map((r) => probMajorityWrong(1 - r.pi0[i], n));
       return { t, q25: quantile(p, 0.25), median: quantile(p, 0.5), q75: quantile(p, 0.75) };
     });
     for (const a of at) rows.push({ n, images: same.length, ...a });
