@@ -3,11 +3,10 @@
 // images (interquartile range ÷ base boundary: median and quartiles per n), with its CSV.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { BinarySearchConfig, type BinarySearchRecord, binarySearchKey } from '../../../client/src/experiments/records/binary-search.js';
-import { buildReport } from '../../../client/src/report/report.js';
+import { csvRows, reportFromFixture } from '../../helpers/report-fixture.js';
 
 test('a binary-search config names one image or several, never both or neither', () => {
   const base = { model: 'fmnist-cnn', sigma: 0.1, ns: [1, 10], repeats: 5, tolerance: 0.01, tMax: 2 };
@@ -18,7 +17,7 @@ test('a binary-search config names one image or several, never both or neither',
 });
 
 test('Fig. 3 across images: the relative spread per image and n, its median and quartiles over the images', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'rs-arena-bsearch-'));
+  let dir = '';
   try {
     const config = { model: 'fmnist-cnn', sigma: 0.1, images: [0, 1, 2], ns: [1, 100], repeats: 5, tolerance: 0.01, tMax: 2 };
     // Image k (base boundary 1 + k): at n = 1 outputs spread over ±(k + 1)·0.1 around 1 + k, at n = 100 none.
@@ -29,28 +28,19 @@ test('Fig. 3 across images: the relative spread per image and n, its median and 
         return { key: binarySearchKey({ ...config, image, n }), model: 'fmnist-cnn', sigma: 0.1, n, image, l2: 1 + image, outputs, boundary: 1 + image };
       }),
     );
-    writeFileSync(join(dir, 'binary-search.jsonl'), `${records.map((r) => JSON.stringify(r)).join('\n')}\n`);
-    writeFileSync(
-      join(dir, 'preset.json'),
-      JSON.stringify({
-        preset: { name: 'fixture', description: 'known truth', 'binary-search': config },
-        command: 'rs-arena experiment --config f.json',
-        startedAt: '2026-12-01T00:00:00Z',
-      }),
-    );
-    const html = readFileSync(await buildReport(dir), 'utf8');
+    const built = await reportFromFixture('binary-search', config, 'binary-search.jsonl', records);
+    dir = built.dir;
+    const { html } = built;
     assert.ok(existsSync(join(dir, 'fig3-binary-search-0.png')), 'the first image keeps the paper’s histogram');
     assert.ok(existsSync(join(dir, 'fig3-binary-search-across-images.png')));
     assert.match(html, /over 3 images/);
-    const [header, ...lines] = readFileSync(join(dir, 'binary-search-across-images.csv'), 'utf8').trim().split('\n');
-    const cols = header.split(',');
-    const rows = lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [cols[i], Number(v)])));
+    const rows = csvRows(join(dir, 'binary-search-across-images.csv'));
     // IQR of [-w, -w/2, 0, w/2, w] is w: relative spreads (k + 1)·0.1 ÷ (1 + k) = 0.1 for every image at n = 1; 0 at n = 100.
     const n1 = rows.find((r) => r.n === 1)!;
     assert.equal(n1.images, 3);
     for (const q of [n1.q25, n1.median, n1.q75]) assert.ok(Math.abs(q - 0.1) < 1e-9, JSON.stringify(n1));
     assert.deepEqual([rows.find((r) => r.n === 100)!.median], [0]);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -3,14 +3,13 @@
 // distance in units of each image's base boundary, and its CSV holds those numbers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type DirectionConfig, type DirectionRecord, directionKey } from '../../../client/src/experiments/records/direction.js';
-import { buildReport } from '../../../client/src/report/report.js';
+import { csvRows, reportFromFixture } from '../../helpers/report-fixture.js';
 
 test('Fig. 1 across images: the median and quartiles over the images at each point of the ray', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'rs-arena-direction-'));
+  let dir = '';
   try {
     const steps = 20;
     const config: DirectionConfig = { model: 'fmnist-cnn', sigma: 0.1, images: [0, 1, 2, 3], ns: [1, 100], tMax: 2, steps, samples: 100 };
@@ -21,21 +20,12 @@ test('Fig. 1 across images: the median and quartiles over the images at each poi
       const r = { model: 'fmnist-cnn', sigma: 0.1, image, l2: 1 + image, t, pi0: t.map((x) => (x < cross - 1e-9 ? 1 : 0)), samples: 100 };
       return { ...r, key: directionKey({ ...r, steps, tMax: 2 }) };
     });
-    writeFileSync(join(dir, 'direction.jsonl'), `${records.map((r) => JSON.stringify(r)).join('\n')}\n`);
-    writeFileSync(
-      join(dir, 'preset.json'),
-      JSON.stringify({
-        preset: { name: 'fixture', description: 'known truth', direction: config },
-        command: 'rs-arena experiment --config f.json',
-        startedAt: '2026-12-01T00:00:00Z',
-      }),
-    );
-    const html = readFileSync(await buildReport(dir), 'utf8');
+    const built = await reportFromFixture('direction', config, 'direction.jsonl', records);
+    dir = built.dir;
+    const { html } = built;
     assert.ok(existsSync(join(dir, 'fig1-direction-across-images.png')));
     assert.match(html, /over 4 images/);
-    const [header, ...lines] = readFileSync(join(dir, 'direction-across-images.csv'), 'utf8').trim().split('\n');
-    const cols = header.split(',');
-    const rows = lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [cols[i], Number(v)])));
+    const rows = csvRows(join(dir, 'direction-across-images.csv'));
     const at = (n: number, x: number) => rows.find((r) => r.n === n && Math.abs(r.t - x) < 1e-9)!;
     // At t = 0.9 images 0 and 1 are past their boundary (0.8, 0.9), 2 and 3 are not: median ½, quartiles 0 and 1.
     assert.deepEqual([at(100, 0.9).q25, at(100, 0.9).median, at(100, 0.9).q75, at(100, 0.9).images], [0, 0.5, 1, 4]);
@@ -43,6 +33,6 @@ test('Fig. 1 across images: the median and quartiles over the images at each poi
     assert.equal(at(1, 0.5).q75, 0);
     assert.equal(at(1, 1.5).q25, 1);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
   }
 });

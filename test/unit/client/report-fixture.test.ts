@@ -4,13 +4,12 @@
 // established", pair them on the images, and say so in findings.json and report.html.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng } from '@rs-arena/shared/rng';
 import { type DistortionConfig, type DistortionRecord, distortionKey, imageSeed } from '../../../client/src/experiments/records/distortion.js';
 import type { FindingsFile } from '../../../client/src/report/findings.js';
-import { buildReport } from '../../../client/src/report/report.js';
+import { reportFromFixture } from '../../helpers/report-fixture.js';
 
 const IMAGES = 30;
 const config: DistortionConfig = {
@@ -58,7 +57,7 @@ function record(sigma: number, n: number, attack: string, image: number, l2: num
 }
 
 test('report from a fixture: a real difference is established, noise is not; n and intervals are stated', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'rs-arena-fixture-'));
+  let dir = '';
   try {
     const rng = Rng.seeded(5);
     const records: DistortionRecord[] = [];
@@ -70,17 +69,9 @@ test('report from a fixture: a real difference is established, noise is not; n a
       records.push(record(0.25, 100, 'rays', image, 1.5 * base * (1 + 0.2 * rng.normal())));
       records.push(record(0.25, 10, 'rays', image, 1.5 * base * (1 + 0.2 * rng.normal())));
     }
-    writeFileSync(join(dir, 'distortion.jsonl'), records.map((r) => JSON.stringify(r)).join('\n') + '\n');
-    writeFileSync(
-      join(dir, 'preset.json'),
-      JSON.stringify({
-        preset: { name: 'fixture', description: 'known truth', distortion: config },
-        command: 'rs-arena experiment --config fixture.json',
-        startedAt: '2026-12-01T00:00:00Z',
-      }),
-    );
-
-    const html = readFileSync(await buildReport(dir), 'utf8');
+    const built = await reportFromFixture('distortion', config, 'distortion.jsonl', records);
+    dir = built.dir;
+    const { html } = built;
     const file = JSON.parse(readFileSync(join(dir, 'findings.json'), 'utf8')) as FindingsFile;
     assert.match(file.method, /percentile bootstrap of 10,000 resamples/);
     assert.ok(file.paper.every((f) => f.source === 'paper') && file.project.length === 0);
@@ -102,6 +93,6 @@ test('report from a fixture: a real difference is established, noise is not; n a
     assert.match(html, /Per point: 30 images, 30 answered correctly and attacked, an adversarial returned on 30\./);
     assert.match(html, /accuracy ≥/);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
   }
 });
