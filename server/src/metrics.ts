@@ -64,7 +64,18 @@ export class Metrics {
   // observed per request (its buckets need each value).
   private readonly pendingRequests = new Map<string, { route: string; status: string; count: number }>();
   private readonly pendingAnswers = new Map<string, { deployment: MeteredDeployment; route: string; queries: number; passes: number }>();
-  private readonly flush = () => this.flushPending();
+  /** The counts added since the last scrape, into prom-client's counters (every scrape, before it reads them). */
+  private readonly flush = (): void => {
+    for (const p of this.pendingRequests.values()) this.requests.inc({ route: p.route, status: p.status }, p.count);
+    this.pendingRequests.clear();
+    for (const { deployment, route, queries, passes } of this.pendingAnswers.values()) {
+      for (const f of this.families(deployment)) {
+        f.queries.inc({ deployment: deployment.id, route }, queries);
+        f.forwardPasses.inc({ deployment: deployment.id }, passes);
+      }
+    }
+    this.pendingAnswers.clear();
+  };
   private readonly allFamilies = deploymentFamilies([this.all], this.flush);
   private readonly disclosedFamilies = deploymentFamilies([this.disclosed], this.flush);
   private readonly requests = new Counter({
@@ -100,19 +111,6 @@ export class Metrics {
       pending.passes += forwardPasses;
     } else this.pendingAnswers.set(key, { deployment, route, queries, passes: forwardPasses });
     for (const f of this.families(deployment)) f.latency.observe({ deployment: deployment.id, route }, seconds);
-  }
-
-  /** The counts added since the last scrape, into prom-client's counters (every scrape, before it reads them). */
-  private flushPending(): void {
-    for (const p of this.pendingRequests.values()) this.requests.inc({ route: p.route, status: p.status }, p.count);
-    this.pendingRequests.clear();
-    for (const { deployment, route, queries, passes } of this.pendingAnswers.values()) {
-      for (const f of this.families(deployment)) {
-        f.queries.inc({ deployment: deployment.id, route }, queries);
-        f.forwardPasses.inc({ deployment: deployment.id }, passes);
-      }
-    }
-    this.pendingAnswers.clear();
   }
 
   /** Forward passes spent on a request that was not answered (cancelled or failed). */

@@ -97,10 +97,10 @@ export function tuningFor(
   for (const [k, v] of Object.entries(override)) if (v !== undefined) (model as Record<string, unknown>)[k] = v;
   const instances = t.instances ?? 1;
   // Instances are threads of their own: `thread: false` applies to a single session only.
-  const batchSize = t.batchSize ?? defaultBatchSize(inputSize);
+  // The scheduler bounds maxBatchSize itself (at least batchSize, at most the noise cap).
   return {
     model,
-    scheduler: { batchSize, maxBatchSize: Math.max(batchSize, t.maxBatchSize ?? batchSize), instances, depth: 1 },
+    scheduler: { batchSize: t.batchSize ?? defaultBatchSize(inputSize), maxBatchSize: t.maxBatchSize, instances, depth: 1 },
     thread: instances > 1 || (t.thread ?? true),
     instances,
   };
