@@ -36,6 +36,7 @@ import { processCpuMs, startServer, type ServerProcess } from '../client/src/ser
 import { HttpOracle } from '../client/src/oracle-http.js';
 import { Targets } from './targets.js';
 import { runAttack } from '../client/src/attack-run.js';
+import { certifyOnce, load as httpLoad } from './http-load.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -177,48 +178,9 @@ async function floorServer(modelId: string, threads: number): Promise<{ url: str
 const serve2 = (config: string, env: Record<string, string> = {}) =>
   startServer({ config, env: { LOG_LEVEL: args['log-level']!, RS_ARENA_CLIENT_KEY: KEY, ...env } });
 
-interface Load {
-  queries: number;
-  queriesPerSecond: number;
-  p50ms: number;
-  p90ms: number;
-}
-
-/**
- * `concurrency` clients send `batch`-input queries back to back for `seconds`. The rate divides by
- * the time until the last answer: a slow query (ImageNet at n = 100 takes seconds) ends after it.
- */
-async function load(pool: Pool, deployment: string, body: Uint8Array, concurrency: number, key = KEY, seconds = SECONDS, stop?: () => boolean): Promise<Load> {
-  let queries = 0;
-  const latencies: number[] = [];
-  const start = performance.now();
-  const end = start + seconds * 1000;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (stop ? !stop() : performance.now() < end) {
-        const t = performance.now();
-        const res = await pool.request({
-          path: `/v1/deployments/${deployment}/predict`,
-          method: 'POST',
-          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/octet-stream' },
-          body,
-        });
-        await res.body.text();
-        if (res.statusCode !== 200) throw new Error(`HTTP ${res.statusCode}`);
-        latencies.push(performance.now() - t);
-        queries++;
-      }
-    }),
-  );
-  const elapsed = (performance.now() - start) / 1000;
-  latencies.sort((a, b) => a - b);
-  return {
-    queries,
-    queriesPerSecond: queries / elapsed,
-    p50ms: latencies[Math.floor(latencies.length / 2)],
-    p90ms: latencies[Math.floor(latencies.length * 0.9)],
-  };
-}
+/** The HTTP load (http-load.ts) with this run's key and window by default. */
+const load = (pool: Pool, deployment: string, body: Uint8Array, concurrency: number, key = KEY, seconds = SECONDS, stop?: () => boolean) =>
+  httpLoad(pool, deployment, body, concurrency, key, seconds, stop);
 
 /**
  * The HTTP table: n and clients as in the issue (n = 100 with 1 and 8; n = 10 and 1 with 1 and 8).
@@ -262,16 +224,7 @@ async function httpTable(pool: Pool, input: Uint8Array, small: boolean, pid?: nu
 
 /** One CERTIFY (n0 = 100, n = 100,000) by the evaluator: its wall time. */
 async function certify(pool: Pool, server: ServerProcess, input: Uint8Array) {
-  const t = performance.now();
-  const res = await pool.request({
-    path: '/v1/deployments/n100/certify?n0=100&n=100000&alpha=0.001',
-    method: 'POST',
-    headers: { authorization: `Bearer ${server.keys.evaluator}`, 'content-type': 'application/octet-stream' },
-    body: input,
-  });
-  const text = await res.body.text();
-  if (res.statusCode !== 200) throw new Error(`certify: HTTP ${res.statusCode} ${text}`);
-  return { passes: 100_100, wallSeconds: (performance.now() - t) / 1000 };
+  return { passes: 100_100, wallSeconds: await certifyOnce(pool, 'n100', input, server.keys.evaluator, 100_000) };
 }
 
 /** Key A floods n100 with batch-512 requests (2 at a time); key B (the evaluator) sends single queries meanwhile. */

@@ -16,6 +16,7 @@ import { findModel, loadCatalog, loadSample } from '@rs-arena/shared/catalog';
 import { float32ToBytes } from '@rs-arena/shared/tensor';
 import { startServer } from '../client/src/server-process.js';
 import { cpuModel, loadTuning, tuningForMachine } from '../server/src/tuning.js';
+import { certifyOnce, load } from './http-load.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -147,41 +148,15 @@ const body = float32ToBytes(
   ),
 );
 const pool = new Pool(server.url, { connections: CLIENTS, pipelining: 1 });
-const ask = async () => {
-  const res = await pool.request({
-    path: '/v1/deployments/target/predict',
-    method: 'POST',
-    headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/octet-stream' },
-    body,
-  });
-  await res.body.text();
-  if (res.statusCode !== 200) throw new Error(`HTTP ${res.statusCode}`);
-};
 // Warm-up (JIT, buffers), then the measured load.
-for (let i = 0; i < 200; i++) await ask();
+await load(pool, 'target', body, 1, KEY, 0.5);
 let queries = 0;
 const cpu0 = server.cpuMs();
 const t0 = performance.now();
 if (args.certify) {
-  const res = await pool.request({
-    path: `/v1/deployments/target/certify?n0=100&n=${Number(args.certify)}&alpha=0.001`,
-    method: 'POST',
-    headers: { authorization: `Bearer ${server.keys.evaluator}`, 'content-type': 'application/octet-stream' },
-    body,
-  });
-  const text = await res.body.text();
-  if (res.statusCode !== 200) throw new Error(`certify: HTTP ${res.statusCode} ${text}`);
+  await certifyOnce(pool, 'target', body, server.keys.evaluator, Number(args.certify));
   queries = 1;
-} else {
-  await Promise.all(
-    Array.from({ length: CLIENTS }, async () => {
-      while (performance.now() - t0 < SECONDS * 1000) {
-        await ask();
-        queries++;
-      }
-    }),
-  );
-}
+} else queries = (await load(pool, 'target', body, CLIENTS, KEY, SECONDS)).queries;
 const wall = (performance.now() - t0) / 1000;
 const cpuUsPerQuery = ((server.cpuMs() - cpu0) * 1000) / queries;
 await pool.close();

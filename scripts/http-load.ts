@@ -1,0 +1,70 @@
+// The load the server benchmarks put on an rs-arena deployment over HTTP, once for bench:server and
+// profile:server: single-input predict queries from `concurrency` clients back to back, and one
+// CERTIFY by the evaluator.
+import type { Pool } from 'undici';
+
+export interface Load {
+  queries: number;
+  queriesPerSecond: number;
+  p50ms: number;
+  p90ms: number;
+}
+
+/**
+ * `concurrency` clients send `body` (float32 inputs) to the deployment's predict back to back for
+ * `seconds` (or until `stop()`). The rate divides by the time until the last answer: a slow query
+ * (ImageNet at n = 100 takes seconds) ends after the window.
+ */
+export async function load(
+  pool: Pool,
+  deployment: string,
+  body: Uint8Array,
+  concurrency: number,
+  key: string,
+  seconds: number,
+  stop?: () => boolean,
+): Promise<Load> {
+  let queries = 0;
+  const latencies: number[] = [];
+  const start = performance.now();
+  const end = start + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (stop ? !stop() : performance.now() < end) {
+        const t = performance.now();
+        const res = await pool.request({
+          path: `/v1/deployments/${deployment}/predict`,
+          method: 'POST',
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/octet-stream' },
+          body,
+        });
+        await res.body.text();
+        if (res.statusCode !== 200) throw new Error(`HTTP ${res.statusCode}`);
+        latencies.push(performance.now() - t);
+        queries++;
+      }
+    }),
+  );
+  const elapsed = (performance.now() - start) / 1000;
+  latencies.sort((a, b) => a - b);
+  return {
+    queries,
+    queriesPerSecond: queries / elapsed,
+    p50ms: latencies[Math.floor(latencies.length / 2)],
+    p90ms: latencies[Math.floor(latencies.length * 0.9)],
+  };
+}
+
+/** One CERTIFY (n0 = 100, `n` samples, α = 0.001) of `body` by `evaluatorKey`: its wall time in seconds. */
+export async function certifyOnce(pool: Pool, deployment: string, body: Uint8Array, evaluatorKey: string, n: number): Promise<number> {
+  const t = performance.now();
+  const res = await pool.request({
+    path: `/v1/deployments/${deployment}/certify?n0=100&n=${n}&alpha=0.001`,
+    method: 'POST',
+    headers: { authorization: `Bearer ${evaluatorKey}`, 'content-type': 'application/octet-stream' },
+    body,
+  });
+  const text = await res.body.text();
+  if (res.statusCode !== 200) throw new Error(`certify: HTTP ${res.statusCode} ${text}`);
+  return (performance.now() - t) / 1000;
+}
