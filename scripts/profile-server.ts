@@ -89,36 +89,30 @@ function* windowed(profile: CpuProfile, windowUs: number): Generator<[number, nu
   }
 }
 
-/** µs of self time per part of one profile (idle and program listed on their own). */
-function split(profile: CpuProfile, windowUs: number): Map<string, number> {
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const out = new Map<string, number>();
-  for (const [i, dt] of windowed(profile, windowUs)) {
-    const node = byId.get(profile.samples[i])!;
-    const { url, functionName } = node.callFrame;
-    const name = url || functionName;
-    const part =
-      functionName === '(idle)'
-        ? 'idle'
-        : functionName === '(program)'
-          ? 'program (native, unattributed)'
-          : (PARTS.find(([, re]) => re.test(name))?.[0] ?? 'other');
-    out.set(part, (out.get(part) ?? 0) + dt);
-  }
-  return out;
-}
+type CallFrame = ProfileNode['callFrame'];
 
-/** µs of self time per function (url:name), for --top. */
-function functions(profile: CpuProfile, windowUs: number): Map<string, number> {
+/** µs of self time of the load window's samples, summed by `keyOf` of each sample's frame. */
+function tally(profile: CpuProfile, windowUs: number, keyOf: (frame: CallFrame) => string): Map<string, number> {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const out = new Map<string, number>();
   for (const [i, dt] of windowed(profile, windowUs)) {
-    const { url, functionName } = byId.get(profile.samples[i])!.callFrame;
-    const key = `${functionName || '(anonymous)'} ${url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*?\/(server|shared|client)\//, '$1/')}`;
+    const key = keyOf(byId.get(profile.samples[i])!.callFrame);
     out.set(key, (out.get(key) ?? 0) + dt);
   }
   return out;
 }
+
+/** The part of a query's path a frame belongs to (idle and program listed on their own). */
+function partOf({ url, functionName }: CallFrame): string {
+  if (functionName === '(idle)') return 'idle';
+  if (functionName === '(program)') return 'program (native, unattributed)';
+  const name = url || functionName;
+  return PARTS.find(([, re]) => re.test(name))?.[0] ?? 'other';
+}
+
+/** A frame's function and file (for --top). */
+const functionOf = ({ url, functionName }: CallFrame): string =>
+  `${functionName || '(anonymous)'} ${url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*?\/(server|shared|client)\//, '$1/')}`;
 
 const catalog = loadCatalog();
 const entry = findModel(catalog, args.model!);
@@ -168,7 +162,7 @@ const windowUs = (performance.now() - t0) * 1000;
 const files = (PROFILE ? readdirSync(profiles) : []).filter((f) => f.endsWith('.cpuprofile'));
 const threads = files.map((f) => {
   const profile = JSON.parse(readFileSync(join(profiles, f), 'utf8')) as CpuProfile;
-  const parts = split(profile, windowUs);
+  const parts = tally(profile, windowUs, partOf);
   const busy = [...parts].filter(([k]) => k !== 'idle').reduce((s, [, v]) => s + v, 0);
   return { file: f, parts, busy, profile };
 });
@@ -187,7 +181,7 @@ for (const r of rows) console.log(`  ${r.part.padEnd(32)} ${(r.share * 100).toFi
 const top = Number(args.top);
 if (top > 0) {
   const fn = new Map<string, number>();
-  for (const t of threads) for (const [k, v] of functions(t.profile, windowUs)) if (!k.startsWith('(idle)')) fn.set(k, (fn.get(k) ?? 0) + v);
+  for (const t of threads) for (const [k, v] of tally(t.profile, windowUs, functionOf)) if (!k.startsWith('(idle)')) fn.set(k, (fn.get(k) ?? 0) + v);
   console.log(`heaviest functions (share of busy samples):`);
   for (const [k, v] of [...fn].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${((v / total) * 100).toFixed(1).padStart(5)} %  ${k}`);
 }
