@@ -284,8 +284,9 @@ export const PRESETS: Record<string, unknown> = {
   // Sizes: 100 images at n ≤ 50 and 30 at n = 100 (issue 20: ≥ 100 at n ≤ 10, ≥ 30 at n = 100).
   // Cost, from the committed paper-fmnist run (about 2 minutes per image and 2,000-query shortcut
   // run at n = 100 with four attacks in flight, early-stopping votes now save 12–23% of the passes):
-  // the distortion sweep is about 3 × 100 × 2 × 6 × (10 + 50) + 3 × 30 × 2 × 6 × 100 votes-passes
-  // × 2,000 / run, some 20 hours on 2 cores; the controls about 10 more. Run it in parts (--only).
+  // the distortion sweep is about 3 × 100 × 2 × 6 × 10 + 3 × 30 × 2 × 6 × (50 + 100) votes-passes
+  // × 2,000 / run, some 12 hours on 2 cores; the controls about 10 more. Run it in parts (--only):
+  // tasks go image by image, so a sweep stopped halfway compares every cell on the same images.
   'paper-protocol': {
     name: 'paper-protocol',
     description:
@@ -297,8 +298,9 @@ export const PRESETS: Record<string, unknown> = {
       Pas: [0.5, 0.8],
       attacks: [...ATTACKS],
       budget: 2000,
+      // The issue's sizes: 100 images where n ≤ 10, 30 at the larger n (n = 50 costs half of n = 100).
       images: 100,
-      imagesAtN: { '100': 30 },
+      imagesAtN: { '50': 30, '100': 30 },
       assessSamples: 4000,
     },
     certification: { settings: PROTOCOL_SETTINGS, images: 200, n0: 100, n: 10_000, alpha: 0.001 },
