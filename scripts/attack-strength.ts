@@ -12,7 +12,6 @@
 //     [--out results/attack-strength.json] [--options '{"surfree": {"basis": "zigzag"}}']
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { parseArgs } from 'node:util';
 import { loadCatalog, loadSample } from '@rs-arena/shared/catalog';
 import { ATTACKS, isAttackName } from '../client/src/attacks/index.js';
 import type { Attack } from '../client/src/attacks/attack.js';
@@ -25,22 +24,20 @@ import { median } from '../client/src/summary.js';
 import { decidesAtLevel } from '../client/src/attacks/index.js';
 import { clopperPearsonInterval } from '@rs-arena/shared/stats';
 import { Targets } from './targets.js';
+import { scriptArgs } from './args.js';
 
-const { values: args } = parseArgs({
-  options: {
-    images: { type: 'string', default: '20' },
-    plain: { type: 'string', default: 'hsja,surfree,rays,geoda' },
-    noisy: { type: 'string', default: 'surfree,psj,surfree-seq,rays-seq,geoda-seq' },
-    'noisy-images': { type: 'string', default: '6' },
-    'noisy-budget': { type: 'string', default: '4000' },
-    sigma: { type: 'string', default: '0.25' },
-    n: { type: 'string', default: '10' },
-    Pa: { type: 'string', default: '0.8' },
-    votes: { type: 'string', default: '4000' },
-    out: { type: 'string', default: 'results/attack-strength.json' },
-    /** Extra options per attack, JSON: {"surfree": {"basis": "zigzag"}}. */
-    options: { type: 'string', default: '{}' },
-  },
+const args = scriptArgs('tsx scripts/attack-strength.ts [options]', {
+  images: { type: 'string', default: '20' },
+  plain: { type: 'string', default: 'hsja,surfree,rays,geoda' },
+  noisy: { type: 'string', default: 'surfree,psj,surfree-seq,rays-seq,geoda-seq' },
+  'noisy-images': { type: 'string', default: '6' },
+  'noisy-budget': { type: 'string', default: '4000' },
+  sigma: { type: 'string', default: '0.25' },
+  n: { type: 'string', default: '10' },
+  Pa: { type: 'string', default: '0.8' },
+  votes: { type: 'string', default: '4000' },
+  out: { type: 'string', default: 'results/attack-strength.json' },
+  options: { type: 'string', default: '{}', help: 'Extra options per attack, JSON: {"surfree": {"basis": "zigzag"}}.' },
 });
 const pick = (list: string) =>
   list

@@ -10,7 +10,6 @@
 import { execSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { parseArgs } from 'node:util';
 import { findModel, loadCatalog, loadSample, resolveModel } from '@rs-arena/shared/catalog';
 import { bootstrap, clopperPearsonInterval, quantile } from '@rs-arena/shared/stats';
 import { OnnxModel } from '../server/src/model.js';
@@ -20,13 +19,12 @@ import { runAttack } from '../client/src/attack-run.js';
 import type { AttackName } from '../client/src/attacks/index.js';
 import { QueryRefused, type Oracle } from '../client/src/oracle.js';
 import { correctlyClassified, defenseOf } from './in-process-defense.js';
+import { scriptArgs } from './args.js';
 
-const { values: args } = parseArgs({
-  options: {
-    images: { type: 'string', default: '10' },
-    budget: { type: 'string', default: '2000' },
-    out: { type: 'string', default: 'results/bench-blinding/bench-adaptive.json' },
-  },
+const args = scriptArgs('npm run bench:adaptive -- [options]', {
+  images: { type: 'string', default: '10' },
+  budget: { type: 'string', default: '2000' },
+  out: { type: 'string', default: 'results/bench-blinding/bench-adaptive.json' },
 });
 const budget = Number(args.budget);
 /** L2 radii at which success is counted (Fashion-MNIST, [0, 1] pixels, d = 784). */

@@ -16,7 +16,6 @@
 import { execSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { Rng } from '@rs-arena/shared/rng';
 import { findModel, loadCatalog, loadSample, resolveModel } from '@rs-arena/shared/catalog';
 import { bootstrap, clopperPearsonInterval, quantile } from '@rs-arena/shared/stats';
@@ -30,21 +29,18 @@ import { CountingOracle } from '../client/src/oracle.js';
 import { lineChart } from '../client/src/report/charts.js';
 import { writeCsv, writeFigure } from '../client/src/report/figures.js';
 import { correctlyClassified, defenseOf, Watched } from './in-process-defense.js';
+import { scriptArgs } from './args.js';
 
-const { values: args } = parseArgs({
-  options: {
-    images: { type: 'string', default: '20' },
-    budget: { type: 'string', default: '1000' },
-    noises: { type: 'string', default: '0,0.001,0.002,0.004,0.008,0.016,0.032' },
-    shift: { type: 'string', default: '0' },
-    threshold: { type: 'string' },
-    out: { type: 'string', default: 'results/bench-blinding' },
-    /** HSJA's options as JSON (e.g. '{"deltaFactor": 0.1}': a probe radius above the blinding noise). */
-    hsja: { type: 'string', default: '{}' },
-    replot: { type: 'string' },
-    /** File names in --out (default bench-blinding, with -shift<k> when shifting). */
-    name: { type: 'string' },
-  },
+const args = scriptArgs('npm run bench:blinding -- [options]', {
+  images: { type: 'string', default: '20' },
+  budget: { type: 'string', default: '1000' },
+  noises: { type: 'string', default: '0,0.001,0.002,0.004,0.008,0.016,0.032' },
+  shift: { type: 'string', default: '0' },
+  threshold: { type: 'string', number: true, help: "Blacklight's threshold (default: its own)." },
+  out: { type: 'string', default: 'results/bench-blinding' },
+  hsja: { type: 'string', default: '{}', help: "HSJA's options as JSON (e.g. '{\"deltaFactor\": 0.1}': a probe radius above the blinding noise)." },
+  replot: { type: 'string', help: 'Redraw the figure of a sweep from its JSON file; nothing is run.' },
+  name: { type: 'string', help: 'File names in --out (default bench-blinding, with -shift<k> when shifting).' },
 });
 const noises = args.noises.split(',').map(Number);
 const budget = Number(args.budget);

@@ -12,7 +12,6 @@
 //     [--n1-sigma 0.1] [--timeout-s 300] [--out out/bench-confidence.json]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { loadCatalog, loadSample } from '@rs-arena/shared/catalog';
 import { ATTACK_NAMES, ATTACKS, decidesAtLevel } from '../client/src/attacks/index.js';
 import type { Attack } from '../client/src/attacks/attack.js';
@@ -23,16 +22,15 @@ import { bestNoiseAware, bestShortcut, confidenceCostFindings, summarizeCost } f
 import { formatTable } from '../client/src/summary.js';
 import { LocalOracle } from '../test/helpers/oracle-local.js';
 import { Targets } from './targets.js';
+import { scriptArgs } from './args.js';
 
-const { values: args } = parseArgs({
-  options: {
-    results: { type: 'string', default: 'results/paper-fmnist' },
-    'n1-images': { type: 'string', default: '3' },
-    'n1-budget': { type: 'string', default: '2000' },
-    'n1-sigma': { type: 'string', default: '0.1' },
-    'timeout-s': { type: 'string', default: '300' },
-    out: { type: 'string', default: 'out/bench-confidence.json' },
-  },
+const args = scriptArgs('npm run bench:confidence -- [options]', {
+  results: { type: 'string', default: 'results/paper-fmnist' },
+  'n1-images': { type: 'string', default: '3' },
+  'n1-budget': { type: 'string', default: '2000' },
+  'n1-sigma': { type: 'string', default: '0.1' },
+  'timeout-s': { type: 'string', default: '300' },
+  out: { type: 'string', default: 'out/bench-confidence.json' },
 });
 const f3 = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(3));
 const pct = (x: number | null) => (x === null ? '–' : `${(100 * x).toFixed(0)}%`);

@@ -16,7 +16,6 @@
 import { execSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { findModel, loadCatalog, loadSample, resolveModel } from '@rs-arena/shared/catalog';
 import { imageToTensor } from '@rs-arena/shared/image';
 import { OnnxModel } from '../server/src/model.js';
@@ -28,26 +27,27 @@ import type { Attack } from '../client/src/attacks/attack.js';
 import { CountingOracle } from '../client/src/oracle.js';
 import { BENIGN_PARTS } from '../client/src/natural-changes.js';
 import { defenseOf as inProcess, Watched } from './in-process-defense.js';
+import { scriptArgs } from './args.js';
 
-const { values: args } = parseArgs({
-  options: {
-    images: { type: 'string', default: '1000' },
-    sigma: { type: 'string', default: '0.25' },
-    n: { type: 'string', default: '100' },
-    taus: { type: 'string', default: '0.5,0.7,0.9,0.99' },
-    /** The noise-trained model the gated rows also smooth with below τ (Fashion-MNIST; '' for none). */
-    'smoothing-model': { type: 'string', default: 'fmnist-cnn-randtrain' },
-    'imagenet-images': { type: 'string', default: '200' },
-    'imagenet-n': { type: 'string', default: '10' },
-    'imagenet-dir': { type: 'string', default: resolve(import.meta.dirname, '../../shared/imagenet') },
-    'hsja-images': { type: 'string', default: '10' },
-    'hsja-budget': { type: 'string', default: '200' },
-    /** Blacklight's threshold in the benign stream and against HSJA (default: its own, 25). */
-    threshold: { type: 'string' },
-    sections: { type: 'string', default: 'benign,cost,accuracy,hsja' },
-    datasets: { type: 'string', default: 'fashion-mnist,imagenet' },
-    out: { type: 'string', default: 'out/bench-defenses.json' },
+const args = scriptArgs('npm run bench:defenses -- [options]', {
+  images: { type: 'string', default: '1000' },
+  sigma: { type: 'string', default: '0.25' },
+  n: { type: 'string', default: '100' },
+  taus: { type: 'string', default: '0.5,0.7,0.9,0.99' },
+  'smoothing-model': {
+    type: 'string',
+    default: 'fmnist-cnn-randtrain',
+    help: "The noise-trained model the gated rows also smooth with below τ (Fashion-MNIST; '' for none).",
   },
+  'imagenet-images': { type: 'string', default: '200' },
+  'imagenet-n': { type: 'string', default: '10' },
+  'imagenet-dir': { type: 'string', default: resolve(import.meta.dirname, '../../shared/imagenet') },
+  'hsja-images': { type: 'string', default: '10' },
+  'hsja-budget': { type: 'string', default: '200' },
+  threshold: { type: 'string', number: true, help: "Blacklight's threshold in the benign stream and against HSJA (default: its own, 25)." },
+  sections: { type: 'string', default: 'benign,cost,accuracy,hsja' },
+  datasets: { type: 'string', default: 'fashion-mnist,imagenet' },
+  out: { type: 'string', default: 'out/bench-defenses.json' },
 });
 const sections = new Set(args.sections.split(','));
 const detectorStage = { name: 'blacklight', ...(args.threshold ? { threshold: Number(args.threshold) } : {}) };

@@ -9,14 +9,16 @@ import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { parsePreset } from '../client/src/experiments/presets.js';
 import { runPreset } from '../client/src/experiments/run.js';
 import { processCpuMs, startServer } from '../client/src/server-process.js';
 import { startRedis } from '../test/helpers/redis.js';
+import { scriptArgs } from './args.js';
 
-const { values: a } = parseArgs({
-  options: { images: { type: 'string', default: '8' }, budget: { type: 'string', default: '300' }, concurrency: { type: 'string', default: '2' } },
+const a = scriptArgs('npm run bench:queue -- [options]', {
+  images: { type: 'string', default: '8' },
+  budget: { type: 'string', default: '300' },
+  concurrency: { type: 'string', default: '2' },
 });
 const images = Number(a.images);
 const budget = Number(a.budget);

@@ -22,7 +22,6 @@
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { Pool } from 'undici';
@@ -37,20 +36,18 @@ import { HttpOracle } from '../client/src/oracle-http.js';
 import { Targets } from './targets.js';
 import { runAttack } from '../client/src/attack-run.js';
 import { certifyOnce, load as httpLoad } from './http-load.js';
+import { scriptArgs } from './args.js';
 
-const { values: args } = parseArgs({
-  options: {
-    seconds: { type: 'string', default: '4' },
-    /** Short runs while developing: fewer batch sizes, one server setting (the committed one), 1.5 s loads. */
-    quick: { type: 'boolean', default: false },
-    models: { type: 'string', default: 'fmnist-cnn,imagenet-mobilenetv2-int8' },
-    sigma: { type: 'string', default: '0.25' },
-    'log-level': { type: 'string', default: 'warn' },
-    sections: { type: 'string', default: 'raw,floor,http,certify,flood,sweep,rss,torch' },
-    'write-tuning': { type: 'boolean', default: false },
-    'remote-max-batch': { type: 'string', default: '100' },
-    'remote-concurrency': { type: 'string', default: '4' },
-  },
+const args = scriptArgs('npm run bench:server -- [options]', {
+  seconds: { type: 'string', default: '4', help: 'Length of each load run, in seconds.' },
+  quick: { type: 'boolean', default: false, help: 'Short runs while developing: fewer batch sizes, one server setting (the committed one), 1.5 s loads.' },
+  models: { type: 'string', default: 'fmnist-cnn,imagenet-mobilenetv2-int8', help: 'Models to measure (comma-separated; an absent external one is skipped).' },
+  sigma: { type: 'string', default: '0.25', help: 'σ of the RS deployments under load.' },
+  'log-level': { type: 'string', default: 'warn', help: "The servers' log level." },
+  sections: { type: 'string', default: 'raw,floor,http,certify,flood,sweep,rss,torch', help: 'Parts to run (comma-separated).' },
+  'write-tuning': { type: 'boolean', default: false, help: "Write the chosen setting to server/config/tuning.json under this CPU's model." },
+  'remote-max-batch': { type: 'string', default: '100', help: 'The remote-model row: inputs per request to the model server.' },
+  'remote-concurrency': { type: 'string', default: '4', help: 'The remote-model row: requests in flight to the model server.' },
 });
 const QUICK = args.quick!;
 const SECONDS = QUICK ? Math.min(1.5, Number(args.seconds)) : Number(args.seconds);

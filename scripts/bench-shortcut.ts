@@ -9,7 +9,6 @@
 //     [--n 100] [--Pa 0.5] [--images 4] [--budget 300] [--attacks rays,hsja] [--out out/bench-shortcut.json]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { parseArgs } from 'node:util';
 import { ServerAdmin } from '../client/src/admin.js';
 import { runAttack } from '../client/src/attack-run.js';
 import { type AttackName, isAttackName } from '../client/src/attacks/index.js';
@@ -19,18 +18,17 @@ import { HttpOracle } from '../client/src/oracle-http.js';
 import { startServer } from '../client/src/server-process.js';
 import { formatTable, median } from '../client/src/summary.js';
 import { Targets } from './targets.js';
+import { scriptArgs } from './args.js';
 
-const { values: args } = parseArgs({
-  options: {
-    model: { type: 'string', default: 'fmnist-cnn' },
-    sigma: { type: 'string', default: '0.05' },
-    n: { type: 'string', default: '100' },
-    Pa: { type: 'string', default: '0.5' },
-    images: { type: 'string', default: '4' },
-    budget: { type: 'string', default: '300' },
-    attacks: { type: 'string', default: 'rays,hsja' },
-    out: { type: 'string', default: 'out/bench-shortcut.json' },
-  },
+const args = scriptArgs('tsx scripts/bench-shortcut.ts [options]', {
+  model: { type: 'string', default: 'fmnist-cnn' },
+  sigma: { type: 'string', default: '0.05' },
+  n: { type: 'string', default: '100' },
+  Pa: { type: 'string', default: '0.5' },
+  images: { type: 'string', default: '4' },
+  budget: { type: 'string', default: '300' },
+  attacks: { type: 'string', default: 'rays,hsja' },
+  out: { type: 'string', default: 'out/bench-shortcut.json' },
 });
 const [sigma, n, Pa, budget] = [Number(args.sigma), Number(args.n), Number(args.Pa), Number(args.budget)];
 const attacks = args.attacks.split(',').map((a) => {

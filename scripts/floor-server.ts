@@ -8,19 +8,17 @@
 // POST /v1/deployments/n{N}/predict with a float32 body (one input) → {"labels":[k]}. It prints
 // "listening <port>" once the session is loaded.
 import { createServer } from 'node:http';
-import { parseArgs } from 'node:util';
 import { findModel, loadCatalog, resolveModel } from '@rs-arena/shared/catalog';
 import { Rng } from '@rs-arena/shared/rng';
 import { OnnxModel } from '../server/src/model.js';
+import { scriptArgs } from './args.js';
 
-const { values: args } = parseArgs({
-  options: {
-    model: { type: 'string', default: 'fmnist-cnn' },
-    port: { type: 'string', default: '0' },
-    threads: { type: 'string', default: '2' },
-    spinning: { type: 'string', default: 'false' },
-    sigma: { type: 'string', default: '0.25' },
-  },
+const args = scriptArgs('tsx scripts/floor-server.ts [options]', {
+  model: { type: 'string', default: 'fmnist-cnn' },
+  port: { type: 'string', default: '0' },
+  threads: { type: 'string', default: '2' },
+  spinning: { type: 'string', default: 'false' },
+  sigma: { type: 'string', default: '0.25' },
 });
 const catalog = loadCatalog();
 const entry = findModel(catalog, args.model);

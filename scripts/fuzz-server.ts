@@ -3,20 +3,18 @@
 // Usage: npm run fuzz:server -- [--requests 10000] [--concurrency 8] [--seed 1] [--out out/fuzz-server.json]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { parseArgs } from 'node:util';
 import fc from 'fast-check';
 import { buildApp } from '../server/src/app.js';
 import { KEYS } from '../test/helpers/app.js';
 import { destroyAgent, fuzzConfig, hostileBodies, requestArbitrary, send, type Sent } from '../test/helpers/fuzz.js';
 import { jpegBomb } from '../test/helpers/hostile.js';
+import { scriptArgs } from './args.js';
 
-const { values: args } = parseArgs({
-  options: {
-    requests: { type: 'string', default: '10000' },
-    concurrency: { type: 'string', default: '8' },
-    seed: { type: 'string', default: '1' },
-    out: { type: 'string', default: 'out/fuzz-server.json' },
-  },
+const args = scriptArgs('npm run fuzz:server -- [options]', {
+  requests: { type: 'string', default: '10000' },
+  concurrency: { type: 'string', default: '8' },
+  seed: { type: 'string', default: '1' },
+  out: { type: 'string', default: 'out/fuzz-server.json' },
 });
 const total = Number(args.requests);
 const concurrency = Number(args.concurrency);

@@ -10,31 +10,25 @@
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
 import { findModel, loadCatalog, loadSample } from '@rs-arena/shared/catalog';
 import { float32ToBytes } from '@rs-arena/shared/tensor';
 import { startServer } from '../client/src/server-process.js';
 import { cpuModel, loadTuning, tuningForMachine } from '../server/src/tuning.js';
 import { certifyOnce, load } from './http-load.js';
+import { scriptArgs } from './args.js';
 
-const { values: args } = parseArgs({
-  options: {
-    model: { type: 'string', default: 'fmnist-cnn' },
-    n: { type: 'string', default: '1' },
-    clients: { type: 'string', default: '8' },
-    seconds: { type: 'string', default: '5' },
-    sigma: { type: 'string', default: '0.25' },
-    /** A model tuning (JSON) instead of the committed one for this machine. */
-    tuning: { type: 'string' },
-    json: { type: 'string' },
-    /** Profile one CERTIFY (n0 = 100, this many samples) by the evaluator instead of the predict load. */
-    certify: { type: 'string' },
-    /** false: no profiler, only the rate and the CPU per query (the profiler's own cost left out). */
-    profile: { type: 'string', default: 'true' },
-    /** Also print the heaviest functions. */
-    top: { type: 'string', default: '0' },
-  },
+const args = scriptArgs('npm run profile:server -- [options]', {
+  model: { type: 'string', default: 'fmnist-cnn', help: 'The model of the RS deployment.' },
+  n: { type: 'string', default: '1', help: 'Noisy copies per query.' },
+  clients: { type: 'string', default: '8', help: 'Clients sending single-input queries at once.' },
+  seconds: { type: 'string', default: '5', help: 'Length of the load window.' },
+  sigma: { type: 'string', default: '0.25', help: 'σ of the deployment.' },
+  tuning: { type: 'string', help: 'A model tuning (JSON) instead of the committed one for this machine.' },
+  json: { type: 'string', help: 'Also write the table as JSON to this file.' },
+  certify: { type: 'string', number: true, help: 'Profile one CERTIFY (n0 = 100, this many samples) by the evaluator instead of the predict load.' },
+  profile: { type: 'string', default: 'true', help: "false: no profiler, only the rate and the CPU per query (the profiler's own cost left out)." },
+  top: { type: 'string', default: '0', help: 'Also print the heaviest functions.' },
 });
 const N = Number(args.n);
 const CLIENTS = Number(args.clients);

@@ -8,7 +8,6 @@
 //   npm run quality -- [--model fmnist-cnn] [--images 100] [--budget 2000] [--ns 1,10,100] [--out out/quality]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { ServerAdmin } from '../client/src/admin.js';
 import { ATTACK_NAMES } from '../client/src/attacks/index.js';
 import { runCampaign } from '../client/src/campaign.js';
@@ -18,16 +17,15 @@ import { Progress } from '../client/src/progress.js';
 import { startServer } from '../client/src/server-process.js';
 import { formatTable, l2At, mean, median } from '../client/src/summary.js';
 import { Targets } from './targets.js';
+import { scriptArgs } from './args.js';
 
-const { values: args } = parseArgs({
-  options: {
-    images: { type: 'string', default: '100' },
-    budget: { type: 'string', default: '2000' },
-    out: { type: 'string', default: 'out/quality' },
-    concurrency: { type: 'string', default: '4' },
-    ns: { type: 'string', default: '1,10,100' },
-    model: { type: 'string', default: 'fmnist-cnn' },
-  },
+const args = scriptArgs('npm run quality -- [options]', {
+  images: { type: 'string', default: '100' },
+  budget: { type: 'string', default: '2000' },
+  out: { type: 'string', default: 'out/quality' },
+  concurrency: { type: 'string', default: '4' },
+  ns: { type: 'string', default: '1,10,100' },
+  model: { type: 'string', default: 'fmnist-cnn' },
 });
 const budget = Number(args.budget);
 const checkpoints = [500, 1000, 2000].filter((q) => q <= budget);

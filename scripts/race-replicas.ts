@@ -3,11 +3,15 @@
 // with --out FILE). Needs redis-server on the PATH.
 //   npx tsx scripts/race-replicas.ts [--budget 2000] [--clients 64] [--out race.json]
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { startRedis } from '../test/helpers/redis.js';
 import { race, startReplicas } from '../test/helpers/replicas.js';
+import { scriptArgs } from './args.js';
 
-const { values } = parseArgs({ options: { budget: { type: 'string', default: '2000' }, clients: { type: 'string', default: '64' }, out: { type: 'string' } } });
+const values = scriptArgs('tsx scripts/race-replicas.ts [options]', {
+  budget: { type: 'string', default: '2000' },
+  clients: { type: 'string', default: '64' },
+  out: { type: 'string' },
+});
 const budget = Number(values.budget);
 const clients = Number(values.clients);
 
