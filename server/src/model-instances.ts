@@ -8,13 +8,15 @@
 import type { ResolvedModel } from '@rs-arena/shared/catalog';
 import type { ModelOptions } from './model.js';
 import { ThreadedModel } from './model-thread.js';
-import type { BaseClassifier } from './smoothing.js';
+import type { BaseClassifier, NoisyCopies } from './scheduler.js';
 
 export class ModelInstances implements BaseClassifier {
   readonly id: string;
   readonly inputShape: readonly [number, number, number];
   readonly inputSize: number;
   readonly classes: number;
+  /** Each instance's thread draws the Gaussian copies of its runs (model-thread.ts). */
+  readonly drawsNoise = true;
 
   private constructor(
     readonly model: ResolvedModel,
@@ -50,8 +52,8 @@ export class ModelInstances implements BaseClassifier {
     return new Float32Array(buffer);
   }
 
-  predict(batch: Float32Array, count: number): Promise<Int32Array> {
-    return this.least().predict(batch, count);
+  predict(batch: Float32Array, count: number, scratch?: boolean, noisy?: NoisyCopies[]): Promise<Int32Array> {
+    return this.least().predict(batch, count, scratch, noisy);
   }
 
   probabilities(batch: Float32Array, count: number): Promise<Float32Array> {

@@ -3,11 +3,14 @@
 // Node's event loop for the whole forward pass: no request is parsed, no noise drawn meanwhile.
 // Here the session lives in a worker; the event loop draws the next batch's noise and serves HTTP
 // while the worker runs the current one. Batches travel in shared memory (the scheduler's buffers
-// come from `allocate`); labels come back as a transferred array.
+// come from `allocate`); labels come back as a transferred array. Gaussian copies of an unordered
+// job are drawn here, from this thread's own unpredictable noise source: the batch brings x once
+// and σ (scheduler.ts, NoisyCopies), not n filled copies.
 import { Worker, parentPort, workerData } from 'node:worker_threads';
 import type { ResolvedModel } from '@rs-arena/shared/catalog';
+import { NoiseSource } from '@rs-arena/shared/noise';
 import { OnnxModel, type ModelOptions } from './model.js';
-import type { BaseClassifier } from './smoothing.js';
+import type { BaseClassifier, NoisyCopies } from './scheduler.js';
 
 /** A batch: in shared buffer `shared` (registered once, see `allocate`), or in a transferred `buffer`. */
 interface RunMessage {
@@ -18,6 +21,8 @@ interface RunMessage {
   count: number;
   /** Answer class probabilities instead of labels. */
   probabilities?: boolean;
+  /** Copies this thread replaces by x + σN before the run. */
+  noisy?: NoisyCopies[];
 }
 /** A shared buffer, sent once: posting a SharedArrayBuffer with every run costs more than the run at small batches. */
 interface BufferMessage {
@@ -31,6 +36,7 @@ export class ThreadedModel implements BaseClassifier {
   readonly inputShape: readonly [number, number, number];
   readonly inputSize: number;
   readonly classes: number;
+  readonly drawsNoise = true;
   private readonly pending = new Map<number, { resolve(l: Int32Array | Float32Array): void; reject(e: Error): void }>();
   private next = 0;
   private failure: Error | undefined;
@@ -101,9 +107,12 @@ export class ThreadedModel implements BaseClassifier {
     return this.pending.size;
   }
 
-  /** Top-1 labels (`batch` is never modified: the thread works on its own copy). Input outside `allocate`'s buffers is copied here. */
-  predict(batch: Float32Array, count: number): Promise<Int32Array> {
-    return this.ask(batch, count, false) as Promise<Int32Array>;
+  /**
+   * Top-1 labels (`batch` is never modified: the thread works on its own copy), after the thread
+   * draws the `noisy` copies. Input outside `allocate`'s buffers is copied here.
+   */
+  predict(batch: Float32Array, count: number, _scratch?: boolean, noisy?: NoisyCopies[]): Promise<Int32Array> {
+    return this.ask(batch, count, false, noisy) as Promise<Int32Array>;
   }
 
   /** Class probabilities (softmax), computed in the thread. */
@@ -111,14 +120,14 @@ export class ThreadedModel implements BaseClassifier {
     return this.ask(batch, count, true) as Promise<Float32Array>;
   }
 
-  private ask(batch: Float32Array, count: number, probabilities: boolean): Promise<Int32Array | Float32Array> {
+  private ask(batch: Float32Array, count: number, probabilities: boolean, noisy?: NoisyCopies[]): Promise<Int32Array | Float32Array> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.next++;
     const shared = this.shared.get(batch.buffer as SharedArrayBuffer);
     const copy = shared === undefined ? batch.slice(0, count * this.inputSize) : undefined;
     const message: RunMessage = copy
-      ? { id, buffer: copy.buffer as ArrayBuffer, byteOffset: 0, count, probabilities }
-      : { id, shared, byteOffset: batch.byteOffset, count, probabilities };
+      ? { id, buffer: copy.buffer as ArrayBuffer, byteOffset: 0, count, probabilities, noisy }
+      : { id, shared, byteOffset: batch.byteOffset, count, probabilities, noisy };
     return new Promise<Int32Array | Float32Array>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.worker.postMessage(message, copy ? [copy.buffer as ArrayBuffer] : []);
@@ -160,6 +169,17 @@ export async function serve(): Promise<void> {
   // onnxruntime-node refuses tensors over shared memory: a batch is copied into this thread's own
   // buffer first (a memory copy, about 1% of a forward pass), reused from run to run.
   let own = new Float32Array(0);
+  // Seeded from the OS CSPRNG when first needed: as unpredictable as the deployment's own source.
+  let noise: NoiseSource | undefined;
+  const draw = (batch: Float32Array, copies: NoisyCopies[]) => {
+    noise ??= NoiseSource.fromCrypto();
+    const d = m.inputSize;
+    for (const { offset, copies: k, sigma } of copies) {
+      // x is the slot's content, copied out: the copies are written over it.
+      const x = batch.slice(offset * d, (offset + 1) * d);
+      noise.fillNormal(batch.subarray(offset * d, (offset + k) * d), x, sigma);
+    }
+  };
   // One run at a time, in arrival order: the next message may arrive while a run waits to start,
   // and must not overwrite this thread's buffer under it.
   let queue = Promise.resolve();
@@ -168,7 +188,7 @@ export async function serve(): Promise<void> {
     if ('register' in message) shared[message.register] = message.buffer;
     else queue = queue.then(() => run(message));
   });
-  async function run({ id, shared: index, buffer, byteOffset, count, probabilities }: RunMessage): Promise<void> {
+  async function run({ id, shared: index, buffer, byteOffset, count, probabilities, noisy }: RunMessage): Promise<void> {
     try {
       let batch: Float32Array;
       if (index === undefined) batch = new Float32Array(buffer!, byteOffset, count * m.inputSize);
@@ -178,6 +198,7 @@ export async function serve(): Promise<void> {
         own.set(values);
         batch = own.subarray(0, values.length);
       }
+      if (noisy) draw(batch, noisy);
       if (probabilities) {
         const p = await m.probabilities(batch, count);
         port.postMessage({ id, probabilities: p } satisfies Reply, [p.buffer as ArrayBuffer]);

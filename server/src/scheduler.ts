@@ -10,15 +10,35 @@
 // noise source) are drawn strictly in arrival order (later ones wait for the earlier ones to be
 // drawn), so a seeded deployment answers exactly as before whatever else shares the batches; an
 // unordered job is drawn in any interleaving, which is what lets a small query overtake a flood on
-// the same deployment.
+// the same deployment. One exception: an unordered job of plain Gaussian noise (`gaussian`) on a
+// model in its own threads is handed over as x and σ, and the model's thread draws the copies
+// (CERTIFY's 100,000 copies then cost the event loop one write of x per run, not 78 million normals).
 import { MAX_SCRATCH_VALUES } from '@rs-arena/shared/noise';
+
+/**
+ * Copies a model draws itself: `copies` copies from slot `offset` of the batch are x + σN, where x
+ * is what the batch holds at slot `offset` (the scheduler writes x once, not the n noisy copies).
+ */
+export interface NoisyCopies {
+  offset: number;
+  copies: number;
+  sigma: number;
+}
 
 /** What smoothing (and this scheduler) needs of a base model f: its input size, class count and batched top-1 labels. */
 export interface BaseClassifier {
   readonly inputSize: number;
   readonly classes: number;
-  /** Labels of `count` inputs; with `scratch` the callee may overwrite `batch`. */
-  predict(batch: Float32Array, count: number, scratch?: boolean): Promise<Int32Array>;
+  /**
+   * Labels of `count` inputs; with `scratch` the callee may overwrite `batch`. With `noisy`, the
+   * model first replaces those copies by x + σN from its own unpredictable noise source.
+   */
+  predict(batch: Float32Array, count: number, scratch?: boolean, noisy?: NoisyCopies[]): Promise<Int32Array>;
+  /**
+   * True when `predict` takes `noisy`: the model draws Gaussian noise where it runs (a model in
+   * its own threads: model-thread.ts), so the event loop neither draws it nor hands it over.
+   */
+  readonly drawsNoise?: boolean;
   /**
    * True when `predict` has copied `batch` by the time it returns its promise (a remote model
    * serializes it at once): the scheduler may then draw the next noisy copies into the same buffer
@@ -70,6 +90,12 @@ export interface JobSpec {
    * order, input by input; a copy's values must not depend on how copies are split into calls.
    */
   fill(out: Float32Array, x: Float32Array, input: number): void;
+  /**
+   * The job's perturbation is plain x + σN from an unpredictable source (no seed, no order): a
+   * model that draws noise itself (`drawsNoise`) is then handed x and this σ instead of the
+   * filled copies. Any other model gets `fill`'s copies.
+   */
+  gaussian?: number;
   /** The stream an ordered job draws from (e.g. its noise source): ordered jobs on one stream draw in arrival order. */
   stream?: object;
   /** The fairness lane: the caller's API key id (one lane for callers without a key). */
@@ -128,6 +154,8 @@ interface Segment {
   input: number;
   offset: number;
   copies: number;
+  /** The model draws these copies' noise (JobSpec.gaussian): the batch holds x at `offset` only. */
+  sigma?: number;
 }
 
 /** A model's queue: the deployment registry keeps one per served model (deployments.ts). */
@@ -260,7 +288,8 @@ export class Scheduler {
     let failure: unknown;
     let answer: Promise<Int32Array>;
     try {
-      answer = this.model.predict(buf.subarray(0, size * this.model.inputSize), size, true);
+      const noisy = segments.filter((s) => s.sigma !== undefined).map(({ offset, copies, sigma }) => ({ offset, copies, sigma: sigma! }));
+      answer = this.model.predict(buf.subarray(0, size * this.model.inputSize), size, true, noisy.length > 0 ? noisy : undefined);
     } catch (err) {
       answer = Promise.reject(err);
     }
@@ -406,13 +435,18 @@ export class Scheduler {
       }
       const x = xs.subarray(input * d, (input + 1) * d);
       const offset = at + drawn;
-      // In pieces of whole copies: a copy's noise does not depend on how the copies are split.
-      const piece = grid ? copies : Math.max(1, Math.floor(FILL_VALUES / d));
-      for (let c = 0; c < copies; c += piece) {
-        const k = Math.min(piece, copies - c);
-        fill(buf.subarray((offset + c) * d, (offset + c + k) * d), x, input);
+      const sigma = this.model.drawsNoise ? job.spec.gaussian : undefined;
+      if (sigma !== undefined)
+        buf.set(x, offset * d); // the model draws the copies from x
+      else {
+        // In pieces of whole copies: a copy's noise does not depend on how the copies are split.
+        const piece = grid ? copies : Math.max(1, Math.floor(FILL_VALUES / d));
+        for (let c = 0; c < copies; c += piece) {
+          const k = Math.min(piece, copies - c);
+          fill(buf.subarray((offset + c) * d, (offset + c + k) * d), x, input);
+        }
       }
-      segments.push({ job, input, offset, copies });
+      segments.push({ job, input, offset, copies, ...(sigma !== undefined ? { sigma } : {}) });
       job.todo[input] -= copies;
       job.remaining -= copies;
       drawn += copies;

@@ -139,6 +139,8 @@ export class SmoothedClassifier {
         count,
         // The noise x + σN is drawn here, into the scheduler's batch buffers, copy by copy.
         fill: isCopyNoise(noise) ? (out, x, input) => noise.fillCopies(out, x, input, this.sigma) : (out, x) => noise.fillNormal(out, x, this.sigma),
+        // Unpredictable plain Gaussian noise: a model in its own threads may draw it there instead.
+        ...(!this.ordered && noise instanceof NoiseSource ? { gaussian: this.sigma } : {}),
         stream: noise,
         key: options.key,
         ordered: this.ordered,

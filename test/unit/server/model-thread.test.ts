@@ -1,10 +1,14 @@
 // The model in its own thread answers exactly as the in-process session, from shared or plain
-// memory, and leaves the event loop free while a batch runs (in-process, a run holds it).
+// memory, and leaves the event loop free while a batch runs (in-process, a run holds it); Gaussian
+// copies it draws itself vote as copies drawn on the event loop.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { findModel, loadCatalog, resolveModel } from '@rs-arena/shared/catalog';
 import { OnnxModel } from '../../../server/src/model.js';
 import { ThreadedModel } from '../../../server/src/model-thread.js';
+import { Scheduler } from '../../../server/src/scheduler.js';
+import { SmoothedClassifier } from '../../../server/src/smoothing.js';
+import { NoiseSource } from '@rs-arena/shared/noise';
 import { images } from '../../helpers/app.js';
 
 const catalog = loadCatalog();
@@ -80,4 +84,27 @@ test('class probabilities (the gated defense scores): in-process and in the thre
     assert.equal(row.indexOf(Math.max(...row)), labels[i]);
   }
   assert.deepEqual(Array.from(values.subarray(0, 784)), Array.from(images(1).values), 'the batch is left as it was');
+});
+
+test('Gaussian copies drawn in the thread (x and σ handed over) vote as copies drawn on the event loop', async () => {
+  // Unpredictable noise on both sides: the same distribution of votes, not the same votes. Per
+  // image and class, the two shares of n = 2,000 votes differ by less than 5 standard errors.
+  const { values } = images(3);
+  const n = 2000;
+  const sigma = 0.5;
+  const inThread = new SmoothedClassifier(threaded, sigma, 4096, { ordered: false, scheduler: new Scheduler(threaded, { batchSize: 256 }) });
+  const onLoop = new SmoothedClassifier(local, sigma, 4096, { ordered: false });
+  const a = await inThread.votes(values, 3, n, NoiseSource.fromCrypto());
+  const b = await onLoop.votes(values, 3, n, NoiseSource.fromCrypto());
+  let spread = 0;
+  for (let k = 0; k < a.length; k++) {
+    const [p, q] = [a[k] / n, b[k] / n];
+    const pooled = (a[k] + b[k]) / (2 * n);
+    assert.ok(
+      Math.abs(p - q) <= 5 * Math.sqrt((pooled * (1 - pooled) * 2) / n) + 1e-9,
+      `image ${Math.floor(k / 10)}, class ${k % 10}: ${p} in the thread vs ${q}`,
+    );
+    if (p > 0 && p < 1) spread++;
+  }
+  assert.ok(spread >= 2, 'σ = 0.5 splits some votes (the noise was drawn)');
 });

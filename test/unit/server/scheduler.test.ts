@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NoiseSource } from '@rs-arena/shared/noise';
 import { Rng } from '@rs-arena/shared/rng';
-import { Scheduler } from '../../../server/src/scheduler.js';
+import { type NoisyCopies, Scheduler } from '../../../server/src/scheduler.js';
 import { Cancelled, SmoothedClassifier, type BaseClassifier } from '../../../server/src/smoothing.js';
 
 /** f(x) = [x₀ > ½] that records each run; a run completes on the next turn of the event loop, as onnxruntime-node's does. */
@@ -226,4 +226,53 @@ test('a backlog is spread over the instances in runs between the preferred and t
   const k = new SmoothedClassifier(h, 0.01, 500, { ordered: false, scheduler: fixed });
   await k.votes(point(0.9), 1, 100, noise);
   assert.deepEqual(h.runs, [16, 16, 16, 16, 16, 16, 4]);
+});
+
+/** A Recording that draws the Gaussian copies itself (as a model in its own threads does): it records what it was handed. */
+class DrawingModel extends Recording {
+  readonly drawsNoise = true;
+  readonly handed: { noisy: NoisyCopies[]; slots: number[] }[] = [];
+  private readonly noise = Rng.seeded(5);
+  override async predict(batch: Float32Array, count: number, _scratch?: boolean, noisy?: NoisyCopies[]): Promise<Int32Array> {
+    const d = this.inputSize;
+    this.handed.push({ noisy: noisy ?? [], slots: (noisy ?? []).map((s) => batch[s.offset * d]) });
+    for (const { offset, copies, sigma } of noisy ?? []) {
+      const x = batch.slice(offset * d, (offset + 1) * d);
+      this.noise.fillNormal(batch.subarray(offset * d, (offset + copies) * d), x, sigma);
+    }
+    return super.predict(batch, count);
+  }
+}
+
+test('unpredictable Gaussian copies go to a model that draws noise as x and σ; seeded ones and other models get filled copies', async () => {
+  const f = new DrawingModel();
+  const sched = new Scheduler(f, { batchSize: 64, maxBatchSize: 64 });
+  const g = new SmoothedClassifier(f, 0.2, 500, { ordered: false, scheduler: sched });
+  // x₀ = 0.5 + 0.2·z with z = 0.25: P(f = 1) = Φ(0.25) ≈ 0.599 under the model's own noise.
+  const votes = await g.votes(point(0.55), 1, 4000, NoiseSource.fromCrypto());
+  assert.equal(votes[0] + votes[1], 4000);
+  const share = votes[1] / 4000;
+  assert.ok(Math.abs(share - 0.5987) < 0.035, `P(f = 1) ${share} (Φ(0.25) = 0.5987)`);
+  // Every copy was handed over: segments of σ = 0.2 covering all 4,000 copies, each slot holding x.
+  const segments = f.handed.flatMap((h) => h.noisy);
+  assert.equal(
+    segments.reduce((a, s) => a + s.copies, 0),
+    4000,
+  );
+  assert.ok(segments.every((s) => s.sigma === 0.2));
+  assert.ok(
+    f.handed.every((h) => h.slots.every((v) => Math.abs(v - 0.55) < 1e-7)),
+    'each segment brings x at its offset',
+  );
+  // A seeded (ordered) deployment on the same model: filled copies, identical to a plain draw.
+  f.handed.length = 0;
+  const seeded = new SmoothedClassifier(f, 0.2, 500, { ordered: true, scheduler: sched });
+  const a = await seeded.votes(point(0.55), 1, 300, NoiseSource.seeded(9));
+  assert.ok(
+    f.handed.every((h) => h.noisy.length === 0),
+    'no copy of a seeded stream is handed over',
+  );
+  const plain = new Recording();
+  const b = await new SmoothedClassifier(plain, 0.2, 500, { ordered: true }).votes(point(0.55), 1, 300, NoiseSource.seeded(9));
+  assert.deepEqual(a, b);
 });
