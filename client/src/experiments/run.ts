@@ -2,7 +2,7 @@
 // config when no --endpoint is given): each experiment of the registry the preset configures, in
 // registry order, writing JSONL data into the results folder (the CLI then builds the report).
 // Deployments are created through the admin API; a rerun resumes.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ServerAdmin } from '../admin.js';
 import { startServer, type ServerProcess } from '../server-process.js';
@@ -28,9 +28,32 @@ export interface RunOptions {
   queue?: { url: string; campaign: string };
 }
 
+/**
+ * The runs that made a results folder so far, oldest first: a preset run in parts (`--only`) or
+ * resumed keeps each command in preset.json (`runs`), and the report names them all. A folder of
+ * another preset, or none, starts afresh; a preset.json from before `runs` counts as its one run.
+ */
+function earlierRuns(file: string, name: string): { command: string; startedAt: string }[] {
+  try {
+    const raw = JSON.parse(readFileSync(file, 'utf8'));
+    if (raw?.preset?.name !== name) return [];
+    if (Array.isArray(raw.runs)) return raw.runs;
+    return typeof raw.command === 'string' ? [{ command: raw.command, startedAt: String(raw.startedAt) }] : [];
+  } catch {
+    return [];
+  }
+}
+
+/** Writes the folder's preset.json: the preset, this run (`command`, `startedAt`) and every run so far (`runs`). */
+export function recordRun(dir: string, preset: Preset, command: string, startedAt = new Date().toISOString()): void {
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'preset.json');
+  const run = { command, startedAt };
+  writeFileSync(file, JSON.stringify({ preset, ...run, runs: [...earlierRuns(file, preset.name), run] }, null, 2));
+}
+
 export async function runPreset(preset: Preset, o: RunOptions): Promise<void> {
-  mkdirSync(o.dir, { recursive: true });
-  writeFileSync(join(o.dir, 'preset.json'), JSON.stringify({ preset, command: o.command, startedAt: new Date().toISOString() }, null, 2));
+  recordRun(o.dir, preset, o.command);
   let server: ServerProcess | null = null;
   let endpoint = o.endpoint;
   let keys = o.keys;

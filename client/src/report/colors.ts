@@ -35,6 +35,14 @@ const SERIES_COLORS: Readonly<Record<string, string>> = {
   'fmnist-cnn-advtrain (no RS)': '#79706e',
   'fmnist-cnn-advtrain σ=0.05': '#d4a6c8',
   'fmnist-cnn-advtrain σ=0.25': '#7b4173',
+  // The paper-protocol preset's σ by accuracy cost (3 and 12 points below clean, presets.ts
+  // SIGMA_BY_COST): shown together in Figs. 4 and 5, beside the three (no RS) series.
+  'fmnist-cnn σ=0.0333': T.orange,
+  'fmnist-cnn σ=0.0685': T.red,
+  'fmnist-cnn-randtrain σ=0.3575': T.teal,
+  'fmnist-cnn-randtrain σ=0.3849': T.purple,
+  'fmnist-cnn-advtrain σ=0.1935': T.green,
+  'fmnist-cnn-advtrain σ=0.2325': '#7b4173',
   // ImageNet models.
   'imagenet-mobilenetv2-int8 (no RS)': '#393b79',
   'imagenet-mobilenetv2-int8 σ=0.05': '#6b6ecf',

@@ -32,8 +32,8 @@ interface ReportSection {
 export interface ReportPage {
   name: string;
   description: string;
-  command: string;
-  startedAt: string;
+  /** The commands that made the folder's records, oldest first (a preset run in parts has several). */
+  runs: { command: string; startedAt: string }[];
   findings: Finding[];
   /** Lines under the header (provenance of the records). */
   notes?: string[];
@@ -53,6 +53,13 @@ figcaption{font-size:13px;color:#444;max-width:760px}
 .reproduced{color:#1a7f37}.not{color:#b42318}.partly{color:#9a6700}.nodata{color:#777}code{background:#f5f5f5;padding:1px 4px}
 `;
 
+/** Where the records came from: the one command, or each command of a preset run in parts. */
+function madeBy(runs: ReportPage['runs']): string {
+  const run = (r: ReportPage['runs'][number]) => `<code>${esc(r.command)}</code>, started ${esc(r.startedAt)}`;
+  if (runs.length === 1) return `<p>Made by ${run(runs[0])}; data in this folder (JSONL, CSV).</p>`;
+  return `<p>Made by ${runs.length} runs; data in this folder (JSONL, CSV):</p>\n<ul>\n${runs.map((r) => `<li>${run(r)}</li>`).join('\n')}\n</ul>`;
+}
+
 export function reportHtml(p: ReportPage): string {
   const sections = p.sections.map(
     (s) => `<section>\n<h2>${esc(s.title)}</h2>\n${s.html}\n${s.figures.map((f) => figureHtml(f, p.svgOf(f))).join('\n')}\n</section>`,
@@ -62,7 +69,7 @@ export function reportHtml(p: ReportPage): string {
 <style>${STYLE}</style></head><body>
 <h1>rs-arena report: ${esc(p.name)}</h1>
 <p>${esc(p.description)}</p>
-<p>Made by <code>${esc(p.command)}</code>, started ${esc(p.startedAt)}; data in this folder (JSONL, CSV).</p>
+${madeBy(p.runs)}
 ${(p.notes ?? []).map((n) => `<p class="legend">${esc(n)}</p>`).join('\n')}
 ${
   p.findings.some((f) => f.source === 'paper')

@@ -22,7 +22,9 @@ import { SECTIONS } from './sections/index.js';
 import { reportHtml } from './html.js';
 import { type Versioned, checkVersions } from './versions.js';
 
-const RunInfo = z.object({ preset: PresetHeader, command: z.string(), startedAt: z.string() });
+const Run = z.object({ command: z.string(), startedAt: z.string() });
+/** preset.json: the preset, the latest run, and every run that made the folder (`runs`, experiments/run.ts). */
+const RunInfo = z.object({ preset: PresetHeader, command: z.string(), startedAt: z.string(), runs: z.array(Run).optional() });
 
 /** The report's view of a results folder: preset.json's configs and the records, each validated. */
 export function reportContext(dir: string): { ctx: ReportContext; meta: z.output<typeof RunInfo> } {
@@ -94,8 +96,7 @@ export async function buildReport(dir: string, options: ReportOptions = {}): Pro
   const html = reportHtml({
     name: p.name,
     description: p.description,
-    command: redactCommand(meta.command),
-    startedAt: meta.startedAt,
+    runs: (meta.runs ?? [meta]).map((r) => ({ command: redactCommand(r.command), startedAt: r.startedAt })),
     findings: found,
     notes,
     sections,

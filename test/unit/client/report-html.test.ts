@@ -34,8 +34,7 @@ test('figures inlined in a page keep their ids apart, even two copies of one SVG
   const page = reportHtml({
     name: 'p',
     description: 'd',
-    command: 'rs-arena report',
-    startedAt: 'now',
+    runs: [{ command: 'rs-arena report', startedAt: 'now' }],
     findings: [],
     sections: [{ title: 's', html: '', figures: [fig('a'), fig('b')] }],
     svgOf: () => svg,

@@ -58,6 +58,13 @@ export function distortionToRadius(cert: CertificationRecord[], dist: Distortion
   }));
 }
 
+/** Images certified per setting, from the records: "200", or "150–200" when the settings differ. */
+function imagesOf(cert: CertificationRecord[], c: CertificationConfig): string {
+  const counts = c.settings.map((s) => new Set(cert.filter((r) => r.model === s.model && r.sigma === s.sigma).map((r) => r.image)).size);
+  const [lo, hi] = [Math.min(...counts), Math.max(...counts)];
+  return lo === hi ? String(lo) : `${lo}–${hi}`;
+}
+
 async function certificationFigures(dir: string, cert: CertificationRecord[], c: CertificationConfig, dist: DistortionRecord[]): Promise<Figure[]> {
   // One row per certificate; CERTIFY's n0, n and α are the config's (in the caption).
   writeCsv(
@@ -78,9 +85,9 @@ async function certificationFigures(dir: string, cert: CertificationRecord[], c:
       dir,
       'fig4-certified-accuracy',
       'Certified accuracy vs radius',
-      `CERTIFY with n0 = ${c.n0}, n = ${c.n}, α = ${c.alpha} on ${c.images} test images: the fraction certified correctly with radius at least R.`,
+      `CERTIFY with n0 = ${c.n0}, n = ${c.n}, α = ${c.alpha} on ${imagesOf(cert, c)} test images per setting: the fraction certified correctly with radius at least R.`,
       await lineChart({
-        title: `Certified accuracy (CERTIFY n=${c.n}, α=${c.alpha})`,
+        title: `Certified accuracy (CERTIFY n=${c.n}, α=${c.alpha}, ${imagesOf(cert, c)} images)`,
         xLabel: 'radius R (L2, [0,1] pixel space)',
         yLabel: 'certified accuracy',
         series,
