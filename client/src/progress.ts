@@ -68,27 +68,51 @@ export function formatSeconds(s: number): string {
   return `${Math.floor(s / 3600)}h${String(Math.round((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
+export interface TickerOptions {
+  /**
+   * The work of all `total` tasks in one unit (e.g. forward passes), for the time left: a sweep
+   * whose tasks differ a hundredfold in cost (n = 10 beside n = 100, images beyond the first 30 at
+   * n = 10 only) is not estimated from its first tasks' mean. Each `tick` then says its task's work.
+   */
+  work?: number;
+  stream?: Pick<NodeJS.WriteStream, 'write' | 'isTTY' | 'columns'>;
+  /** Milliseconds (tests). */
+  clock?: () => number;
+}
+
 /** Progress of a sweep of `total` tasks: a bar with the time left, one line per task off a terminal. */
 export class Ticker {
   private done = 0;
-  private fresh = 0;
-  private readonly started = Date.now();
+  private doneWork = 0;
+  private freshWork = 0;
+  private readonly started: number;
   private readonly tty: boolean;
+  private readonly stream: NonNullable<TickerOptions['stream']>;
+  private readonly clock: () => number;
+  private readonly work: number;
 
   constructor(
     private readonly label: string,
     private readonly total: number,
-    private readonly stream: NodeJS.WriteStream = process.stderr,
+    options: TickerOptions = {},
   ) {
-    this.tty = Boolean(stream.isTTY);
+    this.stream = options.stream ?? process.stderr;
+    this.clock = options.clock ?? Date.now;
+    this.work = options.work ?? total;
+    this.started = this.clock();
+    this.tty = Boolean(this.stream.isTTY);
   }
 
-  /** One task finished; `resumed` tasks came from a previous run and do not inform the time left. */
-  tick(note: string, resumed = false): void {
+  /**
+   * One task finished, of `work` units (default 1: tasks alike); `resumed` tasks came from a
+   * previous run and do not inform the time left: the rate is the work of this run's tasks per second.
+   */
+  tick(note: string, resumed = false, work = 1): void {
     this.done++;
-    if (!resumed) this.fresh++;
-    const elapsed = (Date.now() - this.started) / 1000;
-    const eta = this.fresh ? ((this.total - this.done) * elapsed) / this.fresh : NaN;
+    this.doneWork += work;
+    if (!resumed) this.freshWork += work;
+    const elapsed = (this.clock() - this.started) / 1000;
+    const eta = this.freshWork > 0 ? (Math.max(0, this.work - this.doneWork) * elapsed) / this.freshWork : NaN;
     const bar = '█'.repeat(Math.round((this.done / Math.max(1, this.total)) * 20)).padEnd(20, '░');
     const text = `${this.label} ${bar} ${this.done}/${this.total} ${formatSeconds(elapsed)}${Number.isFinite(eta) ? ` (~${formatSeconds(eta)} left)` : ''} ${note}`;
     if (this.tty) this.stream.write(`\r\x1b[2K${text.slice(0, (this.stream.columns ?? 160) - 1)}${this.done === this.total ? '\n' : ''}`);

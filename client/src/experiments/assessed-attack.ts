@@ -20,6 +20,19 @@ import type { TaskKind } from './tasks.js';
 /** What one assessed run needs: the deployment (model, σ, n), the oracle and the attack (a distortion task's fields). */
 export type AssessedTask = DistortionTask;
 
+/**
+ * A query's HTTP round trip in forward passes: profile:server measured 300–500 µs of server CPU per
+ * request at n = 1 against some 50 µs per pass, so a 2,000-query run at n = 10 costs about twice
+ * its passes and one at n = 100 about 1.1 times.
+ */
+const PASSES_PER_REQUEST = 10;
+
+/**
+ * A run's work in forward passes, for the time left of a sweep: its budget in queries, each n
+ * passes under RS (the shortcut's early stop makes fewer) plus the request, and the assessment's votes.
+ */
+export const taskCost = (t: AssessedTask): number => t.budget * ((t.sigma > 0 ? t.n : 1) + PASSES_PER_REQUEST) + (t.sigma > 0 ? t.assessSamples : 0);
+
 /** The experiment's deployments and one client-key HTTP oracle per deployment, shared by its runs. */
 export class Deployments {
   /** By setting: each is created (through the admin API) and connected once, not once per run. */

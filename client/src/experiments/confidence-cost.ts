@@ -1,7 +1,7 @@
 // "The query cost of confidence" (records/confidence-cost.ts): each realistic attacker and the
 // paper's shortcut on the same images of each RS setting, every final point assessed by fresh votes.
 import { ATTACKS, decidesAtLevel, isAttackName } from '../attacks/index.js';
-import { Deployments, assessedAttack, checkAttack, describeRun, resumable } from './assessed-attack.js';
+import { Deployments, assessedAttack, checkAttack, describeRun, resumable, taskCost } from './assessed-attack.js';
 import { type ExperimentContext, resultsFile } from './context.js';
 import { type ConfidenceCostConfig, type ConfidenceCostRecord, confidenceCost, confidenceCostKey, confidenceCostTasks } from './records/confidence-cost.js';
 import { attackCodeVersion } from '../provenance.js';
@@ -55,6 +55,7 @@ export async function runConfidenceCost(ctx: ExperimentContext, c: ConfidenceCos
       done: (r) => resumable(ctx, r),
       version: (t) => attackCodeVersion(t.attack),
       describe: describeRun,
+      cost: taskCost,
     });
   } finally {
     await deployments.close();

@@ -6,7 +6,7 @@
 //  - σ > 0, 'repeated': the realistic attacker, ℓ paid top-1 queries per point (client key).
 // Each final point is then assessed: eq. (4) from fresh votes, beside the eq. (5) threshold.
 // The config, tasks and record are in records/distortion.ts; the figures in report/sections/.
-import { Deployments, assessedAttack, checkAttack, describeRun, resumable } from './assessed-attack.js';
+import { Deployments, assessedAttack, checkAttack, describeRun, resumable, taskCost } from './assessed-attack.js';
 import { type ExperimentContext, resultsFile } from './context.js';
 import { type DistortionConfig, type DistortionRecord, distortion, distortionKey, distortionTasks } from './records/distortion.js';
 import { attackCodeVersion } from '../provenance.js';
@@ -37,6 +37,7 @@ export async function runDistortion(ctx: ExperimentContext, c: DistortionConfig)
       done: (r) => resumable(ctx, r),
       version: (t) => attackCodeVersion(t.attack),
       describe: describeRun,
+      cost: taskCost,
     });
   } finally {
     await deployments.close();

@@ -49,9 +49,14 @@ export interface TaskBatch<T, P, R> {
   version?(task: T): string;
   /** The progress line of a finished task. */
   describe(record: R): string;
+  /** The task's work in some unit (forward passes), for the time left; default: tasks alike. */
+  cost?(task: T): number;
   /** What the submitter does with a record before storing it (e.g. saves the files a worker sent back in it); default: nothing. */
   collect?(record: R): Promise<R>;
 }
+
+/** The work of all the batch's tasks (its `cost` summed; without one, the task count). */
+export const totalWork = <T, P, R>(b: TaskBatch<T, P, R>): number => (b.cost ? b.tasks.reduce((s, t) => s + b.cost!(t), 0) : b.tasks.length);
 
 /** Whether the task under `key` already has a record that stands. */
 export function isDone<T, P, R>(b: TaskBatch<T, P, R>, key: string): boolean {
@@ -67,14 +72,14 @@ export interface TaskRunner {
 /** Here, `ctx.concurrency` at a time. */
 const localTasks: TaskRunner = {
   async run(b) {
-    const ticker = new Ticker(b.experiment, b.tasks.length);
+    const ticker = new Ticker(b.experiment, b.tasks.length, { work: totalWork(b) });
     await pool(b.tasks, b.env.ctx.concurrency, async (t) => {
       const key = b.key(t);
-      if (isDone(b, key)) return ticker.tick(`${key} (resumed)`, true);
+      if (isDone(b, key)) return ticker.tick(`${key} (resumed)`, true, b.cost?.(t) ?? 1);
       const run = await b.kind.run(b.env, b.payload(t), key);
       const record = b.collect ? await b.collect(run) : run;
       b.file.add(record);
-      ticker.tick(b.describe(record));
+      ticker.tick(b.describe(record), false, b.cost?.(t) ?? 1);
     });
   },
 };

@@ -8,7 +8,7 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { Ticker, formatSeconds } from '../progress.js';
-import { type TaskBatch, type TaskRunner, isDone } from '../experiments/tasks.js';
+import { type TaskBatch, type TaskRunner, isDone, totalWork } from '../experiments/tasks.js';
 import { type JobData, QUEUE_NAME, bullConnection, connect, jobIdOf, keys, redact } from './connection.js';
 import { CampaignCancelled } from './journal.js';
 
@@ -39,13 +39,15 @@ export class QueueTaskRunner implements TaskRunner {
 
   async run<T, P, R>(b: TaskBatch<T, P, R>): Promise<void> {
     const { campaign } = this.o;
-    const ticker = new Ticker(b.experiment, b.tasks.length);
+    const ticker = new Ticker(b.experiment, b.tasks.length, { work: totalWork(b) });
     const pending = new Map<string, string>(); // job id → resume key
+    const work = new Map<string, number>(); // resume key → the task's work (for the time left)
     const jobs = [];
     for (const t of b.tasks) {
       const key = b.key(t);
+      work.set(key, b.cost?.(t) ?? 1);
       if (isDone(b, key)) {
-        ticker.tick(`${key} (resumed)`, true);
+        ticker.tick(`${key} (resumed)`, true, work.get(key));
         continue;
       }
       const jobId = jobIdOf(campaign, b.experiment, b.version ? `${key}|${b.version(t)}` : key);
@@ -94,11 +96,11 @@ export class QueueTaskRunner implements TaskRunner {
           // A worker running other code than this command made it: not resumable here, and not kept.
           if (b.done && !b.done(record)) {
             failures.push(`${key}: the worker that ran it has other attack code than this command (update the workers)`);
-            ticker.tick('made by other code: not kept');
+            ticker.tick('made by other code: not kept', false, work.get(key!));
             continue;
           }
           b.file.add(b.collect ? await b.collect(record) : record);
-          ticker.tick(b.describe(record));
+          ticker.tick(b.describe(record), false, work.get(key!));
         }
         lastRecord = Date.now();
       }
