@@ -4,6 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { binarySearch } from '../experiments/records/binary-search.js';
+import { direction } from '../experiments/records/direction.js';
 import { certification } from '../experiments/records/certification.js';
 import { confidenceCost } from '../experiments/records/confidence-cost.js';
 import { defenseMenu } from '../experiments/records/defense-menu.js';
@@ -84,9 +85,11 @@ export async function buildReport(dir: string, options: ReportOptions = {}): Pro
     sections.push({ title: section.title, ...(await section.build(ctx)) });
   }
   // The paper's findings rest on the paper's experiments: a preset with none of them (the defense menu alone) has nothing to say about them.
-  const paperRuns = [distortion, certification, binarySearch].some((spec) => ctx.config(spec as ExperimentSpec) !== undefined);
+  const paperRuns = [distortion, certification, binarySearch, direction].some((spec) => ctx.config(spec as ExperimentSpec) !== undefined);
   const found: Finding[] = [
-    ...(paperRuns ? findings(ctx.records(distortion), ctx.records(certification), ctx.records(binarySearch), ctx.config(distortion)?.attacks) : []),
+    ...(paperRuns
+      ? findings(ctx.records(distortion), ctx.records(certification), ctx.records(binarySearch), ctx.config(distortion)?.attacks, ctx.records(direction))
+      : []),
     ...confidenceCostFindings(ctx.records(confidenceCost), ctx.config(confidenceCost)),
     ...defenseMenuFindings(ctx.records(defenseMenu), ctx.config(defenseMenu)),
   ];

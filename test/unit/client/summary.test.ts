@@ -6,6 +6,7 @@ import { npyBytes, readNpy } from '../../../client/src/npy.js';
 import { sigmaFor } from '../../../client/src/cli/accuracy.js';
 import { distortion, distortionKey, distortionTasks, type DistortionRecord } from '../../../client/src/experiments/records/distortion.js';
 import type { CertificationRecord } from '../../../client/src/experiments/records/certification.js';
+import type { DirectionRecord } from '../../../client/src/experiments/records/direction.js';
 import { findings } from '../../../client/src/report/findings.js';
 import { summarizeDistortion } from '../../../client/src/report/sections/distortion.js';
 import { distortionToRadius } from '../../../client/src/report/sections/certification.js';
@@ -131,6 +132,36 @@ test('findings: on 3 images per cell nothing is established, and each finding sa
   // The binary search: 12 searches per n on one image, IQR 30 times smaller at n = 100: established, on 1 image.
   assert.equal(f['binary-search-spread'].verdict, 'established');
   assert.equal(f['binary-search-spread'].n, 1);
+});
+
+test('Fig. 1 finding: the smoothed frontier beyond xa on every image is established on 10 images; straddling xa, or on 4 images, is not', () => {
+  const ts = Array.from({ length: 11 }, (_, i) => i * 0.2); // 0 … 2, xa at t = 1
+  // π0 falls linearly from 1 and crosses ½ at t = c.
+  const ray = (image: number, c: number, l2 = 2): DirectionRecord => ({
+    key: `d${image}`,
+    model: 'm',
+    sigma: 0.05,
+    image,
+    l2,
+    t: ts,
+    pi0: ts.map((t) => Math.max(0, 1 - t / (2 * c))),
+    samples: 1000,
+  });
+  const of = (rays: DirectionRecord[]) => findings([], [], [], [], rays).find((x) => x.id === 'fig1-frontier-beyond')!;
+  const beyond = of(Array.from({ length: 10 }, (_, i) => ray(i, 1.1 + 0.02 * i)));
+  assert.equal(beyond.verdict, 'established', beyond.evidence);
+  assert.equal(beyond.n, 10);
+  // Median t* of 1.1 … 1.28 is 1.19; L2 beyond xa = (t* − 1) × 2.
+  assert.match(beyond.evidence, /median t\* 1\.190 .* on 10 images; crossed after xa on 10\/10 = 100%/);
+  assert.match(beyond.evidence, /median L2 beyond xa 0\.380/);
+  // Half the rays cross before xa: the median straddles 1.
+  assert.equal(of(Array.from({ length: 10 }, (_, i) => ray(i, i % 2 ? 1.2 : 0.8))).verdict, 'not established');
+  // Four images establish nothing; a ray whose π0 never reaches ½ counts at its end, and one wrong at x0 is left out.
+  const few = of([...[0, 1, 2, 3].map((i) => ray(i, 1.3)), { ...ray(4, 1), pi0: ts.map(() => 0.9) }, { ...ray(5, 1), pi0: ts.map(() => 0.2) }]);
+  assert.equal(few.verdict, 'not established');
+  assert.equal(few.n, 5);
+  assert.match(few.evidence, /1 not crossed within the ray/);
+  assert.equal(findings([], [], [], [], []).find((x) => x.id === 'fig1-frontier-beyond')!.verdict, 'no data');
 });
 
 test('distortion grid: σ = 0 once, n = 1 at one level, extra levels only up to extraPaMaxN; select keeps the grid', () => {
