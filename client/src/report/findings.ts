@@ -10,7 +10,7 @@ import { firstCrossing } from '../experiments/geometry.js';
 import type { DistortionRecord } from '../experiments/records/distortion.js';
 import { quantile } from '@rs-arena/shared/stats';
 import { median } from '../summary.js';
-import { type Claim, type Verdict, bootstrap, combined, decide, fmtPaired, fmtRatio, fmtShare, pairOn, paired, share } from './statistics.js';
+import { type Claim, type Verdict, bootstrap, combined, decide, decideWithin, fmtPaired, fmtRatio, fmtShare, pairOn, paired, share } from './statistics.js';
 
 export interface Finding {
   id: string;
@@ -41,6 +41,17 @@ const LEAST_AFFECTED = 'rays';
 const PA_LITTLE = 1.3;
 /** "A large σ does not robustify": the distortion grows by less than this factor. */
 const SIGMA_GAIN = 1.5;
+/** "The same robustness": the ratio of mean L2 lies within [1/SAME, SAME] (the margin PA_LITTLE reads as "a little"). */
+const SAME = PA_LITTLE;
+/** A noise-trained model is named `<standard model>-randtrain` (models/manifest.json). */
+const NOISE_TRAINED = '-randtrain';
+
+/** The σ the accuracy experiment's search found for each model and accuracy cost (sections/accuracy.ts). */
+export interface SigmaByCost {
+  model: string;
+  drop: number;
+  sigma: number;
+}
 
 const f3 = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(3));
 const setting = (r: Pick<DistortionRecord, 'model' | 'sigma'>) => (r.sigma === 0 ? `${r.model} (no RS)` : `${r.model} σ=${r.sigma}`);
@@ -75,6 +86,7 @@ export function findings(
   bs: BinarySearchRecord[],
   attacks?: string[],
   dir: DirectionRecord[] = [],
+  costs: SigmaByCost[] = [],
 ): Finding[] {
   const rows = dist.filter((r) => r.oracle !== 'repeated');
   const cells = new Map<string, DistortionRecord[]>();
@@ -311,6 +323,66 @@ export function findings(
         evidence: `${[...new Set(per.map((x) => x.setting))].join(', ')}: median t* ${f3(t.value)} [${f3(t.lo)}, ${f3(t.hi)}] on ${per.length} images; crossed after xa on ${fmtShare(after)}; median L2 beyond xa ${f3(beyond.value)} [${f3(beyond.lo)}, ${f3(beyond.hi)}] (per image ${per.map((x) => f3(x.beyond)).join(', ')})${censored ? `; ${censored} not crossed within the ray (counted at its end)` : ''}`,
       });
     } else out.push(noData('fig1-frontier-beyond', claim, 'needs the direction experiment (Fig. 1)'));
+  }
+
+  // 8 and 9. The noise-trained model at the same accuracy cost as the standard one (σ from the
+  // accuracy experiment's search): as robust (within ×1.3), and against RayS less robust than the
+  // standard model without RS.
+  {
+    const pairs = costs
+      .filter((c) => c.model.endsWith(NOISE_TRAINED))
+      .map((rand) => ({ rand, std: costs.find((c) => c.model === rand.model.slice(0, -NOISE_TRAINED.length) && c.drop === rand.drop) }))
+      .filter((p): p is { rand: SigmaByCost; std: SigmaByCost } => p.std !== undefined);
+    const same = `Under RS, the noise-trained model (RandTrain) is as robust as the standard model at the same accuracy cost (paper: RandTrain σ = 0.25 beside ResNet50 σ = 0.15, both about 12 points below clean; read here: mean L2 RandTrain ÷ standard within ×${f3(1 / SAME)} … ×${SAME} in every cell, σ per model from the accuracy experiment's search).`;
+    const sameItems = pairs.flatMap(({ rand, std }) =>
+      heads
+        .filter((h) => h.model === rand.model && Math.abs(h.sigma - rand.sigma) < 1e-9)
+        .map((h) => ({
+          label: `${h.attack} cost ${rand.drop} (σ ${std.sigma} vs ${rand.sigma}) n=${h.n} Pa=${h.Pa}`,
+          a: cell({ ...h, model: std.model, sigma: std.sigma }),
+          b: cell(h),
+        })),
+    );
+    const within = sameItems
+      .map(({ label, a, b }) => ({ label, c: paired(pairOn(a, b, (r) => r.image, l2Of)) }))
+      .filter((x) => x.c !== null)
+      .map(({ label, c }) => ({ verdict: decideWithin(c!.ratioOfMeans, SAME), n: c!.images, line: `${label}: ${fmtPaired(c!)}` }));
+    out.push(
+      within.length
+        ? {
+            id: 'randtrain-same-robustness',
+            source: 'paper',
+            claim: same,
+            ...combined(within),
+            test: `per cell (attack, n, P_a) at each accuracy cost, the ratio of mean L2 RandTrain ÷ standard on the images both broke; established when every interval lies within [${f3(1 / SAME)}, ${SAME}], contradicted when one lies wholly outside`,
+            evidence: within.map((p) => p.line).join('; '),
+          }
+        : noData('randtrain-same-robustness', same, 'needs the standard and the noise-trained model under RS at σ chosen by the same accuracy cost'),
+    );
+    const rays =
+      'Against RayS, the noise-trained model under RS is less robust than the standard model without RS (read here: mean L2 RandTrain with RS ÷ standard without below 1 in every cell).';
+    const raysItems = pairs.flatMap(({ rand, std }) =>
+      heads
+        .filter((h) => h.attack === LEAST_AFFECTED && h.model === rand.model && Math.abs(h.sigma - rand.sigma) < 1e-9)
+        .map((h) => ({
+          label: `rays ${setting(h)} n=${h.n} Pa=${h.Pa} vs ${std.model} (no RS)`,
+          a: cell({ model: std.model, sigma: 0, n: 1, Pa: null, attack: LEAST_AFFECTED }),
+          b: cell(h),
+        })),
+    );
+    const below = pairedCells(raysItems, { side: 'below', bound: 1 });
+    out.push(
+      below.length
+        ? {
+            id: 'randtrain-rays-below-standard',
+            source: 'paper',
+            claim: rays,
+            ...combined(below),
+            test: 'per cell (RandTrain σ, n, P_a), the ratio of mean L2 of RayS on RandTrain with RS ÷ on the standard model without RS, on the images both broke; established when every interval lies below 1',
+            evidence: below.map((p) => p.line).join('; '),
+          }
+        : noData('randtrain-rays-below-standard', rays, 'needs RayS on the standard model without RS and on the noise-trained model with RS'),
+    );
   }
   return out;
 }

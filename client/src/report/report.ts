@@ -14,7 +14,9 @@ import { PresetHeader, firstIssue, normalizePreset } from '../experiments/record
 import { redactCommand } from '../redact.js';
 import { readRecords } from '../results-file.js';
 import type { Figure } from './figures.js';
-import { type Finding, type FindingsFile, findings } from './findings.js';
+import { type Finding, type FindingsFile, type SigmaByCost, findings } from './findings.js';
+import { sigmaSearches } from './sections/accuracy.js';
+import { accuracy } from '../experiments/records/accuracy.js';
 import { METHOD } from './statistics.js';
 import type { ReportContext } from './section.js';
 import { confidenceCostFindings } from './sections/confidence-cost.js';
@@ -65,6 +67,13 @@ export interface ReportOptions {
   allowMixedVersions?: boolean;
 }
 
+/** The σ the accuracy experiment's search found per model and accuracy cost, where it ran. */
+function sigmaByCost(ctx: ReportContext): SigmaByCost[] {
+  const c = ctx.config(accuracy);
+  if (!c) return [];
+  return sigmaSearches(ctx.records(accuracy), c).flatMap((s) => (s.sigma === null ? [] : [{ model: s.model, drop: s.drop, sigma: s.sigma }]));
+}
+
 export async function buildReport(dir: string, options: ReportOptions = {}): Promise<string> {
   const { ctx, meta } = reportContext(dir);
   const notes: string[] = [];
@@ -88,7 +97,14 @@ export async function buildReport(dir: string, options: ReportOptions = {}): Pro
   const paperRuns = [distortion, certification, binarySearch, direction].some((spec) => ctx.config(spec as ExperimentSpec) !== undefined);
   const found: Finding[] = [
     ...(paperRuns
-      ? findings(ctx.records(distortion), ctx.records(certification), ctx.records(binarySearch), ctx.config(distortion)?.attacks, ctx.records(direction))
+      ? findings(
+          ctx.records(distortion),
+          ctx.records(certification),
+          ctx.records(binarySearch),
+          ctx.config(distortion)?.attacks,
+          ctx.records(direction),
+          sigmaByCost(ctx),
+        )
       : []),
     ...confidenceCostFindings(ctx.records(confidenceCost), ctx.config(confidenceCost)),
     ...defenseMenuFindings(ctx.records(defenseMenu), ctx.config(defenseMenu)),

@@ -115,6 +115,17 @@ export function decide(iv: { lo: number; hi: number; clusters?: number } | null,
   return iv.hi < claim.bound ? 'established' : iv.lo > claim.bound ? 'contradicted' : 'not established';
 }
 
+/**
+ * An equivalence claim on a ratio ("the same", within a factor): established when the interval lies
+ * wholly within [1/factor, factor], contradicted when it lies wholly outside, otherwise not established.
+ */
+export function decideWithin(iv: { lo: number; hi: number; clusters?: number } | null, factor: number): Verdict {
+  if (!iv || Number.isNaN(iv.lo) || Number.isNaN(iv.hi)) return 'no data';
+  if (iv.clusters !== undefined && iv.clusters < MIN_BOOTSTRAP_IMAGES) return 'not established';
+  if (iv.lo >= 1 / factor && iv.hi <= factor) return 'established';
+  return iv.hi < 1 / factor || iv.lo > factor ? 'contradicted' : 'not established';
+}
+
 /** A claim made of several cells: contradicted if any cell contradicts it, established if every cell establishes it. */
 function combine(verdicts: Verdict[]): Verdict {
   const known = verdicts.filter((v) => v !== 'no data');

@@ -164,6 +164,71 @@ test('Fig. 1 finding: the smoothed frontier beyond xa on every image is establis
   assert.equal(findings([], [], [], [], []).find((x) => x.id === 'fig1-frontier-beyond')!.verdict, 'no data');
 });
 
+test('RandTrain findings: σ paired by accuracy cost from the search; the same robustness within ×1.3, and RayS below the standard model without RS', () => {
+  const costs = [
+    { model: 'm', drop: 0.12, sigma: 0.07 },
+    { model: 'm-randtrain', drop: 0.12, sigma: 0.38 },
+    { model: 'm-advtrain', drop: 0.12, sigma: 0.23 },
+  ];
+  // 12 images; RandTrain's L2 is the standard model's × 1.05 (± 2% per image): the same, within ×1.3.
+  const l2 = Array.from({ length: 12 }, (_, i) => 2 + 0.1 * i);
+  const jitter = (i: number) => 1 + 0.02 * ((i % 3) - 1);
+  const of = (records: DistortionRecord[], id: string) => findings(records, [], [], ['rays'], [], costs).find((x) => x.id === id)!;
+  const sameRecords = [
+    ...dist(
+      'm',
+      0,
+      1,
+      null,
+      'rays',
+      l2.map((v) => v * 1.5),
+    ),
+    ...dist('m', 0.07, 10, 0.5, 'rays', l2),
+    ...dist(
+      'm-randtrain',
+      0.38,
+      10,
+      0.5,
+      'rays',
+      l2.map((v, i) => v * 1.05 * jitter(i)),
+    ),
+    // A RandTrain σ the search did not choose is not compared.
+    ...dist(
+      'm-randtrain',
+      0.25,
+      10,
+      0.5,
+      'rays',
+      l2.map((v) => v * 3),
+    ),
+  ];
+  const same = of(sameRecords, 'randtrain-same-robustness');
+  assert.equal(same.verdict, 'established', same.evidence);
+  assert.equal(same.n, 12);
+  assert.match(same.evidence, /^rays cost 0\.12 \(σ 0\.07 vs 0\.38\) n=10 Pa=0\.5: .*ratio of means ×1\.05/);
+  // RayS on RandTrain with RS (×1.05 of m at σ 0.07) is below m without RS (×1.5): established.
+  const rays = of(sameRecords, 'randtrain-rays-below-standard');
+  assert.equal(rays.verdict, 'established', rays.evidence);
+  assert.match(rays.evidence, /rays m-randtrain σ=0\.38 n=10 Pa=0\.5 vs m \(no RS\)/);
+  // Twice as robust: the same-robustness claim is contradicted; RayS above the undefended model: contradicted.
+  const twice = [
+    ...dist('m', 0, 1, null, 'rays', l2),
+    ...dist('m', 0.07, 10, 0.5, 'rays', l2),
+    ...dist(
+      'm-randtrain',
+      0.38,
+      10,
+      0.5,
+      'rays',
+      l2.map((v, i) => 2 * v * jitter(i)),
+    ),
+  ];
+  assert.equal(of(twice, 'randtrain-same-robustness').verdict, 'contradicted');
+  assert.equal(of(twice, 'randtrain-rays-below-standard').verdict, 'contradicted');
+  // Without the σ search there is nothing to pair.
+  assert.equal(findings(sameRecords, [], [], ['rays']).find((x) => x.id === 'randtrain-same-robustness')!.verdict, 'no data');
+});
+
 test('distortion grid: σ = 0 once, n = 1 at one level, extra levels only up to extraPaMaxN; select keeps the grid', () => {
   const config = {
     settings: [

@@ -9,7 +9,7 @@ import { defineSection } from '../section.js';
 import { esc, table } from '../table.js';
 
 /** The search's outcome per model and accuracy cost, replayed from the records. */
-function sigmaSearches(records: AccuracyRecord[], c: AccuracyConfig) {
+export function sigmaSearches(records: AccuracyRecord[], c: AccuracyConfig) {
   const byKey = new Map(records.map((r) => [r.key, r]));
   return c.models.flatMap((model) => c.drops.map((drop) => sigmaSearch(model, drop, c, (s) => smoothedAccuracy(byKey, model, s, c))));
 }
