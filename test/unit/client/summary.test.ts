@@ -227,6 +227,35 @@ test('RandTrain findings: σ paired by accuracy cost from the search; the same r
   assert.equal(of(twice, 'randtrain-rays-below-standard').verdict, 'contradicted');
   // Without the σ search there is nothing to pair.
   assert.equal(findings(sameRecords, [], [], ['rays']).find((x) => x.id === 'randtrain-same-robustness')!.verdict, 'no data');
+  // Fig. 4: certified radii at the same cost, 0 where CERTIFY abstains or is wrong; RandTrain's
+  // mean radius is about three times the standard model's on 12 images (one image wrong on each side).
+  const certs = (model: string, sigma: number, radius: (i: number) => number) =>
+    Array.from({ length: 12 }, (_, image) => {
+      const r = radius(image);
+      return {
+        key: `${model}|${sigma}|${image}`,
+        model,
+        sigma,
+        image,
+        label: 0,
+        certified: r > 0 ? 0 : -1,
+        correct: r > 0,
+        pLower: 0.9,
+        radius: r,
+        n0: 100,
+        n: 1000,
+        alpha: 0.001,
+      };
+    });
+  const cert = [...certs('m', 0.07, (i) => (i === 0 ? 0 : 0.1 + 0.01 * i)), ...certs('m-randtrain', 0.38, (i) => (i === 1 ? 0 : 0.3 + 0.03 * i))];
+  const fig4 = findings([], cert, [], [], [], costs).find((x) => x.id === 'fig4-randtrain-larger-radius')!;
+  assert.equal(fig4.verdict, 'established', fig4.evidence);
+  // Means: Σ_{i=1..11} (0.1 + 0.01 i) / 12 = 1.76 / 12 = 0.147 and Σ_{i≠1} (0.3 + 0.03 i) / 12 = 5.25 / 12 = 0.4375; ratio 2.983.
+  assert.match(fig4.evidence, /mean certified radius 0\.147 → 0\.43\d, ratio ×2\.98\d* \[.*on 12 images; certified correctly 11\/12 = 92% .* → 11\/12/);
+  const flat = findings([], [...certs('m', 0.07, () => 0.2), ...certs('m-randtrain', 0.38, () => 0.2)], [], [], [], costs).find(
+    (x) => x.id === 'fig4-randtrain-larger-radius',
+  )!;
+  assert.equal(flat.verdict, 'not established');
 });
 
 test('distortion grid: σ = 0 once, n = 1 at one level, extra levels only up to extraPaMaxN; select keeps the grid', () => {
