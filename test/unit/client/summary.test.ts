@@ -174,6 +174,17 @@ test('RandTrain findings: σ paired by accuracy cost from the search; the same r
   const l2 = Array.from({ length: 12 }, (_, i) => 2 + 0.1 * i);
   const jitter = (i: number) => 1 + 0.02 * ((i % 3) - 1);
   const of = (records: DistortionRecord[], id: string) => findings(records, [], [], ['rays'], [], costs).find((x) => x.id === id)!;
+  // RandTrain at the searched σ, its L2 `scale` × the standard model's (± 2% per image).
+  const rand = (scale: number) =>
+    dist(
+      'm-randtrain',
+      0.38,
+      10,
+      0.5,
+      'rays',
+      l2.map((v, i) => scale * v * jitter(i)),
+    );
+  const std = [...dist('m', 0.07, 10, 0.5, 'rays', l2)];
   const sameRecords = [
     ...dist(
       'm',
@@ -183,15 +194,8 @@ test('RandTrain findings: σ paired by accuracy cost from the search; the same r
       'rays',
       l2.map((v) => v * 1.5),
     ),
-    ...dist('m', 0.07, 10, 0.5, 'rays', l2),
-    ...dist(
-      'm-randtrain',
-      0.38,
-      10,
-      0.5,
-      'rays',
-      l2.map((v, i) => v * 1.05 * jitter(i)),
-    ),
+    ...std,
+    ...rand(1.05),
     // A RandTrain σ the search did not choose is not compared.
     ...dist(
       'm-randtrain',
@@ -211,18 +215,7 @@ test('RandTrain findings: σ paired by accuracy cost from the search; the same r
   assert.equal(rays.verdict, 'established', rays.evidence);
   assert.match(rays.evidence, /rays m-randtrain σ=0\.38 n=10 Pa=0\.5 vs m \(no RS\)/);
   // Twice as robust: the same-robustness claim is contradicted; RayS above the undefended model: contradicted.
-  const twice = [
-    ...dist('m', 0, 1, null, 'rays', l2),
-    ...dist('m', 0.07, 10, 0.5, 'rays', l2),
-    ...dist(
-      'm-randtrain',
-      0.38,
-      10,
-      0.5,
-      'rays',
-      l2.map((v, i) => 2 * v * jitter(i)),
-    ),
-  ];
+  const twice = [...dist('m', 0, 1, null, 'rays', l2), ...std, ...rand(2)];
   assert.equal(of(twice, 'randtrain-same-robustness').verdict, 'contradicted');
   assert.equal(of(twice, 'randtrain-rays-below-standard').verdict, 'contradicted');
   // Without the σ search there is nothing to pair.
