@@ -8,10 +8,21 @@ import { esc } from './table.js';
 
 const VERDICT_CLASS: Record<Finding['verdict'], string> = { established: 'reproduced', contradicted: 'not', 'not established': 'partly', 'no data': 'nodata' };
 
+/** Cells shown before the rest fold away: a protocol grid has dozens per claim. */
+const SHOWN_CELLS = 3;
+
+/** A finding's evidence, one line per cell ("; " apart); past the first few, the rest under a <details> the reader opens. */
+function evidenceHtml(evidence: string): string {
+  const cells = evidence.split('; ');
+  if (cells.length <= SHOWN_CELLS + 1) return esc(evidence);
+  const rest = cells.slice(SHOWN_CELLS);
+  return `${esc(cells.slice(0, SHOWN_CELLS).join('; '))}; <details><summary>${rest.length} more</summary><ul>${rest.map((c) => `<li>${esc(c)}</li>`).join('')}</ul></details>`;
+}
+
 function findingsTable(found: Finding[], head: string): string {
   const rows = found.map(
     (f) =>
-      `<tr><td>${esc(f.claim)}</td><td class="${VERDICT_CLASS[f.verdict]}">${esc(verdictText(f))}</td><td>${esc(f.evidence)}<br><small>${esc(f.test)}</small></td></tr>`,
+      `<tr><td>${esc(f.claim)}</td><td class="${VERDICT_CLASS[f.verdict]}">${esc(verdictText(f))}</td><td>${evidenceHtml(f.evidence)}<br><small>${esc(f.test)}</small></td></tr>`,
   );
   return `<table class="findings"><thead><tr><th scope="col">${head}</th><th scope="col">verdict</th><th scope="col">our numbers (95% intervals)</th></tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table>`;
 }

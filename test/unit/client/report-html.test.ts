@@ -45,3 +45,24 @@ test('figures inlined in a page keep their ids apart, even two copies of one SVG
   assert.match(page, /clip-path="url\(#fig-b-f1-1\)"/);
   assert.match(figureHtml(fig('x<y'), svg), /<figure id="fig-x&lt;y">/);
 });
+
+test('a finding with many cells shows the first three and folds the rest under <details>', () => {
+  const cells = Array.from({ length: 8 }, (_, i) => `cell ${i} <b>`);
+  const html = reportHtml({
+    name: 'fold',
+    description: 'd',
+    runs: [{ command: 'rs-arena report', startedAt: 'now' }],
+    findings: [
+      { id: 'many', source: 'paper', claim: 'c', verdict: 'not established', n: 3, test: 't', evidence: cells.join('; ') },
+      { id: 'few', source: 'paper', claim: 'c2', verdict: 'established', n: 12, test: 't2', evidence: 'one; two' },
+    ],
+    sections: [],
+    svgOf: () => '',
+  });
+  assert.ok(
+    html.includes('cell 0 &lt;b&gt;; cell 1 &lt;b&gt;; cell 2 &lt;b&gt;; <details><summary>5 more</summary><ul><li>cell 3 &lt;b&gt;</li>'),
+    'first three inline, escaped',
+  );
+  assert.equal((html.match(/<li>cell \d/g) ?? []).length, 5);
+  assert.ok(html.includes('>one; two<br>'), 'a short evidence stays as it is');
+});
