@@ -320,7 +320,7 @@ export function findings(
         verdict: decide(t, { side: 'above', bound: 1 }),
         n: per.length,
         test: "per image, t* = where π0 falls to 1/2 along the ray, in units of the base boundary (1 = xa); the median over images with its bootstrap interval; established when it lies above 1. The paper's 4.0 is an L2 distance on ImageNet's scale: the L2 beyond xa is given, not compared",
-        evidence: `${[...new Set(per.map((x) => x.setting))].join(', ')}: median t* ${f3(t.value)} [${f3(t.lo)}, ${f3(t.hi)}] on ${per.length} images; crossed after xa on ${fmtShare(after)}; median L2 beyond xa ${f3(beyond.value)} [${f3(beyond.lo)}, ${f3(beyond.hi)}] (per image ${per.map((x) => f3(x.beyond)).join(', ')})${censored ? `; ${censored} not crossed within the ray (counted at its end)` : ''}`,
+        evidence: `${[...new Set(per.map((x) => x.setting))].join(', ')}: median t* ${f3(t.value)} [${f3(t.lo)}, ${f3(t.hi)}] on ${per.length} image${per.length === 1 ? '' : 's'}; crossed after xa on ${fmtShare(after)}; median L2 beyond xa ${f3(beyond.value)} [${f3(beyond.lo)}, ${f3(beyond.hi)}] (per image ${per.map((x) => f3(x.beyond)).join(', ')})${censored ? `; ${censored} not crossed within the ray (counted at its end)` : ''}`,
       });
     } else out.push(noData('fig1-frontier-beyond', claim, 'needs the direction experiment (Fig. 1)'));
   }
