@@ -92,6 +92,7 @@ test('rs-arena experiment --preset smoke: data, figures, findings and report; a 
         'randtrain-same-robustness',
         'randtrain-rays-below-standard',
         'fig4-randtrain-larger-radius',
+        'shortcut-at-level',
       ],
     );
     assert.deepEqual(findings.project.map((f: { id: string }) => f.id).slice(0, 2), ['confidence-at-level', 'confidence-cost']);

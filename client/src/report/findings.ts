@@ -425,5 +425,35 @@ export function findings(
           ),
     );
   }
+
+  // 11. The paper's shortcut as a simulation of level P_a: the final points, assessed by fresh votes.
+  {
+    const claim =
+      "The paper's shortcut simulates an attacker at level P_a: a point counted adversarial when ⌈n·P_a⌉ of its n micro-decisions are wrong is adversarial at level P_a, P[g_{σ,n}(x) ≠ y] ≥ P_a by eq. (4) (§4.1, Protocol; read here: at least 90% of the final points at level by fresh votes, per n and P_a).";
+    const assessed = rows.filter((r) => r.oracle === 'shortcut' && l2Of(r) !== null && r.assessment);
+    const levels = [...new Set(assessed.map((r) => `${r.n}|${r.Pa}`))].map((k) => k.split('|').map(Number)).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    const per = levels.map(([n, Pa]) => {
+      const runs = assessed.filter((r) => r.n === n && r.Pa === Pa);
+      const p = runs.map((r) => r.assessment!.probAdversarial);
+      const s = share(p.filter((x) => x >= Pa).length, p.length);
+      return {
+        verdict: decide(s, { side: 'above', bound: 0.9 }),
+        n: new Set(runs.map((r) => r.image)).size,
+        line: `n=${n}, P_a=${Pa}: ${fmtShare(s)} of ${p.length} runs (${new Set(runs.map((r) => r.image)).size} images), median P[g ≠ y] ${f3(median(p))}`,
+      };
+    });
+    out.push(
+      per.length
+        ? {
+            id: 'shortcut-at-level',
+            source: 'paper',
+            claim,
+            ...combined(per),
+            test: "per (n, P_a), pooling settings and attacks, the share of the shortcut's final points whose fresh-vote probability of being adversarial (eq. 4) reaches P_a, with its Clopper-Pearson interval; established when every interval lies above 0.9, contradicted when one lies below",
+            evidence: per.map((p) => p.line).join('; '),
+          }
+        : noData('shortcut-at-level', claim, 'needs shortcut runs with assessed final points'),
+    );
+  }
   return out;
 }

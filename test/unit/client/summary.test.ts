@@ -251,6 +251,22 @@ test('RandTrain findings: σ paired by accuracy cost from the search; the same r
   assert.equal(flat.verdict, 'not established');
 });
 
+test("the shortcut's final points at level by fresh votes: contradicted where few reach P_a, established where all do", () => {
+  const assessed = (n: number, Pa: number, p: number, images = 20) =>
+    dist('m', 0.05, n, Pa, 'hsja', Array(images).fill(2)).map((r) => ({ ...r, assessment: { probAdversarial: p } }) as unknown as DistortionRecord);
+  const of = (records: DistortionRecord[]) => findings(records, [], [], ['hsja']).find((x) => x.id === 'shortcut-at-level')!;
+  // 40 of 40 at level: the Clopper-Pearson lower bound 0.025^(1/40) = 0.912 clears 0.9 (20 of 20 would not: 0.832).
+  const high = of([...assessed(50, 0.8, 0.99, 40), ...assessed(100, 0.8, 0.97, 40)]);
+  assert.equal(high.verdict, 'established', high.evidence);
+  assert.match(high.evidence, /^n=50, P_a=0\.8: 40\/40 = 100% \[91%, 100%\] of 40 runs \(40 images\), median P\[g ≠ y\] 0\.990; n=100/);
+  // One level where the points fall short (P = 0.02 < 0.5 on every run) contradicts the claim.
+  const low = of([...assessed(50, 0.8, 0.99), ...assessed(10, 0.5, 0.02)]);
+  assert.equal(low.verdict, 'contradicted', low.evidence);
+  assert.match(low.evidence, /n=10, P_a=0\.5: 0\/20 = 0% \[0%, 17%\]/);
+  // Runs without an assessment (σ = 0, or a failed attack) are not counted.
+  assert.equal(of(dist('m', 0, 1, null, 'hsja', [1, 2])).verdict, 'no data');
+});
+
 test('distortion grid: σ = 0 once, n = 1 at one level, extra levels only up to extraPaMaxN; select keeps the grid', () => {
   const config = {
     settings: [
