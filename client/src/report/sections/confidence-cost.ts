@@ -151,7 +151,7 @@ export function confidenceCostFindings(records: ConfidenceCostRecord[], c: Confi
           cellOf(records, s),
           cellOf(records, b),
           (r) => r.image,
-          (r) => (r.oracle === 'shortcut' ? finalL2(r) : (l2At(r, 10_000) ?? null)),
+          (r) => (r.oracle === 'shortcut' ? finalL2(r) : (l2At(r, c.budget) ?? null)),
         )
       : [];
     const cmp = paired(pairs);
@@ -185,7 +185,7 @@ export function confidenceCostFindings(records: ConfidenceCostRecord[], c: Confi
     {
       id: 'confidence-cost',
       source: 'project',
-      claim: `The best realistic attacker's mean L2 at 10,000 top-1 queries is at most 1.1× the best shortcut attack's at ${c.shortcut.budget.toLocaleString('en')} points, on the same images.`,
+      claim: `The best realistic attacker's mean L2 at ${c.budget.toLocaleString('en')} top-1 queries is at most 1.1× the best shortcut attack's at ${c.shortcut.budget.toLocaleString('en')} points, on the same images.`,
       ...combined(dist.map((d) => ({ verdict: d.verdict, n: d.cmp?.images ?? 0 }))),
       test: 'per setting, the ratio of mean L2 (realistic ÷ shortcut) paired on the images both returned a point for; established when its interval lies below 1.1',
       evidence: dist
