@@ -10,7 +10,7 @@ import { firstCrossing } from '../experiments/geometry.js';
 import type { DistortionRecord } from '../experiments/records/distortion.js';
 import { quantile } from '@rs-arena/shared/stats';
 import { mean, median } from '../summary.js';
-import { type Claim, type Verdict, bootstrap, combined, decide, decideWithin, fmtPaired, fmtRatio, fmtShare, pairOn, paired, share } from './statistics.js';
+import { type Claim, type Verdict, bootstrap, combined, decide, fmtPaired, fmtRatio, fmtShare, pairOn, paired, share } from './statistics.js';
 
 export interface Finding {
   id: string;
@@ -51,6 +51,16 @@ export interface SigmaByCost {
   model: string;
   drop: number;
   sigma: number;
+}
+
+/** Each noise-trained model's σ beside its standard model's σ at the same accuracy cost. */
+function noiseTrainedPairs(costs: SigmaByCost[]): { rand: SigmaByCost; std: SigmaByCost }[] {
+  return costs
+    .filter((c) => c.model.endsWith(NOISE_TRAINED))
+    .flatMap((rand) => {
+      const std = costs.find((c) => c.model === rand.model.slice(0, -NOISE_TRAINED.length) && c.drop === rand.drop);
+      return std ? [{ rand, std }] : [];
+    });
 }
 
 const f3 = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(3));
@@ -96,6 +106,9 @@ export function findings(
   const compared = attacks ?? [...new Set(rows.map((r) => r.attack))];
   const out: Finding[] = [];
   const noData = (id: string, claim: string, why: string): Finding => ({ id, source: 'paper', claim, verdict: 'no data', n: 0, test: '–', evidence: why });
+  /** A claim decided cell by cell: the cells' verdicts combined, one line of evidence each; without a cell, no data and why. */
+  const cellFinding = (id: string, claim: string, cells: { verdict: Verdict; n: number; line: string }[], test: string, why: string): Finding =>
+    cells.length ? { id, source: 'paper', claim, ...combined(cells), test, evidence: cells.map((c) => c.line).join('; ') } : noData(id, claim, why);
 
   // 1. Distortion ≫ certified radius: per attack, the median over images of L2 ÷ R, above 30.
   {
@@ -329,10 +342,7 @@ export function findings(
   // accuracy experiment's search): as robust (within ×1.3), and against RayS less robust than the
   // standard model without RS.
   {
-    const pairs = costs
-      .filter((c) => c.model.endsWith(NOISE_TRAINED))
-      .map((rand) => ({ rand, std: costs.find((c) => c.model === rand.model.slice(0, -NOISE_TRAINED.length) && c.drop === rand.drop) }))
-      .filter((p): p is { rand: SigmaByCost; std: SigmaByCost } => p.std !== undefined);
+    const pairs = noiseTrainedPairs(costs);
     const same = `Under RS, the noise-trained model (RandTrain) is as robust as the standard model at the same accuracy cost (paper: RandTrain σ = 0.25 beside ResNet50 σ = 0.15, both about 12 points below clean; read here: mean L2 RandTrain ÷ standard within ×${f3(1 / SAME)} … ×${SAME} in every cell, σ per model from the accuracy experiment's search).`;
     const sameItems = pairs.flatMap(({ rand, std }) =>
       heads
@@ -343,21 +353,15 @@ export function findings(
           b: cell(h),
         })),
     );
-    const within = sameItems
-      .map(({ label, a, b }) => ({ label, c: paired(pairOn(a, b, (r) => r.image, l2Of)) }))
-      .filter((x) => x.c !== null)
-      .map(({ label, c }) => ({ verdict: decideWithin(c!.ratioOfMeans, SAME), n: c!.images, line: `${label}: ${fmtPaired(c!)}` }));
+    const within = pairedCells(sameItems, { side: 'within', bound: SAME });
     out.push(
-      within.length
-        ? {
-            id: 'randtrain-same-robustness',
-            source: 'paper',
-            claim: same,
-            ...combined(within),
-            test: `per cell (attack, n, P_a) at each accuracy cost, the ratio of mean L2 RandTrain ÷ standard on the images both broke; established when every interval lies within [${f3(1 / SAME)}, ${SAME}], contradicted when one lies wholly outside`,
-            evidence: within.map((p) => p.line).join('; '),
-          }
-        : noData('randtrain-same-robustness', same, 'needs the standard and the noise-trained model under RS at σ chosen by the same accuracy cost'),
+      cellFinding(
+        'randtrain-same-robustness',
+        same,
+        within,
+        `per cell (attack, n, P_a) at each accuracy cost, the ratio of mean L2 RandTrain ÷ standard on the images both broke; established when every interval lies within [${f3(1 / SAME)}, ${SAME}], contradicted when one lies wholly outside`,
+        'needs the standard and the noise-trained model under RS at σ chosen by the same accuracy cost',
+      ),
     );
     const rays =
       'Against RayS, the noise-trained model under RS is less robust than the standard model without RS (read here: mean L2 RandTrain with RS ÷ standard without below 1 in every cell).';
@@ -372,16 +376,13 @@ export function findings(
     );
     const below = pairedCells(raysItems, { side: 'below', bound: 1 });
     out.push(
-      below.length
-        ? {
-            id: 'randtrain-rays-below-standard',
-            source: 'paper',
-            claim: rays,
-            ...combined(below),
-            test: 'per cell (RandTrain σ, n, P_a), the ratio of mean L2 of RayS on RandTrain with RS ÷ on the standard model without RS, on the images both broke; established when every interval lies below 1',
-            evidence: below.map((p) => p.line).join('; '),
-          }
-        : noData('randtrain-rays-below-standard', rays, 'needs RayS on the standard model without RS and on the noise-trained model with RS'),
+      cellFinding(
+        'randtrain-rays-below-standard',
+        rays,
+        below,
+        'per cell (RandTrain σ, n, P_a), the ratio of mean L2 of RayS on RandTrain with RS ÷ on the standard model without RS, on the images both broke; established when every interval lies below 1',
+        'needs RayS on the standard model without RS and on the noise-trained model with RS',
+      ),
     );
   }
 
@@ -390,39 +391,28 @@ export function findings(
     const claim =
       'At the same accuracy cost, the noise-trained model (RandTrain) certifies larger radii than the standard model under RS (Fig. 4: RandTrain σ = 0.25 beside ResNet50 σ = 0.15, both about 12 points below clean).';
     const radiusOf = (r: CertificationRecord) => (r.correct ? r.radius : 0);
-    const per = costs
-      .filter((c) => c.model.endsWith(NOISE_TRAINED))
-      .flatMap((rand) => {
-        const std = costs.find((c) => c.model === rand.model.slice(0, -NOISE_TRAINED.length) && c.drop === rand.drop);
-        if (!std) return [];
-        const of = (c: SigmaByCost) => cert.filter((r) => r.model === c.model && Math.abs(r.sigma - c.sigma) < 1e-9);
-        const items = pairOn(of(std), of(rand), (r) => r.image, radiusOf);
-        if (items.length === 0) return [];
-        const iv = bootstrap(items, (s) => mean(s.map((p) => p.b))! / mean(s.map((p) => p.a))!, { cluster: (p) => p.image });
-        const certified = (xs: number[]) => fmtShare(share(xs.filter((x) => x > 0).length, xs.length));
-        return [
-          {
-            verdict: decide(iv, { side: 'above', bound: 1 }),
-            n: items.length,
-            line: `cost ${rand.drop} (${std.model} σ=${std.sigma} vs ${rand.model} σ=${rand.sigma}): mean certified radius ${f3(mean(items.map((p) => p.a)))} → ${f3(mean(items.map((p) => p.b)))}, ratio ${fmtRatio(iv)} on ${items.length} images; certified correctly ${certified(items.map((p) => p.a))} → ${certified(items.map((p) => p.b))}`,
-          },
-        ];
-      });
+    const per = noiseTrainedPairs(costs).flatMap(({ rand, std }) => {
+      const of = (c: SigmaByCost) => cert.filter((r) => r.model === c.model && Math.abs(r.sigma - c.sigma) < 1e-9);
+      const items = pairOn(of(std), of(rand), (r) => r.image, radiusOf);
+      if (items.length === 0) return [];
+      const iv = bootstrap(items, (s) => mean(s.map((p) => p.b))! / mean(s.map((p) => p.a))!, { cluster: (p) => p.image });
+      const certified = (xs: number[]) => fmtShare(share(xs.filter((x) => x > 0).length, xs.length));
+      return [
+        {
+          verdict: decide(iv, { side: 'above', bound: 1 }),
+          n: items.length,
+          line: `cost ${rand.drop} (${std.model} σ=${std.sigma} vs ${rand.model} σ=${rand.sigma}): mean certified radius ${f3(mean(items.map((p) => p.a)))} → ${f3(mean(items.map((p) => p.b)))}, ratio ${fmtRatio(iv)} on ${items.length} images; certified correctly ${certified(items.map((p) => p.a))} → ${certified(items.map((p) => p.b))}`,
+        },
+      ];
+    });
     out.push(
-      per.length
-        ? {
-            id: 'fig4-randtrain-larger-radius',
-            source: 'paper',
-            claim,
-            ...combined(per),
-            test: 'per accuracy cost, the ratio of mean certified radius (0 where CERTIFY abstains or is wrong) RandTrain ÷ standard on the same images, bootstrap over images; established when every interval lies above 1',
-            evidence: per.map((p) => p.line).join('; '),
-          }
-        : noData(
-            'fig4-randtrain-larger-radius',
-            claim,
-            'needs certification of the standard and the noise-trained model at σ chosen by the same accuracy cost',
-          ),
+      cellFinding(
+        'fig4-randtrain-larger-radius',
+        claim,
+        per,
+        'per accuracy cost, the ratio of mean certified radius (0 where CERTIFY abstains or is wrong) RandTrain ÷ standard on the same images, bootstrap over images; established when every interval lies above 1',
+        'needs certification of the standard and the noise-trained model at σ chosen by the same accuracy cost',
+      ),
     );
   }
 
@@ -436,23 +426,21 @@ export function findings(
       const runs = assessed.filter((r) => r.n === n && r.Pa === Pa);
       const p = runs.map((r) => r.assessment!.probAdversarial);
       const s = share(p.filter((x) => x >= Pa).length, p.length);
+      const images = new Set(runs.map((r) => r.image)).size;
       return {
         verdict: decide(s, { side: 'above', bound: 0.9 }),
-        n: new Set(runs.map((r) => r.image)).size,
-        line: `n=${n}, P_a=${Pa}: ${fmtShare(s)} of ${p.length} runs (${new Set(runs.map((r) => r.image)).size} images), median P[g ≠ y] ${f3(median(p))}`,
+        n: images,
+        line: `n=${n}, P_a=${Pa}: ${fmtShare(s)} of ${p.length} runs (${images} images), median P[g ≠ y] ${f3(median(p))}`,
       };
     });
     out.push(
-      per.length
-        ? {
-            id: 'shortcut-at-level',
-            source: 'paper',
-            claim,
-            ...combined(per),
-            test: "per (n, P_a), pooling settings and attacks, the share of the shortcut's final points whose fresh-vote probability of being adversarial (eq. 4) reaches P_a, with its Clopper-Pearson interval; established when every interval lies above 0.9, contradicted when one lies below",
-            evidence: per.map((p) => p.line).join('; '),
-          }
-        : noData('shortcut-at-level', claim, 'needs shortcut runs with assessed final points'),
+      cellFinding(
+        'shortcut-at-level',
+        claim,
+        per,
+        "per (n, P_a), pooling settings and attacks, the share of the shortcut's final points whose fresh-vote probability of being adversarial (eq. 4) reaches P_a, with its Clopper-Pearson interval; established when every interval lies above 0.9, contradicted when one lies below",
+        'needs shortcut runs with assessed final points',
+      ),
     );
   }
   return out;

@@ -92,8 +92,12 @@ export function pairOn<R>(a: readonly R[], b: readonly R[], image: (r: R) => num
 export type Verdict = 'established' | 'contradicted' | 'not established' | 'no data';
 
 /** What a claim says of a statistic: that it lies above or below `bound` (its null or target). */
+/**
+ * Which side of `bound` the claim puts the interval: above, below, or within [1/bound, bound] (an
+ * equivalence claim on a ratio, "the same" within a factor).
+ */
 export interface Claim {
-  side: 'above' | 'below';
+  side: 'above' | 'below' | 'within';
   bound: number;
 }
 
@@ -106,24 +110,18 @@ const MIN_BOOTSTRAP_IMAGES = 10;
 
 /**
  * Established when the whole interval is on the claim's side of the bound, contradicted when wholly
- * on the other; a bootstrap interval on fewer than MIN_BOOTSTRAP_IMAGES images establishes nothing.
+ * on the other (for `within`: wholly inside [1/bound, bound], or wholly outside it); a bootstrap
+ * interval on fewer than MIN_BOOTSTRAP_IMAGES images establishes nothing.
  */
 export function decide(iv: { lo: number; hi: number; clusters?: number } | null, claim: Claim): Verdict {
   if (!iv || Number.isNaN(iv.lo) || Number.isNaN(iv.hi)) return 'no data';
   if (iv.clusters !== undefined && iv.clusters < MIN_BOOTSTRAP_IMAGES) return 'not established';
   if (claim.side === 'above') return iv.lo > claim.bound ? 'established' : iv.hi < claim.bound ? 'contradicted' : 'not established';
+  if (claim.side === 'within') {
+    const lo = 1 / claim.bound;
+    return iv.lo >= lo && iv.hi <= claim.bound ? 'established' : iv.hi < lo || iv.lo > claim.bound ? 'contradicted' : 'not established';
+  }
   return iv.hi < claim.bound ? 'established' : iv.lo > claim.bound ? 'contradicted' : 'not established';
-}
-
-/**
- * An equivalence claim on a ratio ("the same", within a factor): established when the interval lies
- * wholly within [1/factor, factor], contradicted when it lies wholly outside, otherwise not established.
- */
-export function decideWithin(iv: { lo: number; hi: number; clusters?: number } | null, factor: number): Verdict {
-  if (!iv || Number.isNaN(iv.lo) || Number.isNaN(iv.hi)) return 'no data';
-  if (iv.clusters !== undefined && iv.clusters < MIN_BOOTSTRAP_IMAGES) return 'not established';
-  if (iv.lo >= 1 / factor && iv.hi <= factor) return 'established';
-  return iv.hi < 1 / factor || iv.lo > factor ? 'contradicted' : 'not established';
 }
 
 /** A claim made of several cells: contradicted if any cell contradicts it, established if every cell establishes it. */
