@@ -36,7 +36,7 @@ import { HttpOracle } from '../client/src/oracle-http.js';
 import type { Oracle } from '../client/src/oracle.js';
 import { Targets } from './targets.js';
 import { runAttack } from '../client/src/attack-run.js';
-import { certifyOnce, load as httpLoad } from './http-load.js';
+import { certifyOnce, load as httpLoad, predictOnce } from './http-load.js';
 import { scriptArgs } from './args.js';
 
 const args = scriptArgs('npm run bench:server -- [options]', {
@@ -295,16 +295,7 @@ const rssMb = (server: ServerProcess) => Number(/VmRSS:\s+(\d+)/.exec(readFileSy
 /** RSS per extra deployment: 4 deployments of the model added through the admin API and each queried with a batch of 8 at n = 100. */
 async function rssPerDeployment(pool: Pool, server: ServerProcess, inputSize: number) {
   const body = float32ToBytes(Rng.seeded(4).fillUniform(new Float32Array(8 * inputSize)));
-  const query = async (id: string, key = KEY) => {
-    const res = await pool.request({
-      path: `/v1/deployments/${id}/predict`,
-      method: 'POST',
-      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/octet-stream' },
-      body,
-    });
-    await res.body.text();
-    if (res.statusCode !== 200) throw new Error(`rss: HTTP ${res.statusCode}`);
-  };
+  const query = (id: string, key = KEY) => predictOnce(pool, id, body, key);
   for (let i = 0; i < 3; i++) await query('n100');
   const before = rssMb(server);
   const model = JSON.parse(

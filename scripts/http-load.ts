@@ -32,14 +32,7 @@ export async function load(
     Array.from({ length: concurrency }, async () => {
       while (stop ? !stop() : performance.now() < end) {
         const t = performance.now();
-        const res = await pool.request({
-          path: `/v1/deployments/${deployment}/predict`,
-          method: 'POST',
-          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/octet-stream' },
-          body,
-        });
-        await res.body.text();
-        if (res.statusCode !== 200) throw new Error(`HTTP ${res.statusCode}`);
+        await predictOnce(pool, deployment, body, key);
         latencies.push(performance.now() - t);
         queries++;
       }
@@ -53,6 +46,18 @@ export async function load(
     p50ms: latencies[Math.floor(latencies.length / 2)],
     p90ms: latencies[Math.floor(latencies.length * 0.9)],
   };
+}
+
+/** One predict request of `body` (float32 octet-stream) by `key`; throws unless it is answered (200). */
+export async function predictOnce(pool: Pool, deployment: string, body: Uint8Array, key: string): Promise<void> {
+  const res = await pool.request({
+    path: `/v1/deployments/${deployment}/predict`,
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/octet-stream' },
+    body,
+  });
+  const text = await res.body.text();
+  if (res.statusCode !== 200) throw new Error(`predict on ${deployment}: HTTP ${res.statusCode} ${text}`);
 }
 
 /** One CERTIFY (n0 = 100, `n` samples, α = 0.001) of `body` by `evaluatorKey`: its wall time in seconds. */
