@@ -293,14 +293,11 @@ async function sweep(server: ServerProcess, images: Float32Array, labels: Uint8A
 const rssMb = (server: ServerProcess) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${server.child.pid}/status`, 'utf8'))![1]) / 1024;
 
 /** RSS per extra deployment: 4 deployments of the model added through the admin API and each queried with a batch of 8 at n = 100. */
-async function rssPerDeployment(pool: Pool, server: ServerProcess, inputSize: number) {
+async function rssPerDeployment(pool: Pool, server: ServerProcess, model: string, inputSize: number) {
   const body = float32ToBytes(Rng.seeded(4).fillUniform(new Float32Array(8 * inputSize)));
   const query = (id: string, key = KEY) => predictOnce(pool, id, body, key);
   for (let i = 0; i < 3; i++) await query('n100');
   const before = rssMb(server);
-  const model = JSON.parse(
-    await (await pool.request({ path: '/v1/deployments/n100', method: 'GET', headers: { authorization: `Bearer ${KEY}` } })).body.text(),
-  ).model;
   for (let d = 0; d < 4; d++) {
     const res = await pool.request({
       path: '/v1/admin/deployments',
@@ -582,7 +579,7 @@ for (const id of args.models!.split(',')) {
         targets.check(swRatio >= 0.8, `${id} sweep: ${f3(swRatio)} of ${f10 ? 'the floor at n = 10' : 'raw'} (target ≥ 0.8)`);
       }
       if (SECTIONS.has('rss')) {
-        const m = await rssPerDeployment(pool, server, resolved.inputSize);
+        const m = await rssPerDeployment(pool, server, resolved.entry.id, resolved.inputSize);
         pick.rss = m;
         console.log(
           `  RSS per extra deployment: ${m.perDeploymentMb.toFixed(1)} MB (${m.beforeMb.toFixed(0)} → ${m.afterMb.toFixed(0)} MB for 4; target ≤ 64 MB for ImageNet)`,
