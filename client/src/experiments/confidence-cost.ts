@@ -26,10 +26,10 @@ export const CheckedConfidenceCostConfig = confidenceCost.config.superRefine((c,
       ctx.addIssue({ code: 'custom', path: ['attackers', i, 'repeats'], message: `"${a.attack}" decides through its own sequential test: leave repeats out` });
     if (a.options && 'Pa' in a.options) ctx.addIssue({ code: 'custom', path: ['attackers', i, 'options', 'Pa'], message: "the level is the experiment's Pa" });
   });
-  c.shortcut.attacks.forEach((a, i) => {
-    checkAttack(ctx, a, ['shortcut', 'attacks', i]);
-    if (isAttackName(a) && decidesAtLevel(a))
-      ctx.addIssue({ code: 'custom', path: ['shortcut', 'attacks', i], message: `"${a}" is noise-aware: the shortcut runs plain attacks` });
+  c.shortcut.attacks.forEach(({ attack, options }, i) => {
+    checkAttack(ctx, attack, ['shortcut', 'attacks', i], options);
+    if (isAttackName(attack) && decidesAtLevel(attack))
+      ctx.addIssue({ code: 'custom', path: ['shortcut', 'attacks', i], message: `"${attack}" is noise-aware: the shortcut runs plain attacks` });
   });
 });
 

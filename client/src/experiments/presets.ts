@@ -1,6 +1,7 @@
 // The experiment presets: what `rs-arena experiment --preset NAME` runs. Each is plain data, so a
 // new sweep is a new entry (or a JSON file passed with --config).
 import type { z } from 'zod';
+import { controlOf } from '../attacks/controls.js';
 import type { AttackName } from '../attacks/index.js';
 import { EXPERIMENTS } from './registry.js';
 import { PresetHeader, firstIssue, normalizePreset } from './records/preset.js';
@@ -27,6 +28,13 @@ const ADV = 'fmnist-cnn-advtrain';
  * preset's runs, CI's smoke run and the committed reports.
  */
 const ATTACKS: readonly AttackName[] = ['hsja', 'surfree', 'rays'];
+/** The noise-aware attackers of the paper's protocol, each measured beside its control (`controlOf`). */
+const NOISE_AWARE: readonly AttackName[] = ['rays-seq', 'geoda-seq', 'surfree-seq', 'psj'];
+function control(attack: AttackName): { attack: string; options: Record<string, unknown> } {
+  const c = controlOf(attack);
+  if (!c) throw new Error(`${attack} has no same-algorithm control`);
+  return c;
+}
 
 /**
  * σ per model by accuracy cost (the paper's protocol: σ = 0.05 cost its model 3 points of accuracy,
@@ -281,7 +289,7 @@ export const PRESETS: Record<string, unknown> = {
   // SIGMA_BY_COST), n ∈ {10, 50, 100} and P_a ∈ {0.5, 0.8} in every cell, 2,000 queries, Fig. 5's
   // x-axis the measured accuracy of g_{σ,n} on the attacked images, and the controls: each
   // noise-aware attacker beside its own algorithm under the shortcut, same images and budget.
-  // Sizes: 100 images at n ≤ 50 and 30 at n = 100 (issue 20: ≥ 100 at n ≤ 10, ≥ 30 at n = 100).
+  // Sizes: 100 images at n = 10 and 30 at n = 50 and 100 (issue 20: ≥ 100 at n ≤ 10, ≥ 30 at n = 100).
   // Cost, from the committed paper-fmnist run (about 2 minutes per image and 2,000-query shortcut
   // run at n = 100 with four attacks in flight, early-stopping votes now save 12–23% of the passes):
   // the distortion sweep is about 3 × 100 × 2 × 6 × 10 + 3 × 30 × 2 × 6 × (50 + 100) votes-passes
@@ -325,10 +333,11 @@ export const PRESETS: Record<string, unknown> = {
         { n: 100, images: 30 },
       ],
       Pa: 0.8,
-      // Each noise-aware attacker at the shortcut's budget; its control is its algorithm in `shortcut`.
-      attackers: [{ attack: 'rays-seq' }, { attack: 'geoda-seq' }, { attack: 'surfree-seq' }, { attack: 'psj' }],
+      // Each noise-aware attacker at the shortcut's budget; its control (attacks/controls.ts: the same
+      // algorithm with the same options) under the shortcut, at the same budget.
+      attackers: NOISE_AWARE.map((attack) => ({ attack })),
       budget: 2000,
-      shortcut: { attacks: ['rays', 'geoda', 'surfree', 'hsja'], budget: 2000 },
+      shortcut: { attacks: NOISE_AWARE.map(control), budget: 2000 },
       assessSamples: 4000,
     },
   },

@@ -29,7 +29,7 @@ const config: ConfidenceCostConfig = {
     { attack: 'rays', repeats: 5, images: 1 },
   ],
   budget: 10_000,
-  shortcut: { attacks: ['rays'], budget: 2000 },
+  shortcut: { attacks: [{ attack: 'rays', options: {} }], budget: 2000 },
   assessSamples: 4000,
 };
 
@@ -80,7 +80,7 @@ test('checkpoints: 1-2-4 per decade up to the budget, and the budget', () => {
 });
 
 test('config checks: attack names and options, plain vs noise-aware, the shortcut runs plain attacks', () => {
-  const issues = (patch: Partial<ConfidenceCostConfig>) => {
+  const issues = (patch: Record<string, unknown>) => {
     const r = CheckedConfidenceCostConfig.safeParse({ ...config, ...patch });
     return r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
   };
@@ -91,6 +91,13 @@ test('config checks: attack names and options, plain vs noise-aware, the shortcu
   assert.match(issues({ attackers: [{ attack: 'psj', options: { Pa: 0.5 } }] }).join(), /attackers\.0\.options\.Pa: the level is the experiment's Pa/);
   assert.match(issues({ attackers: [{ attack: 'geoda-seq', options: { searchAlpha: 0.7 } }] }).join(), /attackers\.0\.attack\.searchAlpha/);
   assert.match(issues({ shortcut: { attacks: ['surfree-seq'], budget: 10 } }).join(), /shortcut\.attacks\.0: "surfree-seq" is noise-aware/);
+  // A shortcut attack with options (a control): its options are checked against the attack's schema.
+  assert.deepEqual(issues({ shortcut: { attacks: ['hsja', { attack: 'geoda', options: { probeFactor: 0.3 } }], budget: 10 } }), []);
+  assert.match(issues({ shortcut: { attacks: [{ attack: 'geoda', options: { probeFactor: -1 } }], budget: 10 } }).join(), /shortcut\.attacks\.0\.probeFactor/);
+  assert.match(
+    issues({ shortcut: { attacks: [{ attack: 'geoda', options: { nope: 1 } }], budget: 10 } }).join(),
+    /shortcut\.attacks\.0: Unrecognized key: "nope"/,
+  );
   assert.match(issues({ settings: [{ model: 'm', sigma: 0 }] }).join(), /settings\.0\.sigma: σ must be > 0/);
 });
 
@@ -180,17 +187,25 @@ test('summary: medians count an image without a final point as ∞; at level ove
   // The control: geoda-seq beside geoda under the shortcut (none here), so no control finding.
   assert.equal(f['confidence-control'], undefined);
   // 40 images, every point at level and 1.05× the shortcut's: at level established (CP 91%–100%), the cost too.
+  // RayS under the shortcut twice: at its defaults, and as rays-seq's control (its 1% bisection, controls.ts).
   const many = Array.from({ length: 40 }, (_, i) => [
     rec('geoda-seq', 'sequential', i, 1.5 + 0.01 * (i % 5), 0.95),
     rec('rays', 'shortcut', i, (1.5 + 0.01 * (i % 5)) / 1.05, 0.4),
+    { ...rec('rays', 'shortcut', i, (1.5 + 0.01 * (i % 5)) / 1.05, 0.4), attackOptions: { tolerance: 0.01 }, key: `rays-control|${i}` },
+    { ...rec('rays', 'shortcut', i, 9, 0.4), attackOptions: { tolerance: 0.5 }, key: `rays-coarse|${i}` },
     rec('rays-seq', 'sequential', i, 2 * (1.5 + 0.01 * (i % 5)), 0.95),
   ]).flat();
   const g2 = Object.fromEntries(confidenceCostFindings(many, config).map((x) => [x.id, x]));
   assert.equal(g2['confidence-at-level'].verdict, 'established');
   assert.equal(g2['confidence-cost'].verdict, 'established');
-  // rays-seq beside rays under the shortcut on the same 40 images: ×2.1, above 1.1: contradicted.
+  // rays-seq beside RayS with rays-seq's options under the shortcut on the same 40 images (not the
+  // default RayS, nor a coarser one): ×2.1, above 1.1: contradicted.
   assert.equal(g2['confidence-control'].verdict, 'contradicted');
-  assert.match(g2['confidence-control'].evidence, /rays-seq \(10,000 top-1 queries\) vs rays shortcut \(2,000 points\): .*ratio of means ×2\.100/);
+  assert.match(
+    g2['confidence-control'].evidence,
+    /rays-seq \(10,000 top-1 queries\) vs rays\[tolerance=0\.01\] shortcut \(2,000 points\): .*ratio of means ×2\.100/,
+  );
+  assert.doesNotMatch(g2['confidence-control'].evidence, /vs rays shortcut|tolerance=0\.5/);
 });
 
 test('variants of one attack stay apart; the targets look at noise-aware attackers only', () => {

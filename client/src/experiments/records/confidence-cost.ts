@@ -10,6 +10,10 @@ import { DistortionRecord, type DistortionTask, PointAssessment, Setting, distor
 
 const Level = z.number().gt(0).lt(1);
 const Count = z.number().int().positive();
+/** A shortcut attack: a name (the attack's defaults), or a name with options; always { attack, options } once parsed. */
+const ShortcutAttack = z
+  .union([z.string(), z.strictObject({ attack: z.string(), options: z.record(z.string(), z.unknown()).default({}) })])
+  .transform((a) => (typeof a === 'string' ? { attack: a, options: {} } : a));
 
 export const ConfidenceCostConfig = z.strictObject({
   /** RS settings (σ > 0: without noise every oracle is the same). */
@@ -39,8 +43,12 @@ export const ConfidenceCostConfig = z.strictObject({
     .min(1),
   /** Top-1 queries per realistic run. */
   budget: Count,
-  /** The paper's shortcut beside them: these plain attacks with `budget` points each (evaluator votes). */
-  shortcut: z.strictObject({ attacks: z.array(z.string()).min(1), budget: Count }),
+  /**
+   * The paper's shortcut beside them: these plain attacks with `budget` points each (evaluator votes).
+   * An attack is its name (its defaults) or its name and options (a noise-aware attacker's control,
+   * attacks/controls.ts: the same algorithm on the same schedule).
+   */
+  shortcut: z.strictObject({ attacks: z.array(ShortcutAttack).min(1), budget: Count }),
   /** Fresh votes that assess each final point. */
   assessSamples: Count,
   /** Query counts at which the figure reads each run's best L2 (default: a log grid up to the budget). */
@@ -78,8 +86,8 @@ export function confidenceCostTasks(c: ConfidenceCostConfig): ConfidenceCostTask
             budget: a.budget ?? c.budget,
           });
         }
-        for (const attack of c.shortcut.attacks)
-          tasks.push({ ...common, oracle: 'shortcut', repeats: 1, attack, attackOptions: {}, budget: c.shortcut.budget });
+        for (const { attack, options } of c.shortcut.attacks)
+          tasks.push({ ...common, oracle: 'shortcut', repeats: 1, attack, attackOptions: { ...options }, budget: c.shortcut.budget });
       }
     }
   }

@@ -1,9 +1,11 @@
 // Report section of "the query cost of confidence": per setting, median L2 against top-1 queries
 // of each realistic attacker beside the shortcut's median at its budget, the share of final points
 // adversarial at level P_a by fresh votes, and the findings the issue's targets ask about.
+import { controlOf } from '../../attacks/controls.js';
 import { type ConfidenceCostConfig, type ConfidenceCostRecord, confidenceCost, costCheckpoints } from '../../experiments/records/confidence-cost.js';
 import { l2At, median } from '../../summary.js';
 import { lineChart, type Series } from '../charts.js';
+import { colorOf } from '../colors.js';
 import { type Figure, writeCsv, writeFigure } from '../figures.js';
 import { type Finding, verdictText } from '../findings.js';
 import { combined, decide, fmtPaired, fmtShare, pairOn, paired, share } from '../statistics.js';
@@ -121,9 +123,10 @@ export function bestNoiseAware(rows: CostRow[]): CostRow[] {
 
 const settingName = (s: { model: string; sigma: number }) => `${s.model} σ=${s.sigma}`;
 
-/** The plain algorithm a noise-aware attack decides with (its control under the shortcut). */
-function baseAlgorithm(attack: string): string {
-  return attack === 'psj' ? 'hsja' : attack.replace(/-seq$/, '');
+/** How the shortcut row of a noise-aware record's control is named (attacks/controls.ts), or undefined without one. */
+function controlName(r: Pick<ConfidenceCostRecord, 'attack' | 'attackOptions'>): string | undefined {
+  const c = controlOf(r.attack, r.attackOptions);
+  return c && attackerName({ attack: c.attack, attackOptions: c.options, oracle: 'shortcut', repeats: 1 });
 }
 
 const finalL2 = (r: ConfidenceCostRecord) => (!r.misclassified && r.success && r.l2 !== null ? r.l2 : null);
@@ -161,14 +164,8 @@ export function confidenceCostFindings(records: ConfidenceCostRecord[], c: Confi
   const controls = rows
     .filter((r) => r.oracle === 'sequential')
     .flatMap((r) => {
-      const base = rows.find(
-        (s) =>
-          s.oracle === 'shortcut' &&
-          s.model === r.model &&
-          s.sigma === r.sigma &&
-          s.n === r.n &&
-          s.attacker === `${baseAlgorithm(r.attacker.replace(/\[.*$/, ''))} shortcut`,
-      );
+      const name = controlName(cellOf(records, r)[0]);
+      const base = rows.find((s) => s.oracle === 'shortcut' && s.model === r.model && s.sigma === r.sigma && s.n === r.n && s.attacker === name);
       if (!base) return [];
       const cmp = paired(pairOn(cellOf(records, base), cellOf(records, r), (x) => x.image, finalL2));
       return cmp ? [{ r, base, cmp, verdict: decide(cmp.ratioOfMeans, { side: 'below', bound: 1.1 }) }] : [];
@@ -254,12 +251,14 @@ async function confidenceCostFigures(dir: string, records: ConfidenceCostRecord[
         }
         series.push(
           shortcut
-            ? // A reference, not a competitor: drawn in near-black, apart from the attack colours.
+            ? // A control or reference point: its plain algorithm's hue (the noise-aware variant's is
+              // the darker one, colors.ts), whatever its options, and a marker of its own per n.
               {
                 name: `${name} (${mine[0].budget.toLocaleString('en')} points) n=${n}`,
                 points: [[mine[0].budget, at(mine[0].budget)]],
                 scatter: true,
-                color: n === nMax && c.ns.length > 1 ? '#777777' : '#222222',
+                color: colorOf(mine[0].attack),
+                labels: [`shortcut, n = ${n}`],
               }
             : {
                 name: `${label} n=${n}`,
@@ -278,7 +277,7 @@ async function confidenceCostFigures(dir: string, records: ConfidenceCostRecord[
         dir,
         `cost-${slug}`,
         `The query cost of confidence: ${settingName(s)}`,
-        `Median L2 (over the images the smoothed classifier answers correctly) of the best point each realistic attacker holds within q top-1 queries, at level P_a = ${c.Pa}; the final point is the one its fresh sequential test confirmed. Oracles: sequential (a noise-aware attack's own test on paid top-1 answers), repeated (ℓ=k: k answers per point), shortcut (the paper's simulation over evaluator votes). Data: confidence-cost-curves.csv. Points: the paper's shortcut attacks at ${c.shortcut.budget.toLocaleString('en')} evaluator votes calls. A missing point: fewer than half the images had one. Images attacked per line: ${counts.join(', ')}.`,
+        `Median L2 (over the images the smoothed classifier answers correctly) of the best point each realistic attacker holds within q top-1 queries, at level P_a = ${c.Pa}; the final point is the one its fresh sequential test confirmed. Oracles: sequential (a noise-aware attack's own test on paid top-1 answers), repeated (ℓ=k: k answers per point), shortcut (the paper's simulation over evaluator votes). Data: confidence-cost-curves.csv. Points: the paper's shortcut attacks at ${c.shortcut.budget.toLocaleString('en')} evaluator votes calls, each in its algorithm's hue (a noise-aware attacker's line is the darker one; its control is the same algorithm with the same options). A missing point: fewer than half the images had one. Images attacked per line: ${counts.join(', ')}.`,
         await lineChart({
           title: `${settingName(s)}: median L2 vs top-1 queries (P_a = ${c.Pa})`,
           xLabel: 'top-1 queries (log)',
