@@ -16,6 +16,8 @@
 //   flood    another key's single n = 100 queries while one key floods the deployment with batch-512 requests: p50.
 //   sweep    a few HSJA runs at once against n = 10 (a short paper-fmnist-like sweep): passes/s ÷ raw.
 //   rss      RSS a server process holds per extra deployment of the model (4 added and queried).
+//   models   every small model at once in one server (n = 100, 3 clients each), with its cores shared
+//            by the models (core-share.ts) and not: passes/s and server CPU per pass (target: ≥ 0.95×).
 //   torch    Cohen et al.-style PyTorch smoothing loop on the same ONNX weights (scripts/bench-torch.py), when python3 has torch and onnx.
 //   remote   a remote base model (second server process over /v2) against the local one at n = 100.
 //   npm run bench:server [-- --seconds 4 --quick --models fmnist-cnn,imagenet-mobilenetv2-int8 --sections raw,http,certify,flood,sweep,rss,torch --write-tuning]
@@ -45,7 +47,7 @@ const args = scriptArgs('npm run bench:server -- [options]', {
   models: { type: 'string', default: 'fmnist-cnn,imagenet-mobilenetv2-int8', help: 'Models to measure (comma-separated; an absent external one is skipped).' },
   sigma: { type: 'string', default: '0.25', help: 'σ of the RS deployments under load.' },
   'log-level': { type: 'string', default: 'warn', help: "The servers' log level." },
-  sections: { type: 'string', default: 'raw,floor,http,certify,flood,sweep,rss,torch', help: 'Parts to run (comma-separated).' },
+  sections: { type: 'string', default: 'raw,floor,http,certify,flood,sweep,rss,models,torch', help: 'Parts to run (comma-separated).' },
   'write-tuning': { type: 'boolean', default: false, help: "Write the chosen setting to server/config/tuning.json under this CPU's model." },
   'remote-max-batch': { type: 'string', default: '100', help: 'The remote-model row: inputs per request to the model server.' },
   'remote-concurrency': { type: 'string', default: '4', help: 'The remote-model row: requests in flight to the model server.' },
@@ -382,6 +384,52 @@ async function remoteVsLocal(modelId: string, batchSize: number, input: Uint8Arr
   return { maxBatch: remote.maxBatch, concurrency: remote.concurrency, rows };
 }
 
+/**
+ * Several models busy at once in one server, as a campaign keeps them (the paper-protocol sweep
+ * attacks three models side by side): each model's deployment at n = 100 with 3 clients, all at
+ * once, with the cores shared by the models (core-share.ts) and without (every run at its tuned
+ * threads). Total forward passes per second and the server's CPU per pass; the two servers
+ * alternate twice, so a shared machine's drift falls on both.
+ */
+async function manyModels(ids: string[], input: Uint8Array) {
+  const dir = mkdtempSync(join(tmpdir(), 'rs-bench-'));
+  const config = join(dir, 'config.json');
+  writeFileSync(config, JSON.stringify({ deployments: ids.map((model, i) => ({ id: `m${i}`, model, sigma: SIGMA, n: 100, maxBatch: 1024 })) }));
+  const rows: { shareCores: boolean; passesPerSecond: number; cpuUsPerPass: number }[] = [];
+  for (const share of [true, false, true, false]) {
+    const server = await serve2(config, { RS_ARENA_SHARE_CORES: share ? '1' : '0' });
+    const pool = new Pool(server.url, { connections: 4 * ids.length, pipelining: 1 });
+    try {
+      for (const i of ids.keys()) await load(pool, `m${i}`, input, 1, KEY, 0.5); // warm-up
+      const cpu0 = server.cpuMs();
+      const results = await Promise.all(ids.map((_, i) => load(pool, `m${i}`, input, 3)));
+      const cpuMs = server.cpuMs() - cpu0;
+      const passes = results.reduce((a, r) => a + r.queries, 0) * 100;
+      rows.push({
+        shareCores: share,
+        passesPerSecond: results.reduce((a, r) => a + r.queriesPerSecond, 0) * 100,
+        cpuUsPerPass: (cpuMs * 1000) / passes,
+      });
+      process.stdout.write('.');
+    } finally {
+      await pool.close();
+      await server.stop();
+    }
+  }
+  const mean = (share: boolean, k: 'passesPerSecond' | 'cpuUsPerPass') => {
+    const mine = rows.filter((r) => r.shareCores === share);
+    return mine.reduce((a, r) => a + r[k], 0) / mine.length;
+  };
+  return {
+    models: ids,
+    clientsPerModel: 3,
+    n: 100,
+    rows,
+    shared: { passesPerSecond: mean(true, 'passesPerSecond'), cpuUsPerPass: mean(true, 'cpuUsPerPass') },
+    unshared: { passesPerSecond: mean(false, 'passesPerSecond'), cpuUsPerPass: mean(false, 'cpuUsPerPass') },
+  };
+}
+
 const ISSUE_ROWS: [number, number][] = [
   [100, 1],
   [100, 8],
@@ -636,6 +684,31 @@ for (const id of args.models!.split(',')) {
     }
   }
 }
+let many: Awaited<ReturnType<typeof manyModels>> | undefined;
+const small = catalog.manifest.models.filter((m) => {
+  const r = resolveModel(catalog, m);
+  return r.status === 'ok' && r.inputSize < 10_000;
+});
+if (SECTIONS.has('models') && small.length > 1) {
+  const input = float32ToBytes(Rng.seeded(2).fillUniform(new Float32Array(resolveModel(catalog, small[0]).inputSize)));
+  process.stdout.write(`\nseveral models at once (${small.map((m) => m.id).join(', ')}; n = 100, 3 clients each), cores shared and not `);
+  many = await manyModels(
+    small.map((m) => m.id),
+    input,
+  );
+  const { shared, unshared } = many;
+  const rawLimit = (report.find((r) => r.model === small[0].id)?.rawLimit as { passesPerSecond: number } | undefined)?.passesPerSecond;
+  const ofRaw = (x: number) => (rawLimit ? `, ${f3(x / rawLimit)} of ${small[0].id}'s raw limit` : '');
+  console.log(
+    `\n  cores shared: ${shared.passesPerSecond.toFixed(0)} passes/s${ofRaw(shared.passesPerSecond)}, ${shared.cpuUsPerPass.toFixed(0)} µs of server CPU per pass` +
+      `\n  not shared:   ${unshared.passesPerSecond.toFixed(0)} passes/s${ofRaw(unshared.passesPerSecond)}, ${unshared.cpuUsPerPass.toFixed(0)} µs of server CPU per pass` +
+      `\n  shared ÷ not: ×${f3(shared.passesPerSecond / unshared.passesPerSecond)} passes/s (target ≥ 0.95: sharing must not cost a model its speed)`,
+  );
+  targets.check(
+    shared.passesPerSecond >= 0.95 * unshared.passesPerSecond,
+    `several models: cores shared ${shared.passesPerSecond.toFixed(0)} vs ${unshared.passesPerSecond.toFixed(0)} passes/s not shared (target ≥ 0.95×)`,
+  );
+}
 const loadAtEnd = loadavg();
 mkdirSync('out', { recursive: true });
 writeFileSync(
@@ -649,6 +722,7 @@ writeFileSync(
       loadAverage: { start: loadAtStart, end: loadAtEnd },
       logLevel: args['log-level'],
       results: report,
+      severalModels: many,
     },
     null,
     2,

@@ -8,6 +8,7 @@ import { parseOrThrow } from '@rs-arena/shared/zod-error';
 import { addModelFolders } from './model-folder.js';
 import type { ServerConfig } from './config.js';
 import { DeploymentRegistry } from './deployments.js';
+import { newCoreShare } from './core-share.js';
 import { loadTuning, tuningForMachine } from './tuning.js';
 import { KeyStore } from './auth.js';
 import { Metrics } from './metrics.js';
@@ -55,7 +56,8 @@ export async function buildApp(config: ServerConfig, options: BuildOptions = {})
     catalog,
     deployments: new DeploymentRegistry(
       catalog,
-      { threads: config.threads },
+      // One share of the cores for every model this server runs (core-share.ts).
+      { threads: config.threads, ...(config.shareCores ? { cores: newCoreShare() } : {}) },
       { bodyLimitBytes: config.bodyLimitBytes, clientForwardPasses: config.maxForwardPasses.client },
       tuning,
       { state, metrics },

@@ -32,6 +32,11 @@ export const ServerConfig = z.strictObject({
   modelsDir: z.string().optional(),
   /** onnxruntime intra-op threads for every model, over the tuned ones (default: server/config/tuning.json, else onnxruntime's). */
   threads: z.number().int().min(1).max(256).optional(),
+  /**
+   * Models share the machine's cores (core-share.ts): a run whose tuned threads do not fit beside
+   * other models' runs takes one thread. Off: every run takes its tuned threads. Env: RS_ARENA_SHARE_CORES=0|1.
+   */
+  shareCores: z.boolean().default(true),
   /** Per-model session and batch settings (default: the committed server/config/tuning.json). Env: RS_ARENA_TUNING. */
   tuningFile: z.string().optional(),
   /** Largest request body. */
@@ -138,6 +143,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   }
   if (env.RS_ARENA_TUNING) config.tuningFile = env.RS_ARENA_TUNING;
   if (env.RS_ARENA_THREADS) config.threads = parseIntEnv(env.RS_ARENA_THREADS, 'RS_ARENA_THREADS', 1, 256);
+  if (env.RS_ARENA_SHARE_CORES !== undefined) config.shareCores = parseIntEnv(env.RS_ARENA_SHARE_CORES, 'RS_ARENA_SHARE_CORES', 0, 1) === 1;
   const budget = env.RS_ARENA_CLIENT_BUDGET ? parseIntEnv(env.RS_ARENA_CLIENT_BUDGET, 'RS_ARENA_CLIENT_BUDGET', 0) : null;
   const envKeys: EnvKey[] = [];
   for (const [role, name] of [

@@ -19,7 +19,7 @@ Serves the deployments of a config file over HTTP. Everything is set by the envi
   RS_ARENA_CLIENT_BUDGET the client key's query budget per deployment (default unlimited)
   RS_ARENA_METRICS_KEY   unlocks per-deployment metrics of undisclosed deployments
   REDIS_URL              keep usage, keys and runtime deployments in Redis (shared by replicas)
-  LOG_LEVEL, RS_ARENA_THREADS, RS_ARENA_TUNING, RS_ARENA_IMAGENET_DIR
+  LOG_LEVEL, RS_ARENA_THREADS, RS_ARENA_SHARE_CORES, RS_ARENA_TUNING, RS_ARENA_IMAGENET_DIR
 
 See README.md ("The server") and docs/operator.md.
 `;

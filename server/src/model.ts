@@ -1,7 +1,9 @@
 // One onnxruntime session per model: runs a batch of inputs (pixel space) and returns logits or
 // top-1 labels. Normalization from the manifest (ImageNet models) happens here, after any noise.
+import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import type { ResolvedModel } from '@rs-arena/shared/catalog';
+import { CoreShare, type CoreShareHandle } from './core-share.js';
 
 export interface ModelOptions {
   /** Largest batch sent to onnxruntime in one run; larger requests are split. */
@@ -24,6 +26,11 @@ export interface ModelOptions {
    * pay (tuning.ts).
    */
   singleThreadBelow?: number;
+  /**
+   * The server's cores, shared with its other models (core-share.ts): with `threads` > 1, a run
+   * whose threads do not fit beside the runs in flight takes the one-thread session.
+   */
+  cores?: CoreShareHandle;
 }
 
 export class OnnxModel {
@@ -34,13 +41,18 @@ export class OnnxModel {
   readonly maxBatch: number;
   private readonly mean?: Float32Array;
   private readonly invStd?: Float32Array;
+  /** Runs made, and how many of them on the one-thread session (small batches, or cores taken by other models). */
+  readonly runs = { all: 0, oneThread: 0 };
 
   private constructor(
     readonly model: ResolvedModel,
     private readonly session: ort.InferenceSession,
     maxBatch: number,
-    /** The one-thread session for runs below `below` inputs (ModelOptions.singleThreadBelow). */
+    /** The one-thread session for runs below `below` inputs (ModelOptions.singleThreadBelow) or when the cores are taken. */
     private readonly small?: { session: ort.InferenceSession; below: number },
+    /** The main session's threads, taken from `share` for each of its runs. */
+    private readonly threads = 1,
+    private readonly share?: CoreShare,
   ) {
     const { entry } = model;
     this.id = entry.id;
@@ -66,11 +78,14 @@ export class OnnxModel {
       throw new Error(`model ${model.entry.id}: ONNX outputs are [${session.outputNames}], manifest says "${output.name}"`);
     }
     const below = options.singleThreadBelow ?? 0;
+    // onnxruntime's own default is a thread per core.
+    const threads = options.threads ?? availableParallelism();
     const small =
-      below > 1 && (options.threads ?? 0) > 1
+      threads > 1 && (below > 1 || options.cores)
         ? { session: await ort.InferenceSession.create(model.path, sessionOptions({ ...options, threads: 1 })), below }
         : undefined;
-    const m = new OnnxModel(model, session, options.maxBatch ?? 256, small);
+    const share = options.cores && small ? new CoreShare(options.cores) : undefined;
+    const m = new OnnxModel(model, session, options.maxBatch ?? 256, small, threads, share);
     // Fail at start-up, not on the first query: one forward pass on a blank input.
     const probe = await m.logits(new Float32Array(m.inputSize), 1);
     if (probe.length !== m.classes || !probe.every(Number.isFinite)) {
@@ -90,8 +105,17 @@ export class OnnxModel {
       let chunk = batch.subarray(start * this.inputSize, (start + size) * this.inputSize);
       if (this.mean) chunk = this.normalize(chunk, scratch);
       const feeds = { [this.model.entry.input.name]: new ort.Tensor('float32', chunk, [size, ...this.inputShape]) };
-      const result = await (this.small && size < this.small.below ? this.small.session : this.session).run(feeds);
-      out.set(result[this.model.entry.output.name].data as Float32Array, start * this.classes);
+      const oneThread = this.small !== undefined && size < this.small.below;
+      const taken = this.share?.take(oneThread ? 1 : this.threads) ?? 0;
+      try {
+        const session = this.small && (oneThread || (this.share && taken === 1)) ? this.small.session : this.session;
+        this.runs.all++;
+        if (session !== this.session) this.runs.oneThread++;
+        const result = await session.run(feeds);
+        out.set(result[this.model.entry.output.name].data as Float32Array, start * this.classes);
+      } finally {
+        this.share?.release(taken);
+      }
     }
     return out;
   }
