@@ -294,7 +294,8 @@ export const PRESETS: Record<string, unknown> = {
   // run at n = 100 with four attacks in flight, early-stopping votes now save 12–23% of the passes):
   // the distortion sweep is about 3 × 100 × 2 × 6 × 10 + 3 × 30 × 2 × 6 × (50 + 100) votes-passes
   // × 2,000 / run, some 12 hours on 2 cores; the controls about 10 more. Run it in parts (--only):
-  // tasks go image by image, so a sweep stopped halfway compares every cell on the same images.
+  // the cells on 100 images go first, image by image, then n = 50 and 100 on their 30, so a sweep
+  // stopped halfway compares every cell of a tier on the same images.
   'paper-protocol': {
     name: 'paper-protocol',
     description:

@@ -300,6 +300,11 @@ test('distortion grid: σ = 0 once, n = 1 at one level, extra levels only up to 
     [0],
   );
   assert.equal(fewer.length, 5 * 2 - 1);
+  // The cells asked on both images first, image by image, then n = 100 (asked on one).
+  assert.deepEqual(
+    fewer.map((t) => `${t.image}/${t.n}`),
+    ['0/1', '0/1', '0/10', '0/10', '1/1', '1/1', '1/10', '1/10', '0/100'],
+  );
   assert.equal(distortion.config.safeParse({ ...config, imagesAtN: { ten: 1 } }).success, false);
   // A record from the uncapped grid (n = 100, P_a = 0.8) is not part of the capped one.
   const uncapped = distortionTasks({ ...config, extraPaMaxN: undefined });
