@@ -43,6 +43,11 @@ export class CoreShare {
     }
   }
 
+  /** Counts `threads` taken whether they fit or not (a session that has no one-thread alternative). */
+  hold(threads: number): void {
+    Atomics.add(this.busy, 0, threads);
+  }
+
   release(threads: number): void {
     Atomics.sub(this.busy, 0, threads);
   }

@@ -84,7 +84,8 @@ export class OnnxModel {
       threads > 1 && (below > 1 || options.cores)
         ? { session: await ort.InferenceSession.create(model.path, sessionOptions({ ...options, threads: 1 })), below }
         : undefined;
-    const share = options.cores && small ? new CoreShare(options.cores) : undefined;
+    // Every session counts its runs' threads, a one-thread one too: another model's run must see them.
+    const share = options.cores ? new CoreShare(options.cores) : undefined;
     const m = new OnnxModel(model, session, options.maxBatch ?? 256, small, threads, share);
     // Fail at start-up, not on the first query: one forward pass on a blank input.
     const probe = await m.logits(new Float32Array(m.inputSize), 1);
@@ -105,10 +106,13 @@ export class OnnxModel {
       let chunk = batch.subarray(start * this.inputSize, (start + size) * this.inputSize);
       if (this.mean) chunk = this.normalize(chunk, scratch);
       const feeds = { [this.model.entry.input.name]: new ort.Tensor('float32', chunk, [size, ...this.inputShape]) };
+      // The threads this run takes: one on the one-thread session (a small batch, or when the
+      // share has no room for the main session's); the main session's own count otherwise.
       const oneThread = this.small !== undefined && size < this.small.below;
-      const taken = this.share?.take(oneThread ? 1 : this.threads) ?? 0;
+      const taken = oneThread ? 1 : this.small && this.share ? this.share.take(this.threads) : this.threads;
+      if (oneThread || !this.small || !this.share) this.share?.hold(taken);
       try {
-        const session = this.small && (oneThread || (this.share && taken === 1)) ? this.small.session : this.session;
+        const session = this.small && (oneThread || taken === 1) ? this.small.session : this.session;
         this.runs.all++;
         if (session !== this.session) this.runs.oneThread++;
         const result = await session.run(feeds);

@@ -7,6 +7,7 @@ import { Worker } from 'node:worker_threads';
 import { findModel, loadCatalog, resolveModel } from '@rs-arena/shared/catalog';
 import { CoreShare, newCoreShare } from '../../../server/src/core-share.js';
 import { OnnxModel } from '../../../server/src/model.js';
+import { ThreadedModel } from '../../../server/src/model-thread.js';
 import { images } from '../../helpers/app.js';
 
 const catalog = loadCatalog();
@@ -80,5 +81,24 @@ test("a model's run goes to its one-thread session while another model holds the
   } finally {
     await model.close();
     await alone.close();
+  }
+});
+
+test('a one-thread model in its own thread counts its run while it runs, so other models see the core taken', async () => {
+  const handle = newCoreShare(2);
+  const model = await ThreadedModel.load(resolved, { threads: 1, maxBatch: 8192, cores: handle });
+  try {
+    const share = new CoreShare(handle);
+    const { values } = images(64);
+    const batch = new Float32Array(64 * 40 * 784);
+    for (let k = 0; k < 40; k++) batch.set(values, k * values.length);
+    let seen = 0;
+    const poll = setInterval(() => (seen = Math.max(seen, share.inUse)), 1);
+    await model.predict(batch, 64 * 40);
+    clearInterval(poll);
+    assert.equal(seen, 1);
+    assert.equal(share.inUse, 0);
+  } finally {
+    await model.close();
   }
 });
