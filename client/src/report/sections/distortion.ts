@@ -102,6 +102,13 @@ async function distortionFigures(dir: string, records: DistortionRecord[], c: Di
   const measured = rows.every((r) => xOf.get(r) !== null);
   writeCsv(dir, 'distortion-summary.csv', rows as unknown as Record<string, unknown>[]);
   const figures: Figure[] = [];
+  // Fig. 5's x-axis, the same for every attack: from a little below the lowest accuracy drawn (to
+  // the 0.05 below) to just past 1, so settings within a few points of each other stay apart.
+  const xs = rows
+    .filter((r) => r.oracle !== 'repeated' && r.meanL2 !== null)
+    .map((r) => (measured ? xOf.get(r)! : r.accuracy))
+    .filter((x): x is number => x !== null && Number.isFinite(x));
+  const xLow = xs.length ? Math.max(0, Math.floor((Math.min(...xs) - 0.05) * 20) / 20) : 0;
   // Fig. 5: per attack, mean L2 (the paper's statistic) against accuracy; one series per setting and P_a (points: n).
   for (const attack of c.attacks) {
     const series: Series[] = [];
@@ -132,7 +139,7 @@ async function distortionFigures(dir: string, records: DistortionRecord[], c: Di
           xLabel: measured ? 'accuracy of g_σ,n on the attacked images (measured)' : 'accuracy on the attacked images (share answered correctly)',
           yLabel: 'mean L2 distortion',
           series,
-          xRange: [0, 1.04],
+          xRange: [xLow, 1.02],
           width: 760,
         }),
       ),
