@@ -32,13 +32,14 @@ export class CoreShare {
 
   /**
    * The threads a run wanting `threads` may take: all of them when they fit beside those of the
-   * runs in flight, else one (a run always runs; one thread is the least it can take). Give them
-   * back with `release` when the run ends.
+   * runs in flight or when no run is in flight (a lone model runs as tuned, even with more threads
+   * than cores), else one (a run always runs; one thread is the least it can take). Give them back
+   * with `release` when the run ends.
    */
   take(threads: number): number {
     for (;;) {
       const busy = Atomics.load(this.busy, 0);
-      const granted = busy + threads <= this.cores ? threads : 1;
+      const granted = busy === 0 || busy + threads <= this.cores ? threads : 1;
       if (Atomics.compareExchange(this.busy, 0, busy, busy + granted) === busy) return granted;
     }
   }

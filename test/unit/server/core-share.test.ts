@@ -30,6 +30,12 @@ test('a run takes its threads when they fit beside those in flight, else one; gi
   share.release(2);
   share.release(2);
   assert.equal(share.inUse, 0);
+  // Alone, a run takes what it was tuned for, even more threads than cores.
+  assert.equal(share.take(8), 8);
+  assert.equal(share.take(2), 1);
+  share.release(1);
+  share.release(8);
+  assert.equal(share.inUse, 0);
 });
 
 test('the count is shared with other threads: a worker holding the cores is seen here', async () => {
