@@ -685,20 +685,18 @@ for (const id of args.models!.split(',')) {
   }
 }
 let many: Awaited<ReturnType<typeof manyModels>> | undefined;
-const small = catalog.manifest.models.filter((m) => {
-  const r = resolveModel(catalog, m);
-  return r.status === 'ok' && r.inputSize < 10_000;
-});
-if (SECTIONS.has('models') && small.length > 1) {
-  const input = float32ToBytes(Rng.seeded(2).fillUniform(new Float32Array(resolveModel(catalog, small[0]).inputSize)));
-  process.stdout.write(`\nseveral models at once (${small.map((m) => m.id).join(', ')}; n = 100, 3 clients each), cores shared and not `);
-  many = await manyModels(
-    small.map((m) => m.id),
-    input,
-  );
+// The Fashion-MNIST-sized models the manifest can serve here (the section's models).
+const smallModels = SECTIONS.has('models')
+  ? catalog.manifest.models.map((m) => resolveModel(catalog, m)).filter((r) => r.status === 'ok' && r.inputSize < 10_000)
+  : [];
+if (smallModels.length > 1) {
+  const ids = smallModels.map((r) => r.entry.id);
+  const input = float32ToBytes(Rng.seeded(2).fillUniform(new Float32Array(smallModels[0].inputSize)));
+  process.stdout.write(`\nseveral models at once (${ids.join(', ')}; n = 100, 3 clients each), cores shared and not `);
+  many = await manyModels(ids, input);
   const { shared, unshared } = many;
-  const rawLimit = (report.find((r) => r.model === small[0].id)?.rawLimit as { passesPerSecond: number } | undefined)?.passesPerSecond;
-  const ofRaw = (x: number) => (rawLimit ? `, ${f3(x / rawLimit)} of ${small[0].id}'s raw limit` : '');
+  const rawLimit = (report.find((r) => r.model === ids[0])?.rawLimit as { passesPerSecond: number } | undefined)?.passesPerSecond;
+  const ofRaw = (x: number) => (rawLimit ? `, ${f3(x / rawLimit)} of ${ids[0]}'s raw limit` : '');
   console.log(
     `\n  cores shared: ${shared.passesPerSecond.toFixed(0)} passes/s${ofRaw(shared.passesPerSecond)}, ${shared.cpuUsPerPass.toFixed(0)} µs of server CPU per pass` +
       `\n  not shared:   ${unshared.passesPerSecond.toFixed(0)} passes/s${ofRaw(unshared.passesPerSecond)}, ${unshared.cpuUsPerPass.toFixed(0)} µs of server CPU per pass` +

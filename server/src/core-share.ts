@@ -33,20 +33,16 @@ export class CoreShare {
   /**
    * The threads a run wanting `threads` may take: all of them when they fit beside those of the
    * runs in flight or when no run is in flight (a lone model runs as tuned, even with more threads
-   * than cores), else one (a run always runs; one thread is the least it can take). Give them back
-   * with `release` when the run ends.
+   * than cores), else one (a run always runs; one thread is the least it can take). With `shrink`
+   * false (a session without a one-thread alternative) they are all counted, fitting or not. Give
+   * them back with `release` when the run ends.
    */
-  take(threads: number): number {
+  take(threads: number, shrink = true): number {
     for (;;) {
       const busy = Atomics.load(this.busy, 0);
-      const granted = busy === 0 || busy + threads <= this.cores ? threads : 1;
+      const granted = !shrink || busy === 0 || busy + threads <= this.cores ? threads : 1;
       if (Atomics.compareExchange(this.busy, 0, busy, busy + granted) === busy) return granted;
     }
-  }
-
-  /** Counts `threads` taken whether they fit or not (a session that has no one-thread alternative). */
-  hold(threads: number): void {
-    Atomics.add(this.busy, 0, threads);
   }
 
   release(threads: number): void {

@@ -106,13 +106,13 @@ export class OnnxModel {
       let chunk = batch.subarray(start * this.inputSize, (start + size) * this.inputSize);
       if (this.mean) chunk = this.normalize(chunk, scratch);
       const feeds = { [this.model.entry.input.name]: new ort.Tensor('float32', chunk, [size, ...this.inputShape]) };
-      // The threads this run takes: one on the one-thread session (a small batch, or when the
-      // share has no room for the main session's); the main session's own count otherwise.
-      const oneThread = this.small !== undefined && size < this.small.below;
-      const taken = oneThread ? 1 : this.small && this.share ? this.share.take(this.threads) : this.threads;
-      if (oneThread || !this.small || !this.share) this.share?.hold(taken);
+      // The threads this run takes: one for a small batch; else the main session's, or one when
+      // the share has no room for them and the one-thread session can run it instead.
+      const wanted = this.small && size < this.small.below ? 1 : this.threads;
+      const taken = this.share ? this.share.take(wanted, this.small !== undefined) : wanted;
       try {
-        const session = this.small && (oneThread || taken === 1) ? this.small.session : this.session;
+        // The one-thread session exists only beside a main session of more threads.
+        const session = this.small && taken === 1 ? this.small.session : this.session;
         this.runs.all++;
         if (session !== this.session) this.runs.oneThread++;
         const result = await session.run(feeds);

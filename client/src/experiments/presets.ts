@@ -1,7 +1,7 @@
 // The experiment presets: what `rs-arena experiment --preset NAME` runs. Each is plain data, so a
 // new sweep is a new entry (or a JSON file passed with --config).
 import type { z } from 'zod';
-import { controlOf } from '../attacks/controls.js';
+import { type Control, controlOf } from '../attacks/controls.js';
 import type { AttackName } from '../attacks/index.js';
 import { EXPERIMENTS } from './registry.js';
 import { PresetHeader, firstIssue, normalizePreset } from './records/preset.js';
@@ -30,7 +30,7 @@ const ADV = 'fmnist-cnn-advtrain';
 const ATTACKS: readonly AttackName[] = ['hsja', 'surfree', 'rays'];
 /** The noise-aware attackers of the paper's protocol, each measured beside its control (`controlOf`). */
 const NOISE_AWARE: readonly AttackName[] = ['rays-seq', 'geoda-seq', 'surfree-seq', 'psj'];
-function control(attack: AttackName): { attack: string; options: Record<string, unknown> } {
+function control(attack: AttackName): Control {
   const c = controlOf(attack);
   if (!c) throw new Error(`${attack} has no same-algorithm control`);
   return c;

@@ -97,8 +97,10 @@ export const imageSeed = (image: number) => 1000 * image + 17;
 
 export function distortionTasks(c: DistortionConfig): DistortionTask[] {
   const tasks: DistortionTask[] = [];
+  // The images asked at n: all of them, or fewer where imagesAtN says so.
+  const imagesAt = (n: number) => Math.min(c.images, c.imagesAtN?.[String(n)] ?? Infinity);
   const add = (model: string, sigma: number, n: number, Pa: number | null, oracle: DistortionTask['oracle'], repeats: number) => {
-    const images = Math.min(c.images, c.imagesAtN?.[String(n)] ?? Infinity);
+    const images = imagesAt(n);
     for (const attack of c.attacks) {
       for (let image = 0; image < images; image++) {
         tasks.push({
@@ -135,10 +137,9 @@ export function distortionTasks(c: DistortionConfig): DistortionTask[] {
   // fewer images at some n (imagesAtN: the costly large n), the cells asked on the most images go
   // first, image by image, then the others: a sweep stopped halfway has its cheap cells on many
   // images (the paper-protocol's n = 10 on 100 costs about a quarter of its n = 50 and 100 on 30).
-  const asked = (t: DistortionTask) => Math.min(c.images, c.imagesAtN?.[String(t.n)] ?? Infinity);
   return tasks
     .map((t, i) => [t, i] as const)
-    .sort((a, b) => asked(b[0]) - asked(a[0]) || a[0].image - b[0].image || a[1] - b[1])
+    .sort((a, b) => imagesAt(b[0].n) - imagesAt(a[0].n) || a[0].image - b[0].image || a[1] - b[1])
     .map(([t]) => t);
 }
 
