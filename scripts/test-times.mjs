@@ -12,7 +12,10 @@ export default async function* testTimes(source) {
   mkdirSync('out', { recursive: true });
   for await (const event of source) {
     if ((event.type !== 'test:pass' && event.type !== 'test:fail') || event.data.nesting !== 0 || !event.data.file) continue;
-    const file = relative(process.cwd(), event.data.file);
+    // A file of the compiled tree (scripts/compiled-tree.mjs) by the name of its source.
+    const tree = process.env.RS_ARENA_COMPILED;
+    const file =
+      tree && event.data.file.startsWith(`${tree}/`) ? relative(tree, event.data.file).replace(/\.js$/, '.ts') : relative(process.cwd(), event.data.file);
     const f = files.get(file) ?? { file, tests: 0, ms: 0 };
     f.tests++;
     f.ms += Math.round(event.data.details?.duration_ms ?? 0);

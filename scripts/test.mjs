@@ -1,8 +1,14 @@
-// Runs every test file under test/ with Node's own test runner (TypeScript through tsx).
-// Usage: node scripts/test.mjs [substring filter on the file path]
+// Runs every test file under test/ with Node's own test runner, from the repository compiled once
+// to JavaScript (scripts/compiled-tree.mjs: a process starts in half the CPU it takes through tsx).
+// Usage: node scripts/test.mjs [--checks] [substring filter on the file path]
+// --checks (npm test): the typecheck and the lint run beside the tests, on the core the tests leave
+// free while tsc runs on one thread for half a minute; their verdicts print when they end, the run
+// fails if any of them does.
 import { readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { compileTree, removeTree } from './compiled-tree.mjs';
 import { TIMES_FILE } from './test-times.mjs';
 
 function walk(dir) {
@@ -12,7 +18,9 @@ function walk(dir) {
   });
 }
 
-const filter = process.argv[2] ?? '';
+const args = process.argv.slice(2);
+const withChecks = args.includes('--checks');
+const filter = args.find((a) => !a.startsWith('--')) ?? '';
 // The slowest files first, so that the two files running at once (--test-concurrency below) end
 // together instead of one long file running alone at the end: by the last run's times where
 // out/test-times.json holds them, else a guess (an end-to-end file, with its server, CLI processes or
@@ -33,33 +41,58 @@ if (files.length === 0) {
   console.error(`no test files match "${filter}"`);
   process.exit(1);
 }
-// The workspace packages resolve to their TypeScript sources ("rs-arena-source" export condition);
-// through NODE_OPTIONS, so every process a test starts (a server, the CLI) does too.
-const NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --conditions=rs-arena-source`.trim();
-// --test-force-exit: a test file whose failure leaves a handle open (a worker's Redis connection, a
-// child's pipe) ends when its tests have, instead of holding the whole run until CI's time limit.
+// The workspace packages resolve to their sources ("rs-arena-source" export condition: in the
+// compiled tree, its JavaScript); through NODE_OPTIONS, so every process a test starts (a server, the
+// CLI) does too. RS_ARENA_COMPILED: the CLI runs the tree (client/bin/rs-arena.mjs). The tests run
+// from the repository's root, as they always do: paths they name are the repository's.
+const NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --conditions=rs-arena-source --enable-source-maps`.trim();
 rmSync(TIMES_FILE, { force: true });
 const t0 = Date.now();
-const result = spawnSync(
-  process.execPath,
-  [
-    '--import',
-    'tsx',
-    '--test',
-    '--test-force-exit',
-    // Two files at once: the suite is CPU-bound and the machine has 2 cores. Files start servers on
-    // ports the OS hands out, in folders of their own (mkdtemp) and on Redis servers of their own
-    // (test/helpers/redis.ts). RS_ARENA_TEST_CONCURRENCY=1 runs one at a time.
-    `--test-concurrency=${process.env.RS_ARENA_TEST_CONCURRENCY ?? 2}`,
-    '--test-reporter=spec',
-    '--test-reporter-destination=stdout',
-    // Where the time goes, per file (scripts/test-times.mjs).
-    '--test-reporter=./scripts/test-times.mjs',
-    '--test-reporter-destination=stderr',
-    ...files,
-  ],
-  { stdio: 'inherit', env: { ...process.env, NODE_OPTIONS } },
-);
+
+/** A command's exit status and output (printed at once if it fails). */
+async function check(name, command, commandArgs) {
+  const child = spawn(command, commandArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  const [code] = await once(child, 'exit');
+  const seconds = ((Date.now() - t0) / 1000).toFixed(0);
+  if (code === 0) console.log(`✔ ${name} (done at ${seconds} s)`);
+  else console.log(`✖ ${name} failed (exit ${code}, at ${seconds} s):\n${output}`);
+  return { name, ok: code === 0, output };
+}
+// One after the other: tsc on one thread, then Biome and knip.
+const checks = withChecks
+  ? (async () => [await check('typecheck', 'npm', ['run', '-s', 'typecheck']), await check('lint', 'npm', ['run', '-s', 'lint'])])()
+  : Promise.resolve([]);
+
+const tree = await compileTree();
+let status;
+try {
+  // --test-force-exit: a test file whose failure leaves a handle open (a worker's Redis connection, a
+  // child's pipe) ends when its tests have, instead of holding the whole run until CI's time limit.
+  const runner = spawn(
+    process.execPath,
+    [
+      '--test',
+      '--test-force-exit',
+      // Two files at once: the suite is CPU-bound and the machine has 2 cores. Files start servers on
+      // ports the OS hands out, in folders of their own (mkdtemp) and on Redis servers of their own
+      // (test/helpers/redis.ts). RS_ARENA_TEST_CONCURRENCY=1 runs one at a time.
+      `--test-concurrency=${process.env.RS_ARENA_TEST_CONCURRENCY ?? 2}`,
+      '--test-reporter=spec',
+      '--test-reporter-destination=stdout',
+      // Where the time goes, per file (scripts/test-times.mjs).
+      '--test-reporter=./scripts/test-times.mjs',
+      '--test-reporter-destination=stderr',
+      ...files.map((f) => join(tree, f.replace(/\.ts$/, '.js'))),
+    ],
+    { stdio: 'inherit', env: { ...process.env, NODE_OPTIONS, RS_ARENA_COMPILED: tree } },
+  );
+  [status] = await once(runner, 'exit');
+} finally {
+  removeTree(tree);
+}
 // Where the time went: the slowest files (all of them in out/test-times.json).
 try {
   const times = JSON.parse(readFileSync(TIMES_FILE, 'utf8'));
@@ -69,4 +102,6 @@ try {
 } catch {
   /* no test finished */
 }
-process.exit(result.status ?? 1);
+const failed = (await checks).filter((c) => !c.ok);
+for (const c of failed) console.log(`\n✖ ${c.name} failed:\n${c.output}`);
+process.exit(status === 0 && failed.length === 0 ? 0 : 1);

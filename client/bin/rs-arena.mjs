@@ -2,8 +2,12 @@
 // The rs-arena command: in the repository, the TypeScript sources run through tsx, no build step.
 import { existsSync } from 'node:fs';
 import { register } from 'node:module';
+import { pathToFileURL } from 'node:url';
 
-const entry = new URL('../src/cli/main.ts', import.meta.url);
+// RS_ARENA_COMPILED: a compiled tree of the repository (scripts/compiled-tree.mjs, what the tests run)
+// to run instead of the TypeScript sources.
+const compiled = process.env.RS_ARENA_COMPILED ? pathToFileURL(`${process.env.RS_ARENA_COMPILED}/client/src/cli/main.js`) : undefined;
+const entry = compiled && existsSync(compiled) ? compiled : new URL('../src/cli/main.ts', import.meta.url);
 if (!existsSync(entry)) {
   // The packed package ships the compiled library only: the command needs the repository's models,
   // sample images and server.
@@ -13,10 +17,13 @@ if (!existsSync(entry)) {
   );
   process.exit(1);
 }
-const { register: registerTsx } = await import('tsx/esm/api');
-registerTsx();
-// Registered after tsx, so it runs first and tsx's resolver sees the condition too.
-register('./source-condition.mjs', import.meta.url);
+// The compiled tree runs as it is: no loader, so no module passes through hooks.
+if (entry !== compiled) {
+  const { register: registerTsx } = await import('tsx/esm/api');
+  registerTsx();
+  // Registered after tsx, so it runs first and tsx's resolver sees the condition too.
+  register('./source-condition.mjs', import.meta.url);
+}
 const { main } = await import(entry.href);
 try {
   process.exitCode = await main(process.argv.slice(2));

@@ -8,7 +8,10 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { until } from '@rs-arena/shared/retry';
 
-const MAIN = fileURLToPath(new URL('../../server/src/main.ts', import.meta.url));
+// The server's entry in this module's own form: TypeScript in the repository, JavaScript in a
+// compiled tree (scripts/compiled-tree.mjs), which runs without a loader.
+const COMPILED = import.meta.url.endsWith('.js');
+const MAIN = fileURLToPath(new URL(`../../server/src/main.${COMPILED ? 'js' : 'ts'}`, import.meta.url));
 
 export interface ServerProcess {
   url: string;
@@ -31,7 +34,8 @@ export async function startServer(
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   // The server's TypeScript sources, with the workspace packages resolved to theirs (no build step).
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--conditions=rs-arena-source', '--import', 'tsx', MAIN], {
+  const loader = COMPILED ? [] : ['--import', 'tsx'];
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--conditions=rs-arena-source', ...loader, MAIN], {
     env: {
       ...process.env,
       PORT: String(port),

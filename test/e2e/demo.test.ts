@@ -8,8 +8,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { records } from '../helpers/cli.js';
+import { ROOT } from '../helpers/root.js';
 
-const root = new URL('../../', import.meta.url).pathname;
+const root = ROOT;
 
 test('npm run demo runs the quick attacks against the three deployments and prints one table', () => {
   const out = join(mkdtempSync(join(tmpdir(), 'rs-arena-demo-')), 'results.jsonl');

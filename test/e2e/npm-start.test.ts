@@ -11,8 +11,9 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from '../../client/src/server-process.js';
 import { needsRedis, startRedis } from '../helpers/redis.js';
+import { ROOT } from '../helpers/root.js';
 
-const root = new URL('../../', import.meta.url).pathname;
+const root = ROOT;
 
 /** The pids whose parent is `pid` (Linux /proc). */
 function childrenOf(pid: number): number[] {

@@ -8,13 +8,13 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { PredictResponse, UsageResponse } from '@rs-arena/shared/api';
 import { bytesToFloat32, float32ToBytes } from '@rs-arena/shared/tensor';
 import { KEYS, auth, binary, images, testApp } from '../helpers/app.js';
+import { ROOT } from '../helpers/root.js';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
+const root = ROOT;
 const BUDGET = 150;
 
 let app: FastifyInstance;

@@ -19,8 +19,9 @@ import { freePort } from '../../client/src/server-process.js';
 import { needsRedis, startRedis } from '../helpers/redis.js';
 import { parsePreset } from '../../client/src/experiments/presets.js';
 import { runPreset } from '../../client/src/experiments/run.js';
+import { ROOT } from '../helpers/root.js';
 
-const root = new URL('../../', import.meta.url).pathname;
+const root = ROOT;
 const compose = parse(readFileSync(`${root}docker-compose.yml`, 'utf8'));
 
 /** Files matching a Dockerfile-style source: a path whose last segment may hold `*`. */

@@ -8,8 +8,9 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { main } from '../../client/src/cli/main.js';
 import { parsePreset } from '../../client/src/experiments/presets.js';
+import { ROOT } from '../helpers/root.js';
 
-const root = new URL('../../', import.meta.url).pathname;
+const root = ROOT;
 const doc = readFileSync(`${root}docs/scale-out.md`, 'utf8');
 const blocks = (lang: string) => [...doc.matchAll(new RegExp('```' + lang + '\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1].replace(/\\\n\s*/g, ''));
 

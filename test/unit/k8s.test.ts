@@ -19,8 +19,9 @@ import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { QUEUE_NAME } from '../../client/src/queue/connection.js';
 import { parseConfig } from '../../server/src/config.js';
 import { interpolate, renderManifests, renderYaml } from '../../scripts/render-k8s.js';
+import { ROOT } from '../helpers/root.js';
 
-const root = new URL('../../', import.meta.url).pathname;
+const root = ROOT;
 const compose = parseYaml(readFileSync(`${root}docker-compose.yml`, 'utf8'));
 /** The environment docker.test.ts runs the compose file with. */
 const vars = {

@@ -60,15 +60,13 @@ committed.forEach((entry, index) => {
       const labels = await model.predict(sample.images, sample.count);
       const clean = labels.reduce((a, p, i) => a + (p === sample.labels[i] ? 1 : 0), 0) / sample.count;
       assert.equal(clean, entry.accuracy!.sample, 'clean accuracy on the sample');
-      // Smoothed accuracies: the same seeded noise must give the same answers (±2 images for
-      // floating-point differences between CPUs near a decision boundary). Each σ costs 100,000
-      // forward passes, so the tests check one σ per model, in turn, and the last σ on the first
-      // model too: every model and every σ of the grid once (4 of the 12 figures, a quarter of
-      // the time this file took); `npm run models:accuracy` measures all 12.
-      const grid = entry.accuracy!.smoothed;
-      const checked = grid.filter((_, k) => k === index % grid.length || (index === 0 && k === grid.length - 1));
-      assert.ok(checked.length >= 1);
-      for (const s of checked) {
+      // Smoothed accuracy: the same seeded noise must give the same answers (±2 images for
+      // floating-point differences between CPUs near a decision boundary). One figure, on the first
+      // model: each costs 100,000 forward passes (10 CPU-s here), and the noise and the vote are the
+      // same code for every model, whose weights the sha256 and the exact clean accuracy above
+      // already pin. `npm run models:accuracy` measures all 12.
+      if (index === 0) {
+        const s = entry.accuracy!.smoothed.find((s) => s.sigma === 0.25)!;
         const acc = await smoothedAccuracy(model, sample.images, sample.labels, sample.count, s.sigma, s.n, s.seed);
         assert.ok(Math.abs(acc - s.accuracy) <= 0.002, `σ=${s.sigma}: ${acc} vs manifest ${s.accuracy}`);
       }

@@ -6,8 +6,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import semver from 'semver';
+import { ROOT } from '../helpers/root.js';
 
-const root = new URL('../../', import.meta.url).pathname;
+const root = ROOT;
 const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8'));
 const lock = JSON.parse(readFileSync(`${root}package-lock.json`, 'utf8'));
 
