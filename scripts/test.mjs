@@ -23,16 +23,19 @@ const withChecks = args.includes('--checks');
 const filter = args.find((a) => !a.startsWith('--')) ?? '';
 // The slowest files first, so that the two files running at once (--test-concurrency below) end
 // together instead of one long file running alone at the end: by the last run's times where
-// out/test-times.json holds them, else a guess (an end-to-end file, with its server, CLI processes or
-// browser, 20 s; a unit file 2 s).
-const lastMs = (() => {
+// out/test-times.json holds them, else by test/times.json (a full run's, committed: a fresh clone's
+// first run is CI's), else a guess (an end-to-end file, with its server, CLI processes or browser,
+// 20 s; a unit file 2 s). Only the order depends on them.
+const readTimes = (file, parse) => {
   try {
-    return new Map(JSON.parse(readFileSync(TIMES_FILE, 'utf8')).map((f) => [f.file, f.ms]));
+    return parse(JSON.parse(readFileSync(file, 'utf8')));
   } catch {
     return new Map();
   }
-})();
-const weight = (f) => lastMs.get(relative('.', f)) ?? (f.includes('/e2e/') ? 20_000 : 2_000);
+};
+const lastMs = readTimes(TIMES_FILE, (times) => new Map(times.map((f) => [f.file, f.ms])));
+const committedMs = readTimes('test/times.json', (times) => new Map(Object.entries(times).map(([file, s]) => [file, s * 1000])));
+const weight = (f) => lastMs.get(relative('.', f)) ?? committedMs.get(relative('.', f)) ?? (f.includes('/e2e/') ? 20_000 : 2_000);
 const files = walk('test')
   .filter((f) => f.endsWith('.test.ts') && relative('.', f).includes(filter))
   .sort()
