@@ -18,7 +18,7 @@
 // threads take the extension of the module that starts them. `npm start` and `npm run` scripts stay
 // on tsx: they are what a user runs, and the tests that run them run them so.
 import { build } from 'esbuild';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 /** Folders of the repository the tree leaves out: dependencies, git, build output. */
@@ -67,6 +67,9 @@ export async function compileTree(root = process.cwd()) {
     manifest.exports = toJavaScript(manifest.exports);
     writeFileSync(join(tree, pkg, 'package.json'), JSON.stringify(manifest, null, 2));
   }
+  // Code looks for ../shared/imagenet beside the repository (never committed): beside the tree too.
+  const sibling = join(root, '..', 'shared');
+  if (existsSync(sibling) && !existsSync(join(root, 'out', 'shared'))) symlinkSync(sibling, join(root, 'out', 'shared'));
   mkdirSync(join(tree, 'node_modules', '@rs-arena'), { recursive: true });
   for (const pkg of PACKAGES) symlinkSync(join(tree, pkg), join(tree, 'node_modules', '@rs-arena', pkg));
   // Not bundled: one output file per source, so import.meta.url and relative imports stay as they are.

@@ -9,8 +9,9 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort } from '../../client/src/server-process.js';
+import { ROOT } from '../helpers/root.js';
 
-const root = resolve(import.meta.dirname, '../..');
+const root = ROOT;
 const IMAGENET = resolve(root, '../shared/imagenet');
 const present = existsSync(join(IMAGENET, 'squeezenet1.1-fp32.onnx')) && existsSync(join(IMAGENET, 'images'));
 

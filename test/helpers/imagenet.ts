@@ -2,8 +2,9 @@
 // cleanly when the folder is absent.
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { ROOT } from './root.js';
 
-export const IMAGENET_DIR = resolve(process.env.RS_ARENA_IMAGENET_DIR ?? resolve(import.meta.dirname, '../../../shared/imagenet'));
+export const IMAGENET_DIR = resolve(process.env.RS_ARENA_IMAGENET_DIR ?? resolve(ROOT, '../shared/imagenet'));
 const HAVE_IMAGENET = existsSync(resolve(IMAGENET_DIR, 'mobilenetv2-12-int8.onnx'));
 export const SKIP_IMAGENET = HAVE_IMAGENET ? false : `no ImageNet models at ${IMAGENET_DIR}`;
 

@@ -4,10 +4,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
+import { ROOT } from '../../helpers/root.js';
 
-const root = fileURLToPath(new URL('../../../', import.meta.url));
+const root = ROOT;
 const FORBIDDEN = /^(@rs-arena\/server|onnxruntime-node)(\/|$)/;
 
 function sources(dir: string): string[] {
