@@ -36,7 +36,8 @@ const hasTypeScript = (dir) =>
  */
 export async function compileTree(root = process.cwd()) {
   mkdirSync(join(root, 'out'), { recursive: true });
-  const tree = mkdtempSync(join(root, 'out', 'compiled-'));
+  removeOrphans(join(root, 'out'));
+  const tree = mkdtempSync(join(root, 'out', `compiled-${process.pid}-`));
   const sources = [];
   // A folder with TypeScript somewhere below is mirrored entry by entry; any other entry is a link.
   const mirror = (dir) => {
@@ -95,6 +96,19 @@ function toJavaScript(exports) {
   if (typeof exports === 'string') return exports.replace(/\.ts$/, '.js');
   if ('rs-arena-source' in exports) return toJavaScript(exports['rs-arena-source']);
   return Object.fromEntries(Object.entries(exports).map(([k, v]) => [k, toJavaScript(v)]));
+}
+
+/** Trees whose run has ended without removing them (killed): their folder names the run's process. */
+function removeOrphans(out) {
+  for (const name of readdirSync(out)) {
+    const pid = Number(/^compiled-(\d+)-/.exec(name)?.[1]);
+    if (!pid) continue;
+    try {
+      process.kill(pid, 0);
+    } catch (err) {
+      if (err.code === 'ESRCH') removeTree(join(out, name));
+    }
+  }
 }
 
 export function removeTree(tree) {
