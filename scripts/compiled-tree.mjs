@@ -70,7 +70,13 @@ export async function compileTree(root = process.cwd()) {
   }
   // Code looks for ../shared/imagenet beside the repository (never committed): beside the tree too.
   const sibling = join(root, '..', 'shared');
-  if (existsSync(sibling) && !existsSync(join(root, 'out', 'shared'))) symlinkSync(sibling, join(root, 'out', 'shared'));
+  if (existsSync(sibling)) {
+    try {
+      symlinkSync(sibling, join(root, 'out', 'shared'));
+    } catch (err) {
+      if (err.code !== 'EEXIST') throw err; // made by an earlier run, or one running beside this
+    }
+  }
   mkdirSync(join(tree, 'node_modules', '@rs-arena'), { recursive: true });
   for (const pkg of PACKAGES) symlinkSync(join(tree, pkg), join(tree, 'node_modules', '@rs-arena', pkg));
   // Not bundled: one output file per source, so import.meta.url and relative imports stay as they are.
