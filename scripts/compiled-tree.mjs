@@ -117,6 +117,12 @@ function removeOrphans(out) {
   }
 }
 
+/** A source file's compiled twin in `tree` (`file` relative to the repository's root). */
+export const compiledPath = (tree, file) => join(tree, file.replace(/\.ts$/, '.js'));
+
+/** The source (relative to the repository's root) of a compiled file in `tree`; undefined for a file outside it. */
+export const sourcePath = (tree, file) => (file.startsWith(`${tree}/`) ? relative(tree, file).replace(/\.js$/, '.ts') : undefined);
+
 export function removeTree(tree) {
   rmSync(tree, { recursive: true, force: true });
 }

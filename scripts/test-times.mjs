@@ -4,18 +4,18 @@
 // for a reporter's end. scripts/test.mjs prints the slowest files from it.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { relative } from 'node:path';
+import { sourcePath } from './compiled-tree.mjs';
 
 export const TIMES_FILE = 'out/test-times.json';
 
 export default async function* testTimes(source) {
   const files = new Map();
+  // A file of the compiled tree (scripts/compiled-tree.mjs) goes by the name of its source.
+  const tree = process.env.RS_ARENA_COMPILED;
   mkdirSync('out', { recursive: true });
   for await (const event of source) {
     if ((event.type !== 'test:pass' && event.type !== 'test:fail') || event.data.nesting !== 0 || !event.data.file) continue;
-    // A file of the compiled tree (scripts/compiled-tree.mjs) by the name of its source.
-    const tree = process.env.RS_ARENA_COMPILED;
-    const file =
-      tree && event.data.file.startsWith(`${tree}/`) ? relative(tree, event.data.file).replace(/\.js$/, '.ts') : relative(process.cwd(), event.data.file);
+    const file = (tree ? sourcePath(tree, event.data.file) : undefined) ?? relative(process.cwd(), event.data.file);
     const f = files.get(file) ?? { file, tests: 0, ms: 0 };
     f.tests++;
     f.ms += Math.round(event.data.details?.duration_ms ?? 0);

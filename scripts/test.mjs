@@ -8,7 +8,7 @@ import { readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { compileTree, removeTree } from './compiled-tree.mjs';
+import { compileTree, compiledPath, removeTree } from './compiled-tree.mjs';
 import { TIMES_FILE } from './test-times.mjs';
 
 function walk(dir) {
@@ -88,7 +88,7 @@ try {
       // Where the time goes, per file (scripts/test-times.mjs).
       '--test-reporter=./scripts/test-times.mjs',
       '--test-reporter-destination=stderr',
-      ...files.map((f) => join(tree, f.replace(/\.ts$/, '.js'))),
+      ...files.map((f) => compiledPath(tree, f)),
     ],
     { stdio: 'inherit', env: { ...process.env, NODE_OPTIONS, RS_ARENA_COMPILED: tree } },
   );
