@@ -48,11 +48,51 @@ export function attackStats<R extends { misclassified: boolean; success: boolean
   };
 }
 
-export function median(values: number[]): number | null {
-  if (values.length === 0) return null;
-  const s = values.slice().sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+/**
+ * The median: the middle order statistic, or the mean of the two middle ones. Found by selection
+ * (Hoare's quickselect, O(n)) on a typed copy rather than by sorting: the report's bootstraps take
+ * this median of each of 10,000 resamples per comparison, and sorting was most of the report's time.
+ * The order statistics, so the value, are the sort's; with a NaN among the values it sorts (NaN last).
+ */
+export function median(values: readonly number[]): number | null {
+  const n = values.length;
+  if (n === 0) return null;
+  const s = Float64Array.from(values);
+  if (s.some(Number.isNaN)) s.sort();
+  else selectNth(s, n >> 1);
+  const m = n >> 1;
+  if (n % 2) return s[m];
+  // Below index m lie the m smallest values: the largest of them is the other middle one.
+  let below = s[0];
+  for (let i = 1; i < m; i++) if (s[i] > below) below = s[i];
+  return (below + s[m]) / 2;
+}
+
+/** Rearranges `a` so that a[k] is its k-th smallest value, every value before it ≤ a[k], every one after ≥ a[k]. */
+function selectNth(a: Float64Array, k: number): void {
+  let lo = 0;
+  let hi = a.length - 1;
+  while (hi > lo) {
+    // Hoare partition around the middle element's value.
+    const pivot = a[(lo + hi) >> 1];
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i] < pivot) i++;
+      while (a[j] > pivot) j--;
+      if (i <= j) {
+        const t = a[i];
+        a[i] = a[j];
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    // Now a[lo..j] ≤ pivot ≤ a[i..hi], and any index between j and i holds the pivot's value.
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return;
+  }
 }
 
 export const mean = (values: number[]): number | null => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : null);

@@ -208,7 +208,8 @@ export function findings(
       const small = Math.min(...ns.filter((n) => n > 1));
       const big = Math.max(...ns);
       if (h.n !== small || small === big) continue;
-      items.push({ label: `${h.attack} ${setting(h)} n=${small} vs n=${big}`, a: cell({ ...h, n: big }), b: cell(h) });
+      // Labelled in the order of the line's "mean A → B" (the largest n, then the smallest), as the ratio is B ÷ A.
+      items.push({ label: `${h.attack} ${setting(h)} n=${big} → n=${small}`, a: cell({ ...h, n: big }), b: cell(h) });
     }
     const per = pairedCells(items, { side: 'above', bound: 1 });
     out.push(

@@ -79,9 +79,9 @@ test('report from a fixture: a real difference is established, noise is not; n a
     // Per cell: HSJA ×1.3 established, RayS noise not established; the claim is about every attack, so as a whole not established.
     assert.match(
       fewer.evidence,
-      /hsja fmnist-cnn σ=0\.25 n=10 vs n=100: mean [\d.]+ → [\d.]+ .*ratio of means ×1\.(2[5-9]|3[0-5])\d \[1\.2\d\d, 1\.3\d\d\], paired on 30 images, .* → established/,
+      /hsja fmnist-cnn σ=0\.25 n=100 → n=10: mean [\d.]+ → [\d.]+ .*ratio of means ×1\.(2[5-9]|3[0-5])\d \[1\.2\d\d, 1\.3\d\d\], paired on 30 images, .* → established/,
     );
-    assert.match(fewer.evidence, /rays fmnist-cnn σ=0\.25 n=10 vs n=100: .*paired on 30 images, .* → not established/);
+    assert.match(fewer.evidence, /rays fmnist-cnn σ=0\.25 n=100 → n=10: .*paired on 30 images, .* → not established/);
     assert.equal(fewer.verdict, 'not established');
     assert.equal(fewer.n, 30);
     assert.match(html, /not established \(n = 30\)/);

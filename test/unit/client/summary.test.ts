@@ -1,6 +1,7 @@
 // Summaries and the findings logic, on records whose answers are known by construction.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { l2At, median, summarize, summaryTable } from '../../../client/src/summary.js';
 import { npyBytes, readNpy } from '../../../client/src/npy.js';
 import { sigmaFor } from '../../../client/src/cli/accuracy.js';
@@ -13,6 +14,23 @@ import { distortionToRadius } from '../../../client/src/report/sections/certific
 import { firstCrossing } from '../../../client/src/experiments/geometry.js';
 import { eq6Bound } from '@rs-arena/shared/stats';
 import type { AttackRecord } from '../../../client/src/record.js';
+
+test('median by selection equals the median of the sorted values (duplicates, infinities, NaN, any order)', () => {
+  const sorted = (xs: number[]) => {
+    const s = Float64Array.from(xs).sort();
+    const m = s.length >> 1;
+    return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+  };
+  const value = fc.oneof(fc.double(), fc.integer({ min: -3, max: 3 }), fc.constantFrom(Infinity, -Infinity, 0, -0));
+  fc.assert(
+    fc.property(fc.array(value, { minLength: 1, maxLength: 80 }), (xs) => {
+      const before = [...xs];
+      assert.ok(Object.is(median(xs), sorted(xs)) || median(xs) === sorted(xs), `${xs}`);
+      assert.deepEqual(xs, before, 'the input is left as it was');
+    }),
+    { numRuns: 2000, seed: 7 },
+  );
+});
 
 test('median, and the best L2 within a query budget from a history', () => {
   assert.equal(median([3, 1, 2]), 2);
@@ -127,7 +145,7 @@ test('findings: on 3 images per cell nothing is established, and each finding sa
   // Every paired cell still shows its numbers: n = 10 ÷ n = 100 for hsja is 3 ÷ 2.
   assert.match(
     f['fewer-samples'].evidence,
-    /hsja m σ=0\.05 n=10 vs n=100: mean 2\.000 → 3\.000 .*ratio of means ×1\.500 \[1\.500, 1\.500\], paired on 3 images/,
+    /hsja m σ=0\.05 n=100 → n=10: mean 2\.000 → 3\.000 .*ratio of means ×1\.500 \[1\.500, 1\.500\], paired on 3 images/,
   );
   // The binary search: 12 searches per n on one image, IQR 30 times smaller at n = 100: established, on 1 image.
   assert.equal(f['binary-search-spread'].verdict, 'established');
