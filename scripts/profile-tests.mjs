@@ -5,7 +5,8 @@
 // Usage: node scripts/profile-tests.mjs [filter] [--out FILE] (default out/test-profile.json).
 // Sampled time is on-thread time: a thread blocked in a synchronous call (spawnSync waiting for a
 // child) is sampled too, and is its own area. Processes that are not Node (Redis, Chromium, esbuild's
-// service, tsc's own process is Node) are not in it; `/usr/bin/time` around the run gives the total.
+// service) are not in it, nor the typecheck and lint (`npm test`'s --checks); `/usr/bin/time` around
+// the run gives the total CPU.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
