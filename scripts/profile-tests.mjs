@@ -147,8 +147,7 @@ async function main() {
   mkdirSync(dirname(resolve(out)), { recursive: true });
   writeFileSync(out, `${JSON.stringify(summary, null, 1)}\n`);
 
-  const table = (rows, name) =>
-    rows.map((r) => `${String(r.seconds.toFixed(1)).padStart(8)} s  ${(100 * r.share).toFixed(1).padStart(5)}%  ${r[name]}`).join('\n');
+  const table = (rows, name) => rows.map((r) => `${r.seconds.toFixed(1).padStart(8)} s  ${(100 * r.share).toFixed(1).padStart(5)}%  ${r[name]}`).join('\n');
   console.log(`\n${summary.profiles} profiles, ${summary.sampledSeconds} s sampled on-thread, ${wallSeconds.toFixed(0)} s wall (tests exited ${testExitCode})`);
   console.log(`\nby area:\n${table(summary.areas.slice(0, 20), 'name')}`);
   console.log(`\nby function:\n${table(summary.functions.slice(0, 20), 'name')}`);

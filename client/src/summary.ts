@@ -57,10 +57,10 @@ export function attackStats<R extends { misclassified: boolean; success: boolean
 export function median(values: readonly number[]): number | null {
   const n = values.length;
   if (n === 0) return null;
+  const m = n >> 1;
   const s = Float64Array.from(values);
   if (s.some(Number.isNaN)) s.sort();
-  else selectNth(s, n >> 1);
-  const m = n >> 1;
+  else selectNth(s, m);
   if (n % 2) return s[m];
   // Below index m lie the m smallest values: the largest of them is the other middle one.
   let below = s[0];
