@@ -34,6 +34,7 @@ export function areaOf({ functionName, url }) {
 
 /** What kind of process or thread a profile came from, and which one. */
 function processOf(name, urls) {
+  // cpu-profile-preload.mjs names a profile <pid>-<threadId>: thread 0 is the process's main thread.
   const thread = !name.endsWith('-0.cpuprofile');
   const testFile = urls.find((u) => /\/test\/.*\.test\.js$/.test(u));
   if (testFile) return { kind: thread ? 'test file thread' : 'test file', label: testFile.replace(/^.*?\/test\//, 'test/') };
