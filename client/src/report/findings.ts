@@ -10,7 +10,7 @@ import { firstCrossing } from '../experiments/geometry.js';
 import type { DistortionRecord } from '../experiments/records/distortion.js';
 import { quantile } from '@rs-arena/shared/stats';
 import { mean, median } from '../summary.js';
-import { type Claim, type Verdict, bootstrap, combined, decide, fmtPaired, fmtRatio, fmtShare, pairOn, paired, share } from './statistics.js';
+import { type Claim, type Verdict, bootstrap, bootstrapEach, combined, decide, fmtPaired, fmtRatio, fmtShare, pairOn, paired, share } from './statistics.js';
 
 export interface Finding {
   id: string;
@@ -323,8 +323,10 @@ export function findings(
         setting: `${r.model} σ=${r.sigma}`,
       }));
     if (per.length) {
-      const t = bootstrap(per, (s) => median(s.map((x) => x.t)) ?? NaN);
-      const beyond = bootstrap(per, (s) => median(s.map((x) => x.beyond)) ?? NaN);
+      const { t, beyond } = bootstrapEach(per, {
+        t: (s) => median(s.map((x) => x.t)) ?? NaN,
+        beyond: (s) => median(s.map((x) => x.beyond)) ?? NaN,
+      });
       const after = share(per.filter((x) => x.t > 1).length, per.length);
       const censored = per.filter((x) => x.censored).length;
       out.push({

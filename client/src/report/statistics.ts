@@ -3,10 +3,18 @@
 // its Clopper-Pearson interval; a claim is "established" only when its interval lies wholly on the
 // claim's side of its null (or target), "contradicted" when wholly on the other side, otherwise
 // "not established (n = …)". Numerics are in shared/src/stats (checked against SciPy).
-import { BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, type BootstrapInterval, bootstrap, clopperPearsonInterval, signTest } from '@rs-arena/shared/stats';
+import {
+  BOOTSTRAP_RESAMPLES,
+  BOOTSTRAP_SEED,
+  type BootstrapInterval,
+  bootstrap,
+  bootstrapEach,
+  clopperPearsonInterval,
+  signTest,
+} from '@rs-arena/shared/stats';
 import { mean, median } from '../summary.js';
 
-export { bootstrap };
+export { bootstrap, bootstrapEach };
 
 /** A share with its two-sided 95% Clopper-Pearson interval. */
 export interface Share {
@@ -58,6 +66,7 @@ export function paired(pairs: Pair[]): PairedComparison | null {
   const opts = { cluster: (p: Pair) => p.image };
   const higher = ps.filter((p) => p.b > p.a).length;
   const lower = ps.filter((p) => p.b < p.a).length;
+  const intervals = bootstrapEach(ps, { ratioOfMeans, medianRatio: medianOfRatios }, opts);
   return {
     pairs: ps.length,
     images: new Set(ps.map((p) => p.image)).size,
@@ -65,8 +74,8 @@ export function paired(pairs: Pair[]): PairedComparison | null {
     meanB: mean(ps.map((p) => p.b))!,
     medianA: median(ps.map((p) => p.a))!,
     medianB: median(ps.map((p) => p.b))!,
-    ratioOfMeans: bootstrap(ps, ratioOfMeans, opts),
-    medianRatio: bootstrap(ps, medianOfRatios, opts),
+    ratioOfMeans: intervals.ratioOfMeans,
+    medianRatio: intervals.medianRatio,
     higher,
     lower,
     signP: signTest(higher, lower),

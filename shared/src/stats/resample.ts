@@ -61,17 +61,28 @@ export interface BootstrapOptions {
   level?: number;
 }
 
+type BootstrapItemOptions<T> = BootstrapOptions & { cluster?: (item: T) => string | number };
+
 /**
  * Percentile bootstrap interval of `statistic` over `items`, resampling whole clusters with
  * replacement (`cluster(item)`; default: each item its own). `statistic` gets the resampled items;
  * a resample on which it is NaN (e.g. 0/0) counts as +∞, so it widens the interval rather than
  * vanishing from it (±∞ stay as they are).
  */
-export function bootstrap<T>(
+export function bootstrap<T>(items: readonly T[], statistic: (sample: readonly T[]) => number, options: BootstrapItemOptions<T> = {}): BootstrapInterval {
+  return bootstrapEach(items, { statistic }, options).statistic;
+}
+
+/**
+ * The intervals of several statistics from one set of resamples: each statistic gets the intervals
+ * `bootstrap` would give it alone with the same options (same seed, same resamples), for the cost of
+ * drawing the resamples once. A paired comparison states two statistics of the same pairs.
+ */
+export function bootstrapEach<T, K extends string>(
   items: readonly T[],
-  statistic: (sample: readonly T[]) => number,
-  options: BootstrapOptions & { cluster?: (item: T) => string | number } = {},
-): BootstrapInterval {
+  statistics: Record<K, (sample: readonly T[]) => number>,
+  options: BootstrapItemOptions<T> = {},
+): Record<K, BootstrapInterval> {
   const resamples = options.resamples ?? BOOTSTRAP_RESAMPLES;
   const seed = options.seed ?? BOOTSTRAP_SEED;
   const level = options.level ?? 0.95;
@@ -83,18 +94,30 @@ export function bootstrap<T>(
     else groups.set(k, [item]);
   });
   const clusters = [...groups.values()];
-  const value = statistic(items);
-  if (clusters.length === 0) return { value, lo: NaN, hi: NaN, level, resamples, seed, clusters: 0 };
-  const rng = Rng.seeded(seed);
-  const stats = new Float64Array(resamples);
-  const sample: T[] = [];
-  for (let b = 0; b < resamples; b++) {
-    sample.length = 0;
-    for (let j = 0; j < clusters.length; j++) for (const item of clusters[Math.floor(rng.uniform() * clusters.length)]) sample.push(item);
-    const s = statistic(sample);
-    stats[b] = Number.isNaN(s) ? Infinity : s;
+  const names = Object.keys(statistics) as K[];
+  const fns = names.map((k) => statistics[k]);
+  const stats = names.map(() => new Float64Array(clusters.length === 0 ? 0 : resamples));
+  if (clusters.length > 0) {
+    const rng = Rng.seeded(seed);
+    const sample: T[] = [];
+    for (let b = 0; b < resamples; b++) {
+      sample.length = 0;
+      for (let j = 0; j < clusters.length; j++) for (const item of clusters[Math.floor(rng.uniform() * clusters.length)]) sample.push(item);
+      for (let k = 0; k < fns.length; k++) {
+        const s = fns[k](sample);
+        stats[k][b] = Number.isNaN(s) ? Infinity : s;
+      }
+    }
   }
-  stats.sort();
   const tail = (1 - level) / 2;
-  return { value, lo: quantileSorted(stats, tail), hi: quantileSorted(stats, 1 - tail), level, resamples, seed, clusters: clusters.length };
+  const out = {} as Record<K, BootstrapInterval>;
+  names.forEach((name, k) => {
+    const value = fns[k](items);
+    const sorted = stats[k].sort();
+    out[name] =
+      clusters.length === 0
+        ? { value, lo: NaN, hi: NaN, level, resamples, seed, clusters: 0 }
+        : { value, lo: quantileSorted(sorted, tail), hi: quantileSorted(sorted, 1 - tail), level, resamples, seed, clusters: clusters.length };
+  });
+  return out;
 }

@@ -12,7 +12,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '@rs-arena/shared/rng';
-import { bootstrap, clopperPearsonInterval, quantile, signTest } from '@rs-arena/shared/stats';
+import { bootstrap, bootstrapEach, clopperPearsonInterval, quantile, signTest } from '@rs-arena/shared/stats';
 
 const close = (got: number, expected: number, what: string, tol = 1e-10) => {
   const err = Math.abs(got - expected) / Math.max(1e-300, Math.abs(expected));
@@ -75,6 +75,19 @@ test('the percentile bootstrap agrees with SciPy within Monte Carlo error, and i
   assert.ok(Math.abs(med.lo - SCIPY_BOOTSTRAP.median[0]) < 0.02 && Math.abs(med.hi - SCIPY_BOOTSTRAP.median[1]) < 0.02, `median: [${med.lo}, ${med.hi}]`);
   assert.deepEqual(bootstrap(D, meanOf), m, 'same seed, same interval');
   assert.notDeepEqual(bootstrap(D, meanOf, { seed: 7 }), m, 'another seed, another draw');
+});
+
+test('several statistics from one set of resamples: each gets the interval it gets alone', () => {
+  const items = D.map((v, i) => ({ image: i % 7, v }));
+  const opts = { cluster: (x: { image: number }) => x.image, resamples: 2000, seed: 3 };
+  const ofV = (f: (xs: number[]) => number) => (s: readonly { v: number }[]) => f(s.map((x) => x.v));
+  const both = bootstrapEach(items, { mean: ofV(meanOf), median: ofV(medianOf) }, opts);
+  assert.deepEqual(both.mean, bootstrap(items, ofV(meanOf), opts));
+  assert.deepEqual(both.median, bootstrap(items, ofV(medianOf), opts));
+  assert.notDeepEqual(both.mean, both.median);
+  const none = bootstrapEach([] as { v: number }[], { mean: ofV(meanOf) });
+  assert.equal(none.mean.clusters, 0);
+  assert.ok(Number.isNaN(none.mean.lo) && Number.isNaN(none.mean.hi));
 });
 
 test('coverage: the 95% interval of a lognormal mean at n = 30 covers the true mean about 95% of the time', () => {
