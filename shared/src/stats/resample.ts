@@ -61,15 +61,17 @@ export interface BootstrapOptions {
   level?: number;
 }
 
-type BootstrapItemOptions<T> = BootstrapOptions & { cluster?: (item: T) => string | number };
-
 /**
  * Percentile bootstrap interval of `statistic` over `items`, resampling whole clusters with
  * replacement (`cluster(item)`; default: each item its own). `statistic` gets the resampled items;
  * a resample on which it is NaN (e.g. 0/0) counts as +∞, so it widens the interval rather than
  * vanishing from it (±∞ stay as they are).
  */
-export function bootstrap<T>(items: readonly T[], statistic: (sample: readonly T[]) => number, options: BootstrapItemOptions<T> = {}): BootstrapInterval {
+export function bootstrap<T>(
+  items: readonly T[],
+  statistic: (sample: readonly T[]) => number,
+  options: BootstrapOptions & { cluster?: (item: T) => string | number } = {},
+): BootstrapInterval {
   return bootstrapEach(items, { statistic }, options).statistic;
 }
 
@@ -81,7 +83,7 @@ export function bootstrap<T>(items: readonly T[], statistic: (sample: readonly T
 export function bootstrapEach<T, K extends string>(
   items: readonly T[],
   statistics: Record<K, (sample: readonly T[]) => number>,
-  options: BootstrapItemOptions<T> = {},
+  options: BootstrapOptions & { cluster?: (item: T) => string | number } = {},
 ): Record<K, BootstrapInterval> {
   const resamples = options.resamples ?? BOOTSTRAP_RESAMPLES;
   const seed = options.seed ?? BOOTSTRAP_SEED;
