@@ -98,28 +98,36 @@ export function bootstrapEach<T, K extends string>(
   const clusters = [...groups.values()];
   const names = Object.keys(statistics) as K[];
   const fns = names.map((k) => statistics[k]);
-  const stats = names.map(() => new Float64Array(clusters.length === 0 ? 0 : resamples));
-  if (clusters.length > 0) {
-    const rng = Rng.seeded(seed);
-    const sample: T[] = [];
-    for (let b = 0; b < resamples; b++) {
-      sample.length = 0;
-      for (let j = 0; j < clusters.length; j++) for (const item of clusters[Math.floor(rng.uniform() * clusters.length)]) sample.push(item);
-      for (let k = 0; k < fns.length; k++) {
-        const s = fns[k](sample);
-        stats[k][b] = Number.isNaN(s) ? Infinity : s;
-      }
+  const out = {} as Record<K, BootstrapInterval>;
+  if (clusters.length === 0) {
+    names.forEach((name, k) => {
+      out[name] = { value: fns[k](items), lo: NaN, hi: NaN, level, resamples, seed, clusters: 0 };
+    });
+    return out;
+  }
+  const rng = Rng.seeded(seed);
+  const stats = names.map(() => new Float64Array(resamples));
+  const sample: T[] = [];
+  for (let b = 0; b < resamples; b++) {
+    sample.length = 0;
+    for (let j = 0; j < clusters.length; j++) for (const item of clusters[Math.floor(rng.uniform() * clusters.length)]) sample.push(item);
+    for (let k = 0; k < fns.length; k++) {
+      const s = fns[k](sample);
+      stats[k][b] = Number.isNaN(s) ? Infinity : s;
     }
   }
   const tail = (1 - level) / 2;
-  const out = {} as Record<K, BootstrapInterval>;
   names.forEach((name, k) => {
-    const value = fns[k](items);
     const sorted = stats[k].sort();
-    out[name] =
-      clusters.length === 0
-        ? { value, lo: NaN, hi: NaN, level, resamples, seed, clusters: 0 }
-        : { value, lo: quantileSorted(sorted, tail), hi: quantileSorted(sorted, 1 - tail), level, resamples, seed, clusters: clusters.length };
+    out[name] = {
+      value: fns[k](items),
+      lo: quantileSorted(sorted, tail),
+      hi: quantileSorted(sorted, 1 - tail),
+      level,
+      resamples,
+      seed,
+      clusters: clusters.length,
+    };
   });
   return out;
 }
