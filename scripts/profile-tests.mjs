@@ -42,6 +42,7 @@ function processOf(name, urls) {
     return { kind: thread ? 'server thread' : 'server process', label: 'server' };
   if (urls.some((u) => u.endsWith('/client/bin/rs-arena.mjs'))) return { kind: thread ? 'CLI thread' : 'rs-arena command', label: 'rs-arena' };
   if (urls.some((u) => u.includes('/scripts/test.mjs'))) return { kind: 'test runner', label: 'scripts/test.mjs' };
+  // TypeScript 7's launcher only: the native compiler it starts is not a Node process, so not sampled.
   if (urls.some((u) => u.includes('node_modules/typescript/'))) return { kind: 'tsc', label: 'tsc' };
   if (urls.some((u) => u.includes('node_modules/npm/') || u.includes('/lib/node_modules/npm/'))) return { kind: 'npm', label: 'npm' };
   return { kind: thread ? 'other thread' : 'other process', label: urls.find((u) => u.startsWith('file:')) ?? '' };
