@@ -4,10 +4,11 @@
 // --checks (npm test): the typecheck and the lint run beside the tests (TypeScript 7's tsc, about 12
 // CPU-s for the whole repository where TypeScript 5's took 27-32); their verdicts print when they
 // end, the run fails if any of them does.
-import { readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { pathToFileURL } from 'node:url';
 import { compileTree, compiledPath, removeTree } from './compiled-tree.mjs';
 import { TIMES_FILE } from './test-times.mjs';
 
@@ -70,6 +71,32 @@ const checks = withChecks
   : Promise.resolve([]);
 
 const tree = await compileTree();
+
+// Light unit files share processes: most of such a file's CPU is starting Node and loading Fastify,
+// zod and the models (a file that builds one test server costs about 1.5 CPU-s before its first
+// test), and 60-odd files paid it each (measured on the 77 unit files: 206 CPU-s one process per file,
+// 158 all in one). Node 20 has no --test-isolation=none (22.8 has), so each shared process runs an
+// entry of the compiled tree that imports its files one after the other; a test still reports the
+// file it is declared in, failures name it in their stacks, and a file's top-level before/after
+// hooks still run before its first test and at the process's end. A unit file that the times say
+// takes SHARED_UNDER_MS or more keeps a process of its own (its start-up is a small part of it), as
+// does every end-to-end file (its servers and commands are processes anyway). Two entries, balanced
+// by the times, so that they fill both cores' slots with the rest.
+const SHARED_UNDER_MS = 5_000;
+const SHARED_PROCESSES = 2;
+const light = files.filter((f) => relative('.', f).startsWith('test/unit/') && weight(f) < SHARED_UNDER_MS);
+const runs = files.filter((f) => !light.includes(f)).map((f) => ({ path: compiledPath(tree, f), weight: weight(f) }));
+if (light.length > SHARED_PROCESSES) {
+  const groups = Array.from({ length: SHARED_PROCESSES }, (_, i) => ({ path: join(tree, 'test', `shared-process-${i + 1}.test.js`), weight: 0, files: [] }));
+  for (const f of light) {
+    const g = groups.reduce((a, b) => (b.weight < a.weight ? b : a));
+    g.files.push(f);
+    g.weight += weight(f);
+  }
+  for (const g of groups) writeFileSync(g.path, g.files.map((f) => `import ${JSON.stringify(pathToFileURL(compiledPath(tree, f)).href)};\n`).join(''));
+  runs.push(...groups);
+} else runs.push(...light.map((f) => ({ path: compiledPath(tree, f), weight: weight(f) })));
+runs.sort((a, b) => b.weight - a.weight);
 let status;
 try {
   // --test-force-exit: a test file whose failure leaves a handle open (a worker's Redis connection, a
@@ -88,7 +115,7 @@ try {
       // Where the time goes, per file (scripts/test-times.mjs).
       '--test-reporter=./scripts/test-times.mjs',
       '--test-reporter-destination=stderr',
-      ...files.map((f) => compiledPath(tree, f)),
+      ...runs.map((r) => r.path),
     ],
     { stdio: 'inherit', env: { ...process.env, NODE_OPTIONS, RS_ARENA_COMPILED: tree } },
   );
