@@ -76,7 +76,8 @@ test('the CLI attacks over HTTP; the server counts exactly the queries the clien
   assert.equal(await serverQueries(KEYS.client, 'plain'), spent(rs));
 
   // Changed attack options are another run: new records, not the old ones reused; the same
-  // options again resume; an option given at its default value is the default run.
+  // options again resume; an option given at its default value is the default run. The runs that
+  // resume are about the results file, not the process: run in this process (cliHere).
   const withGamma = await cli(['--deployment', 'plain', '--attack', 'hsja', '--budget', '300', '--count', '2', '--option', 'gamma=10', '--out', out]);
   assert.equal(withGamma.code, 0, withGamma.stderr);
   rs = records(out);
@@ -89,7 +90,7 @@ test('the CLI attacks over HTTP; the server counts exactly the queries the clien
     ['--option', 'gamma=10'],
     ['--option', 'gamma=1'],
   ]) {
-    const same = await cli(['--deployment', 'plain', '--attack', 'hsja', '--budget', '300', '--count', '2', ...args, '--out', out]);
+    const same = await cliHere(['--deployment', 'plain', '--attack', 'hsja', '--budget', '300', '--count', '2', ...args, '--out', out]);
     assert.equal(same.code, 0, same.stderr);
     assert.equal(records(out).length, 13, `${args.join(' ')}: resumed`);
   }
