@@ -5,7 +5,10 @@
 // here: `encode` writes the point the endpoint will see back into the caller's buffer (for JPEG the
 // decoded image), so the attack reasons about the point actually asked and its returned adversarial
 // is exactly the image the endpoint saw.
-import sharp from 'sharp';
+// sharp (libvips: 0.1-0.2 CPU-s to load) is loaded by the first image encoding, not with this
+// module: float32 and JSON endpoints never need it.
+let sharpModule: Promise<typeof import('sharp')> | undefined;
+const loadSharp = async () => (await (sharpModule ??= import('sharp'))).default;
 
 export type EncodingName = 'float32' | 'json' | 'png' | 'jpeg';
 const ENCODING_NAMES: EncodingName[] = ['float32', 'json', 'png', 'jpeg'];
@@ -59,6 +62,7 @@ export async function encode(
   const [c, h, w] = shape;
   if (c !== 1 && c !== 3) throw new EncodingError(`${e.name} carries 1- or 3-channel images, not ${c} channels`);
   const size = c * h * w;
+  const sharp = await loadSharp();
   const images: Buffer[] = [];
   for (let i = 0; i < count; i++) {
     const x = values.subarray(i * size, (i + 1) * size);
@@ -84,7 +88,7 @@ export async function onGrid(e: Encoding, x: Float32Array, shape: readonly [numb
 }
 
 async function decodeRaw(file: Buffer, channels: number): Promise<Buffer> {
-  let img = sharp(file);
+  let img = (await loadSharp())(file);
   img = channels === 1 ? img.greyscale() : img.toColourspace('srgb');
   const { data, info } = await img.removeAlpha().raw().toBuffer({ resolveWithObject: true });
   if (info.channels !== channels) throw new EncodingError(`decoded ${info.channels} channels, expected ${channels}`);

@@ -111,10 +111,13 @@ test('audit of an RS deployment: the probe finds random answers and the noise-aw
     'rs',
     '--epsilon',
     '2,8',
+    // What is checked is the probe's verdict, the battery it picks and the counts: three images (the
+    // probe's three boundary points) and 200 queries per attacker show them; each RS query is 10
+    // forward passes on the server, so more only costs.
     '--budget',
-    '400',
+    '200',
     '--count',
-    '4',
+    '3',
     '--out',
     out,
     '--json',

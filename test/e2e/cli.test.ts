@@ -1,7 +1,9 @@
 // The CLI as an attacker runs it: its own process, real HTTP to a listening server. The server's
 // usage counts must equal the client's, a rerun must resume instead of repeating, and a server-side
 // budget must end the attacks cleanly with both sides still agreeing. Usage errors and help texts
-// are what the command says, so most of them run its main() in this process (no second of startup each).
+// are what the command says, and a rerun is about what the command does with its results file, so
+// those run its main() in this process (real HTTP still; no second of startup each); each test's
+// first campaign runs in a process of its own.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,7 +14,7 @@ import { UsageResponse } from '@rs-arena/shared/api';
 import { ATTACK_NAMES, ATTACKS } from '../../client/src/attacks/index.js';
 import { PRESETS } from '../../client/src/experiments/presets.js';
 import { records, rsArena, rsArenaInProcess, spent } from '../helpers/cli.js';
-import { KEYS, testApp } from '../helpers/app.js';
+import { KEYS, TEST_DEPLOYMENTS, testApp } from '../helpers/app.js';
 import { readNpy } from '../../client/src/npy.js';
 import { loadCatalog, loadSample } from '@rs-arena/shared/catalog';
 
@@ -69,7 +71,7 @@ test('the CLI attacks over HTTP; the server counts exactly the queries the clien
   assert.equal(await serverQueries(KEYS.client, 'plain'), spent(rs));
 
   // Resume: the first three images are in the file already; only two new ones cost queries.
-  const again = await cli(['--deployment', 'plain', '--attack', 'hsja', '--budget', '300', '--count', '5', '--out', out]);
+  const again = await cliHere(['--deployment', 'plain', '--attack', 'hsja', '--budget', '300', '--count', '5', '--out', out]);
   assert.equal(again.code, 0, again.stderr);
   rs = records(out);
   assert.equal(rs.length, 11);
@@ -77,7 +79,7 @@ test('the CLI attacks over HTTP; the server counts exactly the queries the clien
 
   // Changed attack options are another run: new records, not the old ones reused; the same
   // options again resume; an option given at its default value is the default run.
-  const withGamma = await cli(['--deployment', 'plain', '--attack', 'hsja', '--budget', '300', '--count', '2', '--option', 'gamma=10', '--out', out]);
+  const withGamma = await cliHere(['--deployment', 'plain', '--attack', 'hsja', '--budget', '300', '--count', '2', '--option', 'gamma=10', '--out', out]);
   assert.equal(withGamma.code, 0, withGamma.stderr);
   rs = records(out);
   assert.equal(rs.length, 13);
@@ -89,17 +91,17 @@ test('the CLI attacks over HTTP; the server counts exactly the queries the clien
     ['--option', 'gamma=10'],
     ['--option', 'gamma=1'],
   ]) {
-    const same = await cli(['--deployment', 'plain', '--attack', 'hsja', '--budget', '300', '--count', '2', ...args, '--out', out]);
+    const same = await cliHere(['--deployment', 'plain', '--attack', 'hsja', '--budget', '300', '--count', '2', ...args, '--out', out]);
     assert.equal(same.code, 0, same.stderr);
     assert.equal(records(out).length, 13, `${args.join(' ')}: resumed`);
   }
   assert.equal(await serverQueries(KEYS.client, 'plain'), spent(rs));
 
   // Another endpoint (a second server) is another run too.
-  const other = await testApp({}, null);
+  const other = await testApp({ deployments: TEST_DEPLOYMENTS.filter((d) => d.id === 'plain') }, null);
   try {
     const otherBase = await other.listen({ port: 0, host: '127.0.0.1' });
-    const elsewhere = await rsArena([
+    const elsewhere = await rsArenaInProcess([
       'attack',
       '--endpoint',
       otherBase,
@@ -166,7 +168,7 @@ test('a server-side budget ends the campaign cleanly (429), and both counts stil
     payload: { deployment: 'rs', limit: 2000 },
   });
   assert.equal(raise.statusCode, 200, raise.body);
-  const again = await cli(['--deployment', 'rs', '--attack', 'hsja', '--budget', '200', '--count', '3', '--concurrency', '1', '--out', out], key);
+  const again = await cliHere(['--deployment', 'rs', '--attack', 'hsja', '--budget', '200', '--count', '3', '--concurrency', '1', '--out', out], key);
   assert.equal(again.code, 0, again.stderr);
   rs = records(out);
   assert.equal(rs.length, 4, 'the first image was not attacked again');

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../client/src/server-process.js';
 import { UsageResponse } from '@rs-arena/shared/api';
-import { KEYS, TEST_DEPLOYMENTS, auth, testApp } from '../helpers/app.js';
+import { KEYS, auth, testApp } from '../helpers/app.js';
 import { productJsonLike, tfServingLike, torchServeLike } from '../helpers/model-servers.js';
 import { gateway, tritonLike, type Listening } from '../helpers/oip-servers.js';
 
@@ -103,7 +103,8 @@ test('docs/red-team.md: every protocol attacked as written, counts equal; the au
   timeout: 600_000,
 }, async () => {
   const [tf, ts, product] = await Promise.all([tfServingLike(), torchServeLike(), productJsonLike('docs-product-key')]);
-  const app = await testApp({ deployments: [...TEST_DEPLOYMENTS, { id: 'fmnist-cnn', model: 'fmnist-cnn', sigma: 0, n: 1, maxBatch: 64 }] });
+  // The one deployment the page's audits name: the test server's others would only load their models.
+  const app = await testApp({ deployments: [{ id: 'fmnist-cnn', model: 'fmnist-cnn', sigma: 0, n: 1, maxBatch: 64 }] });
   try {
     const rsUrl = await app.listen({ port: 0, host: '127.0.0.1' });
     const before = triton.inferences();

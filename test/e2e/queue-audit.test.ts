@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -26,9 +26,12 @@ const DEPLOYMENT = 'audit-plain';
 
 before(async () => {
   if (needsRedis.skip) return;
-  [redis, server] = await Promise.all([startRedis(), startServer()]);
-  db = new Redis(redis.url);
   base = mkdtempSync(join(tmpdir(), 'rs-arena-queue-audit-'));
+  // No deployment of the default config (three models to load): the audit's own is added below.
+  const config = join(base, 'server.json');
+  writeFileSync(config, JSON.stringify({ deployments: [] }));
+  [redis, server] = await Promise.all([startRedis(), startServer({ config })]);
+  db = new Redis(redis.url);
   // Workers get the client key from their environment (an audit needs no evaluator key), the audit command its --key; neither an admin key.
   env = { RS_ARENA_CLIENT_KEY: server.keys.client };
   const admin = new ServerAdmin(server.url, server.keys.admin);

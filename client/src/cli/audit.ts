@@ -13,9 +13,6 @@ import { ResponseError } from '../response.js';
 import { TARGET_FLAGS, TARGET_HELP, type Target, TargetUsageError, connectTarget } from '../target.js';
 import { endpointFailure } from './attack.js';
 import { commandLine, redactUrl } from '../redact.js';
-import { queuedAttacks } from '../audit/queued.js';
-import { CAMPAIGN_NAME, checkQueueUrl } from '../queue/connection.js';
-import { CampaignCancelled } from '../queue/journal.js';
 
 /** The target flags a queued audit's jobs carry (not --header: each worker has its own credentials). */
 const QUEUED_TARGET_FLAGS = [
@@ -111,8 +108,10 @@ export async function auditCommand(argv: string[]): Promise<number> {
   if (failAbove !== null && !(failAbove >= 0 && failAbove <= 1)) return usage(`--fail-above must be in [0, 1], got "${args['fail-above']}"`);
 
   const dir = resolve(args.out ?? `audit-${args.deployment.replace(/[^A-Za-z0-9._-]+/g, '_')}`);
-  let queue: { url: string; campaign: string } | undefined;
+  let queue: { url: string; campaign: string; code: QueueCode } | undefined;
   if (args.queue) {
+    const code = await queueCode();
+    const { CAMPAIGN_NAME, checkQueueUrl } = code;
     const wrong = checkQueueUrl(args.queue);
     if (wrong) return usage(wrong);
     const campaign = args.campaign ?? basename(dir);
@@ -120,7 +119,7 @@ export async function auditCommand(argv: string[]): Promise<number> {
       return usage(
         `--campaign "${campaign}": letters, digits, ".", "_" and "-" only (64 at most)${args.campaign ? '' : "; the audit folder's name is the default: give --campaign"}`,
       );
-    queue = { url: args.queue, campaign };
+    queue = { url: args.queue, campaign, code };
   } else if (args.campaign) return usage('--campaign goes with --queue');
 
   let target: Target;
@@ -164,9 +163,10 @@ export async function auditCommand(argv: string[]): Promise<number> {
       log: (line) => process.stderr.write(`${line}\n`),
       runAttacks: queue
         ? (campaigns) =>
-            queuedAttacks(
+            queue.code.queuedAttacks(
               {
-                ...queue,
+                url: queue.url,
+                campaign: queue.campaign,
                 endpoint: args.endpoint,
                 // The flags a worker builds the same target from (its own key and headers; the protocol as detected here).
                 target: {
@@ -194,7 +194,7 @@ export async function auditCommand(argv: string[]): Promise<number> {
     const failure = endpointFailure(err, args.endpoint);
     if (failure) return fail(failure);
     // On a queue: a cancelled campaign, tasks failed on the workers (a resubmission retries them).
-    if (err instanceof CampaignCancelled || (queue && err instanceof Error && /tasks failed on the workers|queued audit/.test(err.message)))
+    if (queue && (err instanceof queue.code.CampaignCancelled || (err instanceof Error && /tasks failed on the workers|queued audit/.test(err.message))))
       return fail(err.message);
     throw err;
   } finally {
@@ -210,6 +210,21 @@ export async function auditCommand(argv: string[]): Promise<number> {
   }
   return 0;
 }
+
+/**
+ * The queue's code (BullMQ and ioredis: about half a CPU-second to load), loaded only by a queued
+ * audit: a local one starts without it.
+ */
+async function queueCode() {
+  const [{ queuedAttacks }, { CAMPAIGN_NAME, checkQueueUrl }, { CampaignCancelled }] = await Promise.all([
+    import('../audit/queued.js'),
+    import('../queue/connection.js'),
+    import('../queue/journal.js'),
+  ]);
+  return { queuedAttacks, CAMPAIGN_NAME, checkQueueUrl, CampaignCancelled };
+}
+
+type QueueCode = Awaited<ReturnType<typeof queueCode>>;
 
 function usage(message: string): number {
   return usageExit('rs-arena audit', message);
