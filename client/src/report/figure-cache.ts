@@ -10,7 +10,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const FILE = '.figures.json';
@@ -49,7 +49,7 @@ function engineFingerprint(): string | null {
       .sort()
       .map((f) => join(fonts, f)),
   ])
-    h.update(f).update(readFileSync(f));
+    h.update(basename(f)).update(readFileSync(f));
   return (engine = h.digest('hex'));
 }
 
