@@ -1,16 +1,29 @@
 // The smoke preset end to end: the CLI starts a real server process on the default config, runs
 // every experiment through the admin, evaluator and client APIs, and writes data, figures and the
 // report; a rerun resumes from the data instead of querying again.
-import { test } from 'node:test';
+// The runs after the first go to one server process this file starts (`--endpoint`, as on a shared
+// server): the first run proves the CLI starts its own; each start costs some 1.5 CPU-s.
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import { type ServerProcess, startServer } from '../../client/src/server-process.js';
 
-function run(args: string[]): Promise<{ code: number; out: string }> {
-  const child = spawn(process.execPath, ['client/bin/rs-arena.mjs', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+let server: Promise<ServerProcess> | undefined;
+after(async () => (await server)?.stop());
+
+/** The CLI; with `shared`, against this file's server (its keys by environment, as an operator passes them). */
+async function run(args: string[], shared = false): Promise<{ code: number; out: string }> {
+  let env = process.env;
+  if (shared) {
+    const s = await (server ??= startServer());
+    args = [...args, '--endpoint', s.url];
+    env = { ...env, RS_ARENA_ADMIN_KEY: s.keys.admin, RS_ARENA_EVALUATOR_KEY: s.keys.evaluator, RS_ARENA_CLIENT_KEY: s.keys.client };
+  }
+  const child = spawn(process.execPath, ['client/bin/rs-arena.mjs', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
@@ -125,7 +138,7 @@ test('rs-arena experiment --preset smoke: data, figures, findings and report; a 
     assert.equal((html.match(/<svg/g) ?? []).length >= 10, true);
 
     const before = lines(join(dir, 'distortion.jsonl')).length;
-    const again = await run(['experiment', '--preset', 'smoke', '--out', dir]);
+    const again = await run(['experiment', '--preset', 'smoke', '--out', dir], true);
     assert.equal(again.code, 0, again.out);
     assert.match(again.out, /\(resumed\)/);
     assert.equal(lines(join(dir, 'distortion.jsonl')).length, before, 'nothing re-attacked');
@@ -183,7 +196,7 @@ test('the paper-protocol preset, at smoke scale: σ search, measured accuracy on
   try {
     const file = join(dir, 'config.json');
     writeFileSync(file, JSON.stringify(config));
-    const first = await run(['experiment', '--config', file, '--out', dir]);
+    const first = await run(['experiment', '--config', file, '--out', dir], true);
     assert.equal(first.code, 0, first.out);
     // The search: clean, then 3 bisection midpoints of [0, 0.5], and the attacked σ, on 4 images each.
     const acc = lines(join(dir, 'accuracy.jsonl')).map((l) => JSON.parse(l));
@@ -213,7 +226,7 @@ test('the paper-protocol preset, at smoke scale: σ search, measured accuracy on
     const findings = JSON.parse(readFileSync(join(dir, 'findings.json'), 'utf8'));
     assert.ok(findings.paper.every((f: { source: string }) => f.source === 'paper'));
     // A rerun resumes every record (same code version).
-    const again = await run(['experiment', '--config', file, '--out', dir]);
+    const again = await run(['experiment', '--config', file, '--out', dir], true);
     assert.equal(again.code, 0, again.out);
     assert.equal(lines(join(dir, 'distortion.jsonl')).length, dist.length, 'nothing re-attacked');
     assert.equal(lines(join(dir, 'accuracy.jsonl')).length, acc.length, 'nothing re-measured');

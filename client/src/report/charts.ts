@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { TopLevelSpec } from 'vega-lite';
 import { classColor, colorOf } from './colors.js';
+import { figureCache } from './figure-cache.js';
 import { FONT_FAMILY, type VegaTextMetrics, useShippedFontForRasterising, useShippedFontMetrics } from './fonts.js';
 
 // fontconfig reads FONTCONFIG_FILE once, when librsvg first lays out text: set it as this module
@@ -117,8 +118,21 @@ function loadEngine() {
   })());
 }
 
-/** Compiles a Vega-Lite spec and renders it to SVG in Node; ids are prefixed from `key` (stable per figure). */
+/**
+ * Compiles a Vega-Lite spec and renders it to SVG in Node; ids are prefixed from `key` (stable per
+ * figure). In a report build, a spec the folder's figures were drawn from before gives that SVG
+ * (figure-cache.ts) without loading Vega.
+ */
 export async function renderSvg(spec: TopLevelSpec, key: string): Promise<string> {
+  const cache = figureCache();
+  const cached = cache?.svg(spec, key);
+  if (cached?.svg !== undefined) return cached.svg;
+  const svg = await render(spec, key);
+  if (cached) cache!.rendered(cached.hash, svg);
+  return svg;
+}
+
+async function render(spec: TopLevelSpec, key: string): Promise<string> {
   const { vega, compile } = await loadEngine();
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
   try {

@@ -3,6 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { svgToPng } from './charts.js';
+import { figureCache } from './figure-cache.js';
 
 export interface Figure {
   name: string;
@@ -12,9 +13,15 @@ export interface Figure {
   png: string;
 }
 
+/** Writes `name`.svg and its PNG, unless both are already these (figure-cache.ts: a report rebuilt on the same data). */
 export async function writeFigure(dir: string, name: string, title: string, caption: string, svg: string): Promise<Figure> {
-  writeFileSync(join(dir, `${name}.svg`), svg);
-  writeFileSync(join(dir, `${name}.png`), await svgToPng(svg));
+  const cache = figureCache(dir);
+  if (!cache?.current(name, svg)) {
+    const png = await svgToPng(svg);
+    writeFileSync(join(dir, `${name}.svg`), svg);
+    writeFileSync(join(dir, `${name}.png`), png);
+    cache?.wrote(name, svg, png);
+  }
   return { name, title, caption, svg: `${name}.svg`, png: `${name}.png` };
 }
 

@@ -14,6 +14,7 @@ import { PresetHeader, firstIssue, normalizePreset } from '../experiments/record
 import { redactCommand } from '../redact.js';
 import { readRecords } from '../results-file.js';
 import type { Figure } from './figures.js';
+import { withFigureCache } from './figure-cache.js';
 import { type Finding, type FindingsFile, type SigmaByCost, findings } from './findings.js';
 import { sigmaSearches } from './sections/accuracy.js';
 import { accuracy } from '../experiments/records/accuracy.js';
@@ -89,10 +90,12 @@ export async function buildReport(dir: string, options: ReportOptions = {}): Pro
   }
   const p = meta.preset;
   const sections: { title: string; figures: Figure[]; html: string }[] = [];
-  for (const section of SECTIONS) {
-    if (ctx.config(section.experiment) === undefined || ctx.records(section.experiment).length === 0) continue;
-    sections.push({ title: section.title, ...(await section.build(ctx)) });
-  }
+  await withFigureCache(dir, async () => {
+    for (const section of SECTIONS) {
+      if (ctx.config(section.experiment) === undefined || ctx.records(section.experiment).length === 0) continue;
+      sections.push({ title: section.title, ...(await section.build(ctx)) });
+    }
+  });
   // The paper's findings rest on the paper's experiments: a preset with none of them (the defense menu alone) has nothing to say about them.
   const paperRuns = [distortion, certification, binarySearch, direction].some((spec) => ctx.config(spec as ExperimentSpec) !== undefined);
   const found: Finding[] = [
