@@ -73,13 +73,18 @@ for (const attack of Object.values(ATTACKS)) {
         }
         return l2.reduce((a, b) => a + b) / l2.length;
       };
+      // 1,000 queries against 300 (2,000 until measured): the mean L2 at 1,000 is 0.61–0.73 of the
+      // 300's for the plain attacks, the one nearest the 0.85 below as at 2,000 (GeoDA: 0.73, 0.71
+      // at 2,000), and 0.59–0.87 for the noise-aware ones; runs to 2,000 were 3,000 more queries
+      // per attack for the same verdicts.
       const small = await at(300);
-      const large = await at(2000);
+      const large = await at(1000);
       // A noise-aware attack (its options hold the sequential test's level) pays repeats and a
       // confirmation reserve even where one answer would do: on this deterministic model it must
-      // still improve with the budget, by less than a plain attack (psj: 5.10 vs 5.84 measured).
+      // still improve with the budget, by less than a plain attack (psj: 5.10 vs 5.84 measured, at
+      // 1,000 as at 2,000).
       const plain = !Object.hasOwn(attack.options.shape, 'Pa');
-      assert.ok(large < (plain ? 0.85 : 1) * small, `mean L2 ${large} at 2000 queries vs ${small} at 300`);
+      assert.ok(large < (plain ? 0.85 : 1) * small, `mean L2 ${large} at 1000 queries vs ${small} at 300`);
     });
 
     test('query accounting is exact and never exceeds the budget', async () => {
