@@ -127,22 +127,9 @@ for (const [name, attack] of Object.entries(attacks)) {
   });
 }
 
-test('GeoDA finds adversarials that shrink with the budget on the undefended model', async () => {
-  const at = async (budget: number) => {
-    let sum = 0;
-    for (const i of [0, 1, 2]) {
-      const r = await attacks.geoda.run(new CountingOracle(base, sample.labels[i], budget), image(i), { seed: i });
-      assert.equal(r.success, true, r.stopReason);
-      const label = (await base.predict(r.adversarial!, 1))[0];
-      assert.notEqual(label, sample.labels[i]);
-      sum += r.l2!;
-    }
-    return sum / 3;
-  };
-  const small = await at(300);
-  const large = await at(2000);
-  assert.ok(large < 0.85 * small, `mean L2 ${large} at 2000 queries vs ${small} at 300`);
-});
+// GeoDA's adversarials shrinking with the budget on the undefended model (its runs at 300 and more
+// queries on images 0-2, verified on the model): attacks.test.ts, for every registered attack. The
+// test here ran the same runs again.
 
 test('GeoDA query schedule: N_i grows as μ^(−2i/3), N_0 in [50, 80], within the total', () => {
   for (const q of [300, 1000, 4000, 20_000]) {
