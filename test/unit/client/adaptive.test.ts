@@ -134,7 +134,9 @@ test('rejection-aware HSJA keeps going through refusals; every query counted on 
   try {
     const { values, labels } = images(1, 1);
     const adaptive = Adaptive.parse({ rejectionAware: { targetRate: 0.05 } });
-    const budget = 600;
+    // At 300 queries, 17 refused and the blinding noise grown to 0.0098 (at 600: 31 and 0.0126):
+    // the checks below need one refusal and some growth.
+    const budget = 300;
     const r = await runAttack({ oracle, attack: 'hsja', x0: values, label: labels[0], budget, seed: 2, adaptive });
     assert.notEqual(r.run.stopReason, 'refused', 'it does not stop at a refusal');
     assert.ok(r.run.queries.total <= budget);
