@@ -31,7 +31,9 @@ class SpyOracle implements Oracle {
   async predict(batch: Float32Array, count: number): Promise<Int32Array> {
     // What the server would refuse with a 400: an attack must never send it.
     const [lo, hi] = this.range;
-    const bad = batch.findIndex((v) => !(v >= lo && v <= hi));
+    // A loop, not findIndex: a callback per value was ten times slower, over millions of values.
+    let bad = -1;
+    for (let j = 0; j < batch.length && bad < 0; j++) if (!(batch[j] >= lo && batch[j] <= hi)) bad = j;
     if (bad >= 0) throw new Error(`attack sent value ${batch[bad]} at ${bad}, outside [${lo}, ${hi}]`);
     if (batch.length !== count * 784) throw new Error(`batch of ${batch.length} values for ${count} inputs`);
     this.calls++;

@@ -34,7 +34,9 @@ class SpyOracle implements Oracle {
     return this.inner.range;
   }
   async predict(batch: Float32Array, count: number): Promise<Int32Array> {
-    const bad = batch.findIndex((v) => !(v >= 0 && v <= 1));
+    // A loop, not findIndex: a callback per value was ten times slower, over millions of values.
+    let bad = -1;
+    for (let j = 0; j < batch.length && bad < 0; j++) if (!(batch[j] >= 0 && batch[j] <= 1)) bad = j;
     if (bad >= 0) throw new Error(`attack sent value ${batch[bad]} at ${bad}, outside [0, 1]`);
     if (batch.length !== count * 784) throw new Error(`batch of ${batch.length} values for ${count} inputs`);
     this.inputs += count;
