@@ -31,7 +31,9 @@ class SpyOracle implements Oracle {
   async predict(batch: Float32Array, count: number): Promise<Int32Array> {
     // What the server would refuse with a 400: an attack must never send it.
     const [lo, hi] = this.range;
-    const bad = batch.findIndex((v) => !(v >= lo && v <= hi));
+    // A loop, not findIndex: a callback per value was ten times slower, over millions of values.
+    let bad = -1;
+    for (let j = 0; j < batch.length && bad < 0; j++) if (!(batch[j] >= lo && batch[j] <= hi)) bad = j;
     if (bad >= 0) throw new Error(`attack sent value ${batch[bad]} at ${bad}, outside [${lo}, ${hi}]`);
     if (batch.length !== count * 784) throw new Error(`batch of ${batch.length} values for ${count} inputs`);
     this.calls++;
@@ -73,13 +75,18 @@ for (const attack of Object.values(ATTACKS)) {
         }
         return l2.reduce((a, b) => a + b) / l2.length;
       };
+      // 1,000 queries against 300 (2,000 until measured): the mean L2 at 1,000 is 0.61–0.73 of the
+      // 300's for the plain attacks, the one nearest the 0.85 below as at 2,000 (GeoDA: 0.73, 0.71
+      // at 2,000), and 0.59–0.87 for the noise-aware ones; runs to 2,000 were 3,000 more queries
+      // per attack for the same verdicts.
       const small = await at(300);
-      const large = await at(2000);
+      const large = await at(1000);
       // A noise-aware attack (its options hold the sequential test's level) pays repeats and a
       // confirmation reserve even where one answer would do: on this deterministic model it must
-      // still improve with the budget, by less than a plain attack (psj: 5.10 vs 5.84 measured).
+      // still improve with the budget, by less than a plain attack (psj: 5.10 vs 5.84 measured, at
+      // 1,000 as at 2,000).
       const plain = !Object.hasOwn(attack.options.shape, 'Pa');
-      assert.ok(large < (plain ? 0.85 : 1) * small, `mean L2 ${large} at 2000 queries vs ${small} at 300`);
+      assert.ok(large < (plain ? 0.85 : 1) * small, `mean L2 ${large} at 1000 queries vs ${small} at 300`);
     });
 
     test('query accounting is exact and never exceeds the budget', async () => {

@@ -34,7 +34,9 @@ class SpyOracle implements Oracle {
     return this.inner.range;
   }
   async predict(batch: Float32Array, count: number): Promise<Int32Array> {
-    const bad = batch.findIndex((v) => !(v >= 0 && v <= 1));
+    // A loop, not findIndex: a callback per value was ten times slower, over millions of values.
+    let bad = -1;
+    for (let j = 0; j < batch.length && bad < 0; j++) if (!(batch[j] >= 0 && batch[j] <= 1)) bad = j;
     if (bad >= 0) throw new Error(`attack sent value ${batch[bad]} at ${bad}, outside [0, 1]`);
     if (batch.length !== count * 784) throw new Error(`batch of ${batch.length} values for ${count} inputs`);
     this.inputs += count;
@@ -127,22 +129,9 @@ for (const [name, attack] of Object.entries(attacks)) {
   });
 }
 
-test('GeoDA finds adversarials that shrink with the budget on the undefended model', async () => {
-  const at = async (budget: number) => {
-    let sum = 0;
-    for (const i of [0, 1, 2]) {
-      const r = await attacks.geoda.run(new CountingOracle(base, sample.labels[i], budget), image(i), { seed: i });
-      assert.equal(r.success, true, r.stopReason);
-      const label = (await base.predict(r.adversarial!, 1))[0];
-      assert.notEqual(label, sample.labels[i]);
-      sum += r.l2!;
-    }
-    return sum / 3;
-  };
-  const small = await at(300);
-  const large = await at(2000);
-  assert.ok(large < 0.85 * small, `mean L2 ${large} at 2000 queries vs ${small} at 300`);
-});
+// GeoDA's adversarials shrinking with the budget on the undefended model (its runs at 300 and more
+// queries on images 0-2, verified on the model): attacks.test.ts, for every registered attack. The
+// test here ran the same runs again.
 
 test('GeoDA query schedule: N_i grows as μ^(−2i/3), N_0 in [50, 80], within the total', () => {
   for (const q of [300, 1000, 4000, 20_000]) {
