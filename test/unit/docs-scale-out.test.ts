@@ -78,11 +78,11 @@ test("the doc's preset is valid and is the one the e2e test runs", () => {
   const [json] = blocks('json');
   const p = parsePreset(JSON.parse(json), 'docs/scale-out.md');
   const e2e = readFileSync(`${root}test/e2e/queue.test.ts`, 'utf8');
-  assert.match(e2e, /preset\('q24', \['fmnist-cnn', 'fmnist-cnn-advtrain'\], \['hsja', 'surfree', 'rays'\], 100, 4\)/);
+  assert.match(e2e, /preset\('q24', \['fmnist-cnn', 'fmnist-cnn-advtrain'\], \['hsja', 'surfree', 'rays'\], 50, 4\)/);
   const d = p.distortion as { settings: { model: string; sigma: number }[]; attacks: string[]; budget: number; images: number };
   assert.deepEqual(
     [d.settings.map((s) => `${s.model}/${s.sigma}`), d.attacks, d.budget, d.images],
-    [['fmnist-cnn/0', 'fmnist-cnn-advtrain/0'], ['hsja', 'surfree', 'rays'], 100, 4],
+    [['fmnist-cnn/0', 'fmnist-cnn-advtrain/0'], ['hsja', 'surfree', 'rays'], 50, 4],
   );
 });
 
