@@ -80,20 +80,44 @@ const tree = await compileTree();
 // file it is declared in, failures name it in their stacks, and a file's top-level before/after
 // hooks still run before its first test and at the process's end. A unit file that the times say
 // takes SHARED_UNDER_MS or more keeps a process of its own (its start-up is a small part of it), as
-// does every end-to-end file (its servers and commands are processes anyway). Two entries, balanced
+// does every end-to-end file (its servers and commands are processes anyway). A test that captures this
+// process's stdout must let binary chunks through (test/helpers/cli.ts does): they are the runner's
+// reports of other files' tests, which a capture would swallow without a failure. Two entries, balanced
 // by the times, so that they fill both cores' slots with the rest.
 const SHARED_UNDER_MS = 5_000;
+/**
+ * A shared process's entry: its files imported one after the other under one test that ends when all
+ * are loaded. Without it --test-force-exit ends the process as soon as the tests known so far have
+ * finished, while a file further on is still at its top-level await (starting its server): its tests
+ * were never run, and nothing said so. The test fails naming any file that did not load.
+ */
+const sharedEntry = (files) => `import { test } from 'node:test';
+const files = ${JSON.stringify(files)};
+let loaded;
+test(${JSON.stringify(`${files.length} unit file${files.length === 1 ? '' : 's'} in one process: every one loaded`)}, () => new Promise((resolve, reject) => (loaded = { resolve, reject })));
+const failed = [];
+for (const [file, url] of files) {
+  try {
+    await import(url);
+  } catch (err) {
+    failed.push(\`\${file}: \${err?.stack ?? err}\`);
+  }
+}
+if (failed.length > 0) loaded.reject(new Error(\`not loaded:\\n\${failed.join('\\n')}\`));
+else loaded.resolve();
+`;
 const SHARED_PROCESSES = 2;
 const light = files.filter((f) => relative('.', f).startsWith('test/unit/') && weight(f) < SHARED_UNDER_MS);
 const runs = files.filter((f) => !light.includes(f)).map((f) => ({ path: compiledPath(tree, f), weight: weight(f) }));
-if (light.length > SHARED_PROCESSES) {
+// RS_ARENA_TEST_SHARED=0: every file in a process of its own (a test that depends on another file's state shows up).
+if (light.length > SHARED_PROCESSES && process.env.RS_ARENA_TEST_SHARED !== '0') {
   const groups = Array.from({ length: SHARED_PROCESSES }, (_, i) => ({ path: join(tree, 'test', `shared-process-${i + 1}.test.js`), weight: 0, files: [] }));
   for (const f of light) {
     const g = groups.reduce((a, b) => (b.weight < a.weight ? b : a));
     g.files.push(f);
     g.weight += weight(f);
   }
-  for (const g of groups) writeFileSync(g.path, g.files.map((f) => `import ${JSON.stringify(pathToFileURL(compiledPath(tree, f)).href)};\n`).join(''));
+  for (const g of groups) writeFileSync(g.path, sharedEntry(g.files.map((f) => [relative('.', f), pathToFileURL(compiledPath(tree, f)).href])));
   runs.push(...groups);
 } else runs.push(...light.map((f) => ({ path: compiledPath(tree, f), weight: weight(f) })));
 runs.sort((a, b) => b.weight - a.weight);

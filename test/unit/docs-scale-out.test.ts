@@ -6,8 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
-import { main } from '../../client/src/cli/main.js';
 import { parsePreset } from '../../client/src/experiments/presets.js';
+import { rsArenaInProcess } from '../helpers/cli.js';
 import { ROOT } from '../helpers/root.js';
 
 const root = ROOT;
@@ -46,31 +46,11 @@ test('every rs-arena command in docs/scale-out.md parses', async () => {
       commands.some((a) => a[0] === c),
       `the doc runs rs-arena ${c}`,
     );
-  const write = process.stdout.write;
-  try {
-    for (const args of commands) {
-      let out = '';
-      process.stdout.write = ((s: string) => {
-        out += s;
-        return true;
-      }) as typeof process.stdout.write;
-      let err = '';
-      const stderr = process.stderr.write;
-      process.stderr.write = ((s: string) => {
-        err += s;
-        return true;
-      }) as typeof process.stderr.write;
-      let code: number;
-      try {
-        code = await main([...args, '--help']);
-      } finally {
-        process.stderr.write = stderr;
-      }
-      assert.equal(code, 0, `rs-arena ${args.join(' ')}: ${err}`);
-      assert.ok(out.length > 0);
-    }
-  } finally {
-    process.stdout.write = write;
+  // In this process, its output captured (the test runner's own reports pass through: test/helpers/cli.ts).
+  for (const args of commands) {
+    const r = await rsArenaInProcess([...args, '--help']);
+    assert.equal(r.code, 0, `rs-arena ${args.join(' ')}: ${r.stderr}`);
+    assert.ok(r.stdout.length > 0);
   }
 });
 
