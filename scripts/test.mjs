@@ -84,6 +84,12 @@ function scratch() {
       const pid = /^rs-arena-tests-(\d+)-/.exec(name)?.[1];
       if (pid && !alive(Number(pid))) rmSync(join('/dev/shm', name), { recursive: true, force: true });
     }
+    // Not where it is mounted noexec: the replays load onnxruntime's and sharp's native modules from it.
+    const mount = readFileSync('/proc/mounts', 'utf8')
+      .split('\n')
+      .map((l) => l.split(' '))
+      .findLast((m) => m[1] === '/dev/shm');
+    if (!mount || mount[3].split(',').includes('noexec')) return undefined;
     const fs = statfsSync('/dev/shm');
     return fs.bavail * fs.bsize >= 4 * 2 ** 30 ? mkdtempSync(`/dev/shm/rs-arena-tests-${process.pid}-`) : undefined;
   } catch {
