@@ -55,10 +55,12 @@ export interface BootstrapInterval {
   clusters: number;
 }
 
-export interface BootstrapOptions {
+export interface BootstrapOptions<T> {
   resamples?: number;
   seed?: number;
   level?: number;
+  /** The resampled unit of an item (default: each item its own). */
+  cluster?: (item: T) => string | number;
 }
 
 /**
@@ -67,11 +69,7 @@ export interface BootstrapOptions {
  * a resample on which it is NaN (e.g. 0/0) counts as +∞, so it widens the interval rather than
  * vanishing from it (±∞ stay as they are).
  */
-export function bootstrap<T>(
-  items: readonly T[],
-  statistic: (sample: readonly T[]) => number,
-  options: BootstrapOptions & { cluster?: (item: T) => string | number } = {},
-): BootstrapInterval {
+export function bootstrap<T>(items: readonly T[], statistic: (sample: readonly T[]) => number, options: BootstrapOptions<T> = {}): BootstrapInterval {
   return bootstrapEach(items, { statistic }, options).statistic;
 }
 
@@ -83,7 +81,7 @@ export function bootstrap<T>(
 export function bootstrapEach<T, K extends string>(
   items: readonly T[],
   statistics: Record<K, (sample: readonly T[]) => number>,
-  options: BootstrapOptions & { cluster?: (item: T) => string | number } = {},
+  options: BootstrapOptions<T> = {},
 ): Record<K, BootstrapInterval> {
   const resamples = options.resamples ?? BOOTSTRAP_RESAMPLES;
   const seed = options.seed ?? BOOTSTRAP_SEED;
