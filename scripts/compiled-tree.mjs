@@ -36,7 +36,7 @@ const hasTypeScript = (dir) =>
  */
 export async function compileTree(root = process.cwd()) {
   mkdirSync(join(root, 'out'), { recursive: true });
-  removeOrphans(join(root, 'out'));
+  removeOrphans(join(root, 'out'), 'compiled-');
   const tree = mkdtempSync(join(root, 'out', `compiled-${process.pid}-`));
   const sources = [];
   // A folder with TypeScript somewhere below is mirrored entry by entry; any other entry is a link.
@@ -104,15 +104,19 @@ function toJavaScript(exports) {
   return Object.fromEntries(Object.entries(exports).map(([k, v]) => [k, toJavaScript(v)]));
 }
 
-/** Trees whose run has ended without removing them (killed): their folder names the run's process. */
-function removeOrphans(out) {
-  for (const name of readdirSync(out)) {
-    const pid = Number(/^compiled-(\d+)-/.exec(name)?.[1]);
+/**
+ * Folders in `dir` named `${prefix}<pid>-…` whose run has ended without removing them (killed): the
+ * compiled trees here, the tests' scratch folders (scripts/test.mjs).
+ */
+export function removeOrphans(dir, prefix) {
+  for (const name of readdirSync(dir)) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(/^(\d+)-/.exec(name.slice(prefix.length))?.[1]);
     if (!pid) continue;
     try {
       process.kill(pid, 0);
     } catch (err) {
-      if (err.code === 'ESRCH') removeTree(join(out, name));
+      if (err.code === 'ESRCH') removeTree(join(dir, name));
     }
   }
 }

@@ -9,7 +9,7 @@ import { join, relative } from 'node:path';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { pathToFileURL } from 'node:url';
-import { compileTree, compiledPath, removeTree } from './compiled-tree.mjs';
+import { compileTree, compiledPath, removeOrphans, removeTree } from './compiled-tree.mjs';
 import { TIMES_FILE } from './test-times.mjs';
 
 function walk(dir) {
@@ -80,10 +80,7 @@ const tree = await compileTree();
 function scratch() {
   if (process.env.TMPDIR) return undefined;
   try {
-    for (const name of readdirSync('/dev/shm')) {
-      const pid = /^rs-arena-tests-(\d+)-/.exec(name)?.[1];
-      if (pid && !alive(Number(pid))) rmSync(join('/dev/shm', name), { recursive: true, force: true });
-    }
+    removeOrphans('/dev/shm', 'rs-arena-tests-');
     // Not where it is mounted noexec: the replays load onnxruntime's and sharp's native modules from it.
     const mount = readFileSync('/proc/mounts', 'utf8')
       .split('\n')
@@ -94,14 +91,6 @@ function scratch() {
     return fs.bavail * fs.bsize >= 4 * 2 ** 30 ? mkdtempSync(`/dev/shm/rs-arena-tests-${process.pid}-`) : undefined;
   } catch {
     return undefined;
-  }
-}
-function alive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return err.code === 'EPERM';
   }
 }
 const tmp = scratch();
@@ -121,9 +110,10 @@ const tmp = scratch();
 const SHARED_UNDER_MS = 5_000;
 /**
  * A shared process's entry: its files imported one after the other under one test that ends when all
- * are loaded. Without it --test-force-exit ends the process as soon as the tests known so far have
- * finished, while a file further on is still at its top-level await (starting its server): its tests
- * were never run, and nothing said so. The test fails naming any file that did not load.
+ * are loaded. --test-force-exit ends a process once every test known so far has finished (Node's
+ * documentation): this test keeps one unfinished until the last file has declared its tests, so a
+ * file still at its top-level await (starting its server) cannot be cut off unseen. It fails naming
+ * any file that did not load.
  */
 const sharedEntry = (files) => `import { test } from 'node:test';
 const files = ${JSON.stringify(files)};
