@@ -5,6 +5,7 @@
 // Adversarials are saved as float32 files with PNG previews next to the results.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
+import { tensorToPng } from '@rs-arena/shared/image';
 import { runAttack } from './attack-run.js';
 import { type AttackName, isAttackName, resolveOptions } from './attacks/index.js';
 import type { InputImage } from './inputs.js';
@@ -235,8 +236,6 @@ export async function saveAdversarial(
   mkdirSync(saveDir, { recursive: true });
   const shape = spec.oracle.inputShape;
   writeFileSync(npy, npyBytes(adversarial, shape));
-  // Loaded here, with sharp: a run that saves nothing (--no-save, a resumed run) does not load them.
-  const { tensorToPng } = await import('@rs-arena/shared/image');
   writeFileSync(png, await tensorToPng(adversarial, shape, Math.max(1, Math.floor(112 / shape[1]))));
   const base = spec.out ? dirname(spec.out) : process.cwd();
   return { adversarialFile: relative(base, npy), previewFile: relative(base, png) };

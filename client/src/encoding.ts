@@ -5,10 +5,9 @@
 // here: `encode` writes the point the endpoint will see back into the caller's buffer (for JPEG the
 // decoded image), so the attack reasons about the point actually asked and its returned adversarial
 // is exactly the image the endpoint saw.
-// sharp (libvips: 0.1-0.2 CPU-s to load) is loaded by the first image encoding, not with this
-// module: float32 and JSON endpoints never need it.
-let sharpModule: Promise<typeof import('sharp')> | undefined;
-const loadSharp = async () => (await (sharpModule ??= import('sharp'))).default;
+// sharp is loaded by the first image encoding (loadSharp), not with this module: float32 and JSON
+// endpoints never need it.
+import { loadSharp } from '@rs-arena/shared/image';
 
 export type EncodingName = 'float32' | 'json' | 'png' | 'jpeg';
 const ENCODING_NAMES: EncodingName[] = ['float32', 'json', 'png', 'jpeg'];

@@ -4,6 +4,7 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { loadCatalog, loadSample } from '@rs-arena/shared/catalog';
+import { imageToTensor } from '@rs-arena/shared/image';
 import { bytesToFloat32 } from '@rs-arena/shared/tensor';
 import { readNpy } from './npy.js';
 
@@ -61,8 +62,6 @@ export async function loadInputs(sel: InputSelection, target: InputTarget): Prom
     if (files.length === 0) throw new InputError(`--images: no PNG/JPEG/WebP images in ${sel.source}`);
     const labels = sel.labels ? readLabels(sel.labels) : wnidLabels(sel.source, files);
     images = [];
-    // The decoder (sharp) only for image files: the sample and raw files do without it.
-    const { imageToTensor } = await import('@rs-arena/shared/image');
     for (const f of files) {
       const values = await imageToTensor(readFileSync(join(sel.source, f)), { shape: target.shape, resize: target.dataset === 'imagenet' ? 'crop' : 'fill' });
       scaleToRange(values, target.range);

@@ -1,6 +1,10 @@
 // Image files ↔ model inputs: decode and preprocess a PNG/JPEG into float32 CHW in [0,1] exactly
 // as the models expect it, and render an input back to PNG for previews and figures.
-import sharp from 'sharp';
+// sharp (libvips: 0.1-0.2 CPU-s to load) is loaded by the first image decoded or written, not with
+// this module: a process that never handles an image (a float32 endpoint, a resumed run that saves
+// nothing) never loads it. The one loader: the client's encodings use it too.
+let sharpModule: Promise<typeof import('sharp')> | undefined;
+export const loadSharp = async () => (await (sharpModule ??= import('sharp'))).default;
 
 export interface ImageGeometry {
   /** [C, H, W] of the model input; C is 1 (greyscale) or 3 (RGB). */
@@ -53,6 +57,7 @@ export async function imageToTensor(file: Uint8Array, geometry: ImageGeometry, l
   const { maxSide = Infinity, maxAspect = Infinity } = limits;
   // limitInputPixels: libvips' own guard, in case a header lies about the size it will decode.
   const pixels = Number.isFinite(maxSide) ? { limitInputPixels: maxSide * maxSide } : {};
+  const sharp = await loadSharp();
   let meta;
   try {
     // The header only: nothing is decoded yet.
@@ -110,6 +115,7 @@ export async function tensorToPng(values: Float32Array, shape: readonly [number,
       hwc[p * c + ch] = Math.round(Math.min(1, Math.max(0, Number.isFinite(v) ? v : 0)) * 255);
     }
   }
+  const sharp = await loadSharp();
   let img = sharp(hwc, { raw: { width: w, height: h, channels: c as 1 | 3 } });
   if (scale !== 1) img = img.resize(w * scale, h * scale, { kernel: 'nearest' });
   return img.png().toBuffer();
