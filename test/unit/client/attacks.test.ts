@@ -3,7 +3,7 @@
 // never makes them crash, hang or overspend.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LocalOracle } from '../../helpers/oracle-local.js';
+import { LocalOracle, assertServable } from '../../helpers/oracle-local.js';
 import { CountingOracle, type Oracle } from '../../../client/src/oracle.js';
 import { ATTACKS } from '../../../client/src/attacks/index.js';
 import { dist2 } from '../../../client/src/vec.js';
@@ -29,13 +29,7 @@ class SpyOracle implements Oracle {
     return this.inner.range;
   }
   async predict(batch: Float32Array, count: number): Promise<Int32Array> {
-    // What the server would refuse with a 400: an attack must never send it.
-    const [lo, hi] = this.range;
-    // A loop, not findIndex: a callback per value was ten times slower, over millions of values.
-    let bad = -1;
-    for (let j = 0; j < batch.length && bad < 0; j++) if (!(batch[j] >= lo && batch[j] <= hi)) bad = j;
-    if (bad >= 0) throw new Error(`attack sent value ${batch[bad]} at ${bad}, outside [${lo}, ${hi}]`);
-    if (batch.length !== count * 784) throw new Error(`batch of ${batch.length} values for ${count} inputs`);
+    assertServable(batch, count, this.range);
     this.calls++;
     this.inputs += count;
     const labels = await this.inner.predict(batch, count);

@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadCatalog, loadSample } from '@rs-arena/shared/catalog';
-import { LocalOracle } from '../../helpers/oracle-local.js';
+import { LocalOracle, assertServable } from '../../helpers/oracle-local.js';
 import { CountingOracle, type Oracle } from '../../../client/src/oracle.js';
 import { SequentialTest } from '../../../client/src/oracle-sequential.js';
 import { ATTACKS, type AttackName } from '../../../client/src/attacks/index.js';
@@ -34,11 +34,7 @@ class SpyOracle implements Oracle {
     return this.inner.range;
   }
   async predict(batch: Float32Array, count: number): Promise<Int32Array> {
-    // A loop, not findIndex: a callback per value was ten times slower, over millions of values.
-    let bad = -1;
-    for (let j = 0; j < batch.length && bad < 0; j++) if (!(batch[j] >= 0 && batch[j] <= 1)) bad = j;
-    if (bad >= 0) throw new Error(`attack sent value ${batch[bad]} at ${bad}, outside [0, 1]`);
-    if (batch.length !== count * 784) throw new Error(`batch of ${batch.length} values for ${count} inputs`);
+    assertServable(batch, count, this.range);
     this.inputs += count;
     const labels = await this.inner.predict(batch, count);
     labels.forEach((l, i) => {
