@@ -77,17 +77,20 @@ test('a server whose tuning asks for two instances on this CPU serves seeded RS 
   const dir = mkdtempSync(join(tmpdir(), 'tuning-'));
   const file = join(dir, 'tuning.json');
   writeFileSync(file, JSON.stringify({ models: {}, machines: { [cpuModel()]: { models: { 'fmnist-cnn': { threads: 1, instances: 2, batchSize: 64 } } } } }));
+  // The comparison's one session is asked for too: the committed tuning may pick instances on this CPU.
+  const single = join(dir, 'single.json');
+  writeFileSync(single, JSON.stringify({ models: {}, machines: { [cpuModel()]: { models: { 'fmnist-cnn': { threads: 2, batchSize: 64 } } } } }));
   const deployments = [{ id: 'rs', model: 'fmnist-cnn', sigma: 0.25, n: 50, seed: 9, maxBatch: 64, disclose: true }];
   const answers: number[][] = [];
-  for (const tuningFile of [file, undefined]) {
-    const app = await testApp({ deployments, ...(tuningFile ? { tuningFile } : {}) });
+  for (const tuningFile of [file, single]) {
+    const app = await testApp({ deployments, tuningFile });
     try {
       const body = binary(images(20).values);
       const r = await app.inject({ method: 'POST', url: '/v1/deployments/rs/predict', payload: body.payload, headers: { ...body.headers, ...auth('client') } });
       assert.equal(r.statusCode, 200, r.body);
       answers.push(r.json().labels);
       const served = (app as unknown as { ctx: { deployments: { get(id: string): { model: object } } } }).ctx.deployments.get('rs').model;
-      assert.equal(served instanceof ModelInstances, tuningFile !== undefined, "two instances where this CPU's tuning asks for them");
+      assert.equal(served instanceof ModelInstances, tuningFile === file, "two instances where this CPU's tuning asks for them, one session where it does not");
     } finally {
       await app.close();
     }
