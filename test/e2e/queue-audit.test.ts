@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { ServerAdmin } from '../../client/src/admin.js';
 import type { AuditSummary } from '../../client/src/audit/audit.js';
-import { keys as qkeys } from '../../client/src/queue/connection.js';
+import { keys as qkeys } from '../../client/src/queue/campaign.js';
 import { type ServerProcess, startServer } from '../../client/src/server-process.js';
 import { rsArenaInProcess } from '../helpers/cli.js';
 import { startWorkerProcess, usageByDeployment } from '../helpers/queue.js';

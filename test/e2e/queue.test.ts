@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { parsePreset } from '../../client/src/experiments/presets.js';
 import { runPreset } from '../../client/src/experiments/run.js';
-import { keys as qkeys } from '../../client/src/queue/connection.js';
+import { keys as qkeys } from '../../client/src/queue/campaign.js';
 import { QueueControl } from '../../client/src/queue/control.js';
 import { CampaignCancelled } from '../../client/src/queue/journal.js';
 import { type ServerProcess, startServer } from '../../client/src/server-process.js';

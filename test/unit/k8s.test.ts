@@ -16,7 +16,7 @@ import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Service } from 'kubernetes-models/v1/Service';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
-import { QUEUE_NAME } from '../../client/src/queue/connection.js';
+import { QUEUE_NAME } from '../../client/src/queue/campaign.js';
 import { parseConfig } from '../../server/src/config.js';
 import { interpolate, renderManifests, renderYaml } from '../../scripts/render-k8s.js';
 import { ROOT } from '../helpers/root.js';

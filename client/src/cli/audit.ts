@@ -13,6 +13,8 @@ import { ResponseError } from '../response.js';
 import { TARGET_FLAGS, TARGET_HELP, type Target, TargetUsageError, connectTarget } from '../target.js';
 import { endpointFailure } from './attack.js';
 import { commandLine, redactUrl } from '../redact.js';
+import { checkCampaign, checkQueueUrl } from '../queue/campaign.js';
+import { CampaignCancelled } from '../queue/journal.js';
 
 /** The target flags a queued audit's jobs carry (not --header: each worker has its own credentials). */
 const QUEUED_TARGET_FLAGS = [
@@ -108,18 +110,15 @@ export async function auditCommand(argv: string[]): Promise<number> {
   if (failAbove !== null && !(failAbove >= 0 && failAbove <= 1)) return usage(`--fail-above must be in [0, 1], got "${args['fail-above']}"`);
 
   const dir = resolve(args.out ?? `audit-${args.deployment.replace(/[^A-Za-z0-9._-]+/g, '_')}`);
-  let queue: { url: string; campaign: string; code: QueueCode } | undefined;
+  let queue: { url: string; campaign: string; queuedAttacks: QueuedAttacks } | undefined;
   if (args.queue) {
-    const code = await queueCode();
-    const { CAMPAIGN_NAME, checkQueueUrl } = code;
     const wrong = checkQueueUrl(args.queue);
     if (wrong) return usage(wrong);
     const campaign = args.campaign ?? basename(dir);
-    if (!CAMPAIGN_NAME.test(campaign))
-      return usage(
-        `--campaign "${campaign}": letters, digits, ".", "_" and "-" only (64 at most)${args.campaign ? '' : "; the audit folder's name is the default: give --campaign"}`,
-      );
-    queue = { url: args.queue, campaign, code };
+    const badName = checkCampaign(campaign, !args.campaign, 'audit folder');
+    if (badName) return usage(badName);
+    // The queued runner loads BullMQ and ioredis (about half a CPU-second): only a queued audit does.
+    queue = { url: args.queue, campaign, queuedAttacks: (await import('../audit/queued.js')).queuedAttacks };
   } else if (args.campaign) return usage('--campaign goes with --queue');
 
   let target: Target;
@@ -163,7 +162,7 @@ export async function auditCommand(argv: string[]): Promise<number> {
       log: (line) => process.stderr.write(`${line}\n`),
       runAttacks: queue
         ? (campaigns) =>
-            queue.code.queuedAttacks(
+            queue.queuedAttacks(
               {
                 url: queue.url,
                 campaign: queue.campaign,
@@ -194,7 +193,7 @@ export async function auditCommand(argv: string[]): Promise<number> {
     const failure = endpointFailure(err, args.endpoint);
     if (failure) return fail(failure);
     // On a queue: a cancelled campaign, tasks failed on the workers (a resubmission retries them).
-    if (queue && (err instanceof queue.code.CampaignCancelled || (err instanceof Error && /tasks failed on the workers|queued audit/.test(err.message))))
+    if (queue && (err instanceof CampaignCancelled || (err instanceof Error && /tasks failed on the workers|queued audit/.test(err.message))))
       return fail(err.message);
     throw err;
   } finally {
@@ -211,20 +210,7 @@ export async function auditCommand(argv: string[]): Promise<number> {
   return 0;
 }
 
-/**
- * The queue's code (BullMQ and ioredis: about half a CPU-second to load), loaded only by a queued
- * audit: a local one starts without it.
- */
-async function queueCode() {
-  const [{ queuedAttacks }, { CAMPAIGN_NAME, checkQueueUrl }, { CampaignCancelled }] = await Promise.all([
-    import('../audit/queued.js'),
-    import('../queue/connection.js'),
-    import('../queue/journal.js'),
-  ]);
-  return { queuedAttacks, CAMPAIGN_NAME, checkQueueUrl, CampaignCancelled };
-}
-
-type QueueCode = Awaited<ReturnType<typeof queueCode>>;
+type QueuedAttacks = typeof import('../audit/queued.js').queuedAttacks;
 
 function usage(message: string): number {
   return usageExit('rs-arena audit', message);

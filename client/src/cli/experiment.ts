@@ -7,6 +7,8 @@ import { PRESETS, PresetError, type Preset, parsePreset } from '../experiments/p
 import { runPreset } from '../experiments/run.js';
 import { buildReport } from '../report/report.js';
 import { ResultsFileError } from '../results-file.js';
+import { checkCampaign, checkQueueUrl } from '../queue/campaign.js';
+import { CampaignCancelled } from '../queue/journal.js';
 import { commandLine } from '../redact.js';
 
 const HELP = `rs-arena experiment --preset NAME [options]
@@ -86,19 +88,14 @@ export async function experimentCommand(argv: string[]): Promise<number> {
   );
   const dir = resolve(a.out ?? `results/${preset.name}`);
   let queue;
-  // The queue's modules load Redis's and BullMQ's clients (about 0.4 CPU-s): only with --queue.
-  const queueModules = a.queue ? await Promise.all([import('../queue/connection.js'), import('../queue/journal.js')]) : undefined;
-  if (a.queue && queueModules) {
-    const [{ CAMPAIGN_NAME, checkQueueUrl }] = queueModules;
+  if (a.queue) {
     const wrong = checkQueueUrl(a.queue);
     if (wrong) return usage(wrong);
     // Workers elsewhere cannot reach a server this command starts on 127.0.0.1 with fresh keys.
     if (!a.endpoint) return usage('--queue needs --endpoint (and the keys): the workers attack that server');
     const campaign = a.campaign ?? basename(dir);
-    if (!CAMPAIGN_NAME.test(campaign))
-      return usage(
-        `--campaign "${campaign}": letters, digits, ".", "_" and "-" only (64 at most)${a.campaign ? '' : "; the results folder's name is the default: give --campaign"}`,
-      );
+    const badName = checkCampaign(campaign, !a.campaign, 'results folder');
+    if (badName) return usage(badName);
     queue = { url: a.queue, campaign };
   } else if (a.campaign) return usage('--campaign goes with --queue');
   try {
@@ -115,8 +112,7 @@ export async function experimentCommand(argv: string[]): Promise<number> {
     });
     process.stdout.write(`report: ${await buildReport(dir)}\n`);
   } catch (err) {
-    if (err instanceof ResultsFileError || err instanceof PresetError || (queueModules && err instanceof queueModules[1].CampaignCancelled))
-      return fail(err.message);
+    if (err instanceof ResultsFileError || err instanceof PresetError || err instanceof CampaignCancelled) return fail(err.message);
     throw err;
   }
   return 0;

@@ -1,6 +1,6 @@
 // rs-arena queue status|pause|resume|cancel|remove: a distributed campaign inspected and steered
 // (client/src/queue/control.ts).
-import { checkQueueUrl, redact } from '../queue/connection.js';
+import { checkQueueUrl, redact } from '../queue/campaign.js';
 import { QueueControl } from '../queue/control.js';
 import { UsageError, parseFlags, unknownName, usageExit } from './args.js';
 

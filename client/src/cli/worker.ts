@@ -2,7 +2,7 @@
 // until stopped. SIGTERM or Ctrl-C: no new task, the ones in flight finish; a second signal stops
 // at once (those tasks are taken over by other workers, their journals spare the budget).
 import { resolve } from 'node:path';
-import { checkQueueUrl, redact } from '../queue/connection.js';
+import { checkQueueUrl, redact } from '../queue/campaign.js';
 import { startWorker } from '../queue/worker.js';
 import { UsageError, parseFlags, usageExit } from './args.js';
 

@@ -8,7 +8,8 @@
 //    and state (its results files keep the records).
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { type CampaignState, QUEUE_NAME, bullConnection, campaignOf, connect, keys, redact } from './connection.js';
+import { type CampaignState, QUEUE_NAME, campaignOf, keys, redact } from './campaign.js';
+import { bullConnection, connect } from './connection.js';
 
 export interface CampaignStatus {
   campaign: string;

@@ -17,7 +17,7 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { BudgetExhausted, type Oracle } from '../oracle.js';
-import { keys } from './connection.js';
+import { keys } from './campaign.js';
 
 /** The campaign was cancelled (`rs-arena queue cancel`): the task stops at its next query. */
 export class CampaignCancelled extends Error {

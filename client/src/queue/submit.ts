@@ -9,7 +9,8 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { Ticker, formatSeconds } from '../progress.js';
 import { type TaskBatch, type TaskRunner, isDone, totalWork } from '../experiments/tasks.js';
-import { type JobData, QUEUE_NAME, bullConnection, connect, jobIdOf, keys, redact } from './connection.js';
+import { type JobData, QUEUE_NAME, jobIdOf, keys, redact } from './campaign.js';
+import { bullConnection, connect } from './connection.js';
 import { CampaignCancelled } from './journal.js';
 
 /** Retries of a task whose run threw (a network failure, say); a worker that dies is a stall, not a failure, and is recovered apart from these. */

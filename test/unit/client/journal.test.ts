@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { keys } from '../../../client/src/queue/connection.js';
+import { keys } from '../../../client/src/queue/campaign.js';
 import { CampaignCancelled, TaskJournal } from '../../../client/src/queue/journal.js';
 import { BudgetExhausted, type Oracle } from '../../../client/src/oracle.js';
 import { needsRedis, startRedis, type TestRedis } from '../../helpers/redis.js';

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { redactArgv } from '../../../client/src/redact.js';
-import { redact } from '../../../client/src/queue/connection.js';
+import { redact } from '../../../client/src/queue/campaign.js';
 
 test('a Redis password is redacted from recorded commands and messages', () => {
   const argv = ['experiment', '--queue', 'redis://:s3cret-pass@redis:6379', '--queue=rediss://user:s3cret-pass@redis:6380/2', '--campaign', 'c1'];
