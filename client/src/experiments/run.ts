@@ -75,7 +75,7 @@ export async function runPreset(preset: Preset, o: RunOptions): Promise<void> {
     log: (line) => process.stderr.write(line + '\n'),
     created: new Set(),
   };
-  // Loaded only for a queue: BullMQ and Redis's client cost every other run about 0.4 CPU-s to load.
+  // Loaded only for a queue: BullMQ and Redis's client cost every other run about 0.3 CPU-s to load.
   const queue = o.queue ? new (await import('../queue/submit.js')).QueueTaskRunner({ ...o.queue, log: ctx.log }) : null;
   if (queue) ctx.tasks = queue;
   const t0 = Date.now();

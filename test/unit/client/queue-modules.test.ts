@@ -1,5 +1,5 @@
 // A command that runs here (`rs-arena experiment`, `report`, `audit` without --queue, `attack`) does not load
-// the Redis clients (ioredis, and BullMQ on it: about half a CPU-second at every start): it checks
+// the Redis clients (ioredis, and BullMQ on it: about 0.3 CPU-s at every start): it checks
 // --queue and --campaign with queue/campaign.ts and loads the queue's runners only when queued.
 // Checked in a process of its own (a test process may have loaded ioredis for another file): the
 // CommonJS module cache lists ioredis once anything imported it.
