@@ -53,6 +53,8 @@ export function summarize(dir) {
   const add = (map, key, us) => map.set(key, (map.get(key) ?? 0) + us);
   const areas = new Map();
   const functions = new Map();
+  // Function → kind of process → µs: where a function's time is spent (writev in the servers, or in the tests?).
+  const functionKinds = new Map();
   const kinds = new Map();
   const perProcess = [];
   let sampledUs = 0;
@@ -62,19 +64,21 @@ export function summarize(dir) {
     const self = new Map();
     profile.samples.forEach((id, i) => add(self, id, profile.timeDeltas[i] ?? 0));
     let total = 0;
-    const urls = [];
+    const urls = profile.nodes.map((n) => n.callFrame.url).filter(Boolean);
+    const p = processOf(file, urls);
     for (const node of profile.nodes) {
       const frame = node.callFrame;
-      if (frame.url) urls.push(frame.url);
       const us = self.get(node.id) ?? 0;
       if (us === 0 || frame.functionName === '(idle)') continue;
       total += us;
       add(areas, areaOf(frame), us);
       const where = frame.url ? `${frame.url.replace(/^.*\/(node_modules|out\/compiled-[^/]+)\//, '')}:${frame.lineNumber + 1}` : '(native)';
-      add(functions, `${frame.functionName || '(anonymous)'} ${where}`, us);
+      const name = `${frame.functionName || '(anonymous)'} ${where}`;
+      add(functions, name, us);
+      if (!functionKinds.has(name)) functionKinds.set(name, new Map());
+      add(functionKinds.get(name), p.kind, us);
     }
     sampledUs += total;
-    const p = processOf(file, urls);
     const k = kinds.get(p.kind) ?? { count: 0, us: 0 };
     kinds.set(p.kind, { count: k.count + 1, us: k.us + total });
     perProcess.push({ ...p, seconds: total / 1e6 });
@@ -90,7 +94,7 @@ export function summarize(dir) {
     profiles: files.length,
     sampledSeconds: seconds(sampledUs),
     areas: ranked(areas, 40),
-    functions: ranked(functions, 60),
+    functions: ranked(functions, 60).map((f) => ({ ...f, kinds: ranked(functionKinds.get(f.name), 3).map(({ name, seconds }) => ({ kind: name, seconds })) })),
     processKinds: [...kinds].sort((a, b) => b[1].us - a[1].us).map(([kind, k]) => ({ kind, count: k.count, seconds: seconds(k.us) })),
     largestProcesses: perProcess.sort((a, b) => b.seconds - a.seconds).slice(0, 30),
   };
@@ -152,7 +156,13 @@ async function main() {
   const table = (rows, name) => rows.map((r) => `${r.seconds.toFixed(1).padStart(8)} s  ${(100 * r.share).toFixed(1).padStart(5)}%  ${r[name]}`).join('\n');
   console.log(`\n${summary.profiles} profiles, ${summary.sampledSeconds} s sampled on-thread, ${wallSeconds.toFixed(0)} s wall (tests exited ${testExitCode})`);
   console.log(`\nby area:\n${table(summary.areas.slice(0, 20), 'name')}`);
-  console.log(`\nby function:\n${table(summary.functions.slice(0, 20), 'name')}`);
+  const where = (f) => `${f.name}  [${f.kinds.map((k) => `${k.kind} ${k.seconds.toFixed(1)}`).join(', ')}]`;
+  console.log(
+    `\nby function (the kinds of process it ran in):\n${table(
+      summary.functions.slice(0, 20).map((f) => ({ ...f, where: where(f) })),
+      'where',
+    )}`,
+  );
   console.log(
     `\nby kind of process:\n${summary.processKinds.map((k) => `${k.seconds.toFixed(1).padStart(8)} s  ${String(k.count).padStart(4)} × ${k.kind}`).join('\n')}`,
   );

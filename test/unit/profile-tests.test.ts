@@ -15,7 +15,7 @@ test('every process and thread started with the preload leaves a profile; the su
       profiles: number;
       sampledSeconds: number;
       areas: { name: string; seconds: number; share: number }[];
-      functions: { name: string; seconds: number }[];
+      functions: { name: string; seconds: number; kinds: { kind: string; seconds: number }[] }[];
       processKinds: { kind: string; count: number }[];
     };
   };
@@ -43,6 +43,12 @@ test('every process and thread started with the preload leaves a profile; the su
     const loop = s.functions.find((f) => f.name.startsWith('busyLoopForTheProfile '));
     assert.ok(loop && loop.seconds > 0.15, JSON.stringify(s.functions.slice(0, 5)));
     assert.ok(s.sampledSeconds >= loop.seconds);
+    // ... and in the kind of process that ran it: the main thread, not the worker.
+    assert.deepEqual(
+      loop.kinds.map((k) => k.kind),
+      ['other process'],
+    );
+    assert.equal(loop.kinds[0].seconds, loop.seconds);
     const shares = s.areas.reduce((t, a) => t + a.share, 0);
     assert.ok(Math.abs(shares - 1) < 0.02, `areas cover the samples: ${shares}`);
   } finally {
