@@ -40,6 +40,7 @@ import { Targets } from './targets.js';
 import { runAttack } from '../client/src/attack-run.js';
 import { certifyOnce, load as httpLoad, predictOnce } from './http-load.js';
 import { scriptArgs } from './args.js';
+import { cpuTicks, stealShare } from './steal.js';
 
 const args = scriptArgs('npm run bench:server -- [options]', {
   seconds: { type: 'string', default: '4', help: 'Length of each load run, in seconds.' },
@@ -449,6 +450,7 @@ const sample = loadSample(catalog);
 const report: Record<string, unknown>[] = [];
 const chosen: Record<string, ModelTuning> = {};
 const loadAtStart = loadavg();
+const ticksAtStart = cpuTicks();
 for (const id of args.models!.split(',')) {
   const entry = findModel(catalog, id);
   const resolved = entry && resolveModel(catalog, entry);
@@ -708,6 +710,8 @@ if (smallModels.length > 1) {
   );
 }
 const loadAtEnd = loadavg();
+const steal = stealShare(ticksAtStart, cpuTicks());
+const stealText = steal === null ? 'steal not measured (no /proc/stat)' : `${(100 * steal).toFixed(1)}% of the CPU time stolen by the hypervisor`;
 mkdirSync('out', { recursive: true });
 writeFileSync(
   'out/bench-server.json',
@@ -718,6 +722,7 @@ writeFileSync(
       quick: QUICK,
       date: new Date().toISOString(),
       loadAverage: { start: loadAtStart, end: loadAtEnd },
+      steal,
       logLevel: args['log-level'],
       results: report,
       severalModels: many,
@@ -727,8 +732,10 @@ writeFileSync(
   ),
 );
 console.log(
-  `\nload average: ${loadAtStart.map((x) => x.toFixed(2)).join(' ')} at start, ${loadAtEnd.map((x) => x.toFixed(2)).join(' ')} at the end (an idle 2-core machine is below 0.5)`,
+  `\nload average: ${loadAtStart.map((x) => x.toFixed(2)).join(' ')} at start, ${loadAtEnd.map((x) => x.toFixed(2)).join(' ')} at the end (an idle 2-core machine is below 0.5); ${stealText} during the run`,
 );
+if (steal !== null && steal > 0.05)
+  console.log('  more than 5% stolen: this run measured the other guests as much as this code; rerun before trusting a ratio or a --write-tuning pick');
 console.log('wrote out/bench-server.json');
 targets.finish();
 if (args['write-tuning']) {
@@ -737,7 +744,7 @@ if (args['write-tuning']) {
   const cpu = cpuModel();
   const own = file.machines?.[cpu] ?? { models: {} };
   for (const [id, t] of Object.entries(chosen)) own.models[id] = t;
-  own.source = `npm run bench:server -- --write-tuning, ${new Date().toISOString().slice(0, 10)}, load average at start ${loadAtStart[0].toFixed(2)}: raw limit searched over batch sizes, threads/spinning and instances; per model the candidate with the best geometric mean of the issue's figures ÷ their targets (HTTP rows paired with a floor load, CERTIFY)`;
+  own.source = `npm run bench:server -- --write-tuning, ${new Date().toISOString().slice(0, 10)}, load average at start ${loadAtStart[0].toFixed(2)}, ${stealText}: raw limit searched over batch sizes, threads/spinning and instances; per model the candidate with the best geometric mean of the issue's figures ÷ their targets (HTTP rows paired with a floor load, CERTIFY)`;
   file.machines = { ...file.machines, [cpu]: own };
   writeFileSync(TUNING_FILE, JSON.stringify(file, null, 2) + '\n');
   console.log(`wrote ${TUNING_FILE} (machines["${cpu}"])`);
