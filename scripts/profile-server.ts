@@ -104,6 +104,13 @@ function partOf({ url, functionName }: CallFrame): string {
   return PARTS.find(([, re]) => re.test(name))?.[0] ?? 'other';
 }
 
+/** The model's runs and the copies they held so far, from the server's metrics (rs_arena_model_run*_total). */
+async function modelRuns(): Promise<{ runs: number; copies: number }> {
+  const text = await (await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${server.keys.admin}` } })).text();
+  const series = (name: string) => Number(new RegExp(`^${name}\\{model="${entry!.id}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+  return { runs: series('rs_arena_model_runs_total'), copies: series('rs_arena_model_run_copies_total') };
+}
+
 /** A frame's function and file (for --top). */
 const functionOf = ({ url, functionName }: CallFrame): string =>
   `${functionName || '(anonymous)'} ${url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*?\/(server|shared|client)\//, '$1/')}`;
@@ -139,6 +146,7 @@ const pool = new Pool(server.url, { connections: CLIENTS, pipelining: 1 });
 // Warm-up (JIT, buffers), then the measured load.
 await load(pool, 'target', body, 1, KEY, 0.5);
 let queries = 0;
+const runs0 = await modelRuns();
 const cpu0 = server.cpuMs();
 const t0 = performance.now();
 if (args.certify) {
@@ -147,6 +155,8 @@ if (args.certify) {
 } else queries = (await load(pool, 'target', body, CLIENTS, KEY, SECONDS)).queries;
 const wall = (performance.now() - t0) / 1000;
 const cpuUsPerQuery = ((server.cpuMs() - cpu0) * 1000) / queries;
+const runs1 = await modelRuns();
+const batches = { runs: runs1.runs - runs0.runs, copies: runs1.copies - runs0.copies };
 await pool.close();
 await server.stop();
 // The profiles end at the server's exit: their last `windowUs` are the load (and the shutdown).
@@ -170,6 +180,9 @@ const rows = [...totals].sort((a, b) => b[1] - a[1]).map(([part, us]) => ({ part
 console.log(
   `${entry.id}, ${args.certify ? `one CERTIFY of ${args.certify} samples (n0 = 100), ${wall.toFixed(2)} s:` : `n = ${N}, ${CLIENTS} clients, ${SECONDS} s:`} ${queries} queries, ${(queries / wall).toFixed(0)} queries/s, ${cpuUsPerQuery.toFixed(0)} µs of server CPU per query`,
 );
+console.log(
+  `the scheduler: ${batches.runs} model runs, ${(batches.copies / Math.max(1, batches.runs)).toFixed(2)} copies per run (tuned batch ${tuning?.batchSize ?? 'default'}${tuning?.maxBatchSize ? `-${tuning.maxBatchSize}` : ''})`,
+);
 console.log(`tuning: ${JSON.stringify(tuning)}; ${threads.length} threads profiled (busy ms: ${threads.map((t) => (t.busy / 1000).toFixed(0)).join(', ')})`);
 for (const r of rows) console.log(`  ${r.part.padEnd(32)} ${(r.share * 100).toFixed(1).padStart(5)} %  ${r.usPerQuery.toFixed(1).padStart(8)} µs/query`);
 const top = Number(args.top);
@@ -183,6 +196,6 @@ if (args.json) {
   mkdirSync(dirname(args.json), { recursive: true });
   writeFileSync(
     args.json,
-    `${JSON.stringify({ model: entry.id, n: N, clients: CLIENTS, seconds: SECONDS, tuning, queries, queriesPerSecond: queries / wall, cpuUsPerQuery, parts: rows, date: new Date().toISOString() }, null, 1)}\n`,
+    `${JSON.stringify({ model: entry.id, n: N, clients: CLIENTS, seconds: SECONDS, tuning, queries, queriesPerSecond: queries / wall, cpuUsPerQuery, modelRuns: batches, parts: rows, date: new Date().toISOString() }, null, 1)}\n`,
   );
 }

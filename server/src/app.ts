@@ -69,6 +69,8 @@ export async function buildApp(config: ServerConfig, options: BuildOptions = {})
     openapi: new OpenApi(),
     ready: false,
   };
+  // The schedulers' runs and copies per model, read by each scrape.
+  metrics.watchModelRuns(() => ctx.deployments.modelRuns());
   let ownKeys;
   try {
     ownKeys = await loadKeys(ctx, config, options.onGeneratedKeys);

@@ -17,7 +17,7 @@ import { DefenseSpecError, type Defense, type DefenseContext, type ScoredClassif
 import { createChain, resolveChain, type Stage } from './defense-chain.js';
 import type { StateStore } from './state/store.js';
 import { MemoryDefenseState } from './state/defense-state.js';
-import type { Metrics } from './metrics.js';
+import type { Metrics, ModelRuns } from './metrics.js';
 
 export interface DeploymentLimits {
   /** Largest request body: a batch must fit. */
@@ -130,6 +130,8 @@ export class DeploymentRegistry {
   private readonly models = new Map<string, Promise<ServedModel>>();
   /** Each served model's one queue (scheduler.ts), shared by its deployments. */
   private readonly schedulers = new Map<ServedModel, Scheduler>();
+  /** The same schedulers by the model's key in `models` (its id, or id@remote-digest): the metrics' label. */
+  private readonly schedulersByKey = new Map<string, Scheduler>();
 
   constructor(
     private readonly catalog: Catalog,
@@ -221,7 +223,7 @@ export class DeploymentRegistry {
         const names = resolved.status === 'ok' ? resolved.classNames : (entry.classNames ?? Array.from({ length: entry.output.classes }, (_, i) => String(i)));
         // One infer request per scheduled batch, as many in flight as the remote's pool has connections.
         pending = RemoteModel.load(entry, names, remote)
-          .then((m) => this.withScheduler(m, { batchSize: remote.maxBatch, depth: remote.concurrency }))
+          .then((m) => this.withScheduler(cacheKey, m, { batchSize: remote.maxBatch, depth: remote.concurrency }))
           .catch((err: Error) => Promise.reject(new HttpError(400, 'model_unavailable', err.message)));
       } else {
         if (resolved.status !== 'ok') return Promise.reject(new HttpError(400, 'model_unavailable', resolved.problem!));
@@ -230,10 +232,12 @@ export class DeploymentRegistry {
         // Two runs in flight per session in a thread: the next batch is drawn while one runs.
         pending =
           tuned.instances > 1
-            ? ModelInstances.load(resolved, tuned.model, tuned.instances).then((m) => this.withScheduler(m, { ...tuned.scheduler, depth: 2 * tuned.instances }))
+            ? ModelInstances.load(resolved, tuned.model, tuned.instances).then((m) =>
+                this.withScheduler(cacheKey, m, { ...tuned.scheduler, depth: 2 * tuned.instances }),
+              )
             : tuned.thread
-              ? ThreadedModel.load(resolved, tuned.model).then((m) => this.withScheduler(m, { ...tuned.scheduler, depth: 2 }))
-              : OnnxModel.load(resolved, tuned.model).then((m) => this.withScheduler(m, tuned.scheduler));
+              ? ThreadedModel.load(resolved, tuned.model).then((m) => this.withScheduler(cacheKey, m, { ...tuned.scheduler, depth: 2 }))
+              : OnnxModel.load(resolved, tuned.model).then((m) => this.withScheduler(cacheKey, m, tuned.scheduler));
       }
       this.models.set(cacheKey, pending);
       pending.catch(() => this.models.delete(cacheKey));
@@ -241,9 +245,16 @@ export class DeploymentRegistry {
     return pending;
   }
 
-  private withScheduler(model: ServedModel, options: SchedulerOptions): ServedModel {
-    this.schedulers.set(model, new Scheduler(model, options));
+  private withScheduler(key: string, model: ServedModel, options: SchedulerOptions): ServedModel {
+    const scheduler = new Scheduler(model, options);
+    this.schedulers.set(model, scheduler);
+    this.schedulersByKey.set(key, scheduler);
     return model;
+  }
+
+  /** Each loaded model's runs so far and the copies they held (its scheduler's counts), by the model's key (metrics.ts). */
+  *modelRuns(): Iterable<ModelRuns> {
+    for (const [model, scheduler] of this.schedulersByKey) yield { model, runs: scheduler.runs, copies: scheduler.copies };
   }
 
   /** The model's scheduler (for tests and benchmarks). */
@@ -257,6 +268,7 @@ export class DeploymentRegistry {
     this.deployments.clear();
     this.models.clear();
     this.schedulers.clear();
+    this.schedulersByKey.clear();
     for (const m of models) if (m.status === 'fulfilled') await m.value.close();
   }
 }

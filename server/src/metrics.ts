@@ -13,6 +13,13 @@ export interface MeteredDeployment {
   disclosed: boolean;
 }
 
+/** What a served model's scheduler has run so far (deployments.ts): model runs and the copies they held. */
+export interface ModelRuns {
+  model: string;
+  runs: number;
+  copies: number;
+}
+
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 /** The per-deployment families, created once in each of the two registries; `collect` runs before each scrape. */
@@ -85,10 +92,41 @@ export class Metrics {
     registers: [this.open],
     collect: this.flush,
   });
+  // Per base model, what its scheduler formed: copies ÷ runs is the batch it ran at, the figure to
+  // read beside the tuning's batch sizes (Triton's nv_inference_exec_count and nv_inference_count).
+  // Read from the schedulers' own counts at each scrape: nothing per run. Only where every
+  // deployment is shown: a model's runs mix its deployments, undisclosed ones too.
+  private modelRuns: () => Iterable<ModelRuns> = () => [];
+  private readonly collectModelRuns = (): void => {
+    this.runs.reset();
+    this.runCopies.reset();
+    for (const m of this.modelRuns()) {
+      this.runs.inc({ model: m.model }, m.runs);
+      this.runCopies.inc({ model: m.model }, m.copies);
+    }
+  };
+  private readonly runs: Counter<'model'> = new Counter({
+    name: 'rs_arena_model_runs_total',
+    help: 'Base-model runs (one onnxruntime run or remote infer request each), per model, across its deployments',
+    labelNames: ['model'] as const,
+    registers: [this.all],
+    collect: this.collectModelRuns,
+  });
+  private readonly runCopies: Counter<'model'> = new Counter({
+    name: 'rs_arena_model_run_copies_total',
+    help: 'Inputs in those runs (noisy copies and plain inputs), per model: ÷ rs_arena_model_runs_total is the batch the scheduler formed',
+    labelNames: ['model'] as const,
+    registers: [this.all],
+  });
   readonly contentType = this.open.contentType;
 
   constructor() {
     collectDefaultMetrics({ register: this.open, prefix: 'rs_arena_' });
+  }
+
+  /** Where the model-run counters read their totals at each scrape (the deployment registry's schedulers). */
+  watchModelRuns(source: () => Iterable<ModelRuns>): void {
+    this.modelRuns = source;
   }
 
   private families(deployment: MeteredDeployment) {

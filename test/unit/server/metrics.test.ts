@@ -35,3 +35,24 @@ test('every scrape shows the exact totals so far, disclosed or not, and a second
   assert.equal(value(later, 'rs_arena_queries_total{deployment="open",route="predict"}'), 6);
   assert.equal(value(await m.render(true), 'rs_arena_forward_passes_total{deployment="open"}'), 600);
 });
+
+test("each model's runs and the copies they held: read from the source at every scrape, shown only with every deployment", async () => {
+  const m = new Metrics();
+  const counts = [
+    { model: 'fmnist-cnn', runs: 3, copies: 120 },
+    { model: 'fmnist-cnn@remote-0123456789ab', runs: 2, copies: 8 },
+  ];
+  m.watchModelRuns(() => counts);
+  for (let scrape = 0; scrape < 2; scrape++) {
+    const full = await m.render(true);
+    assert.equal(value(full, 'rs_arena_model_runs_total{model="fmnist-cnn"}'), 3);
+    assert.equal(value(full, 'rs_arena_model_run_copies_total{model="fmnist-cnn"}'), 120);
+    assert.equal(value(full, 'rs_arena_model_run_copies_total{model="fmnist-cnn@remote-0123456789ab"}'), 8);
+  }
+  // The totals as they are now, not added to the last scrape's.
+  counts[0] = { model: 'fmnist-cnn', runs: 5, copies: 130 };
+  assert.equal(value(await m.render(true), 'rs_arena_model_runs_total{model="fmnist-cnn"}'), 5);
+  assert.equal(value(await m.render(true), 'rs_arena_model_run_copies_total{model="fmnist-cnn"}'), 130);
+  // A model's runs mix its deployments, undisclosed ones too: not in the public view.
+  assert.doesNotMatch(await m.render(false), /rs_arena_model_run/);
+});

@@ -242,6 +242,29 @@ test('metrics expose queries, forward passes, rejections and latency per deploym
   assert.match(text, /rs_arena_request_duration_seconds_bucket\{[^}]*le="\+Inf"[^}]*\} \d+/);
 });
 
+test("the metrics' model runs hold every forward pass of the model's deployments, in fewer runs", async () => {
+  // 'rs' (n = 10) and 'hidden' (n = 5) share fmnist-cnn-randtrain and so its scheduler.
+  const batch = binary(images(3).values);
+  for (const id of ['rs', 'hidden']) {
+    const res = await app.inject({
+      method: 'POST',
+      url: `/v1/deployments/${id}/predict`,
+      headers: { ...auth('client'), ...batch.headers },
+      payload: batch.payload,
+    });
+    assert.equal(res.statusCode, 200, res.body);
+  }
+  const text = (await app.inject({ url: '/metrics', headers: auth('admin') })).body;
+  const series = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1]);
+  const passes = series('rs_arena_forward_passes_total\\{deployment="rs"\\}') + series('rs_arena_forward_passes_total\\{deployment="hidden"\\}');
+  const copies = series('rs_arena_model_run_copies_total\\{model="fmnist-cnn-randtrain"\\}');
+  const runs = series('rs_arena_model_runs_total\\{model="fmnist-cnn-randtrain"\\}');
+  assert.ok(passes >= 3 * 10 + 3 * 5, text);
+  assert.equal(copies, passes);
+  assert.ok(runs >= 1 && runs < copies, `${runs} runs for ${copies} copies`);
+  assert.doesNotMatch((await app.inject('/metrics')).body, /rs_arena_model_run/);
+});
+
 test('a deployment advertises a maxBatch that fits the body limit, and enforces it', async () => {
   // 40,000 bytes hold 12 Fashion-MNIST inputs of 3,136 bytes (with the 5% margin: 12).
   const small = await testApp({ bodyLimitBytes: 40_000 });
