@@ -38,7 +38,7 @@ import { HttpOracle } from '../client/src/oracle-http.js';
 import type { Oracle } from '../client/src/oracle.js';
 import { Targets } from './targets.js';
 import { runAttack } from '../client/src/attack-run.js';
-import { certifyOnce, load as httpLoad, predictOnce } from './http-load.js';
+import { certifyOnce, load as httpLoad, modelRuns, predictOnce } from './http-load.js';
 import { scriptArgs } from './args.js';
 import { cpuTicks, stealShare } from './steal.js';
 
@@ -189,7 +189,7 @@ const load = (pool: Pool, deployment: string, body: Uint8Array, concurrency: num
  * ratio to the floor compares two measurements seconds apart: a shared 2-core machine's speed drifts
  * by 20–30% from minute to minute, which a floor measured once, minutes earlier, would carry.
  */
-async function httpTable(pool: Pool, input: Uint8Array, small: boolean, pid?: number, paired?: Pool) {
+async function httpTable(pool: Pool, input: Uint8Array, small: boolean, pid?: number, paired?: Pool, runs?: () => Promise<{ runs: number; copies: number }>) {
   const rows = [];
   const cases: [number, number][] = small
     ? [
@@ -213,11 +213,15 @@ async function httpTable(pool: Pool, input: Uint8Array, small: boolean, pid?: nu
       pairedFloor = (await load(paired, `n${n}`, input, c)).queriesPerSecond * n;
     }
     await load(pool, `n${n}`, input, 1, KEY, Math.min(0.5, SECONDS / 4)); // warm-up
+    const runs0 = await runs?.();
     const cpu0 = pid ? processCpuMs(pid) : NaN;
     const r = await load(pool, `n${n}`, input, c);
     // The server's CPU per query (user + system, all its threads; 10 ms ticks over thousands of queries).
     const cpuUsPerQuery = pid ? ((processCpuMs(pid) - cpu0) * 1000) / r.queries : undefined;
-    rows.push({ n, clients: c, ...r, passesPerSecond: r.queriesPerSecond * n, cpuUsPerQuery, ...(pairedFloor ? { pairedFloor } : {}) });
+    // The batch the scheduler formed: copies per model run during the load (the server's metrics).
+    const runs1 = await runs?.();
+    const copiesPerRun = runs0 && runs1 && runs1.runs > runs0.runs ? (runs1.copies - runs0.copies) / (runs1.runs - runs0.runs) : undefined;
+    rows.push({ n, clients: c, ...r, passesPerSecond: r.queriesPerSecond * n, cpuUsPerQuery, copiesPerRun, ...(pairedFloor ? { pairedFloor } : {}) });
     process.stdout.write('.');
   }
   return rows;
@@ -543,16 +547,16 @@ for (const id of args.models!.split(',')) {
       const server = await serve(id, tuning);
       const pool = new Pool(server.url, { connections: 16, pipelining: 1 });
       try {
-        const rows = (await httpTable(pool, input, small, server.child.pid, floorUp?.pool)).map((r) => {
+        const rows = (await httpTable(pool, input, small, server.child.pid, floorUp?.pool, () => modelRuns(server.url, server.keys.admin, id))).map((r) => {
           const f = r.pairedFloor ?? floorOf(r.n, r.clients);
           return { ...r, ratio: r.passesPerSecond / limit, ...(f ? { floorRatio: r.passesPerSecond / f } : {}) };
         });
         console.log(
-          `\n  ${'n'.padStart(4)} ${'clients'.padStart(8)} ${'queries/s'.padStart(10)} ${'passes/s'.padStart(10)} ${'÷ raw'.padStart(7)} ${'floor p/s'.padStart(10)} ${'÷ floor'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p90 ms'.padStart(8)} ${'CPU µs/q'.padStart(9)}`,
+          `\n  ${'n'.padStart(4)} ${'clients'.padStart(8)} ${'queries/s'.padStart(10)} ${'passes/s'.padStart(10)} ${'÷ raw'.padStart(7)} ${'floor p/s'.padStart(10)} ${'÷ floor'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p90 ms'.padStart(8)} ${'CPU µs/q'.padStart(9)} ${'copies/run'.padStart(11)}`,
         );
         for (const r of rows) {
           console.log(
-            `  ${String(r.n).padStart(4)} ${String(r.clients).padStart(8)} ${r.queriesPerSecond.toFixed(1).padStart(10)} ${r.passesPerSecond.toFixed(0).padStart(10)} ${f3(r.ratio).padStart(7)} ${(r.pairedFloor ?? floorOf(r.n, r.clients) ?? NaN).toFixed(0).padStart(10)} ${(r.floorRatio === undefined ? '—' : f3(r.floorRatio)).padStart(8)} ${r.p50ms.toFixed(1).padStart(8)} ${r.p90ms.toFixed(1).padStart(8)} ${(r.cpuUsPerQuery ?? NaN).toFixed(0).padStart(9)}`,
+            `  ${String(r.n).padStart(4)} ${String(r.clients).padStart(8)} ${r.queriesPerSecond.toFixed(1).padStart(10)} ${r.passesPerSecond.toFixed(0).padStart(10)} ${f3(r.ratio).padStart(7)} ${(r.pairedFloor ?? floorOf(r.n, r.clients) ?? NaN).toFixed(0).padStart(10)} ${(r.floorRatio === undefined ? '—' : f3(r.floorRatio)).padStart(8)} ${r.p50ms.toFixed(1).padStart(8)} ${r.p90ms.toFixed(1).padStart(8)} ${(r.cpuUsPerQuery ?? NaN).toFixed(0).padStart(9)} ${(r.copiesPerRun ?? NaN).toFixed(1).padStart(11)}`,
           );
         }
         // Candidates are ranked by every figure of the issue as a ratio to its target (the rows ÷ the

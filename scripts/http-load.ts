@@ -1,6 +1,6 @@
 // The load the server benchmarks put on an rs-arena deployment over HTTP, once for bench:server and
 // profile:server: single-input predict queries from `concurrency` clients back to back, and one
-// CERTIFY by the evaluator.
+// CERTIFY by the evaluator; and what the model's scheduler made of it (its runs, from /metrics).
 import type { Pool } from 'undici';
 
 export interface Load {
@@ -72,4 +72,13 @@ export async function certifyOnce(pool: Pool, deployment: string, body: Uint8Arr
   const text = await res.body.text();
   if (res.statusCode !== 200) throw new Error(`certify: HTTP ${res.statusCode} ${text}`);
   return (performance.now() - t) / 1000;
+}
+
+/** A model's runs and the copies they held so far (rs_arena_model_run*_total, read with the admin key); zeros where it has none yet. */
+export async function modelRuns(url: string, adminKey: string, model: string): Promise<{ runs: number; copies: number }> {
+  const res = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${adminKey}` } });
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`/metrics answered ${res.status}: ${text.slice(0, 200)}`);
+  const series = (name: string) => Number(new RegExp(`^${name}\\{model="${model}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+  return { runs: series('rs_arena_model_runs_total'), copies: series('rs_arena_model_run_copies_total') };
 }

@@ -15,7 +15,7 @@ import { findModel, loadCatalog, loadSample } from '@rs-arena/shared/catalog';
 import { float32ToBytes } from '@rs-arena/shared/tensor';
 import { startServer } from '../client/src/server-process.js';
 import { cpuModel, loadTuning, tuningForMachine } from '../server/src/tuning.js';
-import { certifyOnce, load } from './http-load.js';
+import { certifyOnce, load, modelRuns } from './http-load.js';
 import { scriptArgs } from './args.js';
 
 const args = scriptArgs('npm run profile:server -- [options]', {
@@ -104,13 +104,6 @@ function partOf({ url, functionName }: CallFrame): string {
   return PARTS.find(([, re]) => re.test(name))?.[0] ?? 'other';
 }
 
-/** The model's runs and the copies they held so far, from the server's metrics (rs_arena_model_run*_total). */
-async function modelRuns(): Promise<{ runs: number; copies: number }> {
-  const text = await (await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${server.keys.admin}` } })).text();
-  const series = (name: string) => Number(new RegExp(`^${name}\\{model="${entry!.id}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
-  return { runs: series('rs_arena_model_runs_total'), copies: series('rs_arena_model_run_copies_total') };
-}
-
 /** A frame's function and file (for --top). */
 const functionOf = ({ url, functionName }: CallFrame): string =>
   `${functionName || '(anonymous)'} ${url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*?\/(server|shared|client)\//, '$1/')}`;
@@ -146,7 +139,7 @@ const pool = new Pool(server.url, { connections: CLIENTS, pipelining: 1 });
 // Warm-up (JIT, buffers), then the measured load.
 await load(pool, 'target', body, 1, KEY, 0.5);
 let queries = 0;
-const runs0 = await modelRuns();
+const runs0 = await modelRuns(server.url, server.keys.admin, entry.id);
 const cpu0 = server.cpuMs();
 const t0 = performance.now();
 if (args.certify) {
@@ -155,7 +148,7 @@ if (args.certify) {
 } else queries = (await load(pool, 'target', body, CLIENTS, KEY, SECONDS)).queries;
 const wall = (performance.now() - t0) / 1000;
 const cpuUsPerQuery = ((server.cpuMs() - cpu0) * 1000) / queries;
-const runs1 = await modelRuns();
+const runs1 = await modelRuns(server.url, server.keys.admin, entry.id);
 const batches = { runs: runs1.runs - runs0.runs, copies: runs1.copies - runs0.copies };
 await pool.close();
 await server.stop();
