@@ -107,14 +107,14 @@ export class Metrics {
   };
   private readonly runs: Counter<'model'> = new Counter({
     name: 'rs_arena_model_runs_total',
-    help: 'Base-model runs (one onnxruntime run or remote infer request each), per model, across its deployments',
+    help: "Base-model runs the model's scheduler made (one onnxruntime run or remote infer request each), per model, across its deployments",
     labelNames: ['model'] as const,
     registers: [this.all],
     collect: this.collectModelRuns,
   });
   private readonly runCopies: Counter<'model'> = new Counter({
     name: 'rs_arena_model_run_copies_total',
-    help: 'Inputs in those runs (noisy copies and plain inputs), per model: ÷ rs_arena_model_runs_total is the batch the scheduler formed',
+    help: "Inputs in those runs, per model: the noisy copies smoothing drew (a defense's direct model calls, none's answers or gated's gate, are not scheduled), ÷ rs_arena_model_runs_total the batch the scheduler formed",
     labelNames: ['model'] as const,
     registers: [this.all],
   });

@@ -263,6 +263,19 @@ test("the metrics' model runs hold every forward pass of the model's deployments
   assert.equal(copies, passes);
   assert.ok(runs >= 1 && runs < copies, `${runs} runs for ${copies} copies`);
   assert.doesNotMatch((await app.inject('/metrics')).body, /rs_arena_model_run/);
+  // A deployment without noise ('plain', defense none) calls its model directly: not a scheduled run.
+  const cnnCopies = async () =>
+    Number(/^rs_arena_model_run_copies_total\{model="fmnist-cnn"\} (\d+)$/m.exec((await app.inject({ url: '/metrics', headers: auth('admin') })).body)?.[1]);
+  const before = await cnnCopies();
+  assert.ok(Number.isFinite(before), 'fmnist-cnn (loaded for plain and cohen) has its series');
+  const plain = await app.inject({
+    method: 'POST',
+    url: '/v1/deployments/plain/predict',
+    headers: { ...auth('client'), ...batch.headers },
+    payload: batch.payload,
+  });
+  assert.equal(plain.statusCode, 200);
+  assert.equal(await cnnCopies(), before);
 });
 
 test('a deployment advertises a maxBatch that fits the body limit, and enforces it', async () => {
